@@ -1,0 +1,1 @@
+# frontend.cmake: the front end library (placeholder until the front end lands).

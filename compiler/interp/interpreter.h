@@ -1,0 +1,16 @@
+// interpreter.h: the reference interpreter of the rule IR: the executable specification of
+// docs/semantics.md that every other executor is checked against.
+#pragma once
+
+#include "compiler/ir/executor.h"
+
+#include <memory>
+
+namespace ethogram::interp {
+
+/// Creates an interpreter for `rs`. `pool` must have been seeded with ir::seed_string_pool and must
+/// outlive the executor; `rs` must outlive it too.
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts = {});
+
+} // namespace ethogram::interp

@@ -1,0 +1,82 @@
+// executor.h: the interface every executor of the IR implements (interpreter, JIT) and the detection
+// record it produces.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/ir.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace ethogram::ir {
+
+/// An event bound into a detection (its explanation).
+struct BoundEvent {
+    uint64_t seq = 0;
+    uint64_t line = 0;
+    int64_t time = 0;
+    uint32_t id = kNoString; ///< event id (StringPool), if the schema has one
+    uint16_t type = 0;
+};
+
+/// The events bound to one alias. Pattern rules: one per positive step, `step` = its index. Threshold
+/// rules: alias "trigger" (the evaluated event) and "scope" (events in the scope, oldest first).
+struct Binding {
+    std::string alias;
+    uint32_t step = UINT32_MAX; ///< pattern step index, UINT32_MAX for threshold bindings
+    std::vector<BoundEvent> events;
+};
+
+struct Detection {
+    uint32_t rule = 0;
+    uint32_t key = kNoString; ///< StringPool id
+    int64_t time = 0;         ///< detection time (event time of the trigger, or the timer's deadline)
+    int64_t first_time = 0;   ///< first matched event's time
+    int64_t last_time = 0;    ///< last matched event's time
+    double confidence = 1.0;
+    std::vector<Binding> bindings;
+    std::vector<Value> fields;   ///< one per Rule::emits, in order
+    uint64_t id = 0;             ///< deterministic: hash of rule, key and matched event seqs
+    int32_t suppressed_by = -1;  ///< rule index of the winning detection, for suppressed ones
+    std::string trigger;         ///< what fired it: "event", "absence", "session_end"
+};
+
+/// Receives what an executor produces. Suppressed detections (exclusive groups) go to `suppressed`.
+class DetectionSink {
+public:
+    virtual ~DetectionSink() = default;
+    virtual void emit(Detection&& d) = 0;
+    virtual void suppressed(Detection&& d) = 0;
+};
+
+struct ExecutorOptions {
+    uint32_t max_partial_matches = 1000; ///< per key and rule; overflow drops the oldest
+    uint32_t max_scope_events = 100000;  ///< per key and scope; overflow drops the oldest
+};
+
+struct ExecutorStats {
+    uint64_t events = 0;
+    uint64_t live_keys = 0;
+    uint64_t partial_matches = 0; ///< currently live
+    uint64_t overflow_drops = 0;  ///< partial matches or scope events dropped by the caps
+    uint64_t detections = 0;
+    uint64_t suppressed = 0;
+};
+
+/// Runs one compiled rule set. Contract with the caller (the runtime):
+///  - events arrive in non-decreasing `time`, ties in increasing `seq`, all already validated;
+///  - before each event the caller calls `advance_watermark(e.time)`;
+///  - at end of input the caller calls `advance_watermark(kTimeInfinity)`.
+/// `advance_watermark(w)` fires every timer (absence, session gap or maximum length, pattern window)
+/// whose deadline is strictly less than `w`, in deadline order (ties: key id, then rule index).
+class Executor {
+public:
+    virtual ~Executor() = default;
+    virtual void on_event(const Event& e, DetectionSink& sink) = 0;
+    virtual void advance_watermark(int64_t wm, DetectionSink& sink) = 0;
+    virtual ExecutorStats stats() const = 0;
+};
+
+} // namespace ethogram::ir

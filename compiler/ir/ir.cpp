@@ -1,0 +1,71 @@
+// ir.cpp: small queries over the IR and the string pool.
+#include "compiler/ir/event.h"
+#include "compiler/ir/ir.h"
+
+#include <cassert>
+
+namespace ethogram::ir {
+
+std::string_view type_name(Type t) {
+    switch (t) {
+    case Type::Missing: return "missing";
+    case Type::Bool: return "bool";
+    case Type::Int: return "int";
+    case Type::Float: return "float";
+    case Type::String: return "string";
+    case Type::Enum: return "enum";
+    case Type::Timestamp: return "timestamp";
+    case Type::Duration: return "duration";
+    }
+    return "?";
+}
+
+std::string_view severity_name(Severity s) {
+    switch (s) {
+    case Severity::Info: return "info";
+    case Severity::Low: return "low";
+    case Severity::Medium: return "medium";
+    case Severity::High: return "high";
+    case Severity::Critical: return "critical";
+    }
+    return "?";
+}
+
+int RuleSet::find_event(std::string_view n) const {
+    for (size_t i = 0; i < events.size(); ++i)
+        if (events[i].name == n) return static_cast<int>(i);
+    return -1;
+}
+
+int RuleSet::find_taxonomy(std::string_view path) const {
+    for (size_t i = 0; i < taxonomy.size(); ++i)
+        if (taxonomy[i].path == path) return static_cast<int>(i);
+    return -1;
+}
+
+bool RuleSet::in_subtree(uint32_t n, uint32_t ancestor) const {
+    for (int32_t cur = static_cast<int32_t>(n); cur >= 0; cur = taxonomy[cur].parent)
+        if (static_cast<uint32_t>(cur) == ancestor) return true;
+    return false;
+}
+
+uint32_t StringPool::intern(std::string_view s) {
+    auto it = ids_.find(s);
+    if (it != ids_.end()) return it->second;
+    storage_.emplace_back(s);
+    auto id = static_cast<uint32_t>(storage_.size() - 1);
+    ids_.emplace(storage_.back(), id);
+    return id;
+}
+
+uint32_t StringPool::find(std::string_view s) const {
+    auto it = ids_.find(s);
+    return it == ids_.end() ? kNoString : it->second;
+}
+
+void seed_string_pool(const RuleSet& rs, StringPool& pool) {
+    assert(pool.size() == 0 && "seed an empty pool");
+    for (const auto& s : rs.strings) pool.intern(s);
+}
+
+} // namespace ethogram::ir
