@@ -88,6 +88,9 @@ struct Expr {
     Op op = Op::None;
     EventRef ref = EventRef::Current;
     uint16_t field = kNoField;
+    /// Field on an event that may be of several types (alternatives `a: T1 | T2`, `any` aggregates):
+    /// the slot per event type index (kNoField where the type lacks it). Empty: `field` for every type.
+    std::vector<uint16_t> field_by_type;
     uint32_t step = 0;
     SessionAttr attr = SessionAttr::Duration;
     Builtin fn = Builtin::Has;
