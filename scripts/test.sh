@@ -1,0 +1,130 @@
+#!/usr/bin/env bash
+# test.sh: the whole quality gate, as CI runs it (.ci/run): deps, format check, Release build + ctest,
+# ASan+UBSan build + ctest, and a bounded libFuzzer run. Exits non-zero when any stage fails.
+# Usage: scripts/test.sh            (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt)
+# Build directories: build/ (Release), build-asan/ (sanitizers), build-fuzz/ (clang-19 + libFuzzer).
+set -uo pipefail
+
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+
+JOBS="${JOBS:-2}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+LOG_DIR="$root/build-logs"
+mkdir -p "$LOG_DIR"
+
+declare -a stage_names=() stage_status=() stage_secs=()
+failed=0
+
+# Runs one named stage, records its wall time and status; later stages still run after a failure so
+# that one CI pass reports everything.
+stage() {
+    local name="$1"
+    shift
+    echo
+    echo "==== [$name] $(date -u +%H:%M:%S)"
+    local t0=$SECONDS
+    "$@"
+    local rc=$?
+    local dt=$((SECONDS - t0))
+    stage_names+=("$name")
+    stage_secs+=("$dt")
+    if [ $rc -eq 0 ]; then
+        stage_status+=("ok")
+    else
+        stage_status+=("FAILED($rc)")
+        failed=1
+    fi
+    echo "==== [$name] ${stage_status[-1]} in ${dt}s"
+    return 0
+}
+
+deps() {
+    if [ "${SKIP_DEPS:-0}" = "1" ]; then
+        echo "deps: skipped (SKIP_DEPS=1)"
+        return 0
+    fi
+    "$root/scripts/install-deps.sh"
+}
+
+# build_and_test DIR LOG_NAME [cmake args...]: configure, build everything, run ctest (output kept).
+build_and_test() {
+    local dir="$1" log="$2"
+    shift 2
+    cmake -S "$root" -B "$root/$dir" -G Ninja "$@" || return 1
+    ninja -C "$root/$dir" -j"$JOBS" || return 1
+    (cd "$root/$dir" && ctest -j"$JOBS" --output-on-failure --timeout 600) 2>&1 | tee "$LOG_DIR/$log"
+    return "${PIPESTATUS[0]}"
+}
+
+release() {
+    build_and_test build ctest-release.log -DCMAKE_BUILD_TYPE=Release -DETHOGRAM_WERROR=ON
+}
+
+sanitize() {
+    # -O1 keeps the sanitized suite fast enough; halt on the first UBSan report so ctest sees it.
+    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+        build_and_test build-asan ctest-asan.log -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+        -DETHOGRAM_SANITIZE=ON
+}
+
+format() {
+    "$root/scripts/check-format.sh"
+}
+
+fuzz() {
+    local dir="$root/build-fuzz"
+    CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DETHOGRAM_FUZZ=ON -DETHOGRAM_TESTS=OFF || return 1
+    ninja -C "$dir" -j"$JOBS" || return 1
+    # The seed corpus: the checked-in fuzz corpus plus every example rule file. libFuzzer writes new
+    # inputs into the first directory, so seeds are copied into a scratch one.
+    local corpus="$dir/corpus"
+    rm -rf "$corpus" && mkdir -p "$corpus"
+    if [ -d "$root/tests/fuzz/corpus" ]; then
+        find "$root/tests/fuzz/corpus" -type f -exec cp {} "$corpus/" \;
+    fi
+    find "$root/examples" "$root/rules" -name '*.etho' -type f 2>/dev/null | while read -r f; do
+        cp "$f" "$corpus/$(echo "${f#"$root"/}" | tr '/' '_')"
+    done
+    mapfile -t fuzzers < <(find "$dir/bin" -maxdepth 1 -type f -executable -name '*fuzz*' | sort)
+    if [ ${#fuzzers[@]} -eq 0 ]; then
+        echo "fuzz: no fuzz target found in $dir/bin (expected an executable named *fuzz*)" >&2
+        return 1
+    fi
+    local per=$((FUZZ_SECONDS / ${#fuzzers[@]}))
+    [ "$per" -lt 10 ] && per=10
+    local rc=0 fz
+    for fz in "${fuzzers[@]}"; do
+        echo "fuzz: $(basename "$fz") for ${per}s over $(find "$corpus" -type f | wc -l) seeds"
+        mkdir -p "$dir/artifacts"
+        "$fz" -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+            -artifact_prefix="$dir/artifacts/" "$corpus" 2>&1 | tail -n 25
+        [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
+    done
+    return $rc
+}
+
+total0=$SECONDS
+stage deps deps
+stage format format
+stage release release
+stage sanitize sanitize
+stage fuzz fuzz
+
+echo
+echo "==== summary (total $((SECONDS - total0))s)"
+for i in "${!stage_names[@]}"; do
+    printf '  %-10s %-12s %6ss\n' "${stage_names[$i]}" "${stage_status[$i]}" "${stage_secs[$i]}"
+done
+summary_of() {
+    grep -E 'tests passed, [0-9]+ tests? failed out of' "$LOG_DIR/$1" 2>/dev/null | tail -n 1
+}
+asan_line="$(summary_of ctest-asan.log)"
+release_line="$(summary_of ctest-release.log)"
+echo "  asan ctest:    ${asan_line:-no ctest summary (build failed?)}"
+echo "  release ctest: ${release_line:-no ctest summary (build failed?)}"
+[ $failed -eq 0 ] && echo "test.sh: all stages passed" || echo "test.sh: some stages FAILED"
+# The last line is ctest's own summary line of the Release suite.
+echo "${release_line:-0% tests passed, build failed}"
+exit $failed
