@@ -165,6 +165,7 @@ JUNK = [
     (2210, '{"type":"page_view","user_id":"u0051","ts":"2026-03-02T12:00:00Z","page":"blog","url":"/blog",'
            '"logged_in":false}'),
     (2900, 'not json at all'),
+    (3050, '{"user_id":"u0061","ts":"2026-03-02T12:30:00Z","page":"home","url":"/","logged_in":false}'),
     (3300, '{"type":"add_to_cart","user_id":"u0052","ts":"2026-03-02T13:00:00Z","sku":"SKU-0002",'
            '"price":"cheap","qty":1}'),
 ]

@@ -1,0 +1,112 @@
+#!/usr/bin/env python3
+"""check_example.py: runs etho on one example and compares its outputs with the example's expected/.
+
+Usage: check_example.py --etho build/bin/etho --example examples/ecommerce --work DIR [--update]
+       check_example.py --generator --example examples/ecommerce
+
+Runs `etho run` on the example's rules/ and events.jsonl (with its config.yaml), then compares, byte for
+byte, detections.jsonl and dead_letter.jsonl with expected/, and summary.txt (counts per rule and per
+dead-letter reason, computed here from the two outputs) with expected/summary.txt. On a mismatch it prints
+a unified diff and exits 1. --update rewrites expected/ instead (review the diff before committing it).
+"""
+import argparse
+import collections
+import difflib
+import json
+import os
+import subprocess
+import sys
+
+
+def run_engine(etho, example, work):
+    os.makedirs(work, exist_ok=True)
+    det = os.path.join(work, "detections.jsonl")
+    dead = os.path.join(work, "dead_letter.jsonl")
+    cmd = [etho, "run", os.path.join(example, "rules"), "--events", os.path.join(example, "events.jsonl"),
+           "--out", det, "--dead-letter", dead]
+    cfg = os.path.join(example, "config.yaml")
+    if os.path.exists(cfg):
+        cmd += ["--config", cfg]
+    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if proc.returncode != 0:
+        sys.stderr.write("check_example: `%s` exited with %d\n%s%s" % (" ".join(cmd), proc.returncode,
+                                                                       proc.stdout, proc.stderr))
+        sys.exit(1)
+    return det, dead
+
+
+def summarize(example, det_path, dead_path):
+    """Counts that a reader can check against the README: input lines, detections per rule and per label,
+    dead letters per reason."""
+    with open(os.path.join(example, "events.jsonl"), encoding="utf-8") as f:
+        lines = sum(1 for _ in f)
+    rules, labels, reasons = collections.Counter(), collections.Counter(), collections.Counter()
+    with open(det_path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            rules[d["rule"]] += 1
+            labels[d["behaviour"]] += 1
+    with open(dead_path, encoding="utf-8") as f:
+        for line in f:
+            reasons[json.loads(line)["reason"]] += 1
+    out = ["input lines: %d" % lines,
+           "processed events: %d" % (lines - sum(reasons.values())),
+           "detections: %d" % sum(rules.values())]
+    out += ["  rule %s: %d" % (k, rules[k]) for k in sorted(rules)]
+    out += ["  behaviour %s: %d" % (k, labels[k]) for k in sorted(labels)]
+    out.append("dead letters: %d" % sum(reasons.values()))
+    out += ["  reason %s: %d" % (k, reasons[k]) for k in sorted(reasons)]
+    return "\n".join(out) + "\n"
+
+
+def compare(name, expected_path, actual_text):
+    try:
+        with open(expected_path, encoding="utf-8") as f:
+            expected = f.read()
+    except FileNotFoundError:
+        sys.stderr.write("check_example: %s is missing (run with --update)\n" % expected_path)
+        return False
+    if expected == actual_text:
+        print("check_example: %s matches (%d lines)" % (name, actual_text.count("\n")))
+        return True
+    diff = difflib.unified_diff(expected.splitlines(True), actual_text.splitlines(True),
+                                fromfile=expected_path, tofile="actual/" + name)
+    sys.stderr.write("check_example: %s differs from %s:\n" % (name, expected_path))
+    sys.stderr.writelines(list(diff)[:200])
+    return False
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--etho")
+    ap.add_argument("--example", required=True)
+    ap.add_argument("--work")
+    ap.add_argument("--update", action="store_true")
+    ap.add_argument("--generator", action="store_true")
+    a = ap.parse_args()
+    if a.generator:
+        gen = subprocess.run([sys.executable, os.path.join(a.example, "gen_events.py")], check=True,
+                             stdout=subprocess.PIPE, text=True)
+        return 0 if compare("gen_events.py output", os.path.join(a.example, "events.jsonl"), gen.stdout) else 1
+    if not a.etho or not a.work:
+        ap.error("--etho and --work are required")
+    det, dead = run_engine(a.etho, a.example, a.work)
+    actual = {}
+    for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead)):
+        with open(path, encoding="utf-8") as f:
+            actual[name] = f.read()
+    actual["summary.txt"] = summarize(a.example, det, dead)
+    exp_dir = os.path.join(a.example, "expected")
+    if a.update:
+        os.makedirs(exp_dir, exist_ok=True)
+        for name, text in actual.items():
+            with open(os.path.join(exp_dir, name), "w", encoding="utf-8") as f:
+                f.write(text)
+        print("check_example: updated %s" % exp_dir)
+        return 0
+    ok = all([compare(name, os.path.join(exp_dir, name), text) for name, text in actual.items()])
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
