@@ -1,0 +1,259 @@
+// decoder.cpp: JSON line decoding and schema validation with simdjson's DOM parser.
+#include "runtime/decoder.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <unordered_map>
+#include <vector>
+
+namespace ethogram::runtime {
+
+namespace {
+
+using simdjson::dom::element;
+using simdjson::dom::element_type;
+
+std::string_view json_type_name(element_type t) {
+    switch (t) {
+    case element_type::ARRAY: return "array";
+    case element_type::OBJECT: return "object";
+    case element_type::INT64:
+    case element_type::UINT64: return "integer";
+    case element_type::DOUBLE: return "number";
+    case element_type::STRING: return "string";
+    case element_type::BOOL: return "boolean";
+    case element_type::NULL_VALUE: return "null";
+    }
+    return "?";
+}
+
+// What each field type accepts, for "expected ..." messages.
+std::string_view expected_json(ir::Type t) {
+    switch (t) {
+    case ir::Type::Int: return "int (a JSON integer)";
+    case ir::Type::Float: return "float (a JSON number)";
+    case ir::Type::String: return "string";
+    case ir::Type::Bool: return "bool (true or false)";
+    case ir::Type::Enum: return "enum (a string naming one of its values)";
+    case ir::Type::Timestamp: return "timestamp (an RFC 3339 string or epoch number)";
+    case ir::Type::Duration: return "duration (a string such as \"250ms\" or a number of milliseconds)";
+    case ir::Type::Missing: break;
+    }
+    return "?";
+}
+
+// Per event type: member name -> field slot.
+using FieldIndex = std::unordered_map<std::string_view, uint16_t>;
+
+} // namespace
+
+struct Decoder::Impl {
+    const ir::RuleSet& rs;
+    ir::StringPool& pool;
+    DecoderOptions opts;
+    simdjson::dom::parser parser;
+    std::string padded; // the line plus simdjson's padding, reused
+    std::vector<FieldIndex> index;
+    std::vector<uint8_t> seen;
+    std::string scratch;
+
+    Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o) : rs(r), pool(p), opts(std::move(o)) {
+        index.resize(rs.events.size());
+        for (size_t t = 0; t < rs.events.size(); ++t)
+            for (size_t f = 0; f < rs.events[t].fields.size(); ++f)
+                index[t].emplace(rs.events[t].fields[f].name, static_cast<uint16_t>(f));
+    }
+
+    bool fail(DecodeError& err, DeadReason r, std::string detail) {
+        err.reason = r;
+        err.detail = std::move(detail);
+        return false;
+    }
+
+    bool bad_type(DecodeError& err, const ir::EventType& et, const ir::FieldDef& fd, element v) {
+        return fail(err, DeadReason::BadField,
+                    fmt::format("{}.{}: expected {}, got {}", et.name, fd.name, expected_json(fd.type),
+                                json_type_name(v.type())));
+    }
+
+    // Decodes one member into `out`; false (with `err`) when it does not fit the field.
+    bool field(DecodeError& err, const ir::EventType& et, uint16_t slot, element v, ir::Value& out) {
+        const ir::FieldDef& fd = et.fields[slot];
+        element_type jt = v.type();
+        if (jt == element_type::NULL_VALUE) {
+            if (fd.optional) {
+                out = ir::Value::missing();
+                return true;
+            }
+            return fail(err, DeadReason::MissingField,
+                        fmt::format("{}.{}: required field is null", et.name, fd.name));
+        }
+        switch (fd.type) {
+        case ir::Type::Int:
+            if (jt == element_type::INT64) {
+                out = ir::Value::integer(v.get_int64().value_unsafe());
+                return true;
+            }
+            if (jt == element_type::UINT64)
+                return fail(err, DeadReason::BadField,
+                            fmt::format("{}.{}: integer {} out of the int64 range", et.name, fd.name,
+                                        v.get_uint64().value_unsafe()));
+            return bad_type(err, et, fd, v);
+        case ir::Type::Float:
+            if (jt == element_type::INT64) out = ir::Value::real(double(v.get_int64().value_unsafe()));
+            else if (jt == element_type::UINT64) out = ir::Value::real(double(v.get_uint64().value_unsafe()));
+            else if (jt == element_type::DOUBLE) out = ir::Value::real(v.get_double().value_unsafe());
+            else return bad_type(err, et, fd, v);
+            return true;
+        case ir::Type::String:
+            if (jt != element_type::STRING) return bad_type(err, et, fd, v);
+            out = ir::Value::string(pool.intern(v.get_string().value_unsafe()));
+            return true;
+        case ir::Type::Bool:
+            if (jt != element_type::BOOL) return bad_type(err, et, fd, v);
+            out = ir::Value::boolean(v.get_bool().value_unsafe());
+            return true;
+        case ir::Type::Enum: {
+            if (jt != element_type::STRING) return bad_type(err, et, fd, v);
+            std::string_view s = v.get_string().value_unsafe();
+            for (size_t i = 0; i < fd.enum_values.size(); ++i) {
+                if (fd.enum_values[i] == s) {
+                    out = ir::Value::enumeration(static_cast<int64_t>(i));
+                    return true;
+                }
+            }
+            return fail(err, DeadReason::BadField,
+                        fmt::format("{}.{}: \"{}\" is not a value of the enum (expected one of: {})", et.name,
+                                    fd.name, s, fmt::join(fd.enum_values, ", ")));
+        }
+        case ir::Type::Timestamp: {
+            Expected<int64_t> t = Error{};
+            if (jt == element_type::STRING) t = parse_rfc3339(v.get_string().value_unsafe());
+            else if (jt == element_type::INT64) t = epoch_to_micros(v.get_int64().value_unsafe(), opts.epoch_unit);
+            else if (jt == element_type::UINT64 || jt == element_type::DOUBLE)
+                t = epoch_to_micros(v.get_double().value_unsafe(), opts.epoch_unit);
+            else return fail(err, DeadReason::BadTime,
+                             fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
+                                         expected_json(fd.type), json_type_name(jt)));
+            if (!t) return fail(err, DeadReason::BadTime, fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
+            out = ir::Value::timestamp(*t);
+            return true;
+        }
+        case ir::Type::Duration: {
+            Expected<int64_t> d = Error{};
+            if (jt == element_type::STRING) d = parse_duration(v.get_string().value_unsafe());
+            else if (jt == element_type::INT64 || jt == element_type::UINT64 || jt == element_type::DOUBLE)
+                d = duration_from_millis(v.get_double().value_unsafe());
+            else return bad_type(err, et, fd, v);
+            if (!d) return fail(err, DeadReason::BadField, fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
+            out = ir::Value::duration(*d);
+            return true;
+        }
+        case ir::Type::Missing: break;
+        }
+        return fail(err, DeadReason::BadField, fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
+    }
+
+    // The key: a string, or an integer interned as decimal text.
+    bool key(DecodeError& err, const ir::EventType& et, element v, ir::Event& ev) {
+        const ir::FieldDef& fd = et.fields[et.key_field];
+        element_type jt = v.type();
+        if (jt == element_type::NULL_VALUE)
+            return fail(err, DeadReason::MissingField, fmt::format("{}.{}: the key is null", et.name, fd.name));
+        if (jt == element_type::STRING && fd.type == ir::Type::String) {
+            ev.key = pool.intern(v.get_string().value_unsafe());
+            ev.fields[et.key_field] = ir::Value::string(ev.key);
+            return true;
+        }
+        if (jt == element_type::INT64) {
+            int64_t n = v.get_int64().value_unsafe();
+            scratch.clear();
+            fmt::format_to(std::back_inserter(scratch), "{}", n);
+            ev.key = pool.intern(scratch);
+            ev.fields[et.key_field] = fd.type == ir::Type::Int ? ir::Value::integer(n) : ir::Value::string(ev.key);
+            return true;
+        }
+        return fail(err, DeadReason::BadField,
+                    fmt::format("{}.{}: expected the key as {}, got {}", et.name, fd.name,
+                                fd.type == ir::Type::Int ? "a JSON integer" : "a string or integer",
+                                json_type_name(jt)));
+    }
+
+    bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev) {
+        padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+        std::copy(line.begin(), line.end(), padded.begin());
+        element doc;
+        auto perr = parser.parse(padded.data(), line.size(), false).get(doc);
+        if (perr) return fail(err, DeadReason::ParseError, fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
+        simdjson::dom::object obj;
+        if (doc.get_object().get(obj))
+            return fail(err, DeadReason::ParseError,
+                        fmt::format("expected a JSON object, got {}", json_type_name(doc.type())));
+        element tv;
+        if (obj.at_key(opts.type_field).get(tv))
+            return fail(err, DeadReason::MissingType, fmt::format("no \"{}\" member naming the event type", opts.type_field));
+        std::string_view tname;
+        if (tv.get_string().get(tname))
+            return fail(err, DeadReason::MissingType,
+                        fmt::format("\"{}\" must be a string naming the event type, got {}", opts.type_field,
+                                    json_type_name(tv.type())));
+        int t = rs.find_event(tname);
+        if (t < 0) return fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
+        const ir::EventType& et = rs.events[t];
+        const FieldIndex& idx = index[t];
+
+        ev.type = static_cast<uint16_t>(t);
+        ev.line = line_no;
+        ev.key = ir::kNoString;
+        ev.id = ir::kNoString;
+        ev.time = 0;
+        ev.fields.assign(et.fields.size(), ir::Value::missing());
+        seen.assign(et.fields.size(), 0);
+
+        for (auto member : obj) {
+            auto it = idx.find(member.key);
+            if (it == idx.end()) continue; // unknown members (and the type field) are ignored
+            uint16_t slot = it->second;
+            seen[slot] = 1;
+            if (slot == et.key_field) {
+                if (!key(err, et, member.value, ev)) return false;
+            } else if (!field(err, et, slot, member.value, ev.fields[slot])) {
+                return false;
+            }
+        }
+        for (size_t f = 0; f < et.fields.size(); ++f)
+            if (!seen[f] && !et.fields[f].optional)
+                return fail(err, DeadReason::MissingField,
+                            fmt::format("{}.{}: missing required field", et.name, et.fields[f].name));
+        if (et.time_field != ir::kNoField) {
+            const ir::Value& tval = ev.fields[et.time_field];
+            if (tval.is_missing())
+                return fail(err, DeadReason::MissingField,
+                            fmt::format("{}.{}: missing event time", et.name, et.fields[et.time_field].name));
+            ev.time = tval.i;
+        }
+        if (et.id_field != ir::kNoField) {
+            const ir::Value& id = ev.fields[et.id_field];
+            if (id.type == ir::Type::String) {
+                ev.id = static_cast<uint32_t>(id.i);
+            } else if (id.type == ir::Type::Int) {
+                scratch.clear();
+                fmt::format_to(std::back_inserter(scratch), "{}", id.i);
+                ev.id = pool.intern(scratch);
+            }
+        }
+        return true;
+    }
+};
+
+Decoder::Decoder(const ir::RuleSet& rs, ir::StringPool& pool, DecoderOptions opts)
+    : impl_(std::make_unique<Impl>(rs, pool, std::move(opts))) {}
+
+Decoder::~Decoder() = default;
+
+bool Decoder::decode(std::string_view line, uint64_t line_no, ir::Event& out) {
+    return impl_->decode(error_, line, line_no, out);
+}
+
+} // namespace ethogram::runtime

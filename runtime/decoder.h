@@ -1,0 +1,58 @@
+// decoder.h: one JSON line -> a validated ir::Event (simdjson), or the reason it is a dead letter.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/ir.h"
+#include "runtime/dead_letter.h"
+#include "runtime/time.h"
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ethogram::runtime {
+
+struct DecoderOptions {
+    std::string type_field = "type"; ///< the JSON member naming the event type
+    EpochUnit epoch_unit = EpochUnit::Millis;
+};
+
+/// Why a line was rejected: the dead-letter reason and a human-readable detail naming the field.
+struct DecodeError {
+    DeadReason reason = DeadReason::ParseError;
+    std::string detail;
+};
+
+/// Decodes JSON lines against the rule set's event schemas. Validation rules:
+///  - the line must be a JSON object (else parse_error);
+///  - it must have the type field, a string (else missing_type) naming a declared event (unknown_type);
+///  - every required field must be present and non-null (missing_field); optional fields that are absent
+///    or null become Value::missing();
+///  - each value must fit its field's type (bad_field, naming field and expected type): int takes JSON
+///    integers only (in int64 range); float takes any number; string takes strings; bool takes true/false;
+///    enum takes one of its value names (stored as its index); duration takes a string ("250ms") or a
+///    number of milliseconds; timestamp takes an RFC 3339 string or an epoch number (bad_time when it
+///    does not parse);
+///  - the key field may be a string or an integer; for a `string` key an integer is accepted and
+///    interned as its decimal text (numeric user ids are common);
+///  - members that are not schema fields (besides the type field) are ignored, so producers may add data.
+/// The decoder reuses its parser and buffers across lines; strings are interned into `pool`.
+class Decoder {
+public:
+    Decoder(const ir::RuleSet& rs, ir::StringPool& pool, DecoderOptions opts = {});
+    ~Decoder();
+    Decoder(const Decoder&) = delete;
+    Decoder& operator=(const Decoder&) = delete;
+
+    /// Decodes `line` into `out` (fields, type, key, time, id, line; `seq` is left to the caller).
+    /// Returns false on a dead letter, with the reason in error().
+    bool decode(std::string_view line, uint64_t line_no, ir::Event& out);
+    const DecodeError& error() const { return error_; }
+
+private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+    DecodeError error_;
+};
+
+} // namespace ethogram::runtime

@@ -1,0 +1,55 @@
+// output.h: detections as JSON Lines (the engine's primary output) and the suppressed-detection output.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/executor.h"
+#include "compiler/ir/ir.h"
+#include "runtime/output_file.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+namespace ethogram::runtime {
+
+struct OutputOptions {
+    bool explain = false;  ///< add the "explain" array (one entry per bound event)
+    int32_t only = -1;     ///< taxonomy node: keep only detections labelled in its subtree; -1 = all
+};
+
+/// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
+/// time, first, last, severity, confidence, trigger, fields, events, ruleset, version, id
+/// (and explain; suppressed_by for suppressed detections). Field values: strings and enum names as
+/// strings, ints, floats in shortest round-trip form, bools, timestamps as RFC 3339, durations as
+/// milliseconds (fractional when needed), missing as null. Enum names are resolved through the emit
+/// expression's field (or aggregate) schema; when that is not possible the index is written as a number.
+void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
+                      const OutputOptions& opts, std::string& out);
+
+/// The DetectionSink the pipeline hands to the executor: filters (--only), formats and writes detections
+/// and suppressed detections, and counts them. A null suppressed stream only counts (the pipeline logs it).
+class DetectionWriter : public ir::DetectionSink {
+public:
+    DetectionWriter(const ir::RuleSet& rs, const ir::StringPool& pool, OutputOptions opts,
+                    OutputFile* out, OutputFile* suppressed);
+
+    void emit(ir::Detection&& d) override;
+    void suppressed(ir::Detection&& d) override;
+
+    uint64_t emitted() const { return emitted_; }
+    uint64_t suppressed_count() const { return suppressed_; }
+    uint64_t filtered() const { return filtered_; } ///< dropped by --only
+
+private:
+    bool keep(const ir::Detection& d);
+
+    const ir::RuleSet& rs_;
+    const ir::StringPool& pool_;
+    OutputOptions opts_;
+    OutputFile* out_;
+    OutputFile* suppressed_out_;
+    std::string buf_;
+    uint64_t emitted_ = 0, suppressed_ = 0, filtered_ = 0;
+};
+
+} // namespace ethogram::runtime

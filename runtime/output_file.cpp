@@ -1,0 +1,57 @@
+// output_file.cpp: buffered stdio output with deferred error reporting.
+#include "runtime/output_file.h"
+
+#include <fmt/format.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace ethogram::runtime {
+
+OutputFile::OutputFile(std::FILE* f, std::string name, bool owned) : f_(f), name_(std::move(name)), owned_(owned) {
+    if (owned_) std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
+}
+
+OutputFile::~OutputFile() {
+    if (f_ == nullptr) return;
+    if (owned_) std::fclose(f_);
+    else std::fflush(f_);
+}
+
+Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path) {
+    if (path == "-") return stdout_stream();
+    std::FILE* f = std::fopen(path.c_str(), "wb");
+    if (f == nullptr) return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno))};
+    return std::unique_ptr<OutputFile>(new OutputFile(f, path, true));
+}
+
+std::unique_ptr<OutputFile> OutputFile::stdout_stream() {
+    return std::unique_ptr<OutputFile>(new OutputFile(stdout, "<stdout>", false));
+}
+
+std::unique_ptr<OutputFile> OutputFile::stderr_stream() {
+    return std::unique_ptr<OutputFile>(new OutputFile(stderr, "<stderr>", false));
+}
+
+void OutputFile::write(std::string_view s) {
+    if (s.empty() || f_ == nullptr) return;
+    if (std::fwrite(s.data(), 1, s.size(), f_) != s.size() && error_ == 0) error_ = errno ? errno : EIO;
+}
+
+void OutputFile::flush() {
+    if (f_ != nullptr && std::fflush(f_) != 0 && error_ == 0) error_ = errno;
+}
+
+Expected<bool> OutputFile::close() {
+    if (f_ == nullptr) return true;
+    if (owned_) {
+        if (std::fclose(f_) != 0 && error_ == 0) error_ = errno ? errno : EIO;
+    } else {
+        flush();
+    }
+    f_ = nullptr;
+    if (error_ != 0) return Error{fmt::format("{}: write failed: {}", name_, std::strerror(error_))};
+    return true;
+}
+
+} // namespace ethogram::runtime

@@ -1,0 +1,41 @@
+// output_file.h: a buffered output stream over a file, stdout or stderr (stdio, no iostreams).
+#pragma once
+
+#include "runtime/expected.h"
+
+#include <cstdio>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace ethogram::runtime {
+
+/// A writable text stream. Writing never throws; the first I/O error is remembered and reported by
+/// `close()` so that the pipeline can fail with "cannot write PATH: why" instead of losing output silently.
+class OutputFile {
+public:
+    /// Opens (truncates) `path`; "-" is stdout.
+    static Expected<std::unique_ptr<OutputFile>> open(const std::string& path);
+    static std::unique_ptr<OutputFile> stdout_stream();
+    static std::unique_ptr<OutputFile> stderr_stream();
+
+    ~OutputFile();
+    OutputFile(const OutputFile&) = delete;
+    OutputFile& operator=(const OutputFile&) = delete;
+
+    void write(std::string_view s);
+    void flush();
+    /// Flushes and closes (std streams are flushed only). Returns an error when any write failed.
+    Expected<bool> close();
+    const std::string& name() const { return name_; }
+    bool is_stdout() const { return f_ == stdout; }
+
+private:
+    OutputFile(std::FILE* f, std::string name, bool owned);
+    std::FILE* f_;
+    std::string name_;
+    bool owned_;
+    int error_ = 0; ///< errno of the first failure
+};
+
+} // namespace ethogram::runtime

@@ -1,0 +1,204 @@
+// pipeline.cpp: the streaming loop and the run summary.
+#include "runtime/pipeline.h"
+
+#include "runtime/decoder.h"
+#include "runtime/json_writer.h"
+#include "runtime/line_reader.h"
+#include "runtime/output.h"
+#include "runtime/output_file.h"
+#include "runtime/reorder.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <chrono>
+#include <vector>
+
+namespace ethogram::runtime {
+
+namespace {
+
+bool is_blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+
+// Opens the dead-letter output per the policy documented in PipelineOptions.
+Expected<DeadLetterWriter*> open_dead_letters(const PipelineOptions& o, std::unique_ptr<DeadLetterWriter>& dl) {
+    if (!o.dead_letter_path.empty() || o.out_path != "-") {
+        std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
+        auto f = OutputFile::open(path);
+        if (!f) return Error{f.error()};
+        dl = std::make_unique<DeadLetterWriter>(std::move(*f));
+    } else {
+        dl = std::make_unique<DeadLetterWriter>(OutputFile::stderr_stream(), "dead-letter: ");
+    }
+    return dl.get();
+}
+
+// Hands released events to the executor per its contract: the watermark moves to each event's time first.
+class Driver {
+public:
+    Driver(ir::Executor& exec, ir::DetectionSink& sink) : exec_(exec), sink_(sink) {}
+    void run(std::vector<ir::Event>& ready) {
+        for (const ir::Event& e : ready) {
+            exec_.advance_watermark(e.time, sink_);
+            exec_.on_event(e, sink_);
+            ++processed_;
+        }
+        ready.clear();
+    }
+    uint64_t processed() const { return processed_; }
+
+private:
+    ir::Executor& exec_;
+    ir::DetectionSink& sink_;
+    uint64_t processed_ = 0;
+};
+
+} // namespace
+
+uint64_t RunSummary::dead_total() const {
+    uint64_t n = 0;
+    for (auto c : dead) n += c;
+    return n;
+}
+
+Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, ir::Executor& exec,
+                                  const PipelineOptions& opts) {
+    auto start = std::chrono::steady_clock::now();
+    auto reader = LineReader::open(opts.events_path);
+    if (!reader) return Error{reader.error()};
+    auto out = OutputFile::open(opts.out_path);
+    if (!out) return Error{out.error()};
+    std::unique_ptr<OutputFile> suppressed_out;
+    if (!opts.suppressed_path.empty()) {
+        auto f = OutputFile::open(opts.suppressed_path);
+        if (!f) return Error{f.error()};
+        suppressed_out = std::move(*f);
+    }
+    std::unique_ptr<DeadLetterWriter> dead;
+    if (auto d = open_dead_letters(opts, dead); !d) return Error{d.error()};
+
+    Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
+    ReorderBuffer reorder(opts.allowed_lateness_us);
+    DetectionWriter writer(rs, pool, OutputOptions{opts.explain, opts.only}, out->get(), suppressed_out.get());
+    Driver driver(exec, writer);
+
+    RunSummary sum;
+    std::vector<ir::Event> ready;
+    std::string_view line;
+    uint64_t seq = 0;
+    while ((*reader)->next(line)) {
+        if (is_blank(line)) continue;
+        ++sum.lines_in;
+        uint64_t line_no = (*reader)->line_number();
+        ir::Event ev;
+        if (!decoder.decode(line, line_no, ev)) {
+            dead->write(line_no, decoder.error().reason, decoder.error().detail, line);
+            continue;
+        }
+        ev.seq = seq++;
+        int64_t t = ev.time;
+        if (!reorder.push(std::move(ev))) {
+            dead->write(line_no, DeadReason::Late,
+                        fmt::format("event time {} is before the watermark {} (allowed lateness {})",
+                                    format_rfc3339(t), format_rfc3339(reorder.watermark()),
+                                    format_duration(opts.allowed_lateness_us)),
+                        line);
+            continue;
+        }
+        reorder.pop_ready(ready);
+        driver.run(ready);
+    }
+    if (!(*reader)->error().empty()) return Error{(*reader)->error()};
+    reorder.drain(ready);
+    driver.run(ready);
+    exec.advance_watermark(ir::kTimeInfinity, writer);
+
+    sum.processed = driver.processed();
+    sum.detections = writer.emitted();
+    sum.suppressed = writer.suppressed_count();
+    sum.filtered = writer.filtered();
+    for (size_t r = 0; r < kDeadReasonCount; ++r) sum.dead[r] = dead->count(static_cast<DeadReason>(r));
+    sum.reorder_high_water = reorder.high_water();
+    sum.executor = exec.stats();
+    sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    sum.events_per_second = sum.wall_seconds > 0 ? static_cast<double>(sum.processed) / sum.wall_seconds : 0;
+
+    if (auto r = (*out)->close(); !r) return Error{r.error()};
+    if (suppressed_out)
+        if (auto r = suppressed_out->close(); !r) return Error{r.error()};
+    if (auto r = dead->close(); !r) return Error{r.error()};
+
+    if (sum.suppressed > 0 && !suppressed_out)
+        spdlog::info("{} suppressed detection(s) counted but not written (pass --suppressed PATH to keep them)",
+                     sum.suppressed);
+    if (sum.executor.overflow_drops > 0)
+        spdlog::warn("{} partial match(es) or scope event(s) dropped by the state caps", sum.executor.overflow_drops);
+    if (opts.print_summary) fmt::print(stderr, "{}", format_summary(sum));
+    if (!opts.summary_json_path.empty()) {
+        auto f = OutputFile::open(opts.summary_json_path);
+        if (!f) return Error{f.error()};
+        (*f)->write(summary_json(sum));
+        (*f)->write("\n");
+        if (auto r = (*f)->close(); !r) return Error{r.error()};
+    }
+    return sum;
+}
+
+std::string format_summary(const RunSummary& s) {
+    std::string out = fmt::format("summary: {} events in, {} processed, {} dead-lettered", s.lines_in,
+                                  s.processed, s.dead_total());
+    if (s.dead_total() > 0) {
+        out += " (";
+        bool first = true;
+        for (size_t r = 0; r < kDeadReasonCount; ++r) {
+            if (s.dead[r] == 0) continue;
+            out += fmt::format("{}{} {}", first ? "" : ", ", dead_reason_code(static_cast<DeadReason>(r)), s.dead[r]);
+            first = false;
+        }
+        out += ")";
+    }
+    out += fmt::format("\nsummary: {} detections, {} suppressed", s.detections, s.suppressed);
+    if (s.filtered > 0) out += fmt::format(", {} filtered by --only", s.filtered);
+    out += fmt::format("\nsummary: {:.3f} s, {:.0f} events/s\n", s.wall_seconds, s.events_per_second);
+    return out;
+}
+
+std::string summary_json(const RunSummary& s) {
+    std::string out = "{\"events_in\":";
+    append_json_uint(out, s.lines_in);
+    out += ",\"events_processed\":";
+    append_json_uint(out, s.processed);
+    out += ",\"detections\":";
+    append_json_uint(out, s.detections);
+    out += ",\"suppressed\":";
+    append_json_uint(out, s.suppressed);
+    out += ",\"filtered\":";
+    append_json_uint(out, s.filtered);
+    out += ",\"dead_letters\":{";
+    for (size_t r = 0; r < kDeadReasonCount; ++r) {
+        if (r) out.push_back(',');
+        append_json_string(out, dead_reason_code(static_cast<DeadReason>(r)));
+        out.push_back(':');
+        append_json_uint(out, s.dead[r]);
+    }
+    out += "},\"dead_letters_total\":";
+    append_json_uint(out, s.dead_total());
+    out += ",\"late\":";
+    append_json_uint(out, s.late());
+    out += ",\"reorder_max_buffered\":";
+    append_json_uint(out, s.reorder_high_water);
+    out += ",\"executor\":{\"live_keys\":";
+    append_json_uint(out, s.executor.live_keys);
+    out += ",\"partial_matches\":";
+    append_json_uint(out, s.executor.partial_matches);
+    out += ",\"overflow_drops\":";
+    append_json_uint(out, s.executor.overflow_drops);
+    out += "},\"wall_seconds\":";
+    append_json_double(out, s.wall_seconds);
+    out += ",\"events_per_second\":";
+    append_json_double(out, s.events_per_second);
+    out.push_back('}');
+    return out;
+}
+
+} // namespace ethogram::runtime

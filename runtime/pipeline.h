@@ -1,0 +1,63 @@
+// pipeline.h: the streaming pipeline: lines in -> decode/validate -> reorder -> executor -> outputs.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/executor.h"
+#include "compiler/ir/ir.h"
+#include "runtime/dead_letter.h"
+#include "runtime/expected.h"
+#include "runtime/time.h"
+
+#include <array>
+#include <cstdint>
+#include <string>
+
+namespace ethogram::runtime {
+
+/// Where a run reads and writes, and how. The CLI fills it from the config file and its flags.
+struct PipelineOptions {
+    std::string events_path = "-"; ///< JSON Lines input; "-" = stdin
+    std::string out_path = "-";    ///< detections; "-" = stdout
+    /// Dead letters. Empty means the default: `<out_path>.dead.jsonl` when the output is a file, or
+    /// stderr lines prefixed with "dead-letter: " when the output is stdout. Data is never dropped
+    /// silently. The file is created even when no line is dead-lettered.
+    std::string dead_letter_path;
+    /// Suppressed detections (exclusive groups). Empty: only counted, and logged at the end.
+    std::string suppressed_path;
+    std::string summary_json_path; ///< optional JSON copy of the summary
+    int64_t allowed_lateness_us = 0;
+    EpochUnit epoch_unit = EpochUnit::Millis;
+    std::string type_field = "type";
+    bool explain = false;
+    int32_t only = -1;          ///< taxonomy node filter, -1 = none (see OutputOptions)
+    bool print_summary = true;  ///< the compact block on stderr at the end
+};
+
+/// What a run did. Invariant at the end: lines_in == processed + dead_total().
+struct RunSummary {
+    uint64_t lines_in = 0;  ///< non-blank input lines (blank lines are skipped, not counted)
+    uint64_t processed = 0; ///< events handed to the executor
+    uint64_t detections = 0;
+    uint64_t suppressed = 0;
+    uint64_t filtered = 0; ///< detections dropped by --only
+    std::array<uint64_t, kDeadReasonCount> dead{};
+    uint64_t reorder_high_water = 0;
+    ir::ExecutorStats executor;
+    double wall_seconds = 0;
+    double events_per_second = 0;
+
+    uint64_t dead_total() const;
+    uint64_t late() const { return dead[static_cast<size_t>(DeadReason::Late)]; }
+};
+
+/// Runs the whole input through `exec`. `pool` must be the (seeded) pool `exec` was created with.
+/// Errors (cannot open or write a file) name the file and why; dead letters are not errors.
+Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, ir::Executor& exec,
+                                  const PipelineOptions& opts);
+
+/// The summary as one compact human-readable block (what is printed on stderr).
+std::string format_summary(const RunSummary& s);
+/// The summary as a JSON object.
+std::string summary_json(const RunSummary& s);
+
+} // namespace ethogram::runtime

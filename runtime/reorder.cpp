@@ -1,0 +1,47 @@
+// reorder.cpp: the reorder buffer (a binary min-heap on (time, seq)).
+#include "runtime/reorder.h"
+
+#include <algorithm>
+
+namespace ethogram::runtime {
+
+namespace {
+
+// std::push_heap builds a max-heap: "less" is "later", so the earliest (time, seq) sits on top.
+struct Later {
+    bool operator()(const ir::Event& a, const ir::Event& b) const {
+        return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+    }
+};
+
+} // namespace
+
+ReorderBuffer::ReorderBuffer(int64_t allowed_lateness_us) : lateness_(allowed_lateness_us < 0 ? 0 : allowed_lateness_us) {}
+
+bool ReorderBuffer::push(ir::Event&& e) {
+    if (e.time < watermark_) return false;
+    if (e.time > max_time_) {
+        max_time_ = e.time;
+        // Saturate: max_time_ - lateness_ must not wrap below INT64_MIN.
+        watermark_ = max_time_ < ir::kTimeMinusInfinity + lateness_ ? ir::kTimeMinusInfinity : max_time_ - lateness_;
+    }
+    heap_.push_back(std::move(e));
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    high_water_ = std::max(high_water_, heap_.size());
+    return true;
+}
+
+void ReorderBuffer::pop_while(int64_t limit, std::vector<ir::Event>& out) {
+    out.clear();
+    while (!heap_.empty() && heap_.front().time <= limit) {
+        std::pop_heap(heap_.begin(), heap_.end(), Later{});
+        out.push_back(std::move(heap_.back()));
+        heap_.pop_back();
+    }
+}
+
+void ReorderBuffer::pop_ready(std::vector<ir::Event>& out) { pop_while(watermark_, out); }
+
+void ReorderBuffer::drain(std::vector<ir::Event>& out) { pop_while(ir::kTimeInfinity, out); }
+
+} // namespace ethogram::runtime

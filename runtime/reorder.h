@@ -1,0 +1,43 @@
+// reorder.h: the reorder buffer: watermark, late-event detection and release in (time, arrival) order.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/value.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ethogram::runtime {
+
+/// Implements docs/semantics.md section 1. The watermark is W = (largest event time seen) - lateness
+/// (kTimeMinusInfinity before any event). An event with time t < W on arrival is late and refused;
+/// the others are buffered and released once W >= t, smallest (time, seq) first.
+class ReorderBuffer {
+public:
+    explicit ReorderBuffer(int64_t allowed_lateness_us);
+
+    /// Offers an event. Returns false (and keeps nothing) when it is late. Events must carry distinct,
+    /// increasing `seq` numbers in arrival order.
+    bool push(ir::Event&& e);
+
+    /// Moves every event with time <= watermark into `out` (cleared first), in (time, seq) order.
+    void pop_ready(std::vector<ir::Event>& out);
+    /// Moves every buffered event into `out` (end of input), in (time, seq) order.
+    void drain(std::vector<ir::Event>& out);
+
+    int64_t watermark() const { return watermark_; }
+    size_t size() const { return heap_.size(); }
+    /// Largest number of events buffered at once (for the summary).
+    size_t high_water() const { return high_water_; }
+
+private:
+    void pop_while(int64_t limit, std::vector<ir::Event>& out);
+
+    int64_t lateness_;
+    int64_t max_time_ = ir::kTimeMinusInfinity;
+    int64_t watermark_ = ir::kTimeMinusInfinity;
+    std::vector<ir::Event> heap_; // min-heap on (time, seq)
+    size_t high_water_ = 0;
+};
+
+} // namespace ethogram::runtime

@@ -1,0 +1,234 @@
+// time.cpp: RFC 3339 / epoch / duration parsing and RFC 3339 formatting.
+#include "runtime/time.h"
+
+#include <fmt/format.h>
+
+#include <cmath>
+#include <limits>
+
+namespace ethogram::runtime {
+
+namespace {
+
+constexpr int64_t kMicrosPerSecond = 1000000;
+constexpr int64_t kMicrosPerDay = 86400 * kMicrosPerSecond;
+
+// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's days_from_civil).
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+    y -= m <= 2;
+    const int64_t era = (y >= 0 ? y : y - 399) / 400;
+    const auto yoe = static_cast<unsigned>(y - era * 400);
+    const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+struct Civil {
+    int64_t y;
+    unsigned m, d;
+};
+
+Civil civil_from_days(int64_t z) {
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const auto doe = static_cast<unsigned>(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const int64_t y = static_cast<int64_t>(yoe) + era * 400;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+    const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+    return {y + (m <= 2), m, d};
+}
+
+bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(int64_t y, unsigned m) {
+    static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+// Reads exactly `n` digits at `pos`; false when any is not a digit.
+bool read_digits(std::string_view s, size_t pos, size_t n, unsigned& out) {
+    if (pos + n > s.size()) return false;
+    unsigned v = 0;
+    for (size_t i = 0; i < n; ++i) {
+        char c = s[pos + i];
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    out = v;
+    return true;
+}
+
+Error bad(std::string_view s, std::string_view why) {
+    return Error{fmt::format("bad timestamp \"{}\": {}", s, why)};
+}
+
+// Timestamps are limited to years 0000..9999 (what RFC 3339 can write).
+const int64_t kMinTime = days_from_civil(0, 1, 1) * kMicrosPerDay;
+const int64_t kMaxTime = days_from_civil(10000, 1, 1) * kMicrosPerDay - 1;
+
+} // namespace
+
+Expected<int64_t> parse_rfc3339(std::string_view s) {
+    // YYYY-MM-DDTHH:MM:SS[.f+](Z|(+|-)HH:MM)
+    unsigned year = 0, mon = 0, day = 0, hh = 0, mm = 0, ss = 0;
+    if (s.empty()) return bad(s, "empty string");
+    if (!read_digits(s, 0, 4, year) || s.size() < 5 || s[4] != '-')
+        return bad(s, "expected YYYY-MM-DD at the start");
+    if (!read_digits(s, 5, 2, mon) || s.size() < 8 || s[7] != '-' || !read_digits(s, 8, 2, day))
+        return bad(s, "expected YYYY-MM-DD at the start");
+    if (s.size() < 11 || (s[10] != 'T' && s[10] != 't' && s[10] != ' '))
+        return bad(s, "expected 'T' and a time after the date");
+    if (!read_digits(s, 11, 2, hh) || s.size() < 14 || s[13] != ':' || !read_digits(s, 14, 2, mm) ||
+        s.size() < 17 || s[16] != ':' || !read_digits(s, 17, 2, ss))
+        return bad(s, "expected HH:MM:SS after 'T'");
+    if (mon < 1 || mon > 12) return bad(s, fmt::format("month {} out of range 1..12", mon));
+    if (day < 1 || day > days_in_month(year, mon))
+        return bad(s, fmt::format("day {} out of range for {:04}-{:02} (1..{})", day, year, mon,
+                                  days_in_month(year, mon)));
+    if (hh > 23) return bad(s, fmt::format("hour {} out of range 0..23", hh));
+    if (mm > 59) return bad(s, fmt::format("minute {} out of range 0..59", mm));
+    if (ss == 60) return bad(s, "second 60 (leap second) is not supported");
+    if (ss > 59) return bad(s, fmt::format("second {} out of range 0..59", ss));
+
+    size_t pos = 19;
+    int64_t frac_us = 0;
+    if (pos < s.size() && s[pos] == '.') {
+        ++pos;
+        size_t start = pos;
+        int64_t scale = 100000;
+        while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9') {
+            frac_us += scale * (s[pos] - '0'); // digits past the µs have scale 0: truncated
+            scale /= 10;
+            ++pos;
+        }
+        if (pos == start) return bad(s, "expected digits after '.'");
+    }
+    if (pos >= s.size()) return bad(s, "missing UTC offset (Z or +HH:MM)");
+    int64_t offset_min = 0;
+    char c = s[pos];
+    if (c == 'Z' || c == 'z') {
+        ++pos;
+    } else if (c == '+' || c == '-') {
+        unsigned oh = 0, om = 0;
+        if (!read_digits(s, pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' ||
+            !read_digits(s, pos + 4, 2, om))
+            return bad(s, "expected offset as +HH:MM or -HH:MM");
+        if (oh > 23) return bad(s, fmt::format("offset hour {} out of range 0..23", oh));
+        if (om > 59) return bad(s, fmt::format("offset minute {} out of range 0..59", om));
+        offset_min = (c == '+' ? 1 : -1) * static_cast<int64_t>(oh * 60 + om);
+        pos += 6;
+    } else {
+        return bad(s, fmt::format("unexpected '{}' where the UTC offset (Z or +HH:MM) should be", c));
+    }
+    if (pos != s.size()) return bad(s, "trailing characters after the UTC offset");
+
+    int64_t days = days_from_civil(year, mon, day);
+    int64_t secs = days * 86400 + hh * 3600 + mm * 60 + ss - offset_min * 60;
+    return secs * kMicrosPerSecond + frac_us;
+}
+
+Expected<int64_t> epoch_to_micros(double v, EpochUnit unit) {
+    if (!std::isfinite(v)) return Error{"epoch time is not a finite number"};
+    double us = std::round(v * (unit == EpochUnit::Millis ? 1e3 : 1e6));
+    if (us < static_cast<double>(kMinTime) || us > static_cast<double>(kMaxTime))
+        return Error{fmt::format("epoch time {} {} is outside years 0000..9999", v,
+                                 unit == EpochUnit::Millis ? "ms" : "s")};
+    return static_cast<int64_t>(us);
+}
+
+Expected<int64_t> epoch_to_micros(int64_t v, EpochUnit unit) {
+    int64_t mul = unit == EpochUnit::Millis ? 1000 : kMicrosPerSecond;
+    if (v < kMinTime / mul || v > kMaxTime / mul)
+        return Error{fmt::format("epoch time {} {} is outside years 0000..9999", v,
+                                 unit == EpochUnit::Millis ? "ms" : "s")};
+    return v * mul;
+}
+
+Expected<int64_t> parse_duration(std::string_view s) {
+    size_t i = 0;
+    int64_t n = 0;
+    while (i < s.size() && s[i] >= '0' && s[i] <= '9') {
+        if (n > (std::numeric_limits<int64_t>::max() - 9) / 10)
+            return Error{fmt::format("bad duration \"{}\": too large", s)};
+        n = n * 10 + (s[i] - '0');
+        ++i;
+    }
+    if (i == 0)
+        return Error{fmt::format("bad duration \"{}\": expected a non-negative integer and a unit "
+                                 "(us, ms, s, m, h, d), e.g. \"30s\"",
+                                 s)};
+    std::string_view unit = s.substr(i);
+    int64_t mul = 0;
+    if (unit == "us") mul = 1;
+    else if (unit == "ms") mul = 1000;
+    else if (unit == "s") mul = kMicrosPerSecond;
+    else if (unit == "m") mul = 60 * kMicrosPerSecond;
+    else if (unit == "h") mul = 3600 * kMicrosPerSecond;
+    else if (unit == "d") mul = kMicrosPerDay;
+    else if (unit.empty())
+        return Error{fmt::format("bad duration \"{}\": missing unit (us, ms, s, m, h, d)", s)};
+    else
+        return Error{fmt::format("bad duration \"{}\": unknown unit \"{}\" (us, ms, s, m, h, d)", s, unit)};
+    if (n > std::numeric_limits<int64_t>::max() / mul)
+        return Error{fmt::format("bad duration \"{}\": too large", s)};
+    return n * mul;
+}
+
+Expected<int64_t> duration_from_millis(double ms) {
+    if (!std::isfinite(ms)) return Error{"duration is not a finite number"};
+    if (ms < 0) return Error{fmt::format("duration {} ms is negative", ms)};
+    double us = std::round(ms * 1e3);
+    if (us >= 9.2e18) return Error{fmt::format("duration {} ms is too large", ms)};
+    return static_cast<int64_t>(us);
+}
+
+void append_rfc3339(std::string& out, int64_t us) {
+    int64_t days = us / kMicrosPerDay;
+    int64_t rem = us % kMicrosPerDay;
+    if (rem < 0) { // floor division for times before 1970
+        rem += kMicrosPerDay;
+        --days;
+    }
+    Civil c = civil_from_days(days);
+    int64_t secs = rem / kMicrosPerSecond;
+    int64_t frac = rem % kMicrosPerSecond;
+    auto it = std::back_inserter(out);
+    fmt::format_to(it, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.y, c.m, c.d, secs / 3600, secs / 60 % 60,
+                   secs % 60);
+    if (frac % 1000 == 0) fmt::format_to(it, ".{:03}Z", frac / 1000);
+    else fmt::format_to(it, ".{:06}Z", frac);
+}
+
+std::string format_rfc3339(int64_t us) {
+    std::string s;
+    append_rfc3339(s, us);
+    return s;
+}
+
+std::string format_duration(int64_t us) {
+    if (us == 0) return "0s";
+    std::string out;
+    if (us < 0) {
+        out = "-";
+        us = -us;
+    }
+    struct Unit {
+        int64_t us;
+        const char* name;
+    };
+    static constexpr Unit kUnits[] = {{kMicrosPerDay, "d"}, {3600 * kMicrosPerSecond, "h"},
+                                      {60 * kMicrosPerSecond, "m"}, {kMicrosPerSecond, "s"},
+                                      {1000, "ms"}, {1, "us"}};
+    for (const auto& u : kUnits) {
+        if (us >= u.us) {
+            out += fmt::format("{}{}", us / u.us, u.name);
+            us %= u.us;
+        }
+    }
+    return out;
+}
+
+} // namespace ethogram::runtime
