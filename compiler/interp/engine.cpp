@@ -1,0 +1,53 @@
+// engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
+#include "compiler/interp/engine.h"
+
+namespace ethogram::interp {
+
+Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o)
+    : rs(r), pool(p), opts(o), eval(r, p), overflow_warned(r.rules.size(), false),
+      session_keeps_events(r.sessions.size(), false), session_end_rules(r.sessions.size()),
+      patterns(r.rules.size()) {
+    for (uint32_t i = 0; i < rs.rules.size(); ++i) {
+        const ir::Rule& rule = rs.rules[i];
+        if (rule.kind == ir::RuleKind::Threshold) {
+            const ir::Threshold& th = rule.threshold;
+            if (th.scope != ir::ScopeKind::Session || th.session >= rs.sessions.size()) continue;
+            session_keeps_events[th.session] = true;
+            if (th.at_session_end) session_end_rules[th.session].push_back(i);
+            continue;
+        }
+        PatternInfo& info = patterns[i];
+        const auto& steps = rule.pattern.steps;
+        for (uint32_t s = 0; s < steps.size(); ++s) {
+            if (steps[s].kind == ir::StepKind::Positive) info.positives.push_back(s);
+            if (steps[s].kind == ir::StepKind::Absence) info.absence = static_cast<int32_t>(s);
+        }
+    }
+}
+
+uint64_t Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {
+    uint64_t gen = ++timer_gen;
+    timers.push(Timer{deadline, key, slot, gen});
+    return gen;
+}
+
+void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
+    if (cap == 0) {
+        ++stats.overflow_drops;
+        return;
+    }
+    while (buf.size() >= cap) {
+        buf.pop_front();
+        ++stats.overflow_drops;
+    }
+    buf.push_back(e);
+}
+
+bool type_in(const std::vector<uint16_t>& types, uint16_t t) {
+    if (types.empty()) return true;
+    for (uint16_t x : types)
+        if (x == t) return true;
+    return false;
+}
+
+} // namespace ethogram::interp

@@ -1,0 +1,66 @@
+// engine.h: what the interpreter's parts (sessions, thresholds, patterns) share: the rule set, the
+// evaluator, the timer queue, statistics and tables precomputed from the rule set. Internal header.
+#pragma once
+
+#include "compiler/interp/expr_eval.h"
+#include "compiler/interp/state.h"
+#include "compiler/ir/executor.h"
+
+#include <cstdint>
+#include <queue>
+#include <vector>
+
+namespace ethogram::interp {
+
+/// A timer entry. Slots order the timers of one key at one deadline: sessions first (slot = session
+/// index), then pattern rules (slot = sessions + rule index). `gen` invalidates entries lazily: an entry
+/// is live only while its owner's current timer generation equals it.
+struct Timer {
+    int64_t deadline = 0;
+    uint32_t key = ir::kNoString;
+    uint32_t slot = 0;
+    uint64_t gen = 0;
+    bool operator>(const Timer& o) const {
+        if (deadline != o.deadline) return deadline > o.deadline;
+        if (key != o.key) return key > o.key;
+        if (slot != o.slot) return slot > o.slot;
+        return gen > o.gen;
+    }
+};
+
+using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
+
+/// Per pattern rule: where its positive steps are.
+struct PatternInfo {
+    std::vector<uint32_t> positives; ///< pattern step indices of the positive steps, in order
+    int32_t absence = -1;            ///< step index of the trailing absence, -1 when none
+};
+
+/// The interpreter's shared, non-per-key state.
+struct Engine {
+    Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o);
+
+    const ir::RuleSet& rs;
+    ir::StringPool& pool;
+    ir::ExecutorOptions opts;
+    ExprEvaluator eval;
+    TimerQueue timers;
+    ir::ExecutorStats stats;
+    uint64_t timer_gen = 0;                         ///< source of fresh timer generations
+    std::vector<bool> overflow_warned;              ///< per rule: the overflow warning was logged
+    std::vector<bool> session_keeps_events;         ///< per session: some rule scopes over it
+    std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
+    std::vector<PatternInfo> patterns;              ///< per rule (empty for threshold rules)
+
+    uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
+    /// Pushes a timer and returns its generation.
+    uint64_t schedule(int64_t deadline, uint32_t key, uint32_t slot);
+};
+
+/// Appends `e` to a capped buffer, dropping (and counting) the oldest when full.
+void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats);
+
+/// True when `types` is empty or holds `t`.
+bool type_in(const std::vector<uint16_t>& types, uint16_t t);
+
+} // namespace ethogram::interp

@@ -1,0 +1,189 @@
+// expr_eval.cpp: evaluation of ir::Expr trees.
+#include "compiler/interp/expr_eval.h"
+
+#include "compiler/interp/aggregates.h"
+#include "compiler/interp/value_ops.h"
+
+#include <cctype>
+#include <cstdlib>
+#include <string>
+
+namespace ethogram::interp {
+
+using ir::Builtin;
+using ir::ExprKind;
+using ir::Op;
+using ir::Type;
+using ir::Value;
+
+namespace {
+
+// The event a Field expression reads, or null.
+const StoredEvent* referenced_event(const ir::Expr& e, const EvalContext& ctx) {
+    if (e.ref == ir::EventRef::Current) return ctx.current;
+    if (e.step == ctx.candidate_step) return ctx.current;
+    if (!ctx.steps || e.step >= ctx.steps->size()) return nullptr;
+    const auto& bound = (*ctx.steps)[e.step];
+    // A single-event step holds one event; reading a collected step directly is rejected by sema
+    // (E0405), so any other count reads as missing.
+    return bound.size() == 1 ? bound.front().get() : nullptr;
+}
+
+std::string_view string_arg(const Value& v, const ir::StringPool& pool) {
+    return pool.view(static_cast<uint32_t>(v.i));
+}
+
+} // namespace
+
+Value read_field(const ir::Expr& e, const StoredEvent& se) {
+    uint16_t slot = e.field;
+    if (!e.field_by_type.empty()) {
+        if (se.ev.type >= e.field_by_type.size()) return Value::missing();
+        slot = e.field_by_type[se.ev.type];
+    }
+    if (slot == ir::kFieldDwell) return se.dwell;
+    if (slot >= se.ev.fields.size()) return Value::missing();
+    return se.ev.fields[slot];
+}
+
+bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {
+    if (id == ir::kNoExpr) return true;
+    Value v = eval(id, ctx);
+    return v.type == Type::Bool && v.b;
+}
+
+Value ExprEvaluator::eval(ir::ExprId id, const EvalContext& ctx) {
+    if (id == ir::kNoExpr || id >= rs_.exprs.size()) return Value::missing();
+    const ir::Expr& e = rs_.exprs[id];
+    switch (e.kind) {
+    case ExprKind::Const: return e.constant;
+    case ExprKind::Field: return field(e, ctx);
+    case ExprKind::SessionAttr: return session_attr(e, ctx);
+    case ExprKind::Unary: return unary(e, ctx);
+    case ExprKind::Binary: return binary(e, ctx);
+    case ExprKind::InList: return in_list(e, ctx);
+    case ExprKind::Call: return call(e, ctx);
+    case ExprKind::Aggregate:
+        if (e.agg >= rs_.aggregates.size()) return Value::missing();
+        return eval_aggregate(rs_.aggregates[e.agg], ctx, *this);
+    }
+    return Value::missing();
+}
+
+Value ExprEvaluator::field(const ir::Expr& e, const EvalContext& ctx) const {
+    const StoredEvent* ev = referenced_event(e, ctx);
+    return ev ? read_field(e, *ev) : Value::missing();
+}
+
+Value ExprEvaluator::session_attr(const ir::Expr& e, const EvalContext& ctx) const {
+    const SessionState* s = ctx.session;
+    if (!s || !s->open) return Value::missing();
+    switch (e.attr) {
+    case ir::SessionAttr::Duration: return Value::duration(s->last - s->start);
+    case ir::SessionAttr::Events: return Value::integer(static_cast<int64_t>(s->count));
+    case ir::SessionAttr::Start: return Value::timestamp(s->start);
+    case ir::SessionAttr::Last: return Value::timestamp(s->last);
+    }
+    return Value::missing();
+}
+
+Value ExprEvaluator::unary(const ir::Expr& e, const EvalContext& ctx) {
+    Value a = eval(e.a, ctx);
+    if (e.op == Op::Not) {
+        // not(missing) is false: see the class comment.
+        if (a.type != Type::Bool) return Value::boolean(false);
+        return Value::boolean(!a.b);
+    }
+    if (e.op == Op::Neg) {
+        switch (a.type) {
+        case Type::Int:
+        case Type::Duration: return apply_arithmetic(Op::Sub, a.type == Type::Int ? Value::integer(0)
+                                                                                   : Value::duration(0), a);
+        case Type::Float: return Value::real(-a.f);
+        default: return Value::missing();
+        }
+    }
+    return Value::missing();
+}
+
+Value ExprEvaluator::binary(const ir::Expr& e, const EvalContext& ctx) {
+    switch (e.op) {
+    case Op::And: return Value::boolean(test(e.a, ctx) && test(e.b, ctx));
+    case Op::Or: return Value::boolean(test(e.a, ctx) || test(e.b, ctx));
+    case Op::Eq:
+    case Op::Ne:
+    case Op::Lt:
+    case Op::Le:
+    case Op::Gt:
+    case Op::Ge: {
+        Value a = eval(e.a, ctx);
+        Value b = eval(e.b, ctx);
+        return Value::boolean(apply_comparison(e.op, a, b, pool_));
+    }
+    case Op::Add:
+    case Op::Sub:
+    case Op::Mul:
+    case Op::Div:
+    case Op::Mod: {
+        Value a = eval(e.a, ctx);
+        Value b = eval(e.b, ctx);
+        return apply_arithmetic(e.op, a, b);
+    }
+    default: return Value::missing();
+    }
+}
+
+Value ExprEvaluator::in_list(const ir::Expr& e, const EvalContext& ctx) {
+    Value a = eval(e.a, ctx);
+    if (a.is_missing()) return Value::boolean(false);
+    bool found = false;
+    for (const Value& c : e.list)
+        if (values_equal(a, c)) {
+            found = true;
+            break;
+        }
+    return Value::boolean(e.op == Op::NotIn ? !found : found);
+}
+
+Value ExprEvaluator::call(const ir::Expr& e, const EvalContext& ctx) {
+    auto arg = [&](size_t i) { return i < e.args.size() ? eval(e.args[i], ctx) : Value::missing(); };
+    switch (e.fn) {
+    case Builtin::StartsWith:
+    case Builtin::EndsWith:
+    case Builtin::Contains: {
+        Value s = arg(0), p = arg(1);
+        if (s.type != Type::String || p.type != Type::String) return Value::boolean(false);
+        std::string_view sv = string_arg(s, pool_), pv = string_arg(p, pool_);
+        bool r = e.fn == Builtin::StartsWith ? sv.starts_with(pv)
+                 : e.fn == Builtin::EndsWith ? sv.ends_with(pv)
+                                             : sv.find(pv) != std::string_view::npos;
+        return Value::boolean(r);
+    }
+    case Builtin::Lower: {
+        Value s = arg(0);
+        if (s.type != Type::String) return Value::missing();
+        std::string low(string_arg(s, pool_));
+        for (char& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        return Value::string(pool_.intern(low));
+    }
+    case Builtin::Len: {
+        Value s = arg(0);
+        if (s.type != Type::String) return Value::missing();
+        return Value::integer(static_cast<int64_t>(string_arg(s, pool_).size()));
+    }
+    case Builtin::Has: return Value::boolean(!arg(0).is_missing());
+    case Builtin::Abs: {
+        Value x = arg(0);
+        if (x.type == Type::Float) return Value::real(x.f < 0 ? -x.f : x.f);
+        if (x.type == Type::Int || x.type == Type::Duration) {
+            if (x.i >= 0) return x;
+            Value zero = x.type == Type::Int ? Value::integer(0) : Value::duration(0);
+            return apply_arithmetic(Op::Sub, zero, x);
+        }
+        return Value::missing();
+    }
+    }
+    return Value::missing();
+}
+
+} // namespace ethogram::interp

@@ -1,0 +1,61 @@
+// expr_eval.h: evaluation of ir::Expr trees against the events a rule sees.
+#pragma once
+
+#include "compiler/interp/state.h"
+#include "compiler/ir/event.h"
+#include "compiler/ir/ir.h"
+
+#include <cstdint>
+#include <vector>
+
+namespace ethogram::interp {
+
+/// What an expression can read. Every pointer may be null (the construct then reads as missing).
+struct EvalContext {
+    /// EventRef::Current: a step's candidate, an aggregate's element, a threshold's trigger.
+    const StoredEvent* current = nullptr;
+    /// Pattern rules: the events bound so far, per pattern step index (EventRef::Step, AggSource::Step).
+    const std::vector<std::vector<EventPtr>>* steps = nullptr;
+    /// The step whose candidate `current` is: an EventRef::Step naming it reads `current`.
+    uint32_t candidate_step = UINT32_MAX;
+    /// The rule's session (SessionAttr), when the rule scopes over a session that is open.
+    const SessionState* session = nullptr;
+    /// Threshold rules: the scope's events, oldest first (AggSource::Scope).
+    const EventBuffer* scope = nullptr;
+};
+
+/// Evaluates expressions of one rule set. Missing-value rules (the reference reading of
+/// docs/language.md):
+///  - a comparison (==, !=, <, ...) or `in` / `not in` with a missing operand is false;
+///  - arithmetic, unary minus, abs, len, lower on missing give missing;
+///  - `and` / `or` short-circuit and read a missing operand as false;
+///  - `not missing` is false (a predicate that reads a missing value never holds, negated or not);
+///  - starts_with / ends_with / contains with a missing operand are false; has(x) is false on missing.
+class ExprEvaluator {
+public:
+    /// `pool` receives the results of `lower(s)`.
+    ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs), pool_(pool) {}
+
+    ir::Value eval(ir::ExprId id, const EvalContext& ctx);
+    /// A predicate: kNoExpr holds; a missing or non-bool result does not.
+    bool test(ir::ExprId id, const EvalContext& ctx);
+
+    const ir::RuleSet& ruleset() const { return rs_; }
+    ir::StringPool& pool() { return pool_; }
+
+private:
+    ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
+    ir::Value call(const ir::Expr& e, const EvalContext& ctx);
+    ir::Value unary(const ir::Expr& e, const EvalContext& ctx);
+    ir::Value binary(const ir::Expr& e, const EvalContext& ctx);
+    ir::Value in_list(const ir::Expr& e, const EvalContext& ctx);
+    ir::Value session_attr(const ir::Expr& e, const EvalContext& ctx) const;
+
+    const ir::RuleSet& rs_;
+    ir::StringPool& pool_;
+};
+
+/// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
+ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);
+
+} // namespace ethogram::interp

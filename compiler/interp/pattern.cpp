@@ -1,0 +1,279 @@
+// pattern.cpp: sequence patterns. One PatternRun handles one rule for one key while an event or a timer
+// is processed; all state lives in PatternState (per key and rule).
+#include "compiler/interp/pattern.h"
+
+#include "compiler/interp/detection.h"
+#include "compiler/interp/value_ops.h"
+
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+
+namespace ethogram::interp {
+
+namespace {
+
+class PatternRun {
+public:
+    PatternRun(Engine& en, KeyState& ks, uint32_t rule)
+        : en_(en), ks_(ks), rule_(rule), r_(en.rs.rules[rule]), steps_(r_.pattern.steps),
+          pos_(en.patterns[rule].positives), absence_(en.patterns[rule].absence), ps_(ks.patterns[rule]),
+          live_before_(ps_.matches.size()) {}
+
+    void on_event(const EventPtr& e, std::vector<ir::Detection>& batch);
+    void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
+
+private:
+    bool satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const;
+    bool try_bind(PartialMatch& m, const EventPtr& e) const;
+    bool killed_by(const PartialMatch& m, const StoredEvent& e) const;
+    bool complete(const PartialMatch& m) const;
+    void bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const;
+    int64_t window_end(const PartialMatch& m) const;
+    int64_t absence_deadline(const PartialMatch& m) const;
+    /// Moves `m` from "all positive steps hold their minimum" to done (true) or to waiting (false).
+    bool finish_positive(PartialMatch& m) const;
+    void start(const EventPtr& e, std::vector<PartialMatch>& done);
+    void emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch);
+    void emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch);
+    void reschedule();
+    void account();
+
+    Engine& en_;
+    KeyState& ks_;
+    uint32_t rule_;
+    const ir::Rule& r_;
+    const std::vector<ir::Step>& steps_;
+    const std::vector<uint32_t>& pos_;
+    int32_t absence_;
+    PatternState& ps_;
+    size_t live_before_;
+};
+
+bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
+    const ir::Step& s = steps_[step];
+    if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
+    EvalContext ctx;
+    ctx.current = &e;
+    ctx.steps = &m.bound;
+    ctx.candidate_step = step;
+    return en_.eval.test(s.pred, ctx);
+}
+
+void PatternRun::bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const {
+    if (pos != m.pos) {
+        m.pos = pos;
+        m.count = 0;
+    }
+    m.bound[pos_[pos]].push_back(e);
+    ++m.count;
+    m.last_seq = e->ev.seq;
+    m.last_time = e->ev.time;
+}
+
+// Candidate order (section 4): when the current step holds its minimum, the following steps (past a
+// step only while it has minimum 0); otherwise, or if none took the event, the current step again.
+bool PatternRun::try_bind(PartialMatch& m, const EventPtr& e) const {
+    const ir::Step& cur = steps_[pos_[m.pos]];
+    if (m.count >= cur.min) {
+        for (uint32_t j = m.pos + 1; j < pos_.size(); ++j) {
+            if (satisfies(pos_[j], *e, m)) {
+                bind(m, j, e);
+                return true;
+            }
+            if (steps_[pos_[j]].min > 0) break;
+        }
+    }
+    if (m.count < cur.max && satisfies(pos_[m.pos], *e, m)) {
+        bind(m, m.pos, e);
+        return true;
+    }
+    return false;
+}
+
+// An event the match did not consume kills it when the current step is complete and the next step is
+// strict (`=>`), or when it satisfies a negation guarding the gap after the current step (and the gaps
+// after following minimum-0 steps, which the match may still skip).
+bool PatternRun::killed_by(const PartialMatch& m, const StoredEvent& e) const {
+    if (m.count < steps_[pos_[m.pos]].min) return false;
+    if (m.pos + 1 < pos_.size() && steps_[pos_[m.pos + 1]].strict) return true;
+    for (uint32_t j = m.pos; j + 1 < pos_.size(); ++j) {
+        for (uint32_t s = pos_[j] + 1; s < pos_[j + 1]; ++s)
+            if (steps_[s].kind == ir::StepKind::Negation && satisfies(s, e, m)) return true;
+        if (steps_[pos_[j + 1]].min > 0) break;
+    }
+    return false;
+}
+
+bool PatternRun::complete(const PartialMatch& m) const {
+    const ir::Step& last = steps_[pos_.back()];
+    return m.pos + 1 == pos_.size() && m.count >= std::max<uint32_t>(last.min, 1);
+}
+
+int64_t PatternRun::window_end(const PartialMatch& m) const {
+    if (r_.pattern.within_us < 0) return ir::kTimeInfinity;
+    return saturating_add(m.first_time, r_.pattern.within_us);
+}
+
+int64_t PatternRun::absence_deadline(const PartialMatch& m) const {
+    const ir::Step& a = steps_[static_cast<uint32_t>(absence_)];
+    if (a.within_us >= 0) return saturating_add(m.last_time, a.within_us);
+    return window_end(m);
+}
+
+bool PatternRun::finish_positive(PartialMatch& m) const {
+    if (absence_ < 0) return true;
+    m.waiting = true;
+    m.absence_deadline = absence_deadline(m);
+    return false;
+}
+
+void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
+    const int64_t t = e->ev.time;
+    std::vector<PartialMatch> done;
+    std::vector<PartialMatch> keep;
+    keep.reserve(ps_.matches.size());
+    for (PartialMatch& m : ps_.matches) {
+        if (m.waiting) {
+            // Trailing absence: an absent-type event at or before the deadline kills the match.
+            const bool kills = t <= m.absence_deadline && satisfies(static_cast<uint32_t>(absence_), *e, m);
+            if (!kills) keep.push_back(std::move(m));
+            continue;
+        }
+        // The window timer fired before this event when t > first + W; checked again for safety.
+        if (t > window_end(m)) continue;
+        if (try_bind(m, e)) {
+            if (!complete(m)) keep.push_back(std::move(m));
+            else if (finish_positive(m)) done.push_back(std::move(m));
+            else keep.push_back(std::move(m));
+        } else if (!killed_by(m, *e)) {
+            keep.push_back(std::move(m));
+        }
+    }
+    ps_.matches = std::move(keep);
+    // Under consumption a match completed on this event discards any match the event would start.
+    if (r_.keep_all || done.empty()) start(e, done);
+    emit_all(done, "event", batch);
+    reschedule();
+    account();
+}
+
+void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
+    PartialMatch m;
+    m.bound.resize(steps_.size());
+    if (pos_.empty() || !satisfies(pos_[0], *e, m)) return;
+    m.pos = 0;
+    m.first_seq = e->ev.seq;
+    m.first_time = e->ev.time;
+    bind(m, 0, e);
+    if (complete(m) && finish_positive(m)) {
+        done.push_back(std::move(m));
+        return;
+    }
+    const uint32_t cap = en_.opts.max_partial_matches;
+    while (!ps_.matches.empty() && ps_.matches.size() >= cap) {
+        ps_.matches.erase(ps_.matches.begin());
+        ++en_.stats.overflow_drops;
+        if (!en_.overflow_warned[rule_]) {
+            en_.overflow_warned[rule_] = true;
+            spdlog::warn("rule '{}': more than {} partial matches for one key; dropping the oldest", r_.name,
+                         cap);
+        }
+    }
+    if (cap > 0) ps_.matches.push_back(std::move(m));
+}
+
+void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
+    std::vector<PartialMatch> done;
+    std::vector<PartialMatch> keep;
+    for (PartialMatch& m : ps_.matches) {
+        if (m.waiting) {
+            if (m.absence_deadline <= deadline) done.push_back(std::move(m));
+            else keep.push_back(std::move(m));
+        } else if (window_end(m) > deadline) {
+            keep.push_back(std::move(m)); // window_end <= deadline: the watermark passed it, it dies
+        }
+    }
+    ps_.matches = std::move(keep);
+    emit_all(done, "absence", batch);
+    reschedule();
+    account();
+}
+
+// Completed matches, earliest first event first. Consumption (default) is greedy: emit the earliest,
+// discard every match (partial or completed) whose first event is at or before its last event, repeat.
+void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch) {
+    std::stable_sort(done.begin(), done.end(),
+                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_seq < b.first_seq; });
+    const bool absence = why[0] == 'a';
+    auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time; };
+    if (r_.keep_all) {
+        for (const PartialMatch& m : done) emit(m, time_of(m), why, batch);
+        return;
+    }
+    while (!done.empty()) {
+        const PartialMatch w = std::move(done.front());
+        emit(w, time_of(w), why, batch);
+        auto overlaps = [&](const PartialMatch& m) { return m.first_seq <= w.last_seq; };
+        done.erase(std::remove_if(done.begin() + 1, done.end(), overlaps), done.end());
+        done.erase(done.begin());
+        ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps), ps_.matches.end());
+    }
+}
+
+void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch) {
+    ir::Detection d;
+    d.rule = rule_;
+    d.key = ks_.key;
+    d.time = time;
+    d.trigger = why;
+    for (uint32_t s : pos_) {
+        ir::Binding b{steps_[s].alias, s, {}};
+        for (const EventPtr& p : m.bound[s]) b.events.push_back(bound_event(*p));
+        d.bindings.push_back(std::move(b));
+    }
+    EvalContext ctx;
+    ctx.steps = &m.bound;
+    finish_detection(en_, d, ctx);
+    batch.push_back(std::move(d));
+}
+
+void PatternRun::reschedule() {
+    int64_t next = ir::kTimeInfinity;
+    for (const PartialMatch& m : ps_.matches)
+        next = std::min(next, m.waiting ? m.absence_deadline : window_end(m));
+    if (next == ir::kTimeInfinity) {
+        // A deadline of +infinity never fires: nothing to schedule.
+        ps_.timer_scheduled = false;
+        ps_.timer_gen = 0;
+        return;
+    }
+    if (ps_.timer_scheduled && ps_.timer_deadline == next) return;
+    ps_.timer_scheduled = true;
+    ps_.timer_deadline = next;
+    ps_.timer_gen = en_.schedule(next, ks_.key, en_.pattern_slot(rule_));
+}
+
+void PatternRun::account() {
+    en_.stats.partial_matches -= live_before_;
+    en_.stats.partial_matches += ps_.matches.size();
+    live_before_ = ps_.matches.size();
+}
+
+} // namespace
+
+void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+    for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
+        if (en.rs.rules[r].kind != ir::RuleKind::Pattern) continue;
+        PatternRun(en, ks, r).on_event(e, batch);
+    }
+}
+
+void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t, std::vector<ir::Detection>& batch) {
+    PatternState& ps = ks.patterns[rule];
+    if (!ps.timer_scheduled || ps.timer_gen != t.gen) return;
+    ps.timer_scheduled = false;
+    PatternRun(en, ks, rule).on_timer(t.deadline, batch);
+}
+
+} // namespace ethogram::interp

@@ -1,0 +1,77 @@
+// sessions.cpp: sessions per key.
+#include "compiler/interp/sessions.h"
+
+#include "compiler/interp/threshold.h"
+#include "compiler/interp/value_ops.h"
+
+#include <algorithm>
+
+namespace ethogram::interp {
+
+namespace {
+
+/// True when `e` is an `end on` event of session `s`.
+bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
+    for (const ir::SessionEnd& end : s.ends) {
+        if (end.type != e->ev.type) continue;
+        EvalContext ctx;
+        ctx.current = e.get();
+        if (en.eval.test(end.pred, ctx)) return true;
+    }
+    return false;
+}
+
+int64_t deadline_of(const ir::Session& s, const SessionState& st) {
+    int64_t d = saturating_add(st.last, s.gap_us);
+    if (s.max_us >= 0) d = std::min(d, saturating_add(st.start, s.max_us));
+    return d;
+}
+
+} // namespace
+
+void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
+    const int64_t t = e->ev.time;
+    for (uint32_t s = 0; s < en.rs.sessions.size(); ++s) {
+        const ir::Session& sess = en.rs.sessions[s];
+        const bool ends = ends_session(en, sess, e);
+        // An `end on` event joins the session even when its type is not listed under `events`.
+        if (!ends && !type_in(sess.types, e->ev.type)) continue;
+        SessionState& st = ks.sessions[s];
+        // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
+        if (!st.open) {
+            st.open = true;
+            st.start = t;
+            st.count = 0;
+            st.events.clear();
+            ++st.generation;
+        }
+        st.last = t;
+        ++st.count;
+        st.last_event = e;
+        if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+        int64_t d = deadline_of(sess, st);
+        if (st.timer_gen == 0 || d != st.deadline) {
+            st.deadline = d;
+            st.timer_gen = en.schedule(d, ks.key, s);
+        }
+        if (ends) to_close.push_back(s);
+    }
+}
+
+void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {
+    SessionState& st = ks.sessions[s];
+    if (!st.open) return;
+    for (uint32_t rule : en.session_end_rules[s]) threshold_at_session_end(en, ks, rule, st, time, batch);
+    st.open = false;
+    st.timer_gen = 0; // invalidates the pending timer entry
+    st.events.clear();
+    st.last_event.reset();
+}
+
+void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch) {
+    SessionState& st = ks.sessions[s];
+    if (!st.open || st.timer_gen != t.gen) return;
+    close_session(en, ks, s, t.deadline, batch);
+}
+
+} // namespace ethogram::interp

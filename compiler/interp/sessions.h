@@ -1,0 +1,22 @@
+// sessions.h: sessions per key (docs/semantics.md section 2): open, join, deadlines as timers, close.
+#pragma once
+
+#include "compiler/interp/engine.h"
+
+#include <vector>
+
+namespace ethogram::interp {
+
+/// Offers event `e` to every session of its key: opens or joins, moves the deadline (and its timer).
+/// Sessions that `e` ends (`end on`) are appended to `to_close`: the caller closes them after the event
+/// has been processed by every rule.
+void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close);
+
+/// Closes session `s` of `ks`: evaluates its `at session end` rules with detection time `time`, then
+/// forgets the session's events.
+void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch);
+
+/// A session timer fired: closes the session when the timer is still live.
+void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch);
+
+} // namespace ethogram::interp

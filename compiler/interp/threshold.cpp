@@ -1,0 +1,94 @@
+// threshold.cpp: threshold rules.
+#include "compiler/interp/threshold.h"
+
+#include "compiler/interp/detection.h"
+#include "compiler/interp/value_ops.h"
+
+namespace ethogram::interp {
+
+namespace {
+
+const EventBuffer kEmptyScope;
+
+/// Adds `e` to a Window or LastN scope and drops what fell out of it.
+void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const EventPtr& e) {
+    const uint32_t cap = en.opts.max_scope_events;
+    if (th.scope == ir::ScopeKind::Window) {
+        push_capped(ts.scope, e, cap, en.stats);
+        // The window [t - D, t] is inclusive at both ends.
+        const int64_t from = saturating_add(e->ev.time, -th.window_us);
+        while (!ts.scope.empty() && ts.scope.front()->ev.time < from) ts.scope.pop_front();
+    } else if (th.scope == ir::ScopeKind::LastN) {
+        if (th.last_n <= cap) {
+            // Falling out of the last N is the scope's meaning, not an overflow.
+            ts.scope.push_back(e);
+            while (ts.scope.size() > th.last_n) ts.scope.pop_front();
+        } else {
+            push_capped(ts.scope, e, cap, en.stats);
+        }
+    }
+}
+
+/// Builds the detection of threshold rule `rule`.
+void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
+          int64_t time, const char* why, std::vector<ir::Detection>& batch) {
+    ir::Detection d;
+    d.rule = rule;
+    d.key = ks.key;
+    d.time = time;
+    d.trigger = why;
+    ir::Binding trig{"trigger", UINT32_MAX, {}};
+    if (trigger) trig.events.push_back(bound_event(*trigger));
+    ir::Binding scope{"scope", UINT32_MAX, {}};
+    if (ctx.scope)
+        for (const EventPtr& p : *ctx.scope) scope.events.push_back(bound_event(*p));
+    d.bindings.push_back(std::move(trig));
+    d.bindings.push_back(std::move(scope));
+    finish_detection(en, d, ctx);
+    batch.push_back(std::move(d));
+}
+
+} // namespace
+
+void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+    for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
+        const ir::Rule& rule = en.rs.rules[r];
+        if (rule.kind != ir::RuleKind::Threshold) continue;
+        const ir::Threshold& th = rule.threshold;
+        ThresholdState& ts = ks.thresholds[r];
+        update_scope(en, th, ts, e);
+        if (th.at_session_end || !type_in(th.on_types, e->ev.type)) continue;
+
+        EvalContext ctx;
+        ctx.current = e.get();
+        ctx.scope = &ts.scope;
+        if (th.scope == ir::ScopeKind::Session) {
+            if (th.session >= ks.sessions.size()) continue;
+            const SessionState& st = ks.sessions[th.session];
+            ctx.session = st.open ? &st : nullptr;
+            ctx.scope = st.open ? &st.events : &kEmptyScope;
+            // The edge memory of an `over session` rule belongs to one session.
+            if (ts.session_gen != st.generation) {
+                ts.evaluated = false;
+                ts.session_gen = st.generation;
+            }
+        }
+        const bool now = en.eval.test(th.cond, ctx);
+        const bool fire = now && !(ts.evaluated && ts.previous);
+        ts.evaluated = true;
+        ts.previous = now;
+        if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", batch);
+    }
+}
+
+void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
+                              std::vector<ir::Detection>& batch) {
+    const ir::Threshold& th = en.rs.rules[rule].threshold;
+    EvalContext ctx;
+    ctx.current = st.last_event.get();
+    ctx.session = &st;
+    ctx.scope = &st.events;
+    if (en.eval.test(th.cond, ctx)) emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", batch);
+}
+
+} // namespace ethogram::interp

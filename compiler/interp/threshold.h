@@ -1,0 +1,19 @@
+// threshold.h: threshold rules (docs/semantics.md section 3): scopes, edge triggering, session end.
+#pragma once
+
+#include "compiler/interp/engine.h"
+
+#include <vector>
+
+namespace ethogram::interp {
+
+/// Adds `e` to the Window / LastN scopes of its key and evaluates every per-event threshold rule whose
+/// `on` types include it (sessions must already have seen `e`).
+void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch);
+
+/// Evaluates `at session end` rule `rule` once over the closing session `st` (still open); the detection
+/// time is `time`. The `trigger` binding is the session's last event.
+void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
+                              std::vector<ir::Detection>& batch);
+
+} // namespace ethogram::interp
