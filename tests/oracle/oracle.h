@@ -1,0 +1,42 @@
+// oracle.h: a brute-force matcher written straight from docs/semantics.md, for differential testing.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/executor.h"
+#include "compiler/ir/ir.h"
+
+#include <compare>
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace ethogram::oracle {
+
+/// A detection reduced to what the semantics pins down: rule, key, detection time, trigger kind and the
+/// bound events' sequence numbers per alias (aliases sorted by name, aliases with no events dropped).
+struct Tuple {
+    uint32_t rule = 0;
+    uint32_t key = 0;
+    int64_t time = 0;
+    std::string trigger; ///< "event", "absence", "session_end"
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings;
+
+    auto operator<=>(const Tuple&) const = default;
+    bool operator==(const Tuple&) const = default;
+};
+
+/// Computes the detections `rs` must produce on `events` (time-ordered, ties by seq), fed as the
+/// Executor contract says: watermark to each event's time before it, +inf at the end. Output order: the
+/// order in which they are produced (timers in deadline order before the event that passes them).
+/// Only the constructs the random generator emits are supported (no exclusive groups, no dwell).
+std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events);
+
+/// Reduces an executor's detection to a Tuple. Threshold `at session end` detections keep only the
+/// `scope` binding (which event is the "trigger" of a timer close is not pinned by the semantics).
+Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs);
+
+/// One line of text for a tuple, with rule and key names.
+std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, const Tuple& t);
+
+} // namespace ethogram::oracle
