@@ -4,7 +4,8 @@
 Usage: python3 gen_events.py > events.jsonl
 
 About 300 shoppers over two days. Each has a few visits separated by idle gaps of hours; a visit is a
-burst of activity played by one persona: casual, buyer, high-intent, abandoner, explorer, comparer or bot.
+burst of activity played by one persona: casual, buyer, high-intent, abandoner, explorer, comparer,
+shortlister or bot.
 A few lines are deliberately broken (bad JSON, a missing or mistyped field, an unknown event type, a bad
 timestamp) or arrive far too late, so that the dead-letter output has something in it.
 """
@@ -109,19 +110,47 @@ def abandoner(user, t, li):
 
 
 def explorer(user, t, li):
+    """Looks around; one in three puts the last product seen into the cart."""
+    sku = None
     for _ in range(rng.randint(5, 9)):
         page = rng.choice(["category", "product", "product", "search", "home"])
-        view(user, t, page, rng.choice(SKUS), li)
+        sku = rng.choice(SKUS) if page == "product" else sku
+        view(user, t, page, sku or rng.choice(SKUS), li)
         t += think(5, 40)
+    if sku and rng.random() < 0.35:
+        return add_and_maybe_buy(user, t, li, sku, 0.5)
     return t
 
 
 def comparer(user, t, li):
+    """Two products, back and forth, then one of them into the cart (sometimes bought)."""
     a, b = rng.sample(SKUS, 2)
     for sku in [a, b, a, b, a]:
         view(user, t, "product", sku, li)
         t += think(8, 35)
-    return t
+    return add_and_maybe_buy(user, t, li, a, 0.5)
+
+
+def shortlister(user, t, li):
+    """Explores three products among categories and searches, then goes back to two of them and picks
+    one: both an exploration and a confirmation at the add-to-cart."""
+    a, b, c = rng.sample(SKUS, 3)
+    for page, sku in [("category", None), ("product", a), ("search", None), ("product", b),
+                      ("category", None), ("product", c), ("product", a), ("product", b)]:
+        view(user, t, page, sku, li)
+        t += think(6, 40)
+    return add_and_maybe_buy(user, t, li, b, 0.6)
+
+
+def add_and_maybe_buy(user, t, li, sku, p_buy):
+    out.add(t, "add_to_cart", user_id=user, event_id=next_id(), sku=sku, price=price_of(sku), qty=1)
+    t += think(5, 30)
+    if rng.random() < p_buy:
+        view(user, t, "checkout", None, li)
+        t += think(20, 60)
+        out.add(t, "purchase", user_id=user, event_id=next_id(), order_id="o-%05d" % rng.randint(1, 99999),
+                total=price_of(sku), items=1)
+    return t + 1000
 
 
 def bot(user, t, li):
@@ -133,8 +162,8 @@ def bot(user, t, li):
     return t
 
 
-PERSONAS = [(casual, 40), (buyer, 14), (high_intent, 10), (abandoner, 12), (explorer, 10), (comparer, 8),
-            (bot, 2)]
+PERSONAS = [(casual, 38), (buyer, 14), (high_intent, 10), (abandoner, 10), (explorer, 10), (comparer, 6),
+            (shortlister, 6), (bot, 2)]
 
 
 def pick():
