@@ -135,7 +135,7 @@ def shortlister(user, t, li):
     """Explores three products among categories and searches, then goes back to two of them and picks
     one: both an exploration and a confirmation at the add-to-cart."""
     a, b, c = rng.sample(SKUS, 3)
-    for page, sku in [("category", None), ("product", a), ("search", None), ("product", b),
+    for page, sku in [("home", None), ("category", None), ("product", a), ("search", None), ("product", b),
                       ("category", None), ("product", c), ("product", a), ("product", b)]:
         view(user, t, page, sku, li)
         t += think(6, 40)
