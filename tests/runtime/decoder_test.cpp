@@ -1,0 +1,166 @@
+// decoder_test.cpp: JSON line decoding and every validation (dead-letter) reason.
+#include "runtime/decoder.h"
+
+#include "tests/runtime/test_schema.h"
+
+#include <gtest/gtest.h>
+
+namespace ethogram::runtime {
+namespace {
+
+class DecoderTest : public ::testing::Test {
+protected:
+    ir::RuleSet rs = testing::make_ruleset();
+    ir::StringPool pool;
+    Decoder dec{rs, pool};
+    ir::Event ev;
+
+    static std::string pv(const std::string& extra) {
+        return R"({"type":"page_view","user":"u42","ts":"2026-11-29T10:00:00.250Z","page":"product",)"
+               R"("url":"/p/1","logged_in":true)" +
+               extra + "}";
+    }
+    // Asserts that `line` is rejected with `reason` and that the detail mentions `part`.
+    void rejects(const std::string& line, DeadReason reason, const std::string& part) {
+        EXPECT_FALSE(dec.decode(line, 1, ev)) << line;
+        EXPECT_EQ(dead_reason_code(dec.error().reason), dead_reason_code(reason)) << line << ": " << dec.error().detail;
+        EXPECT_NE(dec.error().detail.find(part), std::string::npos) << dec.error().detail;
+    }
+};
+
+TEST_F(DecoderTest, DecodesEveryFieldType) {
+    std::string line = pv(R"(,"event_id":"e-1","price":19.99,"load_time":"250ms","n":-7,)"
+                          R"("seen_at":1000,"extra":{"ignored":[1,2]})");
+    ASSERT_TRUE(dec.decode(line, 12, ev)) << dec.error().detail;
+    EXPECT_EQ(ev.type, 0);
+    EXPECT_EQ(ev.line, 12u);
+    EXPECT_EQ(pool.view(ev.key), "u42");
+    EXPECT_EQ(ev.time, 1795946400250000);
+    EXPECT_EQ(pool.view(ev.id), "e-1");
+    ASSERT_EQ(ev.fields.size(), 10u);
+    EXPECT_EQ(ev.fields[0].type, ir::Type::String);
+    EXPECT_EQ(ev.fields[0].i, ev.key);
+    EXPECT_EQ(ev.fields[1].type, ir::Type::Timestamp);
+    EXPECT_EQ(ev.fields[3].type, ir::Type::Enum);
+    EXPECT_EQ(ev.fields[3].i, 1); // "product" is index 1 of home|product|cart
+    EXPECT_EQ(pool.view(static_cast<uint32_t>(ev.fields[4].i)), "/p/1");
+    EXPECT_EQ(ev.fields[5].type, ir::Type::Float);
+    EXPECT_DOUBLE_EQ(ev.fields[5].f, 19.99);
+    EXPECT_EQ(ev.fields[6].type, ir::Type::Bool);
+    EXPECT_TRUE(ev.fields[6].b);
+    EXPECT_EQ(ev.fields[7].type, ir::Type::Duration);
+    EXPECT_EQ(ev.fields[7].i, 250000);
+    EXPECT_EQ(ev.fields[8].type, ir::Type::Int);
+    EXPECT_EQ(ev.fields[8].i, -7);
+    EXPECT_EQ(ev.fields[9].type, ir::Type::Timestamp);
+    EXPECT_EQ(ev.fields[9].i, 1000000); // epoch ms by default
+}
+
+TEST_F(DecoderTest, OptionalMissingOrNullIsMissing) {
+    ASSERT_TRUE(dec.decode(pv(R"(,"price":null)"), 1, ev)) << dec.error().detail;
+    EXPECT_TRUE(ev.fields[2].is_missing());
+    EXPECT_TRUE(ev.fields[5].is_missing());
+    EXPECT_TRUE(ev.fields[7].is_missing());
+    EXPECT_EQ(ev.id, ir::kNoString);
+}
+
+TEST_F(DecoderTest, FloatsAcceptIntsAndDurationNumbersAreMillis) {
+    ASSERT_TRUE(dec.decode(pv(R"(,"price":20,"load_time":1.5)"), 1, ev)) << dec.error().detail;
+    EXPECT_EQ(ev.fields[5].type, ir::Type::Float);
+    EXPECT_DOUBLE_EQ(ev.fields[5].f, 20.0);
+    EXPECT_EQ(ev.fields[7].i, 1500);
+}
+
+TEST_F(DecoderTest, TimeFromEpochNumbers) {
+    std::string line = R"({"type":"purchase","account":17,"ts":1772438672468,"amount":5})";
+    ASSERT_TRUE(dec.decode(line, 3, ev)) << dec.error().detail;
+    EXPECT_EQ(ev.type, 1);
+    EXPECT_EQ(ev.time, 1772438672468000);
+    EXPECT_EQ(pool.view(ev.key), "17");
+    EXPECT_EQ(ev.fields[0].type, ir::Type::Int);
+    EXPECT_EQ(ev.fields[0].i, 17);
+
+    Decoder secs(rs, pool, DecoderOptions{"type", EpochUnit::Seconds});
+    ASSERT_TRUE(secs.decode(R"({"type":"purchase","account":17,"ts":1772438672,"amount":5})", 4, ev));
+    EXPECT_EQ(ev.time, 1772438672000000);
+}
+
+TEST_F(DecoderTest, IntKeyForStringKeyIsItsDecimalText) {
+    ASSERT_TRUE(dec.decode(R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"","logged_in":false})", 1, ev));
+    EXPECT_EQ(pool.view(ev.key), "42");
+    EXPECT_EQ(ev.fields[0].type, ir::Type::String);
+}
+
+TEST_F(DecoderTest, CustomTypeField) {
+    Decoder kind(rs, pool, DecoderOptions{"kind", EpochUnit::Millis});
+    EXPECT_TRUE(kind.decode(R"({"kind":"purchase","account":1,"ts":0,"amount":1})", 1, ev)) << kind.error().detail;
+    EXPECT_FALSE(kind.decode(R"({"type":"purchase","account":1,"ts":0,"amount":1})", 1, ev));
+    EXPECT_EQ(kind.error().reason, DeadReason::MissingType);
+}
+
+TEST_F(DecoderTest, ParseErrors) {
+    rejects("{not json", DeadReason::ParseError, "invalid JSON");
+    rejects(R"({"type":"page_view",})", DeadReason::ParseError, "invalid JSON");
+    rejects("[1,2,3]", DeadReason::ParseError, "expected a JSON object, got array");
+    rejects("42", DeadReason::ParseError, "object");
+}
+
+TEST_F(DecoderTest, TypeErrors) {
+    rejects(R"({"user":"u1","ts":0})", DeadReason::MissingType, "\"type\"");
+    rejects(R"({"type":7,"user":"u1"})", DeadReason::MissingType, "must be a string");
+    rejects(R"({"type":"page_veiw","user":"u1"})", DeadReason::UnknownType, "page_veiw");
+}
+
+TEST_F(DecoderTest, MissingAndNullRequiredFields) {
+    rejects(R"({"type":"page_view","user":"u1","ts":0,"page":"home","logged_in":true})", DeadReason::MissingField,
+            "page_view.url");
+    rejects(pv(R"(,"url":null)"), DeadReason::MissingField, "page_view.url: required field is null");
+    rejects(R"({"type":"page_view","user":"u1","page":"home","url":"","logged_in":true})", DeadReason::MissingField,
+            "page_view.ts");
+    rejects(R"({"type":"page_view","ts":0,"page":"home","url":"","logged_in":true})", DeadReason::MissingField,
+            "page_view.user");
+    rejects(R"({"type":"page_view","user":null,"ts":0,"page":"home","url":"","logged_in":true})",
+            DeadReason::MissingField, "key is null");
+}
+
+TEST_F(DecoderTest, WrongFieldTypesNameFieldAndExpectation) {
+    rejects(pv(R"(,"n":1.5)"), DeadReason::BadField, "page_view.n: expected int");
+    rejects(pv(R"(,"n":"3")"), DeadReason::BadField, "got string");
+    rejects(pv(R"(,"n":18446744073709551615)"), DeadReason::BadField, "out of the int64 range");
+    rejects(pv(R"(,"price":"cheap")"), DeadReason::BadField, "page_view.price: expected float");
+    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":5,"logged_in":true})", DeadReason::BadField,
+            "page_view.url: expected string, got integer");
+    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":"","logged_in":"yes"})", DeadReason::BadField,
+            "page_view.logged_in: expected bool");
+    rejects(pv(R"(,"load_time":"fast")"), DeadReason::BadField, "page_view.load_time");
+    rejects(pv(R"(,"load_time":-5)"), DeadReason::BadField, "negative");
+    rejects(R"({"type":"page_view","user":[1],"ts":0,"page":"home","url":"","logged_in":true})", DeadReason::BadField,
+            "page_view.user");
+    rejects(R"({"type":"purchase","account":"abc","ts":0,"amount":1})", DeadReason::BadField,
+            "purchase.account: expected the key as a JSON integer");
+}
+
+TEST_F(DecoderTest, BadEnumValue) {
+    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"checkout","url":"","logged_in":true})",
+            DeadReason::BadField, "\"checkout\" is not a value of the enum (expected one of: home, product, cart)");
+}
+
+TEST_F(DecoderTest, BadTimes) {
+    rejects(R"({"type":"page_view","user":"u","ts":"2026-13-01T00:00:00Z","page":"home","url":"","logged_in":true})",
+            DeadReason::BadTime, "month 13 out of range");
+    rejects(R"({"type":"page_view","user":"u","ts":"soon","page":"home","url":"","logged_in":true})",
+            DeadReason::BadTime, "page_view.ts");
+    rejects(R"({"type":"page_view","user":"u","ts":true,"page":"home","url":"","logged_in":true})",
+            DeadReason::BadTime, "got boolean");
+    rejects(pv(R"(,"seen_at":"2026-02-30T00:00:00Z")"), DeadReason::BadTime, "page_view.seen_at");
+}
+
+TEST_F(DecoderTest, ReusableAfterErrors) {
+    EXPECT_FALSE(dec.decode("{", 1, ev));
+    ASSERT_TRUE(dec.decode(pv(""), 2, ev)) << dec.error().detail;
+    EXPECT_EQ(ev.line, 2u);
+    EXPECT_TRUE(ev.fields[8].is_missing()); // no leftover from an earlier line
+}
+
+} // namespace
+} // namespace ethogram::runtime

@@ -1,0 +1,159 @@
+// output_test.cpp: JSON escaping, value formats and the detection record layout.
+#include "runtime/output.h"
+
+#include "runtime/json_writer.h"
+#include "tests/runtime/test_schema.h"
+
+#include <gtest/gtest.h>
+
+namespace ethogram::runtime {
+namespace {
+
+std::string esc(std::string_view s) {
+    std::string out;
+    append_json_string(out, s);
+    return out;
+}
+
+std::string dbl(double v) {
+    std::string out;
+    append_json_double(out, v);
+    return out;
+}
+
+TEST(JsonEscape, SpecialAndControlCharacters) {
+    EXPECT_EQ(esc("plain"), "\"plain\"");
+    EXPECT_EQ(esc("a\"b\\c"), R"("a\"b\\c")");
+    EXPECT_EQ(esc("l1\nl2\r\t"), R"("l1\nl2\r\t")");
+    EXPECT_EQ(esc(std::string_view("\x00\x01\x1f\b\f", 5)), R"("\u0000\u0001\u001f\b\f")");
+    EXPECT_EQ(esc("caf\xc3\xa9"), "\"caf\xc3\xa9\""); // UTF-8 passes through
+    EXPECT_EQ(esc("\x7f"), "\"\x7f\"");               // DEL needs no escape in JSON
+    EXPECT_EQ(esc(""), "\"\"");
+}
+
+TEST(JsonNumbers, ShortestRoundTrip) {
+    EXPECT_EQ(dbl(0.7), "0.7");
+    EXPECT_EQ(dbl(19.99), "19.99");
+    EXPECT_EQ(dbl(0.1 + 0.2), "0.30000000000000004");
+    EXPECT_EQ(dbl(1e21), "1e+21");
+    EXPECT_EQ(dbl(-2.5), "-2.5");
+    EXPECT_EQ(dbl(std::numeric_limits<double>::quiet_NaN()), "null");
+    EXPECT_EQ(dbl(std::numeric_limits<double>::infinity()), "null");
+}
+
+class DetectionFormat : public ::testing::Test {
+protected:
+    ir::RuleSet rs = testing::make_ruleset();
+    ir::StringPool pool;
+
+    void SetUp() override {
+        // Rule 0: a pattern over page_view v (step 0) and purchase c (step 1), emitting every value kind.
+        ir::Rule r;
+        r.name = "cart_abandonment";
+        r.kind = ir::RuleKind::Pattern;
+        r.label = 2;
+        r.severity = ir::Severity::Medium;
+        ir::Step v;
+        v.alias = "v";
+        v.types = {0};
+        v.pred_text = "v.page == product";
+        ir::Step c;
+        c.alias = "c";
+        c.types = {1};
+        r.pattern.steps = {v, c};
+        // Expr 0: v.page (an enum field of step 0).
+        ir::Expr page;
+        page.kind = ir::ExprKind::Field;
+        page.type = ir::Type::Enum;
+        page.ref = ir::EventRef::Step;
+        page.step = 0;
+        page.field = 3;
+        rs.exprs = {page};
+        for (const char* n : {"sku", "value", "n", "ok", "page", "at", "wait", "half", "none"})
+            r.emits.push_back({n, n == std::string("page") ? 0u : ir::kNoExpr});
+        rs.rules = {r};
+        ir::Rule other = r;
+        other.name = "winner";
+        rs.rules.push_back(other);
+    }
+
+    ir::Detection detection() {
+        ir::Detection d;
+        d.rule = 0;
+        d.key = pool.intern("u42");
+        d.time = 1795948200000000;       // 2026-11-29T10:30:00Z
+        d.first_time = 1795946400250000; // 10:00:00.250
+        d.last_time = 1795946460000001;  // 10:01:00.000001
+        d.confidence = 0.7;
+        d.trigger = "absence";
+        d.fields = {ir::Value::string(pool.intern("A\"1")), ir::Value::real(19.99), ir::Value::integer(-3),
+                    ir::Value::boolean(false), ir::Value::enumeration(1), ir::Value::timestamp(0),
+                    ir::Value::duration(30000000), ir::Value::duration(1500), ir::Value::missing()};
+        d.bindings = {{"v", 0, {{0, 12, 1795946400250000, pool.intern("e-1"), 0}}},
+                      {"c", 1, {{1, 13, 1795946460000001, ir::kNoString, 1}}}};
+        d.id = 0xabc;
+        return d;
+    }
+};
+
+TEST_F(DetectionFormat, KeysInOrderAndValueFormats) {
+    std::string out;
+    format_detection(detection(), rs, pool, {}, out);
+    EXPECT_EQ(out, R"({"rule":"cart_abandonment","behaviour":"intent.purchase.abandonment","key":"u42",)"
+                   R"("time":"2026-11-29T10:30:00.000Z","first":"2026-11-29T10:00:00.250Z",)"
+                   R"("last":"2026-11-29T10:01:00.000001Z","severity":"medium","confidence":0.7,)"
+                   R"("trigger":"absence","fields":{"sku":"A\"1","value":19.99,"n":-3,"ok":false,)"
+                   R"("page":"product","at":"1970-01-01T00:00:00.000Z","wait":30000,"half":1.5,"none":null},)"
+                   R"("events":{"v":[{"line":12,"time":"2026-11-29T10:00:00.250Z","id":"e-1"}],)"
+                   R"("c":[{"line":13,"time":"2026-11-29T10:01:00.000001Z"}]},)"
+                   R"("ruleset":"shop.web","version":"1.4.0","id":"0000000000000abc"})");
+}
+
+TEST_F(DetectionFormat, ExplainAndSuppressedBy) {
+    ir::Detection d = detection();
+    d.suppressed_by = 1;
+    std::string out;
+    format_detection(d, rs, pool, OutputOptions{true, -1}, out);
+    auto tail = out.substr(out.find(",\"explain\""));
+    EXPECT_EQ(tail, R"(,"explain":[{"alias":"v","step":0,"type":"page_view","predicate":"v.page == product",)"
+                    R"("line":12},{"alias":"c","step":1,"type":"purchase","predicate":"","line":13}],)"
+                    R"("suppressed_by":"winner"})");
+}
+
+TEST_F(DetectionFormat, UnresolvableEnumFallsBackToIndex) {
+    rs.rules[0].emits[4].expr = ir::kNoExpr;
+    std::string out;
+    format_detection(detection(), rs, pool, {}, out);
+    EXPECT_NE(out.find(R"("page":1,)"), std::string::npos) << out;
+}
+
+TEST_F(DetectionFormat, WriterFiltersByTaxonomyAndCounts) {
+    testing::TempDir dir;
+    auto out = OutputFile::open(dir.file("out.jsonl"));
+    auto sup = OutputFile::open(dir.file("sup.jsonl"));
+    ASSERT_TRUE(out && sup);
+    {
+        DetectionWriter only_intent(rs, pool, OutputOptions{false, 0}, out->get(), sup->get());
+        only_intent.emit(detection());
+        ir::Detection s = detection();
+        s.suppressed_by = 1;
+        only_intent.suppressed(std::move(s));
+        EXPECT_EQ(only_intent.emitted(), 1u);
+        EXPECT_EQ(only_intent.suppressed_count(), 1u);
+        DetectionWriter only_risk(rs, pool, OutputOptions{false, 3}, out->get(), sup->get());
+        only_risk.emit(detection());
+        EXPECT_EQ(only_risk.emitted(), 0u);
+        EXPECT_EQ(only_risk.filtered(), 1u);
+    }
+    ASSERT_TRUE((*out)->close());
+    ASSERT_TRUE((*sup)->close());
+    auto lines = testing::lines_of(testing::read_file(dir.file("out.jsonl")));
+    ASSERT_EQ(lines.size(), 1u);
+    EXPECT_EQ(lines[0].rfind("{\"rule\":\"cart_abandonment\"", 0), 0u);
+    auto slines = testing::lines_of(testing::read_file(dir.file("sup.jsonl")));
+    ASSERT_EQ(slines.size(), 1u);
+    EXPECT_NE(slines[0].find("\"suppressed_by\":\"winner\""), std::string::npos);
+}
+
+} // namespace
+} // namespace ethogram::runtime

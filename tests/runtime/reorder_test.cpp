@@ -1,0 +1,112 @@
+// reorder_test.cpp: watermark, late events and release order of the reorder buffer.
+#include "runtime/reorder.h"
+
+#include <gtest/gtest.h>
+
+namespace ethogram::runtime {
+namespace {
+
+ir::Event at(int64_t t, uint64_t seq) {
+    ir::Event e;
+    e.time = t;
+    e.seq = seq;
+    return e;
+}
+
+std::vector<std::pair<int64_t, uint64_t>> order(const std::vector<ir::Event>& v) {
+    std::vector<std::pair<int64_t, uint64_t>> out;
+    for (const auto& e : v) out.emplace_back(e.time, e.seq);
+    return out;
+}
+
+using Order = std::vector<std::pair<int64_t, uint64_t>>;
+
+TEST(Reorder, ZeroLatenessReleasesImmediately) {
+    ReorderBuffer rb(0);
+    std::vector<ir::Event> out;
+    EXPECT_EQ(rb.watermark(), ir::kTimeMinusInfinity);
+    ASSERT_TRUE(rb.push(at(10, 0)));
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{10, 0}}));
+    EXPECT_EQ(rb.watermark(), 10);
+    // Same time is not late (t < W is late, t == W is not).
+    ASSERT_TRUE(rb.push(at(10, 1)));
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{10, 1}}));
+    // Any earlier time is late with zero lateness.
+    EXPECT_FALSE(rb.push(at(9, 2)));
+    EXPECT_EQ(rb.size(), 0u);
+}
+
+TEST(Reorder, LatenessBuffersAndReordersOutOfOrderEvents) {
+    ReorderBuffer rb(5);
+    std::vector<ir::Event> out;
+    ASSERT_TRUE(rb.push(at(100, 0))); // W = 95
+    rb.pop_ready(out);
+    EXPECT_TRUE(out.empty());
+    ASSERT_TRUE(rb.push(at(97, 1))); // within lateness: buffered
+    rb.pop_ready(out);
+    EXPECT_TRUE(out.empty());
+    ASSERT_TRUE(rb.push(at(95, 2))); // t == W: not late
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{95, 2}}));
+    EXPECT_FALSE(rb.push(at(94, 3))); // t < W = 95: late
+    ASSERT_TRUE(rb.push(at(103, 4))); // W = 98: releases 97
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{97, 1}}));
+    EXPECT_EQ(rb.watermark(), 98);
+    rb.drain(out);
+    EXPECT_EQ(order(out), (Order{{100, 0}, {103, 4}}));
+    EXPECT_EQ(rb.size(), 0u);
+    EXPECT_EQ(rb.high_water(), 3u); // 100, 97 and 95 were held together before 95 left
+}
+
+TEST(Reorder, TiesReleaseInArrivalOrder) {
+    ReorderBuffer rb(10);
+    std::vector<ir::Event> out;
+    for (uint64_t s = 0; s < 5; ++s) ASSERT_TRUE(rb.push(at(s % 2 == 0 ? 50 : 40, s)));
+    rb.drain(out);
+    EXPECT_EQ(order(out), (Order{{40, 1}, {40, 3}, {50, 0}, {50, 2}, {50, 4}}));
+}
+
+TEST(Reorder, WatermarkNeverMovesBack) {
+    ReorderBuffer rb(3);
+    std::vector<ir::Event> out;
+    ASSERT_TRUE(rb.push(at(20, 0)));
+    EXPECT_EQ(rb.watermark(), 17);
+    ASSERT_TRUE(rb.push(at(18, 1)));
+    EXPECT_EQ(rb.watermark(), 17);
+}
+
+TEST(Reorder, ExtremeTimesDoNotOverflow) {
+    ReorderBuffer rb(1000);
+    ASSERT_TRUE(rb.push(at(ir::kTimeMinusInfinity + 5, 0)));
+    EXPECT_EQ(rb.watermark(), ir::kTimeMinusInfinity);
+}
+
+TEST(Reorder, ManyRandomEventsComeOutSorted) {
+    ReorderBuffer rb(1000);
+    std::vector<ir::Event> out, all;
+    uint64_t x = 12345;
+    int late = 0;
+    for (uint64_t s = 0; s < 2000; ++s) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        int64_t t = static_cast<int64_t>(s * 10) + static_cast<int64_t>((x >> 33) % 1500);
+        if (!rb.push(at(t, s))) {
+            ++late;
+            continue;
+        }
+        rb.pop_ready(out);
+        all.insert(all.end(), out.begin(), out.end());
+    }
+    rb.drain(out);
+    all.insert(all.end(), out.begin(), out.end());
+    EXPECT_EQ(all.size() + static_cast<size_t>(late), 2000u);
+    for (size_t i = 1; i < all.size(); ++i) {
+        ASSERT_TRUE(all[i - 1].time < all[i].time || (all[i - 1].time == all[i].time && all[i - 1].seq < all[i].seq))
+            << i;
+    }
+}
+
+} // namespace
+} // namespace ethogram::runtime

@@ -1,0 +1,124 @@
+// time_test.cpp: RFC 3339, epoch and duration parsing; RFC 3339 formatting.
+#include "runtime/time.h"
+
+#include <gtest/gtest.h>
+
+namespace ethogram::runtime {
+namespace {
+
+// Expected values were computed independently with Python's datetime.fromisoformat.
+TEST(Rfc3339, UtcAndOffsets) {
+    EXPECT_EQ(*parse_rfc3339("2026-11-29T10:00:00Z"), 1795946400000000);
+    EXPECT_EQ(*parse_rfc3339("2026-11-29T10:00:00.250+01:00"), 1795942800250000);
+    EXPECT_EQ(*parse_rfc3339("2024-02-29T23:59:59.999999-05:30"), 1709270999999999);
+    EXPECT_EQ(*parse_rfc3339("2000-01-01T00:00:00Z"), 946684800000000);
+    EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00Z"), 0);
+    EXPECT_EQ(*parse_rfc3339("1969-12-31T23:59:59.5Z"), -500000);
+    EXPECT_EQ(*parse_rfc3339("0001-01-01T00:00:00Z"), -62135596800000000);
+    EXPECT_EQ(*parse_rfc3339("9999-12-31T23:59:59Z"), 253402300799000000);
+}
+
+TEST(Rfc3339, SameInstantInDifferentOffsets) {
+    auto a = parse_rfc3339("2026-03-02T08:04:21.441Z");
+    auto b = parse_rfc3339("2026-03-02T00:04:21.441-08:00");
+    auto c = parse_rfc3339("2026-03-02T09:04:21.441+01:00");
+    ASSERT_TRUE(a && b && c);
+    EXPECT_EQ(*a, *b);
+    EXPECT_EQ(*a, *c);
+}
+
+TEST(Rfc3339, LowercaseSeparatorsAndSpace) {
+    EXPECT_EQ(*parse_rfc3339("2026-11-29t10:00:00z"), 1795946400000000);
+    EXPECT_EQ(*parse_rfc3339("2026-11-29 10:00:00Z"), 1795946400000000);
+}
+
+TEST(Rfc3339, FractionsAreTruncatedToMicros) {
+    EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00.1Z"), 100000);
+    EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00.123456789Z"), 123456);
+    EXPECT_EQ(*parse_rfc3339("1970-01-01T00:00:00.000001Z"), 1);
+}
+
+TEST(Rfc3339, LeapYears) {
+    EXPECT_TRUE(parse_rfc3339("2024-02-29T00:00:00Z"));
+    EXPECT_TRUE(parse_rfc3339("2000-02-29T00:00:00Z"));  // divisible by 400
+    EXPECT_FALSE(parse_rfc3339("1900-02-29T00:00:00Z")); // divisible by 100, not 400
+    EXPECT_FALSE(parse_rfc3339("2026-02-29T00:00:00Z"));
+    // One day after Feb 28 of a leap year is Feb 29, and Mar 1 is two days after.
+    EXPECT_EQ(*parse_rfc3339("2024-03-01T00:00:00Z") - *parse_rfc3339("2024-02-28T00:00:00Z"),
+              2 * 86400 * int64_t{1000000});
+}
+
+TEST(Rfc3339, BadInputsSayWhy) {
+    auto m = parse_rfc3339("2026-13-01T00:00:00Z");
+    ASSERT_FALSE(m);
+    EXPECT_NE(m.error().find("month 13 out of range"), std::string::npos) << m.error();
+    auto d = parse_rfc3339("2026-04-31T00:00:00Z");
+    ASSERT_FALSE(d);
+    EXPECT_NE(d.error().find("day 31 out of range"), std::string::npos) << d.error();
+    auto h = parse_rfc3339("2026-04-01T24:00:00Z");
+    ASSERT_FALSE(h);
+    EXPECT_NE(h.error().find("hour 24"), std::string::npos) << h.error();
+    auto o = parse_rfc3339("2026-04-01T10:00:00");
+    ASSERT_FALSE(o);
+    EXPECT_NE(o.error().find("offset"), std::string::npos) << o.error();
+    for (const char* s : {"", "yesterday", "2026-4-01T00:00:00Z", "2026-04-01", "2026-04-01T10:00Z",
+                          "2026-04-01T10:00:00.Z", "2026-04-01T10:00:00+0100", "2026-04-01T10:00:00Zjunk",
+                          "2026-04-01T10:00:60Z", "2026-04-01T10:60:00Z", "2026-00-10T10:00:00Z",
+                          "2026-04-00T10:00:00Z", "2026-04-01T10:00:00+24:00"})
+        EXPECT_FALSE(parse_rfc3339(s)) << s;
+}
+
+TEST(Epoch, MillisAndSeconds) {
+    EXPECT_EQ(*epoch_to_micros(int64_t{1772438672468}, EpochUnit::Millis), 1772438672468000);
+    EXPECT_EQ(*epoch_to_micros(int64_t{1772438672}, EpochUnit::Seconds), 1772438672000000);
+    EXPECT_EQ(*epoch_to_micros(1772438672.5, EpochUnit::Seconds), 1772438672500000);
+    EXPECT_EQ(*epoch_to_micros(1.5, EpochUnit::Millis), 1500);
+    EXPECT_FALSE(epoch_to_micros(int64_t{INT64_MAX}, EpochUnit::Millis));
+    EXPECT_FALSE(epoch_to_micros(1e300, EpochUnit::Seconds));
+}
+
+TEST(Duration, Units) {
+    EXPECT_EQ(*parse_duration("250ms"), 250000);
+    EXPECT_EQ(*parse_duration("30s"), 30000000);
+    EXPECT_EQ(*parse_duration("10m"), 600000000);
+    EXPECT_EQ(*parse_duration("1h"), 3600000000);
+    EXPECT_EQ(*parse_duration("2d"), 172800000000);
+    EXPECT_EQ(*parse_duration("7us"), 7);
+    EXPECT_EQ(*parse_duration("0s"), 0);
+}
+
+TEST(Duration, BadInputs) {
+    for (const char* s : {"", "s", "10", "-5s", "5 s", "1.5s", "5x", "10sec", "99999999999999999999d"})
+        EXPECT_FALSE(parse_duration(s)) << s;
+    EXPECT_NE(parse_duration("5x").error().find("unknown unit"), std::string::npos);
+    EXPECT_NE(parse_duration("10").error().find("missing unit"), std::string::npos);
+}
+
+TEST(Duration, JsonMillis) {
+    EXPECT_EQ(*duration_from_millis(250), 250000);
+    EXPECT_EQ(*duration_from_millis(0.5), 500);
+    EXPECT_FALSE(duration_from_millis(-1));
+}
+
+TEST(Format, ThreeOrSixFractionDigits) {
+    EXPECT_EQ(format_rfc3339(1795946400250000), "2026-11-29T10:00:00.250Z");
+    EXPECT_EQ(format_rfc3339(1795946400000000), "2026-11-29T10:00:00.000Z");
+    EXPECT_EQ(format_rfc3339(1795946400000001), "2026-11-29T10:00:00.000001Z");
+    EXPECT_EQ(format_rfc3339(0), "1970-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_rfc3339(-500000), "1969-12-31T23:59:59.500Z");
+    EXPECT_EQ(format_rfc3339(1709270999999999), "2024-03-01T05:29:59.999999Z");
+}
+
+TEST(Format, RoundTrip) {
+    for (const char* s : {"2024-02-29T12:34:56.789Z", "1999-12-31T23:59:59.000001Z", "0001-01-01T00:00:00.000Z"})
+        EXPECT_EQ(format_rfc3339(*parse_rfc3339(s)), s);
+}
+
+TEST(Format, Durations) {
+    EXPECT_EQ(format_duration(0), "0s");
+    EXPECT_EQ(format_duration(5400000000), "1h30m");
+    EXPECT_EQ(format_duration(250000), "250ms");
+}
+
+} // namespace
+} // namespace ethogram::runtime
