@@ -176,7 +176,7 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
         ++en_.stats.overflow_drops;
         if (!en_.overflow_warned[rule_]) {
             en_.overflow_warned[rule_] = true;
-            spdlog::warn("rule '{}': more than {} partial matches for one key; dropping the oldest", r_.name,
+            spdlog::warn("rule '{}': {} partial matches for one key (the cap); dropping the oldest", r_.name,
                          cap);
         }
     }
