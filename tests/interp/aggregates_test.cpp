@@ -1,0 +1,173 @@
+// aggregates_test.cpp: aggregates and behavioural features (docs/language.md section 7), every value
+// computed by hand in the comments.
+#include "tests/interp/ir_builder.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+
+namespace ethogram::interp::testing {
+namespace {
+
+using ir::AggKind;
+using ir::Op;
+using ir::Type;
+using ir::Value;
+
+// Page views of one key: page a b a c b at 0, 1s, 3s, 6s, 10s with v = 4, missing, 1, 7, 3.
+// The rule (over last 100 events) fires once, on the fifth event (count(P) == 5), and emits features.
+class Features : public ::testing::Test {
+protected:
+    IrBuilder b;
+    uint16_t P = b.event("P", {{"page", Type::String}, {"v", Type::Int}});
+    uint16_t Q = b.event("Q");
+    uint32_t rule = b.threshold("f", last_n(100, b.bin(Op::Eq, b.agg(AggKind::Count, {P}), b.i(5)), {P}));
+
+    size_t emit(const std::string& name, ir::ExprId e) {
+        b.emit(rule, name, e);
+        return b.rs.rules[rule].emits.size() - 1;
+    }
+    ir::ExprId page() { return b.fld(P, "page"); }
+    ir::ExprId v() { return b.fld(P, "v"); }
+
+    const ir::Detection& run() {
+        runner = std::make_unique<Runner>(b.rs);
+        Runner& r = *runner;
+        r.ev(P, "k", 0, {r.str("a"), Value::integer(4)});
+        r.ev(P, "k", 1 * kSec, {r.str("b"), Value::missing()});
+        r.ev(P, "k", 3 * kSec, {r.str("a"), Value::integer(1)});
+        r.ev(P, "k", 6 * kSec, {r.str("c"), Value::integer(7)});
+        r.ev(P, "k", 10 * kSec, {r.str("b"), Value::integer(3)});
+        EXPECT_EQ(r.sink.out.size(), 1u);
+        return r.sink.out.at(0);
+    }
+    std::unique_ptr<Runner> runner;
+};
+
+TEST_F(Features, Entropy) {
+    // a:2 b:2 c:1 of 5: -(2 * 0.4 log2 0.4 + 0.2 log2 0.2) = 0.8 * 1.3219281 + 0.2 * 2.3219281 = 1.5219281
+    size_t i = emit("h", b.agg(AggKind::Entropy, {P}, page()));
+    const auto& d = run();
+    EXPECT_EQ(d.fields[i].type, Type::Float);
+    EXPECT_NEAR(d.fields[i].f, 1.5219281, 1e-6);
+}
+
+TEST_F(Features, TransitionsAndBacktracks) {
+    // a->b, b->a, a->c, c->b: 4 transitions. Backtracks: the 3rd (a: differs from b, seen) and the 5th
+    // (b: differs from c, seen): 2; backtrack_rate = 2 / (5 - 1) = 0.5.
+    size_t tr = emit("t", b.agg(AggKind::Transitions, {P}, page()));
+    size_t bt = emit("b", b.agg(AggKind::Backtracks, {P}, page()));
+    size_t br = emit("r", b.agg(AggKind::BacktrackRate, {P}, page()));
+    const auto& d = run();
+    EXPECT_EQ(d.fields[tr].i, 4);
+    EXPECT_EQ(d.fields[bt].i, 2);
+    EXPECT_DOUBLE_EQ(d.fields[br].f, 0.5);
+}
+
+TEST_F(Features, GapStatisticsAndBurstiness) {
+    // gaps 1s 2s 3s 4s: mean 2.5s; population variance ((1.5)^2 + 0.5^2 + 0.5^2 + 1.5^2) / 4 = 1.25 s^2,
+    // sigma = 1.1180340s; burstiness = (1.1180340 - 2.5) / (1.1180340 + 2.5) = -0.3819660.
+    size_t mean = emit("mean", b.agg(AggKind::GapMean, {P}));
+    size_t sd = emit("sd", b.agg(AggKind::GapStd, {P}));
+    size_t mn = emit("min", b.agg(AggKind::GapMin, {P}));
+    size_t mx = emit("max", b.agg(AggKind::GapMax, {P}));
+    size_t bu = emit("burst", b.agg(AggKind::Burstiness, {P}));
+    const auto& d = run();
+    EXPECT_EQ(d.fields[mean].type, Type::Duration);
+    EXPECT_EQ(d.fields[mean].i, 2500000);
+    EXPECT_EQ(d.fields[sd].i, 1118034); // 1118033.99 µs, nearest µs
+    EXPECT_EQ(d.fields[mn].i, 1 * kSec);
+    EXPECT_EQ(d.fields[mx].i, 4 * kSec);
+    EXPECT_NEAR(d.fields[bu].f, -0.3819660, 1e-6);
+}
+
+TEST_F(Features, DwellAndDwellTime) {
+    // dwell: 1s, 2s, 3s, 4s, and missing for the latest event. dwell_time(P) = 10s;
+    // dwell_time(P where page == a) = 1s + 3s = 4s; max(P.dwell) = 4s; count(P where has(dwell)) = 4.
+    size_t all = emit("all", b.agg(AggKind::DwellTime, {P}));
+    size_t on_a = emit("a", b.agg(AggKind::DwellTime, {P}, ir::kNoExpr, b.bin(Op::Eq, page(), b.s("a"))));
+    size_t mx = emit("max", b.agg(AggKind::Max, {P}, b.dwell()));
+    size_t has = emit("has", b.agg(AggKind::Count, {P}, ir::kNoExpr, b.call(ir::Builtin::Has, {b.dwell()})));
+    const auto& d = run();
+    EXPECT_EQ(d.fields[all].type, Type::Duration);
+    EXPECT_EQ(d.fields[all].i, 10 * kSec);
+    EXPECT_EQ(d.fields[on_a].i, 4 * kSec);
+    EXPECT_EQ(d.fields[mx].i, 4 * kSec);
+    EXPECT_EQ(d.fields[has].i, 4);
+}
+
+TEST_F(Features, DwellCountsEventsOfEveryType) {
+    // A Q event between two P events ends the first P's dwell.
+    size_t all = emit("all", b.agg(AggKind::DwellTime, {P}));
+    runner = std::make_unique<Runner>(b.rs);
+    Runner& r = *runner;
+    r.ev(P, "k", 0, {r.str("a"), Value::integer(1)});
+    r.ev(Q, "k", 1 * kSec);
+    r.ev(P, "k", 5 * kSec, {r.str("a"), Value::integer(1)});
+    r.ev(P, "k", 6 * kSec, {r.str("a"), Value::integer(1)});
+    r.ev(P, "k", 7 * kSec, {r.str("a"), Value::integer(1)});
+    r.ev(P, "k", 9 * kSec, {r.str("a"), Value::integer(1)});
+    ASSERT_EQ(r.sink.out.size(), 1u);
+    // P dwells: 1s (to Q), 1s, 1s, 2s, missing: 5s.
+    EXPECT_EQ(r.sink.out[0].fields[all].i, 5 * kSec);
+}
+
+TEST_F(Features, BasicAggregatesSkipMissing) {
+    // v = 4, missing, 1, 7, 3: sum 15, avg 15/4 = 3.75, min 1, max 7, first 4, last 3, distinct(page) 3,
+    // count(P where v > 2) = 3 (4, 7, 3; the missing one is not > 2).
+    size_t sum = emit("sum", b.agg(AggKind::Sum, {P}, v(), ir::kNoExpr, Type::Int));
+    size_t avg = emit("avg", b.agg(AggKind::Avg, {P}, v()));
+    size_t mn = emit("min", b.agg(AggKind::Min, {P}, v()));
+    size_t mx = emit("max", b.agg(AggKind::Max, {P}, v()));
+    size_t first = emit("first", b.agg(AggKind::First, {P}, v()));
+    size_t last = emit("last", b.agg(AggKind::Last, {P}, v()));
+    size_t dist = emit("distinct", b.agg(AggKind::Distinct, {P}, page()));
+    size_t cnt = emit("count", b.agg(AggKind::Count, {P}, ir::kNoExpr, b.bin(Op::Gt, v(), b.i(2))));
+    size_t minp = emit("minpage", b.agg(AggKind::Min, {P}, page()));
+    const auto& d = run();
+    EXPECT_EQ(d.fields[sum].i, 15);
+    EXPECT_DOUBLE_EQ(d.fields[avg].f, 3.75);
+    EXPECT_EQ(d.fields[mn].i, 1);
+    EXPECT_EQ(d.fields[mx].i, 7);
+    EXPECT_EQ(d.fields[first].i, 4);
+    EXPECT_EQ(d.fields[last].i, 3);
+    EXPECT_EQ(d.fields[dist].i, 3);
+    EXPECT_EQ(d.fields[cnt].i, 3);
+    EXPECT_EQ(runner->view(d.fields[minp]), "a"); // strings order by content
+}
+
+TEST(FeatureEdges, FewElements) {
+    // One element: burstiness 0, backtrack_rate 0, gap_mean missing, entropy 0.
+    IrBuilder b;
+    uint16_t P = b.event("P", {{"v", Type::Int}});
+    uint32_t rule = b.threshold("f", last_n(10, b.b(true)));
+    b.emit(rule, "burst", b.agg(AggKind::Burstiness, {P}));
+    b.emit(rule, "rate", b.agg(AggKind::BacktrackRate, {P}, b.fld(P, "v")));
+    b.emit(rule, "gap", b.agg(AggKind::GapMean, {P}));
+    b.emit(rule, "h", b.agg(AggKind::Entropy, {P}, b.fld(P, "v")));
+    Runner r(b.rs);
+    r.ev(P, "k", 0, {Value::integer(1)});
+    ASSERT_EQ(r.sink.out.size(), 1u);
+    const auto& f = r.sink.out[0].fields;
+    EXPECT_DOUBLE_EQ(f[0].f, 0.0);
+    EXPECT_DOUBLE_EQ(f[1].f, 0.0);
+    EXPECT_TRUE(f[2].is_missing());
+    EXPECT_DOUBLE_EQ(f[3].f, 0.0);
+}
+
+TEST(FeatureEdges, BurstinessOfEqualGapsIsMinusOne) {
+    // gaps 2s 2s: sigma 0, mu 2s: (0 - 2) / (0 + 2) = -1.
+    IrBuilder b;
+    uint16_t P = b.event("P");
+    uint32_t rule = b.threshold("f", last_n(10, b.bin(Op::Eq, b.agg(AggKind::Count, {P}), b.i(3))));
+    b.emit(rule, "burst", b.agg(AggKind::Burstiness, {P}));
+    Runner r(b.rs);
+    r.ev(P, "k", 0);
+    r.ev(P, "k", 2 * kSec);
+    r.ev(P, "k", 4 * kSec);
+    ASSERT_EQ(r.sink.out.size(), 1u);
+    EXPECT_DOUBLE_EQ(r.sink.out[0].fields[0].f, -1.0);
+}
+
+} // namespace
+} // namespace ethogram::interp::testing
