@@ -22,10 +22,11 @@ private:
     const ir::RuleSet& rs_;
 };
 
-std::string listing(const ir::RuleSet& rs, const ir::StringPool& pool, const std::vector<Tuple>& v) {
+std::string listing(const ir::RuleSet& rs, const ir::StringPool& pool, const std::vector<Tuple>& v,
+                    int64_t t0) {
     std::ostringstream os;
     if (v.empty()) os << "    (none)\n";
-    for (const Tuple& t : v) os << "    " << format_tuple(rs, pool, t) << "\n";
+    for (const Tuple& t : v) os << "    " << format_tuple(rs, pool, t, t0) << "\n";
     return os.str();
 }
 
@@ -101,16 +102,16 @@ std::string reproduction(Family f, uint64_t seed, const Case& failing) {
     }
     ir::StringPool pool;
     ir::seed_string_pool(c.rs, pool);
+    int64_t t0 = c.events.empty() ? 0 : c.events.front().time;
     std::ostringstream os;
     os << "=== mismatch: family " << family_name(f) << ", case seed " << seed << " (stream shrunk from "
        << failing.events.size() << " to " << c.events.size() << " events)\n"
        << compare_case(c) << "--- rules\n"
        << dump_rules(c.rs) << "--- stream\n"
        << dump_events(c.rs, c.events) << "--- expected (oracle)\n"
-       << listing(c.rs, pool, expected_detections(c.rs, c.events)) << "--- actual (interpreter)\n"
-       << listing(c.rs, pool, interpreter_detections(c))
-       << "(t values are absolute microseconds; t0 = " << (c.events.empty() ? 0 : c.events.front().time)
-       << ")\n";
+       << listing(c.rs, pool, expected_detections(c.rs, c.events), t0) << "--- actual (interpreter)\n"
+       << listing(c.rs, pool, interpreter_detections(c), t0) << "(t = +ms from the first event, at " << t0
+       << " us)\n";
     return os.str();
 }
 

@@ -122,6 +122,7 @@ private:
         t.time = time;
         t.trigger = "session_end";
         t.bindings.push_back({"scope", seqs(st.events)});
+        t.fields = emits(rs_, r, ctx);
         out_.push_back(std::move(t));
     }
 
@@ -219,6 +220,7 @@ private:
             break;
         }
         }
+        ctx.scope = &scope;
         bool now = holds(ctx, th.cond);
         // "Edge-triggered: fires when its condition is true and was false (or never evaluated) at the
         // previous evaluation for this key"
@@ -232,6 +234,7 @@ private:
         t.trigger = "event";
         t.bindings.push_back({"scope", seqs(scope)});
         t.bindings.push_back({"trigger", {e.seq}});
+        t.fields = emits(rs_, r, ctx);
         out_.push_back(std::move(t));
     }
 
@@ -262,18 +265,35 @@ Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs) {
         for (const ir::BoundEvent& e : b.events) v.push_back(e.seq);
     }
     t.bindings.assign(by_alias.begin(), by_alias.end());
+    for (const ir::Value& v : d.fields) t.fields.push_back(render_value(v));
     return t;
 }
 
-std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, const Tuple& t) {
+std::string render_value(const ir::Value& v) {
+    std::ostringstream os;
+    os << ir::type_name(v.type);
+    switch (v.type) {
+    case ir::Type::Missing: break;
+    case ir::Type::Bool: os << ":" << (v.b ? "true" : "false"); break;
+    case ir::Type::Float: os << ":" << v.f; break;
+    default: os << ":" << v.i; break;
+    }
+    return os.str();
+}
+
+std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, const Tuple& t, int64_t t0) {
     std::ostringstream os;
     os << (t.rule < rs.rules.size() ? rs.rules[t.rule].name : "?")
-       << " key=" << (t.key < pool.size() ? std::string(pool.view(t.key)) : "?") << " t=" << t.time << " "
-       << t.trigger;
+       << " key=" << (t.key < pool.size() ? std::string(pool.view(t.key)) : "?") << " t=+"
+       << (t.time - t0) / 1000 << "ms " << t.trigger;
     for (const auto& [alias, seqs] : t.bindings) {
         os << " " << alias << "=[";
         for (size_t i = 0; i < seqs.size(); ++i) os << (i ? "," : "") << seqs[i];
         os << "]";
+    }
+    if (!t.fields.empty()) {
+        os << " emit";
+        for (const std::string& f : t.fields) os << " " << f;
     }
     return os.str();
 }

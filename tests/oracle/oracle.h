@@ -21,6 +21,7 @@ struct Tuple {
     int64_t time = 0;
     std::string trigger; ///< "event", "absence", "session_end"
     std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings;
+    std::vector<std::string> fields; ///< emitted values, rendered by render_value
 
     auto operator<=>(const Tuple&) const = default;
     bool operator==(const Tuple&) const = default;
@@ -36,7 +37,10 @@ std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<
 /// `scope` binding (which event is the "trigger" of a timer close is not pinned by the semantics).
 Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs);
 
-/// One line of text for a tuple, with rule and key names.
-std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, const Tuple& t);
+/// A value as comparable text: type and payload ("int:3", "missing", "float:1.5").
+std::string render_value(const ir::Value& v);
+
+/// One line of text for a tuple, with rule and key names; times relative to `t0`.
+std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, const Tuple& t, int64_t t0 = 0);
 
 } // namespace ethogram::oracle

@@ -1,6 +1,8 @@
 // oracle_eval.cpp: naive expression and aggregate evaluation for the oracle (recomputes everything).
 #include "tests/oracle/oracle_eval.h"
 
+#include "tests/oracle/oracle.h"
+
 #include <algorithm>
 #include <cstdlib>
 #include <optional>
@@ -250,6 +252,12 @@ bool satisfies(const EvalCtx& ctx, const std::vector<uint16_t>& types, ir::ExprI
     EvalCtx sub = ctx;
     sub.current = &e;
     return holds(sub, pred);
+}
+
+std::vector<std::string> emits(const ir::RuleSet& rs, uint32_t rule, const EvalCtx& ctx) {
+    std::vector<std::string> out;
+    for (const ir::Emit& em : rs.rules[rule].emits) out.push_back(render_value(eval(ctx, em.expr)));
+    return out;
 }
 
 } // namespace ethogram::oracle

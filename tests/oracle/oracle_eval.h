@@ -5,6 +5,7 @@
 #include "compiler/ir/ir.h"
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ethogram::oracle {
@@ -28,5 +29,8 @@ bool holds(const EvalCtx& ctx, ir::ExprId id);
 
 /// True when event `e` is of one of `types` and satisfies `pred` in `ctx` (with current = e).
 bool satisfies(const EvalCtx& ctx, const std::vector<uint16_t>& types, ir::ExprId pred, const ir::Event& e);
+
+/// The rule's `emit` values at detection time, rendered with render_value.
+std::vector<std::string> emits(const ir::RuleSet& rs, uint32_t rule, const EvalCtx& ctx);
 
 } // namespace ethogram::oracle

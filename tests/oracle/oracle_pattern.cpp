@@ -170,6 +170,10 @@ Tuple PatternOracle::detection(const Partial& p, int64_t time, const char* trigg
         for (const ir::Event* e : p.bound[s]) v.push_back(e->seq);
     }
     t.bindings.assign(by_alias.begin(), by_alias.end());
+    EvalCtx ctx; // "emit ... computes named output fields from the bound events at detection time"
+    ctx.rs = rs_;
+    ctx.steps = &p.bound;
+    t.fields = emits(*rs_, rule_, ctx);
     return t;
 }
 

@@ -107,7 +107,7 @@ ir::Step special(ir::StepKind kind, const char* alias, uint16_t type, int64_t wi
 Tuple det(uint32_t rule, int64_t sec, const char* trigger,
           std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings, uint32_t key = 0) {
     std::sort(bindings.begin(), bindings.end());
-    return Tuple{rule, key, kT0 + sec * kSec, trigger, std::move(bindings)};
+    return Tuple{rule, key, kT0 + sec * kSec, trigger, std::move(bindings), {}};
 }
 
 // §4 skip-till-next-match + consumption: A1 B2 B3 A4 B5 gives (1,2) and (4,5).

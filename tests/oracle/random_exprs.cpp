@@ -2,6 +2,9 @@
 #include "tests/oracle/random_exprs.h"
 
 #include <algorithm>
+#include <iterator>
+
+#include <fmt/format.h>
 #include <string>
 
 namespace ethogram::oracle {
@@ -31,7 +34,7 @@ void Builder::make_schema(uint16_t ntypes) {
     }
     for (int i = 0; i < 4; ++i) {
         key_ids.push_back(static_cast<uint32_t>(rs.strings.size()));
-        rs.strings.push_back("k" + std::to_string(i));
+        rs.strings.push_back(fmt::format("k{}", i));
     }
     rs.name = "random";
     rs.version = "1.0.0";
@@ -266,6 +269,61 @@ ir::ExprId Builder::threshold_atom(const ir::Threshold& th) {
 ir::ExprId Builder::threshold_condition(const ir::Threshold& th) {
     ir::ExprId a = threshold_atom(th);
     return combine(a, threshold_atom(th));
+}
+
+ir::ExprId Builder::emit_value(const ir::Rule& rule) {
+    static constexpr ir::AggKind kinds[] = {ir::AggKind::Count, ir::AggKind::Sum,      ir::AggKind::Min,
+                                            ir::AggKind::Max,   ir::AggKind::Distinct, ir::AggKind::First,
+                                            ir::AggKind::Last,  ir::AggKind::Avg};
+    ir::Aggregate g;
+    g.kind = kinds[rng.below(std::size(kinds))];
+    std::vector<uint16_t> el;
+    if (rule.kind == ir::RuleKind::Pattern) {
+        std::vector<uint32_t> singles, collected;
+        for (uint32_t i = 0; i < rule.pattern.steps.size(); ++i) {
+            const ir::Step& s = rule.pattern.steps[i];
+            if (s.kind == ir::StepKind::Positive) (s.collected() ? collected : singles).push_back(i);
+        }
+        if (collected.empty() || rng.chance(0.4)) {
+            uint32_t i = singles.empty() ? 0 : singles[rng.below(singles.size())];
+            if (singles.empty()) return ir::kNoExpr;
+            return field(ir::EventRef::Step, i, kValueFields[rng.below(4)], rule.pattern.steps[i].types);
+        }
+        g.source = ir::AggSource::Step;
+        g.step = collected[rng.below(collected.size())];
+        el = rule.pattern.steps[g.step].types;
+    } else {
+        const ir::Threshold& th = rule.threshold;
+        if (rng.chance(0.2) && th.scope == ir::ScopeKind::Session) {
+            ir::Expr s;
+            s.kind = ir::ExprKind::SessionAttr;
+            s.attr = static_cast<ir::SessionAttr>(rng.below(4));
+            static constexpr ir::Type types[] = {ir::Type::Duration, ir::Type::Int, ir::Type::Timestamp,
+                                                 ir::Type::Timestamp};
+            s.type = types[static_cast<int>(s.attr)];
+            return add(std::move(s));
+        }
+        if (rng.chance(0.2) && !th.at_session_end && !th.on_types.empty())
+            return field(ir::EventRef::Current, 0, kValueFields[rng.below(4)], th.on_types);
+        g.source = ir::AggSource::Scope;
+        if (rng.chance(0.6)) g.types.push_back(static_cast<uint16_t>(rng.below(rs.events.size())));
+        el = g.types;
+    }
+    std::string_view name = rng.chance(0.6) ? "x" : "o";
+    g.type = ir::Type::Int;
+    if (g.kind == ir::AggKind::Avg) g.type = ir::Type::Float;
+    if (g.kind == ir::AggKind::Distinct && rng.chance(0.5)) name = "k";
+    if (g.kind != ir::AggKind::Count) g.value = field(ir::EventRef::Current, 0, name, el);
+    if (rng.chance(0.2)) g.filter = field_cmp_const(el);
+    return aggregate(std::move(g));
+}
+
+void Builder::add_emits(ir::Rule& rule) {
+    auto n = rng.below(3);
+    for (uint64_t i = 0; i < n; ++i) {
+        ir::ExprId e = emit_value(rule);
+        if (e != ir::kNoExpr) rule.emits.push_back({fmt::format("e{}", i), e});
+    }
 }
 
 } // namespace ethogram::oracle

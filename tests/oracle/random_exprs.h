@@ -33,6 +33,9 @@ struct Builder {
     ir::ExprId field_cmp_const(const std::vector<uint16_t>& types);
     /// A random threshold condition over the scope (and session attributes, trigger fields).
     ir::ExprId threshold_condition(const ir::Threshold& th);
+    /// Adds 0-2 `emit` values to a finished rule: bound fields and aggregates over collected steps for
+    /// patterns; scope aggregates, session attributes and trigger fields for thresholds.
+    void add_emits(ir::Rule& rule);
 
     Rng rng;
     ir::RuleSet rs;
@@ -49,6 +52,7 @@ private:
     ir::ExprId aggregate(ir::Aggregate g);
     ir::ExprId step_atom(const ir::Rule& rule, size_t step, const std::vector<uint16_t>& types);
     ir::ExprId threshold_atom(const ir::Threshold& th);
+    ir::ExprId emit_value(const ir::Rule& rule);
 };
 
 } // namespace ethogram::oracle

@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include <fmt/format.h>
+
 namespace ethogram::oracle {
 
 std::vector<Family> all_families() {
@@ -104,7 +106,7 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
     for (uint32_t i = 0; i < positives; ++i) {
         bool first = i == 0, last = i + 1 == positives;
         ir::Step s;
-        s.alias = "a" + std::to_string(alias_no++);
+        s.alias = fmt::format("a{}", alias_no++);
         s.types = random_types(b, k.alternatives);
         if (k.kleene && b.rng.chance(0.5)) {
             if (b.rng.chance(0.5)) {
@@ -127,7 +129,7 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
         if (k.negation && prev_ok && s.min >= 1 && !s.strict && b.rng.chance(0.7)) {
             ir::Step n;
             n.kind = ir::StepKind::Negation;
-            n.alias = "n" + std::to_string(alias_no++);
+            n.alias = fmt::format("n{}", alias_no++);
             n.types = random_types(b, k.alternatives);
             if (b.rng.chance(0.5)) n.pred = b.step_predicate(rule, p.steps.size(), n.types);
             p.steps.push_back(std::move(n));
@@ -137,7 +139,7 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
     if (k.absence_own || k.absence_within) {
         ir::Step n;
         n.kind = ir::StepKind::Absence;
-        n.alias = "n" + std::to_string(alias_no++);
+        n.alias = fmt::format("n{}", alias_no++);
         n.types = random_types(b, k.alternatives);
         if (b.rng.chance(0.5)) n.pred = b.step_predicate(rule, p.steps.size(), n.types);
         if (k.absence_own) n.within_us = b.rng.below(5) * kSec;
@@ -149,7 +151,7 @@ uint32_t make_session(Builder& b) {
     if (!b.rs.sessions.empty() && b.rng.chance(0.6))
         return static_cast<uint32_t>(b.rng.below(b.rs.sessions.size()));
     ir::Session s;
-    s.name = "s" + std::to_string(b.rs.sessions.size());
+    s.name = fmt::format("s{}", b.rs.sessions.size());
     s.gap_us = (1 + b.rng.below(4)) * kSec;
     if (b.rng.chance(0.4)) s.max_us = (2 + b.rng.below(6)) * kSec;
     if (b.rng.chance(0.3)) {
@@ -231,13 +233,14 @@ Case generate_case(Family f, uint64_t seed) {
     uint32_t nrules = 1 + b.rng.below(f == Family::Mixed ? 3 : 2);
     for (uint32_t r = 0; r < nrules; ++r) {
         ir::Rule rule;
-        rule.name = "r" + std::to_string(r);
+        rule.name = fmt::format("r{}", r);
         rule.label = 0;
         bool pattern = is_pattern_family(f) && (f != Family::Mixed || b.rng.chance(0.6));
         if (pattern)
             make_pattern_rule(b, rule, f);
         else
             make_threshold_rule(b, rule, f);
+        b.add_emits(rule);
         b.rs.rules.push_back(std::move(rule));
     }
     Case c;

@@ -3,6 +3,8 @@
 
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace ethogram::oracle {
 namespace {
 
@@ -30,18 +32,19 @@ public:
         switch (x.kind) {
         case ir::ExprKind::Const: return value(x.constant, x.type);
         case ir::ExprKind::Field: {
-            if (x.ref == ir::EventRef::Current) return self + "." + field_name(x, self_types);
-            return step_alias(x.step) + "." + field_name(x, rule_->pattern.steps[x.step].types);
+            if (x.ref == ir::EventRef::Current) return fmt::format("{}.{}", self, field_name(x, self_types));
+            return fmt::format("{}.{}", step_alias(x.step),
+                               field_name(x, rule_->pattern.steps[x.step].types));
         }
         case ir::ExprKind::SessionAttr: {
             static const char* names[] = {"duration", "events", "start", "last"};
             return std::string("session.") + names[static_cast<int>(x.attr)];
         }
         case ir::ExprKind::Unary:
-            return std::string(x.op == ir::Op::Not ? "not " : "-") + "(" + print(x.a, self, self_types) + ")";
+            return fmt::format("{}({})", x.op == ir::Op::Not ? "not " : "-", print(x.a, self, self_types));
         case ir::ExprKind::Binary:
-            return "(" + print(x.a, self, self_types) + " " + op(x.op) + " " + print(x.b, self, self_types) +
-                   ")";
+            return fmt::format("({} {} {})", print(x.a, self, self_types), op(x.op),
+                               print(x.b, self, self_types));
         case ir::ExprKind::InList:
             return print(x.a, self, self_types) + (x.op == ir::Op::NotIn ? " not in [..]" : " in [..]");
         case ir::ExprKind::Call: return "call(...)";
@@ -53,7 +56,7 @@ public:
 private:
     std::string step_alias(uint32_t step) const {
         if (rule_ && step < rule_->pattern.steps.size()) return rule_->pattern.steps[step].alias;
-        return "step" + std::to_string(step);
+        return fmt::format("step{}", step);
     }
 
     /// The field's name, read from the schema of a type the event may have.
@@ -75,9 +78,10 @@ private:
         case ir::Type::Int: return std::to_string(v.i);
         case ir::Type::Float: return std::to_string(v.f);
         case ir::Type::String:
-            return "\"" + (v.i < static_cast<int64_t>(rs_.strings.size()) ? rs_.strings[v.i] : "?") + "\"";
-        case ir::Type::Enum: return "enum#" + std::to_string(v.i) + (t == ir::Type::Enum ? "" : "?");
-        case ir::Type::Timestamp: return "@" + std::to_string(v.i);
+            return fmt::format("\"{}\"",
+                               v.i < static_cast<int64_t>(rs_.strings.size()) ? rs_.strings[v.i] : "?");
+        case ir::Type::Enum: return fmt::format("enum#{}{}", v.i, t == ir::Type::Enum ? "" : "?");
+        case ir::Type::Timestamp: return fmt::format("@{}", v.i);
         case ir::Type::Duration: return duration(v.i);
         }
         return "?";
@@ -109,9 +113,9 @@ private:
         bool step = g.source == ir::AggSource::Step;
         std::string src = step ? step_alias(g.step) : type_list(rs_, g.types);
         const std::vector<uint16_t>& el = step && rule_ ? rule_->pattern.steps[g.step].types : g.types;
-        std::string s = name + "(" + src;
-        if (g.value != ir::kNoExpr) s += ":" + print(g.value, "it", el);
-        if (g.filter != ir::kNoExpr) s += " where " + print(g.filter, "it", el);
+        std::string s = fmt::format("{}({}", name, src);
+        if (g.value != ir::kNoExpr) s += fmt::format(":{}", print(g.value, "it", el));
+        if (g.filter != ir::kNoExpr) s += fmt::format(" where {}", print(g.filter, "it", el));
         return s + ")";
     }
 
@@ -122,7 +126,7 @@ private:
 std::string quantifier(const ir::Step& s) {
     if (s.min == 1 && s.max == 1) return "";
     std::string hi = s.max == ir::kUnbounded ? "" : std::to_string(s.max);
-    return "{" + std::to_string(s.min) + "," + hi + "}";
+    return fmt::format("{{{},{}}}", s.min, hi);
 }
 
 void dump_pattern(std::ostringstream& os, const ir::RuleSet& rs, const ir::Rule& r) {
