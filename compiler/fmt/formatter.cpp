@@ -101,7 +101,7 @@ private:
         bool unary = !is_str && s == "-" &&
                      (!prev_code_ || prev_code_->kind == TokKind::Keyword ||
                       (prev_code_->kind == TokKind::Punct && prev_code_->text != ")" && prev_code_->text != "]"));
-        if (pending_nl_) {
+        if (pending_nl_ || (after_comment_ && has_prev_ && t.line > prev_line_)) {
             newline(t.line);
         } else if (!out_.empty() && !line_start_ && space_before(t)) {
             out_ += " ";

@@ -125,7 +125,7 @@ WS            : [ \t\r\n]+ -> skip ;
 
 // Lexical errors become tokens so that the parser front end can report them with a friendly message.
 UNTERMINATED_STRING  : '"' (~["\\\r\n] | '\\' .)* ;
-UNTERMINATED_COMMENT : '/*' .*? EOF ;
+UNTERMINATED_COMMENT : '/*' (~[*] | '*'+ ~[*/])* '*'* EOF ;
 BAD_CHAR             : . ;
 
 fragment DIGITS : [0-9]+ ;
