@@ -1,0 +1,188 @@
+// cli_test.cpp: runs the built `etho` binary: exit codes, bad flags, missing files, stdin input, outputs.
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <sys/wait.h>
+
+namespace {
+
+struct Result {
+    int code = -1;
+    std::string out; ///< stdout
+    std::string err; ///< stderr
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+class Cli : public ::testing::Test {
+protected:
+    std::string dir;
+
+    void SetUp() override {
+        char tmpl[] = "/tmp/etho_cli_XXXXXX";
+        dir = mkdtemp(tmpl);
+        write("rules.etho", R"(ruleset test.cli version 2.3.4;
+event click {
+    key user: string;
+    time ts: timestamp;
+    id eid: string?;
+    button: enum(buy, help);
+}
+taxonomy { intent { purchase; } risk { bot; } }
+rule rapid_buying {
+    label intent.purchase;
+    severity high;
+    over last 10s;
+    on click;
+    when count(click where button == buy) >= 2;
+    emit clicks = count(click);
+}
+)");
+        write("events.jsonl", R"({"type":"click","user":"u1","ts":"2026-01-01T00:00:00Z","button":"buy","eid":"a"}
+{"type":"click","user":"u1","ts":"2026-01-01T00:00:01Z","button":"buy","eid":"b"}
+{"type":"click","user":"u2","ts":"2026-01-01T00:00:02Z","button":"nope"}
+not json
+)");
+    }
+    void TearDown() override { std::filesystem::remove_all(dir); }
+
+    std::string path(const std::string& name) const { return dir + "/" + name; }
+    std::string write(const std::string& name, const std::string& text) const {
+        std::ofstream(path(name), std::ios::binary) << text;
+        return path(name);
+    }
+    // Runs `etho ARGS` through the shell (stdin from `input` when given).
+    Result etho(const std::string& args, const std::string& input = "") const {
+        std::string cmd = std::string(ETHO_PATH) + " " + args + " >" + path("stdout.txt") + " 2>" + path("stderr.txt");
+        if (!input.empty()) cmd += " <" + write("stdin.txt", input);
+        else cmd += " </dev/null";
+        int status = std::system(cmd.c_str());
+        Result r;
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = slurp(path("stdout.txt"));
+        r.err = slurp(path("stderr.txt"));
+        return r;
+    }
+};
+
+bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+
+TEST_F(Cli, CheckOk) {
+    Result r = etho("check " + path("rules.etho"));
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, "ok: test.cli 2.3.4: 1 rules, 1 event types\n");
+}
+
+TEST_F(Cli, CheckCompileErrorExits1) {
+    write("bad.etho", "ruleset x version 1.0.0;\nrule r { label nowhere; when 1 > ; }\n");
+    Result r = etho("check " + path("bad.etho"));
+    EXPECT_EQ(r.code, 1);
+    EXPECT_TRUE(has(r.err, "bad.etho")) << r.err;
+    EXPECT_TRUE(has(r.err, "error")) << r.err;
+}
+
+TEST_F(Cli, CheckDumpIr) {
+    Result r = etho("check --dump-ir " + path("rules.etho"));
+    EXPECT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has(r.out, "rapid_buying")) << r.out;
+}
+
+TEST_F(Cli, MissingFilesExit2NamingThem) {
+    Result c = etho("check " + path("nope.etho"));
+    EXPECT_EQ(c.code, 2);
+    EXPECT_TRUE(has(c.err, "nope.etho")) << c.err;
+    Result r = etho("run " + path("rules.etho") + " --events " + path("missing.jsonl"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(has(r.err, "missing.jsonl")) << r.err;
+}
+
+TEST_F(Cli, BadFlagsExit2WithUsage) {
+    Result r = etho("run --no-such-flag");
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(has(r.err + r.out, "--no-such-flag")) << r.err;
+    EXPECT_TRUE(has(r.err + r.out, "Usage")) << r.err;
+    EXPECT_EQ(etho("").code, 2);                   // no sub-command
+    EXPECT_EQ(etho("frobnicate").code, 2);         // unknown sub-command
+    EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --epoch-unit ns").code, 2);
+    EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --engine jit").code, 2);
+    Result lat = etho("run --rules " + path("rules.etho") + " --events - --lateness soon");
+    EXPECT_EQ(lat.code, 2);
+    EXPECT_TRUE(has(lat.err, "soon")) << lat.err;
+    EXPECT_EQ(etho("--help").code, 0);
+}
+
+TEST_F(Cli, RunFromStdinToStdoutWithDeadLettersOnStderr) {
+    Result r = etho("run --rules " + path("rules.etho") + " --events -", slurp(path("events.jsonl")));
+    EXPECT_EQ(r.code, 0) << r.err;
+    // Two buy clicks within 10 s: one detection at the second click.
+    EXPECT_EQ(r.out.rfind(R"({"rule":"rapid_buying","behaviour":"intent.purchase","key":"u1",)"
+                          R"("time":"2026-01-01T00:00:01.000Z")",
+                          0),
+              0u)
+        << r.out;
+    EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1);
+    EXPECT_TRUE(has(r.out, R"("fields":{"clicks":2})")) << r.out;
+    EXPECT_TRUE(has(r.out, R"("ruleset":"test.cli","version":"2.3.4")")) << r.out;
+    EXPECT_TRUE(has(r.err, R"(dead-letter: {"line":3,"reason":"bad_field")")) << r.err;
+    EXPECT_TRUE(has(r.err, R"(dead-letter: {"line":4,"reason":"parse_error")")) << r.err;
+    EXPECT_TRUE(has(r.err, "4 events in, 2 processed, 2 dead-lettered")) << r.err;
+}
+
+TEST_F(Cli, RunToFilesWithConfigAndSummary) {
+    write("cfg.yaml", "time: { allowed_lateness: 5s }\noutput: { explain: true }\n");
+    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --out " + path("o.jsonl") +
+                    " --config " + path("cfg.yaml") + " --summary-json " + path("s.json"));
+    EXPECT_EQ(r.code, 0) << r.err;
+    std::string out = slurp(path("o.jsonl"));
+    EXPECT_TRUE(has(out, R"("explain":[)")) << out;
+    std::string dead = slurp(path("o.jsonl.dead.jsonl")); // default dead-letter file next to --out
+    EXPECT_EQ(std::count(dead.begin(), dead.end(), '\n'), 2) << dead;
+    EXPECT_TRUE(has(slurp(path("s.json")), R"("events_in":4,"events_processed":2,"detections":1)"));
+}
+
+TEST_F(Cli, OnlyFiltersAndUnknownNodeIsAnError) {
+    Result risk = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only risk --out -" +
+                       " --dead-letter " + path("d.jsonl"));
+    EXPECT_EQ(risk.code, 0) << risk.err;
+    EXPECT_EQ(risk.out, "");
+    Result intent = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only intent" +
+                         " --dead-letter " + path("d.jsonl"));
+    EXPECT_EQ(std::count(intent.out.begin(), intent.out.end(), '\n'), 1) << intent.err;
+    Result bad = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only nowhere");
+    EXPECT_EQ(bad.code, 2);
+    EXPECT_TRUE(has(bad.err, "nowhere")) << bad.err;
+}
+
+TEST_F(Cli, RunCompileErrorExits1) {
+    write("bad.etho", "ruleset x version 1.0.0;\nrule r { when ; }\n");
+    EXPECT_EQ(etho("run " + path("bad.etho") + " --events " + path("events.jsonl")).code, 1);
+}
+
+TEST_F(Cli, BadConfigExits2NamingKey) {
+    write("cfg.yaml", "time: { lateness: 5s }\n");
+    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --config " + path("cfg.yaml"));
+    EXPECT_EQ(r.code, 2);
+    EXPECT_TRUE(has(r.err, "time.lateness")) << r.err;
+}
+
+TEST_F(Cli, FmtCheckAndRewrite) {
+    std::string ugly = write("ugly.etho", "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
+    Result check = etho("fmt --check " + ugly);
+    EXPECT_EQ(check.code, 1);
+    EXPECT_TRUE(has(check.out, "ugly.etho")) << check.out;
+    EXPECT_EQ(slurp(ugly), "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
+    Result rewrite = etho("fmt " + ugly);
+    EXPECT_EQ(rewrite.code, 0) << rewrite.err;
+    EXPECT_NE(slurp(ugly), "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
+    EXPECT_EQ(etho("fmt --check " + ugly).code, 0); // idempotent: now canonical
+    EXPECT_EQ(etho("fmt " + path("absent.etho")).code, 2);
+}
+
+} // namespace
