@@ -59,7 +59,8 @@ public:
             fs::path target = base_dir / imp.path;
             std::string tkey = canonical_key(target.string());
             if (std::find(active_.begin(), active_.end(), tkey) != active_.end()) {
-                auto& d = diags_.error("E0104", imp.span, "import cycle: `" + imp.path + "` imports this file again");
+                auto& d = diags_.error("E0104", imp.span, "import cycle: `" + imp.path +
+                                                          "` is still being loaded (it imports this file)");
                 (void)d;
                 failed = true;
                 continue;

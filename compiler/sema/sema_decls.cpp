@@ -218,10 +218,13 @@ void Sema::declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& gr
                 suggest(d, m.name.text, taxonomy_paths());
                 continue;
             }
-            size_t before = out.rules.size();
-            for (uint32_t r = 0; r < rs.rules.size(); ++r)
-                if (rs.in_subtree(rs.rules[r].label, static_cast<uint32_t>(node))) add_member(r, m.priority, m.name.span);
-            if (out.rules.size() == before)
+            bool any = false;
+            for (uint32_t r = 0; r < rs.rules.size(); ++r) {
+                if (!rs.in_subtree(rs.rules[r].label, static_cast<uint32_t>(node))) continue;
+                any = true;
+                add_member(r, m.priority, m.name.span);
+            }
+            if (!any)
                 diags.warning("W0701", m.name.span, "no rule is labelled in `" + m.name.text + "`");
         } else {
             auto it = rule_index.find(m.name.text);

@@ -295,11 +295,14 @@ Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
     const ast::Expr& r = *e.children[1];
     Typed a, b;
     // Enum values are resolved against the other operand: lower the side that is not a bare name first.
+    // When that side fails, the bare name is not checked: its error would only be a consequence.
     if (literalish(l, ctx) && !literalish(r, ctx)) {
         b = lower(r, ctx, nullptr);
-        a = lower(l, ctx, b.ok ? b.enum_def : nullptr);
+        if (!b.ok) return {};
+        a = lower(l, ctx, b.enum_def);
     } else {
         a = lower(l, ctx, nullptr);
+        if (!a.ok && literalish(r, ctx)) return {};
         b = lower(r, ctx, a.ok ? a.enum_def : nullptr);
     }
     if (!a.ok || !b.ok) return {};
@@ -309,8 +312,8 @@ Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
     x.a = a.id;
     x.b = b.id;
     auto mismatch = [&](const char* why) {
-        s.diags.error("E0501", e.span, std::string("type mismatch: ") + why + " " + tn(a.type) + " `" + e.op + "` " +
-                                           tn(b.type));
+        s.diags.error("E0501", e.span, std::string("type mismatch: cannot ") + why + " " + tn(a.type) + " and " +
+                                           tn(b.type) + " with `" + e.op + "`");
         return Typed{};
     };
     switch (op) {
@@ -334,16 +337,16 @@ Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
         bool ordering = op != ir::Op::Eq && op != ir::Op::Ne;
         bool comparable = (numeric(a.type) && numeric(b.type)) || a.type == b.type;
         if (comparable && a.type == Type::Enum && !same_enum(a.enum_def, b.enum_def)) comparable = false;
-        if (!comparable) return mismatch("cannot compare");
+        if (!comparable) return mismatch("compare");
         if (ordering && (a.type == Type::Bool || a.type == Type::Enum || a.type == Type::String))
-            return mismatch("cannot order");
+            return mismatch("order");
         x.type = Type::Bool;
         break;
     }
     default: {
         Type t = arith_type(op, a.type, b.type);
         if (op == ir::Op::Mod && !(numeric(a.type) && numeric(b.type))) t = Type::Missing;
-        if (t == Type::Missing) return mismatch("cannot combine");
+        if (t == Type::Missing) return mismatch("combine");
         x.type = t;
         break;
     }
