@@ -22,11 +22,16 @@ public:
         for (const auto& kv : root) {
             std::string key = kv.first.as<std::string>();
             std::string err;
-            if (key == "time") err = section(kv.second, key, &ConfigReader::time_key);
-            else if (key == "input") err = section(kv.second, key, &ConfigReader::input_key);
-            else if (key == "state") err = section(kv.second, key, &ConfigReader::state_key);
-            else if (key == "output") err = section(kv.second, key, &ConfigReader::output_key);
-            else err = fmt::format("unknown key '{}' (expected one of: time, input, state, output)", key);
+            if (key == "time")
+                err = section(kv.second, key, &ConfigReader::time_key);
+            else if (key == "input")
+                err = section(kv.second, key, &ConfigReader::input_key);
+            else if (key == "state")
+                err = section(kv.second, key, &ConfigReader::state_key);
+            else if (key == "output")
+                err = section(kv.second, key, &ConfigReader::output_key);
+            else
+                err = fmt::format("unknown key '{}' (expected one of: time, input, state, output)", key);
             if (!err.empty()) return err;
         }
         return "";
@@ -94,12 +99,17 @@ private:
 
     std::string state_key(const std::string& path, const std::string& key, const YAML::Node& v) {
         uint32_t* dst = nullptr;
-        if (key == "max_partial_matches") dst = &cfg_.max_partial_matches;
-        else if (key == "max_scope_events") dst = &cfg_.max_scope_events;
-        else return unknown(path, "max_partial_matches, max_scope_events");
+        if (key == "max_partial_matches")
+            dst = &cfg_.max_partial_matches;
+        else if (key == "max_scope_events")
+            dst = &cfg_.max_scope_events;
+        else
+            return unknown(path, "max_partial_matches, max_scope_events");
         std::string s;
-        if (!scalar(v, s) || s.empty() || s.size() > 10 || s.find_first_not_of("0123456789") != std::string::npos)
-            return fmt::format("'{}' must be a positive integer, got '{}'", path, v.IsScalar() ? v.Scalar() : "?");
+        if (!scalar(v, s) || s.empty() || s.size() > 10 ||
+            s.find_first_not_of("0123456789") != std::string::npos)
+            return fmt::format("'{}' must be a positive integer, got '{}'", path,
+                               v.IsScalar() ? v.Scalar() : "?");
         uint64_t n = std::stoull(s);
         if (n == 0 || n > UINT32_MAX)
             return fmt::format("'{}' must be a positive integer below 2^32, got {}", path, s);
@@ -111,9 +121,12 @@ private:
         std::string s;
         if (!scalar(v, s)) return fmt::format("'{}' must be a scalar", path);
         if (key == "explain") {
-            if (s == "true") cfg_.explain = true;
-            else if (s == "false") cfg_.explain = false;
-            else return fmt::format("'{}' must be true or false, got '{}'", path, s);
+            if (s == "true")
+                cfg_.explain = true;
+            else if (s == "false")
+                cfg_.explain = false;
+            else
+                return fmt::format("'{}' must be true or false, got '{}'", path, s);
         } else if (key == "path") {
             cfg_.output_path = s;
         } else if (key == "dead_letter") {
@@ -146,7 +159,8 @@ Expected<EngineConfig> parse_config(std::string_view text, std::string_view name
         std::string err = ConfigReader(cfg).read(root);
         if (!err.empty()) return Error{fmt::format("{}: {}", name, err)};
     } catch (const YAML::Exception& e) {
-        return Error{fmt::format("{}:{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg)};
+        return Error{
+            fmt::format("{}:{}:{}: invalid YAML: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg)};
     }
     return cfg;
 }

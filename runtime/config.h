@@ -27,8 +27,8 @@ struct EngineConfig {
     uint32_t max_partial_matches = 1000;
     uint32_t max_scope_events = 100000;
     bool explain = false;
-    std::string input_path;    ///< empty: not set (the CLI's --events is then required)
-    std::string output_path;   ///< empty: stdout
+    std::string input_path;  ///< empty: not set (the CLI's --events is then required)
+    std::string output_path; ///< empty: stdout
     std::string dead_letter_path;
     std::string suppressed_path;
     std::string summary_json_path;

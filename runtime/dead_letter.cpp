@@ -21,7 +21,8 @@ std::string_view dead_reason_code(DeadReason r) {
 DeadLetterWriter::DeadLetterWriter(std::unique_ptr<OutputFile> out, std::string prefix)
     : out_(std::move(out)), prefix_(std::move(prefix)) {}
 
-void DeadLetterWriter::write(uint64_t line, DeadReason reason, std::string_view detail, std::string_view raw) {
+void DeadLetterWriter::write(uint64_t line, DeadReason reason, std::string_view detail,
+                             std::string_view raw) {
     ++counts_[static_cast<size_t>(reason)];
     if (!out_) return;
     buf_.clear();

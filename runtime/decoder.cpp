@@ -101,10 +101,14 @@ struct Decoder::Impl {
                                         v.get_uint64().value_unsafe()));
             return bad_type(err, et, fd, v);
         case ir::Type::Float:
-            if (jt == element_type::INT64) out = ir::Value::real(double(v.get_int64().value_unsafe()));
-            else if (jt == element_type::UINT64) out = ir::Value::real(double(v.get_uint64().value_unsafe()));
-            else if (jt == element_type::DOUBLE) out = ir::Value::real(v.get_double().value_unsafe());
-            else return bad_type(err, et, fd, v);
+            if (jt == element_type::INT64)
+                out = ir::Value::real(double(v.get_int64().value_unsafe()));
+            else if (jt == element_type::UINT64)
+                out = ir::Value::real(double(v.get_uint64().value_unsafe()));
+            else if (jt == element_type::DOUBLE)
+                out = ir::Value::real(v.get_double().value_unsafe());
+            else
+                return bad_type(err, et, fd, v);
             return true;
         case ir::Type::String:
             if (jt != element_type::STRING) return bad_type(err, et, fd, v);
@@ -129,30 +133,38 @@ struct Decoder::Impl {
         }
         case ir::Type::Timestamp: {
             Expected<int64_t> t = Error{};
-            if (jt == element_type::STRING) t = parse_rfc3339(v.get_string().value_unsafe());
-            else if (jt == element_type::INT64) t = epoch_to_micros(v.get_int64().value_unsafe(), opts.epoch_unit);
+            if (jt == element_type::STRING)
+                t = parse_rfc3339(v.get_string().value_unsafe());
+            else if (jt == element_type::INT64)
+                t = epoch_to_micros(v.get_int64().value_unsafe(), opts.epoch_unit);
             else if (jt == element_type::UINT64 || jt == element_type::DOUBLE)
                 t = epoch_to_micros(v.get_double().value_unsafe(), opts.epoch_unit);
-            else return fail(err, DeadReason::BadTime,
-                             fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
-                                         expected_json(fd.type), json_type_name(jt)));
-            if (!t) return fail(err, DeadReason::BadTime, fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
+            else
+                return fail(err, DeadReason::BadTime,
+                            fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
+                                        expected_json(fd.type), json_type_name(jt)));
+            if (!t)
+                return fail(err, DeadReason::BadTime, fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
             out = ir::Value::timestamp(*t);
             return true;
         }
         case ir::Type::Duration: {
             Expected<int64_t> d = Error{};
-            if (jt == element_type::STRING) d = parse_duration(v.get_string().value_unsafe());
+            if (jt == element_type::STRING)
+                d = parse_duration(v.get_string().value_unsafe());
             else if (jt == element_type::INT64 || jt == element_type::UINT64 || jt == element_type::DOUBLE)
                 d = duration_from_millis(v.get_double().value_unsafe());
-            else return bad_type(err, et, fd, v);
-            if (!d) return fail(err, DeadReason::BadField, fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
+            else
+                return bad_type(err, et, fd, v);
+            if (!d)
+                return fail(err, DeadReason::BadField, fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
             out = ir::Value::duration(*d);
             return true;
         }
         case ir::Type::Missing: break;
         }
-        return fail(err, DeadReason::BadField, fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
+        return fail(err, DeadReason::BadField,
+                    fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
     }
 
     // The key: a string, or an integer interned as decimal text.
@@ -160,7 +172,8 @@ struct Decoder::Impl {
         const ir::FieldDef& fd = et.fields[et.key_field];
         element_type jt = v.type();
         if (jt == element_type::NULL_VALUE)
-            return fail(err, DeadReason::MissingField, fmt::format("{}.{}: the key is null", et.name, fd.name));
+            return fail(err, DeadReason::MissingField,
+                        fmt::format("{}.{}: the key is null", et.name, fd.name));
         if (jt == element_type::STRING && fd.type == ir::Type::String) {
             ev.key = pool.intern(v.get_string().value_unsafe());
             ev.fields[et.key_field] = ir::Value::string(ev.key);
@@ -171,7 +184,8 @@ struct Decoder::Impl {
             scratch.clear();
             fmt::format_to(std::back_inserter(scratch), "{}", n);
             ev.key = pool.intern(scratch);
-            ev.fields[et.key_field] = fd.type == ir::Type::Int ? ir::Value::integer(n) : ir::Value::string(ev.key);
+            ev.fields[et.key_field] =
+                fd.type == ir::Type::Int ? ir::Value::integer(n) : ir::Value::string(ev.key);
             return true;
         }
         return fail(err, DeadReason::BadField,
@@ -185,14 +199,17 @@ struct Decoder::Impl {
         std::copy(line.begin(), line.end(), padded.begin());
         element doc;
         auto perr = parser.parse(padded.data(), line.size(), false).get(doc);
-        if (perr) return fail(err, DeadReason::ParseError, fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
+        if (perr)
+            return fail(err, DeadReason::ParseError,
+                        fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
         simdjson::dom::object obj;
         if (doc.get_object().get(obj))
             return fail(err, DeadReason::ParseError,
                         fmt::format("expected a JSON object, got {}", json_type_name(doc.type())));
         element tv;
         if (obj.at_key(opts.type_field).get(tv))
-            return fail(err, DeadReason::MissingType, fmt::format("no \"{}\" member naming the event type", opts.type_field));
+            return fail(err, DeadReason::MissingType,
+                        fmt::format("no \"{}\" member naming the event type", opts.type_field));
         std::string_view tname;
         if (tv.get_string().get(tname))
             return fail(err, DeadReason::MissingType,

@@ -43,7 +43,11 @@ void append_json_double(std::string& out, double v) {
     fmt::format_to(std::back_inserter(out), "{}", v);
 }
 
-void append_json_int(std::string& out, int64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
-void append_json_uint(std::string& out, uint64_t v) { fmt::format_to(std::back_inserter(out), "{}", v); }
+void append_json_int(std::string& out, int64_t v) {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+}
+void append_json_uint(std::string& out, uint64_t v) {
+    fmt::format_to(std::back_inserter(out), "{}", v);
+}
 
 } // namespace ethogram::runtime

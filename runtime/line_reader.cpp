@@ -19,7 +19,8 @@ Expected<std::unique_ptr<LineReader>> LineReader::open(const std::string& path) 
     return std::make_unique<LineReader>(f, path, true);
 }
 
-LineReader::LineReader(std::FILE* f, std::string name, bool owned) : f_(f), name_(std::move(name)), owned_(owned) {
+LineReader::LineReader(std::FILE* f, std::string name, bool owned)
+    : f_(f), name_(std::move(name)), owned_(owned) {
     buf_.resize(kChunk);
 }
 

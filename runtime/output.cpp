@@ -33,8 +33,11 @@ const std::vector<std::string>* enum_names(const ir::RuleSet& rs, const ir::Rule
         types = &rule.pattern.steps[e.step].types;
     }
     auto slot_of = [&](size_t t) -> const std::vector<std::string>* {
-        uint16_t slot = e.field_by_type.empty() ? e.field : (t < e.field_by_type.size() ? e.field_by_type[t] : ir::kNoField);
-        if (slot == ir::kNoField || t >= rs.events.size() || slot >= rs.events[t].fields.size()) return nullptr;
+        uint16_t slot = e.field_by_type.empty()
+                            ? e.field
+                            : (t < e.field_by_type.size() ? e.field_by_type[t] : ir::kNoField);
+        if (slot == ir::kNoField || t >= rs.events.size() || slot >= rs.events[t].fields.size())
+            return nullptr;
         const ir::FieldDef& fd = rs.events[t].fields[slot];
         return fd.type == ir::Type::Enum ? &fd.enum_values : nullptr;
     };
@@ -56,13 +59,16 @@ void append_value(std::string& out, const ir::Value& v, const ir::StringPool& po
     case ir::Type::Int: append_json_int(out, v.i); break;
     case ir::Type::Float: append_json_double(out, v.f); break;
     case ir::Type::String:
-        if (v.i >= 0 && static_cast<size_t>(v.i) < pool.size()) append_json_string(out, pool.view(static_cast<uint32_t>(v.i)));
-        else out += "null";
+        if (v.i >= 0 && static_cast<size_t>(v.i) < pool.size())
+            append_json_string(out, pool.view(static_cast<uint32_t>(v.i)));
+        else
+            out += "null";
         break;
     case ir::Type::Enum:
         if (enum_values && v.i >= 0 && static_cast<size_t>(v.i) < enum_values->size())
             append_json_string(out, (*enum_values)[static_cast<size_t>(v.i)]);
-        else append_json_int(out, v.i);
+        else
+            append_json_int(out, v.i);
         break;
     case ir::Type::Timestamp:
         out.push_back('"');
@@ -70,8 +76,10 @@ void append_value(std::string& out, const ir::Value& v, const ir::StringPool& po
         out.push_back('"');
         break;
     case ir::Type::Duration:
-        if (v.i % 1000 == 0) append_json_int(out, v.i / 1000);
-        else append_json_double(out, static_cast<double>(v.i) / 1000.0);
+        if (v.i % 1000 == 0)
+            append_json_int(out, v.i / 1000);
+        else
+            append_json_double(out, static_cast<double>(v.i) / 1000.0);
         break;
     }
 }
@@ -98,7 +106,8 @@ void append_explain(std::string& out, const ir::Detection& d, const ir::RuleSet&
                 append_json_uint(out, b.step);
             }
             out += ",\"type\":";
-            append_json_string(out, e.type < rs.events.size() ? std::string_view(rs.events[e.type].name) : "?");
+            append_json_string(out,
+                               e.type < rs.events.size() ? std::string_view(rs.events[e.type].name) : "?");
             if (step) {
                 out += ",\"predicate\":";
                 append_json_string(out, rule.pattern.steps[b.step].pred_text);
@@ -119,10 +128,13 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     out += "{\"rule\":";
     append_json_string(out, rule.name);
     out += ",\"behaviour\":";
-    append_json_string(out, rule.label < rs.taxonomy.size() ? std::string_view(rs.taxonomy[rule.label].path) : "");
+    append_json_string(out,
+                       rule.label < rs.taxonomy.size() ? std::string_view(rs.taxonomy[rule.label].path) : "");
     out += ",\"key\":";
-    if (d.key < pool.size()) append_json_string(out, pool.view(d.key));
-    else out += "null";
+    if (d.key < pool.size())
+        append_json_string(out, pool.view(d.key));
+    else
+        out += "null";
     out += ",\"time\":";
     append_time(out, d.time);
     out += ",\"first\":";
@@ -138,7 +150,8 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
 
     out += ",\"fields\":{";
     static const std::vector<uint16_t> kNoTypes;
-    const std::vector<uint16_t>& current = rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNoTypes;
+    const std::vector<uint16_t>& current =
+        rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNoTypes;
     for (size_t i = 0; i < rule.emits.size() && i < d.fields.size(); ++i) {
         if (i) out.push_back(',');
         append_json_string(out, rule.emits[i].name);

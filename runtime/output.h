@@ -13,8 +13,8 @@
 namespace ethogram::runtime {
 
 struct OutputOptions {
-    bool explain = false;  ///< add the "explain" array (one entry per bound event)
-    int32_t only = -1;     ///< taxonomy node: keep only detections labelled in its subtree; -1 = all
+    bool explain = false; ///< add the "explain" array (one entry per bound event)
+    int32_t only = -1;    ///< taxonomy node: keep only detections labelled in its subtree; -1 = all
 };
 
 /// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
@@ -30,8 +30,8 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
 /// and suppressed detections, and counts them. A null suppressed stream only counts (the pipeline logs it).
 class DetectionWriter : public ir::DetectionSink {
 public:
-    DetectionWriter(const ir::RuleSet& rs, const ir::StringPool& pool, OutputOptions opts,
-                    OutputFile* out, OutputFile* suppressed);
+    DetectionWriter(const ir::RuleSet& rs, const ir::StringPool& pool, OutputOptions opts, OutputFile* out,
+                    OutputFile* suppressed);
 
     void emit(ir::Detection&& d) override;
     void suppressed(ir::Detection&& d) override;

@@ -8,20 +8,24 @@
 
 namespace ethogram::runtime {
 
-OutputFile::OutputFile(std::FILE* f, std::string name, bool owned) : f_(f), name_(std::move(name)), owned_(owned) {
+OutputFile::OutputFile(std::FILE* f, std::string name, bool owned)
+    : f_(f), name_(std::move(name)), owned_(owned) {
     if (owned_) std::setvbuf(f_, nullptr, _IOFBF, 1 << 20);
 }
 
 OutputFile::~OutputFile() {
     if (f_ == nullptr) return;
-    if (owned_) std::fclose(f_);
-    else std::fflush(f_);
+    if (owned_)
+        std::fclose(f_);
+    else
+        std::fflush(f_);
 }
 
 Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path) {
     if (path == "-") return stdout_stream();
     std::FILE* f = std::fopen(path.c_str(), "wb");
-    if (f == nullptr) return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno))};
+    if (f == nullptr)
+        return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno))};
     return std::unique_ptr<OutputFile>(new OutputFile(f, path, true));
 }
 

@@ -18,10 +18,13 @@ namespace ethogram::runtime {
 
 namespace {
 
-bool is_blank(std::string_view s) { return s.find_first_not_of(" \t\r") == std::string_view::npos; }
+bool is_blank(std::string_view s) {
+    return s.find_first_not_of(" \t\r") == std::string_view::npos;
+}
 
 // Opens the dead-letter output per the policy documented in PipelineOptions.
-Expected<DeadLetterWriter*> open_dead_letters(const PipelineOptions& o, std::unique_ptr<DeadLetterWriter>& dl) {
+Expected<DeadLetterWriter*> open_dead_letters(const PipelineOptions& o,
+                                              std::unique_ptr<DeadLetterWriter>& dl) {
     if (!o.dead_letter_path.empty() || o.out_path != "-") {
         std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
         auto f = OutputFile::open(path);
@@ -79,7 +82,8 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
 
     Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
     ReorderBuffer reorder(opts.allowed_lateness_us);
-    DetectionWriter writer(rs, pool, OutputOptions{opts.explain, opts.only}, out->get(), suppressed_out.get());
+    DetectionWriter writer(rs, pool, OutputOptions{opts.explain, opts.only}, out->get(),
+                           suppressed_out.get());
     Driver driver(exec, writer);
 
     RunSummary sum;
@@ -129,10 +133,12 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     if (auto r = dead->close(); !r) return Error{r.error()};
 
     if (sum.suppressed > 0 && !suppressed_out)
-        spdlog::info("{} suppressed detection(s) counted but not written (pass --suppressed PATH to keep them)",
-                     sum.suppressed);
+        spdlog::info(
+            "{} suppressed detection(s) counted but not written (pass --suppressed PATH to keep them)",
+            sum.suppressed);
     if (sum.executor.overflow_drops > 0)
-        spdlog::warn("{} partial match(es) or scope event(s) dropped by the state caps", sum.executor.overflow_drops);
+        spdlog::warn("{} partial match(es) or scope event(s) dropped by the state caps",
+                     sum.executor.overflow_drops);
     if (opts.print_summary) fmt::print(stderr, "{}", format_summary(sum));
     if (!opts.summary_json_path.empty()) {
         auto f = OutputFile::open(opts.summary_json_path);
@@ -152,7 +158,8 @@ std::string format_summary(const RunSummary& s) {
         bool first = true;
         for (size_t r = 0; r < kDeadReasonCount; ++r) {
             if (s.dead[r] == 0) continue;
-            out += fmt::format("{}{} {}", first ? "" : ", ", dead_reason_code(static_cast<DeadReason>(r)), s.dead[r]);
+            out += fmt::format("{}{} {}", first ? "" : ", ", dead_reason_code(static_cast<DeadReason>(r)),
+                               s.dead[r]);
             first = false;
         }
         out += ")";

@@ -16,14 +16,16 @@ struct Later {
 
 } // namespace
 
-ReorderBuffer::ReorderBuffer(int64_t allowed_lateness_us) : lateness_(allowed_lateness_us < 0 ? 0 : allowed_lateness_us) {}
+ReorderBuffer::ReorderBuffer(int64_t allowed_lateness_us)
+    : lateness_(allowed_lateness_us < 0 ? 0 : allowed_lateness_us) {}
 
 bool ReorderBuffer::push(ir::Event&& e) {
     if (e.time < watermark_) return false;
     if (e.time > max_time_) {
         max_time_ = e.time;
         // Saturate: max_time_ - lateness_ must not wrap below INT64_MIN.
-        watermark_ = max_time_ < ir::kTimeMinusInfinity + lateness_ ? ir::kTimeMinusInfinity : max_time_ - lateness_;
+        watermark_ =
+            max_time_ < ir::kTimeMinusInfinity + lateness_ ? ir::kTimeMinusInfinity : max_time_ - lateness_;
     }
     heap_.push_back(std::move(e));
     std::push_heap(heap_.begin(), heap_.end(), Later{});
@@ -40,8 +42,12 @@ void ReorderBuffer::pop_while(int64_t limit, std::vector<ir::Event>& out) {
     }
 }
 
-void ReorderBuffer::pop_ready(std::vector<ir::Event>& out) { pop_while(watermark_, out); }
+void ReorderBuffer::pop_ready(std::vector<ir::Event>& out) {
+    pop_while(watermark_, out);
+}
 
-void ReorderBuffer::drain(std::vector<ir::Event>& out) { pop_while(ir::kTimeInfinity, out); }
+void ReorderBuffer::drain(std::vector<ir::Event>& out) {
+    pop_while(ir::kTimeInfinity, out);
+}
 
 } // namespace ethogram::runtime

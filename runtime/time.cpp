@@ -41,7 +41,9 @@ Civil civil_from_days(int64_t z) {
     return {y + (m <= 2), m, d};
 }
 
-bool is_leap(int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+bool is_leap(int64_t y) {
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
 
 unsigned days_in_month(int64_t y, unsigned m) {
     static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
@@ -162,12 +164,18 @@ Expected<int64_t> parse_duration(std::string_view s) {
                                  s)};
     std::string_view unit = s.substr(i);
     int64_t mul = 0;
-    if (unit == "us") mul = 1;
-    else if (unit == "ms") mul = 1000;
-    else if (unit == "s") mul = kMicrosPerSecond;
-    else if (unit == "m") mul = 60 * kMicrosPerSecond;
-    else if (unit == "h") mul = 3600 * kMicrosPerSecond;
-    else if (unit == "d") mul = kMicrosPerDay;
+    if (unit == "us")
+        mul = 1;
+    else if (unit == "ms")
+        mul = 1000;
+    else if (unit == "s")
+        mul = kMicrosPerSecond;
+    else if (unit == "m")
+        mul = 60 * kMicrosPerSecond;
+    else if (unit == "h")
+        mul = 3600 * kMicrosPerSecond;
+    else if (unit == "d")
+        mul = kMicrosPerDay;
     else if (unit.empty())
         return Error{fmt::format("bad duration \"{}\": missing unit (us, ms, s, m, h, d)", s)};
     else
@@ -198,8 +206,10 @@ void append_rfc3339(std::string& out, int64_t us) {
     auto it = std::back_inserter(out);
     fmt::format_to(it, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.y, c.m, c.d, secs / 3600, secs / 60 % 60,
                    secs % 60);
-    if (frac % 1000 == 0) fmt::format_to(it, ".{:03}Z", frac / 1000);
-    else fmt::format_to(it, ".{:06}Z", frac);
+    if (frac % 1000 == 0)
+        fmt::format_to(it, ".{:03}Z", frac / 1000);
+    else
+        fmt::format_to(it, ".{:06}Z", frac);
 }
 
 std::string format_rfc3339(int64_t us) {
@@ -219,9 +229,12 @@ std::string format_duration(int64_t us) {
         int64_t us;
         const char* name;
     };
-    static constexpr Unit kUnits[] = {{kMicrosPerDay, "d"}, {3600 * kMicrosPerSecond, "h"},
-                                      {60 * kMicrosPerSecond, "m"}, {kMicrosPerSecond, "s"},
-                                      {1000, "ms"}, {1, "us"}};
+    static constexpr Unit kUnits[] = {{kMicrosPerDay, "d"},
+                                      {3600 * kMicrosPerSecond, "h"},
+                                      {60 * kMicrosPerSecond, "m"},
+                                      {kMicrosPerSecond, "s"},
+                                      {1000, "ms"},
+                                      {1, "us"}};
     for (const auto& u : kUnits) {
         if (us >= u.us) {
             out += fmt::format("{}{}", us / u.us, u.name);

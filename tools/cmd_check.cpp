@@ -22,7 +22,8 @@ bool paths_exist(const std::vector<std::string>& paths) {
 }
 
 CLI::App* add_check(CLI::App& app, CheckOptions& o) {
-    CLI::App* cmd = app.add_subcommand("check", "Compile rule files and report diagnostics (exit 1 on errors)");
+    CLI::App* cmd =
+        app.add_subcommand("check", "Compile rule files and report diagnostics (exit 1 on errors)");
     cmd->add_option("files", o.files, "Rule files or folders of *.etho files")->required();
     cmd->add_flag("--dump-ast", o.dump_ast, "Print the parsed syntax tree");
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR");
@@ -44,8 +45,8 @@ int run_check(const CheckOptions& o) {
     }
     if (o.dump_ir) std::cout << compiler::dump_ir(*res.ruleset);
     const ir::RuleSet& rs = *res.ruleset;
-    std::cout << fmt::format("ok: {} {}: {} rules, {} event types\n", rs.name.empty() ? "(no ruleset header)" : rs.name,
-                             rs.version, rs.rules.size(), rs.events.size());
+    std::string name = rs.name.empty() ? "(no ruleset header)" : rs.name + " " + rs.version;
+    std::cout << fmt::format("ok: {}: {} rules, {} event types\n", name, rs.rules.size(), rs.events.size());
     return kExitOk;
 }
 

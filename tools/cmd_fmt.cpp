@@ -62,7 +62,8 @@ int run_fmt(const FmtOptions& o) {
         }
         fmt::print(stderr, "etho: formatted {}\n", path);
     }
-    if (o.check && rc == kExitCompile) fmt::print(stderr, "etho: the files above are not canonically formatted\n");
+    if (o.check && rc == kExitCompile)
+        fmt::print(stderr, "etho: the files above are not canonically formatted\n");
     return rc;
 }
 

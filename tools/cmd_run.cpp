@@ -38,10 +38,13 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--out", o.out, "Detections (JSON Lines); - for stdout (default)");
     cmd->add_option("--dead-letter", o.dead_letter,
                     "Dead letters (JSONL); default <out>.dead.jsonl, or stderr lines when --out is stdout");
-    cmd->add_option("--suppressed", o.suppressed, "Suppressed detections (JSONL); default: counted and logged");
+    cmd->add_option("--suppressed", o.suppressed,
+                    "Suppressed detections (JSONL); default: counted and logged");
     cmd->add_option("--config", o.config, "YAML configuration (flags override it)");
-    cmd->add_flag("--explain", o.explain, "Add an explanation (bound events and predicates) to each detection");
-    cmd->add_option("--only", o.only, "Keep detections labelled in this taxonomy subtree (e.g. intent.purchase)");
+    cmd->add_flag("--explain", o.explain,
+                  "Add an explanation (bound events and predicates) to each detection");
+    cmd->add_option("--only", o.only,
+                    "Keep detections labelled in this taxonomy subtree (e.g. intent.purchase)");
     cmd->add_option("--engine", o.engine, "Executor: interp")->check(CLI::IsMember({"interp"}));
     cmd->add_flag("--dump-ast", o.dump_ast, "Print the parsed syntax tree to stderr");
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR to stderr");
@@ -80,7 +83,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     std::vector<std::string> rules = o.rules;
     rules.insert(rules.end(), o.positional.begin(), o.positional.end());
     if (rules.empty()) return usage_error("run: no rules given (pass --rules PATH or a path)");
-    if (p.events_path.empty()) return usage_error("run: no events given (pass --events PATH, or - for stdin)");
+    if (p.events_path.empty())
+        return usage_error("run: no events given (pass --events PATH, or - for stdin)");
     if (!paths_exist(rules)) return kExitUsage;
     if (p.events_path != "-" && !paths_exist({p.events_path})) return kExitUsage;
 
@@ -99,7 +103,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     if (!o.only.empty()) {
         int node = rs.find_taxonomy(o.only);
         if (node < 0)
-            return usage_error(fmt::format("--only: unknown taxonomy node '{}' (known: {})", o.only, known_nodes(rs)));
+            return usage_error(
+                fmt::format("--only: unknown taxonomy node '{}' (known: {})", o.only, known_nodes(rs)));
         p.only = node;
     }
 
@@ -109,13 +114,15 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
     std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, eopts);
-    spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(), o.engine);
+    spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
+                  o.engine);
 
     auto summary = runtime::run_pipeline(rs, pool, *exec, p);
     if (!summary) return usage_error(summary.error());
     if (p.dead_letter_path.empty() && p.out_path == "-" && summary->dead_total() > 0)
-        spdlog::warn("{} dead letter(s) were written to stderr; pass --dead-letter PATH to keep them in a file",
-                     summary->dead_total());
+        spdlog::warn(
+            "{} dead letter(s) were written to stderr; pass --dead-letter PATH to keep them in a file",
+            summary->dead_total());
     return kExitOk;
 }
 

@@ -45,7 +45,8 @@ rule rapid_buying {
     emit clicks = count(click);
 }
 )");
-        write("events.jsonl", R"({"type":"click","user":"u1","ts":"2026-01-01T00:00:00Z","button":"buy","eid":"a"}
+        write("events.jsonl",
+              R"({"type":"click","user":"u1","ts":"2026-01-01T00:00:00Z","button":"buy","eid":"a"}
 {"type":"click","user":"u1","ts":"2026-01-01T00:00:01Z","button":"buy","eid":"b"}
 {"type":"click","user":"u2","ts":"2026-01-01T00:00:02Z","button":"nope"}
 not json
@@ -60,9 +61,12 @@ not json
     }
     // Runs `etho ARGS` through the shell (stdin from `input` when given).
     Result etho(const std::string& args, const std::string& input = "") const {
-        std::string cmd = std::string(ETHO_PATH) + " " + args + " >" + path("stdout.txt") + " 2>" + path("stderr.txt");
-        if (!input.empty()) cmd += " <" + write("stdin.txt", input);
-        else cmd += " </dev/null";
+        std::string cmd =
+            std::string(ETHO_PATH) + " " + args + " >" + path("stdout.txt") + " 2>" + path("stderr.txt");
+        if (!input.empty())
+            cmd += " <" + write("stdin.txt", input);
+        else
+            cmd += " </dev/null";
         int status = std::system(cmd.c_str());
         Result r;
         r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
@@ -72,7 +76,9 @@ not json
     }
 };
 
-bool has(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool has(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 TEST_F(Cli, CheckOk) {
     Result r = etho("check " + path("rules.etho"));
@@ -108,8 +114,8 @@ TEST_F(Cli, BadFlagsExit2WithUsage) {
     EXPECT_EQ(r.code, 2);
     EXPECT_TRUE(has(r.err + r.out, "--no-such-flag")) << r.err;
     EXPECT_TRUE(has(r.err + r.out, "Usage")) << r.err;
-    EXPECT_EQ(etho("").code, 2);                   // no sub-command
-    EXPECT_EQ(etho("frobnicate").code, 2);         // unknown sub-command
+    EXPECT_EQ(etho("").code, 2);           // no sub-command
+    EXPECT_EQ(etho("frobnicate").code, 2); // unknown sub-command
     EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --epoch-unit ns").code, 2);
     EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --engine jit").code, 2);
     Result lat = etho("run --rules " + path("rules.etho") + " --events - --lateness soon");
@@ -137,8 +143,8 @@ TEST_F(Cli, RunFromStdinToStdoutWithDeadLettersOnStderr) {
 
 TEST_F(Cli, RunToFilesWithConfigAndSummary) {
     write("cfg.yaml", "time: { allowed_lateness: 5s }\noutput: { explain: true }\n");
-    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --out " + path("o.jsonl") +
-                    " --config " + path("cfg.yaml") + " --summary-json " + path("s.json"));
+    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --out " +
+                    path("o.jsonl") + " --config " + path("cfg.yaml") + " --summary-json " + path("s.json"));
     EXPECT_EQ(r.code, 0) << r.err;
     std::string out = slurp(path("o.jsonl"));
     EXPECT_TRUE(has(out, R"("explain":[)")) << out;
@@ -148,12 +154,12 @@ TEST_F(Cli, RunToFilesWithConfigAndSummary) {
 }
 
 TEST_F(Cli, OnlyFiltersAndUnknownNodeIsAnError) {
-    Result risk = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only risk --out -" +
-                       " --dead-letter " + path("d.jsonl"));
+    Result risk = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") +
+                       " --only risk --out -" + " --dead-letter " + path("d.jsonl"));
     EXPECT_EQ(risk.code, 0) << risk.err;
     EXPECT_EQ(risk.out, "");
-    Result intent = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only intent" +
-                         " --dead-letter " + path("d.jsonl"));
+    Result intent = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") +
+                         " --only intent" + " --dead-letter " + path("d.jsonl"));
     EXPECT_EQ(std::count(intent.out.begin(), intent.out.end(), '\n'), 1) << intent.err;
     Result bad = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --only nowhere");
     EXPECT_EQ(bad.code, 2);
@@ -167,13 +173,15 @@ TEST_F(Cli, RunCompileErrorExits1) {
 
 TEST_F(Cli, BadConfigExits2NamingKey) {
     write("cfg.yaml", "time: { lateness: 5s }\n");
-    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --config " + path("cfg.yaml"));
+    Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --config " +
+                    path("cfg.yaml"));
     EXPECT_EQ(r.code, 2);
     EXPECT_TRUE(has(r.err, "time.lateness")) << r.err;
 }
 
 TEST_F(Cli, FmtCheckAndRewrite) {
-    std::string ugly = write("ugly.etho", "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
+    std::string ugly =
+        write("ugly.etho", "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
     Result check = etho("fmt --check " + ugly);
     EXPECT_EQ(check.code, 1);
     EXPECT_TRUE(has(check.out, "ugly.etho")) << check.out;

@@ -8,7 +8,9 @@
 namespace ethogram::runtime {
 namespace {
 
-bool contains(const std::string& s, const std::string& part) { return s.find(part) != std::string::npos; }
+bool contains(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
 
 TEST(Config, EmptyIsDefaults) {
     auto c = parse_config("", "c.yaml");
@@ -65,12 +67,13 @@ TEST(Config, BadValuesSayWhatIsExpected) {
         const char* path;
         const char* expected;
     };
-    for (const Case& c : {Case{"time: { allowed_lateness: soon }", "time.allowed_lateness", "duration"},
-                          Case{"input: { epoch_unit: ns }", "input.epoch_unit", "'ms' or 's'"},
-                          Case{"state: { max_partial_matches: -3 }", "state.max_partial_matches", "positive integer"},
-                          Case{"state: { max_scope_events: 0 }", "state.max_scope_events", "positive integer"},
-                          Case{"output: { explain: maybe }", "output.explain", "true or false"},
-                          Case{"time: [1, 2]", "time", "mapping"}}) {
+    for (const Case& c :
+         {Case{"time: { allowed_lateness: soon }", "time.allowed_lateness", "duration"},
+          Case{"input: { epoch_unit: ns }", "input.epoch_unit", "'ms' or 's'"},
+          Case{"state: { max_partial_matches: -3 }", "state.max_partial_matches", "positive integer"},
+          Case{"state: { max_scope_events: 0 }", "state.max_scope_events", "positive integer"},
+          Case{"output: { explain: maybe }", "output.explain", "true or false"},
+          Case{"time: [1, 2]", "time", "mapping"}}) {
         auto r = parse_config(c.yaml, "cfg.yaml");
         ASSERT_FALSE(r) << c.yaml;
         EXPECT_TRUE(contains(r.error(), "cfg.yaml")) << r.error();

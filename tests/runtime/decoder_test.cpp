@@ -23,7 +23,8 @@ protected:
     // Asserts that `line` is rejected with `reason` and that the detail mentions `part`.
     void rejects(const std::string& line, DeadReason reason, const std::string& part) {
         EXPECT_FALSE(dec.decode(line, 1, ev)) << line;
-        EXPECT_EQ(dead_reason_code(dec.error().reason), dead_reason_code(reason)) << line << ": " << dec.error().detail;
+        EXPECT_EQ(dead_reason_code(dec.error().reason), dead_reason_code(reason))
+            << line << ": " << dec.error().detail;
         EXPECT_NE(dec.error().detail.find(part), std::string::npos) << dec.error().detail;
     }
 };
@@ -86,14 +87,16 @@ TEST_F(DecoderTest, TimeFromEpochNumbers) {
 }
 
 TEST_F(DecoderTest, IntKeyForStringKeyIsItsDecimalText) {
-    ASSERT_TRUE(dec.decode(R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"","logged_in":false})", 1, ev));
+    ASSERT_TRUE(dec.decode(
+        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"","logged_in":false})", 1, ev));
     EXPECT_EQ(pool.view(ev.key), "42");
     EXPECT_EQ(ev.fields[0].type, ir::Type::String);
 }
 
 TEST_F(DecoderTest, CustomTypeField) {
     Decoder kind(rs, pool, DecoderOptions{"kind", EpochUnit::Millis});
-    EXPECT_TRUE(kind.decode(R"({"kind":"purchase","account":1,"ts":0,"amount":1})", 1, ev)) << kind.error().detail;
+    EXPECT_TRUE(kind.decode(R"({"kind":"purchase","account":1,"ts":0,"amount":1})", 1, ev))
+        << kind.error().detail;
     EXPECT_FALSE(kind.decode(R"({"type":"purchase","account":1,"ts":0,"amount":1})", 1, ev));
     EXPECT_EQ(kind.error().reason, DeadReason::MissingType);
 }
@@ -112,13 +115,13 @@ TEST_F(DecoderTest, TypeErrors) {
 }
 
 TEST_F(DecoderTest, MissingAndNullRequiredFields) {
-    rejects(R"({"type":"page_view","user":"u1","ts":0,"page":"home","logged_in":true})", DeadReason::MissingField,
-            "page_view.url");
+    rejects(R"({"type":"page_view","user":"u1","ts":0,"page":"home","logged_in":true})",
+            DeadReason::MissingField, "page_view.url");
     rejects(pv(R"(,"url":null)"), DeadReason::MissingField, "page_view.url: required field is null");
-    rejects(R"({"type":"page_view","user":"u1","page":"home","url":"","logged_in":true})", DeadReason::MissingField,
-            "page_view.ts");
-    rejects(R"({"type":"page_view","ts":0,"page":"home","url":"","logged_in":true})", DeadReason::MissingField,
-            "page_view.user");
+    rejects(R"({"type":"page_view","user":"u1","page":"home","url":"","logged_in":true})",
+            DeadReason::MissingField, "page_view.ts");
+    rejects(R"({"type":"page_view","ts":0,"page":"home","url":"","logged_in":true})",
+            DeadReason::MissingField, "page_view.user");
     rejects(R"({"type":"page_view","user":null,"ts":0,"page":"home","url":"","logged_in":true})",
             DeadReason::MissingField, "key is null");
 }
@@ -128,26 +131,28 @@ TEST_F(DecoderTest, WrongFieldTypesNameFieldAndExpectation) {
     rejects(pv(R"(,"n":"3")"), DeadReason::BadField, "got string");
     rejects(pv(R"(,"n":18446744073709551615)"), DeadReason::BadField, "out of the int64 range");
     rejects(pv(R"(,"price":"cheap")"), DeadReason::BadField, "page_view.price: expected float");
-    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":5,"logged_in":true})", DeadReason::BadField,
-            "page_view.url: expected string, got integer");
-    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":"","logged_in":"yes"})", DeadReason::BadField,
-            "page_view.logged_in: expected bool");
+    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":5,"logged_in":true})",
+            DeadReason::BadField, "page_view.url: expected string, got integer");
+    rejects(R"({"type":"page_view","user":"u","ts":0,"page":"home","url":"","logged_in":"yes"})",
+            DeadReason::BadField, "page_view.logged_in: expected bool");
     rejects(pv(R"(,"load_time":"fast")"), DeadReason::BadField, "page_view.load_time");
     rejects(pv(R"(,"load_time":-5)"), DeadReason::BadField, "negative");
-    rejects(R"({"type":"page_view","user":[1],"ts":0,"page":"home","url":"","logged_in":true})", DeadReason::BadField,
-            "page_view.user");
+    rejects(R"({"type":"page_view","user":[1],"ts":0,"page":"home","url":"","logged_in":true})",
+            DeadReason::BadField, "page_view.user");
     rejects(R"({"type":"purchase","account":"abc","ts":0,"amount":1})", DeadReason::BadField,
             "purchase.account: expected the key as a JSON integer");
 }
 
 TEST_F(DecoderTest, BadEnumValue) {
     rejects(R"({"type":"page_view","user":"u","ts":0,"page":"checkout","url":"","logged_in":true})",
-            DeadReason::BadField, "\"checkout\" is not a value of the enum (expected one of: home, product, cart)");
+            DeadReason::BadField,
+            "\"checkout\" is not a value of the enum (expected one of: home, product, cart)");
 }
 
 TEST_F(DecoderTest, BadTimes) {
-    rejects(R"({"type":"page_view","user":"u","ts":"2026-13-01T00:00:00Z","page":"home","url":"","logged_in":true})",
-            DeadReason::BadTime, "month 13 out of range");
+    rejects(
+        R"({"type":"page_view","user":"u","ts":"2026-13-01T00:00:00Z","page":"home","url":"","logged_in":true})",
+        DeadReason::BadTime, "month 13 out of range");
     rejects(R"({"type":"page_view","user":"u","ts":"soon","page":"home","url":"","logged_in":true})",
             DeadReason::BadTime, "page_view.ts");
     rejects(R"({"type":"page_view","user":"u","ts":true,"page":"home","url":"","logged_in":true})",

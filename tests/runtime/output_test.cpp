@@ -86,9 +86,15 @@ protected:
         d.last_time = 1795946460000001;  // 10:01:00.000001
         d.confidence = 0.7;
         d.trigger = "absence";
-        d.fields = {ir::Value::string(pool.intern("A\"1")), ir::Value::real(19.99), ir::Value::integer(-3),
-                    ir::Value::boolean(false), ir::Value::enumeration(1), ir::Value::timestamp(0),
-                    ir::Value::duration(30000000), ir::Value::duration(1500), ir::Value::missing()};
+        d.fields = {ir::Value::string(pool.intern("A\"1")),
+                    ir::Value::real(19.99),
+                    ir::Value::integer(-3),
+                    ir::Value::boolean(false),
+                    ir::Value::enumeration(1),
+                    ir::Value::timestamp(0),
+                    ir::Value::duration(30000000),
+                    ir::Value::duration(1500),
+                    ir::Value::missing()};
         d.bindings = {{"v", 0, {{0, 12, 1795946400250000, pool.intern("e-1"), 0}}},
                       {"c", 1, {{1, 13, 1795946460000001, ir::kNoString, 1}}}};
         d.id = 0xabc;

@@ -10,7 +10,8 @@ namespace {
 
 std::string pv(const std::string& user, const std::string& ts) {
     return R"({"type":"page_view","user":")" + user + R"(","ts":)" + ts +
-           R"(,"page":"home","url":"/","logged_in":false,"event_id":"id-)" + user + ts.substr(ts[0] == '"' ? 1 : 0, 4) + "\"}";
+           R"(,"page":"home","url":"/","logged_in":false,"event_id":"id-)" + user +
+           ts.substr(ts[0] == '"' ? 1 : 0, 4) + "\"}";
 }
 
 class PipelineTest : public ::testing::Test {
@@ -45,16 +46,16 @@ protected:
 };
 
 TEST_F(PipelineTest, CountsInEqualProcessedPlusDeadLettered) {
-    std::string input = pv("a", "1000") + "\n" +          // line 1: ok
-                        "\n   \n" +                         // lines 2-3: blank, skipped
-                        "{broken\n" +                       // line 4: parse_error
-                        R"({"type":"nope"})" + "\n" +       // line 5: unknown_type
-                        R"({"user":"a"})" + "\n" +          // line 6: missing_type
-                        pv("b", "\"2026-13-01T00:00:00Z\"") + "\n" + // line 7: bad_time
+    std::string input = pv("a", "1000") + "\n" +                             // line 1: ok
+                        "\n   \n" +                                          // lines 2-3: blank, skipped
+                        "{broken\n" +                                        // line 4: parse_error
+                        R"({"type":"nope"})" + "\n" +                        // line 5: unknown_type
+                        R"({"user":"a"})" + "\n" +                           // line 6: missing_type
+                        pv("b", "\"2026-13-01T00:00:00Z\"") + "\n" +         // line 7: bad_time
                         R"({"type":"purchase","account":1,"ts":5})" + "\n" + // line 8: missing_field
                         R"({"type":"purchase","account":1,"ts":5,"amount":"x"})" + "\n" + // 9: bad_field
-                        pv("a", "900") + "\n" +             // line 10: late (lateness 0, W = 1000)
-                        pv("a", "2000");                    // line 11: ok, no final newline
+                        pv("a", "900") + "\n" + // line 10: late (lateness 0, W = 1000)
+                        pv("a", "2000");        // line 11: ok, no final newline
     RunSummary s = run(input);
     EXPECT_EQ(s.lines_in, 9u);
     EXPECT_EQ(s.processed, 2u);
@@ -138,11 +139,12 @@ TEST_F(PipelineTest, SummaryJson) {
     opts.summary_json_path = dir.file("summary.json");
     run(pv("a", "1000") + "\n{\n");
     std::string js = testing::read_file(dir.file("summary.json"));
-    EXPECT_EQ(js.rfind(R"({"events_in":2,"events_processed":1,"detections":0,"suppressed":0,"filtered":0,)"
-                       R"("dead_letters":{"parse_error":1,"unknown_type":0,"missing_type":0,"missing_field":0,)"
-                       R"("bad_field":0,"bad_time":0,"late":0},"dead_letters_total":1,"late":0,)",
-                       0),
-              0u)
+    EXPECT_EQ(
+        js.rfind(R"({"events_in":2,"events_processed":1,"detections":0,"suppressed":0,"filtered":0,)"
+                 R"("dead_letters":{"parse_error":1,"unknown_type":0,"missing_type":0,"missing_field":0,)"
+                 R"("bad_field":0,"bad_time":0,"late":0},"dead_letters_total":1,"late":0,)",
+                 0),
+        0u)
         << js;
 }
 
@@ -154,7 +156,8 @@ TEST_F(PipelineTest, SummaryTextBlock) {
     s.dead[static_cast<size_t>(DeadReason::ParseError)] = 1;
     s.detections = 3;
     std::string text = format_summary(s);
-    EXPECT_NE(text.find("10 events in, 7 processed, 3 dead-lettered (parse_error 1, late 2)"), std::string::npos)
+    EXPECT_NE(text.find("10 events in, 7 processed, 3 dead-lettered (parse_error 1, late 2)"),
+              std::string::npos)
         << text;
     EXPECT_NE(text.find("3 detections, 0 suppressed"), std::string::npos) << text;
 }

@@ -103,7 +103,8 @@ TEST(Reorder, ManyRandomEventsComeOutSorted) {
     all.insert(all.end(), out.begin(), out.end());
     EXPECT_EQ(all.size() + static_cast<size_t>(late), 2000u);
     for (size_t i = 1; i < all.size(); ++i) {
-        ASSERT_TRUE(all[i - 1].time < all[i].time || (all[i - 1].time == all[i].time && all[i - 1].seq < all[i].seq))
+        ASSERT_TRUE(all[i - 1].time < all[i].time ||
+                    (all[i - 1].time == all[i].time && all[i - 1].seq < all[i].seq))
             << i;
     }
 }

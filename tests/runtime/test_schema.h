@@ -90,7 +90,8 @@ public:
         ++stats_.events;
     }
     void advance_watermark(int64_t wm, ir::DetectionSink&) override {
-        if (!calls.empty() && calls.back().watermark && calls.back().time == ir::kTimeInfinity) contract_ok = false;
+        if (!calls.empty() && calls.back().watermark && calls.back().time == ir::kTimeInfinity)
+            contract_ok = false;
         calls.push_back({true, wm, 0});
     }
     ir::ExecutorStats stats() const override { return stats_; }

@@ -110,7 +110,8 @@ TEST(Format, ThreeOrSixFractionDigits) {
 }
 
 TEST(Format, RoundTrip) {
-    for (const char* s : {"2024-02-29T12:34:56.789Z", "1999-12-31T23:59:59.000001Z", "0001-01-01T00:00:00.000Z"})
+    for (const char* s :
+         {"2024-02-29T12:34:56.789Z", "1999-12-31T23:59:59.000001Z", "0001-01-01T00:00:00.000Z"})
         EXPECT_EQ(format_rfc3339(*parse_rfc3339(s)), s);
 }
 
