@@ -28,7 +28,11 @@ struct Ident {
 // ---------------------------------------------------------------- expressions
 
 enum class ExprKind : uint8_t {
-    Int, Float, String, Duration, Bool, ///< literals
+    Int,
+    Float,
+    String,
+    Duration,
+    Bool,     ///< literals
     Name,     ///< a bare identifier: field, alias, event type, enum value, `any`
     Member,   ///< `name.member`
     Call,     ///< `name(args)`
@@ -44,9 +48,9 @@ using ExprPtr = std::unique_ptr<Expr>;
 struct Expr {
     ExprKind kind = ExprKind::Int;
     Span span;
-    std::string op;    ///< Unary/Binary operator as written; InList: "in" or "not in"
-    Ident name;        ///< Name, Member (the object), Call (the function)
-    Ident member;      ///< Member: the field after the dot
+    std::string op;        ///< Unary/Binary operator as written; InList: "in" or "not in"
+    Ident name;            ///< Name, Member (the object), Call (the function)
+    Ident member;          ///< Member: the field after the dot
     int64_t int_value = 0; ///< Int; Duration in microseconds; Bool as 0/1
     double float_value = 0;
     std::string str_value; ///< String (unescaped)
@@ -60,7 +64,7 @@ struct Field {
     std::vector<Ident> annotations; ///< without '@'
     std::string modifier;           ///< "", "key", "time" or "id"
     Span modifier_span;
-    Ident type;                     ///< "string", "int", ... or "enum"
+    Ident type; ///< "string", "int", ... or "enum"
     std::vector<Ident> enum_values;
     bool optional = false;
     Span span;

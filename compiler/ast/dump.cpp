@@ -9,9 +9,13 @@ class Dumper {
 public:
     std::string out;
 
-    void line(int depth, const std::string& s) { out += std::string(static_cast<size_t>(depth) * 2, ' ') + s + "\n"; }
+    void line(int depth, const std::string& s) {
+        out += std::string(static_cast<size_t>(depth) * 2, ' ') + s + "\n";
+    }
 
-    static std::string at(const Span& s) { return " @" + std::to_string(s.line) + ":" + std::to_string(s.col); }
+    static std::string at(const Span& s) {
+        return " @" + std::to_string(s.line) + ":" + std::to_string(s.col);
+    }
 
     static std::string dur(const DurationLit& d) {
         return std::to_string(d.us) + (d.has_unit ? "us" : " (no unit)");
@@ -22,8 +26,12 @@ public:
         case ExprKind::Int: line(depth, "Int " + std::to_string(e.int_value) + at(e.span)); break;
         case ExprKind::Float: line(depth, "Float " + std::to_string(e.float_value) + at(e.span)); break;
         case ExprKind::String: line(depth, "String \"" + e.str_value + "\"" + at(e.span)); break;
-        case ExprKind::Duration: line(depth, "Duration " + std::to_string(e.int_value) + "us" + at(e.span)); break;
-        case ExprKind::Bool: line(depth, std::string("Bool ") + (e.int_value ? "true" : "false") + at(e.span)); break;
+        case ExprKind::Duration:
+            line(depth, "Duration " + std::to_string(e.int_value) + "us" + at(e.span));
+            break;
+        case ExprKind::Bool:
+            line(depth, std::string("Bool ") + (e.int_value ? "true" : "false") + at(e.span));
+            break;
         case ExprKind::Name: line(depth, "Name " + e.name.text + at(e.span)); break;
         case ExprKind::Member: line(depth, "Member " + e.name.text + "." + e.member.text + at(e.span)); break;
         case ExprKind::Call: line(depth, "Call " + e.name.text + at(e.span)); break;
@@ -41,7 +49,8 @@ public:
     }
 
     void file(const File& f) {
-        for (const auto& h : f.headers) line(0, "Ruleset " + h.name.text + " version " + h.version.text + at(h.span));
+        for (const auto& h : f.headers)
+            line(0, "Ruleset " + h.name.text + " version " + h.version.text + at(h.span));
         for (const auto& i : f.imports) line(0, "Import \"" + i.path + "\"" + at(i.span));
         for (const auto& e : f.events) {
             line(0, "Event " + e.name.text + at(e.span));
@@ -52,7 +61,8 @@ public:
                 s += fd.name.text + ": " + fd.type.text;
                 if (!fd.enum_values.empty()) {
                     s += "(";
-                    for (size_t i = 0; i < fd.enum_values.size(); ++i) s += (i ? ", " : "") + fd.enum_values[i].text;
+                    for (size_t i = 0; i < fd.enum_values.size(); ++i)
+                        s += (i ? ", " : "") + fd.enum_values[i].text;
                     s += ")";
                 }
                 if (fd.optional) s += "?";

@@ -89,8 +89,10 @@ size_t edit_distance(std::string_view a, std::string_view b) {
     for (size_t i = 1; i <= a.size(); ++i) {
         for (size_t j = 1; j <= b.size(); ++j) {
             size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-            size_t v = std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost});
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) v = std::min(v, d[(i - 2) * w + j - 2] + 1);
+            size_t v =
+                std::min({d[(i - 1) * w + j] + 1, d[i * w + j - 1] + 1, d[(i - 1) * w + j - 1] + cost});
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
+                v = std::min(v, d[(i - 2) * w + j - 2] + 1);
             d[i * w + j] = v;
         }
     }
@@ -123,10 +125,20 @@ void suggest(Diagnostic& d, std::string_view name, const std::vector<std::string
 
 Diagnostics::Diagnostics() : impl_(std::make_unique<DiagnosticEngine>()) {}
 Diagnostics::~Diagnostics() = default;
-size_t Diagnostics::error_count() const { return impl_->error_count(); }
-size_t Diagnostics::warning_count() const { return impl_->warning_count(); }
-std::string Diagnostics::render() const { return impl_->render(); }
-void Diagnostics::print(std::ostream& os) const { os << impl_->render(); }
-DiagnosticEngine& Diagnostics::engine() { return *impl_; }
+size_t Diagnostics::error_count() const {
+    return impl_->error_count();
+}
+size_t Diagnostics::warning_count() const {
+    return impl_->warning_count();
+}
+std::string Diagnostics::render() const {
+    return impl_->render();
+}
+void Diagnostics::print(std::ostream& os) const {
+    os << impl_->render();
+}
+DiagnosticEngine& Diagnostics::engine() {
+    return *impl_;
+}
 
 } // namespace ethogram::compiler

@@ -59,8 +59,9 @@ public:
             fs::path target = base_dir / imp.path;
             std::string tkey = canonical_key(target.string());
             if (std::find(active_.begin(), active_.end(), tkey) != active_.end()) {
-                auto& d = diags_.error("E0104", imp.span, "import cycle: `" + imp.path +
-                                                          "` is still being loaded (it imports this file)");
+                auto& d = diags_.error("E0104", imp.span,
+                                       "import cycle: `" + imp.path +
+                                           "` is still being loaded (it imports this file)");
                 (void)d;
                 failed = true;
                 continue;
@@ -72,7 +73,8 @@ public:
                 failed = true;
                 continue;
             }
-            load_text(target.lexically_normal().string(), std::move(body), target.parent_path(), true, imp.span);
+            load_text(target.lexically_normal().string(), std::move(body), target.parent_path(), true,
+                      imp.span);
         }
         active_.pop_back();
         files.push_back({std::move(*f), imported});
@@ -97,7 +99,8 @@ bool valid_semver(const std::string& v) {
         size_t j = v.find('.', i);
         if (j == std::string::npos) j = v.size();
         std::string p = v.substr(i, j - i);
-        if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos || (p.size() > 1 && p[0] == '0'))
+        if (p.empty() || p.find_first_not_of("0123456789") != std::string::npos ||
+            (p.size() > 1 && p[0] == '0'))
             return false;
         ++parts;
         i = j + 1;
@@ -131,11 +134,11 @@ CompileResult finish(Loader& loader, DiagnosticEngine& diags, const CompileOptio
         }
     }
     if (header && !header->version_is_semver && !valid_semver(header->version.text))
-        diags.error("E0102", header->version.span, "`" + header->version.text +
-                                                       "` is not a semantic version MAJOR.MINOR.PATCH");
+        diags.error("E0102", header->version.span,
+                    "`" + header->version.text + "` is not a semantic version MAJOR.MINOR.PATCH");
     else if (header && !valid_semver(header->version.text))
-        diags.error("E0102", header->version.span, "`" + header->version.text +
-                                                       "` is not a semantic version (no leading zeros)");
+        diags.error("E0102", header->version.span,
+                    "`" + header->version.text + "` is not a semantic version (no leading zeros)");
     if (!header && opts.require_header) {
         std::optional<ast::Span> at;
         if (!loader.files.empty()) at = ast::Span{loader.files.back().file.id, 1, 1, 1, 0, 0};
@@ -160,7 +163,8 @@ CompileResult finish(Loader& loader, DiagnosticEngine& diags, const CompileOptio
 
 } // namespace
 
-CompileResult compile_paths(const std::vector<std::string>& paths, Diagnostics& diags, const CompileOptions& opts) {
+CompileResult compile_paths(const std::vector<std::string>& paths, Diagnostics& diags,
+                            const CompileOptions& opts) {
     DiagnosticEngine& eng = diags.engine();
     Loader loader(eng);
     std::vector<fs::path> inputs;
@@ -171,7 +175,8 @@ CompileResult compile_paths(const std::vector<std::string>& paths, Diagnostics& 
             for (const auto& ent : fs::directory_iterator(p, ec))
                 if (ent.is_regular_file() && ent.path().extension() == ".etho") in_dir.push_back(ent.path());
             std::sort(in_dir.begin(), in_dir.end());
-            if (in_dir.empty()) eng.error("E0103", std::nullopt, "folder `" + p + "` contains no `.etho` file");
+            if (in_dir.empty())
+                eng.error("E0103", std::nullopt, "folder `" + p + "` contains no `.etho` file");
             inputs.insert(inputs.end(), in_dir.begin(), in_dir.end());
         } else {
             inputs.emplace_back(p);

@@ -11,15 +11,19 @@ namespace ethogram::compiler {
 
 namespace {
 
-using parse::TokKind;
 using parse::Token;
+using parse::TokKind;
 
 constexpr int kIndent = 4;
 
-bool is(const Token* t, const char* s) { return t && t->kind != TokKind::String && t->text == s; }
+bool is(const Token* t, const char* s) {
+    return t && t->kind != TokKind::String && t->text == s;
+}
 
 /// Keywords after which a `(` opens a call's argument list (soft keywords that are also function names).
-bool call_keyword(const std::string& s) { return s == "max" || s == "last" || s == "enum"; }
+bool call_keyword(const std::string& s) {
+    return s == "max" || s == "last" || s == "enum";
+}
 
 uint32_t end_line(const Token& t) {
     return t.line + static_cast<uint32_t>(std::count(t.text.begin(), t.text.end(), '\n'));
@@ -34,8 +38,10 @@ public:
             const Token& t = toks_[i];
             if (t.kind == TokKind::Eof) break;
             current_ = &t;
-            if (t.kind == TokKind::Comment) comment(t);
-            else token(i);
+            if (t.kind == TokKind::Comment)
+                comment(t);
+            else
+                token(i);
             prev_line_ = end_line(t);
             has_prev_ = true;
         }
@@ -98,9 +104,10 @@ private:
             after_comment_ = false;
             return;
         }
-        bool unary = !is_str && s == "-" &&
-                     (!prev_code_ || prev_code_->kind == TokKind::Keyword ||
-                      (prev_code_->kind == TokKind::Punct && prev_code_->text != ")" && prev_code_->text != "]"));
+        bool unary =
+            !is_str && s == "-" &&
+            (!prev_code_ || prev_code_->kind == TokKind::Keyword ||
+             (prev_code_->kind == TokKind::Punct && prev_code_->text != ")" && prev_code_->text != "]"));
         if (pending_nl_ || (after_comment_ && has_prev_ && t.line > prev_line_)) {
             newline(t.line);
         } else if (!out_.empty() && !line_start_ && space_before(t)) {
@@ -127,12 +134,14 @@ private:
         const std::string& s = t.text;
         bool str = t.kind == TokKind::String;
         if (quant_ && (p->text == "{" || s == "," || s == "}" || p->text == ",")) return false;
-        if (!str && (s == ";" || s == "," || s == ")" || s == "]" || s == "." || s == ":" || s == "?")) return false;
+        if (!str && (s == ";" || s == "," || s == ")" || s == "]" || s == "." || s == ":" || s == "?"))
+            return false;
         if (!str && s == "{" && quant_) return false;
         if (!str && (s == "+" || s == "*") && next_is_quant_context(p)) return false;
         if (p->kind != TokKind::String && (p->text == "(" || p->text == "[" || p->text == ".")) return false;
         if (p->kind == TokKind::Punct && p->text == "-" && prev_unary_) return false;
-        if (!str && s == "(" && (p->kind == TokKind::Ident || (p->kind == TokKind::Keyword && call_keyword(p->text))))
+        if (!str && s == "(" &&
+            (p->kind == TokKind::Ident || (p->kind == TokKind::Keyword && call_keyword(p->text))))
             return false;
         return true;
     }

@@ -33,10 +33,10 @@ const char* op_name(ir::Op op) {
 }
 
 const char* agg_name(ir::AggKind k) {
-    static const char* names[] = {"count",   "sum",        "avg",        "min",           "max",
-                                  "distinct", "first",     "last",       "dwell_time",    "entropy",
-                                  "backtracks", "backtrack_rate", "transitions", "burstiness", "gap_mean",
-                                  "gap_std", "gap_min",    "gap_max"};
+    static const char* names[] = {
+        "count",       "sum",        "avg",        "min",     "max",        "distinct",
+        "first",       "last",       "dwell_time", "entropy", "backtracks", "backtrack_rate",
+        "transitions", "burstiness", "gap_mean",   "gap_std", "gap_min",    "gap_max"};
     return names[static_cast<size_t>(k)];
 }
 
@@ -65,9 +65,12 @@ std::string value(const ir::RuleSet& rs, const ir::Value& v) {
         std::string out = "\"";
         for (char c : s) {
             if (c == '"' || c == '\\') out += '\\';
-            if (c == '\n') out += "\\n";
-            else if (c == '\t') out += "\\t";
-            else out += c;
+            if (c == '\n')
+                out += "\\n";
+            else if (c == '\t')
+                out += "\\t";
+            else
+                out += c;
         }
         return out + "\"#" + std::to_string(v.i);
     }
@@ -101,7 +104,8 @@ std::string expr_body(const ir::RuleSet& rs, const ir::Expr& e) {
         std::string out = who + "." + slot(e.field);
         if (!e.field_by_type.empty()) {
             out += "{";
-            for (size_t i = 0; i < e.field_by_type.size(); ++i) out += (i ? "," : "") + slot(e.field_by_type[i]);
+            for (size_t i = 0; i < e.field_by_type.size(); ++i)
+                out += (i ? "," : "") + slot(e.field_by_type[i]);
             out += "}";
         }
         return out;
@@ -134,7 +138,9 @@ std::string expr(const ir::RuleSet& rs, ir::ExprId id) {
     return expr_body(rs, e) + ":" + std::string(ir::type_name(e.type));
 }
 
-std::string bound(uint32_t v) { return v == ir::kUnbounded ? "inf" : std::to_string(v); }
+std::string bound(uint32_t v) {
+    return v == ir::kUnbounded ? "inf" : std::to_string(v);
+}
 
 } // namespace
 
@@ -145,8 +151,8 @@ std::string dump_ir(const ir::RuleSet& rs) {
     for (const auto& s : rs.sources) o += "source " + s + "\n";
     for (size_t i = 0; i < rs.events.size(); ++i) {
         const auto& e = rs.events[i];
-        o += "event #" + std::to_string(i) + " " + e.name + " key=" + slot(e.key_field) + " time=" +
-             slot(e.time_field) + " id=" + slot(e.id_field) + "\n";
+        o += "event #" + std::to_string(i) + " " + e.name + " key=" + slot(e.key_field) +
+             " time=" + slot(e.time_field) + " id=" + slot(e.id_field) + "\n";
         for (size_t f = 0; f < e.fields.size(); ++f) {
             const auto& fd = e.fields[f];
             o += "  field " + std::to_string(f) + " " + fd.name + ": " + std::string(ir::type_name(fd.type));
@@ -161,18 +167,21 @@ std::string dump_ir(const ir::RuleSet& rs) {
         }
     }
     for (size_t i = 0; i < rs.taxonomy.size(); ++i)
-        o += "taxonomy #" + std::to_string(i) + " " + rs.taxonomy[i].path + " parent=" +
-             std::to_string(rs.taxonomy[i].parent) + "\n";
+        o += "taxonomy #" + std::to_string(i) + " " + rs.taxonomy[i].path +
+             " parent=" + std::to_string(rs.taxonomy[i].parent) + "\n";
     for (size_t i = 0; i < rs.sessions.size(); ++i) {
         const auto& s = rs.sessions[i];
-        o += "session #" + std::to_string(i) + " " + s.name + " gap=" + dur(s.gap_us) + " max=" + dur(s.max_us) +
-             " events=" + types(rs, s.types) + "\n";
-        for (const auto& e : s.ends) o += "  end on " + rs.events[e.type].name + " where " + expr(rs, e.pred) + "\n";
+        o += "session #" + std::to_string(i) + " " + s.name + " gap=" + dur(s.gap_us) +
+             " max=" + dur(s.max_us) + " events=" + types(rs, s.types) + "\n";
+        for (const auto& e : s.ends)
+            o += "  end on " + rs.events[e.type].name + " where " + expr(rs, e.pred) + "\n";
     }
     for (size_t i = 0; i < rs.aggregates.size(); ++i) {
         const auto& a = rs.aggregates[i];
-        o += "agg #" + std::to_string(i) + " " + agg_name(a.kind) + ":" + std::string(ir::type_name(a.type)) + " ";
-        o += a.source == ir::AggSource::Scope ? "scope " + types(rs, a.types) : "step " + std::to_string(a.step);
+        o += "agg #" + std::to_string(i) + " " + agg_name(a.kind) + ":" + std::string(ir::type_name(a.type)) +
+             " ";
+        o += a.source == ir::AggSource::Scope ? "scope " + types(rs, a.types)
+                                              : "step " + std::to_string(a.step);
         o += " value=" + expr(rs, a.value) + " filter=" + expr(rs, a.filter) + "\n";
     }
     for (size_t i = 0; i < rs.rules.size(); ++i) {
@@ -182,7 +191,8 @@ std::string dump_ir(const ir::RuleSet& rs) {
         o += "  label " + (r.label < rs.taxonomy.size() ? rs.taxonomy[r.label].path : "?") + "\n";
         o += "  severity " + std::string(ir::severity_name(r.severity)) + "\n";
         o += "  confidence " + expr(rs, r.confidence) + "\n";
-        if (r.group >= 0) o += "  group " + std::to_string(r.group) + " priority " + std::to_string(r.priority) + "\n";
+        if (r.group >= 0)
+            o += "  group " + std::to_string(r.group) + " priority " + std::to_string(r.priority) + "\n";
         if (r.keep_all) o += "  keep all\n";
         if (r.kind == ir::RuleKind::Threshold) {
             const auto& t = r.threshold;
@@ -203,8 +213,9 @@ std::string dump_ir(const ir::RuleSet& rs) {
                 const char* kind = st.kind == ir::StepKind::Positive   ? "step"
                                    : st.kind == ir::StepKind::Negation ? "not"
                                                                        : "absent";
-                o += "  " + std::string(kind) + " #" + std::to_string(s) + " " + st.alias + ": " + types(rs, st.types) +
-                     " {" + bound(st.min) + "," + bound(st.max) + "}" + (st.strict ? " strict" : "");
+                o += "  " + std::string(kind) + " #" + std::to_string(s) + " " + st.alias + ": " +
+                     types(rs, st.types) + " {" + bound(st.min) + "," + bound(st.max) + "}" +
+                     (st.strict ? " strict" : "");
                 if (st.kind == ir::StepKind::Absence) o += " within " + dur(st.within_us);
                 o += " where " + expr(rs, st.pred) + "\n";
             }

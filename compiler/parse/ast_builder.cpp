@@ -22,13 +22,20 @@ public:
         if (ctx->header()) f.headers.push_back(header(ctx->header()));
         for (auto* i : ctx->importDecl()) f.imports.push_back(import(i));
         for (auto* d : ctx->decl()) {
-            if (d->header()) f.headers.push_back(header(d->header()));
-            else if (d->importDecl()) f.imports.push_back(import(d->importDecl()));
-            else if (d->eventDecl()) f.events.push_back(event(d->eventDecl()));
-            else if (d->taxonomyDecl()) f.taxonomies.push_back(taxonomy(d->taxonomyDecl()));
-            else if (d->sessionDecl()) f.sessions.push_back(session(d->sessionDecl()));
-            else if (d->ruleDecl()) f.rules.push_back(rule(d->ruleDecl()));
-            else if (d->exclusiveDecl()) f.groups.push_back(group(d->exclusiveDecl()));
+            if (d->header())
+                f.headers.push_back(header(d->header()));
+            else if (d->importDecl())
+                f.imports.push_back(import(d->importDecl()));
+            else if (d->eventDecl())
+                f.events.push_back(event(d->eventDecl()));
+            else if (d->taxonomyDecl())
+                f.taxonomies.push_back(taxonomy(d->taxonomyDecl()));
+            else if (d->sessionDecl())
+                f.sessions.push_back(session(d->sessionDecl()));
+            else if (d->ruleDecl())
+                f.rules.push_back(rule(d->ruleDecl()));
+            else if (d->exclusiveDecl())
+                f.groups.push_back(group(d->exclusiveDecl()));
         }
         return f;
     }
@@ -145,7 +152,8 @@ private:
         s.name = ident(ctx->name());
         s.span = map_.ctx_span(ctx);
         for (auto* item : ctx->sessionItem()) {
-            if (auto* g = dynamic_cast<P::SessionGapContext*>(item)) s.gaps.push_back(duration(g->duration()));
+            if (auto* g = dynamic_cast<P::SessionGapContext*>(item))
+                s.gaps.push_back(duration(g->duration()));
             else if (auto* m = dynamic_cast<P::SessionMaxContext*>(item))
                 s.maxes.push_back(duration(m->duration()));
             else if (auto* e = dynamic_cast<P::SessionEndContext*>(item))
@@ -178,8 +186,8 @@ private:
     uint32_t count(antlr4::tree::TerminalNode* t) {
         int64_t v = integer(t->getText(), map_.token_span(t->getSymbol()));
         if (v >= static_cast<int64_t>(UINT32_MAX)) {
-            diags_.error("E0004", map_.token_span(t->getSymbol()), "quantifier bound `" + t->getText() +
-                                                                       "` is too large");
+            diags_.error("E0004", map_.token_span(t->getSymbol()),
+                         "quantifier bound `" + t->getText() + "` is too large");
             return 0;
         }
         return static_cast<uint32_t>(v);
@@ -196,10 +204,14 @@ private:
             if (auto* q = p->quantifier()) {
                 st.has_quant = true;
                 st.quant_span = map_.ctx_span(q);
-                if (dynamic_cast<P::QuantPlusContext*>(q)) st.max = UINT32_MAX;
-                else if (dynamic_cast<P::QuantStarContext*>(q)) st.min = 0, st.max = UINT32_MAX;
-                else if (dynamic_cast<P::QuantOptContext*>(q)) st.min = 0;
-                else if (auto* e = dynamic_cast<P::QuantExactContext*>(q)) st.min = st.max = count(e->INT());
+                if (dynamic_cast<P::QuantPlusContext*>(q))
+                    st.max = UINT32_MAX;
+                else if (dynamic_cast<P::QuantStarContext*>(q))
+                    st.min = 0, st.max = UINT32_MAX;
+                else if (dynamic_cast<P::QuantOptContext*>(q))
+                    st.min = 0;
+                else if (auto* e = dynamic_cast<P::QuantExactContext*>(q))
+                    st.min = st.max = count(e->INT());
                 else if (auto* a = dynamic_cast<P::QuantAtLeastContext*>(q))
                     st.min = count(a->INT()), st.max = UINT32_MAX;
                 else if (auto* r = dynamic_cast<P::QuantRangeContext*>(q))
@@ -226,18 +238,22 @@ private:
         r.name = ident(ctx->name());
         r.span = map_.ctx_span(ctx);
         for (auto* item : ctx->ruleItem()) {
-            if (auto* l = dynamic_cast<P::LabelItemContext*>(item)) r.labels.push_back(dotted(l->dottedName()));
-            else if (auto* s = dynamic_cast<P::SeverityItemContext*>(item)) r.severities.push_back(ident(s->name()));
+            if (auto* l = dynamic_cast<P::LabelItemContext*>(item))
+                r.labels.push_back(dotted(l->dottedName()));
+            else if (auto* s = dynamic_cast<P::SeverityItemContext*>(item))
+                r.severities.push_back(ident(s->name()));
             else if (auto* c = dynamic_cast<P::ConfidenceItemContext*>(item))
                 r.confidences.push_back(expr(c->expr(), 0));
-            else if (auto* o = dynamic_cast<P::OverItemContext*>(item)) r.scopes.push_back(scope(o->scope()));
+            else if (auto* o = dynamic_cast<P::OverItemContext*>(item))
+                r.scopes.push_back(scope(o->scope()));
             else if (auto* on = dynamic_cast<P::OnItemContext*>(item)) {
                 r.has_on = true;
                 for (auto* n : on->name()) r.on_types.push_back(ident(n));
             } else if (dynamic_cast<P::AtEndItemContext*>(item)) {
                 r.at_session_end = true;
                 r.at_end_span = map_.ctx_span(item);
-            } else if (auto* w = dynamic_cast<P::WhenItemContext*>(item)) r.whens.push_back(expr(w->expr(), 0));
+            } else if (auto* w = dynamic_cast<P::WhenItemContext*>(item))
+                r.whens.push_back(expr(w->expr(), 0));
             else if (auto* p = dynamic_cast<P::PatternItemContext*>(item)) {
                 ++r.pattern_count;
                 if (r.has_pattern) continue; // sema reports the duplicate
@@ -253,7 +269,8 @@ private:
                     r.has_pattern_within = true;
                     r.pattern_within = duration(p->duration());
                 }
-            } else if (dynamic_cast<P::KeepItemContext*>(item)) r.keep_all = true;
+            } else if (dynamic_cast<P::KeepItemContext*>(item))
+                r.keep_all = true;
             else if (auto* e = dynamic_cast<P::EmitItemContext*>(item)) {
                 for (auto* b : e->emitBinding()) r.emits.push_back({ident(b->anyName()), expr(b->expr(), 0)});
             }
@@ -300,9 +317,12 @@ private:
         if (auto* p = dynamic_cast<P::PrimaryExprContext*>(ctx)) return primary(p->primary(), depth);
         if (auto* n = dynamic_cast<P::NegExprContext*>(ctx)) return unary("-", ctx, n->expr(), depth);
         if (auto* n = dynamic_cast<P::NotExprContext*>(ctx)) return unary("not", ctx, n->expr(), depth);
-        if (auto* b = dynamic_cast<P::MulExprContext*>(ctx)) return binary(b->op->getText(), ctx, b->expr(), depth);
-        if (auto* b = dynamic_cast<P::AddExprContext*>(ctx)) return binary(b->op->getText(), ctx, b->expr(), depth);
-        if (auto* b = dynamic_cast<P::CmpExprContext*>(ctx)) return binary(b->op->getText(), ctx, b->expr(), depth);
+        if (auto* b = dynamic_cast<P::MulExprContext*>(ctx))
+            return binary(b->op->getText(), ctx, b->expr(), depth);
+        if (auto* b = dynamic_cast<P::AddExprContext*>(ctx))
+            return binary(b->op->getText(), ctx, b->expr(), depth);
+        if (auto* b = dynamic_cast<P::CmpExprContext*>(ctx))
+            return binary(b->op->getText(), ctx, b->expr(), depth);
         if (auto* b = dynamic_cast<P::AndExprContext*>(ctx)) return binary("and", ctx, b->expr(), depth);
         if (auto* b = dynamic_cast<P::OrExprContext*>(ctx)) return binary("or", ctx, b->expr(), depth);
         if (auto* in = dynamic_cast<P::InExprContext*>(ctx)) {
@@ -321,8 +341,8 @@ private:
         return e;
     }
 
-    ast::ExprPtr binary(const std::string& op, antlr4::ParserRuleContext* ctx, std::vector<P::ExprContext*> xs,
-                        int depth) {
+    ast::ExprPtr binary(const std::string& op, antlr4::ParserRuleContext* ctx,
+                        std::vector<P::ExprContext*> xs, int depth) {
         auto e = make(ast::ExprKind::Binary, ctx);
         e->op = op;
         e->children.push_back(expr(xs[0], depth + 1));
@@ -371,7 +391,8 @@ private:
         if (ctx->FLOAT()) {
             auto e = make(ast::ExprKind::Float, ctx);
             e->float_value = std::strtod(text.c_str(), nullptr);
-            if (!std::isfinite(e->float_value)) diags_.error("E0004", e->span, "number `" + text + "` is too large");
+            if (!std::isfinite(e->float_value))
+                diags_.error("E0004", e->span, "number `" + text + "` is too large");
             return e;
         }
         if (ctx->STRING()) {
@@ -384,8 +405,11 @@ private:
             // Reuse the duration decoder through a synthetic view of the token.
             std::string digits = text.substr(0, text.find_first_not_of("0123456789"));
             std::string unit = text.substr(digits.size());
-            int64_t mult = unit == "ms" ? 1000 : unit == "s" ? 1000000 : unit == "m" ? 60000000LL
-                         : unit == "h" ? 3600000000LL : 86400000000LL;
+            int64_t mult = unit == "ms"  ? 1000
+                           : unit == "s" ? 1000000
+                           : unit == "m" ? 60000000LL
+                           : unit == "h" ? 3600000000LL
+                                         : 86400000000LL;
             int64_t v = integer(digits, e->span);
             if (v > std::numeric_limits<int64_t>::max() / mult) {
                 diags_.error("E0004", e->span, "duration `" + text + "` is too large");

@@ -71,7 +71,8 @@ SourceMap make_map(uint32_t file, const std::string& text) {
     m.file = file;
     m.text = &text;
     for (size_t i = 0; i < text.size(); ++i)
-        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80) m.cp_to_byte.push_back(static_cast<uint32_t>(i));
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80)
+            m.cp_to_byte.push_back(static_cast<uint32_t>(i));
     m.cp_to_byte.push_back(static_cast<uint32_t>(text.size()));
     return m;
 }
@@ -117,7 +118,8 @@ public:
             for (size_t t : set.toList()) {
                 if (t == EthogramLexer::SEMI) wants_semi = true;
                 // Every soft keyword is also "a name": list the name once.
-                if (t >= EthogramLexer::RULESET && t <= EthogramLexer::FALSE && set.contains(static_cast<size_t>(EthogramLexer::ID)))
+                if (t >= EthogramLexer::RULESET && t <= EthogramLexer::FALSE &&
+                    set.contains(static_cast<size_t>(EthogramLexer::ID)))
                     continue;
                 expected.insert(friendly_token(parser->getVocabulary(), t));
             }
@@ -169,7 +171,8 @@ private:
 
 /// Lexes `text`; reports lexical errors (E0002 bad character, E0003 unterminated string or comment,
 /// E0005 nesting too deep). Returns false when any was reported.
-bool check_tokens(antlr4::CommonTokenStream& tokens, const SourceMap& map, compiler::DiagnosticEngine& diags) {
+bool check_tokens(antlr4::CommonTokenStream& tokens, const SourceMap& map,
+                  compiler::DiagnosticEngine& diags) {
     int depth = 0;
     for (antlr4::Token* t : tokens.getTokens()) {
         switch (t->getType()) {

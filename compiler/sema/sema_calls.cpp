@@ -42,14 +42,21 @@ struct ScalarInfo {
 };
 
 const ScalarInfo kScalars[] = {
-    {"starts_with", ir::Builtin::StartsWith, 2}, {"ends_with", ir::Builtin::EndsWith, 2},
-    {"contains", ir::Builtin::Contains, 2},      {"lower", ir::Builtin::Lower, 1},
-    {"len", ir::Builtin::Len, 1},                {"has", ir::Builtin::Has, 1},
+    {"starts_with", ir::Builtin::StartsWith, 2},
+    {"ends_with", ir::Builtin::EndsWith, 2},
+    {"contains", ir::Builtin::Contains, 2},
+    {"lower", ir::Builtin::Lower, 1},
+    {"len", ir::Builtin::Len, 1},
+    {"has", ir::Builtin::Has, 1},
     {"abs", ir::Builtin::Abs, 1},
 };
 
-bool numeric(Type t) { return t == Type::Int || t == Type::Float; }
-std::string tn(Type t) { return "`" + std::string(ir::type_name(t)) + "`"; }
+bool numeric(Type t) {
+    return t == Type::Int || t == Type::Float;
+}
+std::string tn(Type t) {
+    return "`" + std::string(ir::type_name(t)) + "`";
+}
 
 } // namespace
 
@@ -60,9 +67,9 @@ Typed ExprLowering::call(const ast::Expr& e, ExprCtx& ctx) {
     for (const auto& f : kScalars) {
         if (n != f.name) continue;
         if (e.children.size() != f.arity) {
-            s.diags.error("E0504", e.span, "`" + n + "` takes " + std::to_string(f.arity) + " argument" +
-                                               (f.arity == 1 ? "" : "s") + ", found " +
-                                               std::to_string(e.children.size()));
+            s.diags.error("E0504", e.span,
+                          "`" + n + "` takes " + std::to_string(f.arity) + " argument" +
+                              (f.arity == 1 ? "" : "s") + ", found " + std::to_string(e.children.size()));
             return {};
         }
         return scalar_call(e, ctx, f.fn);
@@ -88,8 +95,8 @@ Typed ExprLowering::scalar_call(const ast::Expr& e, ExprCtx& ctx, ir::Builtin fn
     }
     Type result = Type::Bool;
     auto bad = [&](size_t i, const char* want) {
-        s.diags.error("E0501", e.children[i]->span, "type mismatch: `" + e.name.text + "` expects " + want +
-                                                        ", found " + tn(args[i].type));
+        s.diags.error("E0501", e.children[i]->span,
+                      "type mismatch: `" + e.name.text + "` expects " + want + ", found " + tn(args[i].type));
         return Typed{};
     };
     switch (fn) {
@@ -170,19 +177,21 @@ Typed ExprLowering::aggregate(const ast::Expr& e, ExprCtx& ctx, ir::AggKind kind
             for (const auto& [k, v] : *ctx.aliases) names.push_back(k);
             suggest(d, src.text, names);
             if (s.event_index.count(src.text) || src.text == "any")
-                d.notes.push_back({"aggregates in a pattern rule range over collected (quantified) aliases",
-                                   std::nullopt});
+                d.notes.push_back(
+                    {"aggregates in a pattern rule range over collected (quantified) aliases", std::nullopt});
             return {};
         }
         const AliasInfo& a = it->second;
         if (a.negated) {
-            s.diags.error("E0406", src.span, "negated alias `" + src.text + "` can only be used in its own condition");
+            s.diags.error("E0406", src.span,
+                          "negated alias `" + src.text + "` can only be used in its own condition");
             return {};
         }
         if (!a.collected) {
-            s.diags.error("E0404", src.span, "`" + fname + "` over `" + src.text +
-                                                 "`, which binds a single event: quantify its step (e.g. `" +
-                                                 src.text + ": T+`) or use `" + src.text + ".field`");
+            s.diags.error("E0404", src.span,
+                          "`" + fname + "` over `" + src.text +
+                              "`, which binds a single event: quantify its step (e.g. `" + src.text +
+                              ": T+`) or use `" + src.text + ".field`");
             return {};
         }
         if (a.step >= ctx.bound_before) {
@@ -218,7 +227,8 @@ Typed ExprLowering::aggregate(const ast::Expr& e, ExprCtx& ctx, ir::AggKind kind
         agg.value = v.id;
         Type vt = v.type;
         auto bad = [&](const char* want) {
-            s.diags.error("E0501", arg->span, "type mismatch: `" + fname + "` needs " + want + ", found " + tn(vt));
+            s.diags.error("E0501", arg->span,
+                          "type mismatch: `" + fname + "` needs " + want + ", found " + tn(vt));
             return Typed{};
         };
         switch (kind) {

@@ -10,7 +10,8 @@ using compiler::suggest;
 
 namespace {
 
-const std::vector<std::string> kTypeNames = {"string", "int", "float", "bool", "timestamp", "duration", "enum"};
+const std::vector<std::string> kTypeNames = {"string",    "int",      "float", "bool",
+                                             "timestamp", "duration", "enum"};
 
 ir::Type scalar_type(const std::string& n) {
     if (n == "string") return ir::Type::String;
@@ -42,8 +43,8 @@ void Sema::declare_event(const ast::EventDecl& e) {
     const ast::Field* id = nullptr;
     for (const auto& f : e.fields) {
         if (auto it = seen.find(f.name.text); it != seen.end()) {
-            auto& d = diags.error("E0203", f.name.span, "duplicate field `" + f.name.text + "` in event `" +
-                                                            e.name.text + "`");
+            auto& d = diags.error("E0203", f.name.span,
+                                  "duplicate field `" + f.name.text + "` in event `" + e.name.text + "`");
             d.notes.push_back({"previously declared here", it->second});
             continue;
         }
@@ -75,30 +76,40 @@ void Sema::declare_event(const ast::EventDecl& e) {
             }
         }
         auto slot = static_cast<uint16_t>(et.fields.size());
-        const ast::Field** role = f.modifier == "key" ? &key : f.modifier == "time" ? &time : f.modifier == "id" ? &id
-                                                                                                                : nullptr;
+        const ast::Field** role = f.modifier == "key"    ? &key
+                                  : f.modifier == "time" ? &time
+                                  : f.modifier == "id"   ? &id
+                                                         : nullptr;
         if (role) {
             if (*role) {
                 const char* code = f.modifier == "key" ? "E0205" : f.modifier == "time" ? "E0207" : "E0212";
-                auto& d = diags.error(code, f.modifier_span, "event `" + e.name.text + "` has more than one `" +
-                                                                 f.modifier + "` field");
+                auto& d =
+                    diags.error(code, f.modifier_span,
+                                "event `" + e.name.text + "` has more than one `" + f.modifier + "` field");
                 d.notes.push_back({"the first one is here", (*role)->modifier_span});
             } else {
                 *role = &f;
                 if (f.modifier == "key") {
                     if ((fd.type != ir::Type::String && fd.type != ir::Type::Int) || f.optional)
-                        diags.error("E0208", f.type.span, "key field `" + f.name.text + "` must be `string` or "
-                                    "`int` and not optional, found `" + f.type.text + (f.optional ? "?" : "") + "`");
+                        diags.error("E0208", f.type.span,
+                                    "key field `" + f.name.text +
+                                        "` must be `string` or "
+                                        "`int` and not optional, found `" +
+                                        f.type.text + (f.optional ? "?" : "") + "`");
                     et.key_field = slot;
                 } else if (f.modifier == "time") {
                     if (fd.type != ir::Type::Timestamp || f.optional)
-                        diags.error("E0209", f.type.span, "time field `" + f.name.text + "` must be a `timestamp` "
-                                    "(not optional), found `" + f.type.text + (f.optional ? "?" : "") + "`");
+                        diags.error("E0209", f.type.span,
+                                    "time field `" + f.name.text +
+                                        "` must be a `timestamp` "
+                                        "(not optional), found `" +
+                                        f.type.text + (f.optional ? "?" : "") + "`");
                     et.time_field = slot;
                 } else {
                     if (fd.type != ir::Type::String && fd.type != ir::Type::Int)
-                        diags.error("E0212", f.type.span, "id field `" + f.name.text +
-                                                              "` must be `string` or `int`, found `" + f.type.text + "`");
+                        diags.error("E0212", f.type.span,
+                                    "id field `" + f.name.text + "` must be `string` or `int`, found `" +
+                                        f.type.text + "`");
                     et.id_field = slot;
                 }
             }
@@ -155,8 +166,10 @@ void Sema::declare_session(const ast::SessionDecl& s) {
     ir::Session out;
     out.name = s.name.text;
     if (s.gaps.empty()) diags.error("E0313", s.name.span, "session `" + s.name.text + "` has no `gap`");
-    if (s.gaps.size() > 1) diags.error("E0314", s.gaps[1].span, "session `" + s.name.text + "` has two `gap`s");
-    if (s.maxes.size() > 1) diags.error("E0314", s.maxes[1].span, "session `" + s.name.text + "` has two `max`s");
+    if (s.gaps.size() > 1)
+        diags.error("E0314", s.gaps[1].span, "session `" + s.name.text + "` has two `gap`s");
+    if (s.maxes.size() > 1)
+        diags.error("E0314", s.maxes[1].span, "session `" + s.name.text + "` has two `max`s");
     if (!s.gaps.empty()) out.gap_us = duration(s.gaps[0], "session gap");
     if (!s.maxes.empty()) {
         out.max_us = duration(s.maxes[0], "session maximum length");
@@ -202,8 +215,9 @@ void Sema::declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& gr
         ir::Rule& rule = rs.rules[r];
         if (rule.group == gi) return; // listed twice (e.g. by name and by label): the first entry wins
         if (rule.group >= 0) {
-            diags.error("E0702", at, "rule `" + rule.name + "` is already in exclusive group `" +
-                                         rs.groups[static_cast<size_t>(rule.group)].name + "`");
+            diags.error("E0702", at,
+                        "rule `" + rule.name + "` is already in exclusive group `" +
+                            rs.groups[static_cast<size_t>(rule.group)].name + "`");
             return;
         }
         rule.group = gi;
@@ -224,8 +238,7 @@ void Sema::declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& gr
                 any = true;
                 add_member(r, m.priority, m.name.span);
             }
-            if (!any)
-                diags.warning("W0701", m.name.span, "no rule is labelled in `" + m.name.text + "`");
+            if (!any) diags.warning("W0701", m.name.span, "no rule is labelled in `" + m.name.text + "`");
         } else {
             auto it = rule_index.find(m.name.text);
             if (it == rule_index.end()) {

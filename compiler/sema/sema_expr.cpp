@@ -8,9 +8,13 @@ using ir::Type;
 
 namespace {
 
-bool numeric(Type t) { return t == Type::Int || t == Type::Float; }
+bool numeric(Type t) {
+    return t == Type::Int || t == Type::Float;
+}
 
-std::string tn(Type t) { return "`" + std::string(ir::type_name(t)) + "`"; }
+std::string tn(Type t) {
+    return "`" + std::string(ir::type_name(t)) + "`";
+}
 
 ir::Op binary_op(const std::string& op) {
     static const std::pair<const char*, ir::Op> ops[] = {
@@ -90,8 +94,8 @@ Typed ExprLowering::enum_value(const ast::Expr& e, const std::string& v, const i
     return {};
 }
 
-Typed ExprLowering::field(const std::vector<uint16_t>& types_in, const ast::Ident& f, ir::EventRef ref, uint32_t step,
-                          const ExprCtx& ctx, const std::string& owner, bool partial_ok) {
+Typed ExprLowering::field(const std::vector<uint16_t>& types_in, const ast::Ident& f, ir::EventRef ref,
+                          uint32_t step, const ExprCtx& ctx, const std::string& owner, bool partial_ok) {
     if (f.text == "dwell") {
         if (!ctx.in_aggregate) {
             s.diags.error("E0508", f.span, "`dwell` is only available inside aggregates");
@@ -120,8 +124,8 @@ Typed ExprLowering::field(const std::vector<uint16_t>& types_in, const ast::Iden
         }
         const ir::FieldDef& fd = s.rs.events[t].fields[slot];
         if (def && (fd.type != def->type || fd.enum_values != def->enum_values)) {
-            s.diags.error("E0409", f.span, "field `" + f.text + "` has different types in the event types of `" +
-                                               owner + "`");
+            s.diags.error("E0409", f.span,
+                          "field `" + f.text + "` has different types in the event types of `" + owner + "`");
             return {};
         }
         if (!def) {
@@ -139,8 +143,9 @@ Typed ExprLowering::field(const std::vector<uint16_t>& types_in, const ast::Iden
         return {};
     }
     if (lacking && !partial_ok) {
-        s.diags.error("E0409", f.span, "field `" + f.text + "` is not common to the alternatives of `" + owner +
-                                           "`: `" + lacking->name + "` lacks it");
+        s.diags.error("E0409", f.span,
+                      "field `" + f.text + "` is not common to the alternatives of `" + owner + "`: `" +
+                          lacking->name + "` lacks it");
         return {};
     }
     ir::Expr x;
@@ -156,7 +161,8 @@ Typed ExprLowering::field(const std::vector<uint16_t>& types_in, const ast::Iden
 Typed ExprLowering::name(const ast::Expr& e, ExprCtx& ctx, const ir::FieldDef* hint) {
     const std::string& n = e.name.text;
     if (names_field(ctx, n))
-        return field(ctx.current_types, e.name, ir::EventRef::Current, 0, ctx, ctx.current_name, ctx.current_types.empty());
+        return field(ctx.current_types, e.name, ir::EventRef::Current, 0, ctx, ctx.current_name,
+                     ctx.current_types.empty());
     if (hint) return enum_value(e, n, hint);
     auto& d = s.diags.error("E0211", e.span, "unknown field `" + n + "`");
     if (ctx.aliases && ctx.aliases->count(n)) {
@@ -177,18 +183,22 @@ Typed ExprLowering::member(const ast::Expr& e, ExprCtx& ctx) {
     const std::string& obj = e.name.text;
     // The current event under its own name: a step's alias, an aggregate's source, a session end's type.
     if (!ctx.current_name.empty() && obj == ctx.current_name && ctx.has_current)
-        return field(ctx.current_types, e.member, ir::EventRef::Current, 0, ctx, obj, ctx.current_types.empty());
+        return field(ctx.current_types, e.member, ir::EventRef::Current, 0, ctx, obj,
+                     ctx.current_types.empty());
     if (ctx.aliases) {
         if (auto it = ctx.aliases->find(obj); it != ctx.aliases->end()) {
             const AliasInfo& a = it->second;
             if (a.negated) {
-                s.diags.error("E0406", e.name.span, "negated alias `" + obj +
-                                                        "` can only be used in its own condition");
+                s.diags.error("E0406", e.name.span,
+                              "negated alias `" + obj + "` can only be used in its own condition");
                 return {};
             }
             if (a.collected) {
-                s.diags.error("E0405", e.span, "`" + obj + "` is collected (quantified): use an aggregate such as "
-                                               "`count(" + obj + ")` or `last(" + obj + "." + e.member.text + ")`");
+                s.diags.error("E0405", e.span,
+                              "`" + obj +
+                                  "` is collected (quantified): use an aggregate such as "
+                                  "`count(" +
+                                  obj + ")` or `last(" + obj + "." + e.member.text + ")`");
                 return {};
             }
             if (a.step >= ctx.bound_before) {
@@ -202,15 +212,19 @@ Typed ExprLowering::member(const ast::Expr& e, ExprCtx& ctx) {
     if (auto it = s.event_index.find(obj); it != s.event_index.end() && !ctx.aliases) {
         uint16_t type = it->second;
         if (ctx.in_aggregate) {
-            s.diags.error("E0508", e.name.span, "inside an aggregate, fields belong to the aggregated events `" +
-                                                    ctx.current_name + "`");
+            s.diags.error("E0508", e.name.span,
+                          "inside an aggregate, fields belong to the aggregated events `" + ctx.current_name +
+                              "`");
             return {};
         }
         bool on = false;
         for (uint16_t t : ctx.on_types) on = on || t == type;
         if (ctx.kind != CtxKind::Threshold || !on) {
-            s.diags.error("E0506", e.span, "`" + obj + "." + e.member.text + "` reads the triggering event: the "
-                                           "rule needs `on " + obj + "` (or use an aggregate)");
+            s.diags.error("E0506", e.span,
+                          "`" + obj + "." + e.member.text +
+                              "` reads the triggering event: the "
+                              "rule needs `on " +
+                              obj + "` (or use an aggregate)");
             return {};
         }
         Typed t = field({type}, e.member, ir::EventRef::Current, 0, ctx, obj, false);
@@ -250,8 +264,9 @@ Typed ExprLowering::session_attr(const ast::Expr& e, ExprCtx& ctx) {
         x.type = types[i];
         return {s.add(std::move(x)), types[i], nullptr, true};
     }
-    auto& d = s.diags.error("E0507", e.member.span, "unknown session attribute `" + e.member.text +
-                                                        "` (duration, events, start or last)");
+    auto& d =
+        s.diags.error("E0507", e.member.span,
+                      "unknown session attribute `" + e.member.text + "` (duration, events, start or last)");
     suggest(d, e.member.text, attrs);
     return {};
 }
@@ -261,7 +276,8 @@ Typed ExprLowering::unary(const ast::Expr& e, ExprCtx& ctx) {
     if (!a.ok) return {};
     if (e.op == "not") {
         if (a.type != Type::Bool) {
-            s.diags.error("E0502", e.children[0]->span, "operand of `not` must be `bool`, found " + tn(a.type));
+            s.diags.error("E0502", e.children[0]->span,
+                          "operand of `not` must be `bool`, found " + tn(a.type));
             return {};
         }
     } else if (!numeric(a.type) && a.type != Type::Duration) {
@@ -272,8 +288,10 @@ Typed ExprLowering::unary(const ast::Expr& e, ExprCtx& ctx) {
     if (e.op == "-" && in.kind == ir::ExprKind::Const) {
         // Fold `-literal` so that negative constants stay constants (lists, confidence).
         ir::Value v = in.constant;
-        if (v.type == Type::Float) v.f = -v.f;
-        else v.i = -v.i;
+        if (v.type == Type::Float)
+            v.f = -v.f;
+        else
+            v.i = -v.i;
         s.rs.exprs.pop_back();
         return constant(v, nullptr);
     }
@@ -286,7 +304,8 @@ Typed ExprLowering::unary(const ast::Expr& e, ExprCtx& ctx) {
 }
 
 bool ExprLowering::literalish(const ast::Expr& e, const ExprCtx& ctx) const {
-    return e.kind == ast::ExprKind::String || (e.kind == ast::ExprKind::Name && !names_field(ctx, e.name.text));
+    return e.kind == ast::ExprKind::String ||
+           (e.kind == ast::ExprKind::Name && !names_field(ctx, e.name.text));
 }
 
 Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
@@ -312,8 +331,9 @@ Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
     x.a = a.id;
     x.b = b.id;
     auto mismatch = [&](const char* why) {
-        s.diags.error("E0501", e.span, std::string("type mismatch: cannot ") + why + " " + tn(a.type) + " and " +
-                                           tn(b.type) + " with `" + e.op + "`");
+        s.diags.error("E0501", e.span,
+                      std::string("type mismatch: cannot ") + why + " " + tn(a.type) + " and " + tn(b.type) +
+                          " with `" + e.op + "`");
         return Typed{};
     };
     switch (op) {
@@ -322,7 +342,8 @@ Typed ExprLowering::binary(const ast::Expr& e, ExprCtx& ctx) {
         for (const auto* side : {&a, &b}) {
             if (side->type != Type::Bool) {
                 const ast::Expr& at = side == &a ? l : r;
-                s.diags.error("E0502", at.span, "operand of `" + e.op + "` must be `bool`, found " + tn(side->type));
+                s.diags.error("E0502", at.span,
+                              "operand of `" + e.op + "` must be `bool`, found " + tn(side->type));
                 return {};
             }
         }
@@ -373,8 +394,8 @@ Typed ExprLowering::in_list(const ast::Expr& e, ExprCtx& ctx) {
             return {};
         }
         if (!(v.type == a.type || (numeric(v.type) && numeric(a.type)))) {
-            s.diags.error("E0501", el.span, "type mismatch: list element is " + tn(v.type) + ", tested value is " +
-                                                tn(a.type));
+            s.diags.error("E0501", el.span,
+                          "type mismatch: list element is " + tn(v.type) + ", tested value is " + tn(a.type));
             return {};
         }
         x.list.push_back(ve.constant);

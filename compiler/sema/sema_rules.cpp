@@ -14,8 +14,8 @@ std::string blake2b_hex(std::string_view bytes) {
     static const bool ready = sodium_init() >= 0;
     (void)ready;
     unsigned char out[32];
-    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(), nullptr,
-                       0);
+    crypto_generichash(out, sizeof out, reinterpret_cast<const unsigned char*>(bytes.data()), bytes.size(),
+                       nullptr, 0);
     static const char* hex = "0123456789abcdef";
     std::string s;
     for (unsigned char c : out) {
@@ -34,14 +34,22 @@ template <typename T>
 void once(Sema& s, const std::vector<T>& items, const char* clause, const ast::RuleDecl& r,
           ast::Span (*span_of)(const T&)) {
     for (size_t i = 1; i < items.size(); ++i)
-        s.diags.error("E0607", span_of(items[i]), "rule `" + r.name.text + "` has more than one `" + clause + "`");
+        s.diags.error("E0607", span_of(items[i]),
+                      "rule `" + r.name.text + "` has more than one `" + clause + "`");
 }
 
-ast::Span ident_span(const ast::Ident& i) { return i.span; }
-ast::Span expr_span(const ast::ExprPtr& e) { return e->span; }
-ast::Span scope_span(const ast::Scope& s) { return s.span; }
+ast::Span ident_span(const ast::Ident& i) {
+    return i.span;
+}
+ast::Span expr_span(const ast::ExprPtr& e) {
+    return e->span;
+}
+ast::Span scope_span(const ast::Scope& s) {
+    return s.span;
+}
 
-void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out, std::map<std::string, AliasInfo>& aliases) {
+void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
+                   std::map<std::string, AliasInfo>& aliases) {
     const auto& steps = r.steps;
     // Aliases first, so that "used before bound" can be told apart from "unknown".
     for (uint32_t i = 0; i < steps.size(); ++i) {
@@ -75,23 +83,28 @@ void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out, std::map<std:
         step.min = st.min;
         step.max = st.max;
         const bool last = i + 1 == steps.size();
-        step.kind = !st.negated ? ir::StepKind::Positive : last ? ir::StepKind::Absence : ir::StepKind::Negation;
+        step.kind = !st.negated ? ir::StepKind::Positive
+                    : last      ? ir::StepKind::Absence
+                                : ir::StepKind::Negation;
         if (st.has_quant && st.max != UINT32_MAX && (st.min > st.max || st.max == 0))
-            s.diags.error("E0410", st.quant_span, st.max == 0 ? "quantifier matches no event"
-                                                                : "quantifier minimum is greater than its maximum");
+            s.diags.error("E0410", st.quant_span,
+                          st.max == 0 ? "quantifier matches no event"
+                                      : "quantifier minimum is greater than its maximum");
         for (const auto& t : st.types) {
             int idx = s.find_event(t, false);
             if (idx >= 0) step.types.push_back(static_cast<uint16_t>(idx));
         }
         if (st.has_within) {
             if (!last)
-                s.diags.error("E0411", st.within.span, "`within` on a negation applies only to a trailing absence");
+                s.diags.error("E0411", st.within.span,
+                              "`within` on a negation applies only to a trailing absence");
             else
                 step.within_us = s.duration(st.within, "absence window");
         }
         if (step.kind == ir::StepKind::Absence && !st.has_within && !r.has_pattern_within)
-            s.diags.error("E0408", st.span, "trailing absence `" + st.alias.text +
-                                                "` has no bound: add `within D` to the step or to the pattern");
+            s.diags.error("E0408", st.span,
+                          "trailing absence `" + st.alias.text +
+                              "` has no bound: add `within D` to the step or to the pattern");
         if (st.pred) {
             ExprCtx ctx;
             ctx.kind = CtxKind::Step;
@@ -137,7 +150,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
     } else {
         int node = rs.find_taxonomy(r.labels[0].text);
         if (node < 0) {
-            auto& d = diags.error("E0302", r.labels[0].span, "unknown taxonomy node `" + r.labels[0].text + "`");
+            auto& d =
+                diags.error("E0302", r.labels[0].span, "unknown taxonomy node `" + r.labels[0].text + "`");
             suggest(d, r.labels[0].text, taxonomy_paths());
         } else {
             out.label = static_cast<uint32_t>(node);
@@ -148,8 +162,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
         size_t i = 0;
         while (i < kSeverities.size() && kSeverities[i] != sv.text) ++i;
         if (i == kSeverities.size()) {
-            auto& d = diags.error("E0608", sv.span, "unknown severity `" + sv.text +
-                                                        "` (info, low, medium, high or critical)");
+            auto& d = diags.error("E0608", sv.span,
+                                  "unknown severity `" + sv.text + "` (info, low, medium, high or critical)");
             suggest(d, sv.text, kSeverities);
         } else {
             out.severity = static_cast<ir::Severity>(i);
@@ -168,7 +182,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
         out.kind = ir::RuleKind::Pattern;
         if (!r.scopes.empty())
             diags.error("E0612", r.scopes[0].span, "`over` applies to threshold rules, not patterns");
-        if (r.has_on) diags.error("E0612", r.on_types.front().span, "`on` applies to threshold rules, not patterns");
+        if (r.has_on)
+            diags.error("E0612", r.on_types.front().span, "`on` applies to threshold rules, not patterns");
         if (r.at_session_end)
             diags.error("E0612", r.at_end_span, "`at session end` applies to threshold rules, not patterns");
         lower_pattern(*this, r, out, aliases);
@@ -178,7 +193,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
         out_ctx.aggregates_allowed = true;
     } else {
         out.kind = ir::RuleKind::Threshold;
-        if (r.keep_all) diags.error("E0612", r.name.span, "`keep all` applies to pattern rules, not thresholds");
+        if (r.keep_all)
+            diags.error("E0612", r.name.span, "`keep all` applies to pattern rules, not thresholds");
         auto& th = out.threshold;
         out_ctx.kind = CtxKind::Threshold;
         out_ctx.aggregates_allowed = true;
@@ -193,7 +209,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
                 th.scope = ir::ScopeKind::Session;
                 auto it = session_index.find(sc.session.text);
                 if (it == session_index.end()) {
-                    auto& d = diags.error("E0311", sc.session.span, "unknown session `" + sc.session.text + "`");
+                    auto& d =
+                        diags.error("E0311", sc.session.span, "unknown session `" + sc.session.text + "`");
                     std::vector<std::string> names;
                     for (const auto& s : rs.sessions) names.push_back(s.name);
                     suggest(d, sc.session.text, names);
@@ -240,13 +257,15 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
     if (!r.confidences.empty()) {
         Typed c = lower(*r.confidences[0], out_ctx);
         if (c.ok && c.type != ir::Type::Float && c.type != ir::Type::Int) {
-            diags.error("E0501", r.confidences[0]->span, "confidence must be a number, found `" +
-                                                             std::string(ir::type_name(c.type)) + "`");
+            diags.error("E0501", r.confidences[0]->span,
+                        "confidence must be a number, found `" + std::string(ir::type_name(c.type)) + "`");
         } else if (c.ok) {
             const ir::Expr& ce = rs.exprs[c.id];
             if (ce.kind == ir::ExprKind::Const) {
-                double v = ce.constant.type == ir::Type::Int ? static_cast<double>(ce.constant.i) : ce.constant.f;
-                if (v < 0 || v > 1) diags.error("E0610", r.confidences[0]->span, "confidence must lie in [0, 1]");
+                double v =
+                    ce.constant.type == ir::Type::Int ? static_cast<double>(ce.constant.i) : ce.constant.f;
+                if (v < 0 || v > 1)
+                    diags.error("E0610", r.confidences[0]->span, "confidence must lie in [0, 1]");
             }
             out.confidence = c.id;
         }

@@ -27,7 +27,8 @@ const PreludePart kParts[] = {
     page: enum(home, search, product, cart, checkout, help); url: string; sku: string?; price: float?;
 }
 )"},
-    {"event add_to_cart", "event add_to_cart { key user_id: string; time ts: timestamp; sku: string; price: float?; }\n"},
+    {"event add_to_cart",
+     "event add_to_cart { key user_id: string; time ts: timestamp; sku: string; price: float?; }\n"},
     {"event purchase", "event purchase { key user_id: string; time ts: timestamp; amount: float; }\n"},
     {"taxonomy {", R"(taxonomy {
     intent { purchase { high_intent; abandonment; } browsing { exploration; confirmation; } }
@@ -35,7 +36,8 @@ const PreludePart kParts[] = {
 }
 )"},
     {"session web {", "session web { gap 30m; }\n"},
-    {"rule bot_like_navigation", R"(rule bot_like_navigation { label risk.bot; over last 1m; when count(any) > 100; }
+    {"rule bot_like_navigation",
+     R"(rule bot_like_navigation { label risk.bot; over last 1m; when count(any) > 100; }
 rule exploring { label intent.browsing.exploration; over last 10m; when count(page_view) > 20; }
 )"},
 };

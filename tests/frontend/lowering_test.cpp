@@ -7,7 +7,9 @@ namespace {
 using ir::ExprKind;
 using ir::Type;
 
-const ir::Expr& X(const ir::RuleSet& rs, ir::ExprId id) { return rs.exprs.at(id); }
+const ir::Expr& X(const ir::RuleSet& rs, ir::ExprId id) {
+    return rs.exprs.at(id);
+}
 
 TEST(Lowering, SchemaSlotsAndRoles) {
     auto c = compile("");
@@ -189,7 +191,8 @@ rule r { label risk.bot; on add_to_cart;
 }
 
 TEST(Lowering, AnyAggregateUsesPerTypeSlots) {
-    auto c = compile("rule r { label risk.bot; over last 5 events; when sum(any.price) > 1.0 and count(any) > 1; }");
+    auto c = compile(
+        "rule r { label risk.bot; over last 5 events; when sum(any.price) > 1.0 and count(any) > 1; }");
     ASSERT_TRUE(c.rs) << c.diags;
     const auto& rs = *c.rs;
     const auto& r = rs.rules.at(0);

@@ -73,8 +73,9 @@ TEST(Parser, RejectsMissingSemicolon) {
 }
 
 TEST(Parser, RejectsGarbage) {
-    for (const char* bad : {"rule { }", "event x { key k string; }", "rule r { label a.; }", "ruleset x version;",
-                            "rule r { pattern a: x -> ; }", "rule r { when (1 + ; }", "session s { gap 10m }"}) {
+    for (const char* bad :
+         {"rule { }", "event x { key k string; }", "rule r { label a.; }", "ruleset x version;",
+          "rule r { pattern a: x -> ; }", "rule r { when (1 + ; }", "session s { gap 10m }"}) {
         auto c = compile(bad, false);
         EXPECT_GE(c.errors, 1u) << bad;
         EXPECT_NE(c.diags.find("[E0001]"), std::string::npos) << bad << "\n" << c.diags;
@@ -93,7 +94,8 @@ TEST(Parser, LexicalErrors) {
 }
 
 TEST(Parser, DeepNestingIsAnErrorNotACrash) {
-    std::string deep = "rule r { label risk.bot; when " + std::string(500, '(') + "true" + std::string(500, ')') + "; }";
+    std::string deep =
+        "rule r { label risk.bot; when " + std::string(500, '(') + "true" + std::string(500, ')') + "; }";
     auto c = compile(deep);
     EXPECT_NE(c.diags.find("[E0005]"), std::string::npos) << c.diags.substr(0, 300);
     std::string chain = "rule r { label risk.bot; when true";
@@ -106,8 +108,8 @@ TEST(Parser, AstDumpIsIndentedAndStable) {
     compiler::Diagnostics d;
     compiler::CompileOptions o;
     o.dump_ast = true;
-    auto r = compiler::compile_source("a.etho", "ruleset a version 1.0.0;\nrule r { label x; when 1 + 2 > 2; }\n", d,
-                                      o);
+    auto r = compiler::compile_source(
+        "a.etho", "ruleset a version 1.0.0;\nrule r { label x; when 1 + 2 > 2; }\n", d, o);
     const std::string want = "file a.etho\n"
                              "Ruleset a version 1.0.0 @1:1\n"
                              "Rule r @2:1\n"

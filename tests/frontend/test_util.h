@@ -40,7 +40,8 @@ struct Compiled {
 /// Compiles `body` appended to the prelude (or alone with `prelude == false`).
 inline Compiled compile(const std::string& body, bool prelude = true) {
     compiler::Diagnostics d;
-    auto r = compiler::compile_source("test.etho", (prelude ? std::string(kPrelude) : std::string()) + body, d);
+    auto r =
+        compiler::compile_source("test.etho", (prelude ? std::string(kPrelude) : std::string()) + body, d);
     return {std::move(r.ruleset), d.render(), d.error_count()};
 }
 
