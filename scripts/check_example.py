@@ -5,8 +5,9 @@ Usage: check_example.py --etho build/bin/etho --example examples/ecommerce --wor
        check_example.py --generator --example examples/ecommerce
 
 Runs `etho run` on the example's rules/ and events.jsonl (with its config.yaml), then compares, byte for
-byte, detections.jsonl and dead_letter.jsonl with expected/, and summary.txt (counts per rule and per
-dead-letter reason, computed here from the two outputs) with expected/summary.txt. On a mismatch it prints
+byte, detections.jsonl, dead_letter.jsonl and (when the example has any) suppressed.jsonl with expected/,
+and summary.txt (counts per rule, per suppression and per dead-letter reason, computed here from those
+outputs) with expected/summary.txt. On a mismatch it prints
 a unified diff and exits 1. --update rewrites expected/ instead (review the diff before committing it).
 """
 import argparse
@@ -22,8 +23,9 @@ def run_engine(etho, example, work):
     os.makedirs(work, exist_ok=True)
     det = os.path.join(work, "detections.jsonl")
     dead = os.path.join(work, "dead_letter.jsonl")
+    sup = os.path.join(work, "suppressed.jsonl")
     cmd = [etho, "run", os.path.join(example, "rules"), "--events", os.path.join(example, "events.jsonl"),
-           "--out", det, "--dead-letter", dead]
+           "--out", det, "--dead-letter", dead, "--suppressed", sup]
     cfg = os.path.join(example, "config.yaml")
     if os.path.exists(cfg):
         cmd += ["--config", cfg]
@@ -32,10 +34,10 @@ def run_engine(etho, example, work):
         sys.stderr.write("check_example: `%s` exited with %d\n%s%s" % (" ".join(cmd), proc.returncode,
                                                                        proc.stdout, proc.stderr))
         sys.exit(1)
-    return det, dead
+    return det, dead, sup
 
 
-def summarize(example, det_path, dead_path):
+def summarize(example, det_path, dead_path, sup_path):
     """Counts that a reader can check against the README: input lines, detections per rule and per label,
     dead letters per reason."""
     with open(os.path.join(example, "events.jsonl"), encoding="utf-8") as f:
@@ -49,11 +51,18 @@ def summarize(example, det_path, dead_path):
     with open(dead_path, encoding="utf-8") as f:
         for line in f:
             reasons[json.loads(line)["reason"]] += 1
+    suppressed = collections.Counter()
+    with open(sup_path, encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            suppressed["%s (by %s)" % (d["rule"], d["suppressed_by"])] += 1
     out = ["input lines: %d" % lines,
            "processed events: %d" % (lines - sum(reasons.values())),
            "detections: %d" % sum(rules.values())]
     out += ["  rule %s: %d" % (k, rules[k]) for k in sorted(rules)]
     out += ["  behaviour %s: %d" % (k, labels[k]) for k in sorted(labels)]
+    out.append("suppressed: %d" % sum(suppressed.values()))
+    out += ["  rule %s: %d" % (k, suppressed[k]) for k in sorted(suppressed)]
     out.append("dead letters: %d" % sum(reasons.values()))
     out += ["  reason %s: %d" % (k, reasons[k]) for k in sorted(reasons)]
     return "\n".join(out) + "\n"
@@ -72,7 +81,9 @@ def compare(name, expected_path, actual_text):
     diff = difflib.unified_diff(expected.splitlines(True), actual_text.splitlines(True),
                                 fromfile=expected_path, tofile="actual/" + name)
     sys.stderr.write("check_example: %s differs from %s:\n" % (name, expected_path))
-    sys.stderr.writelines(list(diff)[:200])
+    # Detection lines are long: show the start of each differing line, enough to name rule, key and times.
+    for line in list(diff)[:200]:
+        sys.stderr.write(line if len(line) <= 300 else line[:300] + " ...\n")
     return False
 
 
@@ -90,12 +101,16 @@ def main():
         return 0 if compare("gen_events.py output", os.path.join(a.example, "events.jsonl"), gen.stdout) else 1
     if not a.etho or not a.work:
         ap.error("--etho and --work are required")
-    det, dead = run_engine(a.etho, a.example, a.work)
+    det, dead, sup = run_engine(a.etho, a.example, a.work)
     actual = {}
-    for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead)):
+    for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead), ("suppressed.jsonl", sup)):
         with open(path, encoding="utf-8") as f:
             actual[name] = f.read()
-    actual["summary.txt"] = summarize(a.example, det, dead)
+    # Suppressed detections are compared only for examples that have some (an exclusive group fires).
+    if not actual["suppressed.jsonl"] and not os.path.exists(os.path.join(a.example, "expected",
+                                                                          "suppressed.jsonl")):
+        del actual["suppressed.jsonl"]
+    actual["summary.txt"] = summarize(a.example, det, dead, sup)
     exp_dir = os.path.join(a.example, "expected")
     if a.update:
         os.makedirs(exp_dir, exist_ok=True)
