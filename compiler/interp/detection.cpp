@@ -21,9 +21,12 @@ void fnv_bytes(uint64_t& h, const void* data, size_t n) {
 
 double confidence_of(const ir::Value& v) {
     double c = 0.0;
-    if (v.type == ir::Type::Float) c = v.f;
-    else if (v.type == ir::Type::Int) c = static_cast<double>(v.i);
-    else if (v.type == ir::Type::Bool) c = v.b ? 1.0 : 0.0;
+    if (v.type == ir::Type::Float)
+        c = v.f;
+    else if (v.type == ir::Type::Int)
+        c = static_cast<double>(v.i);
+    else if (v.type == ir::Type::Bool)
+        c = v.b ? 1.0 : 0.0;
     if (!(c >= 0.0)) return 0.0; // also NaN
     return std::min(c, 1.0);
 }

@@ -46,11 +46,11 @@ struct Engine {
     ExprEvaluator eval;
     TimerQueue timers;
     ir::ExecutorStats stats;
-    uint64_t timer_gen = 0;                         ///< source of fresh timer generations
-    std::vector<bool> overflow_warned;              ///< per rule: the overflow warning was logged
-    std::vector<bool> session_keeps_events;         ///< per session: some rule scopes over it
+    uint64_t timer_gen = 0;                               ///< source of fresh timer generations
+    std::vector<bool> overflow_warned;                    ///< per rule: the overflow warning was logged
+    std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
-    std::vector<PatternInfo> patterns;              ///< per rule (empty for threshold rules)
+    std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
     /// Pushes a timer and returns its generation.

@@ -97,8 +97,8 @@ Value ExprEvaluator::unary(const ir::Expr& e, const EvalContext& ctx) {
     if (e.op == Op::Neg) {
         switch (a.type) {
         case Type::Int:
-        case Type::Duration: return apply_arithmetic(Op::Sub, a.type == Type::Int ? Value::integer(0)
-                                                                                   : Value::duration(0), a);
+        case Type::Duration:
+            return apply_arithmetic(Op::Sub, a.type == Type::Int ? Value::integer(0) : Value::duration(0), a);
         case Type::Float: return Value::real(-a.f);
         default: return Value::missing();
         }

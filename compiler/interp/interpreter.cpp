@@ -77,8 +77,10 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
             auto it = keys_.find(t.key);
             if (it == keys_.end()) continue;
             const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
-            if (t.slot < sessions) session_timer(en_, it->second, t.slot, t, batch_);
-            else pattern_timer(en_, it->second, t.slot - sessions, t, batch_);
+            if (t.slot < sessions)
+                session_timer(en_, it->second, t.slot, t, batch_);
+            else
+                pattern_timer(en_, it->second, t.slot - sessions, t, batch_);
         }
         resolve_batch(en_, batch_, sink);
     }

@@ -143,9 +143,12 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
         // The window timer fired before this event when t > first + W; checked again for safety.
         if (t > window_end(m)) continue;
         if (try_bind(m, e)) {
-            if (!complete(m)) keep.push_back(std::move(m));
-            else if (finish_positive(m)) done.push_back(std::move(m));
-            else keep.push_back(std::move(m));
+            if (!complete(m))
+                keep.push_back(std::move(m));
+            else if (finish_positive(m))
+                done.push_back(std::move(m));
+            else
+                keep.push_back(std::move(m));
         } else if (!killed_by(m, *e)) {
             keep.push_back(std::move(m));
         }
@@ -188,8 +191,10 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
     std::vector<PartialMatch> keep;
     for (PartialMatch& m : ps_.matches) {
         if (m.waiting) {
-            if (m.absence_deadline <= deadline) done.push_back(std::move(m));
-            else keep.push_back(std::move(m));
+            if (m.absence_deadline <= deadline)
+                done.push_back(std::move(m));
+            else
+                keep.push_back(std::move(m));
         } else if (window_end(m) > deadline) {
             keep.push_back(std::move(m)); // window_end <= deadline: the watermark passed it, it dies
         }
@@ -202,7 +207,8 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 
 // Completed matches, earliest first event first. Consumption (default) is greedy: emit the earliest,
 // discard every match (partial or completed) whose first event is at or before its last event, repeat.
-void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch) {
+void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
+                          std::vector<ir::Detection>& batch) {
     std::stable_sort(done.begin(), done.end(),
                      [](const PartialMatch& a, const PartialMatch& b) { return a.first_seq < b.first_seq; });
     const bool absence = why[0] == 'a';
@@ -217,11 +223,13 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why, std:
         auto overlaps = [&](const PartialMatch& m) { return m.first_seq <= w.last_seq; };
         done.erase(std::remove_if(done.begin() + 1, done.end(), overlaps), done.end());
         done.erase(done.begin());
-        ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps), ps_.matches.end());
+        ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps),
+                          ps_.matches.end());
     }
 }
 
-void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch) {
+void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
+                      std::vector<ir::Detection>& batch) {
     ir::Detection d;
     d.rule = rule_;
     d.key = ks_.key;
@@ -269,7 +277,8 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     }
 }
 
-void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t, std::vector<ir::Detection>& batch) {
+void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,
+                   std::vector<ir::Detection>& batch) {
     PatternState& ps = ks.patterns[rule];
     if (!ps.timer_scheduled || ps.timer_gen != t.gen) return;
     ps.timer_scheduled = false;

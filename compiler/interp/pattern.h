@@ -13,6 +13,7 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
 
 /// The timer of pattern rule `rule` of `ks` fired at `t.deadline`: window deaths and trailing-absence
 /// completions due at that deadline (ignored when the entry is stale).
-void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t, std::vector<ir::Detection>& batch);
+void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,
+                   std::vector<ir::Detection>& batch);
 
 } // namespace ethogram::interp

@@ -38,10 +38,10 @@ struct SessionState {
 
 /// A threshold rule's state for one key.
 struct ThresholdState {
-    EventBuffer scope;           ///< Window / LastN scopes (Session scopes use SessionState::events)
-    bool evaluated = false;      ///< the condition was evaluated before (edge triggering)
-    bool previous = false;       ///< its value at the previous evaluation
-    uint64_t session_gen = 0;    ///< the session generation `previous` belongs to (over session)
+    EventBuffer scope;        ///< Window / LastN scopes (Session scopes use SessionState::events)
+    bool evaluated = false;   ///< the condition was evaluated before (edge triggering)
+    bool previous = false;    ///< its value at the previous evaluation
+    uint64_t session_gen = 0; ///< the session generation `previous` belongs to (over session)
 };
 
 /// One partial match of a pattern rule.
@@ -53,8 +53,8 @@ struct PartialMatch {
     int64_t first_time = 0;
     uint64_t last_seq = 0;
     int64_t last_time = 0;
-    bool waiting = false;          ///< all positive steps done: waiting out the trailing absence
-    int64_t absence_deadline = 0;  ///< when `waiting`
+    bool waiting = false;         ///< all positive steps done: waiting out the trailing absence
+    int64_t absence_deadline = 0; ///< when `waiting`
 };
 
 /// A pattern rule's state for one key.

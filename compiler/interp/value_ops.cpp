@@ -24,8 +24,12 @@ int64_t wrap_mul(int64_t a, int64_t b) {
 }
 
 // Integer division and modulo; the caller has excluded b == 0. INT64_MIN / -1 wraps.
-int64_t int_div(int64_t a, int64_t b) { return (b == -1) ? wrap_sub(0, a) : a / b; }
-int64_t int_mod(int64_t a, int64_t b) { return (b == -1) ? 0 : a % b; }
+int64_t int_div(int64_t a, int64_t b) {
+    return (b == -1) ? wrap_sub(0, a) : a / b;
+}
+int64_t int_mod(int64_t a, int64_t b) {
+    return (b == -1) ? 0 : a % b;
+}
 
 // A float number of microseconds as a duration or timestamp payload: nearest µs, missing when it does
 // not fit.
@@ -114,7 +118,9 @@ Value temporal(Op op, const Value& a, const Value& b) {
 
 } // namespace
 
-bool is_number(const Value& v) { return v.type == Type::Int || v.type == Type::Float; }
+bool is_number(const Value& v) {
+    return v.type == Type::Int || v.type == Type::Float;
+}
 
 double as_double(const Value& v) {
     switch (v.type) {

@@ -20,12 +20,14 @@ protected:
     StoredEvent ev;
 
     /// Evaluates `e` against an event with n = `n` (missing when absent) and s = `s`.
-    Value eval(ir::ExprId e, Value n = Value::missing(), const std::string& s = "Hello", Value flag = Value::missing()) {
+    Value eval(ir::ExprId e, Value n = Value::missing(), const std::string& s = "Hello",
+               Value flag = Value::missing()) {
         // A fresh pool per evaluation: constants added since the last one get their seeded ids.
         pool = ir::StringPool{};
         ir::seed_string_pool(b.rs, pool);
         ev.ev.type = T;
-        ev.ev.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n, Value::string(pool.intern(s)), flag};
+        ev.ev.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n,
+                        Value::string(pool.intern(s)), flag};
         ExprEvaluator x(b.rs, pool);
         EvalContext ctx;
         ctx.current = &ev;

@@ -89,8 +89,8 @@ TEST(DetectionId, IsFnv1aOverRuleKeyAndBoundSeqs) {
     uint16_t B = b.event("B");
     b.pattern("ab", {pos("a", {A}), pos("b", {B})});
     Runner r(b.rs);
-    r.ev(A, "u1", 0);       // seq 1
-    r.ev(B, "u1", 1);       // seq 2
+    r.ev(A, "u1", 0); // seq 1
+    r.ev(B, "u1", 1); // seq 2
     ASSERT_EQ(r.sink.out.size(), 1u);
     // "ab" "u1" then seq 1 and seq 2 as 8 little-endian bytes each.
     std::vector<unsigned char> bytes = {'a', 'b', 'u', '1', 1, 0, 0, 0, 0, 0, 0, 0, 2, 0, 0, 0, 0, 0, 0, 0};

@@ -25,7 +25,8 @@ public:
 
     IrBuilder() { rs.taxonomy.push_back({"test", -1}); }
 
-    uint16_t event(const std::string& name, const std::vector<std::pair<std::string, ir::Type>>& fields = {}) {
+    uint16_t event(const std::string& name,
+                   const std::vector<std::pair<std::string, ir::Type>>& fields = {}) {
         ir::EventType et;
         et.name = name;
         et.fields.push_back({"key", ir::Type::String, false, {}, {}});
@@ -267,7 +268,8 @@ inline ir::Threshold last_n(uint32_t n, ir::ExprId cond, std::vector<uint16_t> o
     t.on_types = std::move(on);
     return t;
 }
-inline ir::Threshold over_session(uint32_t s, ir::ExprId cond, bool at_end = false, std::vector<uint16_t> on = {}) {
+inline ir::Threshold over_session(uint32_t s, ir::ExprId cond, bool at_end = false,
+                                  std::vector<uint16_t> on = {}) {
     ir::Threshold t;
     t.scope = ir::ScopeKind::Session;
     t.session = s;

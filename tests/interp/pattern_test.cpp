@@ -89,7 +89,8 @@ TEST(Pattern, StrictNextKilledByInterveningEventOfAnotherType) {
 
 TEST(Pattern, StrictNextIsRelaxedInsideKleene) {
     Types t;
-    t.b.pattern("ab", {pos("a", {t.A}, ir::kNoExpr, 1, ir::kUnbounded), pos("b", {t.B}, ir::kNoExpr, 1, 1, true)});
+    t.b.pattern("ab",
+                {pos("a", {t.A}, ir::kNoExpr, 1, ir::kUnbounded), pos("b", {t.B}, ir::kNoExpr, 1, 1, true)});
     Runner r(t.b.rs);
     auto a1 = r.ev(t.A, "k", 0);
     auto a2 = r.ev(t.A, "k", 1);
@@ -348,8 +349,8 @@ TEST(Pattern, EmitsSeeSingleStepsAndCollectedAggregates) {
     ASSERT_EQ(r.sink.out.size(), 1u);
     const auto& d = r.sink.out[0];
     ASSERT_EQ(d.fields.size(), 3u);
-    EXPECT_EQ(d.fields[0].i, 3);       // three A
-    EXPECT_EQ(d.fields[1].i, 18);      // 2 + 5 + 11
+    EXPECT_EQ(d.fields[0].i, 3);  // three A
+    EXPECT_EQ(d.fields[1].i, 18); // 2 + 5 + 11
     EXPECT_EQ(d.fields[2].i, -1);
     EXPECT_DOUBLE_EQ(d.confidence, 1.0);
 }

@@ -68,12 +68,13 @@ TEST(Threshold, LastNEventsCountsEveryTypeInTheScope) {
 TEST(Threshold, EdgeTriggeredFiresOnceWhileTrueAndAgainAfterFalse) {
     Types t;
     // over last 1 events: last(A.v) > 5
-    t.b.threshold("high", last_n(1, t.b.bin(Op::Gt, t.b.agg(AggKind::Last, {t.A}, t.b.fld(t.A, "v")), t.b.i(5))));
+    t.b.threshold("high",
+                  last_n(1, t.b.bin(Op::Gt, t.b.agg(AggKind::Last, {t.A}, t.b.fld(t.A, "v")), t.b.i(5))));
     Runner r(t.b.rs);
-    r.ev(t.A, "k", 0, {Value::integer(6)}); // fires
-    r.ev(t.A, "k", 1, {Value::integer(7)}); // still true: no
-    r.ev(t.A, "k", 2, {Value::integer(1)}); // false
-    r.ev(t.A, "k", 3, {Value::integer(8)}); // fires again
+    r.ev(t.A, "k", 0, {Value::integer(6)});     // fires
+    r.ev(t.A, "k", 1, {Value::integer(7)});     // still true: no
+    r.ev(t.A, "k", 2, {Value::integer(1)});     // false
+    r.ev(t.A, "k", 3, {Value::integer(8)});     // fires again
     r.ev(t.A, "other", 4, {Value::integer(9)}); // memory is per key: fires
     ASSERT_EQ(r.sink.out.size(), 3u);
     EXPECT_EQ(r.sink.out[0].time, 0);
@@ -118,8 +119,8 @@ TEST(Session, GapOfExactlyGapStaysInside) {
     t.b.emit(rule, "dur", t.b.session_attr(ir::SessionAttr::Duration));
     Runner r(t.b.rs);
     r.ev(t.A, "k", 0);
-    r.ev(t.A, "k", 10 * kSec);          // exactly the gap: joins
-    r.ev(t.A, "k", 20 * kSec + 1);      // past deadline 20s: the first session closes at 20s
+    r.ev(t.A, "k", 10 * kSec);     // exactly the gap: joins
+    r.ev(t.A, "k", 20 * kSec + 1); // past deadline 20s: the first session closes at 20s
     ASSERT_EQ(r.sink.out.size(), 1u);
     const auto& d = r.sink.out[0];
     EXPECT_EQ(d.trigger, "session_end");
@@ -156,8 +157,8 @@ TEST(Session, EndOnEventJoinsAndClosesImmediately) {
     t.b.emit(rule, "n", t.b.agg(AggKind::Count, {}));
     Runner r(t.b.rs);
     r.ev(t.A, "k", 0);
-    r.ev(t.B, "k", 1);                         // not a member
-    r.ev(t.E, "k", 2, {Value::integer(0)});    // not an end (predicate false)
+    r.ev(t.B, "k", 1);                      // not a member
+    r.ev(t.E, "k", 2, {Value::integer(0)}); // not an end (predicate false)
     auto e = r.ev(t.E, "k", 3, {Value::integer(1)});
     ASSERT_EQ(r.sink.out.size(), 1u);
     EXPECT_EQ(r.sink.out[0].time, 3);
@@ -176,7 +177,7 @@ TEST(Session, AtSessionEndConditionIsEvaluatedOnce) {
     t.b.threshold("cart_left", over_session(s, cond, true));
     Runner r(t.b.rs);
     r.ev(t.A, "k", 0);
-    r.ev(t.B, "k", 1);      // this session has a B: no detection
+    r.ev(t.B, "k", 1);        // this session has a B: no detection
     r.ev(t.A, "k", 1 * kMin); // new session, A only
     r.end();
     ASSERT_EQ(r.sink.out.size(), 1u);
@@ -187,12 +188,13 @@ TEST(Session, PerEventOverSessionMemoryResetsWithEachSession) {
     Types t;
     uint32_t s = t.b.session("web", 10 * kSec);
     // over session web: count(A) >= 1 (true from the first event of each session)
-    uint32_t rule = t.b.threshold("any_a", over_session(s, t.b.bin(Op::Ge, t.b.agg(AggKind::Count, {t.A}), t.b.i(1))));
+    uint32_t rule =
+        t.b.threshold("any_a", over_session(s, t.b.bin(Op::Ge, t.b.agg(AggKind::Count, {t.A}), t.b.i(1))));
     t.b.emit(rule, "start", t.b.session_attr(ir::SessionAttr::Start));
     Runner r(t.b.rs);
     r.ev(t.A, "k", 0);
-    r.ev(t.A, "k", 5 * kSec);  // still true, same session: no
-    r.ev(t.A, "k", 1 * kMin);  // new session: fires again
+    r.ev(t.A, "k", 5 * kSec); // still true, same session: no
+    r.ev(t.A, "k", 1 * kMin); // new session: fires again
     ASSERT_EQ(r.sink.out.size(), 2u);
     EXPECT_EQ(r.sink.out[0].fields[0].i, 0);
     EXPECT_EQ(r.sink.out[1].fields[0].type, Type::Timestamp);
