@@ -97,6 +97,7 @@ private:
     }
 
     void fire(uint32_t key, KeyState& k, int64_t d) {
+        size_t batch = out_.size();
         for (uint32_t r = 0; r < rs_.rules.size(); ++r) {
             const ir::Rule& rule = rs_.rules[r];
             if (rule.kind == ir::RuleKind::Pattern) {
@@ -109,6 +110,30 @@ private:
         }
         for (uint32_t s = 0; s < k.sessions.size(); ++s)
             if (k.sessions[s].open && session_deadline(s, k.sessions[s]) == d) k.sessions[s] = SessionState{};
+        resolve_groups(batch);
+    }
+
+    // §5 "Detections of rules in one exclusive group for the same key, produced while processing one event
+    // (or one timer deadline), are resolved: the highest priority is emitted, ties by declaration order;
+    // the others go to the suppressed output with suppressed_by naming the winner." A batch is one key's.
+    void resolve_groups(size_t batch) {
+        for (size_t g = 0; g < rs_.groups.size(); ++g) {
+            Tuple* winner = nullptr;
+            for (size_t i = batch; i < out_.size(); ++i) {
+                const ir::Rule& r = rs_.rules[out_[i].rule];
+                if (r.group != static_cast<int32_t>(g)) continue;
+                if (!winner) {
+                    winner = &out_[i];
+                    continue;
+                }
+                const ir::Rule& w = rs_.rules[winner->rule];
+                if (r.priority > w.priority || (r.priority == w.priority && out_[i].rule < winner->rule))
+                    winner = &out_[i];
+            }
+            for (size_t i = batch; i < out_.size(); ++i)
+                if (winner && &out_[i] != winner && rs_.rules[out_[i].rule].group == static_cast<int32_t>(g))
+                    out_[i].suppressed_by = static_cast<int32_t>(winner->rule);
+        }
     }
 
     // "When a session closes, at session end rules are evaluated once; the detection time is the
@@ -143,6 +168,7 @@ private:
     }
 
     void on_event(const ir::Event& e) {
+        size_t batch = out_.size();
         KeyState& k = key_state(e.key);
         k.history.push_back(&e);
         // §2: "An event starts a new session when the key has none open." (Every open session has a
@@ -188,6 +214,7 @@ private:
                     session_end_rule(e.key, r, st, e.time);
             st = SessionState{};
         }
+        resolve_groups(batch);
     }
 
     // §3: "A threshold rule is evaluated on each event of its on types (after the event has been added
@@ -255,6 +282,7 @@ Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs) {
     t.key = d.key;
     t.time = d.time;
     t.trigger = d.trigger;
+    t.suppressed_by = d.suppressed_by;
     bool session_end = d.rule < rs.rules.size() && rs.rules[d.rule].kind == ir::RuleKind::Threshold &&
                        rs.rules[d.rule].threshold.at_session_end;
     std::map<std::string, std::vector<uint64_t>> by_alias;
@@ -291,6 +319,9 @@ std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, cons
         for (size_t i = 0; i < seqs.size(); ++i) os << (i ? "," : "") << seqs[i];
         os << "]";
     }
+    if (t.suppressed_by >= 0)
+        os << " SUPPRESSED by "
+           << (static_cast<size_t>(t.suppressed_by) < rs.rules.size() ? rs.rules[t.suppressed_by].name : "?");
     if (!t.fields.empty()) {
         os << " emit";
         for (const std::string& f : t.fields) os << " " << f;

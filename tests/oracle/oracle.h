@@ -22,6 +22,7 @@ struct Tuple {
     std::string trigger; ///< "event", "absence", "session_end"
     std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings;
     std::vector<std::string> fields; ///< emitted values, rendered by render_value
+    int32_t suppressed_by = -1;      ///< exclusive groups: the winning rule, -1 when emitted
 
     auto operator<=>(const Tuple&) const = default;
     bool operator==(const Tuple&) const = default;
@@ -30,7 +31,7 @@ struct Tuple {
 /// Computes the detections `rs` must produce on `events` (time-ordered, ties by seq), fed as the
 /// Executor contract says: watermark to each event's time before it, +inf at the end. Output order: the
 /// order in which they are produced (timers in deadline order before the event that passes them).
-/// Only the constructs the random generator emits are supported (no exclusive groups, no dwell).
+/// Only the constructs the random generator emits are supported (no behavioural features, no caps).
 std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events);
 
 /// Reduces an executor's detection to a Tuple. Threshold `at session end` detections keep only the

@@ -13,7 +13,7 @@ std::vector<Family> all_families() {
     return {Family::FollowedBy,   Family::Strict,     Family::Kleene,     Family::Optional,
             Family::Alternatives, Family::Negation,   Family::AbsenceOwn, Family::AbsenceWithin,
             Family::Within,       Family::KeepAll,    Family::Window,     Family::LastN,
-            Family::Session,      Family::SessionEnd, Family::Mixed};
+            Family::Session,      Family::SessionEnd, Family::Groups,     Family::Mixed};
 }
 
 std::string_view family_name(Family f) {
@@ -32,6 +32,7 @@ std::string_view family_name(Family f) {
     case Family::LastN: return "LastN";
     case Family::Session: return "Session";
     case Family::SessionEnd: return "SessionEnd";
+    case Family::Groups: return "Groups";
     case Family::Mixed: return "Mixed";
     }
     return "?";
@@ -225,12 +226,30 @@ ir::Event make_event(Builder& b, uint64_t seq, int64_t time, uint32_t nkeys) {
     return e;
 }
 
+/// An exclusive group over at least two of the rules, with priorities that often tie.
+void make_group(Builder& b) {
+    ir::Group g;
+    g.name = "g";
+    for (uint32_t r = 0; r < b.rs.rules.size(); ++r)
+        if (b.rng.chance(0.8)) g.rules.push_back(r);
+    for (uint32_t r = 0; g.rules.size() < 2; ++r)
+        if (std::find(g.rules.begin(), g.rules.end(), r) == g.rules.end()) g.rules.insert(g.rules.begin(), r);
+    std::sort(g.rules.begin(), g.rules.end());
+    for (uint32_t r : g.rules) {
+        b.rs.rules[r].group = 0;
+        b.rs.rules[r].priority = static_cast<int32_t>(b.rng.below(3));
+    }
+    b.rs.groups.push_back(std::move(g));
+}
+
 } // namespace
 
 Case generate_case(Family f, uint64_t seed) {
     Builder b(seed);
     b.make_schema(2 + static_cast<uint16_t>(b.rng.below(2)));
-    uint32_t nrules = 1 + b.rng.below(f == Family::Mixed ? 3 : 2);
+    bool groups = f == Family::Groups;
+    if (groups) f = Family::Mixed;
+    uint32_t nrules = groups ? 2 + b.rng.below(3) : 1 + b.rng.below(f == Family::Mixed ? 3 : 2);
     for (uint32_t r = 0; r < nrules; ++r) {
         ir::Rule rule;
         rule.name = fmt::format("r{}", r);
@@ -243,6 +262,7 @@ Case generate_case(Family f, uint64_t seed) {
         b.add_emits(rule);
         b.rs.rules.push_back(std::move(rule));
     }
+    if (groups) make_group(b);
     Case c;
     uint32_t nkeys = 1 + b.rng.below(4);
     uint32_t nevents = 4 + b.rng.below(26);

@@ -27,6 +27,7 @@ enum class Family : uint8_t {
     LastN,      ///< threshold `over last N events`
     Session,    ///< threshold `over session S`, evaluated per event
     SessionEnd, ///< threshold `over session S` with `at session end`
+    Groups,     ///< an exclusive group over mixed rules
     Mixed,
 };
 

@@ -201,6 +201,12 @@ std::string dump_rules(const ir::RuleSet& rs) {
             dump_threshold(os, rs, r);
         os << "}\n";
     }
+    for (const ir::Group& g : rs.groups) {
+        os << "exclusive " << g.name << " {";
+        for (uint32_t r : g.rules)
+            os << " " << rs.rules[r].name << " priority " << rs.rules[r].priority << ";";
+        os << " }\n";
+    }
     return os.str();
 }
 
