@@ -260,12 +260,15 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
             diags.error("E0501", r.confidences[0]->span,
                         "confidence must be a number, found `" + std::string(ir::type_name(c.type)) + "`");
         } else if (c.ok) {
-            const ir::Expr& ce = rs.exprs[c.id];
+            ir::Expr& ce = rs.exprs[c.id];
             if (ce.kind == ir::ExprKind::Const) {
                 double v =
                     ce.constant.type == ir::Type::Int ? static_cast<double>(ce.constant.i) : ce.constant.f;
                 if (v < 0 || v > 1)
                     diags.error("E0610", r.confidences[0]->span, "confidence must lie in [0, 1]");
+                // `confidence 1;` is the float 1.0: executors read a constant confidence as a float.
+                ce.constant = ir::Value::real(v);
+                ce.type = ir::Type::Float;
             }
             out.confidence = c.id;
         }

@@ -226,6 +226,15 @@ exclusive g { b priority 10; label intent.purchase priority 5; }
     EXPECT_EQ(rs.rules[0].hash.size(), 64u);
 }
 
+TEST(Lowering, IntegerConfidenceBecomesFloat) {
+    auto c = compile("rule r { label risk.bot; confidence 1; when count(any) > 1; }");
+    ASSERT_TRUE(c.rs) << c.diags;
+    const auto& conf = c.rs->exprs.at(c.rs->rules.at(0).confidence);
+    EXPECT_EQ(conf.type, Type::Float);
+    EXPECT_EQ(conf.constant.type, Type::Float);
+    EXPECT_EQ(conf.constant.f, 1.0);
+}
+
 TEST(Lowering, StringsAreDeduplicated) {
     auto c = compile(R"(rule r { label risk.bot; on page_view;
         when page_view.url == "a" or page_view.url == "b" or starts_with(page_view.url, "a"); })");
