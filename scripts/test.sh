@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # test.sh: the whole quality gate, as CI runs it (.ci/run): deps, format check, Release build + ctest,
 # ASan+UBSan build + ctest, and a bounded libFuzzer run. Exits non-zero when any stage fails.
-# Usage: scripts/test.sh            (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt)
-# Build directories: build/ (Release), build-asan/ (sanitizers), build-fuzz/ (clang-19 + libFuzzer).
+# Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt, WERROR=1 to make
+#                          compiler warnings fatal in the Release build; they are always counted)
+# Build directories: build/ (Release), build-asan/ (sanitizers), build-fuzz/ (clang-19 + libFuzzer); override
+# with BUILD_DIR, ASAN_DIR, FUZZ_DIR (relative to the repository). STAGES="format fuzz" runs a subset.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -10,8 +12,14 @@ cd "$root"
 
 JOBS="${JOBS:-2}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
-LOG_DIR="$root/build-logs"
+WERROR="${WERROR:-0}"
+BUILD_DIR="${BUILD_DIR:-build}"
+ASAN_DIR="${ASAN_DIR:-build-asan}"
+FUZZ_DIR="${FUZZ_DIR:-build-fuzz}"
+STAGES="${STAGES:-deps format release sanitize fuzz}"
+LOG_DIR="$root/${LOG_DIR:-build-logs}"
 mkdir -p "$LOG_DIR"
+rm -f "$LOG_DIR"/*.log # stale logs would fake a summary line
 
 declare -a stage_names=() stage_status=() stage_secs=()
 failed=0
@@ -52,19 +60,23 @@ build_and_test() {
     local dir="$1" log="$2"
     shift 2
     cmake -S "$root" -B "$root/$dir" -G Ninja "$@" || return 1
-    ninja -C "$root/$dir" -j"$JOBS" || return 1
+    # Build output is kept so that the summary can count compiler warnings.
+    ninja -C "$root/$dir" -j"$JOBS" 2>&1 | tee "$LOG_DIR/build-$dir.log"
+    [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
     (cd "$root/$dir" && ctest -j"$JOBS" --output-on-failure --timeout 600) 2>&1 | tee "$LOG_DIR/$log"
     return "${PIPESTATUS[0]}"
 }
 
 release() {
-    build_and_test build ctest-release.log -DCMAKE_BUILD_TYPE=Release -DETHOGRAM_WERROR=ON
+    local werror=OFF
+    [ "$WERROR" = "1" ] && werror=ON
+    build_and_test "$BUILD_DIR" ctest-release.log -DCMAKE_BUILD_TYPE=Release -DETHOGRAM_WERROR=$werror
 }
 
 sanitize() {
     # -O1 keeps the sanitized suite fast enough; halt on the first UBSan report so ctest sees it.
     ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
-        build_and_test build-asan ctest-asan.log -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
+        build_and_test "$ASAN_DIR" ctest-asan.log -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
         -DETHOGRAM_SANITIZE=ON
 }
 
@@ -73,10 +85,16 @@ format() {
 }
 
 fuzz() {
-    local dir="$root/build-fuzz"
+    local dir="$root/$FUZZ_DIR"
     CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
         -DETHOGRAM_FUZZ=ON -DETHOGRAM_TESTS=OFF || return 1
-    ninja -C "$dir" -j"$JOBS" || return 1
+    # Only the fuzz targets (executables named fuzz_*) and what they link.
+    mapfile -t targets < <(ninja -C "$dir" -t targets all | sed -n 's/^\(fuzz_[A-Za-z0-9_]*\): .*/\1/p' | sort -u)
+    if [ ${#targets[@]} -eq 0 ]; then
+        echo "fuzz: no fuzz_* target in tests/fuzz" >&2
+        return 1
+    fi
+    ninja -C "$dir" -j"$JOBS" "${targets[@]}" || return 1
     # The seed corpus: the checked-in fuzz corpus plus every example rule file. libFuzzer writes new
     # inputs into the first directory, so seeds are copied into a scratch one.
     local corpus="$dir/corpus"
@@ -87,11 +105,8 @@ fuzz() {
     find "$root/examples" "$root/rules" -name '*.etho' -type f 2>/dev/null | while read -r f; do
         cp "$f" "$corpus/$(echo "${f#"$root"/}" | tr '/' '_')"
     done
-    mapfile -t fuzzers < <(find "$dir/bin" -maxdepth 1 -type f -executable -name '*fuzz*' | sort)
-    if [ ${#fuzzers[@]} -eq 0 ]; then
-        echo "fuzz: no fuzz target found in $dir/bin (expected an executable named *fuzz*)" >&2
-        return 1
-    fi
+    local fuzzers=() t
+    for t in "${targets[@]}"; do fuzzers+=("$dir/bin/$t"); done
     local per=$((FUZZ_SECONDS / ${#fuzzers[@]}))
     [ "$per" -lt 10 ] && per=10
     local rc=0 fz
@@ -106,11 +121,12 @@ fuzz() {
 }
 
 total0=$SECONDS
-stage deps deps
-stage format format
-stage release release
-stage sanitize sanitize
-stage fuzz fuzz
+for s in $STAGES; do
+    case "$s" in
+        deps | format | release | sanitize | fuzz) stage "$s" "$s" ;;
+        *) echo "test.sh: unknown stage $s" >&2 && exit 2 ;;
+    esac
+done
 
 echo
 echo "==== summary (total $((SECONDS - total0))s)"
@@ -120,6 +136,9 @@ done
 summary_of() {
     grep -E 'tests passed, [0-9]+ tests? failed out of' "$LOG_DIR/$1" 2>/dev/null | tail -n 1
 }
+# A clean build prints no "warning:" line (ninja only rebuilds what changed: a no-op build counts 0).
+warnings="$(cat "$LOG_DIR/build-$BUILD_DIR.log" 2>/dev/null | grep -c 'warning:' || true)"
+echo "  compiler warnings in the Release build: ${warnings:-0}"
 asan_line="$(summary_of ctest-asan.log)"
 release_line="$(summary_of ctest-release.log)"
 echo "  asan ctest:    ${asan_line:-no ctest summary (build failed?)}"
