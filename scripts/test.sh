@@ -141,8 +141,8 @@ warnings="$(cat "$LOG_DIR/build-$BUILD_DIR.log" 2>/dev/null | grep -c 'warning:'
 echo "  compiler warnings in the Release build: ${warnings:-0}"
 asan_line="$(summary_of ctest-asan.log)"
 release_line="$(summary_of ctest-release.log)"
-echo "  asan ctest:    ${asan_line:-no ctest summary (build failed?)}"
-echo "  release ctest: ${release_line:-no ctest summary (build failed?)}"
+echo "  asan ctest:    ${asan_line:-no ctest summary (stage not run, or its build failed)}"
+echo "  release ctest: ${release_line:-no ctest summary (stage not run, or its build failed)}"
 [ $failed -eq 0 ] && echo "test.sh: all stages passed" || echo "test.sh: some stages FAILED"
 # The last line is ctest's own summary line of the Release suite.
 echo "${release_line:-0% tests passed, build failed}"
