@@ -8,6 +8,8 @@
 #include <map>
 #include <sstream>
 
+#include <fmt/format.h>
+
 namespace ethogram::oracle {
 namespace {
 
@@ -37,7 +39,9 @@ std::vector<Tuple> interpreter_detections(const Case& c, std::string* error) {
     ir::seed_string_pool(c.rs, pool);
     CollectingSink sink(c.rs);
     try {
-        auto exec = interp::make_interpreter(c.rs, pool);
+        ir::ExecutorOptions opts;
+        if (c.max_partial_matches != UINT32_MAX) opts.max_partial_matches = c.max_partial_matches;
+        auto exec = interp::make_interpreter(c.rs, pool, opts);
         for (const ir::Event& e : c.events) {
             exec->advance_watermark(e.time, sink);
             exec->on_event(e, sink);
@@ -52,7 +56,7 @@ std::vector<Tuple> interpreter_detections(const Case& c, std::string* error) {
 std::string compare_case(const Case& c) {
     std::string error;
     std::vector<Tuple> actual = interpreter_detections(c, &error);
-    std::vector<Tuple> expected = expected_detections(c.rs, c.events);
+    std::vector<Tuple> expected = expected_detections(c.rs, c.events, c.max_partial_matches);
     std::ostringstream why;
     if (!error.empty()) why << "interpreter threw: " << error << "\n";
     auto a = actual, e = expected;
@@ -110,10 +114,15 @@ std::string reproduction(Family f, uint64_t seed, const Case& failing) {
     std::ostringstream os;
     os << "=== mismatch: family " << family_name(f) << ", case seed " << seed << " (stream shrunk from "
        << failing.events.size() << " to " << c.events.size() << " events)\n"
-       << compare_case(c) << "--- rules\n"
+       << compare_case(c) << "--- rules"
+       << (c.max_partial_matches != UINT32_MAX
+               ? fmt::format(" (state.max_partial_matches = {})", c.max_partial_matches)
+               : std::string())
+       << "\n"
        << dump_rules(c.rs) << "--- stream\n"
        << dump_events(c.rs, c.events) << "--- expected (oracle)\n"
-       << listing(c.rs, pool, expected_detections(c.rs, c.events), t0) << "--- actual (interpreter)\n"
+       << listing(c.rs, pool, expected_detections(c.rs, c.events, c.max_partial_matches), t0)
+       << "--- actual (interpreter)\n"
        << listing(c.rs, pool, interpreter_detections(c), t0) << "(t = +ms from the first event, at " << t0
        << " us)\n";
     return os.str();

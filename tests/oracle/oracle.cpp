@@ -32,7 +32,7 @@ bool contains(const std::vector<uint16_t>& v, uint16_t t) {
 
 class Oracle {
 public:
-    explicit Oracle(const ir::RuleSet& rs) : rs_(rs) {}
+    Oracle(const ir::RuleSet& rs, uint32_t cap) : rs_(rs), cap_(cap) {}
 
     std::vector<Tuple> run(const std::vector<ir::Event>& events) {
         for (const ir::Event& e : events) {
@@ -52,7 +52,7 @@ private:
         k.edge.assign(rs_.rules.size(), -1);
         k.patterns.resize(rs_.rules.size());
         for (uint32_t r = 0; r < rs_.rules.size(); ++r)
-            if (rs_.rules[r].kind == ir::RuleKind::Pattern) k.patterns[r].emplace(rs_, r, key);
+            if (rs_.rules[r].kind == ir::RuleKind::Pattern) k.patterns[r].emplace(rs_, r, key, cap_);
         return k;
     }
 
@@ -266,14 +266,16 @@ private:
     }
 
     const ir::RuleSet& rs_;
+    uint32_t cap_;
     std::map<uint32_t, KeyState> keys_; // ordered: timer ties by key id
     std::vector<Tuple> out_;
 };
 
 } // namespace
 
-std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events) {
-    return Oracle(rs).run(events);
+std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events,
+                                       uint32_t max_partial_matches) {
+    return Oracle(rs, max_partial_matches).run(events);
 }
 
 Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs) {

@@ -31,8 +31,10 @@ struct Tuple {
 /// Computes the detections `rs` must produce on `events` (time-ordered, ties by seq), fed as the
 /// Executor contract says: watermark to each event's time before it, +inf at the end. Output order: the
 /// order in which they are produced (timers in deadline order before the event that passes them).
-/// Only the constructs the random generator emits are supported (no behavioural features, no caps).
-std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events);
+/// Only the constructs the random generator emits are supported (no behavioural features).
+/// `max_partial_matches` is ExecutorOptions::max_partial_matches (§4 "Bounded state").
+std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events,
+                                       uint32_t max_partial_matches = UINT32_MAX);
 
 /// Reduces an executor's detection to a Tuple. Threshold `at session end` detections keep only the
 /// `scope` binding (which event is the "trigger" of a timer close is not pinned by the semantics).

@@ -105,6 +105,17 @@ void PatternOracle::on_event(const ir::Event& e, std::vector<Tuple>& out) {
         fresh.bound[0].push_back(&e);
         fresh.last = &e;
         after_bind(fresh, e);
+        // "At most state.max_partial_matches partial matches per key and rule; starting one more drops
+        // the oldest." Live partials only: killed ones are gone, completed ones are matches.
+        size_t live = 0;
+        for (const Partial& p : partials_) live += !p.dead && !p.completed;
+        for (Partial& p : partials_) {
+            if (live < cap_) break;
+            if (!p.dead && !p.completed) {
+                p.dead = true;
+                --live;
+            }
+        }
         partials_.push_back(std::move(fresh));
     }
     std::erase_if(partials_, [](const Partial& p) { return p.dead; });

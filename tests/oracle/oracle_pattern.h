@@ -14,7 +14,8 @@ namespace ethogram::oracle {
 /// Partial matches of one pattern rule for one key, advanced exactly as docs/semantics.md §4 states.
 class PatternOracle {
 public:
-    PatternOracle(const ir::RuleSet& rs, uint32_t rule, uint32_t key) : rs_(&rs), rule_(rule), key_(key) {}
+    PatternOracle(const ir::RuleSet& rs, uint32_t rule, uint32_t key, uint32_t cap)
+        : rs_(&rs), rule_(rule), key_(key), cap_(cap) {}
 
     /// Offers event `e` (every timer with a deadline < e.time has already fired).
     void on_event(const ir::Event& e, std::vector<Tuple>& out);
@@ -48,6 +49,7 @@ private:
     const ir::RuleSet* rs_;
     uint32_t rule_;
     uint32_t key_;
+    uint32_t cap_;                  ///< max_partial_matches
     std::vector<Partial> partials_; ///< in creation order (= order of first event)
 };
 

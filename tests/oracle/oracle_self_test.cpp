@@ -85,7 +85,7 @@ struct Mini {
         rs.rules.push_back(r);
         return rs.rules.back();
     }
-    std::vector<Tuple> run() const { return expected_detections(rs, events); }
+    std::vector<Tuple> run(uint32_t cap = UINT32_MAX) const { return expected_detections(rs, events, cap); }
 };
 
 ir::Step step(const char* alias, uint16_t type, uint32_t min = 1, uint32_t max = 1) {
@@ -229,6 +229,42 @@ TEST(OracleSelf, SessionEdgeMemoryResets) {
     m.ev(A, 0), m.ev(A, 1), m.ev(A, 10);
     EXPECT_EQ(m.run(), (std::vector<Tuple>{det(0, 0, "event", {{"scope", {1}}, {"trigger", {1}}}),
                                            det(0, 10, "event", {{"scope", {3}}, {"trigger", {3}}})}));
+}
+
+// §4 bounded state: with a cap of 2, the third A drops the oldest partial (started by A1).
+TEST(OracleSelf, BoundedStateDropsOldest) {
+    Mini m;
+    m.pattern({step("a", A), step("b", B)}).keep_all = true;
+    m.ev(A, 0), m.ev(A, 1), m.ev(A, 2), m.ev(B, 3);
+    EXPECT_EQ(m.run(2), (std::vector<Tuple>{det(0, 3, "event", {{"a", {2}}, {"b", {4}}}),
+                                            det(0, 3, "event", {{"a", {3}}, {"b", {4}}})}));
+}
+
+// §5 exclusive groups: on one event the higher priority wins, a tie goes to the rule declared first;
+// on another event the rules do not compete.
+TEST(OracleSelf, ExclusiveGroup) {
+    Mini m;
+    for (int i = 0; i < 3; ++i) {
+        ir::Threshold th;
+        th.scope = ir::ScopeKind::LastN;
+        th.last_n = 1;
+        th.on_types = {static_cast<uint16_t>(i == 2 ? B : A)};
+        th.cond = m.count_ge({}, 1);
+        m.threshold(th).group = 0;
+    }
+    m.rs.rules[0].priority = 1;
+    m.rs.rules[1].priority = 1;
+    m.rs.rules[2].priority = 5;
+    m.rs.groups.push_back({"g", {0, 1, 2}});
+    m.ev(A, 0), m.ev(B, 1);
+    std::vector<Tuple> got = m.run();
+    ASSERT_EQ(got.size(), 3u);
+    EXPECT_EQ(got[0].rule, 0u);
+    EXPECT_EQ(got[0].suppressed_by, -1);
+    EXPECT_EQ(got[1].rule, 1u);
+    EXPECT_EQ(got[1].suppressed_by, 0);
+    EXPECT_EQ(got[2].rule, 2u);
+    EXPECT_EQ(got[2].suppressed_by, -1);
 }
 
 // The generator: deterministic, time-ordered, and every family yields some detections.

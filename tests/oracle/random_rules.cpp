@@ -13,7 +13,8 @@ std::vector<Family> all_families() {
     return {Family::FollowedBy,   Family::Strict,     Family::Kleene,     Family::Optional,
             Family::Alternatives, Family::Negation,   Family::AbsenceOwn, Family::AbsenceWithin,
             Family::Within,       Family::KeepAll,    Family::Window,     Family::LastN,
-            Family::Session,      Family::SessionEnd, Family::Groups,     Family::Mixed};
+            Family::Session,      Family::SessionEnd, Family::Groups,     Family::Overflow,
+            Family::Mixed};
 }
 
 std::string_view family_name(Family f) {
@@ -33,6 +34,7 @@ std::string_view family_name(Family f) {
     case Family::Session: return "Session";
     case Family::SessionEnd: return "SessionEnd";
     case Family::Groups: return "Groups";
+    case Family::Overflow: return "Overflow";
     case Family::Mixed: return "Mixed";
     }
     return "?";
@@ -247,8 +249,9 @@ void make_group(Builder& b) {
 Case generate_case(Family f, uint64_t seed) {
     Builder b(seed);
     b.make_schema(2 + static_cast<uint16_t>(b.rng.below(2)));
-    bool groups = f == Family::Groups;
+    bool groups = f == Family::Groups, overflow = f == Family::Overflow;
     if (groups) f = Family::Mixed;
+    if (overflow) f = b.rng.chance(0.5) ? Family::KeepAll : Family::Kleene;
     uint32_t nrules = groups ? 2 + b.rng.below(3) : 1 + b.rng.below(f == Family::Mixed ? 3 : 2);
     for (uint32_t r = 0; r < nrules; ++r) {
         ir::Rule rule;
@@ -264,6 +267,7 @@ Case generate_case(Family f, uint64_t seed) {
     }
     if (groups) make_group(b);
     Case c;
+    if (overflow) c.max_partial_matches = 1 + static_cast<uint32_t>(b.rng.below(3));
     uint32_t nkeys = 1 + b.rng.below(4);
     uint32_t nevents = 4 + b.rng.below(26);
     static constexpr int64_t kSteps[] = {0, 0, 1, 1, 1, 1, 2, 2, 3, 4, 5};

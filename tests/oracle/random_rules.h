@@ -28,6 +28,7 @@ enum class Family : uint8_t {
     Session,    ///< threshold `over session S`, evaluated per event
     SessionEnd, ///< threshold `over session S` with `at session end`
     Groups,     ///< an exclusive group over mixed rules
+    Overflow,   ///< patterns with a tiny state.max_partial_matches
     Mixed,
 };
 
@@ -38,7 +39,8 @@ std::string_view family_name(Family f);
 /// `rs.strings`, so a pool seeded with ir::seed_string_pool gives the ids used in `events`.
 struct Case {
     ir::RuleSet rs;
-    std::vector<ir::Event> events; ///< non-decreasing time, increasing seq
+    std::vector<ir::Event> events;             ///< non-decreasing time, increasing seq
+    uint32_t max_partial_matches = UINT32_MAX; ///< the executor's cap (ExecutorOptions)
 };
 
 /// Generates a case of family `f` from `seed` (deterministic).
