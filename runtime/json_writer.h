@@ -8,7 +8,8 @@
 namespace ethogram::runtime {
 
 /// Appends `s` as a JSON string literal: quotes, `\"`, `\\`, `\n`, `\r`, `\t`, `\b`, `\f`, other control
-/// characters as `\u00XX`. Bytes >= 0x80 are copied as they are (the input is UTF-8 text).
+/// characters as `\u00XX`. Well-formed UTF-8 is copied as it is; a byte that is not part of a well-formed
+/// UTF-8 sequence becomes `\ufffd` (the replacement character) so that the output is always valid JSON.
 void append_json_string(std::string& out, std::string_view s);
 /// Appends a double in its shortest round-trip form; NaN and infinities (not JSON) become `null`.
 void append_json_double(std::string& out, double v);
