@@ -17,8 +17,9 @@ protected:
         root_ = fs::temp_directory_path() / ("ethogram_driver_" + std::to_string(::getpid()));
         fs::remove_all(root_);
         fs::create_directories(root_ / "rules");
-        write("common.etho", "ruleset shared version 0.0.1;\n"
-                             "event e { key k: string; time t: timestamp; n: int; }\ntaxonomy { a { b; } }\n");
+        write("common.etho",
+              "ruleset shared version 0.0.1;\n"
+              "event e { key k: string; time t: timestamp; n: int; }\ntaxonomy { a { b; } }\n");
         write("rules/b.etho", "import \"../common.etho\";\nrule rb { label a.b; on e; when e.n > 2; }\n");
         write("rules/a.etho", "ruleset main.set version 2.1.0;\nimport \"../common.etho\";\n"
                               "rule ra { label a; on e; when e.n > 1; }\n");

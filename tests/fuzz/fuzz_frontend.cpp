@@ -19,9 +19,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         ethogram::compiler::Diagnostics diags;
         auto once = ethogram::compiler::format_source("fuzz.etho", text, diags);
         if (once) {
-            // The formatter's output must parse again (idempotence is checked by the unit tests).
+            // The formatter's output parses again and is a fixed point.
             ethogram::compiler::Diagnostics again;
-            if (!ethogram::compiler::format_source("fuzz.etho", *once, again)) __builtin_trap();
+            auto twice = ethogram::compiler::format_source("fuzz.etho", *once, again);
+            if (!twice || *twice != *once) __builtin_trap();
         }
         (void)diags.render();
     }
