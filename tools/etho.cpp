@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
     CLI::App app{"etho: the Ethogram complex-event-processing engine", "etho"};
     app.require_subcommand(1);
     app.failure_message(CLI::FailureMessage::help);
+    app.fallthrough(); // sub-commands inherit it: `etho run ... --log-level debug` reaches the top-level flag
     std::string log_level = "info";
     app.add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
         ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}))
@@ -24,9 +25,6 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = add_check(app, check);
     CLI::App* run_cmd = add_run(app, run);
     CLI::App* fmt_cmd = add_fmt(app, fmt_opts);
-    // --log-level is accepted after the sub-command too (`etho run ... --log-level debug`).
-    run_cmd->add_option("--log-level", log_level, "Log level: trace, debug, info, warn, error, off")
-        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error", "critical", "off"}));
 
     try {
         app.parse(argc, argv);

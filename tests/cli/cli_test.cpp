@@ -124,6 +124,18 @@ TEST_F(Cli, BadFlagsExit2WithUsage) {
     EXPECT_EQ(etho("--help").code, 0);
 }
 
+TEST_F(Cli, LogLevelBeforeOrAfterTheSubCommand) {
+    std::string run = "run " + path("rules.etho") + " --events " + path("events.jsonl") + " --dead-letter " +
+                      path("d.jsonl");
+    Result debug = etho(run + " --log-level debug");
+    EXPECT_EQ(debug.code, 0) << debug.err;
+    EXPECT_TRUE(has(debug.err, "etho: debug: running test.cli 2.3.4")) << debug.err;
+    Result quiet = etho("--log-level warn " + run);
+    EXPECT_EQ(quiet.code, 0) << quiet.err;
+    EXPECT_FALSE(has(quiet.err, "debug:")) << quiet.err;
+    EXPECT_EQ(etho(run + " --log-level loud").code, 2);
+}
+
 TEST_F(Cli, RunFromStdinToStdoutWithDeadLettersOnStderr) {
     Result r = etho("run --rules " + path("rules.etho") + " --events -", slurp(path("events.jsonl")));
     EXPECT_EQ(r.code, 0) << r.err;
