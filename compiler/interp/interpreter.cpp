@@ -30,6 +30,7 @@ private:
     std::unordered_map<uint32_t, KeyState> keys_;
     std::vector<ir::Detection> batch_;
     std::vector<uint32_t> to_close_;
+    uint64_t next_ord_ = 0; ///< processing order of events (see StoredEvent::ord)
 };
 
 KeyState& Interpreter::key_state(uint32_t key) {
@@ -52,6 +53,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 
     auto se = std::make_shared<StoredEvent>();
     se->ev = e;
+    se->ord = next_ord_++;
     // The key's previous event now knows its dwell: the time to this event (any type).
     if (ks.last) ks.last->dwell = ir::Value::duration(e.time - ks.last->ev.time);
     ks.last = se;

@@ -67,7 +67,7 @@ void PatternRun::bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const {
     }
     m.bound[pos_[pos]].push_back(e);
     ++m.count;
-    m.last_seq = e->ev.seq;
+    m.last_ord = e->ord;
     m.last_time = e->ev.time;
 }
 
@@ -166,7 +166,7 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
     m.bound.resize(steps_.size());
     if (pos_.empty() || !satisfies(pos_[0], *e, m)) return;
     m.pos = 0;
-    m.first_seq = e->ev.seq;
+    m.first_ord = e->ord;
     m.first_time = e->ev.time;
     bind(m, 0, e);
     if (complete(m) && finish_positive(m)) {
@@ -210,7 +210,7 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
                           std::vector<ir::Detection>& batch) {
     std::stable_sort(done.begin(), done.end(),
-                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_seq < b.first_seq; });
+                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_ord < b.first_ord; });
     const bool absence = why[0] == 'a';
     auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time; };
     if (r_.keep_all) {
@@ -220,7 +220,7 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
     while (!done.empty()) {
         const PartialMatch w = std::move(done.front());
         emit(w, time_of(w), why, batch);
-        auto overlaps = [&](const PartialMatch& m) { return m.first_seq <= w.last_seq; };
+        auto overlaps = [&](const PartialMatch& m) { return m.first_ord <= w.last_ord; };
         done.erase(std::remove_if(done.begin() + 1, done.end(), overlaps), done.end());
         done.erase(done.begin());
         ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps),

@@ -16,6 +16,9 @@ namespace ethogram::interp {
 struct StoredEvent {
     ir::Event ev;
     ir::Value dwell; ///< Duration once the key's next event arrived, Missing before
+    /// Processing order (0, 1, 2 ... over all keys). Not `seq`: seq is the arrival order, and a reorder
+    /// buffer releases events by time, so a later event may carry a smaller seq.
+    uint64_t ord = 0;
 };
 
 /// Events are shared between scope buffers, sessions and partial matches: the dwell of an event must be
@@ -49,9 +52,9 @@ struct PartialMatch {
     uint32_t pos = 0;   ///< index into the rule's positive steps: the step the match is at
     uint32_t count = 0; ///< events held by that step
     std::vector<std::vector<EventPtr>> bound; ///< per pattern step index (negations stay empty)
-    uint64_t first_seq = 0;
+    uint64_t first_ord = 0;                   ///< StoredEvent::ord of the first bound event
     int64_t first_time = 0;
-    uint64_t last_seq = 0;
+    uint64_t last_ord = 0;
     int64_t last_time = 0;
     bool waiting = false;         ///< all positive steps done: waiting out the trailing absence
     int64_t absence_deadline = 0; ///< when `waiting`

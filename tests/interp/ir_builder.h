@@ -7,6 +7,7 @@
 #include "compiler/ir/executor.h"
 #include "compiler/ir/ir.h"
 
+#include <algorithm>
 #include <memory>
 #include <string>
 #include <utility>
@@ -297,12 +298,19 @@ public:
 
     /// Sends an event of `type` for `key` at `t` (µs); `extra` fills slots 2.. in order. Returns its seq.
     uint64_t ev(uint16_t type, const std::string& key, int64_t t, std::vector<ir::Value> extra = {}) {
+        return ev_seq(type, key, t, seq_ + 1, std::move(extra));
+    }
+    /// Like ev() with an explicit arrival seq (events released by time from a reorder buffer need not
+    /// have increasing seqs).
+    uint64_t ev_seq(uint16_t type, const std::string& key, int64_t t, uint64_t seq,
+                    std::vector<ir::Value> extra = {}) {
         ir::Event e;
         e.type = type;
         e.key = pool.intern(key);
         e.time = t;
-        e.seq = ++seq_;
-        e.line = seq_;
+        e.seq = seq;
+        e.line = seq;
+        seq_ = std::max(seq_, seq);
         e.fields.push_back(ir::Value::string(e.key));
         e.fields.push_back(ir::Value::timestamp(t));
         for (const auto& v : extra) e.fields.push_back(v);

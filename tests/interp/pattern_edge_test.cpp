@@ -132,5 +132,21 @@ TEST(PatternEdge, SkippedOptionalStepReadsAsMissing) {
     EXPECT_EQ(r.sink.out.size(), 1u);
 }
 
+TEST(PatternEdge, ConsumptionFollowsProcessingOrderNotArrivalSeq) {
+    // Arrival: v1 (seq 1, t 0), c (seq 2, t 20s), v2 (seq 3, t 10s); processed by time: v1 v2 c. Both
+    // matches bind c and complete at the same deadline; [v2 c] starts (v2) before [v1 c] ends (c), so
+    // consumption discards it, although v2's seq is larger than c's.
+    Types t;
+    t.b.pattern("p", {pos("v", {t.A}), pos("c", {t.B}), absent("n", {t.N}, 30 * kSec)});
+    Runner r(t.b.rs);
+    r.ev_seq(t.A, "k", 0, 1);
+    r.ev_seq(t.A, "k", 10 * kSec, 3);
+    r.ev_seq(t.B, "k", 20 * kSec, 2);
+    r.end();
+    ASSERT_EQ(r.sink.out.size(), 1u);
+    EXPECT_EQ(seqs(r.sink.out[0], 0), Seqs{1});
+    EXPECT_EQ(seqs(r.sink.out[0], 1), Seqs{2});
+}
+
 } // namespace
 } // namespace ethogram::interp::testing
