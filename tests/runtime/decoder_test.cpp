@@ -167,5 +167,32 @@ TEST_F(DecoderTest, ReusableAfterErrors) {
     EXPECT_TRUE(ev.fields[8].is_missing()); // no leftover from an earlier line
 }
 
+// Every prefix and many byte mutations of a valid line decode or fail cleanly with a detail (run under
+// ETHOGRAM_SANITIZE for memory errors); no prefix of an object can be valid JSON except the whole line.
+TEST_F(DecoderTest, TruncationsAndMutationsFailCleanly) {
+    std::string line = pv(R"(,"event_id":"e-1","price":19.99,"load_time":"250ms","n":-7,"seen_at":1000)");
+    for (size_t n = 0; n < line.size(); ++n) {
+        ASSERT_FALSE(dec.decode(std::string_view(line).substr(0, n), 1, ev)) << n;
+        EXPECT_EQ(dec.error().reason, DeadReason::ParseError) << n;
+        EXPECT_FALSE(dec.error().detail.empty());
+    }
+    uint64_t x = 7;
+    int ok = 0;
+    for (int i = 0; i < 3000; ++i) {
+        std::string m = line;
+        for (int k = 0; k < 3; ++k) {
+            x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+            m[(x >> 33) % m.size()] = static_cast<char>((x >> 17) & 0xff);
+        }
+        if (dec.decode(m, 1, ev)) {
+            ++ok;
+            EXPECT_EQ(ev.fields.size(), rs.events[ev.type].fields.size());
+        } else {
+            EXPECT_FALSE(dec.error().detail.empty()) << m;
+        }
+    }
+    EXPECT_LT(ok, 3000); // most mutations break something
+}
+
 } // namespace
 } // namespace ethogram::runtime
