@@ -6,8 +6,8 @@ Usage: check_example.py --etho build/bin/etho --example examples/ecommerce --wor
 
 Runs `etho run` on the example's rules/ and events.jsonl (with its config.yaml), then compares, byte for
 byte, detections.jsonl, dead_letter.jsonl and (when the example has any) suppressed.jsonl with expected/,
-and summary.txt (counts per rule, per suppression and per dead-letter reason, computed here from those
-outputs) with expected/summary.txt. On a mismatch it prints
+and summary.txt (the engine's summary lines without the throughput line, then counts per rule, per
+suppression and per dead-letter reason computed here from those outputs) with expected/summary.txt. On a mismatch it prints
 a unified diff and exits 1. --update rewrites expected/ instead (review the diff before committing it).
 """
 import argparse
@@ -34,12 +34,14 @@ def run_engine(etho, example, work):
         sys.stderr.write("check_example: `%s` exited with %d\n%s%s" % (" ".join(cmd), proc.returncode,
                                                                        proc.stdout, proc.stderr))
         sys.exit(1)
-    return det, dead, sup
+    # The engine's own summary block (stderr), minus the wall-time/throughput line, which varies per run.
+    engine_summary = [l for l in proc.stderr.splitlines() if l.startswith("summary:") and "events/s" not in l]
+    return det, dead, sup, engine_summary
 
 
-def summarize(example, det_path, dead_path, sup_path):
-    """Counts that a reader can check against the README: input lines, detections per rule and per label,
-    dead letters per reason."""
+def summarize(example, det_path, dead_path, sup_path, engine_summary=()):
+    """The engine's summary lines, then counts that a reader can check against the README: input lines,
+    detections per rule and per label, suppressions, dead letters per reason."""
     with open(os.path.join(example, "events.jsonl"), encoding="utf-8") as f:
         lines = sum(1 for _ in f)
     rules, labels, reasons = collections.Counter(), collections.Counter(), collections.Counter()
@@ -56,7 +58,8 @@ def summarize(example, det_path, dead_path, sup_path):
         for line in f:
             d = json.loads(line)
             suppressed["%s (by %s)" % (d["rule"], d["suppressed_by"])] += 1
-    out = ["input lines: %d" % lines,
+    out = list(engine_summary)
+    out += ["input lines: %d" % lines,
            "processed events: %d" % (lines - sum(reasons.values())),
            "detections: %d" % sum(rules.values())]
     out += ["  rule %s: %d" % (k, rules[k]) for k in sorted(rules)]
@@ -101,7 +104,7 @@ def main():
         return 0 if compare("gen_events.py output", os.path.join(a.example, "events.jsonl"), gen.stdout) else 1
     if not a.etho or not a.work:
         ap.error("--etho and --work are required")
-    det, dead, sup = run_engine(a.etho, a.example, a.work)
+    det, dead, sup, engine_summary = run_engine(a.etho, a.example, a.work)
     actual = {}
     for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead), ("suppressed.jsonl", sup)):
         with open(path, encoding="utf-8") as f:
@@ -110,7 +113,7 @@ def main():
     if not actual["suppressed.jsonl"] and not os.path.exists(os.path.join(a.example, "expected",
                                                                           "suppressed.jsonl")):
         del actual["suppressed.jsonl"]
-    actual["summary.txt"] = summarize(a.example, det, dead, sup)
+    actual["summary.txt"] = summarize(a.example, det, dead, sup, engine_summary)
     exp_dir = os.path.join(a.example, "expected")
     if a.update:
         os.makedirs(exp_dir, exist_ok=True)
