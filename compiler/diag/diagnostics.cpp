@@ -65,7 +65,9 @@ void DiagnosticEngine::render_one(std::string& out, Level level, const std::stri
     for (uint32_t i = 0; i + 1 < span->col && i < text.size(); ++i) out += text[i] == '\t' ? '\t' : ' ';
     uint32_t avail = span->col - 1 < text.size() ? static_cast<uint32_t>(text.size()) - (span->col - 1) : 1;
     uint32_t len = std::max<uint32_t>(1, std::min(span->length, avail));
-    out += "^" + std::string(len - 1, '~') + "\n";
+    out += '^';
+    out.append(len - 1, '~');
+    out += '\n';
 }
 
 std::string DiagnosticEngine::render() const {

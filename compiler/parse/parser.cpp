@@ -90,13 +90,13 @@ std::string friendly_token(const antlr4::dfa::Vocabulary& voc, size_t type) {
     default: break;
     }
     std::string lit = voc.getLiteralName(type);
-    if (lit.size() >= 2 && lit.front() == '\'') return "`" + lit.substr(1, lit.size() - 2) + "`";
+    if (lit.size() >= 2 && lit.front() == '\'') return std::string(1, '`').append(lit, 1, lit.size() - 2).append(1, '`');
     return voc.getSymbolicName(type);
 }
 
 std::string describe_found(const antlr4::Token* t) {
     if (t->getType() == antlr4::Token::EOF) return "end of file";
-    return "`" + t->getText() + "`";
+    return std::string(1, '`').append(t->getText()).append(1, '`');
 }
 
 /// Rewrites ANTLR's messages: the first syntax error of a file is reported, later ones are usually

@@ -55,7 +55,7 @@ bool numeric(Type t) {
     return t == Type::Int || t == Type::Float;
 }
 std::string tn(Type t) {
-    return "`" + std::string(ir::type_name(t)) + "`";
+    return std::string(1, '`').append(ir::type_name(t)).append(1, '`');
 }
 
 } // namespace

@@ -13,7 +13,7 @@ bool numeric(Type t) {
 }
 
 std::string tn(Type t) {
-    return "`" + std::string(ir::type_name(t)) + "`";
+    return std::string(1, '`').append(ir::type_name(t)).append(1, '`');
 }
 
 ir::Op binary_op(const std::string& op) {
