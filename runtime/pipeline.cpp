@@ -166,6 +166,8 @@ std::string format_summary(const RunSummary& s) {
     }
     out += fmt::format("\nsummary: {} detections, {} suppressed", s.detections, s.suppressed);
     if (s.filtered > 0) out += fmt::format(", {} filtered by --only", s.filtered);
+    if (s.executor.overflow_drops > 0)
+        out += fmt::format(", {} dropped by the state caps", s.executor.overflow_drops);
     out += fmt::format("\nsummary: {:.3f} s, {:.0f} events/s\n", s.wall_seconds, s.events_per_second);
     return out;
 }

@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <sstream>
@@ -35,6 +36,11 @@ int run_fmt(const FmtOptions& o) {
     if (!paths_exist(o.files)) return kExitUsage;
     int rc = kExitOk;
     for (const auto& path : o.files) {
+        std::error_code ec;
+        if (std::filesystem::is_directory(path, ec)) {
+            fmt::print(stderr, "etho: {}: is a directory (fmt takes files)\n", path);
+            return kExitUsage;
+        }
         std::string text;
         if (!read_text(path, text)) {
             fmt::print(stderr, "etho: {}: cannot read\n", path);

@@ -203,6 +203,11 @@ TEST_F(Cli, FmtCheckAndRewrite) {
     EXPECT_NE(slurp(ugly), "ruleset  x   version 1.0.0;\nevent e {key k: string; time t: timestamp;}\n");
     EXPECT_EQ(etho("fmt --check " + ugly).code, 0); // idempotent: now canonical
     EXPECT_EQ(etho("fmt " + path("absent.etho")).code, 2);
+    EXPECT_EQ(etho("fmt " + dir).code, 2); // a folder is not a file to rewrite
+    std::string broken = write("broken.etho", "rule {{{\n");
+    Result b = etho("fmt " + broken);
+    EXPECT_EQ(b.code, 1);
+    EXPECT_EQ(slurp(broken), "rule {{{\n"); // left untouched
 }
 
 } // namespace

@@ -159,7 +159,13 @@ TEST_F(PipelineTest, SummaryTextBlock) {
     EXPECT_NE(text.find("10 events in, 7 processed, 3 dead-lettered (parse_error 1, late 2)"),
               std::string::npos)
         << text;
-    EXPECT_NE(text.find("3 detections, 0 suppressed"), std::string::npos) << text;
+    EXPECT_NE(text.find("3 detections, 0 suppressed\n"), std::string::npos) << text;
+    s.executor.overflow_drops = 4;
+    s.filtered = 2;
+    text = format_summary(s);
+    EXPECT_NE(text.find("3 detections, 0 suppressed, 2 filtered by --only, 4 dropped by the state caps\n"),
+              std::string::npos)
+        << text;
 }
 
 TEST_F(PipelineTest, IoErrorsNameTheFile) {
