@@ -143,7 +143,33 @@ ir::ExprId Builder::aggregate(ir::Aggregate g) {
 
 ir::ExprId Builder::field_cmp_const(const std::vector<uint16_t>& types) {
     std::string_view name = kValueFields[rng.below(4)];
-    return compare(random_cmp(name), field(ir::EventRef::Current, 0, name, types), constant_for(name));
+    ir::ExprId f = field(ir::EventRef::Current, 0, name, types);
+    uint64_t r = rng.below(10);
+    if (r == 0) { // `f in [c, ...]` / `f not in [...]`
+        ir::Expr e;
+        e.kind = ir::ExprKind::InList;
+        e.type = ir::Type::Bool;
+        e.op = rng.chance(0.7) ? ir::Op::In : ir::Op::NotIn;
+        e.a = f;
+        for (uint64_t i = 0, n = 1 + rng.below(3); i < n; ++i)
+            e.list.push_back(rs.exprs[constant_for(name)].constant);
+        return add(std::move(e));
+    }
+    if (r == 1 && field_type(name) == ir::Type::Int) { // `f <op> c1 <cmp> c2`; `/ 0` and `% 0` are missing
+        static constexpr ir::Op ops[] = {ir::Op::Add, ir::Op::Sub, ir::Op::Mul, ir::Op::Div, ir::Op::Mod};
+        ir::Expr e;
+        e.kind = ir::ExprKind::Binary;
+        e.type = ir::Type::Int;
+        e.op = ops[rng.below(std::size(ops))];
+        e.a = f;
+        ir::Expr c;
+        c.kind = ir::ExprKind::Const;
+        c.type = ir::Type::Int;
+        c.constant = ir::Value::integer(static_cast<int64_t>(rng.below(3)));
+        e.b = add(std::move(c));
+        return compare(random_cmp(name), add(std::move(e)), constant_for(name));
+    }
+    return compare(random_cmp(name), f, constant_for(name));
 }
 
 ir::ExprId Builder::step_atom(const ir::Rule& rule, size_t step, const std::vector<uint16_t>& types) {

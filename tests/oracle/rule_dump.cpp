@@ -45,8 +45,12 @@ public:
         case ir::ExprKind::Binary:
             return fmt::format("({} {} {})", print(x.a, self, self_types), op(x.op),
                                print(x.b, self, self_types));
-        case ir::ExprKind::InList:
-            return print(x.a, self, self_types) + (x.op == ir::Op::NotIn ? " not in [..]" : " in [..]");
+        case ir::ExprKind::InList: {
+            std::string list;
+            for (const ir::Value& v : x.list) list += (list.empty() ? "" : ", ") + value(v, v.type);
+            return fmt::format("{} {} [{}]", print(x.a, self, self_types),
+                               x.op == ir::Op::NotIn ? "not in" : "in", list);
+        }
         case ir::ExprKind::Call: return "call(...)";
         case ir::ExprKind::Aggregate: return aggregate(rs_.aggregates[x.agg]);
         }
