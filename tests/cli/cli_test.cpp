@@ -153,6 +153,26 @@ TEST_F(Cli, RunFromStdinToStdoutWithDeadLettersOnStderr) {
     EXPECT_TRUE(has(r.err, "4 events in, 2 processed, 2 dead-lettered")) << r.err;
 }
 
+TEST_F(Cli, EpochUnitAndLatenessFlagsOverrideTheConfig) {
+    write("cfg.yaml", "input: { epoch_unit: ms }\ntime: { allowed_lateness: 0s }\n");
+    // Epoch seconds; the second buy arrives 1 s out of order (late with 0s lateness, fine with 2s).
+    std::string events = R"({"type":"click","user":"u1","ts":1767225601,"button":"buy"}
+{"type":"click","user":"u1","ts":1767225600,"button":"buy"}
+)";
+    std::string base =
+        "run " + path("rules.etho") + " --events - --config " + path("cfg.yaml") + " --epoch-unit s";
+    Result strict = etho(base, events);
+    EXPECT_EQ(strict.code, 0) << strict.err;
+    EXPECT_EQ(strict.out, "");
+    EXPECT_TRUE(has(strict.err, R"(dead-letter: {"line":2,"reason":"late")")) << strict.err;
+    Result lenient = etho(base + " --lateness 2s", events);
+    EXPECT_EQ(lenient.code, 0) << lenient.err;
+    // Reordered: the detection fires on the later event, at 2026-01-01T00:00:01Z.
+    EXPECT_TRUE(has(lenient.out, R"("time":"2026-01-01T00:00:01.000Z","first":"2026-01-01T00:00:00.000Z")"))
+        << lenient.out;
+    EXPECT_TRUE(has(lenient.err, "2 events in, 2 processed, 0 dead-lettered")) << lenient.err;
+}
+
 TEST_F(Cli, RunToFilesWithConfigAndSummary) {
     write("cfg.yaml", "time: { allowed_lateness: 5s }\noutput: { explain: true }\n");
     Result r = etho("run " + path("rules.etho") + " --events " + path("events.jsonl") + " --out " +
