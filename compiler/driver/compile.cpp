@@ -42,9 +42,7 @@ public:
     std::vector<Loaded> files;
     bool failed = false;
 
-    void load_text(const std::string& name, std::string text, const fs::path& base_dir, bool imported,
-                   const std::optional<ast::Span>& from) {
-        (void)from;
+    void load_text(const std::string& name, std::string text, const fs::path& base_dir, bool imported) {
         std::string key = canonical_key(name);
         done_.insert(key);
         active_.push_back(key);
@@ -59,10 +57,8 @@ public:
             fs::path target = base_dir / imp.path;
             std::string tkey = canonical_key(target.string());
             if (std::find(active_.begin(), active_.end(), tkey) != active_.end()) {
-                auto& d = diags_.error("E0104", imp.span,
-                                       "import cycle: `" + imp.path +
-                                           "` is still being loaded (it imports this file)");
-                (void)d;
+                diags_.error("E0104", imp.span,
+                             "import cycle: `" + imp.path + "` is still being loaded (it imports this file)");
                 failed = true;
                 continue;
             }
@@ -73,8 +69,7 @@ public:
                 failed = true;
                 continue;
             }
-            load_text(target.lexically_normal().string(), std::move(body), target.parent_path(), true,
-                      imp.span);
+            load_text(target.lexically_normal().string(), std::move(body), target.parent_path(), true);
         }
         active_.pop_back();
         files.push_back({std::move(*f), imported});
@@ -190,14 +185,12 @@ CompileResult compile_paths(const std::vector<std::string>& paths, Diagnostics& 
             continue;
         }
         std::error_code ec;
-        fs::path canon = fs::weakly_canonical(in, ec);
-        (void)canon;
         // A file already pulled in by an earlier input's import is not loaded twice.
         bool seen = false;
         for (const auto& l : loader.files)
             if (fs::equivalent(eng.file_name(l.file.id), in, ec)) seen = true;
         if (seen) continue;
-        loader.load_text(in.string(), std::move(text), in.parent_path(), false, std::nullopt);
+        loader.load_text(in.string(), std::move(text), in.parent_path(), false);
     }
     if (eng.error_count() > 0 && loader.files.empty()) loader.failed = true;
     return finish(loader, eng, opts);
@@ -207,7 +200,7 @@ CompileResult compile_source(std::string_view name, std::string_view text, Diagn
                              const CompileOptions& opts) {
     DiagnosticEngine& eng = diags.engine();
     Loader loader(eng);
-    loader.load_text(std::string(name), std::string(text), fs::current_path(), false, std::nullopt);
+    loader.load_text(std::string(name), std::string(text), fs::current_path(), false);
     return finish(loader, eng, opts);
 }
 
