@@ -90,8 +90,8 @@ Value ExprEvaluator::session_attr(const ir::Expr& e, const EvalContext& ctx) con
 Value ExprEvaluator::unary(const ir::Expr& e, const EvalContext& ctx) {
     Value a = eval(e.a, ctx);
     if (e.op == Op::Not) {
-        // not(missing) is false: see the class comment.
-        if (a.type != Type::Bool) return Value::boolean(false);
+        // not(missing) is missing, which a predicate reads as false: see the class comment.
+        if (a.type != Type::Bool) return Value::missing();
         return Value::boolean(!a.b);
     }
     if (e.op == Op::Neg) {

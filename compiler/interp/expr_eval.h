@@ -29,7 +29,8 @@ struct EvalContext {
 ///  - a comparison (==, !=, <, ...) or `in` / `not in` with a missing operand is false;
 ///  - arithmetic, unary minus, abs, len, lower on missing give missing;
 ///  - `and` / `or` short-circuit and read a missing operand as false;
-///  - `not missing` is false (a predicate that reads a missing value never holds, negated or not);
+///  - `not missing` is missing, and a predicate (where, when, a step's predicate) whose value is
+///    missing does not hold: so `not x` and `not not x` are both false when x is missing;
 ///  - starts_with / ends_with / contains with a missing operand are false; has(x) is false on missing.
 class ExprEvaluator {
 public:

@@ -75,11 +75,13 @@ TEST_F(Expr, MissingPropagatesThroughArithmeticAndFailsComparisons) {
     }
     EXPECT_FALSE(eval(b.in(n(), {Value::integer(1)})).b);
     EXPECT_FALSE(eval(b.in(n(), {Value::integer(1)}, true)).b);
-    // and/or read missing as false; not(missing) is false.
+    // and/or read missing as false; not(missing) is missing, so neither it nor its negation holds.
     ir::ExprId flag = b.fld(T, "flag");
     EXPECT_FALSE(eval(b.bin(Op::Or, flag, b.b(false))).b);
     EXPECT_TRUE(eval(b.bin(Op::Or, flag, b.b(true))).b);
-    EXPECT_FALSE(eval(b.un(Op::Not, flag)).b);
+    EXPECT_TRUE(eval(b.un(Op::Not, flag)).is_missing());
+    EXPECT_TRUE(eval(b.un(Op::Not, b.un(Op::Not, flag))).is_missing());
+    EXPECT_FALSE(eval(b.bin(Op::Or, b.un(Op::Not, flag), b.b(false))).b);
     EXPECT_TRUE(eval(b.un(Op::Not, flag), Value::missing(), "x", Value::boolean(false)).b);
     EXPECT_FALSE(eval(b.call(Builtin::Has, {n()})).b);
     EXPECT_TRUE(eval(b.call(Builtin::Has, {n()}), Value::integer(0)).b);
