@@ -113,10 +113,12 @@ public:
         auto* parser = dynamic_cast<antlr4::Parser*>(recognizer);
         std::set<std::string> expected;
         bool wants_semi = false;
+        bool wants_close = false;
         if (parser) {
             antlr4::misc::IntervalSet set = parser->getExpectedTokens();
             for (size_t t : set.toList()) {
                 if (t == EthogramLexer::SEMI) wants_semi = true;
+                if (t == EthogramLexer::RBRACE) wants_close = true;
                 // Every soft keyword is also "a name": list the name once.
                 if (t >= EthogramLexer::RULESET && t <= EthogramLexer::FALSE &&
                     set.contains(static_cast<size_t>(EthogramLexer::ID)))
@@ -134,6 +136,10 @@ public:
             at.begin = at.end;
             at.length = 1;
             diags_.error("E0001", at, "expected `;` after `" + prev->getText() + "`");
+            return;
+        }
+        if (wants_close && offending->getType() == antlr4::Token::EOF) {
+            diags_.error("E0001", span, "unexpected end of file: missing `}`");
             return;
         }
         std::string list;
