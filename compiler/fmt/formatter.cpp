@@ -106,7 +106,7 @@ private:
         }
         bool unary =
             !is_str && s == "-" &&
-            (!prev_code_ || prev_code_->kind == TokKind::Keyword ||
+            (!prev_code_ || (prev_code_->kind == TokKind::Keyword && !prev_is_member_) ||
              (prev_code_->kind == TokKind::Punct && prev_code_->text != ")" && prev_code_->text != "]"));
         if (pending_nl_ || (after_comment_ && has_prev_ && t.line > prev_line_)) {
             newline(t.line);
@@ -117,6 +117,8 @@ private:
         line_start_ = false;
         after_comment_ = false;
         prev_unary_ = unary;
+        // A keyword right after `.` is a field name (`x.time - 1`): an operand, not an operator.
+        prev_is_member_ = prev_code_ && prev_code_->kind == TokKind::Punct && prev_code_->text == ".";
         if (!is_str && s == "{" && !quant_) {
             ++depth_;
             pending_nl_ = true;
@@ -179,6 +181,7 @@ private:
     bool quant_ = false;
     bool after_comment_ = false;
     bool prev_unary_ = false;
+    bool prev_is_member_ = false;
     uint32_t prev_line_ = 0;
     const Token* prev_code_ = nullptr;
     const Token* current_ = nullptr;

@@ -50,6 +50,13 @@ TEST(Fmt, KeepsCommentsAndOneBlankLine) {
     EXPECT_EQ(fmt(want), want);
 }
 
+TEST(Fmt, MinusAfterKeywordField) {
+    const std::string in = "rule r { label a; on e; when e.time - 1s > e.time and -e.count < - 2; }\n";
+    const std::string want =
+        "rule r {\n    label a;\n    on e;\n    when e.time - 1s > e.time and -e.count < -2;\n}\n";
+    EXPECT_EQ(fmt(in), want);
+}
+
 TEST(Fmt, RejectsInvalidInput) {
     compiler::Diagnostics d;
     EXPECT_FALSE(compiler::format_source("bad.etho", "rule {", d));
