@@ -285,6 +285,10 @@ Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs) {
     t.time = d.time;
     t.trigger = d.trigger;
     t.suppressed_by = d.suppressed_by;
+    if (d.rule < rs.rules.size() && rs.rules[d.rule].kind == ir::RuleKind::Pattern) {
+        t.first_time = d.first_time;
+        t.last_time = d.last_time;
+    }
     bool session_end = d.rule < rs.rules.size() && rs.rules[d.rule].kind == ir::RuleKind::Threshold &&
                        rs.rules[d.rule].threshold.at_session_end;
     std::map<std::string, std::vector<uint64_t>> by_alias;
@@ -321,6 +325,8 @@ std::string format_tuple(const ir::RuleSet& rs, const ir::StringPool& pool, cons
         for (size_t i = 0; i < seqs.size(); ++i) os << (i ? "," : "") << seqs[i];
         os << "]";
     }
+    if (t.first_time != 0 || t.last_time != 0)
+        os << " span=+" << (t.first_time - t0) / 1000 << "..+" << (t.last_time - t0) / 1000 << "ms";
     if (t.suppressed_by >= 0)
         os << " SUPPRESSED by "
            << (static_cast<size_t>(t.suppressed_by) < rs.rules.size() ? rs.rules[t.suppressed_by].name : "?");

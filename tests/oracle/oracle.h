@@ -23,6 +23,8 @@ struct Tuple {
     std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings;
     std::vector<std::string> fields; ///< emitted values, rendered by render_value
     int32_t suppressed_by = -1;      ///< exclusive groups: the winning rule, -1 when emitted
+    int64_t first_time = 0;          ///< patterns: first and last bound event times (0 for thresholds)
+    int64_t last_time = 0;
 
     auto operator<=>(const Tuple&) const = default;
     bool operator==(const Tuple&) const = default;

@@ -174,6 +174,8 @@ Tuple PatternOracle::detection(const Partial& p, int64_t time, const char* trigg
     t.key = key_;
     t.time = time;
     t.trigger = trigger;
+    t.first_time = p.first()->time;
+    t.last_time = p.last->time; // events are bound in time order
     std::map<std::string, std::vector<uint64_t>> by_alias;
     for (uint32_t s = 0; s < pat().steps.size(); ++s) {
         if (pat().steps[s].kind != ir::StepKind::Positive || p.bound[s].empty()) continue;

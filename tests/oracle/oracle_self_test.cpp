@@ -85,7 +85,12 @@ struct Mini {
         rs.rules.push_back(r);
         return rs.rules.back();
     }
-    std::vector<Tuple> run(uint32_t cap = UINT32_MAX) const { return expected_detections(rs, events, cap); }
+    /// The oracle's detections, first/last times cleared (the expectations below do not spell them).
+    std::vector<Tuple> run(uint32_t cap = UINT32_MAX) const {
+        std::vector<Tuple> v = expected_detections(rs, events, cap);
+        for (Tuple& t : v) t.first_time = t.last_time = 0;
+        return v;
+    }
 };
 
 ir::Step step(const char* alias, uint16_t type, uint32_t min = 1, uint32_t max = 1) {
@@ -107,7 +112,7 @@ ir::Step special(ir::StepKind kind, const char* alias, uint16_t type, int64_t wi
 Tuple det(uint32_t rule, int64_t sec, const char* trigger,
           std::vector<std::pair<std::string, std::vector<uint64_t>>> bindings, uint32_t key = 0) {
     std::sort(bindings.begin(), bindings.end());
-    return Tuple{rule, key, kT0 + sec * kSec, trigger, std::move(bindings), {}};
+    return Tuple{rule, key, kT0 + sec * kSec, trigger, std::move(bindings), {}, -1, 0, 0};
 }
 
 // §4 skip-till-next-match + consumption: A1 B2 B3 A4 B5 gives (1,2) and (4,5).
