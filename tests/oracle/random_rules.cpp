@@ -145,7 +145,7 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
         n.alias = fmt::format("n{}", alias_no++);
         n.types = random_types(b, k.alternatives);
         if (b.rng.chance(0.5)) n.pred = b.step_predicate(rule, p.steps.size(), n.types);
-        if (k.absence_own) n.within_us = b.rng.below(5) * kSec;
+        if (k.absence_own) n.within_us = (1 + b.rng.below(4)) * kSec; // E0609: positive;
         p.steps.push_back(std::move(n));
     }
 }
@@ -156,7 +156,7 @@ uint32_t make_session(Builder& b) {
     ir::Session s;
     s.name = fmt::format("s{}", b.rs.sessions.size());
     s.gap_us = (1 + b.rng.below(4)) * kSec;
-    if (b.rng.chance(0.4)) s.max_us = (2 + b.rng.below(6)) * kSec;
+    if (b.rng.chance(0.4)) s.max_us = s.gap_us + b.rng.below(5) * kSec; // E0609: max >= gap
     if (b.rng.chance(0.3)) {
         s.types = random_types(b, true);
         std::sort(s.types.begin(), s.types.end());
