@@ -75,7 +75,9 @@ release() {
 
 sanitize() {
     # -O1 keeps the sanitized suite fast enough; halt on the first UBSan report so ctest sees it.
-    ASAN_OPTIONS="detect_leaks=1:abort_on_error=1" UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1" \
+    # Both can be overridden from the environment (e.g. detect_leaks=0 where ptrace is not allowed).
+    ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}" \
+        UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
         build_and_test "$ASAN_DIR" ctest-asan.log -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 \
         -DETHOGRAM_SANITIZE=ON
 }
