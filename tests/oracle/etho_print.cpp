@@ -147,14 +147,15 @@ std::string pattern_rule(const Printer& pr, const ir::RuleSet& rs, const ir::Rul
         s += i == 0 ? " " : (st.strict ? "\n        => " : "\n        -> ");
         if (st.kind != ir::StepKind::Positive) s += "not ";
         s += fmt::format("{}: {}{}", st.alias, pr.types(st.types, " | "), quantifier(st));
-        if (st.pred != ir::kNoExpr) s += " where " + pr.expr(st.pred, &r, st.alias, st.types);
-        if (st.kind == ir::StepKind::Absence && st.within_us >= 0) s += " within " + duration(st.within_us);
+        if (st.pred != ir::kNoExpr) s.append(" where ").append(pr.expr(st.pred, &r, st.alias, st.types));
+        if (st.kind == ir::StepKind::Absence && st.within_us >= 0)
+            s.append(" within ").append(duration(st.within_us));
     }
     // A pattern `within` after a trailing absence would bind to the absence step (the grammar's only
     // reading), so that combination cannot be written.
     if (r.pattern.within_us >= 0) {
         if (r.pattern.steps.back().kind == ir::StepKind::Absence) throw Inexpressible{};
-        s += "\n        within " + duration(r.pattern.within_us);
+        s.append("\n        within ").append(duration(r.pattern.within_us));
     }
     s += ";\n";
     if (r.keep_all) s += "    keep all;\n";
@@ -166,18 +167,18 @@ std::string threshold_rule(const Printer& pr, const ir::RuleSet& rs, const ir::R
     const ir::Threshold& th = r.threshold;
     std::string s = "    over ";
     switch (th.scope) {
-    case ir::ScopeKind::Window: s += "last " + duration(th.window_us); break;
+    case ir::ScopeKind::Window: s.append("last ").append(duration(th.window_us)); break;
     case ir::ScopeKind::LastN: s += fmt::format("last {} events", th.last_n); break;
-    case ir::ScopeKind::Session: s += "session " + rs.sessions[th.session].name; break;
+    case ir::ScopeKind::Session: s.append("session ").append(rs.sessions[th.session].name); break;
     }
     s += ";\n";
     if (th.at_session_end)
         s += "    at session end;\n";
     else if (!th.on_types.empty())
-        s += "    on " + pr.types(th.on_types, ", ") + ";\n";
+        s.append("    on ").append(pr.types(th.on_types, ", ")).append(";\n");
     // A trigger field is written `T.f`, which needs a single trigger type.
     std::string self = th.on_types.size() == 1 ? rs.events[th.on_types[0]].name : "?";
-    s += "    when " + pr.expr(th.cond, &r, self, th.on_types) + ";\n";
+    s.append("    when ").append(pr.expr(th.cond, &r, self, th.on_types)).append(";\n");
     if (s.find("?.") != std::string::npos) throw Inexpressible{};
     return s;
 }
@@ -190,18 +191,18 @@ std::optional<std::string> to_etho(const ir::RuleSet& rs) {
         std::string s = "ruleset random version 1.0.0;\ntaxonomy { test; }\n";
         for (const ir::EventType& et : rs.events) {
             s += fmt::format("event {} {{", et.name);
-            for (size_t i = 0; i < et.fields.size(); ++i) s += " " + field_decl(et, i);
+            for (size_t i = 0; i < et.fields.size(); ++i) s.append(" ").append(field_decl(et, i));
             s += " }\n";
         }
         for (const ir::Session& ss : rs.sessions) {
             s += fmt::format("session {} {{ gap {};", ss.name, duration(ss.gap_us));
             if (ss.max_us >= 0) s += fmt::format(" max {};", duration(ss.max_us));
             for (const ir::SessionEnd& e : ss.ends) {
-                s += " end on " + rs.events[e.type].name;
-                if (e.pred != ir::kNoExpr) s += " where " + pr.expr(e.pred, nullptr, "", {e.type});
+                s.append(" end on ").append(rs.events[e.type].name);
+                if (e.pred != ir::kNoExpr) s.append(" where ").append(pr.expr(e.pred, nullptr, "", {e.type}));
                 s += ";";
             }
-            if (!ss.types.empty()) s += " events " + pr.types(ss.types, ", ") + ";";
+            if (!ss.types.empty()) s.append(" events ").append(pr.types(ss.types, ", ")).append(";");
             s += " }\n";
         }
         for (const ir::Rule& r : rs.rules) {

@@ -117,8 +117,8 @@ TEST_P(RoundTrip, CompiledTextAgreesWithTheOracle) {
         ++compared;
         if (want != got && ++failures <= 3) {
             std::string w, g;
-            for (auto& s : want) w += "    " + s + "\n";
-            for (auto& s : got) g += "    " + s + "\n";
+            for (auto& s : want) w.append("    ").append(s).append("\n");
+            for (auto& s : got) g.append("    ").append(s).append("\n");
             ADD_FAILURE() << "seed " << seed << ": compiled rules disagree with the oracle\n"
                           << *text << "--- stream\n"
                           << dump_events(c.rs, c.events) << "--- expected\n"
@@ -130,7 +130,9 @@ TEST_P(RoundTrip, CompiledTextAgreesWithTheOracle) {
     EXPECT_EQ(failures, 0u);
     // A trailing absence bounded by the pattern's `within` has no .etho spelling (the grammar binds a
     // trailing `within` to the absence step), so that family is IR-only.
-    if (f != Family::AbsenceWithin) EXPECT_GT(compared, cases / 2);
+    if (f != Family::AbsenceWithin) {
+        EXPECT_GT(compared, cases / 2);
+    }
 }
 
 INSTANTIATE_TEST_SUITE_P(Families, RoundTrip, ::testing::ValuesIn(all_families()),

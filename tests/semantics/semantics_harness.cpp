@@ -112,8 +112,9 @@ void Harness::run(bool check_oracle) {
     std::sort(expected.begin(), expected.end());
     std::sort(actual.begin(), actual.end());
     std::string exp_text, act_text;
-    for (auto& t : expected) exp_text += oracle::format_tuple(*rs_, impl_->pool, t, kOrigin) + "\n";
-    for (auto& t : actual) act_text += oracle::format_tuple(*rs_, impl_->pool, t, kOrigin) + "\n";
+    for (auto& t : expected)
+        exp_text.append(oracle::format_tuple(*rs_, impl_->pool, t, kOrigin)).append("\n");
+    for (auto& t : actual) act_text.append(oracle::format_tuple(*rs_, impl_->pool, t, kOrigin)).append("\n");
     EXPECT_EQ(exp_text, act_text) << "the oracle (expected) and the interpreter (actual) disagree";
 }
 
