@@ -154,7 +154,8 @@ std::string pattern_rule(const Printer& pr, const ir::RuleSet& rs, const ir::Rul
     // A pattern `within` after a trailing absence would bind to the absence step (the grammar's only
     // reading), so that combination cannot be written.
     if (r.pattern.within_us >= 0) {
-        if (r.pattern.steps.back().kind == ir::StepKind::Absence) throw Inexpressible{};
+        const ir::Step& last = r.pattern.steps.back();
+        if (last.kind == ir::StepKind::Absence && last.within_us < 0) throw Inexpressible{};
         s.append("\n        within ").append(duration(r.pattern.within_us));
     }
     s += ";\n";

@@ -147,6 +147,7 @@ private:
         t.time = time;
         t.trigger = "session_end";
         t.bindings.push_back({"scope", seqs(st.events)});
+        t.bindings.push_back({"trigger", {st.events.back()->seq}}); // "the session's last event"
         t.fields = emits(rs_, r, ctx);
         out_.push_back(std::move(t));
     }
@@ -289,12 +290,9 @@ Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs) {
         t.first_time = d.first_time;
         t.last_time = d.last_time;
     }
-    bool session_end = d.rule < rs.rules.size() && rs.rules[d.rule].kind == ir::RuleKind::Threshold &&
-                       rs.rules[d.rule].threshold.at_session_end;
     std::map<std::string, std::vector<uint64_t>> by_alias;
     for (const ir::Binding& b : d.bindings) {
         if (b.events.empty()) continue;
-        if (session_end && b.alias == "trigger") continue;
         auto& v = by_alias[b.alias];
         for (const ir::BoundEvent& e : b.events) v.push_back(e.seq);
     }

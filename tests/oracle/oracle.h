@@ -38,8 +38,7 @@ struct Tuple {
 std::vector<Tuple> expected_detections(const ir::RuleSet& rs, const std::vector<ir::Event>& events,
                                        uint32_t max_partial_matches = UINT32_MAX);
 
-/// Reduces an executor's detection to a Tuple. Threshold `at session end` detections keep only the
-/// `scope` binding (which event is the "trigger" of a timer close is not pinned by the semantics).
+/// Reduces an executor's detection to a Tuple.
 Tuple to_tuple(const ir::Detection& d, const ir::RuleSet& rs);
 
 /// A value as comparable text: type and payload ("int:3", "missing", "float:1.5").

@@ -58,15 +58,28 @@ bool PatternOracle::try_bind(Partial& p, const ir::Event& e) const {
 
 // Strict next: "once A is complete (c >= min), the next event of the key (any type) that the partial
 // match does not consume kills it." Negation: "once A is complete and until B binds, an event that
-// satisfies N and that the partial match does not consume kills it."
+// satisfies N and that the partial match does not consume kills it", and "a negation guard between A and
+// B stays active while the partial match crosses optional (minimum 0) steps between them". Read (and
+// agreed by the interpreter) as: the guard opens once the nearest step before it with minimum >= 1 is
+// complete (optional steps before the guard may still be unfilled), and closes when the positive step
+// right after it (or any later one) binds.
 bool PatternOracle::kills(const Partial& p, const ir::Event& e) const {
     const ir::Step& cur = pat().steps[p.pos];
-    if (p.bound[p.pos].size() < cur.min) return false;
+    bool complete = p.bound[p.pos].size() >= cur.min;
     int j = next_positive(p.pos);
-    if (j >= 0 && pat().steps[j].strict) return true;
-    uint32_t end = j >= 0 ? static_cast<uint32_t>(j) : static_cast<uint32_t>(pat().steps.size());
-    for (uint32_t n = p.pos + 1; n < end; ++n)
-        if (pat().steps[n].kind == ir::StepKind::Negation && step_accepts(p, n, e)) return true;
+    if (complete && j >= 0 && pat().steps[j].strict) return true;
+    const auto& steps = pat().steps;
+    for (uint32_t n = 0; n < steps.size(); ++n) {
+        if (steps[n].kind != ir::StepKind::Negation) continue;
+        int a = static_cast<int>(n) - 1;
+        while (a >= 0 && (steps[a].kind != ir::StepKind::Positive || steps[a].min == 0)) --a;
+        uint32_t b = n + 1;
+        while (b < steps.size() && steps[b].kind != ir::StepKind::Positive) ++b;
+        if (a < 0 || b >= steps.size()) continue;
+        // Active from A complete (at A with c >= min, or past it) until B binds (the match reaches B).
+        bool after_a = static_cast<int>(p.pos) > a || (static_cast<int>(p.pos) == a && complete);
+        if (after_a && p.pos < b && step_accepts(p, n, e)) return true;
+    }
     return false;
 }
 

@@ -212,12 +212,13 @@ TEST(OracleSelf, SessionEnds) {
     m.threshold(th);
     m.ev(A, 0), m.ev(A, 2), m.ev(A, 5), m.ev(A, 20), m.ev(C, 21), m.ev(A, 22), m.ev(A, 24), m.ev(A, 26),
         m.ev(A, 27);
-    // {0,2} closes at 4; {5} at 7; {20,21} by end on at 21; {22,24,26,27}: max 5 -> deadline 27 (22+5),
-    // 27 joins (t <= deadline), closes at 27 at end of input.
-    EXPECT_EQ(m.run(), (std::vector<Tuple>{det(0, 4, "session_end", {{"scope", {1, 2}}}),
-                                           det(0, 7, "session_end", {{"scope", {3}}}),
-                                           det(0, 21, "session_end", {{"scope", {4, 5}}}),
-                                           det(0, 27, "session_end", {{"scope", {6, 7, 8, 9}}})}));
+    // "the trigger binding is the session's last event". {0,2} closes at 4; {5} at 7; {20,21} by end on at
+    // 21; {22,24,26,27}: max 5 -> deadline 27 (22+5), 27 joins (t <= deadline), closes at 27 at end of input.
+    EXPECT_EQ(m.run(),
+              (std::vector<Tuple>{det(0, 4, "session_end", {{"scope", {1, 2}}, {"trigger", {2}}}),
+                                  det(0, 7, "session_end", {{"scope", {3}}, {"trigger", {3}}}),
+                                  det(0, 21, "session_end", {{"scope", {4, 5}}, {"trigger", {5}}}),
+                                  det(0, 27, "session_end", {{"scope", {6, 7, 8, 9}}, {"trigger", {9}}})}));
 }
 
 // §3 session edge memory resets with each new session.

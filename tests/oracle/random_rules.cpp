@@ -93,9 +93,9 @@ std::vector<uint16_t> random_types(Builder& b, bool alternatives) {
 }
 
 // Constraints kept so that every generated rule has one reading under docs/semantics.md: first and last
-// positive steps have min >= 1 (E0407); a strict step and the step before it have min >= 1; a negation
-// sits between two steps with min >= 1 and is never followed by a strict step; a trailing absence has
-// either its own `within` or the pattern's, never both.
+// positive steps have min >= 1 (E0407); a strict step and the step before it have min >= 1 (whether a
+// skipped optional step is "complete" for strict next is not stated); a negation follows a positive step
+// and is never followed by a strict step.
 void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
     Knobs k = knobs_for(f, b.rng);
     rule.kind = ir::RuleKind::Pattern;
@@ -104,7 +104,10 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
     uint32_t positives = (k.absence_own || k.absence_within) ? 1 + b.rng.below(3) : 1 + b.rng.below(4);
     if (positives == 1 && (k.strict || k.negation || k.optional)) positives = 2;
     if (k.optional && positives < 3) positives = 3;
-    if (k.within || k.absence_within) p.within_us = (1 + b.rng.below(6)) * kSec;
+    // "A match already waiting out a trailing absence that has its own within runs to that deadline,
+    // even past first + W": own and pattern `within` together are generated too.
+    bool both = k.absence_own && b.rng.chance(0.3);
+    if (k.within || k.absence_within || both) p.within_us = (1 + b.rng.below(6)) * kSec;
     uint32_t alias_no = 0;
     for (uint32_t i = 0; i < positives; ++i) {
         bool first = i == 0, last = i + 1 == positives;
@@ -129,7 +132,8 @@ void make_pattern_rule(Builder& b, ir::Rule& rule, Family f) {
         if (k.strict && prev_ok && s.min >= 1 && b.rng.chance(0.6)) s.strict = true;
         if (b.rng.chance(0.6)) s.pred = b.step_predicate(rule, p.steps.size(), s.types);
         // A negation goes before this step when both neighbours have min >= 1 and this is not strict.
-        if (k.negation && prev_ok && s.min >= 1 && !s.strict && b.rng.chance(0.7)) {
+        bool prev_positive = prev && prev->kind == ir::StepKind::Positive;
+        if (k.negation && prev_positive && !s.strict && b.rng.chance(0.7)) {
             ir::Step n;
             n.kind = ir::StepKind::Negation;
             n.alias = fmt::format("n{}", alias_no++);

@@ -177,6 +177,35 @@ TEST(SemanticsPatterns, WindowInclusive) {
     EXPECT_EQ(Harness::seqs(d[0], "b"), (V{2}));
 }
 
+// §4 "A match already waiting out a trailing absence that has its own within runs to that deadline, even
+// past first + W".
+TEST(SemanticsPatterns, AbsenceDeadlineOutlivesThePatternWindow) {
+    Harness h(with("rule ab { label t; pattern a: A -> b: B -> not n: C within 10s within 5s; }\n"));
+    h.ev("A", "u1", 0);
+    h.ev("B", "u1", 4); // positive part done at 4 (within 5s); waits until 14
+    h.ev("A", "u2", 20);
+    h.run();
+    auto d = h.of("ab");
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(Harness::sec(d[0].time), 14.0);
+}
+
+// §4 "Negation across optional steps. A negation guard between A and B stays active while the partial
+// match crosses optional (minimum 0) steps between them": with `x -> a? -> not n -> b`, an N while the
+// match still waits at x (a unfilled) kills it, even when a binds later.
+TEST(SemanticsPatterns, NegationAcrossOptionalSteps) {
+    Harness h(with("rule ng { label t; pattern x: A -> a: B? -> not n: A -> b: C; }\n"));
+    h.ev("A", "u1", 0); // starts match 1
+    h.ev("A", "u1", 1); // an N for match 1 (kills it); starts match 2
+    h.ev("B", "u1", 2);
+    h.ev("C", "u1", 3);
+    h.run();
+    auto d = h.of("ng");
+    ASSERT_EQ(d.size(), 1u);
+    EXPECT_EQ(Harness::seqs(d[0], "x"), (V{2}));
+    EXPECT_EQ(Harness::seqs(d[0], "a"), (V{3}));
+}
+
 // §4 "Consumption (default) ... the one with the earliest first event is emitted and every partial match
 // ... whose first event is at or before the match's last event is discarded."
 TEST(SemanticsPatterns, ConsumptionEarliestStartWins) {

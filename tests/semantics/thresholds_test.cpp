@@ -27,7 +27,7 @@ TEST(SemanticsThresholds, EvaluatedAfterTheEventJoinsTheScope) {
 }
 
 // §3 "Scope last D: the key's events with time in [t - D, t]": an event exactly D before the trigger is
-// in scope. (docs/language.md §4 says (t - 10m, t]: the two pages disagree; semantics.md is pinned.)
+// in scope (language.md §4 says the same since cf5ebe5).
 TEST(SemanticsThresholds, LastDurationIsInclusiveAtBothEnds) {
     Harness h(with("rule two { label t; over last 10s; on A; when count(A) >= 2; }\n"));
     h.ev("A", "u1", 0);

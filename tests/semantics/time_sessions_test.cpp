@@ -86,6 +86,8 @@ rule ended { label t; over session s; at session end; when count(any) >= 1; }
     EXPECT_EQ(Harness::sec(d[1].time), 90.5);
     EXPECT_EQ(Harness::seqs(d[1], "scope"), (V{3}));
     EXPECT_EQ(d[0].trigger, "session_end");
+    // "the trigger binding is the session's last event"
+    EXPECT_EQ(Harness::seqs(d[0], "trigger"), (V{2}));
 }
 
 // §2 "The open session's deadline is min(last + gap, start + max)": with max 10s an event at start + 10s
