@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # test.sh: the whole quality gate, as CI runs it (.ci/run): deps, format check, Release build + ctest,
 # ASan+UBSan build + ctest, and a bounded libFuzzer run. Exits non-zero when any stage fails.
-# Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt, WERROR=1 to make
-#                          compiler warnings fatal in the Release build; they are always counted)
+# Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt, WERROR=0 to make
+#                          compiler warnings non-fatal in the Release build; they are always counted)
 # Build directories: build/ (Release), build-asan/ (sanitizers), build-fuzz/ (clang-19 + libFuzzer); override
 # with BUILD_DIR, ASAN_DIR, FUZZ_DIR (relative to the repository). STAGES="format fuzz" runs a subset.
 set -uo pipefail
@@ -12,7 +12,7 @@ cd "$root"
 
 JOBS="${JOBS:-2}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
-WERROR="${WERROR:-0}"
+WERROR="${WERROR:-1}"
 BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_DIR="${ASAN_DIR:-build-asan}"
 FUZZ_DIR="${FUZZ_DIR:-build-fuzz}"
@@ -122,30 +122,37 @@ fuzz() {
     return $rc
 }
 
-total0=$SECONDS
-for s in $STAGES; do
-    case "$s" in
-        deps | format | release | sanitize | fuzz) stage "$s" "$s" ;;
-        *) echo "test.sh: unknown stage $s" >&2 && exit 2 ;;
-    esac
-done
+# Everything runs from main, so that bash has parsed the whole file before it starts (editing the script
+# during a run cannot derail it).
+main() {
+    total0=$SECONDS
+    for s in $STAGES; do
+        case "$s" in
+            deps | format | release | sanitize | fuzz) stage "$s" "$s" ;;
+            *) echo "test.sh: unknown stage $s" >&2 && exit 2 ;;
+        esac
+    done
 
-echo
-echo "==== summary (total $((SECONDS - total0))s)"
-for i in "${!stage_names[@]}"; do
-    printf '  %-10s %-12s %6ss\n' "${stage_names[$i]}" "${stage_status[$i]}" "${stage_secs[$i]}"
-done
-summary_of() {
-    grep -E 'tests passed, [0-9]+ tests? failed out of' "$LOG_DIR/$1" 2>/dev/null | tail -n 1
+    echo
+    echo "==== summary (total $((SECONDS - total0))s)"
+    for i in "${!stage_names[@]}"; do
+        printf '  %-10s %-12s %6ss\n' "${stage_names[$i]}" "${stage_status[$i]}" "${stage_secs[$i]}"
+    done
+    summary_of() {
+        grep -E 'tests passed, [0-9]+ tests? failed out of' "$LOG_DIR/$1" 2>/dev/null | tail -n 1
+    }
+    # A clean build prints no "warning:" line (ninja only rebuilds what changed: a no-op build counts 0).
+    warnings="$(cat "$LOG_DIR/build-$BUILD_DIR.log" 2>/dev/null | grep -c 'warning:' || true)"
+    echo "  compiler warnings in the Release build: ${warnings:-0}"
+    asan_line="$(summary_of ctest-asan.log)"
+    release_line="$(summary_of ctest-release.log)"
+    echo "  asan ctest:    ${asan_line:-no ctest summary (stage not run, or its build failed)}"
+    echo "  release ctest: ${release_line:-no ctest summary (stage not run, or its build failed)}"
+    [ $failed -eq 0 ] && echo "test.sh: all stages passed" || echo "test.sh: some stages FAILED"
+    # The last line is ctest's own summary line of the Release suite.
+    echo "${release_line:-0% tests passed, build failed}"
+    exit $failed
 }
-# A clean build prints no "warning:" line (ninja only rebuilds what changed: a no-op build counts 0).
-warnings="$(cat "$LOG_DIR/build-$BUILD_DIR.log" 2>/dev/null | grep -c 'warning:' || true)"
-echo "  compiler warnings in the Release build: ${warnings:-0}"
-asan_line="$(summary_of ctest-asan.log)"
-release_line="$(summary_of ctest-release.log)"
-echo "  asan ctest:    ${asan_line:-no ctest summary (stage not run, or its build failed)}"
-echo "  release ctest: ${release_line:-no ctest summary (stage not run, or its build failed)}"
-[ $failed -eq 0 ] && echo "test.sh: all stages passed" || echo "test.sh: some stages FAILED"
-# The last line is ctest's own summary line of the Release suite.
-echo "${release_line:-0% tests passed, build failed}"
-exit $failed
+
+main "$@"
+exit $?
