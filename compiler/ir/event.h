@@ -31,12 +31,12 @@ private:
 
 /// One validated, decoded event. `fields[i]` holds schema field i (Missing for an absent optional).
 struct Event {
-    uint16_t type = 0;          ///< index into RuleSet::events
-    uint32_t key = kNoString;   ///< StringPool id of the partition key (int keys in decimal)
-    int64_t time = 0;           ///< event time, µs since the epoch, UTC
-    uint64_t seq = 0;           ///< arrival sequence number, unique and increasing per run
-    uint64_t line = 0;          ///< 1-based input line number (0 = not from a file)
-    uint32_t id = kNoString;    ///< StringPool id of the event's `id` field, if any
+    uint16_t type = 0;        ///< index into RuleSet::events
+    uint32_t key = kNoString; ///< StringPool id of the partition key (int keys in decimal)
+    int64_t time = 0;         ///< event time, µs since the epoch, UTC
+    uint64_t seq = 0;         ///< arrival sequence number, unique and increasing per run
+    uint64_t line = 0;        ///< 1-based input line number (0 = not from a file)
+    uint32_t id = kNoString;  ///< StringPool id of the event's `id` field, if any
     std::vector<Value> fields;
 };
 

@@ -37,10 +37,10 @@ struct Detection {
     int64_t last_time = 0;    ///< last matched event's time
     double confidence = 1.0;
     std::vector<Binding> bindings;
-    std::vector<Value> fields;   ///< one per Rule::emits, in order
-    uint64_t id = 0;             ///< deterministic: hash of rule, key and matched event seqs
-    int32_t suppressed_by = -1;  ///< rule index of the winning detection, for suppressed ones
-    std::string trigger;         ///< what fired it: "event", "absence", "session_end"
+    std::vector<Value> fields;  ///< one per Rule::emits, in order
+    uint64_t id = 0;            ///< deterministic: hash of rule, key and matched event seqs
+    int32_t suppressed_by = -1; ///< rule index of the winning detection, for suppressed ones
+    std::string trigger;        ///< what fired it: "event", "absence", "session_end"
 };
 
 /// Receives what an executor produces. Suppressed detections (exclusive groups) go to `suppressed`.

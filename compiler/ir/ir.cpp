@@ -1,6 +1,6 @@
 // ir.cpp: small queries over the IR and the string pool.
-#include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
+#include "compiler/ir/event.h"
 
 #include <cassert>
 

@@ -65,11 +65,25 @@ enum class ExprKind : uint8_t {
 enum class Op : uint8_t {
     None,
     // unary
-    Not, Neg,
+    Not,
+    Neg,
     // binary
-    And, Or, Eq, Ne, Lt, Le, Gt, Ge, Add, Sub, Mul, Div, Mod,
+    And,
+    Or,
+    Eq,
+    Ne,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
     // InList
-    In, NotIn,
+    In,
+    NotIn,
 };
 
 /// Which event a Field expression reads.
@@ -104,9 +118,24 @@ struct Expr {
 // ---------------------------------------------------------------- aggregates and features
 
 enum class AggKind : uint8_t {
-    Count, Sum, Avg, Min, Max, Distinct, First, Last,
-    DwellTime, Entropy, Backtracks, BacktrackRate, Transitions,
-    Burstiness, GapMean, GapStd, GapMin, GapMax,
+    Count,
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Distinct,
+    First,
+    Last,
+    DwellTime,
+    Entropy,
+    Backtracks,
+    BacktrackRate,
+    Transitions,
+    Burstiness,
+    GapMean,
+    GapStd,
+    GapMin,
+    GapMax,
 };
 
 enum class AggSource : uint8_t {
@@ -121,8 +150,8 @@ struct Aggregate {
     AggSource source = AggSource::Scope;
     uint32_t step = 0;
     std::vector<uint16_t> types;
-    ExprId value = kNoExpr;  ///< kNoExpr for Count and gap features
-    ExprId filter = kNoExpr; ///< kNoExpr = every element
+    ExprId value = kNoExpr;    ///< kNoExpr for Count and gap features
+    ExprId filter = kNoExpr;   ///< kNoExpr = every element
     Type type = Type::Missing; ///< result type
 };
 

@@ -27,13 +27,48 @@ struct Value {
 
     Value() : i(0) {}
     static Value missing() { return Value(); }
-    static Value boolean(bool v) { Value x; x.type = Type::Bool; x.b = v; return x; }
-    static Value integer(int64_t v) { Value x; x.type = Type::Int; x.i = v; return x; }
-    static Value real(double v) { Value x; x.type = Type::Float; x.f = v; return x; }
-    static Value string(uint32_t id) { Value x; x.type = Type::String; x.i = id; return x; }
-    static Value enumeration(int64_t idx) { Value x; x.type = Type::Enum; x.i = idx; return x; }
-    static Value timestamp(int64_t us) { Value x; x.type = Type::Timestamp; x.i = us; return x; }
-    static Value duration(int64_t us) { Value x; x.type = Type::Duration; x.i = us; return x; }
+    static Value boolean(bool v) {
+        Value x;
+        x.type = Type::Bool;
+        x.b = v;
+        return x;
+    }
+    static Value integer(int64_t v) {
+        Value x;
+        x.type = Type::Int;
+        x.i = v;
+        return x;
+    }
+    static Value real(double v) {
+        Value x;
+        x.type = Type::Float;
+        x.f = v;
+        return x;
+    }
+    static Value string(uint32_t id) {
+        Value x;
+        x.type = Type::String;
+        x.i = id;
+        return x;
+    }
+    static Value enumeration(int64_t idx) {
+        Value x;
+        x.type = Type::Enum;
+        x.i = idx;
+        return x;
+    }
+    static Value timestamp(int64_t us) {
+        Value x;
+        x.type = Type::Timestamp;
+        x.i = us;
+        return x;
+    }
+    static Value duration(int64_t us) {
+        Value x;
+        x.type = Type::Duration;
+        x.i = us;
+        return x;
+    }
 
     bool is_missing() const { return type == Type::Missing; }
 };

@@ -90,7 +90,8 @@ std::string friendly_token(const antlr4::dfa::Vocabulary& voc, size_t type) {
     default: break;
     }
     std::string lit = voc.getLiteralName(type);
-    if (lit.size() >= 2 && lit.front() == '\'') return std::string(1, '`').append(lit, 1, lit.size() - 2).append(1, '`');
+    if (lit.size() >= 2 && lit.front() == '\'')
+        return std::string(1, '`').append(lit, 1, lit.size() - 2).append(1, '`');
     return voc.getSymbolicName(type);
 }
 

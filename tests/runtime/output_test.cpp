@@ -34,7 +34,9 @@ TEST(JsonEscape, SpecialAndControlCharacters) {
 TEST(JsonEscape, InvalidUtf8BecomesReplacementCharacter) {
     EXPECT_EQ(esc("\xf0\x9f\x98\x80"), "\"\xf0\x9f\x98\x80\""); // U+1F600: valid 4-byte sequence kept
     EXPECT_EQ(esc("\xe2\x82\xac"), "\"\xe2\x82\xac\"");         // U+20AC: valid 3-byte sequence kept
-    EXPECT_EQ(esc("a\xff" "b"), R"("a\ufffdb")");
+    EXPECT_EQ(esc("a\xff"
+                  "b"),
+              R"("a\ufffdb")");
     EXPECT_EQ(esc("\xc3"), R"("\ufffd")");                               // truncated sequence
     EXPECT_EQ(esc("\xc0\xaf"), R"("\ufffd\ufffd")");                     // overlong encoding of '/'
     EXPECT_EQ(esc("\xed\xa0\x80"), R"("\ufffd\ufffd\ufffd")");           // UTF-16 surrogate
