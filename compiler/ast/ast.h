@@ -155,6 +155,7 @@ struct RuleDecl {
     int pattern_count = 0;
     std::vector<Step> steps;
     bool has_pattern_within = false;
+    int pattern_within_count = 0; ///< `pattern ... within D` plus `within D;` clauses
     DurationLit pattern_within;
     Span pattern_span;
     bool keep_all = false;

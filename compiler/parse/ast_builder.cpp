@@ -266,9 +266,16 @@ private:
                     r.steps.push_back(step(steps[i], strict));
                 }
                 if (p->duration()) {
+                    ++r.pattern_within_count;
                     r.has_pattern_within = true;
                     r.pattern_within = duration(p->duration());
                 }
+            } else if (auto* w = dynamic_cast<P::WithinItemContext*>(item)) {
+                // `within D;` as its own clause bounds the whole match even when the pattern ends in an
+                // absence (whose trailing `within` is the absence's own bound).
+                ++r.pattern_within_count;
+                r.has_pattern_within = true;
+                r.pattern_within = duration(w->duration());
             } else if (dynamic_cast<P::KeepItemContext*>(item))
                 r.keep_all = true;
             else if (auto* e = dynamic_cast<P::EmitItemContext*>(item)) {

@@ -74,6 +74,18 @@ void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
     if (!steps.back().negated && steps.back().min == 0)
         s.diags.error("E0407", steps.back().quant_span, "a pattern cannot end with an optional step");
 
+    // Strict next is defined between two positive steps that each bind at least one event; next to an
+    // optional step or a negation "the very next event" would have two readings (docs/semantics.md).
+    for (uint32_t i = 1; i < steps.size(); ++i) {
+        const auto& prev = steps[i - 1];
+        const auto& st = steps[i];
+        if (!st.strict) continue;
+        if (prev.negated || st.negated)
+            s.diags.error("E0414", st.span, "strict next `=>` cannot join a negated step");
+        else if (prev.min == 0 || st.min == 0)
+            s.diags.error("E0414", st.span, "strict next `=>` cannot join an optional step");
+    }
+
     if (r.has_pattern_within) out.pattern.within_us = s.duration(r.pattern_within, "pattern window");
     for (uint32_t i = 0; i < steps.size(); ++i) {
         const auto& st = steps[i];
@@ -104,7 +116,7 @@ void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
         if (step.kind == ir::StepKind::Absence && !st.has_within && !r.has_pattern_within)
             s.diags.error("E0408", st.span,
                           "trailing absence `" + st.alias.text +
-                              "` has no bound: add `within D` to the step or to the pattern");
+                              "` has no bound: add `within D` to the step, or a `within D;` clause to the rule");
         if (st.pred) {
             ExprCtx ctx;
             ctx.kind = CtxKind::Step;
@@ -142,6 +154,9 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
     once(*this, r.confidences, "confidence", r, expr_span);
     once(*this, r.scopes, "over", r, scope_span);
     once(*this, r.whens, "when", r, expr_span);
+    if (r.pattern_within_count > 1)
+        diags.error("E0607", r.pattern_within.span,
+                    "rule `" + r.name.text + "` bounds its pattern with `within` more than once");
     if (r.pattern_count > 1)
         diags.error("E0607", r.pattern_span, "rule `" + r.name.text + "` has more than one `pattern`");
 
@@ -195,6 +210,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
         out.kind = ir::RuleKind::Threshold;
         if (r.keep_all)
             diags.error("E0612", r.name.span, "`keep all` applies to pattern rules, not thresholds");
+        if (r.has_pattern_within)
+            diags.error("E0612", r.pattern_within.span, "`within` applies to pattern rules, not thresholds");
         auto& th = out.threshold;
         out_ctx.kind = CtxKind::Threshold;
         out_ctx.aggregates_allowed = true;

@@ -41,6 +41,7 @@ ruleItem    : LABEL dottedName SEMI                            # labelItem
             | AT SESSION END SEMI                              # atEndItem
             | WHEN expr SEMI                                   # whenItem
             | PATTERN step (connector step)* (WITHIN duration)? SEMI  # patternItem
+            | WITHIN duration SEMI                             # withinItem
             | KEEP ALL SEMI                                    # keepItem
             | EMIT emitBinding (COMMA emitBinding)* SEMI       # emitItem
             ;

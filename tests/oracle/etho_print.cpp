@@ -151,14 +151,14 @@ std::string pattern_rule(const Printer& pr, const ir::RuleSet& rs, const ir::Rul
         if (st.kind == ir::StepKind::Absence && st.within_us >= 0)
             s.append(" within ").append(duration(st.within_us));
     }
-    // A pattern `within` after a trailing absence would bind to the absence step (the grammar's only
-    // reading), so that combination cannot be written.
-    if (r.pattern.within_us >= 0) {
-        const ir::Step& last = r.pattern.steps.back();
-        if (last.kind == ir::StepKind::Absence && last.within_us < 0) throw Inexpressible{};
+    // After a trailing absence a `within` binds to the absence step, so the whole-match bound is then
+    // written as the rule's own `within D;` clause.
+    const bool clause = !r.pattern.steps.empty() && r.pattern.steps.back().kind == ir::StepKind::Absence;
+    if (r.pattern.within_us >= 0 && !clause)
         s.append("\n        within ").append(duration(r.pattern.within_us));
-    }
     s += ";\n";
+    if (r.pattern.within_us >= 0 && clause)
+        s.append("    within ").append(duration(r.pattern.within_us)) += ";\n";
     if (r.keep_all) s += "    keep all;\n";
     (void)rs;
     return s;
