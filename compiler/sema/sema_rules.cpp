@@ -114,9 +114,10 @@ void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
                 step.within_us = s.duration(st.within, "absence window");
         }
         if (step.kind == ir::StepKind::Absence && !st.has_within && !r.has_pattern_within)
-            s.diags.error("E0408", st.span,
-                          "trailing absence `" + st.alias.text +
-                              "` has no bound: add `within D` to the step, or a `within D;` clause to the rule");
+            s.diags.error(
+                "E0408", st.span,
+                "trailing absence `" + st.alias.text +
+                    "` has no bound: add `within D` to the step, or a `within D;` clause to the rule");
         if (st.pred) {
             ExprCtx ctx;
             ctx.kind = CtxKind::Step;
