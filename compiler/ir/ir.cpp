@@ -31,6 +31,38 @@ std::string_view severity_name(Severity s) {
     return "?";
 }
 
+std::string_view op_spelling(Op op) {
+    switch (op) {
+    case Op::None: return "none";
+    case Op::Not: return "not";
+    case Op::Neg: return "neg";
+    case Op::And: return "and";
+    case Op::Or: return "or";
+    case Op::Eq: return "==";
+    case Op::Ne: return "!=";
+    case Op::Lt: return "<";
+    case Op::Le: return "<=";
+    case Op::Gt: return ">";
+    case Op::Ge: return ">=";
+    case Op::Add: return "+";
+    case Op::Sub: return "-";
+    case Op::Mul: return "*";
+    case Op::Div: return "/";
+    case Op::Mod: return "%";
+    case Op::In: return "in";
+    case Op::NotIn: return "not in";
+    }
+    return "?";
+}
+
+std::string_view aggregate_name(AggKind k) {
+    static const char* names[] = {
+        "count",       "sum",        "avg",        "min",     "max",        "distinct",
+        "first",       "last",       "dwell_time", "entropy", "backtracks", "backtrack_rate",
+        "transitions", "burstiness", "gap_mean",   "gap_std", "gap_min",    "gap_max"};
+    return names[static_cast<size_t>(k)];
+}
+
 int RuleSet::find_event(std::string_view n) const {
     for (size_t i = 0; i < events.size(); ++i)
         if (events[i].name == n) return static_cast<int>(i);

@@ -210,6 +210,10 @@ struct Threshold {
 enum class RuleKind : uint8_t { Threshold, Pattern };
 enum class Severity : uint8_t { Info, Low, Medium, High, Critical };
 std::string_view severity_name(Severity s);
+/// The language's spelling of an operator ("and", "==", "not in"...).
+std::string_view op_spelling(Op op);
+/// The language's name of an aggregate or feature ("count", "gap_max"...).
+std::string_view aggregate_name(AggKind k);
 
 struct Emit {
     std::string name;

@@ -8,38 +8,6 @@ namespace ethogram::compiler {
 
 namespace {
 
-const char* op_name(ir::Op op) {
-    switch (op) {
-    case ir::Op::None: return "none";
-    case ir::Op::Not: return "not";
-    case ir::Op::Neg: return "neg";
-    case ir::Op::And: return "and";
-    case ir::Op::Or: return "or";
-    case ir::Op::Eq: return "==";
-    case ir::Op::Ne: return "!=";
-    case ir::Op::Lt: return "<";
-    case ir::Op::Le: return "<=";
-    case ir::Op::Gt: return ">";
-    case ir::Op::Ge: return ">=";
-    case ir::Op::Add: return "+";
-    case ir::Op::Sub: return "-";
-    case ir::Op::Mul: return "*";
-    case ir::Op::Div: return "/";
-    case ir::Op::Mod: return "%";
-    case ir::Op::In: return "in";
-    case ir::Op::NotIn: return "not in";
-    }
-    return "?";
-}
-
-const char* agg_name(ir::AggKind k) {
-    static const char* names[] = {
-        "count",       "sum",        "avg",        "min",     "max",        "distinct",
-        "first",       "last",       "dwell_time", "entropy", "backtracks", "backtrack_rate",
-        "transitions", "burstiness", "gap_mean",   "gap_std", "gap_min",    "gap_max"};
-    return names[static_cast<size_t>(k)];
-}
-
 const char* builtin_name(ir::Builtin b) {
     static const char* names[] = {"starts_with", "ends_with", "contains", "lower", "len", "has", "abs"};
     return names[static_cast<size_t>(b)];
@@ -114,10 +82,12 @@ std::string expr_body(const ir::RuleSet& rs, const ir::Expr& e) {
         static const char* names[] = {"duration", "events", "start", "last"};
         return std::string("session.") + names[static_cast<size_t>(e.attr)];
     }
-    case ir::ExprKind::Unary: return std::string("(") + op_name(e.op) + " " + expr(rs, e.a) + ")";
-    case ir::ExprKind::Binary: return "(" + expr(rs, e.a) + " " + op_name(e.op) + " " + expr(rs, e.b) + ")";
+    case ir::ExprKind::Unary:
+        return std::string("(") + std::string(ir::op_spelling(e.op)) + " " + expr(rs, e.a) + ")";
+    case ir::ExprKind::Binary:
+        return "(" + expr(rs, e.a) + " " + std::string(ir::op_spelling(e.op)) + " " + expr(rs, e.b) + ")";
     case ir::ExprKind::InList: {
-        std::string out = "(" + expr(rs, e.a) + " " + op_name(e.op) + " [";
+        std::string out = "(" + expr(rs, e.a) + " " + std::string(ir::op_spelling(e.op)) + " [";
         for (size_t i = 0; i < e.list.size(); ++i) out += (i ? ", " : "") + value(rs, e.list[i]);
         return out + "])";
     }
@@ -178,8 +148,8 @@ std::string dump_ir(const ir::RuleSet& rs) {
     }
     for (size_t i = 0; i < rs.aggregates.size(); ++i) {
         const auto& a = rs.aggregates[i];
-        o += "agg #" + std::to_string(i) + " " + agg_name(a.kind) + ":" + std::string(ir::type_name(a.type)) +
-             " ";
+        o += "agg #" + std::to_string(i) + " " + std::string(ir::aggregate_name(a.kind)) + ":" +
+             std::string(ir::type_name(a.type)) + " ";
         o += a.source == ir::AggSource::Scope ? "scope " + types(rs, a.types)
                                               : "step " + std::to_string(a.step);
         o += " value=" + expr(rs, a.value) + " filter=" + expr(rs, a.filter) + "\n";

@@ -61,9 +61,8 @@ public:
 
 private:
     std::string aggregate(const ir::Aggregate& g, const ir::Rule* rule) const {
-        static const char* names[] = {"count", "sum", "avg", "min", "max", "distinct", "first", "last"};
-        auto k = static_cast<size_t>(g.kind);
-        if (k >= std::size(names)) throw Inexpressible{};
+        // The generator uses the plain aggregates only (count .. last); features have no oracle here.
+        if (g.kind > ir::AggKind::Last) throw Inexpressible{};
         std::string src;
         std::vector<uint16_t> el;
         if (g.source == ir::AggSource::Step) {
@@ -77,7 +76,7 @@ private:
         std::string arg = src;
         if (g.value != ir::kNoExpr) arg = expr(g.value, rule, src, el);
         if (g.filter != ir::kNoExpr) arg += fmt::format(" where {}", expr(g.filter, rule, "", el));
-        return fmt::format("{}({})", names[k], arg);
+        return fmt::format("{}({})", ir::aggregate_name(g.kind), arg);
     }
 
     std::string field_name(const ir::Expr& x, const std::vector<uint16_t>& ts) const {
@@ -105,23 +104,10 @@ private:
         }
     }
 
-    static const char* op(ir::Op o) {
-        switch (o) {
-        case ir::Op::And: return "and";
-        case ir::Op::Or: return "or";
-        case ir::Op::Eq: return "==";
-        case ir::Op::Ne: return "!=";
-        case ir::Op::Lt: return "<";
-        case ir::Op::Le: return "<=";
-        case ir::Op::Gt: return ">";
-        case ir::Op::Ge: return ">=";
-        case ir::Op::Add: return "+";
-        case ir::Op::Sub: return "-";
-        case ir::Op::Mul: return "*";
-        case ir::Op::Div: return "/";
-        case ir::Op::Mod: return "%";
-        default: throw Inexpressible{};
-        }
+    /// Binary operators only (unary and list operators are printed by their callers).
+    static std::string op(ir::Op o) {
+        if (o < ir::Op::And || o > ir::Op::Mod) throw Inexpressible{};
+        return std::string(ir::op_spelling(o));
     }
 
     const ir::RuleSet& rs_;

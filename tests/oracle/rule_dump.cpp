@@ -91,29 +91,14 @@ private:
         return "?";
     }
 
-    static const char* op(ir::Op o) {
-        switch (o) {
-        case ir::Op::And: return "and";
-        case ir::Op::Or: return "or";
-        case ir::Op::Eq: return "==";
-        case ir::Op::Ne: return "!=";
-        case ir::Op::Lt: return "<";
-        case ir::Op::Le: return "<=";
-        case ir::Op::Gt: return ">";
-        case ir::Op::Ge: return ">=";
-        case ir::Op::Add: return "+";
-        case ir::Op::Sub: return "-";
-        case ir::Op::Mul: return "*";
-        case ir::Op::Div: return "/";
-        case ir::Op::Mod: return "%";
-        default: return "?";
-        }
+    /// Binary operators only (unary and list operators are printed by their callers).
+    static std::string op(ir::Op o) {
+        if (o < ir::Op::And || o > ir::Op::Mod) return "?";
+        return std::string(ir::op_spelling(o));
     }
 
     std::string aggregate(const ir::Aggregate& g) const {
-        static const char* names[] = {"count", "sum", "avg", "min", "max", "distinct", "first", "last"};
-        auto k = static_cast<size_t>(g.kind);
-        std::string name = k < std::size(names) ? names[k] : "feature";
+        std::string name(ir::aggregate_name(g.kind));
         bool step = g.source == ir::AggSource::Step;
         std::string src = step ? step_alias(g.step) : type_list(rs_, g.types);
         const std::vector<uint16_t>& el = step && rule_ ? rule_->pattern.steps[g.step].types : g.types;
