@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <set>
+#include <vector>
 
 namespace ethogram::compiler {
 
@@ -27,6 +28,87 @@ bool call_keyword(const std::string& s) {
 
 uint32_t end_line(const Token& t) {
     return t.line + static_cast<uint32_t>(std::count(t.text.begin(), t.text.end(), '\n'));
+}
+
+constexpr size_t kColumnLimit = 110;
+
+/// Byte offsets in `line` (from `from`) where a top-level occurrence of `sep` starts: outside strings
+/// and brackets, and on word boundaries for keyword separators.
+std::vector<size_t> top_level(const std::string& line, size_t from, const std::string& sep) {
+    std::vector<size_t> at;
+    int depth = 0;
+    bool in_str = false;
+    for (size_t i = from; i < line.size(); ++i) {
+        char c = line[i];
+        if (in_str) {
+            if (c == '\\')
+                ++i;
+            else if (c == '"')
+                in_str = false;
+            continue;
+        }
+        if (c == '"')
+            in_str = true;
+        else if (c == '(' || c == '[')
+            ++depth;
+        else if (c == ')' || c == ']')
+            --depth;
+        else if (depth == 0 && line.compare(i, sep.size(), sep) == 0)
+            at.push_back(i);
+    }
+    return at;
+}
+
+/// Wraps one over-long `when`/`confidence` or `emit` line of the canonical layout: a condition breaks
+/// before each top-level `or` (or, without one, each `and`), one operand per continuation line; an emit
+/// list breaks after each top-level comma, bindings aligned under the first. The input is the printer's
+/// own single-line form, so wrapping it again gives the same text (fmt stays idempotent).
+std::string wrap_line(const std::string& line) {
+    size_t ind = line.find_first_not_of(' ');
+    // Lines holding a comment are left alone: a break inside one would change the comment itself.
+    if (line.size() <= kColumnLimit || ind == std::string::npos ||
+        line.find("//", ind) != std::string::npos || line.find("/*", ind) != std::string::npos)
+        return line;
+    std::string body = line.substr(ind);
+    std::string pad(ind, ' ');
+    auto starts = [&](const char* kw) { return body.rfind(kw, 0) == 0; };
+    std::string out;
+    if (starts("emit ")) {
+        auto cuts = top_level(line, ind + 5, ", ");
+        if (cuts.empty()) return line;
+        size_t from = 0;
+        for (size_t c : cuts) {
+            out += line.substr(from, c + 1 - from) + "\n" + pad + "     ";
+            from = c + 2;
+        }
+        return out + line.substr(from);
+    }
+    if (starts("when ") || starts("confidence ")) {
+        size_t head = body.find(' ') + 1 + ind;
+        auto cuts = top_level(line, head, " or ");
+        if (cuts.empty()) cuts = top_level(line, head, " and ");
+        if (cuts.empty()) return line;
+        size_t from = 0;
+        for (size_t c : cuts) {
+            out += line.substr(from, c - from) + "\n" + pad + std::string(kIndent, ' ');
+            from = c + 1;
+        }
+        return out + line.substr(from);
+    }
+    return line;
+}
+
+std::string wrap_long_lines(const std::string& text) {
+    std::string out;
+    size_t pos = 0;
+    while (pos < text.size()) {
+        size_t nl = text.find('\n', pos);
+        if (nl == std::string::npos) nl = text.size();
+        out += wrap_line(text.substr(pos, nl - pos));
+        if (nl < text.size()) out += '\n';
+        pos = nl + 1;
+    }
+    return out;
 }
 
 class Printer {
@@ -194,7 +276,7 @@ std::optional<std::string> format_source(std::string_view name, std::string_view
     uint32_t id = eng.add_file(std::string(name), std::string(text));
     auto toks = parse::tokenize(id, eng);
     if (!toks) return std::nullopt;
-    return Printer(*toks).run();
+    return wrap_long_lines(Printer(*toks).run());
 }
 
 } // namespace ethogram::compiler

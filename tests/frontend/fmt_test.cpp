@@ -57,6 +57,44 @@ TEST(Fmt, MinusAfterKeywordField) {
     EXPECT_EQ(fmt(in), want);
 }
 
+TEST(Fmt, WrapsLongConditionsAndEmitsAt110Columns) {
+    // One line of 150+ columns each; `and` inside parentheses and a string holding " or " stay put.
+    const std::string in =
+        "rule r { label a; on e; when count(e where e.x == \"a or b\") >= 20 and gap_mean(e) < 3s and "
+        "(gap_max(e) < 6s and burstiness(e) < -0.5) and entropy(e.x) >= 1.5 and distinct(e.x) > 2;\n"
+        "emit first_value = first(e.x), last_value = last(e.x), mean_gap = gap_mean(e), "
+        "longest_gap = gap_max(e), n = count(e); }\n";
+    const std::string want = "rule r {\n"
+                             "    label a;\n"
+                             "    on e;\n"
+                             "    when count(e where e.x == \"a or b\") >= 20\n"
+                             "        and gap_mean(e) < 3s\n"
+                             "        and (gap_max(e) < 6s and burstiness(e) < -0.5)\n"
+                             "        and entropy(e.x) >= 1.5\n"
+                             "        and distinct(e.x) > 2;\n"
+                             "    emit first_value = first(e.x),\n"
+                             "         last_value = last(e.x),\n"
+                             "         mean_gap = gap_mean(e),\n"
+                             "         longest_gap = gap_max(e),\n"
+                             "         n = count(e);\n"
+                             "}\n";
+    EXPECT_EQ(fmt(in), want);
+    EXPECT_EQ(fmt(want), want);
+    // A top-level `or` is the weaker operator: the condition breaks there, not at the `and`s inside.
+    const std::string in2 = "rule r { label a; on e; when count(e) >= 20 and gap_mean(e) < 3s and "
+                            "gap_max(e) < 6s or burstiness(e) < -0.5 and entropy(e.x) >= 1.5 and "
+                            "distinct(e.x) > 2; }\n";
+    const std::string want2 =
+        "rule r {\n"
+        "    label a;\n"
+        "    on e;\n"
+        "    when count(e) >= 20 and gap_mean(e) < 3s and gap_max(e) < 6s\n"
+        "        or burstiness(e) < -0.5 and entropy(e.x) >= 1.5 and distinct(e.x) > 2;\n"
+        "}\n";
+    EXPECT_EQ(fmt(in2), want2);
+    EXPECT_EQ(fmt(want2), want2);
+}
+
 TEST(Fmt, RejectsInvalidInput) {
     compiler::Diagnostics d;
     EXPECT_FALSE(compiler::format_source("bad.etho", "rule {", d));
