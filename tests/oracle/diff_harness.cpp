@@ -11,6 +11,12 @@
 #include <fmt/format.h>
 
 namespace ethogram::oracle {
+
+uint64_t env_u64(const char* name, uint64_t fallback) {
+    const char* v = std::getenv(name);
+    return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
+}
+
 namespace {
 
 class CollectingSink : public ir::DetectionSink {

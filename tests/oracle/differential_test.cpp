@@ -10,18 +10,6 @@
 namespace ethogram::oracle {
 namespace {
 
-// Sized for < 60 s in Release and < 5 min under ASan (which is ~20x slower on these loops).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr uint64_t kDefaultCases = 1000;
-#else
-constexpr uint64_t kDefaultCases = 2000;
-#endif
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
-
 uint64_t case_seed(uint64_t base, Family f, uint64_t i) {
     return base * 1000003ULL + static_cast<uint64_t>(f) * 100000007ULL + i;
 }

@@ -2,6 +2,7 @@
 // interpreter, must detect what the oracle expects from the generated IR (tests sema and lowering).
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
+#include "tests/oracle/diff_harness.h"
 #include "tests/oracle/etho_print.h"
 #include "tests/oracle/oracle.h"
 #include "tests/oracle/random_rules.h"
@@ -15,18 +16,6 @@
 
 namespace ethogram::oracle {
 namespace {
-
-// Sized for < 60 s in Release and < 5 min under ASan (which is ~20x slower on these loops).
-#if defined(__SANITIZE_ADDRESS__)
-constexpr uint64_t kDefaultCases = 1000;
-#else
-constexpr uint64_t kDefaultCases = 2000;
-#endif
-
-uint64_t env_u64(const char* name, uint64_t fallback) {
-    const char* v = std::getenv(name);
-    return v && *v ? std::strtoull(v, nullptr, 10) : fallback;
-}
 
 class Collect : public ir::DetectionSink {
 public:
