@@ -1,8 +1,9 @@
 // hmm.cpp: inference for discrete-emission HMMs (scaled forward/backward, Viterbi, online filter, payload).
 #include "models/hmm.h"
 
+#include "models/model_file.h"
+
 #include <cmath>
-#include <cstring>
 #include <limits>
 #include <sstream>
 
@@ -33,30 +34,6 @@ std::string check_distribution(const double* p, std::size_t n, const std::string
         return os.str();
     }
     return {};
-}
-
-void put_u32(std::vector<std::uint8_t>& out, std::uint32_t v) {
-    for (int s = 0; s < 32; s += 8) out.push_back(static_cast<std::uint8_t>(v >> s));
-}
-
-void put_f64(std::vector<std::uint8_t>& out, double d) {
-    std::uint64_t v = 0;
-    std::memcpy(&v, &d, sizeof v);
-    for (int s = 0; s < 64; s += 8) out.push_back(static_cast<std::uint8_t>(v >> s));
-}
-
-std::uint32_t get_u32(const std::uint8_t* p) {
-    std::uint32_t v = 0;
-    for (int i = 3; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
-}
-
-double get_f64(const std::uint8_t* p) {
-    std::uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    double d = 0.0;
-    std::memcpy(&d, &v, sizeof d);
-    return d;
 }
 
 Error fail(const std::string& msg) {
@@ -244,27 +221,28 @@ double HmmState::update(const Hmm& m, Symbol symbol) {
 }
 
 std::vector<std::uint8_t> serialize(const Hmm& m) {
-    std::vector<std::uint8_t> out;
-    out.reserve(12 + 8 * (m.pi.size() + m.a.size() + m.b.size()));
-    put_u32(out, kHmmPayloadVersion);
-    put_u32(out, static_cast<std::uint32_t>(m.n_states));
-    put_u32(out, static_cast<std::uint32_t>(m.n_symbols));
-    for (double d : m.pi) put_f64(out, d);
-    for (double d : m.a) put_f64(out, d);
-    for (double d : m.b) put_f64(out, d);
-    return out;
+    ByteWriter w;
+    w.data().reserve(12 + 8 * (m.pi.size() + m.a.size() + m.b.size()));
+    w.u32(kHmmPayloadVersion);
+    w.u32(static_cast<std::uint32_t>(m.n_states));
+    w.u32(static_cast<std::uint32_t>(m.n_symbols));
+    for (double d : m.pi) w.f64(d);
+    for (double d : m.a) w.f64(d);
+    for (double d : m.b) w.f64(d);
+    return w.take();
 }
 
 Expected<Hmm> deserialize(std::span<const std::uint8_t> bytes) {
-    if (bytes.size() < 12)
+    ByteReader r(bytes);
+    std::uint32_t version = 0, n = 0, k = 0;
+    if (!r.u32(version) || !r.u32(n) || !r.u32(k))
         return fail("truncated header (" + std::to_string(bytes.size()) + " bytes, need at least 12)");
-    const std::uint32_t version = get_u32(bytes.data());
-    const std::uint32_t n = get_u32(bytes.data() + 4), k = get_u32(bytes.data() + 8);
     if (version != kHmmPayloadVersion)
         return fail("unsupported payload version " + std::to_string(version) + " (this engine reads " +
                     std::to_string(kHmmPayloadVersion) + ")");
     if (n == 0 || k == 0 || n > kMaxDimension || k > kMaxDimension)
         return fail("implausible dimensions N=" + std::to_string(n) + ", M=" + std::to_string(k));
+    // The size is checked up front, before any allocation, so a lying header cannot make us allocate.
     const std::uint64_t count = std::uint64_t{n} + std::uint64_t{n} * n + std::uint64_t{n} * k;
     const std::uint64_t want = 12 + 8 * count;
     if (bytes.size() != want)
@@ -273,13 +251,9 @@ Expected<Hmm> deserialize(std::span<const std::uint8_t> bytes) {
     Hmm m;
     m.n_states = n;
     m.n_symbols = k;
-    const std::uint8_t* p = bytes.data() + 12;
-    auto read = [&p](std::vector<double>& v, std::size_t len) {
+    auto read = [&r](std::vector<double>& v, std::size_t len) {
         v.resize(len);
-        for (double& d : v) {
-            d = get_f64(p);
-            p += 8;
-        }
+        for (double& d : v) r.f64(d); // cannot run out: the size was checked above
     };
     read(m.pi, n);
     read(m.a, std::size_t{n} * n);

@@ -111,7 +111,8 @@ inline constexpr std::uint32_t kHmmPayloadVersion = 1;
 
 /// The model as a flat little-endian payload (for the model-file container, which adds magic, checksum,
 /// provenance). Layout: u32 payload version, u32 N, u32 M, then pi (N), A (N*N), B (N*M) as IEEE-754
-/// binary64, 12 + 8 * (N + N*N + N*M) bytes in all. Fixed offsets, so a mapped file can be read in place.
+/// binary64 (ByteWriter's encoding), 12 + 8 * (N + N*N + N*M) bytes in all. Fixed offsets, so a mapped file
+/// can be read in place.
 std::vector<std::uint8_t> serialize(const Hmm& m);
 
 /// Parses serialize()'s payload. Refuses, with a message saying what and where, a truncated or oversized

@@ -47,6 +47,7 @@ bool expected_counts(const Hmm& h, std::span<const std::vector<Symbol>> seqs, Co
     c.a.assign(n * n, 0.0);
     c.b.assign(n * m, 0.0);
     c.log_likelihood = 0.0;
+    std::vector<double> w(n); // b_j(o_{t+1}) beta_{t+1}(j) / c_{t+1}, shared by every i
     for (const auto& seq : seqs) {
         if (seq.empty()) continue;
         const ForwardPass fw = forward(h, seq);
@@ -65,9 +66,9 @@ bool expected_counts(const Hmm& h, std::span<const std::vector<Symbol>> seqs, Co
             const Symbol o = seq[t + 1];
             const double inv_c = 1.0 / fw.scale[t + 1];
             const double* be_next = &beta[(t + 1) * n];
+            for (std::size_t j = 0; j < n; ++j) w[j] = h.emit(j, o) * be_next[j] * inv_c;
             for (std::size_t i = 0; i < n; ++i) {
-                for (std::size_t j = 0; j < n; ++j)
-                    c.a[i * n + j] += al[i] * h.trans(i, j) * h.emit(j, o) * be_next[j] * inv_c;
+                for (std::size_t j = 0; j < n; ++j) c.a[i * n + j] += al[i] * h.trans(i, j) * w[j];
             }
         }
     }
