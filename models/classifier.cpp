@@ -231,4 +231,40 @@ void ClassifierState::posterior(const SequenceClassifier& model, std::span<doubl
     model.posterior_from(scratch_, out);
 }
 
+Status save_classifier_model(const std::string& path, const Vocabulary& vocabulary,
+                             const SequenceClassifier& classifier, ModelMeta meta) {
+    if (vocabulary.size() != classifier.chain(0).vocab_size())
+        return Error{fmt::format("{}: vocabulary has {} symbols but the classifier was built for {}", path,
+                                 vocabulary.size(), classifier.chain(0).vocab_size())};
+    meta.kind = "classifier";
+    if (meta.engine_version.empty()) meta.engine_version = kEngineVersion;
+    meta.sequences = meta.events = 0;
+    for (size_t c = 0; c < classifier.class_count(); ++c) {
+        meta.sequences += classifier.chain(c).sequences();
+        meta.events += classifier.chain(c).events();
+    }
+    for (auto& [k, v] : classifier.hyper_params()) meta.hyper_params[k] = v;
+    ByteWriter w;
+    vocabulary.serialize(w);
+    classifier.serialize(w);
+    return write_model_file(path, meta, w.data());
+}
+
+Expected<ClassifierModel> load_classifier_model(const std::string& path) {
+    auto file = read_model_file(path);
+    if (!file) return Error{file.error()};
+    if (file->meta.kind != "classifier")
+        return Error{fmt::format("{}: model kind '{}', expected 'classifier'", path, file->meta.kind)};
+    ByteReader r(file->payload);
+    auto vocab = Vocabulary::deserialize(r);
+    if (!vocab) return Error{path + ": " + vocab.error()};
+    auto model = SequenceClassifier::deserialize(r);
+    if (!model) return Error{path + ": " + model.error()};
+    if (r.remaining() != 0) return Error{fmt::format("{}: {} trailing payload bytes", path, r.remaining())};
+    if (vocab->size() != model->chain(0).vocab_size())
+        return Error{fmt::format("{}: vocabulary has {} symbols but the classifier was built for {}", path,
+                                 vocab->size(), model->chain(0).vocab_size())};
+    return ClassifierModel{std::move(*vocab), std::move(*model)};
+}
+
 } // namespace ethogram::models

@@ -4,6 +4,7 @@
 #include "models/expected.h"
 #include "models/markov.h"
 #include "models/model_file.h"
+#include "models/vocabulary.h"
 
 #include <cstdint>
 #include <span>
@@ -94,5 +95,18 @@ private:
     std::vector<MarkovState> states_;
     mutable std::vector<double> scratch_; // per-class log-likelihoods for posterior(), sized once
 };
+
+/// A classifier with the vocabulary its ids come from: what a "classifier" model file holds.
+struct ClassifierModel {
+    Vocabulary vocabulary;
+    SequenceClassifier classifier;
+};
+
+/// Writes a "classifier" model file (payload: the vocabulary, then the classifier); like
+/// save_markov_model(), kind, counts (summed over classes) and hyper-parameters come from the model.
+Status save_classifier_model(const std::string& path, const Vocabulary& vocabulary,
+                             const SequenceClassifier& classifier, ModelMeta meta);
+/// Reads a file written by save_classifier_model(), refusing other kinds and inconsistent payloads.
+Expected<ClassifierModel> load_classifier_model(const std::string& path);
 
 } // namespace ethogram::models

@@ -1,6 +1,5 @@
 // markov.cpp: training, interpolated Kneser-Ney scoring, online state and serialization of Markov chains.
 #include "models/markov.h"
-#include "models/vocabulary.h"
 
 #include <algorithm>
 #include <cmath>
@@ -307,6 +306,39 @@ double MarkovState::observe(const MarkovChain& chain, uint32_t symbol) {
     // Stored as <unk> when out of range, so the context never holds an id the chain cannot look up.
     ctx_[order_ - 1] = symbol < chain.vocab_size() ? symbol : Vocabulary::kUnk;
     return lp;
+}
+
+Status save_markov_model(const std::string& path, const Vocabulary& vocabulary, const MarkovChain& chain,
+                         ModelMeta meta) {
+    if (vocabulary.size() != chain.vocab_size())
+        return Error{fmt::format("{}: vocabulary has {} symbols but the chain was built for {}", path,
+                                 vocabulary.size(), chain.vocab_size())};
+    meta.kind = "markov";
+    if (meta.engine_version.empty()) meta.engine_version = kEngineVersion;
+    meta.sequences = chain.sequences();
+    meta.events = chain.events();
+    for (auto& [k, v] : chain.hyper_params()) meta.hyper_params[k] = v;
+    ByteWriter w;
+    vocabulary.serialize(w);
+    chain.serialize(w);
+    return write_model_file(path, meta, w.data());
+}
+
+Expected<MarkovModel> load_markov_model(const std::string& path) {
+    auto file = read_model_file(path);
+    if (!file) return Error{file.error()};
+    if (file->meta.kind != "markov")
+        return Error{fmt::format("{}: model kind '{}', expected 'markov'", path, file->meta.kind)};
+    ByteReader r(file->payload);
+    auto vocab = Vocabulary::deserialize(r);
+    if (!vocab) return Error{path + ": " + vocab.error()};
+    auto chain = MarkovChain::deserialize(r);
+    if (!chain) return Error{path + ": " + chain.error()};
+    if (r.remaining() != 0) return Error{fmt::format("{}: {} trailing payload bytes", path, r.remaining())};
+    if (vocab->size() != chain->vocab_size())
+        return Error{fmt::format("{}: vocabulary has {} symbols but the chain was built for {}", path,
+                                 vocab->size(), chain->vocab_size())};
+    return MarkovModel{std::move(*vocab), std::move(*chain)};
 }
 
 } // namespace ethogram::models

@@ -3,6 +3,7 @@
 
 #include "models/expected.h"
 #include "models/model_file.h"
+#include "models/vocabulary.h"
 
 #include <array>
 #include <cstdint>
@@ -142,5 +143,20 @@ private:
     uint64_t count_ = 0;
     double sum_log_prob_ = 0.0;
 };
+
+/// A chain with the vocabulary its ids come from: what a "markov" model file holds.
+struct MarkovModel {
+    Vocabulary vocabulary;
+    MarkovChain chain;
+};
+
+/// Writes a "markov" model file (payload: the vocabulary, then the chain). `meta` supplies provenance
+/// (training data hash, creation time; engine version defaults to kEngineVersion); kind, sequence and
+/// event counts and hyper-parameters are filled in from the chain. Fails if the sizes disagree.
+Status save_markov_model(const std::string& path, const Vocabulary& vocabulary, const MarkovChain& chain,
+                         ModelMeta meta);
+/// Reads a file written by save_markov_model(), refusing other kinds and inconsistent payloads; errors
+/// name the file.
+Expected<MarkovModel> load_markov_model(const std::string& path);
 
 } // namespace ethogram::models

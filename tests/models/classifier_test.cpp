@@ -152,6 +152,26 @@ TEST(Classifier, PayloadAndFileRoundTrip) {
         ASSERT_FALSE(SequenceClassifier::deserialize(std::span<const uint8_t>(bytes).first(n)).ok()) << n;
 }
 
+TEST(Classifier, SavedModelRoundTripsAndKindIsChecked) {
+    SequenceClassifier m = trained();
+    Vocabulary v;
+    v.add("a");
+    v.add("b");
+    std::string path = ::testing::TempDir() + "saved_classifier.etm";
+    ASSERT_TRUE(save_classifier_model(path, v, m, {}).ok());
+    auto back = load_classifier_model(path);
+    ASSERT_TRUE(back.ok()) << back.error();
+    std::vector<uint32_t> ab = {back->vocabulary.id("a"), back->vocabulary.id("b")};
+    EXPECT_NEAR(back->classifier.posterior(ab)[kHuman], 832.0 / 859, 1e-12);
+    auto file = read_model_file(path);
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ(file->meta.sequences, 3u); // 2 human + 1 bot
+    EXPECT_EQ(file->meta.events, 8u);    // 2 + 3 + 3
+    EXPECT_EQ(file->meta.hyper_params.at("classes"), "human,bot");
+    EXPECT_EQ(load_markov_model(path).error(), path + ": model kind 'classifier', expected 'markov'");
+    std::remove(path.c_str());
+}
+
 // A separable synthetic problem: "bots" repeat one endpoint, "humans" wander. With 9:1 imbalance and
 // balanced weights, held-out sequences of both classes are classified correctly.
 TEST(Classifier, SeparatesSyntheticBotsFromHumans) {

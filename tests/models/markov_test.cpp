@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <functional>
@@ -310,6 +311,68 @@ TEST(Markov, InconsistentTotalsAreRefused) {
     auto got = MarkovChain::deserialize(bytes);
     ASSERT_FALSE(got.ok());
     EXPECT_NE(got.error().find("totals do not match"), std::string::npos) << got.error();
+}
+
+TEST(Markov, SavedModelKeepsVocabularyChainAndMeta) {
+    Vocabulary v;
+    std::vector<std::string> s1 = {"a", "b"}, s2 = {"a", "a", "b"};
+    std::vector<std::vector<uint32_t>> corpus = {v.add_all(s1), v.add_all(s2)};
+    ASSERT_EQ(corpus, kCorpus); // the same ids as the hand computations
+    MarkovChain m = make(2, 0.5);
+    ASSERT_TRUE(m.train(corpus).ok());
+    ModelMeta meta;
+    meta.training_data_hash = "feedface";
+    meta.created_unix = 1'780'000'000;
+    std::string path = ::testing::TempDir() + "saved_markov.etm";
+    ASSERT_TRUE(save_markov_model(path, v, m, meta).ok());
+    auto back = load_markov_model(path);
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->vocabulary.id("b"), B);
+    std::vector<uint32_t> ctx = {back->vocabulary.id("a"), back->vocabulary.id("a")};
+    EXPECT_NEAR(back->chain.prob(ctx, back->vocabulary.id("b")), 43.0 / 54, 1e-15);
+    auto file = read_model_file(path);
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ(file->meta.kind, "markov");
+    EXPECT_EQ(file->meta.engine_version, kEngineVersion);
+    EXPECT_EQ(file->meta.training_data_hash, "feedface");
+    EXPECT_EQ(file->meta.sequences, 2u);
+    EXPECT_EQ(file->meta.events, 5u);
+    EXPECT_EQ(file->meta.hyper_params.at("smoothing"), "interpolated-kneser-ney");
+    // Another kind in the same container is refused by name.
+    meta.kind = "hmm";
+    ASSERT_TRUE(write_model_file(path, meta, file->payload).ok());
+    EXPECT_EQ(load_markov_model(path).error(), path + ": model kind 'hmm', expected 'markov'");
+    // A vocabulary that does not fit the chain is refused at save time.
+    Vocabulary small;
+    EXPECT_FALSE(save_markov_model(path, small, m, meta).ok());
+    std::remove(path.c_str());
+}
+
+// "Loads in milliseconds": 200 symbols, order 2, 20000 sequences of 30 events (~100k contexts and entries).
+// The bound is deliberately loose (a shared CI machine); the measured time is printed.
+TEST(Markov, LargeModelLoadsQuickly) {
+    const uint32_t vocab = 200;
+    std::mt19937_64 rng(5);
+    std::vector<std::vector<uint32_t>> corpus(20000);
+    for (auto& s : corpus) {
+        uint32_t x = static_cast<uint32_t>(rng() % vocab);
+        for (int i = 0; i < 30; ++i) s.push_back(x = static_cast<uint32_t>((x * 7 + rng() % 40) % vocab));
+    }
+    MarkovChain m = make(2, 0.75, true, vocab);
+    ASSERT_TRUE(m.train(corpus).ok());
+    Vocabulary v;
+    for (uint32_t i = 1; i < vocab; ++i) v.add("sym" + std::to_string(i));
+    std::string path = ::testing::TempDir() + "large_markov.etm";
+    ASSERT_TRUE(save_markov_model(path, v, m, {}).ok());
+    auto t0 = std::chrono::steady_clock::now();
+    auto back = load_markov_model(path);
+    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    ASSERT_TRUE(back.ok()) << back.error();
+    std::printf("large model: %zu contexts, %zu entries, loaded in %.1f ms\n", m.context_count(),
+                m.entry_count(), ms);
+    EXPECT_EQ(back->chain.entry_count(), m.entry_count());
+    EXPECT_LT(ms, 2000.0);
+    std::remove(path.c_str());
 }
 
 TEST(Vocabulary, IdsAreDenseAndStable) {
