@@ -3,6 +3,7 @@
 
 #include <sodium.h>
 
+#include <atomic>
 #include <bit>
 #include <cerrno>
 #include <cstring>
@@ -175,6 +176,55 @@ bool ByteReader::str(std::string& s) {
     return true;
 }
 
+struct TrainingDataHash::State {
+    crypto_generichash_state h;
+};
+
+TrainingDataHash::TrainingDataHash() : state_(std::make_unique<State>()) {
+    static const int init = sodium_init();
+    (void)init;
+    crypto_generichash_init(&state_->h, nullptr, 0, kChecksumBytes);
+}
+
+TrainingDataHash::~TrainingDataHash() = default;
+
+void TrainingDataHash::update(std::span<const uint8_t> bytes) {
+    crypto_generichash_update(&state_->h, bytes.data(), bytes.size());
+}
+
+void TrainingDataHash::add_sequence(std::span<const std::string> symbols) {
+    ByteWriter w;
+    w.u8('S');
+    w.u64(symbols.size());
+    for (const auto& s : symbols) w.str(s);
+    update(w.data());
+}
+
+void TrainingDataHash::add_sequence(std::span<const uint32_t> ids) {
+    ByteWriter w;
+    w.u8('I');
+    w.u64(ids.size());
+    for (uint32_t id : ids) w.u32(id);
+    update(w.data());
+}
+
+void TrainingDataHash::add_label(std::string_view label) {
+    ByteWriter w;
+    w.u8('L');
+    w.str(label);
+    update(w.data());
+}
+
+std::string TrainingDataHash::hex() const {
+    // Finalizing consumes the state, so finalize a copy.
+    crypto_generichash_state copy = state_->h;
+    uint8_t out[kChecksumBytes];
+    crypto_generichash_final(&copy, out, kChecksumBytes);
+    std::string hex;
+    for (uint8_t b : out) hex += fmt::format("{:02x}", b);
+    return hex;
+}
+
 std::vector<uint8_t> encode_model_file(const ModelMeta& meta, std::span<const uint8_t> payload) {
     std::vector<uint8_t> header = encode_header(meta);
     ByteWriter w;
@@ -235,7 +285,9 @@ Expected<LoadedModel> decode_model_file(std::span<const uint8_t> bytes, const st
 
 Status write_model_file(const std::string& path, const ModelMeta& meta, std::span<const uint8_t> payload) {
     std::vector<uint8_t> bytes = encode_model_file(meta, payload);
-    std::string tmp = path + ".tmp." + std::to_string(::getpid());
+    // pid + a process-wide counter: concurrent writers (processes or threads) never share a temporary.
+    static std::atomic<uint64_t> serial{0};
+    std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), serial.fetch_add(1));
     int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     if (fd < 0) return Error{fmt::format("{}: cannot create: {}", tmp, std::strerror(errno))};
     size_t done = 0;
@@ -259,6 +311,14 @@ Status write_model_file(const std::string& path, const ModelMeta& meta, std::spa
         std::string err = std::strerror(errno);
         ::unlink(tmp.c_str());
         return Error{fmt::format("{}: cannot rename into place: {}", path, err)};
+    }
+    // Make the rename itself durable. Best effort: some file systems refuse fsync on a directory, and the
+    // model is already complete and in place either way.
+    auto slash = path.rfind('/');
+    std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC); dfd >= 0) {
+        (void)::fsync(dfd);
+        ::close(dfd);
     }
     return ok_status();
 }

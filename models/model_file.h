@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -58,6 +59,29 @@ private:
     std::span<const uint8_t> in_;
     size_t pos_ = 0;
     bool ok_ = true;
+};
+
+/// Incremental BLAKE2b-256 of a training set, for ModelMeta::training_data_hash. Symbols, sequences and
+/// labels are framed (type tag + length), so ("ab","c") and ("a","bc"), or one sequence and the same
+/// events split in two, hash differently. Feed the data in a deterministic order.
+class TrainingDataHash {
+public:
+    TrainingDataHash();
+    ~TrainingDataHash();
+    TrainingDataHash(const TrainingDataHash&) = delete;
+    TrainingDataHash& operator=(const TrainingDataHash&) = delete;
+
+    void add_sequence(std::span<const std::string> symbols);
+    void add_sequence(std::span<const uint32_t> ids);
+    /// The class label of the sequence that follows (classifier training data).
+    void add_label(std::string_view label);
+    /// Lower-case hex of the digest of everything added so far (the hash can still be extended).
+    std::string hex() const;
+
+private:
+    struct State;
+    void update(std::span<const uint8_t> bytes);
+    std::unique_ptr<State> state_;
 };
 
 /// Everything about a model except its parameters: provenance, sizes and hyper-parameters.

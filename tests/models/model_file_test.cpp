@@ -150,6 +150,27 @@ TEST_F(ModelFileTest, WriteIntoMissingDirectoryFails) {
     EXPECT_NE(st.error().find("cannot create"), std::string::npos) << st.error();
 }
 
+TEST(TrainingDataHash, IsBlake2bAndFramed) {
+    // Nothing added: the BLAKE2b-256 of the empty string (RFC 7693 reference implementation).
+    EXPECT_EQ(TrainingDataHash().hex(), "0e5751c026e543b2e8ab2eb06099daa1d1e5df47778f7787faab45cdf12fe3a8");
+    auto of = [](std::vector<std::vector<std::string>> seqs) {
+        TrainingDataHash h;
+        for (const auto& s : seqs) h.add_sequence(s);
+        return h.hex();
+    };
+    std::string base = of({{"ab", "c"}, {"d"}});
+    EXPECT_EQ(base.size(), 64u);
+    EXPECT_EQ(of({{"ab", "c"}, {"d"}}), base); // deterministic
+    EXPECT_NE(of({{"a", "bc"}, {"d"}}), base); // symbol boundaries count
+    EXPECT_NE(of({{"ab", "c", "d"}}), base);   // sequence boundaries count
+    EXPECT_NE(of({{"d"}, {"ab", "c"}}), base); // order counts
+    TrainingDataHash h;
+    std::string before = h.hex();
+    h.add_label("bot");
+    EXPECT_NE(h.hex(), before);
+    EXPECT_EQ(h.hex(), h.hex()); // hex() does not consume the state
+}
+
 TEST(ByteCodec, ScalarsRoundTripAndOverrunsFail) {
     ByteWriter w;
     w.u8(9);
