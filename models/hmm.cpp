@@ -262,4 +262,35 @@ Expected<Hmm> deserialize(std::span<const std::uint8_t> bytes) {
     return m;
 }
 
+Status save_hmm_model(const std::string& path, const Vocabulary& vocabulary, const Hmm& hmm, ModelMeta meta) {
+    if (auto e = validate(hmm); !e.empty()) return Error{path + ": invalid hmm: " + e};
+    if (vocabulary.size() != hmm.n_symbols)
+        return Error{path + ": vocabulary has " + std::to_string(vocabulary.size()) +
+                     " symbols but the hmm emits " + std::to_string(hmm.n_symbols)};
+    meta.kind = "hmm";
+    if (meta.engine_version.empty()) meta.engine_version = kEngineVersion;
+    ByteWriter w;
+    vocabulary.serialize(w);
+    const std::vector<std::uint8_t> body = serialize(hmm);
+    w.bytes(body);
+    return write_model_file(path, meta, w.data());
+}
+
+Expected<HmmModel> load_hmm_model(const std::string& path) {
+    auto file = read_model_file(path);
+    if (!file) return Error{file.error()};
+    if (file->meta.kind != "hmm")
+        return Error{path + ": model kind '" + file->meta.kind + "', expected 'hmm'"};
+    ByteReader r(file->payload);
+    auto vocab = Vocabulary::deserialize(r);
+    if (!vocab) return Error{path + ": " + vocab.error()};
+    // The HMM payload is the rest: deserialize() insists on its exact size, so trailing bytes are refused.
+    auto hmm = deserialize(std::span<const std::uint8_t>(file->payload).subspan(r.position()));
+    if (!hmm) return Error{path + ": " + hmm.error()};
+    if (vocab->size() != hmm->n_symbols)
+        return Error{path + ": vocabulary has " + std::to_string(vocab->size()) +
+                     " symbols but the hmm emits " + std::to_string(hmm->n_symbols)};
+    return HmmModel{std::move(*vocab), std::move(*hmm)};
+}
+
 } // namespace ethogram::models

@@ -2,6 +2,8 @@
 #pragma once
 
 #include "models/expected.h"
+#include "models/model_file.h"
+#include "models/vocabulary.h"
 
 #include <cstddef>
 #include <cstdint>
@@ -119,5 +121,20 @@ std::vector<std::uint8_t> serialize(const Hmm& m);
 /// payload, an unknown version, N or M of 0 or absurdly large, non-finite or out-of-range entries, and
 /// rows not summing to 1 (validate()).
 Expected<Hmm> deserialize(std::span<const std::uint8_t> bytes);
+
+/// An HMM with the vocabulary its symbol ids come from: what an "hmm" model file holds.
+struct HmmModel {
+    Vocabulary vocabulary;
+    Hmm hmm;
+};
+
+/// Writes an "hmm" model file (payload: the vocabulary, then serialize(hmm)). `meta` supplies provenance
+/// and hyper-parameters (see hmm_hyper_params() in hmm_train.h); kind is set to "hmm" and an empty engine
+/// version to kEngineVersion. Fails if the model is invalid or the vocabulary size is not n_symbols.
+Status save_hmm_model(const std::string& path, const Vocabulary& vocabulary, const Hmm& hmm, ModelMeta meta);
+
+/// Reads a file written by save_hmm_model(), refusing other kinds, invalid payloads and a vocabulary
+/// whose size is not the model's n_symbols; errors name the file.
+Expected<HmmModel> load_hmm_model(const std::string& path);
 
 } // namespace ethogram::models

@@ -1,6 +1,7 @@
 // hmm_train.cpp: Baum-Welch (EM) over many sequences with Rabiner scaling, pseudo-counts and restarts.
 #include "models/hmm_train.h"
 
+#include <charconv>
 #include <cmath>
 #include <limits>
 #include <random>
@@ -147,6 +148,21 @@ std::string check_inputs(std::span<const std::vector<Symbol>> seqs, std::size_t 
 }
 
 } // namespace
+
+std::map<std::string, std::string> hmm_hyper_params(const BaumWelchOptions& options) {
+    auto shortest = [](double d) {
+        char buf[32];
+        const auto res = std::to_chars(buf, buf + sizeof buf, d);
+        return std::string(buf, res.ptr);
+    };
+    return {{"states", std::to_string(options.n_states)},
+            {"symbols", std::to_string(options.n_symbols)},
+            {"max_iterations", std::to_string(options.max_iterations)},
+            {"tolerance", shortest(options.tolerance)},
+            {"restarts", std::to_string(options.restarts)},
+            {"seed", std::to_string(options.seed)},
+            {"pseudo_count", shortest(options.pseudo_count)}};
+}
 
 Expected<TrainingResult> train_hmm(std::span<const std::vector<Symbol>> sequences,
                                    const BaumWelchOptions& options) {

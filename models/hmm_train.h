@@ -6,7 +6,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <map>
 #include <span>
+#include <string>
 #include <vector>
 
 namespace ethogram::models {
@@ -31,6 +33,10 @@ struct BaumWelchOptions {
     /// of events).
     double pseudo_count = 1e-3;
 };
+
+/// The options as ModelMeta::hyper_params: states, symbols, max_iterations, tolerance, restarts, seed and
+/// pseudo_count (doubles in shortest round-trip form, so the file says exactly what was used).
+std::map<std::string, std::string> hmm_hyper_params(const BaumWelchOptions& options);
 
 /// One line of the training log: the log-likelihood of the training data under the parameters that
 /// iteration `iteration` of restart `restart` started from (EM never decreases it, up to the smoothing).

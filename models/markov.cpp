@@ -242,6 +242,7 @@ Expected<MarkovChain> MarkovChain::deserialize(ByteReader& r) {
         r.u32(n.depth);
         r.u32(n.distinct);
         r.u64(n.total);
+        if (!r.ok()) return bad("truncated");
         if (i == 0) continue;
         if (n.parent >= i || n.depth != m.nodes_[n.parent].depth + 1 || n.depth > m.order_ ||
             n.symbol > m.bos())

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <limits>
 #include <random>
 #include <vector>
@@ -262,6 +263,37 @@ TEST(HmmFile, ThroughTheModelFileContainer) {
     const Expected<Hmm> h = deserialize(loaded->payload);
     ASSERT_TRUE(h.ok()) << h.error();
     EXPECT_EQ(h->b, casino().b);
+}
+
+TEST(HmmFile, SaveAndLoadWithVocabulary) {
+    Vocabulary v; // <unk> is id 0; the casino's six faces make 7 symbols
+    for (const char* face : {"1", "2", "3", "4", "5", "6"}) v.add(face);
+    Hmm h = casino();
+    h.n_symbols = 7;
+    h.b = {0.0, 0.2, 0.2, 0.2, 0.2, 0.1, 0.1, 0.0, 0.1, 0.1, 0.1, 0.1, 0.1, 0.5};
+    ModelMeta meta;
+    BaumWelchOptions opt;
+    opt.n_symbols = 7;
+    meta.hyper_params = hmm_hyper_params(opt);
+    EXPECT_EQ(meta.hyper_params.at("pseudo_count"), "0.001");
+    EXPECT_EQ(meta.hyper_params.at("symbols"), "7");
+    const std::string path = ::testing::TempDir() + "saved_hmm.etm";
+    ASSERT_TRUE(save_hmm_model(path, v, h, meta).ok());
+    auto back = load_hmm_model(path);
+    ASSERT_TRUE(back.ok()) << back.error();
+    EXPECT_EQ(back->vocabulary.id("6"), 6u);
+    EXPECT_EQ(back->hmm.b, h.b);
+    auto file = read_model_file(path);
+    ASSERT_TRUE(file.ok());
+    EXPECT_EQ(file->meta.kind, "hmm");
+    EXPECT_EQ(file->meta.hyper_params.at("restarts"), "5");
+    // A vocabulary that does not fit the model is refused on save; another kind is refused on load.
+    Vocabulary small;
+    EXPECT_FALSE(save_hmm_model(path, small, h, meta).ok());
+    file->meta.kind = "markov";
+    ASSERT_TRUE(write_model_file(path, file->meta, file->payload).ok());
+    EXPECT_EQ(load_hmm_model(path).error(), path + ": model kind 'markov', expected 'hmm'");
+    std::remove(path.c_str());
 }
 
 TEST(HmmFile, RejectsCorruptPayloads) {
