@@ -105,6 +105,11 @@ private:
             dst = &cfg_.max_scope_events;
         else
             return unknown(path, "max_partial_matches, max_scope_events");
+        return positive_u32(path, v, dst);
+    }
+
+    /// Parses a positive integer below 2^32 into `dst`; an error message otherwise.
+    std::string positive_u32(const std::string& path, const YAML::Node& v, uint32_t* dst) {
         std::string s;
         if (!scalar(v, s) || s.empty() || s.size() > 10 ||
             s.find_first_not_of("0123456789") != std::string::npos)
@@ -118,6 +123,7 @@ private:
     }
 
     std::string output_key(const std::string& path, const std::string& key, const YAML::Node& v) {
+        if (key == "max_events_per_alias") return positive_u32(path, v, &cfg_.max_events_per_alias);
         std::string s;
         if (!scalar(v, s)) return fmt::format("'{}' must be a scalar", path);
         if (key == "explain") {
@@ -136,7 +142,8 @@ private:
         } else if (key == "summary_json") {
             cfg_.summary_json_path = s;
         } else {
-            return unknown(path, "path, explain, dead_letter, suppressed, summary_json");
+            return unknown(path,
+                           "path, explain, dead_letter, suppressed, summary_json, max_events_per_alias");
         }
         return "";
     }

@@ -18,7 +18,7 @@ namespace ethogram::runtime {
 /// input:  { path: events.jsonl, epoch_unit: ms, type_field: type }   # epoch_unit: ms | s
 /// state:  { max_partial_matches: 1000, max_scope_events: 100000 }    # positive integers
 /// output: { path: out.jsonl, explain: false, dead_letter: dl.jsonl, suppressed: sup.jsonl,
-///           summary_json: summary.json }
+///           summary_json: summary.json, max_events_per_alias: 1000 }
 /// ```
 struct EngineConfig {
     int64_t allowed_lateness_us = 0;
@@ -27,8 +27,9 @@ struct EngineConfig {
     uint32_t max_partial_matches = 1000;
     uint32_t max_scope_events = 100000;
     bool explain = false;
-    std::string input_path;  ///< empty: not set (the CLI's --events is then required)
-    std::string output_path; ///< empty: stdout
+    uint32_t max_events_per_alias = 1000; ///< output.max_events_per_alias
+    std::string input_path;               ///< empty: not set (the CLI's --events is then required)
+    std::string output_path;              ///< empty: stdout
     std::string dead_letter_path;
     std::string suppressed_path;
     std::string summary_json_path;

@@ -90,13 +90,20 @@ void append_time(std::string& out, int64_t us) {
     out.push_back('"');
 }
 
-void append_explain(std::string& out, const ir::Detection& d, const ir::RuleSet& rs, const ir::Rule& rule) {
+/// Index of the first listed event of a binding: all but the last `cap` are omitted (cap 0: none).
+size_t first_listed(const ir::Binding& b, uint32_t cap) {
+    return cap != 0 && b.events.size() > cap ? b.events.size() - cap : 0;
+}
+
+void append_explain(std::string& out, const ir::Detection& d, const ir::RuleSet& rs, const ir::Rule& rule,
+                    uint32_t cap) {
     out += ",\"explain\":[";
     bool first = true;
     for (const ir::Binding& b : d.bindings) {
         bool step = b.step != UINT32_MAX && b.step < rule.pattern.steps.size();
         if (!step && b.alias != "trigger") continue; // a threshold's scope is listed under "events"
-        for (const ir::BoundEvent& e : b.events) {
+        for (size_t j = first_listed(b, cap); j < b.events.size(); ++j) {
+            const ir::BoundEvent& e = b.events[j];
             if (!first) out.push_back(',');
             first = false;
             out += "{\"alias\":";
@@ -164,9 +171,10 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
         if (i) out.push_back(',');
         append_json_string(out, b.alias);
         out += ":[";
-        for (size_t j = 0; j < b.events.size(); ++j) {
+        const size_t from = first_listed(b, opts.max_events_per_alias);
+        for (size_t j = from; j < b.events.size(); ++j) {
             const ir::BoundEvent& e = b.events[j];
-            if (j) out.push_back(',');
+            if (j > from) out.push_back(',');
             out += "{\"line\":";
             append_json_uint(out, e.line);
             out += ",\"time\":";
@@ -179,13 +187,25 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
         }
         out.push_back(']');
     }
-    out += "},\"ruleset\":";
+    out.push_back('}');
+    bool any_omitted = false;
+    for (const ir::Binding& b : d.bindings) {
+        size_t omitted = first_listed(b, opts.max_events_per_alias);
+        if (omitted == 0) continue;
+        out += any_omitted ? "," : ",\"omitted\":{";
+        any_omitted = true;
+        append_json_string(out, b.alias);
+        out.push_back(':');
+        append_json_uint(out, omitted);
+    }
+    if (any_omitted) out.push_back('}');
+    out += ",\"ruleset\":";
     append_json_string(out, rs.name);
     out += ",\"version\":";
     append_json_string(out, rs.version);
     out += ",\"id\":";
     fmt::format_to(std::back_inserter(out), "\"{:016x}\"", d.id);
-    if (opts.explain) append_explain(out, d, rs, rule);
+    if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);
     if (d.suppressed_by >= 0 && static_cast<size_t>(d.suppressed_by) < rs.rules.size()) {
         out += ",\"suppressed_by\":";
         append_json_string(out, rs.rules[static_cast<size_t>(d.suppressed_by)].name);

@@ -15,11 +15,16 @@ namespace ethogram::runtime {
 struct OutputOptions {
     bool explain = false; ///< add the "explain" array (one entry per bound event)
     int32_t only = -1;    ///< taxonomy node: keep only detections labelled in its subtree; -1 = all
+    /// At most this many events are listed per alias (the most recent ones), so that a detection over a
+    /// very long session stays a bounded line; the rest are counted under "omitted". The detection id
+    /// still covers every bound event.
+    uint32_t max_events_per_alias = 1000;
 };
 
 /// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
 /// time, first, last, severity, confidence, trigger, fields, events, ruleset, version, id
-/// (and explain; suppressed_by for suppressed detections). Field values: strings and enum names as
+/// (and omitted, when an alias lists more than max_events_per_alias events; explain; suppressed_by for
+/// suppressed detections). Field values: strings and enum names as
 /// strings, ints, floats in shortest round-trip form, bools, timestamps as RFC 3339, durations as
 /// milliseconds (fractional when needed), missing as null. Enum names are resolved through the emit
 /// expression's field (or aggregate) schema; when that is not possible the index is written as a number.

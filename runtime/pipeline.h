@@ -29,8 +29,9 @@ struct PipelineOptions {
     EpochUnit epoch_unit = EpochUnit::Millis;
     std::string type_field = "type";
     bool explain = false;
-    int32_t only = -1;         ///< taxonomy node filter, -1 = none (see OutputOptions)
-    bool print_summary = true; ///< the compact block on stderr at the end
+    int32_t only = -1;                    ///< taxonomy node filter, -1 = none (see OutputOptions)
+    uint32_t max_events_per_alias = 1000; ///< see OutputOptions
+    bool print_summary = true;            ///< the compact block on stderr at the end
 };
 
 /// What a run did. Invariant at the end: lines_in == processed + dead_total().

@@ -43,6 +43,10 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--config", o.config, "YAML configuration (flags override it)");
     cmd->add_flag("--explain", o.explain,
                   "Add an explanation (bound events and predicates) to each detection");
+    cmd->add_option("--max-events-per-alias", o.max_events_per_alias,
+                    "List at most N (most recent) events per alias in a detection; the rest are counted "
+                    "under \"omitted\" (output.max_events_per_alias, default 1000)")
+        ->check(CLI::Range(1u, UINT32_MAX));
     cmd->add_option("--only", o.only,
                     "Keep detections labelled in this taxonomy subtree (e.g. intent.purchase)");
     cmd->add_option("--engine", o.engine, "Executor: interp")->check(CLI::IsMember({"interp"}));
@@ -70,6 +74,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     p.suppressed_path = cmd.count("--suppressed") ? o.suppressed : cfg.suppressed_path;
     p.summary_json_path = cmd.count("--summary-json") ? o.summary_json : cfg.summary_json_path;
     p.explain = o.explain || cfg.explain;
+    p.max_events_per_alias =
+        cmd.count("--max-events-per-alias") ? o.max_events_per_alias : cfg.max_events_per_alias;
     p.type_field = cfg.type_field;
     p.allowed_lateness_us = cfg.allowed_lateness_us;
     if (cmd.count("--lateness")) {

@@ -25,6 +25,7 @@ struct RunOptions {
     std::string events, out, dead_letter, suppressed, config, only, summary_json, lateness, epoch_unit;
     std::string engine = "interp";
     bool explain = false, dump_ast = false, dump_ir = false;
+    uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
 };
 
 struct FmtOptions {

@@ -21,6 +21,7 @@ TEST(Config, EmptyIsDefaults) {
     EXPECT_EQ(c->max_partial_matches, 1000u);
     EXPECT_EQ(c->max_scope_events, 100000u);
     EXPECT_FALSE(c->explain);
+    EXPECT_EQ(c->max_events_per_alias, 1000u);
 }
 
 TEST(Config, EveryKey) {
@@ -28,7 +29,7 @@ TEST(Config, EveryKey) {
                           "input: { epoch_unit: s, type_field: kind, path: in.jsonl }\n"
                           "state:\n  max_partial_matches: 50\n  max_scope_events: 7\n"
                           "output: { explain: true, path: o.jsonl, dead_letter: d.jsonl, suppressed: s.jsonl,"
-                          " summary_json: sum.json }\n",
+                          " summary_json: sum.json, max_events_per_alias: 25 }\n",
                           "c.yaml");
     ASSERT_TRUE(c) << c.error();
     EXPECT_EQ(c->allowed_lateness_us, 30000000);
@@ -42,6 +43,7 @@ TEST(Config, EveryKey) {
     EXPECT_EQ(c->dead_letter_path, "d.jsonl");
     EXPECT_EQ(c->suppressed_path, "s.jsonl");
     EXPECT_EQ(c->summary_json_path, "sum.json");
+    EXPECT_EQ(c->max_events_per_alias, 25u);
 }
 
 TEST(Config, LatenessAsMillisNumber) {

@@ -138,6 +138,36 @@ TEST_F(DetectionFormat, ExplainAndSuppressedBy) {
                     R"("suppressed_by":"winner"})");
 }
 
+TEST_F(DetectionFormat, LongBindingsListTheMostRecentEventsAndCountTheRest) {
+    // Alias v holds 5 events (lines 10..14); with a cap of 2 only lines 13 and 14 are listed, and
+    // "omitted" says 3 of v's events were left out; c (1 event) is listed whole and not mentioned.
+    ir::Detection d = detection();
+    d.bindings[0].events.clear();
+    for (uint64_t line = 10; line < 15; ++line)
+        d.bindings[0].events.push_back({line, line, 1795946400000000, ir::kNoString, 0});
+    std::string out;
+    OutputOptions opts;
+    opts.explain = true;
+    opts.max_events_per_alias = 2;
+    format_detection(d, rs, pool, opts, out);
+    EXPECT_NE(out.find(R"("events":{"v":[{"line":13,"time":"2026-11-29T10:00:00.000Z"},)"
+                       R"({"line":14,"time":"2026-11-29T10:00:00.000Z"}],"c":[{"line":13,)"),
+              std::string::npos)
+        << out;
+    EXPECT_NE(out.find(R"(]},"omitted":{"v":3},"ruleset":)"), std::string::npos) << out;
+    // The explanation lists the same events: v's lines 13 and 14, then c.
+    auto explain = out.substr(out.find(",\"explain\""));
+    EXPECT_EQ(explain.find(R"("line":12)"), std::string::npos) << explain;
+    EXPECT_NE(explain.find(R"("step":0,"type":"page_view","predicate":"v.page == product","line":13})"),
+              std::string::npos)
+        << explain;
+    // Under the cap nothing is omitted and the key is absent (the default layout is unchanged).
+    opts.max_events_per_alias = 5;
+    out.clear();
+    format_detection(d, rs, pool, opts, out);
+    EXPECT_EQ(out.find("omitted"), std::string::npos) << out;
+}
+
 TEST_F(DetectionFormat, UnresolvableEnumFallsBackToIndex) {
     rs.rules[0].emits[4].expr = ir::kNoExpr;
     std::string out;
