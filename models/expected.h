@@ -1,50 +1,14 @@
-// expected.h: the value-or-error result of the models library (no exceptions on load or score paths).
+// expected.h: the models stage's name for the shared value-or-error result (support/expected.h).
 #pragma once
 
-#include <optional>
-#include <string>
-#include <utility>
+#include "support/expected.h"
 
 namespace ethogram::models {
 
-/// An error message, wrapped so that `Expected<std::string>` stays unambiguous.
-struct Error {
-    std::string message;
-};
-
-/// The value of an operation that only succeeds or fails (`Expected<Unit>`, alias `Status`).
-struct Unit {};
-
-/// Either a value or an error message saying what went wrong and why. Mirrors runtime/expected.h on
-/// purpose: models/ must not depend on runtime/, yet callers should see the same shape.
-template <class T>
-class [[nodiscard]] Expected {
-public:
-    Expected(T v) : value_(std::move(v)) {}
-    Expected(Error e) : error_(std::move(e.message)) {}
-
-    bool ok() const { return value_.has_value(); }
-    explicit operator bool() const { return ok(); }
-    T& value() { return *value_; }
-    const T& value() const { return *value_; }
-    T& operator*() { return *value_; }
-    const T& operator*() const { return *value_; }
-    T* operator->() { return &*value_; }
-    const T* operator->() const { return &*value_; }
-    /// The error message (empty when ok()).
-    const std::string& error() const { return error_; }
-
-private:
-    std::optional<T> value_;
-    std::string error_;
-};
-
-/// Success or an error message.
-using Status = Expected<Unit>;
-
-/// The successful Status.
-inline Status ok_status() {
-    return Unit{};
-}
+using ethogram::Error;
+using ethogram::Expected;
+using ethogram::ok_status;
+using ethogram::Status;
+using ethogram::Unit;
 
 } // namespace ethogram::models

@@ -1,39 +1,14 @@
-// expected.h: a minimal value-or-error result used across the runtime's boundaries (no exceptions).
+// expected.h: the runtime stage's name for the shared value-or-error result (support/expected.h).
 #pragma once
 
-#include <optional>
-#include <string>
-#include <utility>
+#include "support/expected.h"
 
 namespace ethogram::runtime {
 
-/// An error message, wrapped so that `Expected<std::string>` stays unambiguous.
-struct Error {
-    std::string message;
-};
-
-/// Either a value or an error message saying what went wrong and why. The error path allocates; the
-/// success path does not (beyond T itself).
-template <class T>
-class Expected {
-public:
-    Expected(T v) : value_(std::move(v)) {}
-    Expected(Error e) : error_(std::move(e.message)) {}
-
-    bool ok() const { return value_.has_value(); }
-    explicit operator bool() const { return ok(); }
-    T& value() { return *value_; }
-    const T& value() const { return *value_; }
-    T& operator*() { return *value_; }
-    const T& operator*() const { return *value_; }
-    T* operator->() { return &*value_; }
-    const T* operator->() const { return &*value_; }
-    /// The error message (empty when ok()).
-    const std::string& error() const { return error_; }
-
-private:
-    std::optional<T> value_;
-    std::string error_;
-};
+using ethogram::Error;
+using ethogram::Expected;
+using ethogram::ok_status;
+using ethogram::Status;
+using ethogram::Unit;
 
 } // namespace ethogram::runtime
