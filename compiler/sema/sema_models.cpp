@@ -326,7 +326,8 @@ Typed ExprLowering::model_call(const ast::Expr& e, ExprCtx& ctx, bool& handled) 
             x.model_arg = static_cast<uint32_t>(l);
         }
     }
-    ctx.models_seen->push_back(mi);
+    // evidence() and confident() speak about the evidence itself: they never gate a decision.
+    if (info->fn != ModelFn::Evidence && info->fn != ModelFn::Confident) ctx.models_seen->push_back(mi);
     return {s.add(std::move(x)), info->result, nullptr, true};
 }
 
