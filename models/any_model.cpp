@@ -21,7 +21,8 @@ Expected<AnyModel> decode_any_model(std::span<const uint8_t> bytes, const std::s
     if (kind == "markov") {
         auto chain = MarkovChain::deserialize(r);
         if (!chain) return Error{name + ": " + chain.error()};
-        if (r.remaining() != 0) return Error{fmt::format("{}: {} trailing payload bytes", name, r.remaining())};
+        if (r.remaining() != 0)
+            return Error{fmt::format("{}: {} trailing payload bytes", name, r.remaining())};
         expected_symbols = chain->vocab_size();
         out.markov.emplace(std::move(*chain));
     } else if (kind == "hmm") {
@@ -33,7 +34,8 @@ Expected<AnyModel> decode_any_model(std::span<const uint8_t> bytes, const std::s
     } else {
         auto cls = SequenceClassifier::deserialize(r);
         if (!cls) return Error{name + ": " + cls.error()};
-        if (r.remaining() != 0) return Error{fmt::format("{}: {} trailing payload bytes", name, r.remaining())};
+        if (r.remaining() != 0)
+            return Error{fmt::format("{}: {} trailing payload bytes", name, r.remaining())};
         expected_symbols = cls->chain(0).vocab_size();
         out.classifier.emplace(std::move(*cls));
     }

@@ -149,14 +149,14 @@ struct Fallback {
 /// states a, b; }`. Clauses may repeat in the source (sema reports it), so each is kept with its span.
 struct ModelDecl {
     Ident name;
-    Ident kind;                                      ///< "markov", "hmm", "classifier" (checked by sema)
-    std::vector<Ident> paths;                        ///< text = the unescaped path, span = the string
-    std::vector<Ident> hashes;                       ///< text = the unescaped hash, span = the string
-    std::vector<std::pair<Ident, Ident>> observes;   ///< (event type, field)
+    Ident kind;                                    ///< "markov", "hmm", "classifier" (checked by sema)
+    std::vector<Ident> paths;                      ///< text = the unescaped path, span = the string
+    std::vector<Ident> hashes;                     ///< text = the unescaped hash, span = the string
+    std::vector<std::pair<Ident, Ident>> observes; ///< (event type, field)
     int observe_clauses = 0;
     std::vector<Ident> per_sessions;
     std::vector<std::pair<int64_t, Span>> min_evidences;
-    std::vector<std::vector<Ident>> states;          ///< one list per `states` clause
+    std::vector<std::vector<Ident>> states; ///< one list per `states` clause
     std::vector<Span> states_spans;
     Span span;
 };

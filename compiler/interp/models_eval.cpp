@@ -68,7 +68,8 @@ ModelRuntime::ModelRuntime(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs
             // Enum values are matched by name, once: an event then costs an array lookup.
             for (const std::string& v : fd.enum_values) m.enum_symbols[sl.type].push_back(m.vocab.id(v));
         }
-        for (uint32_t s = 0; s < m.vocab.size(); ++s) m.symbol_strings.push_back(pool.intern(m.vocab.symbol(s)));
+        for (uint32_t s = 0; s < m.vocab.size(); ++s)
+            m.symbol_strings.push_back(pool.intern(m.vocab.symbol(s)));
         for (const std::string& l : d.labels) m.label_strings.push_back(pool.intern(l));
         m.ok = true;
     }
@@ -188,7 +189,8 @@ void ModelRuntime::next_distribution(const RuntimeModel& m, const ModelKeyState&
         std::vector<double> post;
         posterior(m, s, post);
         for (size_t c = 0; c < cs->size(); ++c)
-            for (uint32_t w = 0; w < v; ++w) out[w] += post[c] * m.classifier->chain(c).prob((*cs)[c].context(), w);
+            for (uint32_t w = 0; w < v; ++w)
+                out[w] += post[c] * m.classifier->chain(c).prob((*cs)[c].context(), w);
     }
 }
 
@@ -221,8 +223,9 @@ ir::Value ModelRuntime::eval(const ir::Expr& x, const std::vector<ModelKeyState>
         std::vector<uint32_t> order(dist.size());
         std::iota(order.begin(), order.end(), 0u);
         // Most probable first, ties by smaller symbol id (as MarkovChain::predict_next).
-        std::partial_sort(order.begin(), order.begin() + x.model_arg, order.end(),
-                          [&](uint32_t a, uint32_t b) { return dist[a] > dist[b] || (dist[a] == dist[b] && a < b); });
+        std::partial_sort(
+            order.begin(), order.begin() + x.model_arg, order.end(),
+            [&](uint32_t a, uint32_t b) { return dist[a] > dist[b] || (dist[a] == dist[b] && a < b); });
         const uint32_t sym = order[x.model_arg - 1];
         if (x.mfn == ir::ModelFn::PredictProb) return ir::Value::real(dist[sym]);
         return ir::Value::string(m.symbol_strings[sym]);
@@ -240,7 +243,8 @@ ir::Value ModelRuntime::eval(const ir::Expr& x, const std::vector<ModelKeyState>
         posterior(m, *s, post);
         if (post.empty()) return ir::Value::missing();
         const size_t best = argmax(post);
-        return best < m.label_strings.size() ? ir::Value::string(m.label_strings[best]) : ir::Value::missing();
+        return best < m.label_strings.size() ? ir::Value::string(m.label_strings[best])
+                                             : ir::Value::missing();
     }
     case ir::ModelFn::StateProb:
     case ir::ModelFn::ClassProb: {
@@ -252,7 +256,8 @@ ir::Value ModelRuntime::eval(const ir::Expr& x, const std::vector<ModelKeyState>
     return ir::Value::missing();
 }
 
-bool ModelRuntime::confident(const std::vector<uint32_t>& gate, const std::vector<ModelKeyState>* states) const {
+bool ModelRuntime::confident(const std::vector<uint32_t>& gate,
+                             const std::vector<ModelKeyState>* states) const {
     for (uint32_t g : gate) {
         if (g >= models_.size() || !models_[g].ok) return false;
         const uint64_t n = states && g < states->size() ? (*states)[g].count : 0;

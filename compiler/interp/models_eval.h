@@ -23,11 +23,11 @@ struct RuntimeModel {
     std::optional<models::MarkovChain> markov;
     std::optional<models::Hmm> hmm;
     std::optional<models::SequenceClassifier> classifier;
-    std::vector<uint16_t> slot_by_type;               ///< per event type: observed field, kNoField: none
-    std::vector<std::vector<uint32_t>> enum_symbols;  ///< per event type: enum index -> symbol id
-    std::vector<uint32_t> symbol_strings;             ///< symbol id -> StringPool id
-    std::vector<uint32_t> label_strings;              ///< state / class index -> StringPool id
-    bool ok = false;                                  ///< false: the image did not decode (see error)
+    std::vector<uint16_t> slot_by_type;              ///< per event type: observed field, kNoField: none
+    std::vector<std::vector<uint32_t>> enum_symbols; ///< per event type: enum index -> symbol id
+    std::vector<uint32_t> symbol_strings;            ///< symbol id -> StringPool id
+    std::vector<uint32_t> label_strings;             ///< state / class index -> StringPool id
+    bool ok = false;                                 ///< false: the image did not decode (see error)
     std::string error;
 };
 

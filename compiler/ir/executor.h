@@ -34,7 +34,7 @@ struct Binding {
 struct ModelScore {
     uint32_t model = 0; ///< index into RuleSet::models
     uint64_t evidence = 0;
-    bool confident = false;                                    ///< evidence >= min_evidence
+    bool confident = false;                                     ///< evidence >= min_evidence
     double surprise = std::numeric_limits<double>::quiet_NaN(); ///< NaN before any observed event
     double loglik = std::numeric_limits<double>::quiet_NaN();
 };

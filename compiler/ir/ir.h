@@ -208,13 +208,13 @@ struct ModelSlot {
 struct Model {
     std::string name;
     ModelKind kind = ModelKind::Markov;
-    std::string path;                 ///< the file as resolved at compile time (for messages)
-    std::string hash;                 ///< "blake2b:<64 hex>": BLAKE2b-256 of the file's bytes
-    std::vector<ModelSlot> observe;   ///< events of these types feed the model the field's value
-    int32_t session = -1;             ///< `per session S`: index of S (state resets per session); -1: per key
-    uint32_t min_evidence = 1;        ///< below it the model is not confident (rules take their fallback)
-    std::vector<std::string> labels;  ///< hmm: state names; classifier: class names (model order)
-    std::vector<uint8_t> image;       ///< the verified model file, byte for byte
+    std::string path;                ///< the file as resolved at compile time (for messages)
+    std::string hash;                ///< "blake2b:<64 hex>": BLAKE2b-256 of the file's bytes
+    std::vector<ModelSlot> observe;  ///< events of these types feed the model the field's value
+    int32_t session = -1;            ///< `per session S`: index of S (state resets per session); -1: per key
+    uint32_t min_evidence = 1;       ///< below it the model is not confident (rules take their fallback)
+    std::vector<std::string> labels; ///< hmm: state names; classifier: class names (model order)
+    std::vector<uint8_t> image;      ///< the verified model file, byte for byte
     SourceLoc loc;
 };
 
@@ -285,7 +285,8 @@ struct Rule {
     /// Models the rule's decision needs (those called in `when` or in step predicates), sorted: the
     /// decision is "model" when each has min_evidence for the key, else "fallback" (docs/semantics.md 7).
     std::vector<uint32_t> gate;
-    /// Threshold rules with a gate: `fallback when EXPR` (the condition below the gate); kNoExpr = no decision.
+    /// Threshold rules with a gate: `fallback when EXPR` (the condition below the gate); kNoExpr = no
+    /// decision.
     ExprId fallback = kNoExpr;
     /// Every model the rule calls (gate, confidence, emits), sorted: their scores explain a detection.
     std::vector<uint32_t> models;

@@ -122,7 +122,8 @@ void Sema::declare_model(const ast::ModelDecl& m) {
         if (t < 0) continue;
         uint16_t slot = field_slot(static_cast<uint16_t>(t), field.text);
         if (slot == ir::kNoField) {
-            auto& d = diags.error("E0211", field.span, "unknown field `" + field.text + "` of `" + type.text + "`");
+            auto& d =
+                diags.error("E0211", field.span, "unknown field `" + field.text + "` of `" + type.text + "`");
             std::vector<std::string> names;
             for (const auto& f : rs.events[static_cast<size_t>(t)].fields) names.push_back(f.name);
             suggest(d, field.text, names);
@@ -131,8 +132,9 @@ void Sema::declare_model(const ast::ModelDecl& m) {
         const ir::FieldDef& fd = rs.events[static_cast<size_t>(t)].fields[slot];
         if (fd.type != Type::String && fd.type != Type::Enum) {
             diags.error("E0807", field.span,
-                        "model `" + m.name.text + "` observes `" + type.text + "." + field.text + "` of type `" +
-                            std::string(ir::type_name(fd.type)) + "`: a model observes a `string` or `enum` field");
+                        "model `" + m.name.text + "` observes `" + type.text + "." + field.text +
+                            "` of type `" + std::string(ir::type_name(fd.type)) +
+                            "`: a model observes a `string` or `enum` field");
             continue;
         }
         if (!seen_types.insert(static_cast<uint16_t>(t)).second) {
@@ -296,7 +298,8 @@ Typed ExprLowering::model_call(const ast::Expr& e, ExprCtx& ctx, bool& handled) 
         if (info->extra == Extra::Rank) {
             if (extra.kind != ast::ExprKind::Int || extra.int_value < 1 || extra.int_value > 1000000) {
                 s.diags.error("E0504", extra.span,
-                              "the rank in `" + fname + "` is an integer constant from 1 (the most probable)");
+                              "the rank in `" + fname +
+                                  "` is an integer constant from 1 (the most probable)");
                 return {};
             }
             x.model_arg = static_cast<uint32_t>(extra.int_value);
@@ -312,14 +315,15 @@ Typed ExprLowering::model_call(const ast::Expr& e, ExprCtx& ctx, bool& handled) 
                 if (!model.labels.empty()) {
                     auto& d = s.diags.error("E0813", extra.span,
                                             "`" + model.name + "` has no " +
-                                                (model.kind == ir::ModelKind::Hmm ? "state" : "class") + " `" +
-                                                extra.str_value + "`");
+                                                (model.kind == ir::ModelKind::Hmm ? "state" : "class") +
+                                                " `" + extra.str_value + "`");
                     suggest(d, extra.str_value, model.labels);
                     std::string all;
                     for (const auto& lb : model.labels) all += (all.empty() ? "" : ", ") + lb;
-                    d.notes.push_back({"its " + std::string(model.kind == ir::ModelKind::Hmm ? "states" : "classes") +
-                                           " are " + all,
-                                       std::nullopt});
+                    d.notes.push_back(
+                        {"its " + std::string(model.kind == ir::ModelKind::Hmm ? "states" : "classes") +
+                             " are " + all,
+                         std::nullopt});
                 }
                 return {}; // no labels: the model file itself was refused (already reported)
             }

@@ -87,7 +87,8 @@ int main(int argc, char** argv) {
     m::ModelMeta meta;
     meta.training_data_hash = hash_nav.hex();
     meta.created_unix = kCreated;
-    if (auto st = m::save_markov_model(out_dir + "/nav.etm", vocab, *chain, meta); !st) return fail(st.error());
+    if (auto st = m::save_markov_model(out_dir + "/nav.etm", vocab, *chain, meta); !st)
+        return fail(st.error());
 
     // shoppers: bot vs human, one order-1 chain per class, uniform priors.
     m::ClassifierConfig cc;

@@ -76,7 +76,8 @@ TEST(Docs, EveryEthoBlockCompiles) {
     // Section 10's models: the demo's committed model files, at `models/` next to the blocks.
     fs::create_directories(root / "rules/models");
     for (const char* m : {"nav.etm", "intent.etm", "shoppers.etm"})
-        fs::copy_file(fs::path(ETHOGRAM_SOURCE_DIR) / "examples/models_demo/models" / m, root / "rules/models" / m);
+        fs::copy_file(fs::path(ETHOGRAM_SOURCE_DIR) / "examples/models_demo/models" / m,
+                      root / "rules/models" / m);
     for (size_t i = 0; i < blocks.size(); ++i) {
         std::string text = blocks[i];
         for (const auto& p : kParts)

@@ -27,9 +27,9 @@ TEST(Compile, TheIrHoldsTheVerifiedModel) {
     std::string hmm = write_hmm(dir);
     std::string hash = file_hash(hmm);
     RuleRun r(prelude() + "model h: hmm { path \"" + hmm + "\"; hash \"" + hash +
-          "\"; observe A.s, B.s; per session v; min_evidence 7; states calm, busy; }\n" +
-          "rule r { label t; on A; when state_prob(h, \"busy\") > 0.5; fallback when A.x > 1; "
-          "emit w = hidden_state(h); }\n");
+              "\"; observe A.s, B.s; per session v; min_evidence 7; states calm, busy; }\n" +
+              "rule r { label t; on A; when state_prob(h, \"busy\") > 0.5; fallback when A.x > 1; "
+              "emit w = hidden_state(h); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     EXPECT_EQ(r.diagnostics(), ""); // pinned: no warning
     const ir::RuleSet& rs = r.rules();
@@ -66,7 +66,8 @@ TEST(Compile, PathsAreRelativeToTheRuleFile) {
     compiler::Diagnostics d;
     auto res = compiler::compile_paths({(dir / "rules" / "set.etho").string()}, d);
     ASSERT_TRUE(res.ruleset) << d.render();
-    EXPECT_EQ(res.ruleset->models[0].path, (dir / "rules" / "models" / "nav.etm").lexically_normal().string());
+    EXPECT_EQ(res.ruleset->models[0].path,
+              (dir / "rules" / "models" / "nav.etm").lexically_normal().string());
     // Unpinned: a warning that says how to pin it.
     EXPECT_EQ(d.warning_count(), 1u);
     EXPECT_NE(d.render().find("W0801"), std::string::npos);
@@ -77,7 +78,7 @@ TEST(Compile, ExecutorsNeverReadTheFile) {
     std::string dir = make_temp_dir("gone");
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.s; }\n" +
-          "rule r { label t; pattern e: A; emit s = surprise(m); }\n");
+              "rule r { label t; pattern e: A; emit s = surprise(m); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     fs::remove(chain); // the IR carries the image: the file may change or vanish after compilation
     r.ev("A", "k", 1, "b");
@@ -87,11 +88,12 @@ TEST(Compile, ExecutorsNeverReadTheFile) {
 }
 
 TEST(Compile, FormatterRoundTrip) {
-    const std::string text = "ruleset f version 1.0.0;\n"
-                             "model   nav :markov{path \"m.etm\";hash \"blake2b:00\" ;observe page_view.page,"
-                             "search.category;per session web;min_evidence 5;states a,b;}\n"
-                             "rule r{label x;on page_view;when surprise(nav)>4;fallback when count(page_view)>3;}\n"
-                             "rule q{label x;when predict_next(nav, 2)==\"cart\";fallback none;}\n";
+    const std::string text =
+        "ruleset f version 1.0.0;\n"
+        "model   nav :markov{path \"m.etm\";hash \"blake2b:00\" ;observe page_view.page,"
+        "search.category;per session web;min_evidence 5;states a,b;}\n"
+        "rule r{label x;on page_view;when surprise(nav)>4;fallback when count(page_view)>3;}\n"
+        "rule q{label x;when predict_next(nav, 2)==\"cart\";fallback none;}\n";
     compiler::Diagnostics d;
     auto once = compiler::format_source("f.etho", text, d);
     ASSERT_TRUE(once) << d.render();
@@ -146,7 +148,8 @@ TEST(Compile, TheDemoModelsAreReproducible) {
     fs::path src = ETHOGRAM_SOURCE_DIR;
     std::string out = make_temp_dir("demo");
     std::string cmd = std::string(MODELS_DEMO_MAKE) + " " +
-                      (src / "examples/models_demo/training/sessions.txt").string() + " " + out + " > /dev/null";
+                      (src / "examples/models_demo/training/sessions.txt").string() + " " + out +
+                      " > /dev/null";
     ASSERT_EQ(std::system(cmd.c_str()), 0) << cmd;
     for (const char* f : {"nav.etm", "shoppers.etm", "intent.etm"}) {
         std::string built = slurp(fs::path(out) / f);

@@ -27,11 +27,12 @@ protected:
 TEST_F(Functions, MarkovChainScoresByHand) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.s; min_evidence 1; }\n" +
-          probe("p", "A",
-                "n = evidence(m), s = surprise(m), ll = loglik(m), top = predict_next(m), "
-                "ptop = predict_prob(m), second = predict_next(m, 2), third = predict_next(m, 3), "
-                "p3 = predict_prob(m, 3), pb = next_prob(m, \"b\"), pz = next_prob(m, \"zzz\"), c = confident(m)") +
-          probe("q", "B", "n = evidence(m), s = surprise(m)"));
+              probe("p", "A",
+                    "n = evidence(m), s = surprise(m), ll = loglik(m), top = predict_next(m), "
+                    "ptop = predict_prob(m), second = predict_next(m, 2), third = predict_next(m, 3), "
+                    "p3 = predict_prob(m, 3), pb = next_prob(m, \"b\"), pz = next_prob(m, \"zzz\"), c = "
+                    "confident(m)") +
+              probe("q", "B", "n = evidence(m), s = surprise(m)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "a");
     r.ev("A", "k", 2, "a");
@@ -66,7 +67,8 @@ TEST_F(Functions, MarkovChainScoresByHand) {
     // <unk> after b: 1/8, exactly 3 bits.
     EXPECT_NEAR(r.num(p[3], "s"), 3.0, 1e-12);
     EXPECT_NEAR(r.num(p[3], "ll"),
-                (std::log(13.0 / 16) + std::log(29.0 / 32) + std::log(3.0 / 64) + std::log(1.0 / 8)) / 4, 1e-12);
+                (std::log(13.0 / 16) + std::log(29.0 / 32) + std::log(3.0 / 64) + std::log(1.0 / 8)) / 4,
+                1e-12);
     // A missing field is no observation: the state is unchanged.
     EXPECT_EQ(r.num(p[4], "n"), 4);
     EXPECT_NEAR(r.num(p[4], "s"), 3.0, 1e-12);
@@ -79,8 +81,9 @@ TEST_F(Functions, MarkovChainScoresByHand) {
 TEST_F(Functions, BeforeAnyEventSurpriseAndLoglikAreMissing) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.s; }\n" +
-          probe("q", "B", "n = evidence(m), s = surprise(m), ll = loglik(m), top = predict_next(m), "
-                          "ptop = predict_prob(m)"));
+              probe("q", "B",
+                    "n = evidence(m), s = surprise(m), ll = loglik(m), top = predict_next(m), "
+                    "ptop = predict_prob(m)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("B", "k", 1, "a");
     r.finish();
@@ -97,7 +100,7 @@ TEST_F(Functions, BeforeAnyEventSurpriseAndLoglikAreMissing) {
 TEST_F(Functions, EnumFieldsAreObservedByValueName) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.k; }\n" +
-          probe("p", "A", "s = surprise(m)"));
+              probe("p", "A", "s = surprise(m)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "", 0, "a");
     r.ev("A", "k", 2, "", 0, "b");
@@ -117,12 +120,13 @@ TEST_F(Functions, EnumFieldsAreObservedByValueName) {
 TEST_F(Functions, HmmFiltersByHand) {
     std::string hmm = write_hmm(dir);
     RuleRun r(prelude() + "model h: hmm { path \"" + hmm + "\"; observe A.s; states calm, busy; }\n" +
-          probe("p", "A",
-                "n = evidence(h), s = surprise(h), ll = loglik(h), hs = hidden_state(h), "
-                "calm = state_prob(h, \"calm\"), busy = state_prob(h, \"busy\"), top = predict_next(h), "
-                "ptop = predict_prob(h), py = next_prob(h, \"y\")") +
-          probe("q", "B", "hs = hidden_state(h), calm = state_prob(h, \"calm\"), top = predict_next(h), "
-                          "ptop = predict_prob(h), s = surprise(h)"));
+              probe("p", "A",
+                    "n = evidence(h), s = surprise(h), ll = loglik(h), hs = hidden_state(h), "
+                    "calm = state_prob(h, \"calm\"), busy = state_prob(h, \"busy\"), top = predict_next(h), "
+                    "ptop = predict_prob(h), py = next_prob(h, \"y\")") +
+              probe("q", "B",
+                    "hs = hidden_state(h), calm = state_prob(h, \"calm\"), top = predict_next(h), "
+                    "ptop = predict_prob(h), s = surprise(h)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("B", "k", 0, "");
     r.ev("A", "k", 1, "x");
@@ -155,7 +159,7 @@ TEST_F(Functions, HmmFiltersByHand) {
 TEST_F(Functions, HmmStatesDefaultToIndexNames) {
     std::string hmm = write_hmm(dir);
     RuleRun r(prelude() + "model h: hmm { path \"" + hmm + "\"; observe A.s; }\n" +
-          probe("p", "A", "hs = hidden_state(h), p1 = state_prob(h, \"s1\")"));
+              probe("p", "A", "hs = hidden_state(h), p1 = state_prob(h, \"s1\")"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "y");
     r.finish();
@@ -173,11 +177,12 @@ TEST_F(Functions, HmmStatesDefaultToIndexNames) {
 // human's chain: the continuation unigram gives b 3/4); P(bot) = 39/111; P(b | a) = (111/2048) / (29/64).
 TEST_F(Functions, ClassifierPosteriorsByHand) {
     std::string cls = write_classifier(dir);
-    RuleRun r(prelude() + "model c: classifier { path \"" + cls + "\"; observe A.s; }\n" +
-          probe("p", "A",
-                "bot = class_prob(c, \"bot\"), human = class_prob(c, \"human\"), who = predicted_class(c), "
-                "s = surprise(c), ll = loglik(c), pa = next_prob(c, \"a\")") +
-          probe("q", "B", "bot = class_prob(c, \"bot\"), who = predicted_class(c)"));
+    RuleRun r(
+        prelude() + "model c: classifier { path \"" + cls + "\"; observe A.s; }\n" +
+        probe("p", "A",
+              "bot = class_prob(c, \"bot\"), human = class_prob(c, \"human\"), who = predicted_class(c), "
+              "s = surprise(c), ll = loglik(c), pa = next_prob(c, \"a\")") +
+        probe("q", "B", "bot = class_prob(c, \"bot\"), who = predicted_class(c)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("B", "k", 0, "");
     r.ev("A", "k", 1, "a");
@@ -206,7 +211,7 @@ TEST_F(Functions, ClassifierPosteriorsByHand) {
 TEST_F(Functions, StatesArePerKey) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.s; }\n" +
-          probe("p", "A", "n = evidence(m), s = surprise(m)"));
+              probe("p", "A", "n = evidence(m), s = surprise(m)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k1", 1, "a");
     r.ev("A", "k2", 2, "b");
@@ -223,9 +228,9 @@ TEST_F(Functions, StatesArePerKey) {
 TEST_F(Functions, PerSessionStatesResetWithEachSession) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "model m: markov { path \"" + chain + "\"; observe A.s; per session v; }\n" +
-          "model all: markov { path \"" + chain + "\"; observe A.s; }\n" +
-          probe("p", "A", "n = evidence(m), s = surprise(m), total = evidence(all)") +
-          probe("q", "B", "n = evidence(m), total = evidence(all)"));
+              "model all: markov { path \"" + chain + "\"; observe A.s; }\n" +
+              probe("p", "A", "n = evidence(m), s = surprise(m), total = evidence(all)") +
+              probe("q", "B", "n = evidence(m), total = evidence(all)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 0, "a");
     r.ev("A", "k", 600, "a");  // a gap of exactly 10m stays in the session
@@ -248,7 +253,8 @@ TEST_F(Functions, PerSessionStatesResetWithEachSession) {
 TEST_F(Functions, PerSessionModelsObserveOnlyMemberEvents) {
     std::string chain = write_markov(dir);
     RuleRun r(prelude() + "session w { gap 10m; events B; }\n" + "model m: markov { path \"" + chain +
-          "\"; observe A.s, B.s; per session w; }\n" + probe("p", "B", "n = evidence(m), s = surprise(m)"));
+              "\"; observe A.s, B.s; per session w; }\n" +
+              probe("p", "B", "n = evidence(m), s = surprise(m)"));
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 0, "a"); // not a member of w: not observed
     r.ev("B", "k", 1, "b");

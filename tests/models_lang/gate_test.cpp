@@ -21,8 +21,9 @@ protected:
 
 // Surprise of b after a is log2(64/3) = 4.42 bits, after <s> log2(32/3) = 3.42, of a after a 0.14.
 TEST_F(Gate, FallbackDecidesBelowMinimumEvidence) {
-    RuleRun r(prelude() + model(3) +
-          "rule r { label t; on A; when surprise(m) > 4; fallback when A.x > 100; emit s = surprise(m); }\n");
+    RuleRun r(
+        prelude() + model(3) +
+        "rule r { label t; on A; when surprise(m) > 4; fallback when A.x > 100; emit s = surprise(m); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "b", 200); // evidence 1 < 3: fallback, x > 100 holds
     r.ev("A", "k", 2, "a", 0);   // fallback, false
@@ -60,7 +61,8 @@ TEST_F(Gate, NoFallbackMeansNoDecision) {
 TEST_F(Gate, EdgeTriggeringSpansBothPaths) {
     // The rule's value is the value of whichever path decided: true on the fallback path, then true on
     // the model path is no new edge.
-    RuleRun r(prelude() + model(2) + "rule r { label t; on A; when surprise(m) > 4; fallback when A.x > 0; }\n");
+    RuleRun r(prelude() + model(2) +
+              "rule r { label t; on A; when surprise(m) > 4; fallback when A.x > 0; }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "a", 1); // fallback: true, fires
     r.ev("A", "k", 2, "b", 0); // model (evidence 2): 4.42 bits, still true: no new detection
@@ -74,7 +76,8 @@ TEST_F(Gate, EdgeTriggeringSpansBothPaths) {
 }
 
 TEST_F(Gate, EvidenceAndConfidentDoNotGate) {
-    RuleRun r(prelude() + model(5) + "rule r { label t; on A; when evidence(m) == 2 and not confident(m); }\n");
+    RuleRun r(prelude() + model(5) +
+              "rule r { label t; on A; when evidence(m) == 2 and not confident(m); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "a");
     r.ev("A", "k", 2, "a");
@@ -85,7 +88,8 @@ TEST_F(Gate, EvidenceAndConfidentDoNotGate) {
 }
 
 TEST_F(Gate, PatternStepsNeedTheEvidence) {
-    RuleRun r(prelude() + model(3) + "rule r { label t; pattern e: A where surprise(m) > 4; emit n = evidence(m); }\n");
+    RuleRun r(prelude() + model(3) +
+              "rule r { label t; pattern e: A where surprise(m) > 4; emit n = evidence(m); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "a");
     r.ev("A", "k", 2, "b"); // 4.42 bits, but evidence 2
@@ -99,7 +103,8 @@ TEST_F(Gate, PatternStepsNeedTheEvidence) {
 
 TEST_F(Gate, ModelsInEmitsAndConfidenceOnlyExplain) {
     RuleRun r(prelude() + model(3) +
-          "rule r { label t; on A; when A.x > 0; confidence 1 - 1 / (1 + surprise(m)); emit s = surprise(m); }\n");
+              "rule r { label t; on A; when A.x > 0; confidence 1 - 1 / (1 + surprise(m)); emit s = "
+              "surprise(m); }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
     r.ev("A", "k", 1, "b", 1);
     r.finish();
@@ -113,10 +118,11 @@ TEST_F(Gate, ModelsInEmitsAndConfidenceOnlyExplain) {
 
 TEST_F(Gate, SessionEndRulesDecideAtClose) {
     RuleRun r(prelude() + model(2) +
-          "rule r { label t; over session v; at session end; when loglik(m) > -1; fallback when count(A) > 0; }\n");
+              "rule r { label t; over session v; at session end; when loglik(m) > -1; fallback when count(A) "
+              "> 0; }\n");
     ASSERT_TRUE(r.ok()) << r.diagnostics();
-    r.ev("A", "k1", 0, "a");  // one event: fallback at close
-    r.ev("A", "k2", 0, "a");  // a a: the chain decides, mean ln P = (ln 13/16 + ln 29/32) / 2 > -1
+    r.ev("A", "k1", 0, "a"); // one event: fallback at close
+    r.ev("A", "k2", 0, "a"); // a a: the chain decides, mean ln P = (ln 13/16 + ln 29/32) / 2 > -1
     r.ev("A", "k2", 10, "a");
     r.finish();
     ASSERT_EQ(r.out().size(), 2u);

@@ -46,8 +46,8 @@ private:
 
 std::string make_temp_dir(const std::string& tag) {
     static int n = 0;
-    fs::path p = fs::temp_directory_path() /
-                 ("ethogram_models_lang_" + tag + "_" + std::to_string(::getpid()) + "_" + std::to_string(++n));
+    fs::path p = fs::temp_directory_path() / ("ethogram_models_lang_" + tag + "_" +
+                                              std::to_string(::getpid()) + "_" + std::to_string(++n));
     fs::create_directories(p);
     return p.string();
 }
@@ -141,7 +141,7 @@ RuleRun::RuleRun(std::string_view text) : impl_(std::make_unique<Impl>()) {
 RuleRun::~RuleRun() = default;
 
 void RuleRun::ev(std::string_view type, std::string_view key, double sec, std::string_view s, int64_t x,
-             std::string_view k) {
+                 std::string_view k) {
     ASSERT_TRUE(rs_) << diags_;
     int t = rs_->find_event(type);
     ASSERT_GE(t, 0);
@@ -155,10 +155,14 @@ void RuleRun::ev(std::string_view type, std::string_view key, double sec, std::s
     e.fields.assign(et.fields.size(), ir::Value::missing());
     for (size_t i = 0; i < et.fields.size(); ++i) {
         const auto& f = et.fields[i];
-        if (i == et.key_field) e.fields[i] = ir::Value::string(e.key);
-        else if (i == et.time_field) e.fields[i] = ir::Value::timestamp(e.time);
-        else if (f.name == "s" && !s.empty()) e.fields[i] = ir::Value::string(impl_->pool.intern(s));
-        else if (f.name == "x") e.fields[i] = ir::Value::integer(x);
+        if (i == et.key_field)
+            e.fields[i] = ir::Value::string(e.key);
+        else if (i == et.time_field)
+            e.fields[i] = ir::Value::timestamp(e.time);
+        else if (f.name == "s" && !s.empty())
+            e.fields[i] = ir::Value::string(impl_->pool.intern(s));
+        else if (f.name == "x")
+            e.fields[i] = ir::Value::integer(x);
         else if (f.name == "k") {
             std::string_view want = k.empty() ? "a" : k;
             for (size_t j = 0; j < f.enum_values.size(); ++j)
