@@ -49,9 +49,15 @@ const FnInfo kFns[] = {
     {"predicted_class", ModelFn::PredictedClass, Extra::None, Type::String, kClassifier},
 };
 
+/// Model files are small (a few MB at most): a bound keeps a stray path (a device, /proc) from hanging or
+/// exhausting the compiler.
+constexpr uintmax_t kMaxModelBytes = uintmax_t{1} << 30;
+
 bool read_bytes(const fs::path& p, std::vector<uint8_t>& out) {
     std::error_code ec;
     if (!fs::is_regular_file(p, ec)) return false;
+    const uintmax_t size = fs::file_size(p, ec);
+    if (ec || size > kMaxModelBytes) return false;
     std::ifstream in(p, std::ios::binary);
     if (!in) return false;
     out.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
