@@ -180,6 +180,10 @@ void RuleRun::finish() {
     impl_->exec->advance_watermark(ir::kTimeInfinity, sink);
 }
 
+const ir::StringPool& RuleRun::pool() const {
+    return impl_->pool;
+}
+
 std::vector<ir::Detection> RuleRun::of(std::string_view rule) const {
     std::vector<ir::Detection> r;
     for (const auto& d : out_)

@@ -55,6 +55,7 @@ public:
     /// Emitted string field, "<missing>" when missing.
     std::string str(const ir::Detection& d, std::string_view name) const;
     const ir::RuleSet& rules() const { return *rs_; }
+    const ir::StringPool& pool() const;
 
 private:
     struct Impl;
