@@ -161,3 +161,21 @@ TEST(Compile, TheDemoModelsAreReproducible) {
 
 } // namespace
 } // namespace ethogram::models_lang_test
+
+namespace ethogram::models_lang_test {
+namespace {
+
+TEST(Compile, NewKeywordsStayUsableAsNames) {
+    // model, path, hash, observe, per, min_evidence, states, fallback and none are soft keywords.
+    RuleRun r(
+        "ruleset kw version 1.0.0;\ntaxonomy { none; }\n"
+        "event model { key path: string; time hash: timestamp; observe: string; per: int; "
+        "min_evidence: int; states: string; fallback: bool; none: int; }\n"
+        "rule states { label none; on model; when model.observe == \"x\" and model.per + model.none > 1 and "
+        "model.fallback; emit fallback = count(model where states == \"y\"), min_evidence = "
+        "model.min_evidence; }\n");
+    EXPECT_TRUE(r.ok()) << r.diagnostics();
+}
+
+} // namespace
+} // namespace ethogram::models_lang_test
