@@ -127,6 +127,28 @@ void append_explain(std::string& out, const ir::Detection& d, const ir::RuleSet&
     out.push_back(']');
 }
 
+/// `"models":{"nav":{"evidence":12,"confident":true,"surprise":1.5,"loglik":-0.9}}` (null scores before
+/// the key's first observed event).
+void append_model_scores(std::string& out, const ir::Detection& d, const ir::RuleSet& rs) {
+    out += ",\"models\":{";
+    bool first = true;
+    for (const ir::ModelScore& m : d.models) {
+        if (m.model >= rs.models.size()) continue;
+        if (!first) out.push_back(',');
+        first = false;
+        append_json_string(out, rs.models[m.model].name);
+        out += ":{\"evidence\":";
+        append_json_uint(out, m.evidence);
+        out += m.confident ? ",\"confident\":true" : ",\"confident\":false";
+        out += ",\"surprise\":";
+        append_json_double(out, m.surprise);
+        out += ",\"loglik\":";
+        append_json_double(out, m.loglik);
+        out.push_back('}');
+    }
+    out.push_back('}');
+}
+
 } // namespace
 
 void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
@@ -154,6 +176,10 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     append_json_double(out, d.confidence);
     out += ",\"trigger\":";
     append_json_string(out, d.trigger);
+    if (!d.decision.empty()) {
+        out += ",\"decision\":";
+        append_json_string(out, d.decision);
+    }
 
     out += ",\"fields\":{";
     static const std::vector<uint16_t> kNoTypes;
@@ -206,6 +232,7 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     out += ",\"id\":";
     fmt::format_to(std::back_inserter(out), "\"{:016x}\"", d.id);
     if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);
+    if (opts.explain && !d.models.empty()) append_model_scores(out, d, rs);
     if (d.suppressed_by >= 0 && static_cast<size_t>(d.suppressed_by) < rs.rules.size()) {
         out += ",\"suppressed_by\":";
         append_json_string(out, rs.rules[static_cast<size_t>(d.suppressed_by)].name);

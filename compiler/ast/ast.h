@@ -139,6 +139,28 @@ struct Emit {
     ExprPtr value;
 };
 
+/// `fallback when EXPR;` or `fallback none;` (then `when` is null).
+struct Fallback {
+    ExprPtr when;
+    Span span;
+};
+
+/// `model NAME: KIND { path "..."; hash "..."; observe T.f, ...; per session S; min_evidence N;
+/// states a, b; }`. Clauses may repeat in the source (sema reports it), so each is kept with its span.
+struct ModelDecl {
+    Ident name;
+    Ident kind;                                    ///< "markov", "hmm", "classifier" (checked by sema)
+    std::vector<Ident> paths;                      ///< text = the unescaped path, span = the string
+    std::vector<Ident> hashes;                     ///< text = the unescaped hash, span = the string
+    std::vector<std::pair<Ident, Ident>> observes; ///< (event type, field)
+    int observe_clauses = 0;
+    std::vector<Ident> per_sessions;
+    std::vector<std::pair<int64_t, Span>> min_evidences;
+    std::vector<std::vector<Ident>> states; ///< one list per `states` clause
+    std::vector<Span> states_spans;
+    Span span;
+};
+
 /// One rule; clauses may repeat in the source (sema reports duplicates), so each is kept with its span.
 struct RuleDecl {
     Ident name;
@@ -160,6 +182,7 @@ struct RuleDecl {
     Span pattern_span;
     bool keep_all = false;
     std::vector<Emit> emits;
+    std::vector<Fallback> fallbacks;
     Span span;
 };
 
@@ -197,6 +220,7 @@ struct File {
     std::vector<SessionDecl> sessions;
     std::vector<RuleDecl> rules;
     std::vector<ExclusiveDecl> groups;
+    std::vector<ModelDecl> models;
 };
 
 /// Stable, indented, human-readable dump of a file's AST (`--dump-ast`).

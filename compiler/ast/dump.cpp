@@ -89,6 +89,19 @@ public:
                 line(1, ev);
             }
         }
+        for (const auto& m : f.models) {
+            line(0, "Model " + m.name.text + ": " + m.kind.text + at(m.span));
+            for (const auto& p : m.paths) line(1, "Path \"" + p.text + "\"");
+            for (const auto& h : m.hashes) line(1, "Hash \"" + h.text + "\"");
+            for (const auto& [t, fd] : m.observes) line(1, "Observe " + t.text + "." + fd.text);
+            for (const auto& s : m.per_sessions) line(1, "PerSession " + s.text);
+            for (const auto& [n, sp] : m.min_evidences) line(1, "MinEvidence " + std::to_string(n));
+            for (const auto& st : m.states) {
+                std::string s = "States";
+                for (const auto& n : st) s += " " + n.text;
+                line(1, s);
+            }
+        }
         for (const auto& r : f.rules) rule(r);
         for (const auto& g : f.groups) {
             line(0, "Exclusive " + g.name.text + at(g.span));
@@ -143,6 +156,10 @@ public:
         for (const auto& e : r.emits) {
             line(1, "Emit " + e.name.text);
             expr(2, *e.value);
+        }
+        for (const auto& fb : r.fallbacks) {
+            line(1, fb.when ? "Fallback when" : "Fallback none");
+            if (fb.when) expr(2, *fb.when);
         }
     }
 };

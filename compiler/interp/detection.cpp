@@ -71,6 +71,10 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     for (const ir::Emit& em : rule.emits) d.fields.push_back(en.eval.eval(em.expr, ctx));
     d.confidence = rule.confidence == ir::kNoExpr ? 1.0 : confidence_of(en.eval.eval(rule.confidence, ctx));
     d.id = detection_id(rule.name, en.pool.view(d.key), d.bindings);
+    // A pattern step that calls a model holds only with the model's evidence: its matches are decisions
+    // of the model. Threshold rules set the decision they took themselves.
+    if (d.decision.empty() && !rule.gate.empty()) d.decision = "model";
+    if (!rule.models.empty()) d.models = en.models.scores(rule.models, en.eval.key_models());
 }
 
 void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink) {

@@ -6,7 +6,8 @@ namespace ethogram::interp {
 Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o)
     : rs(r), pool(p), opts(o), eval(r, p), overflow_warned(r.rules.size(), false),
       session_keeps_events(r.sessions.size(), false), session_end_rules(r.sessions.size()),
-      patterns(r.rules.size()) {
+      patterns(r.rules.size()), models(r, p) {
+    eval.attach_models(&models);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         const ir::Rule& rule = rs.rules[i];
         if (rule.kind == ir::RuleKind::Threshold) {

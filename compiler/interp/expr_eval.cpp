@@ -2,6 +2,7 @@
 #include "compiler/interp/expr_eval.h"
 
 #include "compiler/interp/aggregates.h"
+#include "compiler/interp/models_eval.h"
 #include "compiler/interp/value_ops.h"
 
 #include <cctype>
@@ -66,6 +67,7 @@ Value ExprEvaluator::eval(ir::ExprId id, const EvalContext& ctx) {
     case ExprKind::Aggregate:
         if (e.agg >= rs_.aggregates.size()) return Value::missing();
         return eval_aggregate(rs_.aggregates[e.agg], ctx, *this);
+    case ExprKind::Model: return models_ ? models_->eval(e, key_models_) : Value::missing();
     }
     return Value::missing();
 }

@@ -10,6 +10,9 @@
 
 namespace ethogram::interp {
 
+class ModelRuntime; // models_eval.h
+struct ModelKeyState;
+
 /// What an expression can read. Every pointer may be null (the construct then reads as missing).
 struct EvalContext {
     /// EventRef::Current: a step's candidate, an aggregate's element, a threshold's trigger.
@@ -44,6 +47,12 @@ public:
     const ir::RuleSet& ruleset() const { return rs_; }
     ir::StringPool& pool() { return pool_; }
 
+    /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
+    /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
+    void attach_models(const ModelRuntime* models) { models_ = models; }
+    void set_key_models(const std::vector<ModelKeyState>* states) { key_models_ = states; }
+    const std::vector<ModelKeyState>* key_models() const { return key_models_; }
+
 private:
     ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
     ir::Value call(const ir::Expr& e, const EvalContext& ctx);
@@ -54,6 +63,8 @@ private:
 
     const ir::RuleSet& rs_;
     ir::StringPool& pool_;
+    const ModelRuntime* models_ = nullptr;
+    const std::vector<ModelKeyState>* key_models_ = nullptr;
 };
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.

@@ -41,6 +41,7 @@ KeyState& Interpreter::key_state(uint32_t key) {
     ks.sessions.resize(en_.rs.sessions.size());
     ks.thresholds.resize(en_.rs.rules.size());
     ks.patterns.resize(en_.rs.rules.size());
+    ks.models = en_.models.make_states();
     return ks;
 }
 
@@ -59,7 +60,11 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     ks.last = se;
 
     to_close_.clear();
+    en_.eval.set_key_models(&ks.models);
     sessions_on_event(en_, ks, se, to_close_);
+    // Models see the event after the sessions (a new session resets `per session` models) and before
+    // the rules, so that a rule triggered by the event reads scores that include it.
+    if (!en_.models.empty()) en_.models.on_event(ks, *se);
     thresholds_on_event(en_, ks, se, batch_);
     patterns_on_event(en_, ks, se, batch_);
     // An `end on` event closes its session after every rule has seen it.
@@ -78,6 +83,7 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
             en_.timers.pop();
             auto it = keys_.find(t.key);
             if (it == keys_.end()) continue;
+            en_.eval.set_key_models(&it->second.models);
             const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
             if (t.slot < sessions)
                 session_timer(en_, it->second, t.slot, t, batch_);

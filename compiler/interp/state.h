@@ -2,6 +2,7 @@
 // the rule set, so that a later snapshot can serialise them.
 #pragma once
 
+#include "compiler/interp/model_state.h"
 #include "compiler/ir/event.h"
 
 #include <cstdint>
@@ -75,6 +76,7 @@ struct KeyState {
     std::vector<SessionState> sessions;     ///< per RuleSet::sessions
     std::vector<ThresholdState> thresholds; ///< per rule (used for threshold rules)
     std::vector<PatternState> patterns;     ///< per rule (used for pattern rules)
+    std::vector<ModelKeyState> models;      ///< per RuleSet::models
 };
 
 } // namespace ethogram::interp

@@ -29,11 +29,24 @@ void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const
     }
 }
 
+/// The rule's condition, through its model gate (docs/semantics.md section 7): with a gate, `when` decides
+/// while every gated model has its minimum evidence ("model"), else `fallback when` (or nothing).
+bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char*& decision) {
+    if (rule.gate.empty()) return en.eval.test(rule.threshold.cond, ctx);
+    if (en.models.confident(rule.gate, en.eval.key_models())) {
+        decision = "model";
+        return en.eval.test(rule.threshold.cond, ctx);
+    }
+    decision = "fallback";
+    return rule.fallback != ir::kNoExpr && en.eval.test(rule.fallback, ctx);
+}
+
 /// Builds the detection of threshold rule `rule`.
 void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
-          int64_t time, const char* why, std::vector<ir::Detection>& batch) {
+          int64_t time, const char* why, const char* decision, std::vector<ir::Detection>& batch) {
     ir::Detection d;
     d.rule = rule;
+    if (decision) d.decision = decision;
     d.key = ks.key;
     d.time = time;
     d.trigger = why;
@@ -73,22 +86,24 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
                 ts.session_gen = st.generation;
             }
         }
-        const bool now = en.eval.test(th.cond, ctx);
+        const char* decision = nullptr;
+        const bool now = decide(en, rule, ctx, decision);
         const bool fire = now && !(ts.evaluated && ts.previous);
         ts.evaluated = true;
         ts.previous = now;
-        if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", batch);
+        if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", decision, batch);
     }
 }
 
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
                               std::vector<ir::Detection>& batch) {
-    const ir::Threshold& th = en.rs.rules[rule].threshold;
     EvalContext ctx;
     ctx.current = st.last_event.get();
     ctx.session = &st;
     ctx.scope = &st.events;
-    if (en.eval.test(th.cond, ctx)) emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", batch);
+    const char* decision = nullptr;
+    if (decide(en, en.rs.rules[rule], ctx, decision))
+        emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", decision, batch);
 }
 
 } // namespace ethogram::interp

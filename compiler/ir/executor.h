@@ -6,6 +6,7 @@
 #include "compiler/ir/ir.h"
 
 #include <cstdint>
+#include <limits>
 #include <memory>
 #include <string>
 #include <vector>
@@ -29,6 +30,15 @@ struct Binding {
     std::vector<BoundEvent> events;
 };
 
+/// One model's scores for the detection's key when it fired (the explanation of a model decision).
+struct ModelScore {
+    uint32_t model = 0; ///< index into RuleSet::models
+    uint64_t evidence = 0;
+    bool confident = false;                                     ///< evidence >= min_evidence
+    double surprise = std::numeric_limits<double>::quiet_NaN(); ///< NaN before any observed event
+    double loglik = std::numeric_limits<double>::quiet_NaN();
+};
+
 struct Detection {
     uint32_t rule = 0;
     uint32_t key = kNoString; ///< StringPool id
@@ -41,6 +51,10 @@ struct Detection {
     uint64_t id = 0;            ///< deterministic: hash of rule, key and matched event seqs
     int32_t suppressed_by = -1; ///< rule index of the winning detection, for suppressed ones
     std::string trigger;        ///< what fired it: "event", "absence", "session_end"
+    /// Rules that call models in their decision (Rule::gate): "model" when every gated model had its
+    /// minimum evidence, "fallback" when the `fallback when` condition decided; empty for other rules.
+    std::string decision;
+    std::vector<ModelScore> models; ///< per Rule::models, in order
 };
 
 /// Receives what an executor produces. Suppressed detections (exclusive groups) go to `suppressed`.

@@ -20,6 +20,32 @@ std::string_view type_name(Type t) {
     return "?";
 }
 
+std::string_view model_kind_name(ModelKind k) {
+    switch (k) {
+    case ModelKind::Markov: return "markov";
+    case ModelKind::Hmm: return "hmm";
+    case ModelKind::Classifier: return "classifier";
+    }
+    return "?";
+}
+
+std::string_view model_fn_name(ModelFn f) {
+    switch (f) {
+    case ModelFn::Evidence: return "evidence";
+    case ModelFn::Confident: return "confident";
+    case ModelFn::Surprise: return "surprise";
+    case ModelFn::LogLik: return "loglik";
+    case ModelFn::PredictNext: return "predict_next";
+    case ModelFn::PredictProb: return "predict_prob";
+    case ModelFn::NextProb: return "next_prob";
+    case ModelFn::HiddenState: return "hidden_state";
+    case ModelFn::StateProb: return "state_prob";
+    case ModelFn::ClassProb: return "class_prob";
+    case ModelFn::PredictedClass: return "predicted_class";
+    }
+    return "?";
+}
+
 std::string_view severity_name(Severity s) {
     switch (s) {
     case Severity::Info: return "info";

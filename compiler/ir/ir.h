@@ -60,6 +60,7 @@ enum class ExprKind : uint8_t {
     InList,      ///< `a` in the constants `list` (negated when op == NotIn)
     Call,        ///< builtin scalar function `fn` over `args`
     Aggregate,   ///< value of aggregates[`agg`]
+    Model,       ///< model function `mfn` of models[`model`] for the current key (docs/semantics.md 7)
 };
 
 enum class Op : uint8_t {
@@ -96,6 +97,21 @@ enum class SessionAttr : uint8_t { Duration, Events, Start, Last };
 
 enum class Builtin : uint8_t { StartsWith, EndsWith, Contains, Lower, Len, Has, Abs };
 
+/// The model functions of the rule language (docs/language.md section 10).
+enum class ModelFn : uint8_t {
+    Evidence,       ///< int: events the key's model state has observed
+    Confident,      ///< bool: evidence >= min_evidence
+    Surprise,       ///< float: -log2 P of the latest observed event
+    LogLik,         ///< float: mean ln P per observed event
+    PredictNext,    ///< string: the `model_arg`-th most probable next symbol (1-based)
+    PredictProb,    ///< float: its probability
+    NextProb,       ///< float: P(next symbol = `constant`, a string)
+    HiddenState,    ///< string: hmm, argmax of the filtered state posterior
+    StateProb,      ///< float: hmm, posterior of state `model_arg`
+    ClassProb,      ///< float: classifier, posterior of class `model_arg`
+    PredictedClass, ///< string: classifier, the most probable class
+};
+
 struct Expr {
     ExprKind kind = ExprKind::Const;
     Type type = Type::Missing; ///< result type, checked by sema (Bool for predicates)
@@ -112,7 +128,10 @@ struct Expr {
     std::vector<ExprId> args; ///< Call
     std::vector<Value> list;  ///< InList
     uint32_t agg = 0;         ///< Aggregate
-    Value constant;           ///< Const
+    Value constant;           ///< Const; Model NextProb: the symbol (a string constant)
+    uint32_t model = 0;       ///< Model: index into RuleSet::models
+    ModelFn mfn = ModelFn::Evidence;
+    uint32_t model_arg = 0; ///< Model: rank (PredictNext/PredictProb, 1-based) or label index (StateProb...)
 };
 
 // ---------------------------------------------------------------- aggregates and features
@@ -168,6 +187,35 @@ struct Session {
     int64_t max_us = -1;          ///< -1 = no maximum length
     std::vector<uint16_t> types;  ///< member event types; empty = all
     std::vector<SessionEnd> ends; ///< action-based ends
+};
+
+// ---------------------------------------------------------------- models
+
+enum class ModelKind : uint8_t { Markov, Hmm, Classifier };
+/// "markov", "hmm", "classifier": the spelling of the language and of model file headers.
+std::string_view model_kind_name(ModelKind k);
+/// The language's name of a model function ("surprise", "class_prob"...).
+std::string_view model_fn_name(ModelFn f);
+
+/// An observed (event type, categorical field) pair of a model.
+struct ModelSlot {
+    uint16_t type = 0;
+    uint16_t field = kNoField;
+};
+
+/// A model declared in the rule set (`model NAME: KIND { ... }`), verified at compile time. Executors
+/// decode `image` (never the file: the file may change after compilation).
+struct Model {
+    std::string name;
+    ModelKind kind = ModelKind::Markov;
+    std::string path;                ///< the file as resolved at compile time (for messages)
+    std::string hash;                ///< "blake2b:<64 hex>": BLAKE2b-256 of the file's bytes
+    std::vector<ModelSlot> observe;  ///< events of these types feed the model the field's value
+    int32_t session = -1;            ///< `per session S`: index of S (state resets per session); -1: per key
+    uint32_t min_evidence = 1;       ///< below it the model is not confident (rules take their fallback)
+    std::vector<std::string> labels; ///< hmm: state names; classifier: class names (model order)
+    std::vector<uint8_t> image;      ///< the verified model file, byte for byte
+    SourceLoc loc;
 };
 
 // ---------------------------------------------------------------- rules
@@ -234,6 +282,14 @@ struct Rule {
     Threshold threshold; ///< RuleKind::Threshold
     SourceLoc loc;
     std::string hash; ///< content hash of the rule's canonical text (hex)
+    /// Models the rule's decision needs (those called in `when` or in step predicates), sorted: the
+    /// decision is "model" when each has min_evidence for the key, else "fallback" (docs/semantics.md 7).
+    std::vector<uint32_t> gate;
+    /// Threshold rules with a gate: `fallback when EXPR` (the condition below the gate); kNoExpr = no
+    /// decision.
+    ExprId fallback = kNoExpr;
+    /// Every model the rule calls (gate, confidence, emits), sorted: their scores explain a detection.
+    std::vector<uint32_t> models;
 };
 
 struct Group {
@@ -255,6 +311,7 @@ struct RuleSet {
     std::vector<Group> groups;
     std::vector<Expr> exprs;
     std::vector<Aggregate> aggregates;
+    std::vector<Model> models;
     std::vector<std::string> strings; ///< string constants: Value::string(id) indexes here; executors
                                       ///< seed their StringPool with these first so ids coincide
 

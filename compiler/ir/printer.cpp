@@ -97,6 +97,14 @@ std::string expr_body(const ir::RuleSet& rs, const ir::Expr& e) {
         return out + ")";
     }
     case ir::ExprKind::Aggregate: return "agg#" + std::to_string(e.agg);
+    case ir::ExprKind::Model: {
+        std::string out = std::string(ir::model_fn_name(e.mfn)) + "(model#" + std::to_string(e.model);
+        if (e.mfn == ir::ModelFn::NextProb) out += ", " + value(rs, e.constant);
+        if (e.mfn == ir::ModelFn::PredictNext || e.mfn == ir::ModelFn::PredictProb ||
+            e.mfn == ir::ModelFn::StateProb || e.mfn == ir::ModelFn::ClassProb)
+            out += ", " + std::to_string(e.model_arg);
+        return out + ")";
+    }
     }
     return "?";
 }
@@ -146,6 +154,21 @@ std::string dump_ir(const ir::RuleSet& rs) {
         for (const auto& e : s.ends)
             o += "  end on " + rs.events[e.type].name + " where " + expr(rs, e.pred) + "\n";
     }
+    for (size_t i = 0; i < rs.models.size(); ++i) {
+        const auto& m = rs.models[i];
+        o += "model #" + std::to_string(i) + " " + m.name + ": " + std::string(ir::model_kind_name(m.kind)) +
+             " " + m.hash + " bytes=" + std::to_string(m.image.size()) +
+             " min_evidence=" + std::to_string(m.min_evidence) + " per=" +
+             (m.session < 0 ? std::string("key")
+                            : "session " + rs.sessions[static_cast<size_t>(m.session)].name) +
+             "\n  observe";
+        for (const auto& sl : m.observe) o += " " + rs.events[sl.type].name + "." + slot(sl.field);
+        if (!m.labels.empty()) {
+            o += "\n  labels";
+            for (const auto& l : m.labels) o += " " + l;
+        }
+        o += "\n";
+    }
     for (size_t i = 0; i < rs.aggregates.size(); ++i) {
         const auto& a = rs.aggregates[i];
         o += "agg #" + std::to_string(i) + " " + std::string(ir::aggregate_name(a.kind)) + ":" +
@@ -191,6 +214,11 @@ std::string dump_ir(const ir::RuleSet& rs) {
             }
         }
         for (const auto& e : r.emits) o += "  emit " + e.name + " = " + expr(rs, e.expr) + "\n";
+        if (!r.gate.empty() || r.fallback != ir::kNoExpr) {
+            o += "  gate";
+            for (uint32_t m : r.gate) o += " model#" + std::to_string(m);
+            o += " fallback " + expr(rs, r.fallback) + "\n";
+        }
     }
     for (size_t i = 0; i < rs.groups.size(); ++i) {
         o += "group #" + std::to_string(i) + " " + rs.groups[i].name + ":";

@@ -36,6 +36,8 @@ public:
                 f.rules.push_back(rule(d->ruleDecl()));
             else if (d->exclusiveDecl())
                 f.groups.push_back(group(d->exclusiveDecl()));
+            else if (d->modelDecl())
+                f.models.push_back(model(d->modelDecl()));
         }
         return f;
     }
@@ -95,6 +97,38 @@ private:
             e.fields.push_back(std::move(f));
         }
         return e;
+    }
+
+    ast::ModelDecl model(P::ModelDeclContext* ctx) {
+        ast::ModelDecl m;
+        m.name = ident(ctx->name(0));
+        m.kind = ident(ctx->name(1));
+        m.span = map_.ctx_span(ctx);
+        auto str = [&](antlr4::tree::TerminalNode* t) {
+            ast::Span sp = map_.token_span(t->getSymbol());
+            return ast::Ident{unescape(t->getText(), sp), sp};
+        };
+        for (auto* item : ctx->modelItem()) {
+            if (auto* p = dynamic_cast<P::ModelPathContext*>(item))
+                m.paths.push_back(str(p->STRING()));
+            else if (auto* h = dynamic_cast<P::ModelHashContext*>(item))
+                m.hashes.push_back(str(h->STRING()));
+            else if (auto* o = dynamic_cast<P::ModelObserveContext*>(item)) {
+                ++m.observe_clauses;
+                for (auto* f : o->fieldRef()) m.observes.emplace_back(ident(f->name()), ident(f->anyName()));
+            } else if (auto* ps = dynamic_cast<P::ModelPerSessionContext*>(item))
+                m.per_sessions.push_back(ident(ps->name()));
+            else if (auto* me = dynamic_cast<P::ModelMinEvidenceContext*>(item)) {
+                ast::Span sp = map_.token_span(me->INT()->getSymbol());
+                m.min_evidences.emplace_back(integer(me->INT()->getText(), sp), sp);
+            } else if (auto* st = dynamic_cast<P::ModelStatesContext*>(item)) {
+                std::vector<ast::Ident> names;
+                for (auto* n : st->name()) names.push_back(ident(n));
+                m.states.push_back(std::move(names));
+                m.states_spans.push_back(map_.ctx_span(st));
+            }
+        }
+        return m;
     }
 
     ast::TaxNode tax_node(P::TaxNodeContext* ctx) {
@@ -280,6 +314,8 @@ private:
                 r.keep_all = true;
             else if (auto* e = dynamic_cast<P::EmitItemContext*>(item)) {
                 for (auto* b : e->emitBinding()) r.emits.push_back({ident(b->anyName()), expr(b->expr(), 0)});
+            } else if (auto* fb = dynamic_cast<P::FallbackItemContext*>(item)) {
+                r.fallbacks.push_back({fb->expr() ? expr(fb->expr(), 0) : nullptr, map_.ctx_span(fb)});
             }
         }
         return r;

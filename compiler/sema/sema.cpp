@@ -75,6 +75,8 @@ std::unique_ptr<ir::RuleSet> analyze(const std::vector<const ast::File*>& files,
     for (const auto* f : files)
         for (const auto& ss : f->sessions) s.declare_session(ss);
     for (const auto* f : files)
+        for (const auto& m : f->models) s.declare_model(m);
+    for (const auto* f : files)
         for (const auto& r : f->rules) s.declare_rule(r);
     std::vector<ast::Span> group_spans;
     for (const auto* f : files)

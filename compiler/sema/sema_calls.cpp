@@ -62,6 +62,9 @@ std::string tn(Type t) {
 
 Typed ExprLowering::call(const ast::Expr& e, ExprCtx& ctx) {
     const std::string& n = e.name.text;
+    bool handled = false;
+    Typed m = model_call(e, ctx, handled);
+    if (handled) return m;
     for (const auto& a : kAggs)
         if (n == a.name) return aggregate(e, ctx, a.kind, a.takes_field);
     for (const auto& f : kScalars) {
@@ -78,6 +81,9 @@ Typed ExprLowering::call(const ast::Expr& e, ExprCtx& ctx) {
     std::vector<std::string> names;
     for (const auto& a : kAggs) names.push_back(a.name);
     for (const auto& f : kScalars) names.push_back(f.name);
+    for (const char* f : {"evidence", "confident", "surprise", "loglik", "predict_next", "predict_prob",
+                          "next_prob", "hidden_state", "state_prob", "class_prob", "predicted_class"})
+        names.push_back(f);
     suggest(d, n, names);
     return {};
 }

@@ -26,6 +26,9 @@ struct ExprLowering {
     Typed call(const ast::Expr& e, ExprCtx& ctx);
     Typed scalar_call(const ast::Expr& e, ExprCtx& ctx, ir::Builtin fn);
     Typed aggregate(const ast::Expr& e, ExprCtx& ctx, ir::AggKind kind, bool takes_field);
+    // sema_models.cpp
+    /// Lowers `e` when it calls a model function (`handled` set); otherwise leaves `handled` false.
+    Typed model_call(const ast::Expr& e, ExprCtx& ctx, bool& handled);
 };
 
 } // namespace ethogram::sema

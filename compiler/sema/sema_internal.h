@@ -39,6 +39,8 @@ struct ExprCtx {
     bool session_scope = false;
     bool aggregates_allowed = false;
     bool in_aggregate = false;
+    /// Models: where model calls are collected (null: model calls are not allowed here).
+    std::vector<uint32_t>* models_seen = nullptr;
 };
 
 /// A checked expression: its IR id, result type and, for enum-typed values, the field defining the enum.
@@ -61,12 +63,17 @@ struct Sema {
     std::unordered_map<std::string, uint32_t> rule_index;
     std::vector<ast::Span> rule_spans;
     std::unordered_map<std::string, uint32_t> string_ids;
+    std::unordered_map<std::string, uint32_t> model_index;
+    std::vector<ast::Span> model_spans;
 
     // sema_decls.cpp
     void declare_event(const ast::EventDecl& e);
     void declare_taxonomy(const ast::TaxonomyDecl& t);
     void declare_session(const ast::SessionDecl& s);
     void declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& group_spans);
+
+    // sema_models.cpp
+    void declare_model(const ast::ModelDecl& m);
 
     // sema_rules.cpp
     void declare_rule(const ast::RuleDecl& r);

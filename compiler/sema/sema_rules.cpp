@@ -4,6 +4,7 @@
 
 #include <sodium.h>
 
+#include <algorithm>
 #include <set>
 
 namespace ethogram::sema {
@@ -46,6 +47,45 @@ ast::Span expr_span(const ast::ExprPtr& e) {
 }
 ast::Span scope_span(const ast::Scope& s) {
     return s.span;
+}
+
+/// `confident(m1) and ... and pred`: a step predicate that calls models holds only while each of them has
+/// its minimum evidence for the key (docs/semantics.md section 7).
+ir::ExprId gate_predicate(Sema& s, std::vector<uint32_t> models, ir::ExprId pred) {
+    std::sort(models.begin(), models.end());
+    models.erase(std::unique(models.begin(), models.end()), models.end());
+    ir::ExprId acc = ir::kNoExpr;
+    for (uint32_t m : models) {
+        ir::Expr c;
+        c.kind = ir::ExprKind::Model;
+        c.type = ir::Type::Bool;
+        c.model = m;
+        c.mfn = ir::ModelFn::Confident;
+        ir::ExprId id = s.add(std::move(c));
+        if (acc == ir::kNoExpr) {
+            acc = id;
+            continue;
+        }
+        ir::Expr a;
+        a.kind = ir::ExprKind::Binary;
+        a.type = ir::Type::Bool;
+        a.op = ir::Op::And;
+        a.a = acc;
+        a.b = id;
+        acc = s.add(std::move(a));
+    }
+    ir::Expr a;
+    a.kind = ir::ExprKind::Binary;
+    a.type = ir::Type::Bool;
+    a.op = ir::Op::And;
+    a.a = acc;
+    a.b = pred;
+    return s.add(std::move(a));
+}
+
+void sort_unique(std::vector<uint32_t>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
 }
 
 void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
@@ -129,8 +169,14 @@ void lower_pattern(Sema& s, const ast::RuleDecl& r, ir::Rule& out,
             ctx.bound_before = i;
             if (st.negated) ctx.own_negated = st.alias.text;
             ctx.aggregates_allowed = true;
+            std::vector<uint32_t> step_models;
+            ctx.models_seen = &step_models;
             step.pred = s.lower_bool(*st.pred, ctx, "step condition").id;
             step.pred_text = span_text(s.diags, st.pred->span);
+            if (!step_models.empty() && step.pred != ir::kNoExpr) {
+                step.pred = gate_predicate(s, step_models, step.pred);
+                out.gate.insert(out.gate.end(), step_models.begin(), step_models.end());
+            }
         }
         out.pattern.steps.push_back(std::move(step));
     }
@@ -194,6 +240,8 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
 
     std::map<std::string, AliasInfo> aliases;
     ExprCtx out_ctx; // for confidence and emits
+    std::vector<uint32_t> gate_models, other_models;
+    out_ctx.models_seen = &gate_models;
     if (is_pattern) {
         out.kind = ir::RuleKind::Pattern;
         if (!r.scopes.empty())
@@ -270,8 +318,23 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
             out_ctx.current_name = rs.events[th.on_types[0]].name;
         }
         if (!r.whens.empty()) th.cond = lower_bool(*r.whens[0], out_ctx, "`when` condition").id;
+        out.gate = gate_models;
     }
-
+    sort_unique(out.gate);
+    out_ctx.models_seen = &other_models;
+    for (size_t i = 1; i < r.fallbacks.size(); ++i)
+        diags.error("E0607", r.fallbacks[i].span, "rule `" + r.name.text + "` has more than one `fallback`");
+    if (!r.fallbacks.empty()) {
+        const ast::Fallback& fb = r.fallbacks[0];
+        if (is_pattern)
+            diags.error("E0816", fb.span,
+                        "`fallback` applies to threshold rules (a pattern step that calls a model never "
+                        "holds below its evidence)");
+        else if (out.gate.empty() && !r.whens.empty())
+            diags.error("E0816", fb.span, "`fallback` without a model call in the `when` condition");
+        else if (fb.when)
+            out.fallback = lower_bool(*fb.when, out_ctx, "`fallback` condition").id;
+    }
     if (!r.confidences.empty()) {
         Typed c = lower(*r.confidences[0], out_ctx);
         if (c.ok && c.type != ir::Type::Float && c.type != ir::Type::Int) {
@@ -298,6 +361,9 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
         Typed t = lower(*e.value, out_ctx);
         out.emits.push_back({e.name.text, t.id});
     }
+    out.models = out.gate;
+    out.models.insert(out.models.end(), other_models.begin(), other_models.end());
+    sort_unique(out.models);
     rule_index.emplace(out.name, static_cast<uint32_t>(rs.rules.size()));
     rule_spans.push_back(r.name.span);
     rs.rules.push_back(std::move(out));

@@ -6,7 +6,7 @@ grammar Ethogram;
 file        : header? importDecl* decl* EOF ;
 header      : RULESET dottedName VERSION version=(SEMVER | FLOAT | INT | STRING) SEMI ;
 importDecl  : IMPORT STRING SEMI ;
-decl        : eventDecl | taxonomyDecl | sessionDecl | ruleDecl | exclusiveDecl | importDecl | header ;
+decl        : eventDecl | taxonomyDecl | sessionDecl | ruleDecl | exclusiveDecl | modelDecl | importDecl | header ;
 
 // ---------------------------------------------------------------- schemas
 
@@ -30,6 +30,18 @@ sessionItem : GAP duration SEMI                                # sessionGap
             | EVENTS name (COMMA name)* SEMI                   # sessionEvents
             ;
 
+// ---------------------------------------------------------------- models (docs/language.md section 10)
+
+modelDecl   : MODEL name COLON name LBRACE modelItem* RBRACE ;
+modelItem   : PATH STRING SEMI                                 # modelPath
+            | HASH STRING SEMI                                 # modelHash
+            | OBSERVE fieldRef (COMMA fieldRef)* SEMI          # modelObserve
+            | PER SESSION name SEMI                            # modelPerSession
+            | MIN_EVIDENCE INT SEMI                            # modelMinEvidence
+            | STATES name (COMMA name)* SEMI                   # modelStates
+            ;
+fieldRef    : name DOT anyName ;
+
 // ---------------------------------------------------------------- rules
 
 ruleDecl    : RULE name LBRACE ruleItem* RBRACE ;
@@ -44,6 +56,7 @@ ruleItem    : LABEL dottedName SEMI                            # labelItem
             | WITHIN duration SEMI                             # withinItem
             | KEEP ALL SEMI                                    # keepItem
             | EMIT emitBinding (COMMA emitBinding)* SEMI       # emitItem
+            | FALLBACK (WHEN expr | NONE) SEMI                 # fallbackItem
             ;
 scope       : SESSION name                                     # sessionScope
             | LAST duration                                    # windowScope
@@ -95,7 +108,8 @@ name        : ID | softKeyword ;
 anyName     : name | NOT | AND | OR | IN | WHERE | WITHIN | TRUE | FALSE ;
 softKeyword : RULESET | VERSION | IMPORT | EVENT | KEY | TIME | ID_KW | ENUM | TAXONOMY | SESSION | GAP
             | MAX | END | ON | EVENTS | RULE | LABEL | SEVERITY | CONFIDENCE | OVER | LAST | AT | WHEN
-            | PATTERN | KEEP | ALL | EMIT | EXCLUSIVE | PRIORITY ;
+            | PATTERN | KEEP | ALL | EMIT | EXCLUSIVE | PRIORITY | MODEL | PATH | HASH | OBSERVE | PER
+            | MIN_EVIDENCE | STATES | FALLBACK | NONE ;
 
 // ---------------------------------------------------------------- lexer
 
@@ -104,7 +118,9 @@ TIME : 'time' ; ID_KW : 'id' ; ENUM : 'enum' ; TAXONOMY : 'taxonomy' ; SESSION :
 MAX : 'max' ; END : 'end' ; ON : 'on' ; EVENTS : 'events' ; RULE : 'rule' ; LABEL : 'label' ;
 SEVERITY : 'severity' ; CONFIDENCE : 'confidence' ; OVER : 'over' ; LAST : 'last' ; AT : 'at' ;
 WHEN : 'when' ; PATTERN : 'pattern' ; WITHIN : 'within' ; WHERE : 'where' ; KEEP : 'keep' ; ALL : 'all' ;
-EMIT : 'emit' ; EXCLUSIVE : 'exclusive' ; PRIORITY : 'priority' ; NOT : 'not' ; AND : 'and' ; OR : 'or' ;
+EMIT : 'emit' ; EXCLUSIVE : 'exclusive' ; PRIORITY : 'priority' ; MODEL : 'model' ; PATH : 'path' ;
+HASH : 'hash' ; OBSERVE : 'observe' ; PER : 'per' ; MIN_EVIDENCE : 'min_evidence' ; STATES : 'states' ;
+FALLBACK : 'fallback' ; NONE : 'none' ; NOT : 'not' ; AND : 'and' ; OR : 'or' ;
 IN : 'in' ; TRUE : 'true' ; FALSE : 'false' ;
 
 ARROW : '->' ; FATARROW : '=>' ; EQ : '==' ; NE : '!=' ; LE : '<=' ; GE : '>=' ; LT : '<' ; GT : '>' ;

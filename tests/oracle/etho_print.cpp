@@ -49,6 +49,7 @@ public:
         }
         case ir::ExprKind::Call: throw Inexpressible{};
         case ir::ExprKind::Aggregate: return aggregate(rs_.aggregates[x.agg], rule);
+        case ir::ExprKind::Model: throw Inexpressible{};
         }
         throw Inexpressible{};
     }

@@ -237,6 +237,7 @@ Value eval(const EvalCtx& ctx, ir::ExprId id) {
         return Value::missing(); // string builtins: never generated
     }
     case ir::ExprKind::Aggregate: return eval_aggregate(ctx, ctx.rs->aggregates[x.agg]);
+    case ir::ExprKind::Model: return Value::missing(); // model calls: never generated
     }
     return Value::missing();
 }

@@ -53,6 +53,7 @@ public:
         }
         case ir::ExprKind::Call: return "call(...)";
         case ir::ExprKind::Aggregate: return aggregate(rs_.aggregates[x.agg]);
+        case ir::ExprKind::Model: return "model(...)";
         }
         return "?";
     }
