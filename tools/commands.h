@@ -23,7 +23,9 @@ struct RunOptions {
     std::vector<std::string> rules;      ///< --rules PATH (files or folders)
     std::vector<std::string> positional; ///< rule paths given without --rules
     std::string events, out, dead_letter, suppressed, config, only, summary_json, lateness, epoch_unit;
-    std::string engine = "interp";
+    std::string engine = "jit";
+    std::string jit_cache;     ///< --jit-cache DIR (empty: the default directory)
+    bool no_jit_cache = false; ///< --no-jit-cache
     bool explain = false, dump_ast = false, dump_ir = false;
     uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
 };

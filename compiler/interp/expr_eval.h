@@ -1,6 +1,7 @@
 // expr_eval.h: evaluation of ir::Expr trees against the events a rule sees.
 #pragma once
 
+#include "compiler/interp/native_hooks.h"
 #include "compiler/interp/state.h"
 #include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
@@ -43,6 +44,8 @@ public:
 
     const ir::RuleSet& ruleset() const { return rs_; }
     ir::StringPool& pool() { return pool_; }
+    /// Compiled code for some expressions (compiler/jit); null (the default) interprets everything.
+    void set_native(const NativeHooks* native) { native_ = native; }
 
 private:
     ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
@@ -54,6 +57,7 @@ private:
 
     const ir::RuleSet& rs_;
     ir::StringPool& pool_;
+    const NativeHooks* native_ = nullptr;
 };
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
