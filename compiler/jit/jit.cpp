@@ -21,12 +21,14 @@
 #include <llvm/Support/Error.h>
 #include <llvm/Support/MemoryBuffer.h>
 #include <llvm/Support/TargetSelect.h>
+#include <llvm/Support/raw_ostream.h>
 #include <llvm/Target/TargetMachine.h>
 #include <llvm/TargetParser/Host.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <map>
 #include <mutex>
 
@@ -42,9 +44,17 @@ namespace {
 
 /// Bumped whenever the lowering or the runtime ABI changes: part of the cache key.
 constexpr const char* kJitAbiVersion = "jit-abi-1";
+/// JitOptions::opt_level -1 compiles up to this many functions at level 2, larger rule sets at level 1.
+constexpr size_t kFullOptFunctions = 300;
 
 std::string error_text(llvm::Error err) {
     return llvm::toString(std::move(err));
+}
+
+double thread_cpu_ms() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) * 1e3 + static_cast<double>(ts.tv_nsec) * 1e-6;
 }
 
 double ms_since(std::chrono::steady_clock::time_point t0) {
@@ -71,6 +81,30 @@ public:
 private:
     std::mutex mu_;
     std::map<std::string, std::vector<char>> objects_;
+};
+
+int module_opt_level(const llvm::Module& m) {
+    if (auto* md = llvm::mdconst::extract_or_null<llvm::ConstantInt>(m.getModuleFlag("ethogram.opt")))
+        return static_cast<int>(md->getZExtValue());
+    return 2;
+}
+
+/// Compiles each module with the code generator level its "ethogram.opt" flag asks for: levels 0-1 use
+/// the fast instruction selector (large rule sets compile several times faster), 2-3 the optimising one.
+class LevelledCompiler final : public orc::IRCompileLayer::IRCompiler {
+public:
+    LevelledCompiler(std::unique_ptr<llvm::TargetMachine> fast, std::unique_ptr<llvm::TargetMachine> full,
+                     llvm::ObjectCache* cache)
+        : IRCompiler(orc::irManglingOptionsFromTargetOptions(full->Options)), fast_(std::move(fast)),
+          full_(std::move(full)), cache_(cache) {}
+    llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
+        orc::SimpleCompiler c(module_opt_level(m) >= 2 ? *full_ : *fast_, cache_);
+        return c(m);
+    }
+
+private:
+    std::unique_ptr<llvm::TargetMachine> fast_, full_;
+    llvm::ObjectCache* cache_;
 };
 
 /// The process-wide JIT. Created on first use; every compiled rule set lives in its own bare JITDylib.
@@ -120,7 +154,14 @@ private:
                        .setCompileFunctionCreator(
                            [cache](orc::JITTargetMachineBuilder b)
                                -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
-                               return std::make_unique<orc::ConcurrentIRCompiler>(std::move(b), cache);
+                               // Target machines made once (compiles are serialised by mu_): creating
+                               // one per module costs more than compiling a small rule set.
+                               auto full = b.createTargetMachine();
+                               if (!full) return full.takeError();
+                               b.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
+                               auto fast = b.createTargetMachine();
+                               if (!fast) return fast.takeError();
+                               return std::make_unique<LevelledCompiler>(std::move(*fast), std::move(*full), cache);
                            })
                        .create();
         if (!jit) return "cannot start LLVM ORC LLJIT: " + error_text(jit.takeError());
@@ -138,9 +179,7 @@ private:
     /// The new pass manager's default pipeline at the level named by the module's "ethogram.opt" flag,
     /// with the host target's cost model.
     static void optimize(llvm::Module& m, llvm::TargetMachine& tm) {
-        int level = 2;
-        if (auto* md = llvm::mdconst::extract_or_null<llvm::ConstantInt>(m.getModuleFlag("ethogram.opt")))
-            level = static_cast<int>(md->getZExtValue());
+        const int level = module_opt_level(m);
         if (level <= 0) return;
         llvm::LoopAnalysisManager lam;
         llvm::FunctionAnalysisManager fam;
@@ -271,12 +310,16 @@ std::string default_cache_dir() {
 
 Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& rs, const JitOptions& opts) {
     const auto t0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu_ms();
     if (std::string why = unsupported_reason(rs); !why.empty()) return Error{why};
     auto session = Session::get();
     if (!session) return Error{session.error()};
     Session& s = **session;
     const Plan plan = make_plan(rs);
-    const int level = std::clamp(opts.opt_level, 0, 3);
+    const size_t functions =
+        plan.roots.size() + static_cast<size_t>(std::count(plan.dispatch.begin(), plan.dispatch.end(), true));
+    // Automatic level: full optimisation while it is cheap, the fast pipeline for large rule sets.
+    const int level = opts.opt_level < 0 ? (functions <= kFullOptFunctions ? 2 : 1) : std::min(opts.opt_level, 3);
 
     // The cache key: everything the object code depends on. Rule sets built without a content hash
     // (programmatic ones, in tests) are never cached.
@@ -315,6 +358,7 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
                 c->stats_.cache_hit = true;
                 c->stats_.object_bytes = bytes;
                 c->stats_.total_ms = ms_since(t0);
+                c->stats_.cpu_ms = thread_cpu_ms() - c0;
                 return std::unique_ptr<CompiledRuleSet>(std::move(c));
             }
             stats.cache_warning = cache->path_for(key) + ": cached object unusable (" + err + "); rebuilt";
@@ -335,6 +379,12 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
     m.setTargetTriple(s.jit().getTargetTriple().str());
     m.addModuleFlag(llvm::Module::Warning, "ethogram.opt", static_cast<uint32_t>(level));
     stats.lower_ms = ms_since(tl);
+    if (const char* dump = std::getenv("ETHOGRAM_JIT_DUMP_IR"); dump && *dump) {
+        // Debugging aid: the unoptimised module as text.
+        std::error_code ec;
+        llvm::raw_fd_ostream os(dump, ec);
+        if (!ec) m.print(os, nullptr);
+    }
 
     auto dl = new_dylib(s);
     if (!dl) return Error{dl.error()};
@@ -352,6 +402,7 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
             stats.cache_warning = "cannot write the JIT cache: " + why;
     }
     stats.total_ms = ms_since(t0);
+    stats.cpu_ms = thread_cpu_ms() - c0;
     c->stats_ = stats;
     return std::unique_ptr<CompiledRuleSet>(std::move(c));
 }

@@ -15,12 +15,15 @@ struct JitOptions {
     /// Directory of the object cache; empty = no cache. Entries are keyed by the rule set's content hash,
     /// the engine and LLVM versions, the host CPU and its features, and the optimisation level.
     std::string cache_dir;
-    int opt_level = 2; ///< 0..3: the IR transform layer's pipeline and the code generator's level
+    /// 0..3: the IR transform layer's pipeline (none, O1, O2, O3); 0-1 use the fast code generator, 2-3
+    /// the optimising one. -1 (the default): 2 for up to 300 native functions, 1 above (compile time).
+    int opt_level = -1;
 };
 
 /// How one rule set was compiled (for `etho bench`, logs and tests).
 struct CompileStats {
     double total_ms = 0; ///< from make_jit_executor's start to every symbol resolved
+    double cpu_ms = 0; ///< the same span in this thread's CPU time (compiles run on the calling thread)
     double lower_ms = 0; ///< IR -> LLVM IR (0 on a cache hit)
     bool cache_hit = false;
     bool cache_stored = false;
