@@ -94,7 +94,8 @@ std::string scaled_rules(const std::string& schema, const std::string& reference
     size_t pos = reference.find("\nrule ");
     while (pos != std::string::npos) {
         size_t end = reference.find("\nrule ", pos + 1);
-        blocks.push_back(reference.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1));
+        blocks.push_back(
+            reference.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1));
         pos = end;
     }
     std::string rules;
@@ -216,7 +217,8 @@ int run_bench(const BenchOptions& o) {
     const std::string reference_text = read_file(o.rules_dir + "/reference.etho");
     const std::string three_text = read_file(o.rules_dir + "/three.etho");
     if (schema.empty() || reference_text.empty() || three_text.empty()) {
-        fmt::print(stderr, "etho bench: cannot read the rules in {} (schema.etho, reference.etho, three.etho)\n",
+        fmt::print(stderr,
+                   "etho bench: cannot read the rules in {} (schema.etho, reference.etho, three.etho)\n",
                    o.rules_dir);
         return 2;
     }
@@ -231,15 +233,16 @@ int run_bench(const BenchOptions& o) {
     wo.seed = o.seed;
     std::string jsonl;
     Timing gen = timed([&] { jsonl = generate_workload(wo); });
-    const std::string path = o.workload_path.empty()
-                                 ? (fs::temp_directory_path() / fmt::format("etho-bench-{}.jsonl", ::getpid())).string()
-                                 : o.workload_path;
+    const std::string path =
+        o.workload_path.empty()
+            ? (fs::temp_directory_path() / fmt::format("etho-bench-{}.jsonl", ::getpid())).string()
+            : o.workload_path;
     {
         std::ofstream out(path, std::ios::binary | std::ios::trunc);
         out << jsonl;
     }
-    fmt::print("workload: {} events, {} users, seed {}, {:.1f} MiB ({:.2f} s to generate)\n", o.events, o.users,
-               o.seed, static_cast<double>(jsonl.size()) / (1 << 20), gen.wall);
+    fmt::print("workload: {} events, {} users, seed {}, {:.1f} MiB ({:.2f} s to generate)\n", o.events,
+               o.users, o.seed, static_cast<double>(jsonl.size()) / (1 << 20), gen.wall);
     fmt::print("host: {}\n", jit::jit_host_description());
 
     int status = 0;
@@ -277,14 +280,16 @@ int run_bench(const BenchOptions& o) {
     const interp::NativeHooks* ref_hooks = &(*ref_code)->hooks();
     const interp::NativeHooks* three_hooks = &(*three_code)->hooks();
     const size_t nref = reference->rules.size(), nthree = three->rules.size();
-    MatchRun ref_interp = matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo); }, ref_events,
-                                       nref, o.repeat);
-    MatchRun ref_jit = matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo, ref_hooks); },
-                                    ref_events, nref, o.repeat);
-    MatchRun three_interp =
-        matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo); }, three_events, nthree, o.repeat);
-    MatchRun three_jit = matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo, three_hooks); },
-                                      three_events, nthree, o.repeat);
+    MatchRun ref_interp = matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo); },
+                                       ref_events, nref, o.repeat);
+    MatchRun ref_jit =
+        matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo, ref_hooks); },
+                     ref_events, nref, o.repeat);
+    MatchRun three_interp = matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo); },
+                                         three_events, nthree, o.repeat);
+    MatchRun three_jit =
+        matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo, three_hooks); },
+                     three_events, nthree, o.repeat);
     HandCounts hand;
     Timing hand_t;
     for (int r = 0; r < o.repeat; ++r) {
@@ -301,15 +306,17 @@ int run_bench(const BenchOptions& o) {
     const std::vector<uint64_t> hand_rules = {hand.search_burst, hand.cart_then_buy, hand.abandon};
     const bool three_agree = three_interp.per_rule == three_jit.per_rule && three_jit.per_rule == hand_rules;
     if (!ref_agree || !three_agree) status = 1;
-    fmt::print("matcher-only, 50 reference rules: interp {:.0f} ns/event, jit {:.0f} ns/event: jit {:.2f}x faster "
-               "({} detections; engines agree: {})\n",
-               ns_per(ref_interp.t, n), ns_per(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
-               ref_agree ? "yes" : "NO");
-    fmt::print("matcher-only, 3 reference rules: interp {:.0f}, jit {:.0f}, hand-written C++ {:.0f} ns/event: jit "
-               "{:.2f}x faster than interp, {:.2f}x the hand-written time ({} detections; all agree: {})\n",
-               ns_per(three_interp.t, n), ns_per(three_jit.t, n), ns_per(hand_t, n),
-               three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
-               three_agree ? "yes" : "NO");
+    fmt::print(
+        "matcher-only, 50 reference rules: interp {:.0f} ns/event, jit {:.0f} ns/event: jit {:.2f}x faster "
+        "({} detections; engines agree: {})\n",
+        ns_per(ref_interp.t, n), ns_per(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
+        ref_agree ? "yes" : "NO");
+    fmt::print(
+        "matcher-only, 3 reference rules: interp {:.0f}, jit {:.0f}, hand-written C++ {:.0f} ns/event: jit "
+        "{:.2f}x faster than interp, {:.2f}x the hand-written time ({} detections; all agree: {})\n",
+        ns_per(three_interp.t, n), ns_per(three_jit.t, n), ns_per(hand_t, n),
+        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
+        three_agree ? "yes" : "NO");
 
     // End to end: JSONL file -> detections (written to /dev/null), compile excluded.
     EndToEnd e2e_interp, e2e_jit, e2e_three_jit;
@@ -325,18 +332,22 @@ int run_bench(const BenchOptions& o) {
         auto ex3 = interp::make_interpreter(*three, p3, eo, three_hooks);
         e2e_three_jit = end_to_end(*three, p3, *ex3, path);
     }
-    fmt::print("end-to-end, 50 rules: interp {:.0f} ns/event, jit {:.0f} ns/event; jit end-to-end throughput = "
-               "{:.2f} of parse-only\n",
-               ns_per(e2e_interp.t, n), ns_per(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
-    fmt::print("end-to-end, 3 rules (jit): {:.0f} ns/event = {:.2f}x the hand-written matcher + parse floor\n",
-               ns_per(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+    fmt::print(
+        "end-to-end, 50 rules: interp {:.0f} ns/event, jit {:.0f} ns/event; jit end-to-end throughput = "
+        "{:.2f} of parse-only\n",
+        ns_per(e2e_interp.t, n), ns_per(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
+    fmt::print(
+        "end-to-end, 3 rules (jit): {:.0f} ns/event = {:.2f}x the hand-written matcher + parse floor\n",
+        ns_per(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
 
     // Compile times and warm starts.
     std::string compile_json;
-    const std::string cache_dir = (fs::temp_directory_path() / fmt::format("etho-bench-cache-{}", ::getpid())).string();
+    const std::string cache_dir =
+        (fs::temp_directory_path() / fmt::format("etho-bench-cache-{}", ::getpid())).string();
     for (uint32_t size : o.compile_sizes) {
         std::unique_ptr<ir::RuleSet> rs;
-        Timing front = timed([&] { rs = compile_text("scaled.etho", scaled_rules(schema, reference_text, size)); });
+        Timing front =
+            timed([&] { rs = compile_text("scaled.etho", scaled_rules(schema, reference_text, size)); });
         if (!rs) return 1;
         jit::JitOptions with_cache;
         with_cache.cache_dir = cache_dir;
@@ -361,14 +372,17 @@ int run_bench(const BenchOptions& o) {
             warm_cpu = (*warm)->stats().cpu_ms;
             hit = (*warm)->stats().cache_hit;
         }
-        fmt::print("compile {:>4} rules: front end {:.0f} ms, jit cold {:.0f} ms wall / {:.0f} ms cpu ({} functions), "
+        fmt::print("compile {:>4} rules: front end {:.0f} ms, jit cold {:.0f} ms wall / {:.0f} ms cpu ({} "
+                   "functions), "
                    "warm start from the cache {:.1f} ms wall / {:.1f} ms cpu{}\n",
-                   size, front.wall * 1e3, cold_ms, cold_cpu, fns, warm_ms, warm_cpu, hit ? "" : " (NO cache hit)");
-        compile_json += fmt::format("{}    {{\"rules\": {}, \"front_end_ms\": {:.1f}, \"jit_cold_ms\": {:.1f}, "
-                                    "\"jit_cold_cpu_ms\": {:.1f}, \"functions\": {}, \"warm_start_ms\": {:.2f}, "
-                                    "\"warm_start_cpu_ms\": {:.2f}, \"cache_hit\": {}}}",
-                                    compile_json.empty() ? "" : ",\n", size, front.wall * 1e3, cold_ms, cold_cpu, fns,
-                                    warm_ms, warm_cpu, hit);
+                   size, front.wall * 1e3, cold_ms, cold_cpu, fns, warm_ms, warm_cpu,
+                   hit ? "" : " (NO cache hit)");
+        compile_json +=
+            fmt::format("{}    {{\"rules\": {}, \"front_end_ms\": {:.1f}, \"jit_cold_ms\": {:.1f}, "
+                        "\"jit_cold_cpu_ms\": {:.1f}, \"functions\": {}, \"warm_start_ms\": {:.2f}, "
+                        "\"warm_start_cpu_ms\": {:.2f}, \"cache_hit\": {}}}",
+                        compile_json.empty() ? "" : ",\n", size, front.wall * 1e3, cold_ms, cold_cpu, fns,
+                        warm_ms, warm_cpu, hit);
     }
     std::error_code ec;
     fs::remove_all(cache_dir, ec);
@@ -377,24 +391,28 @@ int run_bench(const BenchOptions& o) {
     fmt::print("peak RSS {:.1f} MiB; {} live keys\n", rss / 1024.0, ref_jit.live_keys);
 
     auto timing = [](const Timing& t, uint64_t n) {
-        return fmt::format("{{\"cpu_s\": {:.4f}, \"wall_s\": {:.4f}, \"ns_per_event\": {:.1f}}}", t.cpu, t.wall,
-                           ns_per(t, n));
+        return fmt::format("{{\"cpu_s\": {:.4f}, \"wall_s\": {:.4f}, \"ns_per_event\": {:.1f}}}", t.cpu,
+                           t.wall, ns_per(t, n));
     };
     json += fmt::format("  \"parse_only\": {},\n", timing(parse, docs));
-    json += fmt::format("  \"matcher_only_50\": {{\"interp\": {}, \"jit\": {}, \"speedup\": {:.3f}, \"detections\": "
-                        "{}, \"engines_agree\": {}}},\n",
-                        timing(ref_interp.t, n), timing(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
-                        ref_agree);
-    json += fmt::format("  \"matcher_only_3\": {{\"interp\": {}, \"jit\": {}, \"handwritten\": {}, \"jit_vs_interp\": "
-                        "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}}},\n",
-                        timing(three_interp.t, n), timing(three_jit.t, n), timing(hand_t, n),
-                        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree);
-    json += fmt::format("  \"end_to_end_50\": {{\"interp\": {}, \"jit\": {}, \"jit_fraction_of_parse_only\": {:.3f}}},\n",
-                        timing(e2e_interp.t, n), timing(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
-    json += fmt::format("  \"end_to_end_3_jit\": {{\"timing\": {}, \"vs_handwritten_plus_parse\": {:.3f}}},\n",
-                        timing(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
-    json += fmt::format("  \"compile_reference_50_ms\": {:.1f},\n  \"compile_three_ms\": {:.1f},\n", ref_stats.total_ms,
-                        three_stats.total_ms);
+    json += fmt::format(
+        "  \"matcher_only_50\": {{\"interp\": {}, \"jit\": {}, \"speedup\": {:.3f}, \"detections\": "
+        "{}, \"engines_agree\": {}}},\n",
+        timing(ref_interp.t, n), timing(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
+        ref_agree);
+    json += fmt::format(
+        "  \"matcher_only_3\": {{\"interp\": {}, \"jit\": {}, \"handwritten\": {}, \"jit_vs_interp\": "
+        "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}}},\n",
+        timing(three_interp.t, n), timing(three_jit.t, n), timing(hand_t, n),
+        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree);
+    json += fmt::format(
+        "  \"end_to_end_50\": {{\"interp\": {}, \"jit\": {}, \"jit_fraction_of_parse_only\": {:.3f}}},\n",
+        timing(e2e_interp.t, n), timing(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
+    json +=
+        fmt::format("  \"end_to_end_3_jit\": {{\"timing\": {}, \"vs_handwritten_plus_parse\": {:.3f}}},\n",
+                    timing(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+    json += fmt::format("  \"compile_reference_50_ms\": {:.1f},\n  \"compile_three_ms\": {:.1f},\n",
+                        ref_stats.total_ms, three_stats.total_ms);
     json += "  \"compile\": [\n" + compile_json + "\n  ],\n";
     json += fmt::format("  \"peak_rss_kib\": {},\n  \"live_keys\": {}\n}}\n", rss, ref_jit.live_keys);
     if (!o.json_path.empty()) {
@@ -402,7 +420,8 @@ int run_bench(const BenchOptions& o) {
         out << json;
         fmt::print("wrote {}\n", o.json_path);
     }
-    if (status) fmt::print(stderr, "etho bench: the engines or the hand-written baseline DISAGREE (see above)\n");
+    if (status)
+        fmt::print(stderr, "etho bench: the engines or the hand-written baseline DISAGREE (see above)\n");
     return status;
 }
 

@@ -12,8 +12,8 @@ struct BenchOptions {
     uint64_t events = 200000;
     uint32_t users = 20000;
     uint64_t seed = 20261129;
-    std::string rules_dir;  ///< bench/rules (schema.etho, reference.etho, three.etho)
-    std::string json_path;  ///< where the JSON report goes (empty: none)
+    std::string rules_dir;     ///< bench/rules (schema.etho, reference.etho, three.etho)
+    std::string json_path;     ///< where the JSON report goes (empty: none)
     std::string workload_path; ///< keep the generated JSONL here (empty: a temporary file, removed)
     std::vector<uint32_t> compile_sizes = {10, 100, 1000};
     int repeat = 3; ///< matcher-only runs per engine: the fastest counts

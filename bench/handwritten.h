@@ -31,10 +31,10 @@ public:
 
 private:
     struct Key {
-        std::deque<int64_t> searches;   ///< search times in the last minute
-        bool burst = false;             ///< the threshold's previous value (edge triggering)
-        std::deque<int64_t> carts;      ///< starts of hw_cart_then_buy partial matches
-        uint64_t abandon_gen = 0;       ///< bumped by a purchase: kills pending absences
+        std::deque<int64_t> searches; ///< search times in the last minute
+        bool burst = false;           ///< the threshold's previous value (edge triggering)
+        std::deque<int64_t> carts;    ///< starts of hw_cart_then_buy partial matches
+        uint64_t abandon_gen = 0;     ///< bumped by a purchase: kills pending absences
     };
     struct Deadline {
         int64_t at;

@@ -26,16 +26,17 @@ struct Rng {
 };
 
 struct User {
-    uint32_t cart = 0;    ///< items in the cart
-    uint32_t sku = 0;     ///< the product last looked at
-    double price = 0;     ///< its price
+    uint32_t cart = 0; ///< items in the cart
+    uint32_t sku = 0;  ///< the product last looked at
+    double price = 0;  ///< its price
     bool logged_in = false;
 };
 
-constexpr std::array<const char*, 7> kPages = {"home", "search", "category", "product", "cart", "checkout", "help"};
-constexpr std::array<const char*, 12> kQueries = {"shoes", "red dress", "laptop bag", "usb cable", "desk lamp",
-                                                   "coffee", "running", "gift", "phone case", "headphones",
-                                                   "backpack", "kettle"};
+constexpr std::array<const char*, 7> kPages = {"home", "search",   "category", "product",
+                                               "cart", "checkout", "help"};
+constexpr std::array<const char*, 12> kQueries = {"shoes",      "red dress",  "laptop bag", "usb cable",
+                                                  "desk lamp",  "coffee",     "running",    "gift",
+                                                  "phone case", "headphones", "backpack",   "kettle"};
 constexpr std::array<const char*, 4> kTopics = {"shipping", "returns", "payment", "account"};
 constexpr std::array<const char*, 5> kMethods = {"card", "wallet", "bank", "card-visa", "wallet-x"};
 constexpr uint32_t kProducts = 500;
@@ -67,10 +68,11 @@ std::string generate_workload(const WorkloadOptions& o) {
         if (us.cart > 0 && r < 0.12) {
             ++orders;
             const double total = us.price * us.cart + 4.99;
-            fmt::format_to(std::back_inserter(out),
-                           R"({{"type":"purchase","ts":{},"user_id":"{}","order_id":"o{}","total":{:.2f},"items":{}}})"
-                           "\n",
-                           t, user, orders, total, us.cart);
+            fmt::format_to(
+                std::back_inserter(out),
+                R"({{"type":"purchase","ts":{},"user_id":"{}","order_id":"o{}","total":{:.2f},"items":{}}})"
+                "\n",
+                t, user, orders, total, us.cart);
             us.cart = 0;
         } else if (r < 0.58) {
             const char* page = kPages[rng.below(kPages.size())];
@@ -79,15 +81,17 @@ std::string generate_workload(const WorkloadOptions& o) {
                 // Popular products more often: the smaller of two uniform draws.
                 us.sku = static_cast<uint32_t>(std::min(rng.below(kProducts), rng.below(kProducts)));
                 us.price = product_price(us.sku);
-                fmt::format_to(std::back_inserter(out),
-                               R"({{"type":"page_view","ts":{},"user_id":"{}","page":"product","url":"/p/sku-{:04d}","sku":"SKU-{:04d}","price":{:.2f},"logged_in":{}}})"
-                               "\n",
-                               t, user, us.sku, us.sku, us.price, us.logged_in);
+                fmt::format_to(
+                    std::back_inserter(out),
+                    R"({{"type":"page_view","ts":{},"user_id":"{}","page":"product","url":"/p/sku-{:04d}","sku":"SKU-{:04d}","price":{:.2f},"logged_in":{}}})"
+                    "\n",
+                    t, user, us.sku, us.sku, us.price, us.logged_in);
             } else {
-                fmt::format_to(std::back_inserter(out),
-                               R"({{"type":"page_view","ts":{},"user_id":"{}","page":"{}","url":"/{}","logged_in":{}}})"
-                               "\n",
-                               t, user, page, page, us.logged_in);
+                fmt::format_to(
+                    std::back_inserter(out),
+                    R"({{"type":"page_view","ts":{},"user_id":"{}","page":"{}","url":"/{}","logged_in":{}}})"
+                    "\n",
+                    t, user, page, page, us.logged_in);
             }
             if (rng.chance(0.02)) us.logged_in = !us.logged_in;
         } else if (r < 0.76) {
@@ -103,21 +107,24 @@ std::string generate_workload(const WorkloadOptions& o) {
             }
             const uint64_t qty = 1 + (rng.chance(0.2) ? rng.below(3) : 0);
             us.cart += static_cast<uint32_t>(qty);
-            fmt::format_to(std::back_inserter(out),
-                           R"({{"type":"add_to_cart","ts":{},"user_id":"{}","sku":"SKU-{:04d}","price":{:.2f},"qty":{}}})"
-                           "\n",
-                           t, user, us.sku, us.price, qty);
+            fmt::format_to(
+                std::back_inserter(out),
+                R"({{"type":"add_to_cart","ts":{},"user_id":"{}","sku":"SKU-{:04d}","price":{:.2f},"qty":{}}})"
+                "\n",
+                t, user, us.sku, us.price, qty);
         } else if (r < 0.95) {
-            fmt::format_to(std::back_inserter(out), R"({{"type":"help","ts":{},"user_id":"{}","topic":"{}"}})"
-                                                    "\n",
+            fmt::format_to(std::back_inserter(out),
+                           R"({{"type":"help","ts":{},"user_id":"{}","topic":"{}"}})"
+                           "\n",
                            t, user, kTopics[rng.below(kTopics.size())]);
         } else {
             const double amount = 1.0 + static_cast<double>(rng.below(50000)) / 100.0;
-            fmt::format_to(std::back_inserter(out),
-                           R"({{"type":"payment","ts":{},"user_id":"{}","amount":{:.2f},"status":"{}","method":"{}"}})"
-                           "\n",
-                           t, user, amount, rng.chance(0.2) ? "failed" : "success",
-                           kMethods[rng.below(kMethods.size())]);
+            fmt::format_to(
+                std::back_inserter(out),
+                R"({{"type":"payment","ts":{},"user_id":"{}","amount":{:.2f},"status":"{}","method":"{}"}})"
+                "\n",
+                t, user, amount, rng.chance(0.2) ? "failed" : "success",
+                kMethods[rng.below(kMethods.size())]);
         }
         // Next event: seconds later within a burst; 6% of the time the burst ends with an idle gap.
         int64_t gap = rng.chance(0.06) ? static_cast<int64_t>(20 * 60'000 + rng.below(160 * 60'000))

@@ -58,7 +58,8 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
         ->check(CLI::IsMember({"jit", "interp"}));
     cmd->add_option("--jit-cache", o.jit_cache,
                     "JIT object cache directory (default $ETHOGRAM_JIT_CACHE, else ~/.cache/ethogram/jit)");
-    cmd->add_flag("--no-jit-cache", o.no_jit_cache, "Compile without reading or writing the JIT object cache");
+    cmd->add_flag("--no-jit-cache", o.no_jit_cache,
+                  "Compile without reading or writing the JIT object cache");
     cmd->add_flag("--dump-ast", o.dump_ast, "Print the parsed syntax tree to stderr");
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR to stderr");
     cmd->add_option("--summary-json", o.summary_json, "Also write the run summary as JSON");
@@ -133,7 +134,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     if (engine == "jit") {
 #ifdef ETHOGRAM_HAVE_JIT
         jit::JitOptions jopts;
-        jopts.cache_dir = o.no_jit_cache ? "" : (o.jit_cache.empty() ? jit::default_cache_dir() : o.jit_cache);
+        jopts.cache_dir =
+            o.no_jit_cache ? "" : (o.jit_cache.empty() ? jit::default_cache_dir() : o.jit_cache);
         jit::CompileStats cstats;
         auto j = jit::make_jit_executor(rs, pool, eopts, jopts, &cstats);
         if (j) {

@@ -146,24 +146,25 @@ private:
         tm_ = std::move(*tm);
 
         CaptureCache* cache = &capture_;
-        auto jit = orc::LLJITBuilder()
-                       .setJITTargetMachineBuilder(*jtmb)
-                       // Generated code sees only the runtime ABI: no process-wide symbol search.
-                       .setLinkProcessSymbolsByDefault(false)
-                       .setPlatformSetUp(orc::setUpInactivePlatform)
-                       .setCompileFunctionCreator(
-                           [cache](orc::JITTargetMachineBuilder b)
-                               -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
-                               // Target machines made once (compiles are serialised by mu_): creating
-                               // one per module costs more than compiling a small rule set.
-                               auto full = b.createTargetMachine();
-                               if (!full) return full.takeError();
-                               b.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
-                               auto fast = b.createTargetMachine();
-                               if (!fast) return fast.takeError();
-                               return std::make_unique<LevelledCompiler>(std::move(*fast), std::move(*full), cache);
-                           })
-                       .create();
+        auto jit =
+            orc::LLJITBuilder()
+                .setJITTargetMachineBuilder(*jtmb)
+                // Generated code sees only the runtime ABI: no process-wide symbol search.
+                .setLinkProcessSymbolsByDefault(false)
+                .setPlatformSetUp(orc::setUpInactivePlatform)
+                .setCompileFunctionCreator(
+                    [cache](orc::JITTargetMachineBuilder b)
+                        -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
+                        // Target machines made once (compiles are serialised by mu_): creating
+                        // one per module costs more than compiling a small rule set.
+                        auto full = b.createTargetMachine();
+                        if (!full) return full.takeError();
+                        b.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
+                        auto fast = b.createTargetMachine();
+                        if (!fast) return fast.takeError();
+                        return std::make_unique<LevelledCompiler>(std::move(*fast), std::move(*full), cache);
+                    })
+                .create();
         if (!jit) return "cannot start LLVM ORC LLJIT: " + error_text(jit.takeError());
         jit_ = std::move(*jit);
         llvm::TargetMachine* tmp = tm_.get();
@@ -319,7 +320,8 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
     const size_t functions =
         plan.roots.size() + static_cast<size_t>(std::count(plan.dispatch.begin(), plan.dispatch.end(), true));
     // Automatic level: full optimisation while it is cheap, the fast pipeline for large rule sets.
-    const int level = opts.opt_level < 0 ? (functions <= kFullOptFunctions ? 2 : 1) : std::min(opts.opt_level, 3);
+    const int level =
+        opts.opt_level < 0 ? (functions <= kFullOptFunctions ? 2 : 1) : std::min(opts.opt_level, 3);
 
     // The cache key: everything the object code depends on. Rule sets built without a content hash
     // (programmatic ones, in tests) are never cached.

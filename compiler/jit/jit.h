@@ -23,7 +23,7 @@ struct JitOptions {
 /// How one rule set was compiled (for `etho bench`, logs and tests).
 struct CompileStats {
     double total_ms = 0; ///< from make_jit_executor's start to every symbol resolved
-    double cpu_ms = 0; ///< the same span in this thread's CPU time (compiles run on the calling thread)
+    double cpu_ms = 0;   ///< the same span in this thread's CPU time (compiles run on the calling thread)
     double lower_ms = 0; ///< IR -> LLVM IR (0 on a cache hit)
     bool cache_hit = false;
     bool cache_stored = false;
