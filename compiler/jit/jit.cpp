@@ -125,7 +125,7 @@ public:
 
     orc::LLJIT& jit() { return *jit_; }
     CaptureCache& capture() { return capture_; }
-    std::mutex& mu() { return mu_; }
+    std::recursive_mutex& mu() { return mu_; }
     const std::string& host_key() const { return host_key_; }
     const std::string& cpu() const { return cpu_; }
     uint64_t next_id() { return ++ids_; }
@@ -202,7 +202,7 @@ private:
     std::unique_ptr<llvm::TargetMachine> tm_;
     std::unique_ptr<orc::LLJIT> jit_;
     CaptureCache capture_;
-    std::mutex mu_;
+    std::recursive_mutex mu_; // recursive: a CompiledRuleSet dropped on an error path unloads under it
     std::string host_key_, cpu_;
     uint64_t ids_ = 0;
 };
@@ -212,7 +212,7 @@ public:
     Compiled(Session& s, orc::JITDylib& jd, orc::ResourceTrackerSP rt)
         : s_(s), jd_(&jd), rt_(std::move(rt)) {}
     ~Compiled() override {
-        std::lock_guard<std::mutex> lock(s_.mu());
+        std::lock_guard<std::recursive_mutex> lock(s_.mu());
         if (rt_) llvm::consumeError(rt_->remove());
         llvm::consumeError(s_.jit().getExecutionSession().removeJITDylib(*jd_));
     }
@@ -334,7 +334,7 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
         cache = std::make_unique<ObjectCacheDir>(opts.cache_dir);
     }
 
-    std::lock_guard<std::mutex> lock(s.mu());
+    std::lock_guard<std::recursive_mutex> lock(s.mu());
     CompileStats stats;
     if (cache) {
         std::vector<char> obj;

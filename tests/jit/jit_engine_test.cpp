@@ -146,6 +146,32 @@ TEST(JitCache, CorruptEntriesAreRebuilt) {
     }
 }
 
+// A well-formed entry (right magic, key and checksum) whose payload is not a loadable object: LLVM's
+// refusal is reported and the code rebuilt.
+TEST(JitCache, UnloadableObjectIsRebuilt) {
+    auto rs = compile(kRules);
+    ASSERT_TRUE(rs);
+    TempDir dir;
+    jit::JitOptions o;
+    o.cache_dir = dir.path();
+    ASSERT_TRUE(jit::compile_rule_set(*rs, o));
+    auto files = entries(dir.path());
+    ASSERT_EQ(files.size(), 1u);
+    const std::string key = files[0].stem().string();
+    std::string why;
+    const std::string junk = "this is not an ELF object file";
+    ASSERT_TRUE(jit::ObjectCacheDir(dir.path()).store(key, std::vector<char>(junk.begin(), junk.end()), why))
+        << why;
+    auto c = jit::compile_rule_set(*rs, o);
+    ASSERT_TRUE(c) << c.error();
+    EXPECT_FALSE((*c)->stats().cache_hit);
+    EXPECT_NE((*c)->stats().cache_warning.find("cached object unusable"), std::string::npos)
+        << (*c)->stats().cache_warning;
+    auto again = jit::compile_rule_set(*rs, o);
+    ASSERT_TRUE(again);
+    EXPECT_TRUE((*again)->stats().cache_hit);
+}
+
 TEST(JitCache, FileFormatRoundTrip) {
     TempDir dir;
     jit::ObjectCacheDir cache(dir.path());
