@@ -19,7 +19,7 @@ import subprocess
 import sys
 
 
-def run_engine(etho, example, work):
+def run_engine(etho, example, work, engine=None):
     os.makedirs(work, exist_ok=True)
     det = os.path.join(work, "detections.jsonl")
     dead = os.path.join(work, "dead_letter.jsonl")
@@ -29,7 +29,12 @@ def run_engine(etho, example, work):
     cfg = os.path.join(example, "config.yaml")
     if os.path.exists(cfg):
         cmd += ["--config", cfg]
+    if engine:
+        cmd += ["--engine", engine]
     proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if engine == "jit" and "using the interpreter" in proc.stderr:
+        sys.stderr.write("check_example: --engine jit fell back to the interpreter\n%s" % proc.stderr)
+        sys.exit(1)
     if proc.returncode != 0:
         sys.stderr.write("check_example: `%s` exited with %d\n%s%s" % (" ".join(cmd), proc.returncode,
                                                                        proc.stdout, proc.stderr))
@@ -97,6 +102,7 @@ def main():
     ap.add_argument("--work")
     ap.add_argument("--update", action="store_true")
     ap.add_argument("--generator", action="store_true")
+    ap.add_argument("--engine", help="pass --engine ENGINE to etho run (jit: fail on a fallback)")
     a = ap.parse_args()
     if a.generator:
         gen = subprocess.run([sys.executable, os.path.join(a.example, "gen_events.py")], check=True,
@@ -104,7 +110,7 @@ def main():
         return 0 if compare("gen_events.py output", os.path.join(a.example, "events.jsonl"), gen.stdout) else 1
     if not a.etho or not a.work:
         ap.error("--etho and --work are required")
-    det, dead, sup, engine_summary = run_engine(a.etho, a.example, a.work)
+    det, dead, sup, engine_summary = run_engine(a.etho, a.example, a.work, a.engine)
     actual = {}
     for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead), ("suppressed.jsonl", sup)):
         with open(path, encoding="utf-8") as f:

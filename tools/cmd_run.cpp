@@ -1,6 +1,9 @@
 // cmd_run.cpp: `etho run`: compile the rules, then stream events through the runtime and an executor.
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
+#ifdef ETHOGRAM_HAVE_JIT
+#include "compiler/jit/jit.h"
+#endif
 #include "runtime/config.h"
 #include "runtime/pipeline.h"
 #include "tools/commands.h"
@@ -49,7 +52,14 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
         ->check(CLI::Range(1u, UINT32_MAX));
     cmd->add_option("--only", o.only,
                     "Keep detections labelled in this taxonomy subtree (e.g. intent.purchase)");
-    cmd->add_option("--engine", o.engine, "Executor: interp")->check(CLI::IsMember({"interp"}));
+    cmd->add_option("--engine", o.engine,
+                    "Executor: jit (native code, LLVM ORC; the default) or interp (the reference "
+                    "interpreter). If the JIT cannot start, a warning and the interpreter take over")
+        ->check(CLI::IsMember({"jit", "interp"}));
+    cmd->add_option("--jit-cache", o.jit_cache,
+                    "JIT object cache directory (default $ETHOGRAM_JIT_CACHE, else ~/.cache/ethogram/jit)");
+    cmd->add_flag("--no-jit-cache", o.no_jit_cache,
+                  "Compile without reading or writing the JIT object cache");
     cmd->add_flag("--dump-ast", o.dump_ast, "Print the parsed syntax tree to stderr");
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR to stderr");
     cmd->add_option("--summary-json", o.summary_json, "Also write the run summary as JSON");
@@ -119,9 +129,32 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
-    std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, eopts);
+    std::unique_ptr<ir::Executor> exec;
+    std::string engine = o.engine;
+    if (engine == "jit") {
+#ifdef ETHOGRAM_HAVE_JIT
+        jit::JitOptions jopts;
+        jopts.cache_dir =
+            o.no_jit_cache ? "" : (o.jit_cache.empty() ? jit::default_cache_dir() : o.jit_cache);
+        jit::CompileStats cstats;
+        auto j = jit::make_jit_executor(rs, pool, eopts, jopts, &cstats);
+        if (j) {
+            exec = std::move(*j);
+            if (!cstats.cache_warning.empty()) spdlog::warn("JIT cache: {}", cstats.cache_warning);
+            spdlog::debug("JIT: {} native functions in {:.1f} ms ({})", cstats.functions, cstats.total_ms,
+                          cstats.cache_hit ? "from the cache" : "compiled");
+        } else {
+            spdlog::warn("the JIT engine cannot run these rules ({}); using the interpreter", j.error());
+            engine = "interp";
+        }
+#else
+        spdlog::warn("this etho was built without LLVM (no JIT engine); using the interpreter");
+        engine = "interp";
+#endif
+    }
+    if (!exec) exec = interp::make_interpreter(rs, pool, eopts);
     spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
-                  o.engine);
+                  engine);
 
     auto summary = runtime::run_pipeline(rs, pool, *exec, p);
     if (!summary) return usage_error(summary.error());

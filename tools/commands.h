@@ -1,6 +1,7 @@
 // commands.h: the `etho` sub-commands (check, run, fmt): options filled by CLI11, then executed.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -23,9 +24,20 @@ struct RunOptions {
     std::vector<std::string> rules;      ///< --rules PATH (files or folders)
     std::vector<std::string> positional; ///< rule paths given without --rules
     std::string events, out, dead_letter, suppressed, config, only, summary_json, lateness, epoch_unit;
-    std::string engine = "interp";
+    std::string engine = "jit";
+    std::string jit_cache;     ///< --jit-cache DIR (empty: the default directory)
+    bool no_jit_cache = false; ///< --no-jit-cache
     bool explain = false, dump_ast = false, dump_ir = false;
     uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
+};
+
+struct BenchOptions {
+    uint64_t events = 200000;
+    uint32_t users = 20000;
+    uint64_t seed = 20261129;
+    std::string rules_dir, json, workload;
+    std::vector<uint32_t> compile_sizes = {10, 100, 1000};
+    int repeat = 3;
 };
 
 struct FmtOptions {
@@ -37,11 +49,14 @@ struct FmtOptions {
 CLI::App* add_check(CLI::App& app, CheckOptions& o);
 CLI::App* add_run(CLI::App& app, RunOptions& o);
 CLI::App* add_fmt(CLI::App& app, FmtOptions& o);
+/// `etho bench` exists only in builds with the JIT (LLVM 19).
+CLI::App* add_bench(CLI::App& app, BenchOptions& o);
 
 int run_check(const CheckOptions& o);
 /// `cmd` is the parsed sub-command: flags given on it override the config file.
 int run_run(const RunOptions& o, const CLI::App& cmd);
 int run_fmt(const FmtOptions& o);
+int run_bench(const BenchOptions& o);
 
 /// False (after printing "etho: PATH: no such file or directory") when a path does not exist.
 bool paths_exist(const std::vector<std::string>& paths);

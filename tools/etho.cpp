@@ -25,6 +25,10 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = add_check(app, check);
     CLI::App* run_cmd = add_run(app, run);
     CLI::App* fmt_cmd = add_fmt(app, fmt_opts);
+#ifdef ETHOGRAM_HAVE_BENCH
+    BenchOptions bench_opts;
+    CLI::App* bench_cmd = add_bench(app, bench_opts);
+#endif
 
     try {
         app.parse(argc, argv);
@@ -41,5 +45,8 @@ int main(int argc, char** argv) {
     if (*check_cmd) return run_check(check);
     if (*run_cmd) return run_run(run, *run_cmd);
     if (*fmt_cmd) return run_fmt(fmt_opts);
+#ifdef ETHOGRAM_HAVE_BENCH
+    if (*bench_cmd) return run_bench(bench_opts);
+#endif
     return kExitUsage;
 }

@@ -53,6 +53,11 @@ struct Engine {
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
     std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
     ModelRuntime models;                                  ///< the declared models, decoded once
+    /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
+    /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
+    const NativeHooks* native = nullptr;
+    std::vector<uint64_t> step_bits;
+    const StoredEvent* bits_event = nullptr;
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
     /// Pushes a timer and returns its generation.

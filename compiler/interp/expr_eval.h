@@ -1,6 +1,7 @@
 // expr_eval.h: evaluation of ir::Expr trees against the events a rule sees.
 #pragma once
 
+#include "compiler/interp/native_hooks.h"
 #include "compiler/interp/state.h"
 #include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
@@ -46,6 +47,8 @@ public:
 
     const ir::RuleSet& ruleset() const { return rs_; }
     ir::StringPool& pool() { return pool_; }
+    /// Compiled code for some expressions (compiler/jit); null (the default) interprets everything.
+    void set_native(const NativeHooks* native) { native_ = native; }
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
@@ -65,6 +68,7 @@ private:
     ir::StringPool& pool_;
     const ModelRuntime* models_ = nullptr;
     const std::vector<ModelKeyState>* key_models_ = nullptr;
+    const NativeHooks* native_ = nullptr;
 };
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.

@@ -16,8 +16,12 @@ namespace {
 
 class Interpreter final : public ir::Executor {
 public:
-    Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts)
-        : en_(rs, pool, opts) {}
+    Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
+                const NativeHooks* native = nullptr)
+        : en_(rs, pool, opts) {
+        en_.native = native;
+        en_.eval.set_native(native);
+    }
 
     void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
@@ -105,6 +109,11 @@ ir::ExecutorStats Interpreter::stats() const {
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts) {
     return std::make_unique<Interpreter>(rs, pool, opts);
+}
+
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts, const NativeHooks* native) {
+    return std::make_unique<Interpreter>(rs, pool, opts, native);
 }
 
 } // namespace ethogram::interp

@@ -13,4 +13,10 @@ namespace ethogram::interp {
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts = {});
 
+struct NativeHooks;
+/// The same state machinery with compiled expression code plugged in (compiler/jit): `native` must
+/// outlive the executor and cover `rs` (NativeHooks::exprs indexed by ExprId, step_bit per rule).
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts, const NativeHooks* native);
+
 } // namespace ethogram::interp

@@ -51,6 +51,11 @@ private:
 };
 
 bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
+    if (en_.bits_event == &e) {
+        // Precomputed by the native dispatch function for this event (type and predicate).
+        const uint32_t bit = en_.native->step_bit[rule_][step];
+        if (bit != kNoBit) return (en_.step_bits[bit >> 6] >> (bit & 63)) & 1;
+    }
     const ir::Step& s = steps_[step];
     if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
     EvalContext ctx;
@@ -271,10 +276,29 @@ void PatternRun::account() {
 } // namespace
 
 void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+    en.bits_event = nullptr;
+    const NativeHooks* nh = en.native;
+    if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
+        NativeFrame f;
+        f.fields = e->ev.fields.data();
+        f.dwell = &e->dwell;
+        f.nfields = static_cast<uint32_t>(e->ev.fields.size());
+        f.type = e->ev.type;
+        f.eval = &en.eval;
+        en.step_bits.assign((nh->nbits + 63) / 64, 0);
+        if (nh->dispatch[e->ev.type](&f, en.step_bits.data()) == 0) en.bits_event = e.get();
+    }
     for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
         if (en.rs.rules[r].kind != ir::RuleKind::Pattern) continue;
+        if (en.bits_event && ks.patterns[r].matches.empty()) {
+            // No live match: only a start can happen, and the first step's precomputed test says no.
+            const auto& pos = en.patterns[r].positives;
+            const uint32_t bit = pos.empty() ? kNoBit : nh->step_bit[r][pos[0]];
+            if (pos.empty() || (bit != kNoBit && !((en.step_bits[bit >> 6] >> (bit & 63)) & 1))) continue;
+        }
         PatternRun(en, ks, r).on_event(e, batch);
     }
+    en.bits_event = nullptr;
 }
 
 void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,

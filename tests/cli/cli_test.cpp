@@ -117,7 +117,7 @@ TEST_F(Cli, BadFlagsExit2WithUsage) {
     EXPECT_EQ(etho("").code, 2);           // no sub-command
     EXPECT_EQ(etho("frobnicate").code, 2); // unknown sub-command
     EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --epoch-unit ns").code, 2);
-    EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --engine jit").code, 2);
+    EXPECT_EQ(etho("run --rules " + path("rules.etho") + " --events - --engine bogus").code, 2);
     Result lat = etho("run --rules " + path("rules.etho") + " --events - --lateness soon");
     EXPECT_EQ(lat.code, 2);
     EXPECT_TRUE(has(lat.err, "soon")) << lat.err;

@@ -4,6 +4,9 @@
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
 #include "tests/oracle/oracle.h"
+#ifdef ETHOGRAM_SEMANTICS_BOTH_ENGINES
+#include "tests/jit/engine_pair.h" // tests/jit builds these pins again, run by both engines side by side
+#endif
 
 #include <gtest/gtest.h>
 
@@ -96,12 +99,21 @@ uint64_t Harness::ev(std::string_view type, std::string_view key, double sec,
 void Harness::run(bool check_oracle) {
     if (!rs_) return;
     Collect sink;
+#ifdef ETHOGRAM_SEMANTICS_BOTH_ENGINES
+    std::string jit_error;
+    auto exec = jit_test::EnginePair::make(*rs_, impl_->pool, opts_, jit_error);
+    ASSERT_TRUE(exec) << "the JIT rejected the rules: " << jit_error;
+#else
     auto exec = interp::make_interpreter(*rs_, impl_->pool, opts_);
+#endif
     for (const ir::Event& e : events_) {
         exec->advance_watermark(e.time, sink);
         exec->on_event(e, sink);
     }
     exec->advance_watermark(ir::kTimeInfinity, sink);
+#ifdef ETHOGRAM_SEMANTICS_BOTH_ENGINES
+    EXPECT_EQ(exec->mismatch(), "") << "the interpreter and the JIT disagree";
+#endif
     stats_ = exec->stats();
     emitted_ = std::move(sink.emitted);
     suppressed_ = std::move(sink.dropped);

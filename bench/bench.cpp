@@ -1,0 +1,428 @@
+// bench.cpp: `etho bench`: workload, parse-only floor, end-to-end and matcher-only runs of both engines,
+// the hand-written baseline, compile times and warm starts, printed and written as JSON.
+#include "bench/bench.h"
+
+#include "bench/handwritten.h"
+#include "bench/workload.h"
+#include "compiler/driver/compile.h"
+#include "compiler/interp/interpreter.h"
+#include "compiler/jit/jit.h"
+#include "runtime/decoder.h"
+#include "runtime/pipeline.h"
+
+#include <fmt/format.h>
+#include <simdjson.h>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <sstream>
+#include <sys/resource.h>
+#include <unistd.h>
+
+namespace ethogram::bench {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Timing {
+    double wall = 0; ///< seconds
+    double cpu = 0;  ///< seconds of this thread's CPU time (steadier than wall time on a shared machine)
+};
+
+double thread_cpu() {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return static_cast<double>(ts.tv_sec) + static_cast<double>(ts.tv_nsec) * 1e-9;
+}
+
+template <class F>
+Timing timed(F&& f) {
+    const auto w0 = std::chrono::steady_clock::now();
+    const double c0 = thread_cpu();
+    f();
+    Timing t;
+    t.cpu = thread_cpu() - c0;
+    t.wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - w0).count();
+    return t;
+}
+
+struct CountSink : ir::DetectionSink {
+    explicit CountSink(size_t rules) : per_rule(rules, 0) {}
+    void emit(ir::Detection&& d) override { ++per_rule[d.rule]; }
+    void suppressed(ir::Detection&& d) override { ++per_rule[d.rule]; }
+    uint64_t total() const {
+        uint64_t n = 0;
+        for (uint64_t x : per_rule) n += x;
+        return n;
+    }
+    std::vector<uint64_t> per_rule;
+};
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    std::stringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+std::unique_ptr<ir::RuleSet> compile_text(const std::string& name, const std::string& text) {
+    compiler::Diagnostics diags;
+    auto res = compiler::compile_source(name, text, diags);
+    if (!res.ruleset || diags.error_count() > 0) {
+        diags.print(std::cerr);
+        return nullptr;
+    }
+    return std::move(res.ruleset);
+}
+
+/// The rule file's text with its `import` / `ruleset` lines replaced by the schema itself.
+std::string standalone(const std::string& name, const std::string& schema, const std::string& rules) {
+    std::string out = "ruleset " + name + " version 1.0.0;\n" + schema + "\n";
+    std::istringstream in(rules);
+    for (std::string line; std::getline(in, line);)
+        if (!line.starts_with("import ") && !line.starts_with("ruleset ")) out += line + "\n";
+    return out;
+}
+
+/// `n` rules: the reference rules cycled, each copy renamed.
+std::string scaled_rules(const std::string& schema, const std::string& reference, uint32_t n) {
+    std::vector<std::string> blocks;
+    size_t pos = reference.find("\nrule ");
+    while (pos != std::string::npos) {
+        size_t end = reference.find("\nrule ", pos + 1);
+        blocks.push_back(
+            reference.substr(pos + 1, end == std::string::npos ? std::string::npos : end - pos - 1));
+        pos = end;
+    }
+    std::string rules;
+    for (uint32_t i = 0; i < n && !blocks.empty(); ++i) {
+        std::string b = blocks[i % blocks.size()];
+        b.replace(0, 5, fmt::format("rule c{}_", i / blocks.size()));
+        rules += b + "\n";
+    }
+    return standalone(fmt::format("bench.size{}", n), schema, rules);
+}
+
+std::vector<ir::Event> decode_all(const ir::RuleSet& rs, ir::StringPool& pool, const std::string& jsonl) {
+    runtime::Decoder dec(rs, pool);
+    std::vector<ir::Event> out;
+    size_t start = 0;
+    uint64_t line = 0;
+    while (start < jsonl.size()) {
+        size_t end = jsonl.find('\n', start);
+        if (end == std::string::npos) end = jsonl.size();
+        ++line;
+        ir::Event e;
+        if (dec.decode(std::string_view(jsonl).substr(start, end - start), line, e)) {
+            e.seq = line;
+            out.push_back(std::move(e));
+        }
+        start = end + 1;
+    }
+    return out;
+}
+
+struct MatchRun {
+    Timing t;
+    std::vector<uint64_t> per_rule;
+    uint64_t total = 0;
+    uint64_t live_keys = 0;
+};
+
+/// Feeds pre-decoded events to fresh executors `repeat` times; the fastest run (CPU time) counts.
+template <class Make>
+MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t rules, int repeat) {
+    MatchRun best;
+    for (int r = 0; r < repeat; ++r) {
+        std::unique_ptr<ir::Executor> ex = make();
+        CountSink sink(rules);
+        Timing t = timed([&] {
+            for (const ir::Event& e : events) {
+                ex->advance_watermark(e.time, sink);
+                ex->on_event(e, sink);
+            }
+            ex->advance_watermark(ir::kTimeInfinity, sink);
+        });
+        if (r == 0 || t.cpu < best.t.cpu) best.t = t;
+        best.per_rule = sink.per_rule;
+        best.total = sink.total();
+        best.live_keys = ex->stats().live_keys;
+    }
+    return best;
+}
+
+/// simdjson On-Demand over the whole file (every member of every line visited): the parse floor.
+Timing parse_only(const std::string& path, uint64_t& docs_out) {
+    uint64_t docs = 0, touched = 0;
+    Timing t = timed([&] {
+        simdjson::padded_string json;
+        if (simdjson::padded_string::load(path).get(json)) return;
+        simdjson::ondemand::parser parser;
+        simdjson::ondemand::document_stream stream;
+        if (parser.iterate_many(json).get(stream)) return;
+        for (auto doc : stream) {
+            simdjson::ondemand::object obj;
+            if (doc.get_object().get(obj)) continue;
+            for (auto field : obj) {
+                std::string_view k, v;
+                if (field.unescaped_key().get(k)) break;
+                if (field.value().raw_json_token().get(v)) break;
+                touched += k.size() + v.size();
+            }
+            ++docs;
+        }
+    });
+    docs_out = docs;
+    if (touched == 0) docs_out = 0;
+    return t;
+}
+
+struct EndToEnd {
+    Timing t;
+    uint64_t detections = 0;
+};
+
+EndToEnd end_to_end(const ir::RuleSet& rs, ir::StringPool& pool, ir::Executor& ex, const std::string& path) {
+    runtime::PipelineOptions p;
+    p.events_path = path;
+    p.out_path = "/dev/null";
+    p.dead_letter_path = "/dev/null";
+    p.print_summary = false;
+    EndToEnd r;
+    r.t = timed([&] {
+        auto s = runtime::run_pipeline(rs, pool, ex, p);
+        if (s) r.detections = s->detections + s->suppressed;
+    });
+    return r;
+}
+
+double ns_per(const Timing& t, uint64_t n) {
+    return n ? t.cpu * 1e9 / static_cast<double>(n) : 0;
+}
+
+long peak_rss_kib() {
+    rusage ru{};
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss;
+}
+
+} // namespace
+
+int run_bench(const BenchOptions& o) {
+    const std::string schema = read_file(o.rules_dir + "/schema.etho");
+    const std::string reference_text = read_file(o.rules_dir + "/reference.etho");
+    const std::string three_text = read_file(o.rules_dir + "/three.etho");
+    if (schema.empty() || reference_text.empty() || three_text.empty()) {
+        fmt::print(stderr,
+                   "etho bench: cannot read the rules in {} (schema.etho, reference.etho, three.etho)\n",
+                   o.rules_dir);
+        return 2;
+    }
+    auto reference = compile_text("reference.etho", standalone("bench.reference", schema, reference_text));
+    auto three = compile_text("three.etho", standalone("bench.three", schema, three_text));
+    if (!reference || !three) return 1;
+
+    // Workload.
+    WorkloadOptions wo;
+    wo.events = o.events;
+    wo.users = o.users;
+    wo.seed = o.seed;
+    std::string jsonl;
+    Timing gen = timed([&] { jsonl = generate_workload(wo); });
+    const std::string path =
+        o.workload_path.empty()
+            ? (fs::temp_directory_path() / fmt::format("etho-bench-{}.jsonl", ::getpid())).string()
+            : o.workload_path;
+    {
+        std::ofstream out(path, std::ios::binary | std::ios::trunc);
+        out << jsonl;
+    }
+    fmt::print("workload: {} events, {} users, seed {}, {:.1f} MiB ({:.2f} s to generate)\n", o.events,
+               o.users, o.seed, static_cast<double>(jsonl.size()) / (1 << 20), gen.wall);
+    fmt::print("host: {}\n", jit::jit_host_description());
+
+    int status = 0;
+    std::string json = "{\n";
+    json += fmt::format("  \"workload\": {{\"events\": {}, \"users\": {}, \"seed\": {}, \"bytes\": {}}},\n",
+                        o.events, o.users, o.seed, jsonl.size());
+    json += fmt::format("  \"host\": \"{}\",\n", jit::jit_host_description());
+
+    // Parse-only floor.
+    uint64_t docs = 0;
+    Timing parse = parse_only(path, docs);
+    fmt::print("parse-only (simdjson On-Demand): {:.0f} ns/event, {:.2f} M events/s\n", ns_per(parse, docs),
+               docs / parse.cpu / 1e6);
+
+    // Compile both rule sets (no cache: cold compile times).
+    jit::JitOptions cold;
+    jit::CompileStats ref_stats, three_stats;
+    auto ref_code = jit::compile_rule_set(*reference, cold);
+    auto three_code = jit::compile_rule_set(*three, cold);
+    if (!ref_code || !three_code) {
+        fmt::print(stderr, "etho bench: the JIT cannot compile the reference rules: {}\n",
+                   ref_code ? three_code.error() : ref_code.error());
+        return 1;
+    }
+    ref_stats = (*ref_code)->stats();
+    three_stats = (*three_code)->stats();
+
+    // Matcher-only on pre-decoded events: the reference set, then the three rules and the hand-written code.
+    ir::StringPool ref_pool, three_pool;
+    ir::seed_string_pool(*reference, ref_pool);
+    ir::seed_string_pool(*three, three_pool);
+    const std::vector<ir::Event> ref_events = decode_all(*reference, ref_pool, jsonl);
+    const std::vector<ir::Event> three_events = decode_all(*three, three_pool, jsonl);
+    const ir::ExecutorOptions eo;
+    const interp::NativeHooks* ref_hooks = &(*ref_code)->hooks();
+    const interp::NativeHooks* three_hooks = &(*three_code)->hooks();
+    const size_t nref = reference->rules.size(), nthree = three->rules.size();
+    MatchRun ref_interp = matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo); },
+                                       ref_events, nref, o.repeat);
+    MatchRun ref_jit =
+        matcher_only([&] { return interp::make_interpreter(*reference, ref_pool, eo, ref_hooks); },
+                     ref_events, nref, o.repeat);
+    MatchRun three_interp = matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo); },
+                                         three_events, nthree, o.repeat);
+    MatchRun three_jit =
+        matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo, three_hooks); },
+                     three_events, nthree, o.repeat);
+    HandCounts hand;
+    Timing hand_t;
+    for (int r = 0; r < o.repeat; ++r) {
+        HandWritten hw(*three);
+        Timing t = timed([&] {
+            for (const ir::Event& e : three_events) hw.on_event(e);
+            hw.finish();
+        });
+        if (r == 0 || t.cpu < hand_t.cpu) hand_t = t;
+        hand = hw.counts();
+    }
+    const uint64_t n = ref_events.size();
+    const bool ref_agree = ref_interp.per_rule == ref_jit.per_rule;
+    const std::vector<uint64_t> hand_rules = {hand.search_burst, hand.cart_then_buy, hand.abandon};
+    const bool three_agree = three_interp.per_rule == three_jit.per_rule && three_jit.per_rule == hand_rules;
+    if (!ref_agree || !three_agree) status = 1;
+    fmt::print(
+        "matcher-only, 50 reference rules: interp {:.0f} ns/event, jit {:.0f} ns/event: jit {:.2f}x faster "
+        "({} detections; engines agree: {})\n",
+        ns_per(ref_interp.t, n), ns_per(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
+        ref_agree ? "yes" : "NO");
+    fmt::print(
+        "matcher-only, 3 reference rules: interp {:.0f}, jit {:.0f}, hand-written C++ {:.0f} ns/event: jit "
+        "{:.2f}x faster than interp, {:.2f}x the hand-written time ({} detections; all agree: {})\n",
+        ns_per(three_interp.t, n), ns_per(three_jit.t, n), ns_per(hand_t, n),
+        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
+        three_agree ? "yes" : "NO");
+
+    // End to end: JSONL file -> detections (written to /dev/null), compile excluded.
+    EndToEnd e2e_interp, e2e_jit, e2e_three_jit;
+    {
+        ir::StringPool p1, p2, p3;
+        ir::seed_string_pool(*reference, p1);
+        ir::seed_string_pool(*reference, p2);
+        ir::seed_string_pool(*three, p3);
+        auto ex1 = interp::make_interpreter(*reference, p1, eo);
+        e2e_interp = end_to_end(*reference, p1, *ex1, path);
+        auto ex2 = interp::make_interpreter(*reference, p2, eo, ref_hooks);
+        e2e_jit = end_to_end(*reference, p2, *ex2, path);
+        auto ex3 = interp::make_interpreter(*three, p3, eo, three_hooks);
+        e2e_three_jit = end_to_end(*three, p3, *ex3, path);
+    }
+    fmt::print(
+        "end-to-end, 50 rules: interp {:.0f} ns/event, jit {:.0f} ns/event; jit end-to-end throughput = "
+        "{:.2f} of parse-only\n",
+        ns_per(e2e_interp.t, n), ns_per(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
+    fmt::print(
+        "end-to-end, 3 rules (jit): {:.0f} ns/event = {:.2f}x the hand-written matcher + parse floor\n",
+        ns_per(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+
+    // Compile times and warm starts.
+    std::string compile_json;
+    const std::string cache_dir =
+        (fs::temp_directory_path() / fmt::format("etho-bench-cache-{}", ::getpid())).string();
+    for (uint32_t size : o.compile_sizes) {
+        std::unique_ptr<ir::RuleSet> rs;
+        Timing front =
+            timed([&] { rs = compile_text("scaled.etho", scaled_rules(schema, reference_text, size)); });
+        if (!rs) return 1;
+        jit::JitOptions with_cache;
+        with_cache.cache_dir = cache_dir;
+        double cold_ms = 0, warm_ms = 0, cold_cpu = 0, warm_cpu = 0;
+        size_t fns = 0;
+        {
+            auto c = jit::compile_rule_set(*rs, cold);
+            if (!c) {
+                fmt::print(stderr, "etho bench: {} rules: {}\n", size, c.error());
+                return 1;
+            }
+            cold_ms = (*c)->stats().total_ms;
+            cold_cpu = (*c)->stats().cpu_ms;
+            fns = (*c)->stats().functions;
+        }
+        bool hit = false;
+        {
+            auto store = jit::compile_rule_set(*rs, with_cache);
+            auto warm = jit::compile_rule_set(*rs, with_cache);
+            if (!store || !warm) return 1;
+            warm_ms = (*warm)->stats().total_ms;
+            warm_cpu = (*warm)->stats().cpu_ms;
+            hit = (*warm)->stats().cache_hit;
+        }
+        fmt::print("compile {:>4} rules: front end {:.0f} ms, jit cold {:.0f} ms wall / {:.0f} ms cpu ({} "
+                   "functions), "
+                   "warm start from the cache {:.1f} ms wall / {:.1f} ms cpu{}\n",
+                   size, front.wall * 1e3, cold_ms, cold_cpu, fns, warm_ms, warm_cpu,
+                   hit ? "" : " (NO cache hit)");
+        compile_json +=
+            fmt::format("{}    {{\"rules\": {}, \"front_end_ms\": {:.1f}, \"jit_cold_ms\": {:.1f}, "
+                        "\"jit_cold_cpu_ms\": {:.1f}, \"functions\": {}, \"warm_start_ms\": {:.2f}, "
+                        "\"warm_start_cpu_ms\": {:.2f}, \"cache_hit\": {}}}",
+                        compile_json.empty() ? "" : ",\n", size, front.wall * 1e3, cold_ms, cold_cpu, fns,
+                        warm_ms, warm_cpu, hit);
+    }
+    std::error_code ec;
+    fs::remove_all(cache_dir, ec);
+    if (o.workload_path.empty()) fs::remove(path, ec);
+    const long rss = peak_rss_kib();
+    fmt::print("peak RSS {:.1f} MiB; {} live keys\n", rss / 1024.0, ref_jit.live_keys);
+
+    auto timing = [](const Timing& t, uint64_t n) {
+        return fmt::format("{{\"cpu_s\": {:.4f}, \"wall_s\": {:.4f}, \"ns_per_event\": {:.1f}}}", t.cpu,
+                           t.wall, ns_per(t, n));
+    };
+    json += fmt::format("  \"parse_only\": {},\n", timing(parse, docs));
+    json += fmt::format(
+        "  \"matcher_only_50\": {{\"interp\": {}, \"jit\": {}, \"speedup\": {:.3f}, \"detections\": "
+        "{}, \"engines_agree\": {}}},\n",
+        timing(ref_interp.t, n), timing(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
+        ref_agree);
+    json += fmt::format(
+        "  \"matcher_only_3\": {{\"interp\": {}, \"jit\": {}, \"handwritten\": {}, \"jit_vs_interp\": "
+        "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}}},\n",
+        timing(three_interp.t, n), timing(three_jit.t, n), timing(hand_t, n),
+        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree);
+    json += fmt::format(
+        "  \"end_to_end_50\": {{\"interp\": {}, \"jit\": {}, \"jit_fraction_of_parse_only\": {:.3f}}},\n",
+        timing(e2e_interp.t, n), timing(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
+    json +=
+        fmt::format("  \"end_to_end_3_jit\": {{\"timing\": {}, \"vs_handwritten_plus_parse\": {:.3f}}},\n",
+                    timing(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+    json += fmt::format("  \"compile_reference_50_ms\": {:.1f},\n  \"compile_three_ms\": {:.1f},\n",
+                        ref_stats.total_ms, three_stats.total_ms);
+    json += "  \"compile\": [\n" + compile_json + "\n  ],\n";
+    json += fmt::format("  \"peak_rss_kib\": {},\n  \"live_keys\": {}\n}}\n", rss, ref_jit.live_keys);
+    if (!o.json_path.empty()) {
+        std::ofstream out(o.json_path);
+        out << json;
+        fmt::print("wrote {}\n", o.json_path);
+    }
+    if (status)
+        fmt::print(stderr, "etho bench: the engines or the hand-written baseline DISAGREE (see above)\n");
+    return status;
+}
+
+} // namespace ethogram::bench

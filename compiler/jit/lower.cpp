@@ -1,0 +1,783 @@
+// lower.cpp: IR expressions -> LLVM IR, with the Missing / three-valued semantics of
+// compiler/interp/expr_eval.cpp and value_ops.cpp, specialised on the static types of the operands.
+#include "compiler/jit/lower.h"
+
+#include "compiler/interp/native_hooks.h"
+#include "compiler/jit/runtime_abi.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/IRBuilder.h>
+#include <llvm/IR/Intrinsics.h>
+#include <llvm/IR/LLVMContext.h>
+#include <llvm/IR/Module.h>
+#include <llvm/IR/Verifier.h>
+#include <llvm/Support/raw_ostream.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <set>
+
+namespace ethogram::jit {
+
+using ir::ExprKind;
+using ir::Op;
+using ir::Type;
+
+namespace {
+
+bool is_num(Type t) {
+    return t == Type::Int || t == Type::Float;
+}
+
+bool known_type(Type t) {
+    switch (t) {
+    case Type::Missing:
+    case Type::Bool:
+    case Type::Int:
+    case Type::Float:
+    case Type::String:
+    case Type::Enum:
+    case Type::Timestamp:
+    case Type::Duration: return true;
+    default: return false;
+    }
+}
+
+// Checks one expression node (not its children): "" when the lowering handles it.
+std::string check_node(const ir::RuleSet& rs, const ir::Expr& e) {
+    if (!known_type(e.type)) return "an expression of an unknown type";
+    switch (e.kind) {
+    case ExprKind::Const: return known_type(e.constant.type) ? "" : "a constant of an unknown type";
+    case ExprKind::Field: return "";
+    case ExprKind::SessionAttr:
+        switch (e.attr) {
+        case ir::SessionAttr::Duration:
+        case ir::SessionAttr::Events:
+        case ir::SessionAttr::Start:
+        case ir::SessionAttr::Last: return "";
+        default: return "an unknown session attribute";
+        }
+    case ExprKind::Unary: return e.op == Op::Not || e.op == Op::Neg ? "" : "an unknown unary operator";
+    case ExprKind::Binary:
+        switch (e.op) {
+        case Op::And:
+        case Op::Or:
+        case Op::Eq:
+        case Op::Ne:
+        case Op::Lt:
+        case Op::Le:
+        case Op::Gt:
+        case Op::Ge:
+        case Op::Add:
+        case Op::Sub:
+        case Op::Mul:
+        case Op::Div:
+        case Op::Mod: return "";
+        default: return "an unknown binary operator";
+        }
+    case ExprKind::InList:
+        if (e.op != Op::In && e.op != Op::NotIn) return "an unknown list operator";
+        for (const ir::Value& v : e.list)
+            if (!known_type(v.type)) return "a list constant of an unknown type";
+        return "";
+    case ExprKind::Call:
+        switch (e.fn) {
+        case ir::Builtin::StartsWith:
+        case ir::Builtin::EndsWith:
+        case ir::Builtin::Contains:
+        case ir::Builtin::Lower:
+        case ir::Builtin::Len:
+        case ir::Builtin::Has:
+        case ir::Builtin::Abs: return "";
+        default: return "builtin function #" + std::to_string(static_cast<int>(e.fn));
+        }
+    case ExprKind::Aggregate: return e.agg < rs.aggregates.size() ? "" : "an aggregate out of range";
+    default: break;
+    }
+    // Kinds added to the IR after this lowering was written (e.g. model calls) land here.
+    return "expression kind #" + std::to_string(static_cast<int>(e.kind));
+}
+
+void children(const ir::Expr& e, std::vector<ir::ExprId>& out) {
+    if (e.a != ir::kNoExpr) out.push_back(e.a);
+    if (e.b != ir::kNoExpr) out.push_back(e.b);
+    for (ir::ExprId x : e.args) out.push_back(x);
+}
+
+void add_root(std::vector<ir::ExprId>& roots, ir::ExprId id) {
+    if (id != ir::kNoExpr) roots.push_back(id);
+}
+
+std::vector<ir::ExprId> collect_roots(const ir::RuleSet& rs) {
+    std::vector<ir::ExprId> roots;
+    for (const ir::Rule& r : rs.rules) {
+        add_root(roots, r.confidence);
+        for (const ir::Emit& em : r.emits) add_root(roots, em.expr);
+        if (r.kind == ir::RuleKind::Threshold) add_root(roots, r.threshold.cond);
+        for (const ir::Step& s : r.pattern.steps) add_root(roots, s.pred);
+    }
+    for (const ir::Session& s : rs.sessions)
+        for (const ir::SessionEnd& end : s.ends) add_root(roots, end.pred);
+    for (const ir::Aggregate& a : rs.aggregates) {
+        add_root(roots, a.value);
+        add_root(roots, a.filter);
+    }
+    std::sort(roots.begin(), roots.end());
+    roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+    return roots;
+}
+
+// True when `id` reads nothing but the candidate event of pattern step `step` (so its value can be
+// computed once per event): no other step's event, no session attribute, no aggregate.
+bool current_only(const ir::RuleSet& rs, ir::ExprId id, uint32_t step) {
+    if (id == ir::kNoExpr) return true;
+    if (id >= rs.exprs.size()) return false;
+    const ir::Expr& e = rs.exprs[id];
+    if (e.kind == ExprKind::SessionAttr || e.kind == ExprKind::Aggregate) return false;
+    if (e.kind == ExprKind::Field && e.ref == ir::EventRef::Step && e.step != step) return false;
+    std::vector<ir::ExprId> kids;
+    children(e, kids);
+    for (ir::ExprId k : kids)
+        if (!current_only(rs, k, step)) return false;
+    return true;
+}
+
+// ---------------------------------------------------------------- code generation
+
+/// A value during lowering: its static type (the only type it can have besides Missing), whether it is
+/// present (i1), and its payload (i1 Bool, double Float, i64 otherwise). Static Missing: always absent.
+struct Val {
+    Type st = Type::Missing;
+    llvm::Value* present = nullptr;
+    llvm::Value* payload = nullptr;
+};
+
+class Lowerer {
+public:
+    Lowerer(const ir::RuleSet& rs, llvm::Module& m) : rs_(rs), m_(m), c_(m.getContext()), b_(c_) {
+        i1_ = llvm::Type::getInt1Ty(c_);
+        i8_ = llvm::Type::getInt8Ty(c_);
+        i32_ = llvm::Type::getInt32Ty(c_);
+        i64_ = llvm::Type::getInt64Ty(c_);
+        f64_ = llvm::Type::getDoubleTy(c_);
+        ptr_ = llvm::PointerType::getUnqual(c_);
+        auto decl = [&](const char* name, llvm::Type* ret, std::vector<llvm::Type*> args) {
+            auto* fn = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
+                                              llvm::Function::ExternalLinkage, name, m_);
+            fn->setDoesNotThrow();
+            return fn;
+        };
+        void_ = llvm::Type::getVoidTy(c_);
+        rt_step_field_ = decl(kAbiStepField, void_, {ptr_, i32_, ptr_});
+        rt_session_ = decl(kAbiSessionAttr, void_, {ptr_, i32_, ptr_});
+        rt_aggregate_ = decl(kAbiAggregate, void_, {ptr_, i32_, ptr_});
+        rt_str_cmp_ = decl(kAbiStrCmp, i32_, {ptr_, i64_, i64_});
+        rt_str_pred_ = decl(kAbiStrPred, i32_, {ptr_, i32_, i64_, i64_});
+        rt_lower_ = decl(kAbiLower, i64_, {ptr_, i64_});
+        rt_len_ = decl(kAbiLen, i64_, {ptr_, i64_});
+        rt_llround_ = decl(kAbiLlround, i64_, {f64_});
+        for (llvm::Function* f : {rt_str_cmp_, rt_str_pred_, rt_lower_, rt_len_, rt_llround_})
+            f->setOnlyReadsMemory(); // pure as far as the generated code can tell (lower() interns)
+    }
+
+    /// int32 fn(const NativeFrame*, Value* out): 0 = done, 1 = bail out to the interpreter.
+    void expr_function(ir::ExprId id) {
+        llvm::Function* fn = new_function(expr_symbol(id), {ptr_, ptr_});
+        llvm::Value* out = fn->getArg(1);
+        candidate_step_ = UINT32_MAX;
+        Val v = lower(id);
+        store_value(v, out);
+        b_.CreateRet(b_.getInt32(0));
+        finish();
+    }
+
+    /// int32 fn(const NativeFrame*, uint64_t* bits): sets the bits of the step tests that hold for an
+    /// event of type `type`; 1 = bail out (the caller then ignores the bits).
+    void dispatch_function(uint32_t type, const Plan& plan) {
+        llvm::Function* fn = new_function(dispatch_symbol(type), {ptr_, ptr_});
+        llvm::Value* bits = fn->getArg(1);
+        for (uint32_t bit = 0; bit < plan.bits.size(); ++bit) {
+            auto [rule, step] = plan.bits[bit];
+            const ir::Step& s = rs_.rules[rule].pattern.steps[step];
+            if (!s.types.empty() && std::find(s.types.begin(), s.types.end(), type) == s.types.end())
+                continue;
+            candidate_step_ = step;
+            llvm::Value* holds = s.pred == ir::kNoExpr ? b_.getTrue() : test(lower(s.pred));
+            llvm::Value* word = b_.CreateConstGEP1_64(i64_, bits, bit >> 6);
+            llvm::Value* old = b_.CreateLoad(i64_, word);
+            llvm::Value* mask = b_.CreateShl(b_.CreateZExt(holds, i64_), bit & 63);
+            b_.CreateStore(b_.CreateOr(old, mask), word);
+        }
+        b_.CreateRet(b_.getInt32(0));
+        finish();
+    }
+
+    std::string error;
+
+private:
+    llvm::Function* new_function(const std::string& name, std::vector<llvm::Type*> args) {
+        auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32_, args, false),
+                                          llvm::Function::ExternalLinkage, name, m_);
+        fn->setDoesNotThrow();
+        fn_ = fn;
+        frame_ = fn->getArg(0);
+        entry_ = llvm::BasicBlock::Create(c_, "entry", fn);
+        bail_ = llvm::BasicBlock::Create(c_, "bail", fn);
+        body_ = llvm::BasicBlock::Create(c_, "body", fn);
+        b_.SetInsertPoint(bail_);
+        b_.CreateRet(b_.getInt32(1));
+        b_.SetInsertPoint(body_);
+        return fn;
+    }
+
+    void finish() {
+        // Allocas were put in the entry block; it falls through to the body.
+        llvm::IRBuilder<> eb(entry_);
+        eb.CreateBr(body_);
+    }
+
+    llvm::Value* slot() {
+        llvm::IRBuilder<> eb(entry_);
+        return eb.CreateAlloca(llvm::ArrayType::get(i64_, 2));
+    }
+
+    llvm::Value* frame_field(size_t offset, llvm::Type* t) {
+        return b_.CreateLoad(t, b_.CreateConstGEP1_64(i8_, frame_, static_cast<int64_t>(offset)));
+    }
+
+    llvm::Value* i64c(int64_t v) { return llvm::ConstantInt::get(i64_, static_cast<uint64_t>(v), true); }
+    llvm::Value* f64c(double v) { return llvm::ConstantFP::get(f64_, v); }
+
+    static Val missing() { return Val{}; }
+    Val present(Type t, llvm::Value* payload) { return Val{t, b_.getTrue(), payload}; }
+
+    /// Loads a Value stored at `p` whose type must be `st` or Missing; any other type bails out.
+    Val load_value(llvm::Value* p, Type st) {
+        llvm::Value* tag = b_.CreateLoad(i8_, p);
+        llvm::Value* is_st = b_.CreateICmpEQ(tag, b_.getInt8(static_cast<uint8_t>(st)));
+        llvm::Value* is_missing = b_.CreateICmpEQ(tag, b_.getInt8(0));
+        llvm::BasicBlock* ok = llvm::BasicBlock::Create(c_, "ok", fn_);
+        b_.CreateCondBr(b_.CreateOr(is_st, is_missing), ok, bail_);
+        b_.SetInsertPoint(ok);
+        if (st == Type::Missing) return missing();
+        llvm::Value* pp = b_.CreateConstGEP1_64(i8_, p, offsetof(ir::Value, i));
+        llvm::Value* payload = nullptr;
+        if (st == Type::Bool)
+            payload = b_.CreateICmpNE(b_.CreateLoad(i8_, pp), b_.getInt8(0));
+        else if (st == Type::Float)
+            payload = b_.CreateLoad(f64_, pp);
+        else
+            payload = b_.CreateLoad(i64_, pp);
+        return Val{st, is_st, payload};
+    }
+
+    void store_value(const Val& v, llvm::Value* out) {
+        llvm::Value* payload = i64c(0);
+        llvm::Value* tag = b_.getInt8(0);
+        if (v.st != Type::Missing) {
+            if (v.st == Type::Bool)
+                payload = b_.CreateZExt(v.payload, i64_);
+            else if (v.st == Type::Float)
+                payload = b_.CreateBitCast(v.payload, i64_);
+            else
+                payload = v.payload;
+            payload = b_.CreateSelect(v.present, payload, i64c(0));
+            tag = b_.CreateSelect(v.present, b_.getInt8(static_cast<uint8_t>(v.st)), b_.getInt8(0));
+        }
+        b_.CreateStore(tag, out);
+        b_.CreateStore(payload, b_.CreateConstGEP1_64(i8_, out, offsetof(ir::Value, i)));
+    }
+
+    /// A predicate's reading: present, Bool and true.
+    llvm::Value* test(const Val& v) {
+        if (v.st != Type::Bool) return b_.getFalse();
+        return b_.CreateAnd(v.present, v.payload);
+    }
+
+    Val lower(ir::ExprId id) {
+        if (id == ir::kNoExpr || id >= rs_.exprs.size()) return missing();
+        const ir::Expr& e = rs_.exprs[id];
+        std::string why = check_node(rs_, e);
+        if (!why.empty()) {
+            if (error.empty()) error = "expression " + std::to_string(id) + ": " + why;
+            return missing();
+        }
+        switch (e.kind) {
+        case ExprKind::Const: return constant(e.constant);
+        case ExprKind::Field: return field(id, e);
+        case ExprKind::SessionAttr: {
+            static constexpr Type kTypes[] = {Type::Duration, Type::Int, Type::Timestamp, Type::Timestamp};
+            llvm::Value* s = slot();
+            b_.CreateCall(rt_session_, {frame_, b_.getInt32(static_cast<uint32_t>(e.attr)), s});
+            return load_value(s, kTypes[static_cast<int>(e.attr)]);
+        }
+        case ExprKind::Aggregate: {
+            llvm::Value* s = slot();
+            b_.CreateCall(rt_aggregate_, {frame_, b_.getInt32(e.agg), s});
+            return load_value(s, e.type);
+        }
+        case ExprKind::Unary: return unary(e);
+        case ExprKind::Binary: return binary(e);
+        case ExprKind::InList: return in_list(e);
+        case ExprKind::Call: return call(e);
+        default: break;
+        }
+        if (error.empty()) error = "expression " + std::to_string(id) + ": not supported";
+        return missing();
+    }
+
+    Val constant(const ir::Value& v) {
+        switch (v.type) {
+        case Type::Missing: return missing();
+        case Type::Bool: return present(Type::Bool, b_.getInt1(v.b));
+        case Type::Float: return present(Type::Float, f64c(v.f));
+        default: return present(v.type, i64c(v.i));
+        }
+    }
+
+    Val field(ir::ExprId id, const ir::Expr& e) {
+        const bool current = e.ref == ir::EventRef::Current || e.step == candidate_step_;
+        if (!current) {
+            llvm::Value* s = slot();
+            b_.CreateCall(rt_step_field_, {frame_, b_.getInt32(id), s});
+            return load_value(s, e.type);
+        }
+        // The current event: fields at fixed offsets of the frame's field array.
+        llvm::Value* fields = frame_field(offsetof(interp::NativeFrame, fields), ptr_);
+        llvm::Value* nfields = frame_field(offsetof(interp::NativeFrame, nfields), i32_);
+        llvm::Value* s = slot();
+        b_.CreateStore(b_.getInt8(0), s); // missing unless found below
+        b_.CreateStore(i64c(0), b_.CreateConstGEP1_64(i8_, s, offsetof(ir::Value, i)));
+        llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "field.done", fn_);
+        auto read_slot = [&](uint16_t slot_no) {
+            if (slot_no == ir::kFieldDwell) {
+                llvm::Value* dwell = frame_field(offsetof(interp::NativeFrame, dwell), ptr_);
+                llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "dwell", fn_);
+                b_.CreateCondBr(b_.CreateIsNotNull(dwell), has, done);
+                b_.SetInsertPoint(has);
+                b_.CreateMemCpy(s, llvm::MaybeAlign(8), dwell, llvm::MaybeAlign(8), sizeof(ir::Value));
+                b_.CreateBr(done);
+                return;
+            }
+            llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "field", fn_);
+            llvm::Value* in_range = b_.CreateICmpULT(b_.getInt32(slot_no), nfields);
+            b_.CreateCondBr(b_.CreateAnd(in_range, b_.CreateIsNotNull(fields)), has, done);
+            b_.SetInsertPoint(has);
+            llvm::Value* src =
+                b_.CreateConstGEP1_64(i8_, fields, int64_t{slot_no} * int64_t{sizeof(ir::Value)});
+            b_.CreateMemCpy(s, llvm::MaybeAlign(8), src, llvm::MaybeAlign(8), sizeof(ir::Value));
+            b_.CreateBr(done);
+        };
+        if (e.field_by_type.empty()) {
+            read_slot(e.field);
+        } else {
+            // Alternatives: the slot depends on the event's type (a switch, no lookup).
+            llvm::Value* type = frame_field(offsetof(interp::NativeFrame, type), i32_);
+            llvm::BasicBlock* entry = b_.GetInsertBlock();
+            llvm::SwitchInst* sw = b_.CreateSwitch(type, done);
+            for (uint32_t t = 0; t < e.field_by_type.size(); ++t) {
+                if (e.field_by_type[t] == ir::kNoField) continue;
+                llvm::BasicBlock* bb = llvm::BasicBlock::Create(c_, "type", fn_);
+                sw->addCase(b_.getInt32(t), bb);
+                b_.SetInsertPoint(bb);
+                read_slot(e.field_by_type[t]);
+            }
+            (void)entry;
+        }
+        b_.SetInsertPoint(done);
+        return load_value(s, e.type);
+    }
+
+    Val unary(const ir::Expr& e) {
+        Val a = lower(e.a);
+        if (e.op == Op::Not) {
+            if (a.st != Type::Bool) return missing(); // not(non-bool) is missing
+            return Val{Type::Bool, a.present, b_.CreateNot(a.payload)};
+        }
+        switch (a.st) {
+        case Type::Int:
+        case Type::Duration: return Val{a.st, a.present, b_.CreateSub(i64c(0), a.payload)};
+        case Type::Float: return Val{a.st, a.present, b_.CreateFNeg(a.payload)};
+        default: return missing();
+        }
+    }
+
+    Val binary(const ir::Expr& e) {
+        if (e.op == Op::And || e.op == Op::Or) {
+            // Short-circuit exactly like the interpreter: the right side is evaluated only when needed.
+            Val a = lower(e.a);
+            llvm::Value* ta = test(a);
+            llvm::BasicBlock* from = b_.GetInsertBlock();
+            llvm::BasicBlock* rhs = llvm::BasicBlock::Create(c_, "rhs", fn_);
+            llvm::BasicBlock* join = llvm::BasicBlock::Create(c_, "join", fn_);
+            if (e.op == Op::And)
+                b_.CreateCondBr(ta, rhs, join);
+            else
+                b_.CreateCondBr(ta, join, rhs);
+            b_.SetInsertPoint(rhs);
+            llvm::Value* tb = test(lower(e.b));
+            llvm::BasicBlock* rhs_end = b_.GetInsertBlock();
+            b_.CreateBr(join);
+            b_.SetInsertPoint(join);
+            llvm::PHINode* phi = b_.CreatePHI(i1_, 2);
+            phi->addIncoming(e.op == Op::And ? b_.getFalse() : b_.getTrue(), from);
+            phi->addIncoming(tb, rhs_end);
+            return present(Type::Bool, phi);
+        }
+        Val a = lower(e.a);
+        Val b = lower(e.b);
+        switch (e.op) {
+        case Op::Eq:
+        case Op::Ne:
+        case Op::Lt:
+        case Op::Le:
+        case Op::Gt:
+        case Op::Ge: return present(Type::Bool, compare(e.op, a, b));
+        default: return arithmetic(e.op, a, b);
+        }
+    }
+
+    llvm::Value* to_double(const Val& v) {
+        return v.st == Type::Float ? v.payload : b_.CreateSIToFP(v.payload, f64_);
+    }
+
+    /// values_equal(a, b) for two present values of static types a.st, b.st.
+    llvm::Value* equal(const Val& a, const Val& b) {
+        if (is_num(a.st) && is_num(b.st)) {
+            if (a.st == Type::Int && b.st == Type::Int) return b_.CreateICmpEQ(a.payload, b.payload);
+            return b_.CreateFCmpOEQ(to_double(a), to_double(b));
+        }
+        if (a.st != b.st) return b_.getFalse();
+        return b_.CreateICmpEQ(a.payload, b.payload); // Bool (i1), ids, indices, times
+    }
+
+    llvm::Value* compare(Op op, const Val& a, const Val& b) {
+        if (a.st == Type::Missing || b.st == Type::Missing) return b_.getFalse();
+        llvm::Value* both = b_.CreateAnd(a.present, b.present);
+        llvm::Value* r = nullptr;
+        if (op == Op::Eq) {
+            r = equal(a, b);
+        } else if (op == Op::Ne) {
+            r = b_.CreateNot(equal(a, b));
+        } else if (is_num(a.st) && is_num(b.st)) {
+            if (a.st == Type::Int && b.st == Type::Int) {
+                r = int_cmp(op, a.payload, b.payload, true);
+            } else {
+                // Ordered comparisons: NaN compares false, as compare_values' nullopt does.
+                llvm::Value *x = to_double(a), *y = to_double(b);
+                r = op == Op::Lt   ? b_.CreateFCmpOLT(x, y)
+                    : op == Op::Le ? b_.CreateFCmpOLE(x, y)
+                    : op == Op::Gt ? b_.CreateFCmpOGT(x, y)
+                                   : b_.CreateFCmpOGE(x, y);
+            }
+        } else if (a.st != b.st) {
+            r = b_.getFalse();
+        } else if (a.st == Type::Bool) {
+            r = int_cmp(op, a.payload, b.payload, false); // false < true
+        } else if (a.st == Type::Enum || a.st == Type::Timestamp || a.st == Type::Duration) {
+            r = int_cmp(op, a.payload, b.payload, true);
+        } else if (a.st == Type::String) {
+            // Order by content; the runtime call happens only when both are present and differ.
+            llvm::BasicBlock* from = b_.GetInsertBlock();
+            llvm::BasicBlock* call = llvm::BasicBlock::Create(c_, "strcmp", fn_);
+            llvm::BasicBlock* join = llvm::BasicBlock::Create(c_, "strcmp.join", fn_);
+            llvm::Value* same = b_.CreateICmpEQ(a.payload, b.payload);
+            b_.CreateCondBr(b_.CreateAnd(both, b_.CreateNot(same)), call, join);
+            b_.SetInsertPoint(call);
+            llvm::Value* c = b_.CreateCall(rt_str_cmp_, {frame_, a.payload, b.payload});
+            b_.CreateBr(join);
+            b_.SetInsertPoint(join);
+            llvm::PHINode* phi = b_.CreatePHI(i32_, 2);
+            phi->addIncoming(b_.getInt32(0), from);
+            phi->addIncoming(c, call);
+            r = int_cmp(op, phi, b_.getInt32(0), true);
+        } else {
+            r = b_.getFalse();
+        }
+        return b_.CreateAnd(both, r);
+    }
+
+    llvm::Value* int_cmp(Op op, llvm::Value* x, llvm::Value* y, bool is_signed) {
+        switch (op) {
+        case Op::Lt: return is_signed ? b_.CreateICmpSLT(x, y) : b_.CreateICmpULT(x, y);
+        case Op::Le: return is_signed ? b_.CreateICmpSLE(x, y) : b_.CreateICmpULE(x, y);
+        case Op::Gt: return is_signed ? b_.CreateICmpSGT(x, y) : b_.CreateICmpUGT(x, y);
+        default: return is_signed ? b_.CreateICmpSGE(x, y) : b_.CreateICmpUGE(x, y);
+        }
+    }
+
+    /// A value present when `present` and `ok` (ok = false is a missing result, e.g. division by zero).
+    Val result(Type t, llvm::Value* present, llvm::Value* ok, llvm::Value* payload) {
+        return Val{t, ok ? b_.CreateAnd(present, ok) : present, payload};
+    }
+
+    /// Integer division / modulo with the interpreter's rules (b == 0 missing, b == -1 wraps / is 0).
+    /// The divisor is replaced by 1 where the result is unused, so the division itself never traps.
+    llvm::Value* int_divmod(bool div, llvm::Value* x, llvm::Value* y) {
+        llvm::Value* special = b_.CreateOr(b_.CreateICmpEQ(y, i64c(0)), b_.CreateICmpEQ(y, i64c(-1)));
+        llvm::Value* safe_y = b_.CreateSelect(special, i64c(1), y);
+        llvm::Value* q = div ? b_.CreateSDiv(x, safe_y) : b_.CreateSRem(x, safe_y);
+        llvm::Value* minus_one = div ? b_.CreateSub(i64c(0), x) : i64c(0);
+        return b_.CreateSelect(b_.CreateICmpEQ(y, i64c(-1)), minus_one, q);
+    }
+
+    /// micros(t, us): nearest µs, missing when not finite or out of range.
+    Val micros(Type t, llvm::Value* present, llvm::Value* us) {
+        llvm::Value* ok =
+            b_.CreateAnd(b_.CreateFCmpOLT(us, f64c(9.2e18)), b_.CreateFCmpOGT(us, f64c(-9.2e18)));
+        llvm::Value* safe = b_.CreateSelect(ok, us, f64c(0.0));
+        return result(t, present, ok, b_.CreateCall(rt_llround_, {safe}));
+    }
+
+    Val arithmetic(Op op, const Val& a, const Val& b) {
+        if (a.st == Type::Missing || b.st == Type::Missing) return missing();
+        llvm::Value* both = b_.CreateAnd(a.present, b.present);
+        if (is_num(a.st) && is_num(b.st)) {
+            if (a.st == Type::Int && b.st == Type::Int) {
+                llvm::Value *x = a.payload, *y = b.payload;
+                switch (op) {
+                case Op::Add: return result(Type::Int, both, nullptr, b_.CreateAdd(x, y));
+                case Op::Sub: return result(Type::Int, both, nullptr, b_.CreateSub(x, y));
+                case Op::Mul: return result(Type::Int, both, nullptr, b_.CreateMul(x, y));
+                case Op::Div:
+                case Op::Mod:
+                    return result(Type::Int, both, b_.CreateICmpNE(y, i64c(0)),
+                                  int_divmod(op == Op::Div, x, y));
+                default: return missing();
+                }
+            }
+            llvm::Value *x = to_double(a), *y = to_double(b);
+            llvm::Value* nonzero = b_.CreateFCmpUNE(y, f64c(0.0)); // y == 0.0 (not NaN) is missing
+            switch (op) {
+            case Op::Add: return result(Type::Float, both, nullptr, b_.CreateFAdd(x, y));
+            case Op::Sub: return result(Type::Float, both, nullptr, b_.CreateFSub(x, y));
+            case Op::Mul: return result(Type::Float, both, nullptr, b_.CreateFMul(x, y));
+            case Op::Div: return result(Type::Float, both, nonzero, b_.CreateFDiv(x, y));
+            case Op::Mod: return result(Type::Float, both, nonzero, b_.CreateFRem(x, y));
+            default: return missing();
+            }
+        }
+        const Type ta = a.st, tb = b.st;
+        const bool a_ts = ta == Type::Timestamp, b_ts = tb == Type::Timestamp;
+        const bool a_d = ta == Type::Duration, b_d = tb == Type::Duration;
+        switch (op) {
+        case Op::Add:
+            if ((a_ts && b_d) || (a_d && b_ts))
+                return result(Type::Timestamp, both, nullptr, b_.CreateAdd(a.payload, b.payload));
+            if (a_d && b_d) return result(Type::Duration, both, nullptr, b_.CreateAdd(a.payload, b.payload));
+            return missing();
+        case Op::Sub:
+            if (a_ts && b_ts)
+                return result(Type::Duration, both, nullptr, b_.CreateSub(a.payload, b.payload));
+            if (a_ts && b_d)
+                return result(Type::Timestamp, both, nullptr, b_.CreateSub(a.payload, b.payload));
+            if (a_d && b_d) return result(Type::Duration, both, nullptr, b_.CreateSub(a.payload, b.payload));
+            return missing();
+        case Op::Mul:
+            if (a_d && is_num(tb)) return duration_by_number(op, a, b, both);
+            if (b_d && is_num(ta)) return duration_by_number(op, b, a, both);
+            return missing();
+        case Op::Div:
+            if (a_d && b_d) {
+                llvm::Value* q =
+                    b_.CreateFDiv(b_.CreateSIToFP(a.payload, f64_), b_.CreateSIToFP(b.payload, f64_));
+                return result(Type::Float, both, b_.CreateICmpNE(b.payload, i64c(0)), q);
+            }
+            if (a_d && is_num(tb)) return duration_by_number(op, a, b, both);
+            return missing();
+        case Op::Mod:
+            if (a_d && b_d)
+                return result(Type::Duration, both, b_.CreateICmpNE(b.payload, i64c(0)),
+                              int_divmod(false, a.payload, b.payload));
+            return missing();
+        default: return missing();
+        }
+    }
+
+    Val duration_by_number(Op op, const Val& d, const Val& n, llvm::Value* both) {
+        if (op == Op::Mul) {
+            if (n.st == Type::Int)
+                return result(Type::Duration, both, nullptr, b_.CreateMul(d.payload, n.payload));
+            return micros(Type::Duration, both, b_.CreateFMul(b_.CreateSIToFP(d.payload, f64_), n.payload));
+        }
+        if (n.st == Type::Int)
+            return result(Type::Duration, both, b_.CreateICmpNE(n.payload, i64c(0)),
+                          int_divmod(true, d.payload, n.payload));
+        llvm::Value* nonzero = b_.CreateFCmpUNE(n.payload, f64c(0.0));
+        Val m = micros(Type::Duration, both, b_.CreateFDiv(b_.CreateSIToFP(d.payload, f64_), n.payload));
+        return Val{m.st, b_.CreateAnd(m.present, nonzero), m.payload};
+    }
+
+    Val in_list(const ir::Expr& e) {
+        Val a = lower(e.a);
+        if (a.st == Type::Missing) return present(Type::Bool, b_.getFalse());
+        llvm::Value* found = b_.getFalse();
+        for (const ir::Value& c : e.list) {
+            if (c.type == Type::Missing) continue;
+            found = b_.CreateOr(found, equal(a, constant(c)));
+        }
+        if (e.op == Op::NotIn) found = b_.CreateNot(found);
+        return present(Type::Bool, b_.CreateAnd(a.present, found));
+    }
+
+    Val call(const ir::Expr& e) {
+        std::vector<Val> args;
+        for (ir::ExprId x : e.args) args.push_back(lower(x));
+        auto arg = [&](size_t i) { return i < args.size() ? args[i] : missing(); };
+        switch (e.fn) {
+        case ir::Builtin::StartsWith:
+        case ir::Builtin::EndsWith:
+        case ir::Builtin::Contains: {
+            Val s = arg(0), p = arg(1);
+            if (s.st != Type::String || p.st != Type::String) return present(Type::Bool, b_.getFalse());
+            llvm::Value* both = b_.CreateAnd(s.present, p.present);
+            llvm::BasicBlock* from = b_.GetInsertBlock();
+            llvm::BasicBlock* callbb = llvm::BasicBlock::Create(c_, "strpred", fn_);
+            llvm::BasicBlock* join = llvm::BasicBlock::Create(c_, "strpred.join", fn_);
+            b_.CreateCondBr(both, callbb, join);
+            b_.SetInsertPoint(callbb);
+            llvm::Value* r = b_.CreateCall(
+                rt_str_pred_, {frame_, b_.getInt32(static_cast<uint32_t>(e.fn)), s.payload, p.payload});
+            b_.CreateBr(join);
+            b_.SetInsertPoint(join);
+            llvm::PHINode* phi = b_.CreatePHI(i32_, 2);
+            phi->addIncoming(b_.getInt32(0), from);
+            phi->addIncoming(r, callbb);
+            return present(Type::Bool, b_.CreateICmpNE(phi, b_.getInt32(0)));
+        }
+        case ir::Builtin::Lower:
+        case ir::Builtin::Len: {
+            Val s = arg(0);
+            if (s.st != Type::String) return missing();
+            llvm::BasicBlock* from = b_.GetInsertBlock();
+            llvm::BasicBlock* callbb = llvm::BasicBlock::Create(c_, "str", fn_);
+            llvm::BasicBlock* join = llvm::BasicBlock::Create(c_, "str.join", fn_);
+            b_.CreateCondBr(s.present, callbb, join);
+            b_.SetInsertPoint(callbb);
+            llvm::Value* r =
+                b_.CreateCall(e.fn == ir::Builtin::Lower ? rt_lower_ : rt_len_, {frame_, s.payload});
+            b_.CreateBr(join);
+            b_.SetInsertPoint(join);
+            llvm::PHINode* phi = b_.CreatePHI(i64_, 2);
+            phi->addIncoming(i64c(0), from);
+            phi->addIncoming(r, callbb);
+            return Val{e.fn == ir::Builtin::Lower ? Type::String : Type::Int, s.present, phi};
+        }
+        case ir::Builtin::Has: {
+            Val x = arg(0);
+            return present(Type::Bool, x.st == Type::Missing ? b_.getFalse() : x.present);
+        }
+        case ir::Builtin::Abs: {
+            Val x = arg(0);
+            if (x.st == Type::Float) {
+                llvm::Value* neg = b_.CreateFCmpOLT(x.payload, f64c(0.0));
+                return Val{x.st, x.present, b_.CreateSelect(neg, b_.CreateFNeg(x.payload), x.payload)};
+            }
+            if (x.st == Type::Int || x.st == Type::Duration) {
+                llvm::Value* neg = b_.CreateICmpSLT(x.payload, i64c(0));
+                return Val{x.st, x.present,
+                           b_.CreateSelect(neg, b_.CreateSub(i64c(0), x.payload), x.payload)};
+            }
+            return missing();
+        }
+        default: break;
+        }
+        if (error.empty())
+            error = "builtin function #" + std::to_string(static_cast<int>(e.fn)) + " not supported";
+        return missing();
+    }
+
+    const ir::RuleSet& rs_;
+    llvm::Module& m_;
+    llvm::LLVMContext& c_;
+    llvm::IRBuilder<> b_;
+    llvm::Type *void_, *i1_, *i8_, *i32_, *i64_, *f64_;
+    llvm::PointerType* ptr_;
+    llvm::Function *rt_step_field_, *rt_session_, *rt_aggregate_, *rt_str_cmp_, *rt_str_pred_, *rt_lower_,
+        *rt_len_, *rt_llround_;
+    llvm::Function* fn_ = nullptr;
+    llvm::Value* frame_ = nullptr;
+    llvm::BasicBlock *entry_ = nullptr, *bail_ = nullptr, *body_ = nullptr;
+    uint32_t candidate_step_ = UINT32_MAX;
+};
+
+} // namespace
+
+std::string Plan::fingerprint() const {
+    // Appends only: GCC 12 warns (-Wrestrict, falsely) on `"x" + std::to_string(...)` here.
+    std::string out = "roots";
+    for (ir::ExprId id : roots) out.append(":").append(std::to_string(id));
+    out.append("|bits");
+    for (auto [r, s] : bits) out.append(":").append(std::to_string(r)).append(".").append(std::to_string(s));
+    out.append("|dispatch");
+    for (bool d : dispatch) out.append(d ? "1" : "0");
+    return out;
+}
+
+std::string unsupported_reason(const ir::RuleSet& rs) {
+    for (ir::ExprId root : collect_roots(rs)) {
+        std::vector<ir::ExprId> stack{root};
+        while (!stack.empty()) {
+            ir::ExprId id = stack.back();
+            stack.pop_back();
+            if (id >= rs.exprs.size()) return "expression " + std::to_string(id) + " is out of range";
+            const ir::Expr& e = rs.exprs[id];
+            std::string why = check_node(rs, e);
+            if (!why.empty())
+                return "the JIT does not support " + why + " (expression " + std::to_string(id) + ")";
+            children(e, stack);
+        }
+    }
+    return "";
+}
+
+Plan make_plan(const ir::RuleSet& rs) {
+    Plan p;
+    p.roots = collect_roots(rs);
+    p.step_bit.resize(rs.rules.size());
+    p.dispatch.assign(rs.events.size(), false);
+    for (uint32_t r = 0; r < rs.rules.size(); ++r) {
+        const ir::Rule& rule = rs.rules[r];
+        p.step_bit[r].assign(rule.pattern.steps.size(), interp::kNoBit);
+        if (rule.kind != ir::RuleKind::Pattern) continue;
+        for (uint32_t s = 0; s < rule.pattern.steps.size(); ++s) {
+            const ir::Step& step = rule.pattern.steps[s];
+            if (!current_only(rs, step.pred, s)) continue;
+            p.step_bit[r][s] = static_cast<uint32_t>(p.bits.size());
+            p.bits.emplace_back(r, s);
+            for (uint32_t t = 0; t < rs.events.size(); ++t)
+                if (step.types.empty() ||
+                    std::find(step.types.begin(), step.types.end(), t) != step.types.end())
+                    p.dispatch[t] = true;
+        }
+    }
+    return p;
+}
+
+std::string expr_symbol(ir::ExprId id) {
+    return "etho_expr_" + std::to_string(id);
+}
+
+std::string dispatch_symbol(uint32_t type) {
+    return "etho_dispatch_" + std::to_string(type);
+}
+
+Expected<std::unique_ptr<llvm::Module>> lower(const ir::RuleSet& rs, const Plan& plan,
+                                              llvm::LLVMContext& ctx) {
+    std::string why = unsupported_reason(rs);
+    if (!why.empty()) return Error{why};
+    auto m = std::make_unique<llvm::Module>("ethogram_rules", ctx);
+    Lowerer lw(rs, *m);
+    for (ir::ExprId id : plan.roots) lw.expr_function(id);
+    for (uint32_t t = 0; t < plan.dispatch.size(); ++t)
+        if (plan.dispatch[t]) lw.dispatch_function(t, plan);
+    if (!lw.error.empty()) return Error{lw.error};
+    std::string verify;
+    llvm::raw_string_ostream os(verify);
+    if (llvm::verifyModule(*m, &os))
+        return Error{"internal error: the generated LLVM IR is invalid: " + os.str()};
+    return m;
+}
+
+} // namespace ethogram::jit
