@@ -25,6 +25,12 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = add_check(app, check);
     CLI::App* run_cmd = add_run(app, run);
     CLI::App* fmt_cmd = add_fmt(app, fmt_opts);
+    TestOptions test_opts;
+    SynthOptions synth_opts;
+    DiffOptions diff_opts;
+    CLI::App* test_cmd = add_test(app, test_opts);
+    CLI::App* synth_cmd = add_synth(app, synth_opts);
+    CLI::App* diff_cmd = add_diff(app, diff_opts);
 
     try {
         app.parse(argc, argv);
@@ -41,5 +47,8 @@ int main(int argc, char** argv) {
     if (*check_cmd) return run_check(check);
     if (*run_cmd) return run_run(run, *run_cmd);
     if (*fmt_cmd) return run_fmt(fmt_opts);
+    if (*test_cmd) return run_test(test_opts);
+    if (*synth_cmd) return run_synth(synth_opts);
+    if (*diff_cmd) return run_diff(diff_opts);
     return kExitUsage;
 }

@@ -71,6 +71,7 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     for (const ir::Emit& em : rule.emits) d.fields.push_back(en.eval.eval(em.expr, ctx));
     d.confidence = rule.confidence == ir::kNoExpr ? 1.0 : confidence_of(en.eval.eval(rule.confidence, ctx));
     d.id = detection_id(rule.name, en.pool.view(d.key), d.bindings);
+    if (en.cov) ++en.cov->rules[d.rule].detections;
 }
 
 void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink) {

@@ -2,6 +2,7 @@
 // evaluator, the timer queue, statistics and tables precomputed from the rule set. Internal header.
 #pragma once
 
+#include "compiler/interp/coverage.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/interp/state.h"
 #include "compiler/ir/executor.h"
@@ -51,6 +52,7 @@ struct Engine {
     std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
     std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
+    Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
     /// Pushes a timer and returns its generation.

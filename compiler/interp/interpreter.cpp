@@ -22,6 +22,7 @@ public:
     void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
+    void set_coverage(Coverage* cov) { en_.cov = cov; }
 
 private:
     KeyState& key_state(uint32_t key);
@@ -99,6 +100,13 @@ ir::ExecutorStats Interpreter::stats() const {
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts) {
     return std::make_unique<Interpreter>(rs, pool, opts);
+}
+
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts, Coverage* cov) {
+    auto in = std::make_unique<Interpreter>(rs, pool, opts);
+    in->set_coverage(cov);
+    return in;
 }
 
 } // namespace ethogram::interp

@@ -13,4 +13,10 @@ namespace ethogram::interp {
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts = {});
 
+struct Coverage; // compiler/interp/coverage.h
+/// Same, counting into `cov` (sized for `rs` with Coverage(rs); it must outlive the executor). The
+/// detections are the same as without it.
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts, Coverage* cov);
+
 } // namespace ethogram::interp

@@ -10,6 +10,15 @@ namespace {
 
 const EventBuffer kEmptyScope;
 
+/// Coverage: the condition's outcome and each top-level branch's value (evaluated again, only when
+/// counting: expressions have no side effects the detections depend on).
+void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx) {
+    RuleCoverage& rc = en.cov->rules[rule];
+    ++(now ? rc.cond_true : rc.cond_false);
+    for (size_t i = 0; i < rc.branches.size(); ++i)
+        ++(en.eval.test(rc.branches[i], ctx) ? rc.branch_true[i] : rc.branch_false[i]);
+}
+
 /// Adds `e` to a Window or LastN scope and drops what fell out of it.
 void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const EventPtr& e) {
     const uint32_t cap = en.opts.max_scope_events;
@@ -74,6 +83,7 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
             }
         }
         const bool now = en.eval.test(th.cond, ctx);
+        if (en.cov) count_condition(en, r, now, ctx);
         const bool fire = now && !(ts.evaluated && ts.previous);
         ts.evaluated = true;
         ts.previous = now;
@@ -88,7 +98,9 @@ void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const Ses
     ctx.current = st.last_event.get();
     ctx.session = &st;
     ctx.scope = &st.events;
-    if (en.eval.test(th.cond, ctx)) emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", batch);
+    const bool now = en.eval.test(th.cond, ctx);
+    if (en.cov) count_condition(en, rule, now, ctx);
+    if (now) emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", batch);
 }
 
 } // namespace ethogram::interp
