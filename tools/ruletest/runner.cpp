@@ -123,13 +123,13 @@ void append_value(std::string& out, const ir::FieldDef& f, const YAML::Node& v, 
     runtime::append_json_string(out, s);
 }
 
-std::string describe(const Expectation& x, int64_t start) {
+std::string describe(const Expectation& x) {
     std::string out = !x.rule.empty() ? x.rule : "behaviour " + x.behaviour;
     if (!x.rule.empty() && !x.behaviour.empty()) out += " (" + x.behaviour + ")";
     if (x.key) out += " key=" + *x.key;
     if (x.time) {
         auto t = [&](const TimeSpec& s) {
-            return s.absolute ? runtime::format_rfc3339(s.us) : format_offset(resolve_time(s, start, start));
+            return s.absolute ? runtime::format_rfc3339(s.us) : format_offset(s.us);
         };
         out += x.time_to ? fmt::format(" time=[{}, {}]", t(*x.time), t(*x.time_to))
                          : fmt::format(" time={}", t(*x.time));
@@ -164,7 +164,8 @@ bool value_matches(const JsonScalar& a, const YAML::Node& e, int64_t start) {
             const std::string v = s.substr(1);
             const size_t dot = v.find('.');
             const int decimals = dot == std::string::npos ? 0 : static_cast<int>(v.size() - dot - 1);
-            return std::fabs(a.num - std::strtod(v.c_str(), nullptr)) <= 0.5 * std::pow(10.0, -decimals) + 1e-12;
+            return std::fabs(a.num - std::strtod(v.c_str(), nullptr)) <=
+                   0.5 * std::pow(10.0, -decimals) + 1e-12;
         }
         if (is_number(s)) {
             const double x = std::strtod(s.c_str(), nullptr);
@@ -196,6 +197,48 @@ struct Resolved {
     int32_t rule = -1;      ///< rule index, -1 = any
     int32_t behaviour = -1; ///< taxonomy node, -1 = any
 };
+
+// For an expectation nothing matched: what differs in the nearest detection of the same rule (and key),
+// so that a wrong value is named instead of leaving the reader to compare JSON by eye.
+std::string closest(const Expectation& x, const Resolved& r, const CaseResult& c) {
+    for (const ReplayDetection& d : c.actual) {
+        if (r.rule >= 0 && d.rule != static_cast<uint32_t>(r.rule)) continue;
+        if (x.key && d.key != *x.key) continue;
+        std::vector<std::string> diffs;
+        if (d.suppressed != x.suppressed)
+            diffs.push_back(d.suppressed ? "it was suppressed" : "it was not suppressed");
+        if (x.time) {
+            const int64_t from = resolve_time(*x.time, c.start, c.start);
+            const int64_t to = x.time_to ? resolve_time(*x.time_to, c.start, c.start) : from;
+            if (d.time < from || d.time > to)
+                diffs.push_back(fmt::format("time is {}", format_offset(d.time - c.start)));
+        }
+        if (x.trigger && d.trigger != *x.trigger) diffs.push_back(fmt::format("trigger is {}", d.trigger));
+        for (const auto& [name, v] : x.fields) {
+            const JsonScalar* a = field_of(d, name);
+            if (!a)
+                diffs.push_back(fmt::format("no field {}", name));
+            else if (!value_matches(*a, v, c.start))
+                diffs.push_back(
+                    fmt::format("{} is {} (expected {})", name, a->text, is_null(v) ? "null" : v.Scalar()));
+        }
+        for (const auto& [alias, n] : x.event_counts) {
+            size_t have = 0;
+            for (const auto& [al, lines] : d.events)
+                if (al == alias) have = lines.size();
+            if (have != n) diffs.push_back(fmt::format("{} bound {} event(s)", alias, have));
+        }
+        if (diffs.empty()) continue;
+        std::string s = fmt::format("\n  closest: {} key={} at {}: ", d.rule_name, d.key,
+                                    format_offset(d.time - c.start));
+        for (size_t i = 0; i < diffs.size(); ++i) {
+            s += i ? ", " : "";
+            s += diffs[i];
+        }
+        return s;
+    }
+    return "";
+}
 
 } // namespace
 
@@ -502,8 +545,10 @@ void Runner::run_case(const TestFile& tf, const TestCase& tc, CompiledRules& cr,
         const bool ok = x.count < 0 ? n > 0 : n == x.count;
         if (ok) continue;
         const std::string want = x.count < 0 ? "at least 1" : std::to_string(x.count);
-        fail(fmt::format("line {}: expected {} detection(s) of {}; found {}", x.pos.line, want,
-                         describe(x, out.start), n));
+        std::string msg = fmt::format("line {}: expected {} detection(s) of {}; found {}", x.pos.line, want,
+                                      describe(x), n);
+        if (n == 0) msg += closest(x, res[i], out);
+        fail(msg);
     }
     for (size_t k = 0; k < tc.expect_none.size(); ++k) {
         const auto [r, node] = forbidden[k];
