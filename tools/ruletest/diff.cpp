@@ -79,10 +79,10 @@ std::vector<std::string> line_diff(const std::vector<std::string>& a, const std:
     while (i < n || j < m) {
         if (i < n && j < m && a[i] == b[j]) {
             ++i, ++j;
-        } else if (j < m && (i == n || l[i][j + 1] >= l[i + 1][j])) {
-            out.push_back("+ " + b[j++]);
-        } else {
+        } else if (i < n && (j == m || l[i + 1][j] >= l[i][j + 1])) {
             out.push_back("- " + a[i++]);
+        } else {
+            out.push_back("+ " + b[j++]);
         }
     }
     return out;

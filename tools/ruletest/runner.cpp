@@ -271,9 +271,13 @@ FileResult Runner::run_file(const std::string& path) {
     TestFile tf;
     if (!load_test_file(path, tf, fr.error)) return fr;
     std::error_code ec;
-    for (const std::string& r : tf.rules)
-        if (!fs::exists(r, ec)) {
-            fr.error = located(path, tf.rules_pos, fmt::format("rules: '{}' does not exist", r));
+    for (size_t i = 0; i < tf.rules.size(); ++i)
+        if (!fs::exists(tf.rules[i], ec)) {
+            fr.error =
+                located(path, tf.rules_pos,
+                        fmt::format("rules: '{}' does not exist (looked for {}; rule paths are relative "
+                                    "to the test file)",
+                                    tf.rules_raw[i], tf.rules[i]));
             return fr;
         }
     CompiledRules& cr = compile(tf.rules);

@@ -152,7 +152,10 @@ public:
         if (!rules)
             fail(root, "missing 'rules': the rule files or folders under test, relative to this file");
         out.rules_pos = pos_of(rules);
-        for (const std::string& r : names(rules, "rules")) out.rules.push_back(resolve(r));
+        for (const std::string& r : names(rules, "rules")) {
+            out.rules_raw.push_back(r);
+            out.rules.push_back(resolve(r));
+        }
         if (const YAML::Node c = root["config"]) {
             out.config = resolve(scalar(c, "config"));
             out.config_pos = pos_of(c);

@@ -65,7 +65,8 @@ struct TestCase {
 
 struct TestFile {
     std::string path;
-    std::vector<std::string> rules; ///< resolved paths
+    std::vector<std::string> rules;     ///< resolved paths
+    std::vector<std::string> rules_raw; ///< as written (relative to the test file)
     Pos rules_pos;
     std::string config; ///< resolved path, or empty
     Pos config_pos;

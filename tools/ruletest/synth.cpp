@@ -91,7 +91,12 @@ void check_keys(const YAML::Node& map, const std::string& what,
 struct Gap {
     enum Kind { Fixed, Uniform, Exponential, Normal } kind = Fixed;
     int64_t a = 0, b = 0;
+    /// A gap in µs, rounded to the millisecond (what event producers usually write).
     int64_t draw(Rng& r) const {
+        const int64_t us = raw(r);
+        return (us + 500) / 1000 * 1000;
+    }
+    int64_t raw(Rng& r) const {
         switch (kind) {
         case Fixed: return a;
         case Uniform: return r.between(a, b);
@@ -286,7 +291,7 @@ bool synthesize(const std::string& path, std::optional<uint64_t> seed_opt, Synth
             if (!t) fail(s, fmt::format("'start' must be an RFC 3339 time: {}", t.error()));
             start = *t;
         }
-        const int64_t spread = root["spread"] ? duration(root["spread"], "spread") : 0;
+        const int64_t spread = root["spread"] ? duration(root["spread"], "spread") / 1000 : 0; // in ms
         auto name = [&](const char* k, const char* def) {
             return root[k] ? scalar(root[k], k) : std::string(def);
         };
@@ -366,7 +371,7 @@ bool synthesize(const std::string& path, std::optional<uint64_t> seed_opt, Synth
                     key = std::to_string(key_start + static_cast<int64_t>(user));
                 std::map<std::string, std::string> vars;
                 for (const auto& [n, g] : jr.vars) vars[n] = draw(g, rng, vars, jr.node);
-                int64_t t = start + (spread > 0 ? rng.between(0, spread) : 0);
+                int64_t t = start + (spread > 0 ? rng.between(0, spread) * 1000 : 0);
                 bool first = true;
                 for (const Step& st : jr.steps) {
                     if (st.probability < 1.0 && rng.unit() >= st.probability) continue;
