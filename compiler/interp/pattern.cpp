@@ -57,6 +57,7 @@ bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMat
     ctx.current = &e;
     ctx.steps = &m.bound;
     ctx.candidate_step = step;
+    if (en_.cov) count_branches(en_.cov->rules[rule_].step_branches[step], en_.eval, ctx);
     return en_.eval.test(s.pred, ctx);
 }
 

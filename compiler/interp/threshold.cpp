@@ -15,8 +15,7 @@ const EventBuffer kEmptyScope;
 void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx) {
     RuleCoverage& rc = en.cov->rules[rule];
     ++(now ? rc.cond_true : rc.cond_false);
-    for (size_t i = 0; i < rc.branches.size(); ++i)
-        ++(en.eval.test(rc.branches[i], ctx) ? rc.branch_true[i] : rc.branch_false[i]);
+    count_branches(rc.cond, en.eval, ctx);
 }
 
 /// Adds `e` to a Window or LastN scope and drops what fell out of it.

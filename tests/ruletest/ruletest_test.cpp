@@ -98,10 +98,10 @@ TEST(Coverage, ThresholdBranchesAndMerge) {
     interp::Coverage cov(*rs);
     const ir::Rule& eager = rs->rules[0];
     ASSERT_EQ(eager.name, "eager");
-    ASSERT_EQ(cov.rules[0].branch_op, ir::Op::And);
-    ASSERT_EQ(cov.rules[0].branches.size(), 2u);
-    EXPECT_EQ(expr_text(*rs, eager, cov.rules[0].branches[0]), "count(view) >= 3");
-    EXPECT_EQ(expr_text(*rs, eager, cov.rules[0].branches[1]), "count(view where page == product) >= 2");
+    ASSERT_EQ(cov.rules[0].cond.op, ir::Op::And);
+    ASSERT_EQ(cov.rules[0].cond.exprs.size(), 2u);
+    EXPECT_EQ(expr_text(*rs, eager, cov.rules[0].cond.exprs[0]), "count(view) >= 3");
+    EXPECT_EQ(expr_text(*rs, eager, cov.rules[0].cond.exprs[1]), "count(view where page == product) >= 2");
     ReplayOptions ro;
     ro.coverage = &cov;
     const std::vector<std::string> lines = {
@@ -111,13 +111,13 @@ TEST(Coverage, ThresholdBranchesAndMerge) {
     };
     replay(*rs, lines, ro);
     EXPECT_EQ(cov.rules[0].cond_false, 3u);
-    EXPECT_EQ(cov.rules[0].branch_true[0], 1u); // the third view: count 3
-    EXPECT_EQ(cov.rules[0].branch_false[0], 2u);
-    EXPECT_EQ(cov.rules[0].branch_true[1], 0u); // never a product
+    EXPECT_EQ(cov.rules[0].cond.held[0], 1u); // the third view: count 3
+    EXPECT_EQ(cov.rules[0].cond.failed[0], 2u);
+    EXPECT_EQ(cov.rules[0].cond.held[1], 0u); // never a product
     interp::Coverage twice(*rs);
     twice.merge(cov);
     twice.merge(cov);
-    EXPECT_EQ(twice.rules[0].branch_false[0], 4u);
+    EXPECT_EQ(twice.rules[0].cond.failed[0], 4u);
 }
 
 TEST(Jitter, DeterministicAndKeepsEachKeysOrder) {

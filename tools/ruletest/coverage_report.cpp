@@ -34,6 +34,23 @@ std::vector<Gap> gaps(const CompiledRules& cr, CoverageSummary& s) {
             ++s.rules_hit;
         else
             out.push_back({rule.name, where, "never fired"});
+        // Each branch of a condition or step predicate should be seen both holding and failing.
+        auto branches = [&](const interp::Branches& b, const std::string& what, int32_t step) {
+            for (size_t i = 0; i < b.exprs.size(); ++i) {
+                s.outcomes += 2;
+                s.outcomes_hit += (b.held[i] > 0) + (b.failed[i] > 0);
+                const std::string which =
+                    b.exprs.size() == 1 ? what
+                                        : fmt::format("{} branch {} of {}", what, i + 1, b.exprs.size());
+                const std::string text = expr_text(rs, rule, b.exprs[i], step);
+                if (b.held[i] == 0 && b.failed[i] == 0)
+                    out.push_back({rule.name, where, fmt::format("{} `{}`: never evaluated", which, text)});
+                else if (b.held[i] == 0)
+                    out.push_back({rule.name, where, fmt::format("{} `{}`: never true", which, text)});
+                else if (b.failed[i] == 0)
+                    out.push_back({rule.name, where, fmt::format("{} `{}`: never false", which, text)});
+            }
+        };
         if (rule.kind == ir::RuleKind::Pattern) {
             for (size_t i = 0; i < rule.pattern.steps.size(); ++i) {
                 const ir::Step& st = rule.pattern.steps[i];
@@ -44,23 +61,14 @@ std::vector<Gap> gaps(const CompiledRules& cr, CoverageSummary& s) {
                     out.push_back(
                         {rule.name, where,
                          fmt::format("{} {}: {}", step_kind(st.kind), st.alias, never_step(st.kind))});
+                if (i < rc.step_branches.size())
+                    branches(rc.step_branches[i],
+                             fmt::format("{} {} predicate", step_kind(st.kind), st.alias),
+                             static_cast<int32_t>(i));
             }
             continue;
         }
-        for (size_t i = 0; i < rc.branches.size(); ++i) {
-            s.outcomes += 2;
-            s.outcomes_hit += (rc.branch_true[i] > 0) + (rc.branch_false[i] > 0);
-            const std::string text = expr_text(rs, rule, rc.branches[i]);
-            const std::string which =
-                rc.branches.size() == 1 ? "condition"
-                                        : fmt::format("condition branch {} of {}", i + 1, rc.branches.size());
-            if (rc.branch_true[i] == 0 && rc.branch_false[i] == 0)
-                out.push_back({rule.name, where, fmt::format("{} `{}`: never evaluated", which, text)});
-            else if (rc.branch_true[i] == 0)
-                out.push_back({rule.name, where, fmt::format("{} `{}`: never true", which, text)});
-            else if (rc.branch_false[i] == 0)
-                out.push_back({rule.name, where, fmt::format("{} `{}`: never false", which, text)});
-        }
+        branches(rc.cond, "condition", -1);
     }
     return out;
 }
@@ -91,7 +99,7 @@ std::string coverage_text(const std::vector<const CompiledRules*>& sets) {
         std::vector<Gap> g = gaps(*cr, s);
         out += fmt::format("coverage of {} {} ({}), {} case(s):\n", cr->rs->name, cr->rs->version,
                            paths_of(*cr), cr->cases);
-        out += fmt::format("  rules fired {}/{}, pattern steps {}/{}, condition outcomes {}/{}\n",
+        out += fmt::format("  rules fired {}/{}, pattern steps {}/{}, branch outcomes {}/{}\n",
                            s.rules_hit, s.rules, s.steps_hit, s.steps, s.outcomes_hit, s.outcomes);
         if (g.empty()) out += "  everything was exercised\n";
         for (const Gap& x : g) out += fmt::format("  {} {}: {}\n", x.where, x.rule, x.what);

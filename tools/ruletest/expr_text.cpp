@@ -5,13 +5,16 @@
 
 #include <fmt/format.h>
 
+#include <utility>
+
 namespace ethogram::ruletest {
 
 namespace {
 
 class Printer {
 public:
-    Printer(const ir::RuleSet& rs, const ir::Rule& rule) : rs_(rs), rule_(rule) {}
+    Printer(const ir::RuleSet& rs, const ir::Rule& rule, std::string alias)
+        : rs_(rs), rule_(rule), alias_(std::move(alias)) {}
 
     std::string expr(ir::ExprId id, const std::vector<uint16_t>& cur, ir::Op parent = ir::Op::None) const {
         if (id == ir::kNoExpr || id >= rs_.exprs.size()) return "true";
@@ -104,12 +107,14 @@ private:
             name = f->name;
         if (e.ref == ir::EventRef::Step && e.step < rule_.pattern.steps.size())
             return rule_.pattern.steps[e.step].alias + "." + name;
-        return name;
+        return alias_.empty() ? name : alias_ + "." + name;
     }
 
     std::string aggregate(uint32_t id) const {
         if (id >= rs_.aggregates.size()) return "?";
         const ir::Aggregate& a = rs_.aggregates[id];
+        // Inside an aggregate, the current event is the element: its fields are written bare.
+        const std::string outer = std::exchange(alias_, std::string());
         std::string arg;
         const std::vector<uint16_t>* types = &a.types;
         if (a.source == ir::AggSource::Step && a.step < rule_.pattern.steps.size()) {
@@ -130,6 +135,7 @@ private:
             arg += " where ";
             arg += expr(a.filter, *types);
         }
+        alias_ = outer;
         return std::string(ir::aggregate_name(a.kind)) + "(" + arg + ")";
     }
 
@@ -163,14 +169,19 @@ private:
 
     const ir::RuleSet& rs_;
     const ir::Rule& rule_;
+    mutable std::string alias_; ///< written before the current event's fields (a step's candidate)
 };
 
 } // namespace
 
-std::string expr_text(const ir::RuleSet& rs, const ir::Rule& rule, ir::ExprId id) {
+std::string expr_text(const ir::RuleSet& rs, const ir::Rule& rule, ir::ExprId id, int32_t step) {
     static const std::vector<uint16_t> kNone;
+    if (step >= 0 && static_cast<size_t>(step) < rule.pattern.steps.size()) {
+        const ir::Step& st = rule.pattern.steps[static_cast<size_t>(step)];
+        return Printer(rs, rule, st.alias).expr(id, st.types);
+    }
     const std::vector<uint16_t>& cur = rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNone;
-    return Printer(rs, rule).expr(id, cur);
+    return Printer(rs, rule, "").expr(id, cur);
 }
 
 } // namespace ethogram::ruletest

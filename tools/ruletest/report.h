@@ -32,7 +32,8 @@ CoverageSummary coverage_summary(const std::vector<const CompiledRules*>& sets);
 std::string coverage_text(const std::vector<const CompiledRules*>& sets);
 std::string coverage_json(const std::vector<const CompiledRules*>& sets);
 
-/// Readable text of an IR expression (field and aggregate names resolved), for reports and diffs.
-std::string expr_text(const ir::RuleSet& rs, const ir::Rule& rule, ir::ExprId id);
+/// Readable text of an IR expression (field and aggregate names resolved), for reports and diffs. With
+/// `step` >= 0 the expression is that pattern step's predicate (its candidate's fields get the alias).
+std::string expr_text(const ir::RuleSet& rs, const ir::Rule& rule, ir::ExprId id, int32_t step = -1);
 
 } // namespace ethogram::ruletest
