@@ -14,6 +14,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <unistd.h>
 
 namespace {
 
@@ -268,6 +269,33 @@ TEST(Diff, StructuralAndReplay) {
         EXPECT_EQ(x.same, x.old_count);
         EXPECT_TRUE(x.added.empty() && x.removed.empty() && x.changed.empty());
     }
+}
+
+} // namespace
+
+namespace {
+
+// A rule whose text changed only in comments and layout is "changed" by hash but cosmetic.
+TEST(Diff, CommentsAndLayoutOnlyAreCosmetic) {
+    const auto dir = std::filesystem::temp_directory_path() / ("etho_diff_" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir / "a");
+    std::filesystem::create_directories(dir / "b");
+    std::string text = slurp(kData + "/rules/shop.etho");
+    std::ofstream(dir / "a" / "shop.etho") << text;
+    const std::string from = "    on view;\n";
+    ASSERT_NE(text.find(from), std::string::npos);
+    text.replace(text.find(from), from.size(), "    // triggered by views only\n    on   view ;\n");
+    std::ofstream(dir / "b" / "shop.etho") << text;
+    auto a = compile((dir / "a").string()), b = compile((dir / "b").string());
+    ASSERT_TRUE(a && b);
+    StructuralDiff s = structural_diff(*a, *b);
+    ASSERT_EQ(s.changed.size(), 1u);
+    EXPECT_EQ(s.changed[0].rule, "eager");
+    EXPECT_NE(s.changed[0].old_hash, s.changed[0].new_hash);
+    EXPECT_TRUE(s.changed[0].cosmetic);
+    EXPECT_TRUE(s.changed[0].changes.empty());
+    EXPECT_TRUE(s.changed[0].text_diff.empty());
+    std::filesystem::remove_all(dir);
 }
 
 } // namespace
