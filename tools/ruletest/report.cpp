@@ -95,7 +95,11 @@ std::string text_report(const std::vector<FileResult>& files, bool verbose) {
     std::string out;
     for (const FileResult& f : files) {
         out += f.path + "\n";
-        if (!f.error.empty()) out += indent(f.error, "  ERROR ");
+        if (!f.error.empty()) {
+            const size_t nl = f.error.find('\n');
+            out += "  ERROR " + f.error.substr(0, nl) + "\n";
+            if (nl != std::string::npos) out += indent(f.error.substr(nl + 1), "        ");
+        }
         for (const CaseResult& c : f.cases) {
             const char* tag = c.status == CaseResult::Pass   ? "PASS "
                               : c.status == CaseResult::Fail ? "FAIL "
