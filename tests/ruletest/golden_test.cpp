@@ -143,3 +143,13 @@ TEST(RuleTestGolden, FullCoverage) {
     golden("coverage_full.txt", "test ok.test.yaml --coverage");
 }
 } // namespace
+
+namespace {
+// The fraud example's synthetic test corpus is what its scenario generates.
+TEST(RuleTestGolden, ExampleScenarioReproducesItsCorpus) {
+    const std::string dir = std::string(ETHOGRAM_SOURCE_DIR) + "/examples/fraud/tests";
+    const Result r = etho("synth --scenario '" + dir + "/card_testers.scenario.yaml'");
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(r.out, slurp(dir + "/card_testers.jsonl"));
+}
+} // namespace
