@@ -99,8 +99,8 @@ std::string coverage_text(const std::vector<const CompiledRules*>& sets) {
         std::vector<Gap> g = gaps(*cr, s);
         out += fmt::format("coverage of {} {} ({}), {} case(s):\n", cr->rs->name, cr->rs->version,
                            paths_of(*cr), cr->cases);
-        out += fmt::format("  rules fired {}/{}, pattern steps {}/{}, branch outcomes {}/{}\n",
-                           s.rules_hit, s.rules, s.steps_hit, s.steps, s.outcomes_hit, s.outcomes);
+        out += fmt::format("  rules fired {}/{}, pattern steps {}/{}, branch outcomes {}/{}\n", s.rules_hit,
+                           s.rules, s.steps_hit, s.steps, s.outcomes_hit, s.outcomes);
         if (g.empty()) out += "  everything was exercised\n";
         for (const Gap& x : g) out += fmt::format("  {} {}: {}\n", x.where, x.rule, x.what);
     }
