@@ -58,6 +58,7 @@ int run_diff(const DiffOptions& o) {
     std::optional<ruletest::ReplayDiff> r;
     if (!o.events.empty()) {
         ruletest::ReplayOptions ro;
+        ro.explain = false; // the diff shows detections as `etho run` prints them
         if (!o.config.empty()) {
             auto cfg = runtime::load_config(o.config);
             if (!cfg) {

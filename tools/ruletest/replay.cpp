@@ -70,8 +70,9 @@ JsonScalar scalar_of(simdjson::dom::element v) {
 // that expectations compare against exactly what users see.
 class Collector : public ir::DetectionSink {
 public:
-    Collector(const ir::RuleSet& rs, const ir::StringPool& pool, uint32_t max_events, ReplayResult& out)
-        : rs_(rs), pool_(pool), out_(out) {
+    Collector(const ir::RuleSet& rs, const ir::StringPool& pool, uint32_t max_events, bool explain,
+              ReplayResult& out)
+        : rs_(rs), pool_(pool), out_(out), explain_(explain) {
         plain_.max_events_per_alias = max_events;
         explained_ = plain_;
         explained_.explain = true;
@@ -98,7 +99,7 @@ private:
             r.events.emplace_back(b.alias, std::move(lines));
         }
         runtime::format_detection(d, rs_, pool_, plain_, r.json);
-        runtime::format_detection(d, rs_, pool_, explained_, r.explain);
+        if (explain_) runtime::format_detection(d, rs_, pool_, explained_, r.explain);
         simdjson::dom::element doc;
         if (parser_.parse(r.json).get(doc) == simdjson::SUCCESS) {
             simdjson::dom::object fields;
@@ -113,6 +114,7 @@ private:
     ReplayResult& out_;
     runtime::OutputOptions plain_, explained_;
     simdjson::dom::parser parser_;
+    bool explain_;
 };
 
 } // namespace
@@ -171,7 +173,7 @@ ReplayResult replay(const ir::RuleSet& rs, const std::vector<std::string>& lines
     std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, opts.exec, opts.coverage);
     runtime::Decoder decoder(rs, pool, runtime::DecoderOptions{opts.type_field, opts.epoch_unit});
     runtime::ReorderBuffer reorder(opts.allowed_lateness_us);
-    Collector sink(rs, pool, opts.max_events_per_alias, res);
+    Collector sink(rs, pool, opts.max_events_per_alias, opts.explain, res);
     const std::unordered_map<size_t, int64_t> moved =
         opts.jitter_us > 0 ? jittered_times(rs, lines, opts) : std::unordered_map<size_t, int64_t>{};
 

@@ -27,6 +27,7 @@ struct ReplayOptions {
     int64_t jitter_us = 0;
     uint64_t jitter_seed = 0;
     interp::Coverage* coverage = nullptr; ///< counters to add to (sized for the rule set), or null
+    bool explain = true;                  ///< also keep the `--explain` line of each detection
 };
 
 /// A JSON scalar as written in a detection's `fields` (what `etho run` prints).
@@ -48,7 +49,7 @@ struct ReplayDetection {
     /// Per alias: the input line of each bound event (for inline test events: the event's number).
     std::vector<std::pair<std::string, std::vector<uint64_t>>> events;
     std::string json;    ///< the `etho run` line (no explanation)
-    std::string explain; ///< the `etho run --explain` line
+    std::string explain; ///< the `etho run --explain` line (empty unless ReplayOptions::explain)
 };
 
 /// An input line that was not processed.

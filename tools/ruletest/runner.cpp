@@ -581,6 +581,7 @@ void Runner::run_case(const TestFile& tf, const TestCase& tc, CompiledRules& cr,
         std::map<std::string, Flip> flips;
         for (uint32_t run = 0; run < opts_.jitter_runs; ++run) {
             ReplayOptions jo = base;
+            jo.explain = false;
             jo.jitter_us = opts_.jitter_us;
             jo.jitter_seed = opts_.seed * 1000003ULL + run;
             ReplayResult jr = replay(rs, lines, jo);
