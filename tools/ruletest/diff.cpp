@@ -230,6 +230,15 @@ std::string time_key(const ReplayDetection& d) {
     return fmt::format("{}|{}|{}", d.rule_name, d.key, d.time);
 }
 
+// The text of a top-level scalar member of a detection line (severity, confidence): up to the next comma.
+std::string scalar_member(const std::string& json, const std::string& name) {
+    const std::string key = "\"" + name + "\":";
+    const size_t p = json.find(key);
+    if (p == std::string::npos) return "";
+    const size_t from = p + key.size();
+    return json.substr(from, json.find(',', from) - from);
+}
+
 std::string what_changed(const ReplayDetection& a, const ReplayDetection& b) {
     std::vector<std::string> parts;
     if (a.time != b.time)
@@ -247,7 +256,12 @@ std::string what_changed(const ReplayDetection& a, const ReplayDetection& b) {
     }
     for (const auto& [n, t] : fb)
         if (!fa.count(n)) parts.push_back("field " + n + " added");
-    if (parts.empty()) parts.push_back("severity, confidence or label");
+    if (a.behaviour != b.behaviour) parts.push_back("behaviour " + a.behaviour + " -> " + b.behaviour);
+    for (const char* m : {"severity", "confidence"}) {
+        const std::string x = scalar_member(a.json, m), y = scalar_member(b.json, m);
+        if (x != y) parts.push_back(fmt::format("{} {} -> {}", m, x, y));
+    }
+    if (parts.empty()) parts.push_back("other members");
     std::string s;
     for (const auto& p : parts) {
         s += s.empty() ? "" : ", ";
@@ -385,11 +399,11 @@ std::string diff_text(const StructuralDiff& s, const ReplayDiff* r, const std::s
     if (!r) return out;
     out += fmt::format("detections over {} ({} events): {} -> {}\n", corpus, r->events, r->old_total,
                        r->new_total);
-    out += fmt::format("  {:<28} {:>7} {:>7} {:>7} {:>7} {:>7}\n", "rule", "old", "new", "added", "removed",
-                       "changed");
+    out += fmt::format("  {:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}\n", "rule", "old", "new", "same",
+                       "added", "removed", "changed");
     for (const auto& rd : r->rules)
-        out += fmt::format("  {:<28} {:>7} {:>7} {:>7} {:>7} {:>7}\n", rd.rule, rd.old_count, rd.new_count,
-                           rd.added.size(), rd.removed.size(), rd.changed.size());
+        out += fmt::format("  {:<28} {:>7} {:>7} {:>7} {:>7} {:>7} {:>7}\n", rd.rule, rd.old_count,
+                           rd.new_count, rd.same, rd.added.size(), rd.removed.size(), rd.changed.size());
     for (const auto& rd : r->rules) {
         for (size_t i = 0; i < rd.added.size() && i < examples; ++i) out += "  + " + rd.added[i] + "\n";
         for (size_t i = 0; i < rd.removed.size() && i < examples; ++i) out += "  - " + rd.removed[i] + "\n";
