@@ -441,6 +441,11 @@ void Runner::run_case(const TestFile& tf, const TestCase& tc, CompiledRules& cr,
                     has_time = true;
                     continue;
                 }
+                if (!kv.second.IsScalar() && !kv.second.IsNull()) {
+                    error(pos_of(kv.second), fmt::format("field '{}': a value must be a single value", name));
+                    bad = true;
+                    continue;
+                }
                 if (name == "key" && !find_field(et, "key")) name = key_name;
                 if (!find_field(et, name)) {
                     error(pos_of(kv.first), fmt::format("event type '{}' has no field '{}' (fields: {})",

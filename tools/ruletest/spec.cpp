@@ -156,6 +156,7 @@ public:
             out.rules_raw.push_back(r);
             out.rules.push_back(resolve(r));
         }
+        if (out.rules.empty()) fail(rules, "'rules' names no rule file or folder");
         if (const YAML::Node c = root["config"]) {
             out.config = resolve(scalar(c, "config"));
             out.config_pos = pos_of(c);
