@@ -476,6 +476,11 @@ void Runner::run_case(const TestFile& tf, const TestCase& tc, CompiledRules& cr,
                                           name, field_list(et)));
                         continue;
                     }
+                    if (!kv.second.IsScalar() && !kv.second.IsNull()) {
+                        error(pos_of(kv.second),
+                              fmt::format("defaults: field '{}' must be a single value", name));
+                        continue;
+                    }
                     if (seen.insert(name).second) members.emplace_back(name, kv.second);
                 }
             std::string line = "{";
