@@ -11,7 +11,7 @@ namespace {
 const EventBuffer kEmptyScope;
 
 /// Coverage: the condition's outcome and each top-level branch's value (evaluated again, only when
-/// counting: expressions have no side effects the detections depend on).
+/// counting; see make_interpreter in interpreter.h).
 void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx) {
     RuleCoverage& rc = en.cov->rules[rule];
     ++(now ? rc.cond_true : rc.cond_false);
