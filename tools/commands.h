@@ -13,6 +13,8 @@ namespace ethogram::tools {
 
 /// Process exit codes of every sub-command.
 enum ExitCode : int { kExitOk = 0, kExitCompile = 1, kExitUsage = 2 };
+/// `etho test`: some case failed (or a test file is malformed); `etho diff --fail-on-change`: a change.
+constexpr int kExitTestFailed = 1;
 
 struct CheckOptions {
     std::vector<std::string> files;
@@ -45,18 +47,43 @@ struct FmtOptions {
     bool check = false;
 };
 
+struct TestOptions {
+    std::vector<std::string> paths;
+    std::string format = "text", out, jitter;
+    bool coverage = false, verbose = false;
+    uint32_t jitter_runs = 5;
+    uint64_t seed = 1;
+};
+
+struct SynthOptions {
+    std::string scenario, out;
+    uint64_t seed = 0;
+    bool seed_given = false;
+};
+
+struct DiffOptions {
+    std::string old_rules, new_rules, events, config, format = "text";
+    uint32_t examples = 3;
+};
+
 /// Registers the sub-command on `app`; the options object must outlive parsing.
 CLI::App* add_check(CLI::App& app, CheckOptions& o);
 CLI::App* add_run(CLI::App& app, RunOptions& o);
 CLI::App* add_fmt(CLI::App& app, FmtOptions& o);
 /// `etho bench` exists only in builds with the JIT (LLVM 19).
 CLI::App* add_bench(CLI::App& app, BenchOptions& o);
+CLI::App* add_test(CLI::App& app, TestOptions& o);
+CLI::App* add_synth(CLI::App& app, SynthOptions& o);
+CLI::App* add_diff(CLI::App& app, DiffOptions& o);
 
 int run_check(const CheckOptions& o);
 /// `cmd` is the parsed sub-command: flags given on it override the config file.
 int run_run(const RunOptions& o, const CLI::App& cmd);
 int run_fmt(const FmtOptions& o);
 int run_bench(const BenchOptions& o);
+int run_test(const TestOptions& o);
+int run_synth(const SynthOptions& o);
+int run_diff(const DiffOptions& o);
 
 /// False (after printing "etho: PATH: no such file or directory") when a path does not exist.
 bool paths_exist(const std::vector<std::string>& paths);

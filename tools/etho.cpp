@@ -29,6 +29,12 @@ int main(int argc, char** argv) {
     BenchOptions bench_opts;
     CLI::App* bench_cmd = add_bench(app, bench_opts);
 #endif
+    TestOptions test_opts;
+    SynthOptions synth_opts;
+    DiffOptions diff_opts;
+    CLI::App* test_cmd = add_test(app, test_opts);
+    CLI::App* synth_cmd = add_synth(app, synth_opts);
+    CLI::App* diff_cmd = add_diff(app, diff_opts);
 
     try {
         app.parse(argc, argv);
@@ -48,5 +54,8 @@ int main(int argc, char** argv) {
 #ifdef ETHOGRAM_HAVE_BENCH
     if (*bench_cmd) return run_bench(bench_opts);
 #endif
+    if (*test_cmd) return run_test(test_opts);
+    if (*synth_cmd) return run_synth(synth_opts);
+    if (*diff_cmd) return run_diff(diff_opts);
     return kExitUsage;
 }

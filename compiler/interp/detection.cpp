@@ -75,6 +75,7 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     // of the model. Threshold rules set the decision they took themselves.
     if (d.decision.empty() && !rule.gate.empty()) d.decision = "model";
     if (!rule.models.empty()) d.models = en.models.scores(rule.models, en.eval.key_models());
+    if (en.cov) ++en.cov->rules[d.rule].detections;
 }
 
 void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink) {

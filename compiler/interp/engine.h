@@ -2,6 +2,7 @@
 // evaluator, the timer queue, statistics and tables precomputed from the rule set. Internal header.
 #pragma once
 
+#include "compiler/interp/coverage.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/interp/models_eval.h"
 #include "compiler/interp/state.h"
@@ -58,6 +59,7 @@ struct Engine {
     const NativeHooks* native = nullptr;
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
+    Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
     /// Pushes a timer and returns its generation.

@@ -26,6 +26,7 @@ public:
     void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
+    void set_coverage(Coverage* cov) { en_.cov = cov; }
 
 private:
     KeyState& key_state(uint32_t key);
@@ -114,6 +115,13 @@ std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::String
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts, const NativeHooks* native) {
     return std::make_unique<Interpreter>(rs, pool, opts, native);
+}
+
+std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
+                                               const ir::ExecutorOptions& opts, Coverage* cov) {
+    auto in = std::make_unique<Interpreter>(rs, pool, opts, nullptr);
+    in->set_coverage(cov);
+    return in;
 }
 
 } // namespace ethogram::interp

@@ -62,6 +62,7 @@ bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMat
     ctx.current = &e;
     ctx.steps = &m.bound;
     ctx.candidate_step = step;
+    if (en_.cov) count_branches(en_.cov->rules[rule_].step_branches[step], en_.eval, ctx);
     return en_.eval.test(s.pred, ctx);
 }
 
@@ -71,6 +72,7 @@ void PatternRun::bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const {
         m.count = 0;
     }
     m.bound[pos_[pos]].push_back(e);
+    if (en_.cov) ++en_.cov->rules[rule_].step_hits[pos_[pos]];
     ++m.count;
     m.last_ord = e->ord;
     m.last_time = e->ev.time;
@@ -104,7 +106,10 @@ bool PatternRun::killed_by(const PartialMatch& m, const StoredEvent& e) const {
     if (m.pos + 1 < pos_.size() && steps_[pos_[m.pos + 1]].strict) return true;
     for (uint32_t j = m.pos; j + 1 < pos_.size(); ++j) {
         for (uint32_t s = pos_[j] + 1; s < pos_[j + 1]; ++s)
-            if (steps_[s].kind == ir::StepKind::Negation && satisfies(s, e, m)) return true;
+            if (steps_[s].kind == ir::StepKind::Negation && satisfies(s, e, m)) {
+                if (en_.cov) ++en_.cov->rules[rule_].step_hits[s];
+                return true;
+            }
         if (steps_[pos_[j + 1]].min > 0) break;
     }
     return false;
@@ -143,6 +148,7 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
             // Trailing absence: an absent-type event at or before the deadline kills the match.
             const bool kills = t <= m.absence_deadline && satisfies(static_cast<uint32_t>(absence_), *e, m);
             if (!kills) keep.push_back(std::move(m));
+            if (kills && en_.cov) ++en_.cov->rules[rule_].step_hits[static_cast<uint32_t>(absence_)];
             continue;
         }
         // The window timer fired before this event when t > first + W; checked again for safety.

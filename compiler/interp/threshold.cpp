@@ -10,6 +10,14 @@ namespace {
 
 const EventBuffer kEmptyScope;
 
+/// Coverage: the condition's outcome and each top-level branch's value (evaluated again, only when
+/// counting; see make_interpreter in interpreter.h).
+void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx) {
+    RuleCoverage& rc = en.cov->rules[rule];
+    ++(now ? rc.cond_true : rc.cond_false);
+    count_branches(rc.cond, en.eval, ctx);
+}
+
 /// Adds `e` to a Window or LastN scope and drops what fell out of it.
 void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const EventPtr& e) {
     const uint32_t cap = en.opts.max_scope_events;
@@ -88,6 +96,7 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         }
         const char* decision = nullptr;
         const bool now = decide(en, rule, ctx, decision);
+        if (en.cov) count_condition(en, r, now, ctx);
         const bool fire = now && !(ts.evaluated && ts.previous);
         ts.evaluated = true;
         ts.previous = now;
@@ -102,8 +111,9 @@ void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const Ses
     ctx.session = &st;
     ctx.scope = &st.events;
     const char* decision = nullptr;
-    if (decide(en, en.rs.rules[rule], ctx, decision))
-        emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", decision, batch);
+    const bool now = decide(en, en.rs.rules[rule], ctx, decision);
+    if (en.cov) count_condition(en, rule, now, ctx);
+    if (now) emit(en, ks, rule, st.last_event.get(), ctx, time, "session_end", decision, batch);
 }
 
 } // namespace ethogram::interp
