@@ -25,6 +25,12 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = add_check(app, check);
     CLI::App* run_cmd = add_run(app, run);
     CLI::App* fmt_cmd = add_fmt(app, fmt_opts);
+    TrainOptions train;
+    EvalOptions eval;
+    DriftOptions drift;
+    CLI::App* train_cmd = add_train(app, train);
+    CLI::App* eval_cmd = add_eval(app, eval);
+    CLI::App* drift_cmd = add_drift(app, drift);
 
     try {
         app.parse(argc, argv);
@@ -41,5 +47,8 @@ int main(int argc, char** argv) {
     if (*check_cmd) return run_check(check);
     if (*run_cmd) return run_run(run, *run_cmd);
     if (*fmt_cmd) return run_fmt(fmt_opts);
+    if (*train_cmd) return run_train(train);
+    if (*eval_cmd) return run_eval(eval);
+    if (*drift_cmd) return run_drift(drift);
     return kExitUsage;
 }
