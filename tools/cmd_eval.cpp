@@ -229,34 +229,9 @@ int run_eval(const EvalOptions& o) {
 
     EvalReport report;
     if (o.folds) {
-        if (model->kind != ModelKind::Classifier && labels) spec->classes = classes; // for pooled AUC
-        if (model->kind != ModelKind::Classifier) {
-            // Unsupervised training ignores labels; they are used for scoring only.
-            Predictions pooled;
-            std::vector<uint32_t> fold = assign_folds(log->sequences.size(), nullptr, o.folds, spec->seed);
-            std::vector<double> fold_auc;
-            std::optional<AnyModel> last;
-            for (uint32_t f = 0; f < o.folds; ++f) {
-                std::vector<size_t> train, test;
-                for (size_t i = 0; i < fold.size(); ++i) (fold[i] == f ? test : train).push_back(i);
-                auto m = train_model(*spec, log->sequences, train, nullptr);
-                if (!m) return fail(kExitData, fmt::format("fold {}: {}", f + 1, m.error()));
-                Predictions p = predict(*m, log->sequences, test, lp,
-                                        labels ? classes : std::vector<std::string>{}, positive);
-                fold_auc.push_back(summarise(*m, p).positive_auc);
-                pooled.append(p);
-                pooled.classes = p.classes;
-                pooled.positive = positive;
-                last = std::move(*m);
-            }
-            report = summarise(*last, pooled);
-            report.fold_auc = fold_auc;
-            report.fold_macro_f1.assign(fold_auc.size(), std::nan(""));
-        } else {
-            auto r = cross_validate(*spec, log->sequences, lp, o.folds);
-            if (!r) return fail(kExitData, "eval --folds: " + r.error());
-            report = std::move(*r);
-        }
+        auto r = cross_validate(*spec, log->sequences, lp, classes, positive, o.folds);
+        if (!r) return fail(kExitData, "eval --folds: " + r.error());
+        report = std::move(*r);
     } else {
         std::vector<size_t> all(log->sequences.size());
         for (size_t i = 0; i < all.size(); ++i) all[i] = i;

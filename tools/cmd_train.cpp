@@ -98,7 +98,8 @@ int run_train(const TrainOptions& o) {
     std::optional<EvalReport> report;
     std::string validation;
     if (spec->folds > 1) {
-        auto r = cross_validate(*spec, seqs, lp, spec->folds, &oos);
+        auto r = cross_validate(*spec, seqs, lp, cls ? spec->classes : std::vector<std::string>{}, positive,
+                                spec->folds, &oos);
         if (!r) return fail(kExitData, "train: cross-validation: " + r.error());
         report = std::move(*r);
         for (size_t i = 0; i < seqs.size(); ++i) train.push_back(i);

@@ -271,26 +271,29 @@ EvalReport summarise(const AnyModel& m, const Predictions& p) {
 }
 
 Expected<EvalReport> cross_validate(const TrainSpec& spec, const std::vector<Sequence>& seqs,
-                                    const std::vector<size_t>* labels, uint32_t folds, Predictions* out) {
+                                    const std::vector<size_t>* labels,
+                                    const std::vector<std::string>& classes_in, size_t positive,
+                                    uint32_t folds, Predictions* out) {
     const bool cls = spec.kind == ModelKind::Classifier;
-    const size_t positive =
-        cls ? static_cast<size_t>(std::find(spec.classes.begin(), spec.classes.end(), spec.positive) -
-                                  spec.classes.begin())
-            : 0;
-    const std::vector<std::string> classes = labels ? spec.classes : std::vector<std::string>{};
+    const std::vector<std::string> classes = labels ? classes_in : std::vector<std::string>{};
+    // Only a classifier trains on labels (and stratifies on them).
+    const std::vector<size_t>* train_labels = cls ? labels : nullptr;
     Predictions pooled;
     pooled.classes = classes;
     pooled.positive = positive;
-    std::vector<double> fold_f1, fold_auc;
+    std::vector<EvalReport::Fold> fold_metrics;
     std::optional<AnyModel> last;
     auto run = [&](const std::vector<size_t>& train, const std::vector<size_t>& test) -> models::Status {
-        auto m = train_model(spec, seqs, train, labels);
+        auto m = train_model(spec, seqs, train, train_labels);
         if (!m) return Error{m.error()};
         Predictions p = predict(*m, seqs, test, labels, classes, positive);
         if (folds > 1) {
             EvalReport fr = summarise(*m, p);
-            fold_f1.push_back(fr.report.macro_f1);
-            fold_auc.push_back(fr.positive_auc);
+            EvalReport::Fold f;
+            if (fr.confusion) f.macro_f1 = fr.report.macro_f1;
+            if (fr.labelled) f.auc = fr.positive_auc;
+            if (!cls) f.perplexity = fr.perplexity;
+            fold_metrics.push_back(f);
         }
         pooled.append(p);
         last = std::move(*m);
@@ -300,7 +303,7 @@ Expected<EvalReport> cross_validate(const TrainSpec& spec, const std::vector<Seq
         if (seqs.size() < folds)
             return Error{
                 fmt::format("{} folds need at least {} sequences, there are {}", folds, folds, seqs.size())};
-        std::vector<uint32_t> fold = assign_folds(seqs.size(), cls ? labels : nullptr, folds, spec.seed);
+        std::vector<uint32_t> fold = assign_folds(seqs.size(), train_labels, folds, spec.seed);
         for (uint32_t f = 0; f < folds; ++f) {
             std::vector<size_t> train, test;
             for (size_t i = 0; i < seqs.size(); ++i) (fold[i] == f ? test : train).push_back(i);
@@ -309,14 +312,13 @@ Expected<EvalReport> cross_validate(const TrainSpec& spec, const std::vector<Seq
         }
     } else {
         std::vector<size_t> train, test;
-        split_holdout(seqs.size(), cls ? labels : nullptr, spec.fraction, spec.seed, train, test);
+        split_holdout(seqs.size(), train_labels, spec.fraction, spec.seed, train, test);
         if (test.empty())
             return Error{"the validation split is empty (validation.fraction is 0 or too small)"};
         if (auto st = run(train, test); !st) return Error{st.error()};
     }
     EvalReport r = summarise(*last, pooled);
-    r.fold_macro_f1 = std::move(fold_f1);
-    r.fold_auc = std::move(fold_auc);
+    r.folds = std::move(fold_metrics);
     if (out) *out = std::move(pooled);
     return r;
 }
@@ -346,21 +348,27 @@ std::string describe_model(const AnyModel& m) {
 std::string format_report_text(const AnyModel& m, const EvalReport& r) {
     std::string o;
     o += fmt::format("model: {}\n", describe_model(m));
-    o += fmt::format("sequences: {} ({} labelled, {} unlabelled), events: {}, unseen symbols: {} ({}%)\n",
-                     r.sequences, r.labelled ? r.sequences - r.unlabelled : 0,
-                     r.labelled ? r.unlabelled : r.sequences, r.events, r.unseen,
-                     num(r.events ? 100.0 * double(r.unseen) / double(r.events) : 0.0, 2));
+    o += fmt::format(
+        "sequences: {}{}, events: {}, unseen symbols: {} ({}%)\n", r.sequences,
+        r.labelled ? fmt::format(" ({} labelled, {} unlabelled)", r.sequences - r.unlabelled, r.unlabelled)
+                   : "",
+        r.events, r.unseen, num(r.events ? 100.0 * double(r.unseen) / double(r.events) : 0.0, 2));
     if (m.kind != ModelKind::Classifier)
         o += fmt::format("log-likelihood: {} nats, per event: {}, perplexity: {}\n", num(r.log_likelihood),
                          num(r.mean_log_likelihood), num(r.perplexity));
-    if (!r.fold_macro_f1.empty()) {
+    if (!r.folds.empty()) {
         o += fmt::format("cross-validation: {} folds (metrics below pool the held-out folds)\n",
-                         r.fold_macro_f1.size());
-        for (size_t f = 0; f < r.fold_macro_f1.size(); ++f)
-            o += fmt::format("  fold {}: {}{}\n", f + 1,
-                             m.kind == ModelKind::Classifier ? "macro-F1 " + num(r.fold_macro_f1[f]) + ", "
-                                                             : "",
-                             "AUC " + num(r.fold_auc[f]));
+                         r.folds.size());
+        for (size_t f = 0; f < r.folds.size(); ++f) {
+            std::string parts;
+            auto part = [&](const char* name, double v) {
+                if (!std::isnan(v)) parts += fmt::format("{}{} {}", parts.empty() ? "" : ", ", name, num(v));
+            };
+            part("macro-F1", r.folds[f].macro_f1);
+            part("AUC", r.folds[f].auc);
+            part("perplexity", r.folds[f].perplexity);
+            o += fmt::format("  fold {}: {}\n", f + 1, parts);
+        }
     }
     if (!r.labelled) return o;
     if (r.confusion) {
@@ -386,7 +394,9 @@ std::string format_report_text(const AnyModel& m, const EvalReport& r) {
         for (size_t c = 0; c < r.classes.size(); ++c) o += fmt::format(" {} {}", r.classes[c], num(r.auc[c]));
         o += "\n";
     } else {
-        o += fmt::format("ROC AUC of the per-event surprise for '{}': {}\n", r.positive, num(r.positive_auc));
+        o += fmt::format(
+            "ROC AUC of the per-event surprise for '{}': {}{}\n", r.positive, num(r.positive_auc),
+            r.positive_auc < 0.5 ? " (below 0.5: this class is less surprising than the rest)" : "");
     }
     if (r.has_calibration) {
         o += fmt::format("\ncalibration of P({}): ECE {}, Brier {}\n", r.positive, num(r.calibration.ece),
@@ -424,13 +434,15 @@ std::string format_report_json(const AnyModel& m, const EvalReport& r) {
         o += ",\"perplexity\":";
         append_json_double(o, r.perplexity);
     }
-    if (!r.fold_macro_f1.empty()) {
+    if (!r.folds.empty()) {
         o += ",\"folds\":[";
-        for (size_t f = 0; f < r.fold_macro_f1.size(); ++f) {
+        for (size_t f = 0; f < r.folds.size(); ++f) {
             o += f ? ",{\"macro_f1\":" : "{\"macro_f1\":";
-            append_json_double(o, r.fold_macro_f1[f]);
+            append_json_double(o, r.folds[f].macro_f1);
             o += ",\"auc\":";
-            append_json_double(o, r.fold_auc[f]);
+            append_json_double(o, r.folds[f].auc);
+            o += ",\"perplexity\":";
+            append_json_double(o, r.folds[f].perplexity);
             o += "}";
         }
         o += "]";

@@ -11,6 +11,7 @@
 #include "tools/event_log.h"
 #include "tools/model_spec.h"
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <vector>
@@ -92,18 +93,27 @@ struct EvalReport {
     std::optional<models::ConfusionMatrix> confusion;
     models::ClassificationReport report;
     std::vector<double> auc; ///< one-vs-rest per class (NaN when a class has no positive or no negative)
-    double positive_auc = 0.0;
+    double positive_auc = std::numeric_limits<double>::quiet_NaN();
     models::Calibration calibration; ///< of P(positive) (classifier only)
     bool has_calibration = false;
-    std::vector<double> fold_macro_f1, fold_auc; ///< per fold, cross-validation only
+    /// Per fold (cross-validation only); NaN where a metric does not apply.
+    struct Fold {
+        double macro_f1 = std::numeric_limits<double>::quiet_NaN();
+        double auc = std::numeric_limits<double>::quiet_NaN();
+        double perplexity = std::numeric_limits<double>::quiet_NaN();
+    };
+    std::vector<Fold> folds;
 };
 EvalReport summarise(const AnyModel& m, const Predictions& p);
 
 /// Held-out evaluation of a spec on `seqs`: k-fold (when folds > 1) or the spec's holdout fraction.
-/// `out_of_sample` collects the pooled held-out predictions.
+/// `labels` (or nullptr) index into `classes`: a classifier's classes (and training labels, stratified
+/// splits), or for markov/hmm the labels' classes, used for scoring only. `out_of_sample` collects the
+/// pooled held-out predictions.
 models::Expected<EvalReport> cross_validate(const TrainSpec& spec, const std::vector<Sequence>& seqs,
-                                            const std::vector<size_t>* labels, uint32_t folds,
-                                            Predictions* out_of_sample = nullptr);
+                                            const std::vector<size_t>* labels,
+                                            const std::vector<std::string>& classes, size_t positive,
+                                            uint32_t folds, Predictions* out_of_sample = nullptr);
 
 /// Text and JSON renderings of a report. `title` lines come first in the text.
 std::string format_report_text(const AnyModel& m, const EvalReport& r);

@@ -139,14 +139,16 @@ TEST(Pipeline, KFoldPoolsEverySequenceOnce) {
     std::vector<size_t> labels;
     std::vector<Sequence> seqs = toy_data(labels);
     Predictions pooled;
-    auto r = cross_validate(classifier_spec(), seqs, &labels, 4, &pooled);
+    auto r = cross_validate(classifier_spec(), seqs, &labels, {"normal", "odd"}, 1, 4, &pooled);
     ASSERT_TRUE(r.ok()) << r.error();
     EXPECT_EQ(r->sequences, seqs.size());
     EXPECT_EQ(r->confusion->total(), seqs.size());
-    EXPECT_EQ(r->fold_macro_f1.size(), 4u);
+    ASSERT_EQ(r->folds.size(), 4u);
+    EXPECT_FALSE(std::isnan(r->folds[0].macro_f1));
+    EXPECT_TRUE(std::isnan(r->folds[0].perplexity));
     EXPECT_EQ(pooled.drift_scores.size(), seqs.size());
-    auto too_many =
-        cross_validate(classifier_spec(), std::vector<Sequence>(seqs.begin(), seqs.begin() + 3), &labels, 4);
+    auto too_many = cross_validate(classifier_spec(), std::vector<Sequence>(seqs.begin(), seqs.begin() + 3),
+                                   &labels, {"normal", "odd"}, 1, 4);
     EXPECT_EQ(too_many.error(), "4 folds need at least 4 sequences, there are 3");
 }
 
