@@ -200,3 +200,20 @@ TEST_F(ModelCli, BotsExampleIsReproducible) {
 }
 
 } // namespace
+
+namespace {
+
+// gen_events.py still writes exactly the committed data (fixed seeds, python3 stdlib only).
+TEST_F(ModelCli, BotsGeneratorIsReproducible) {
+    const std::string src = BOTS_DIR, work = path("gen/bots");
+    std::filesystem::create_directories(work);
+    std::filesystem::copy_file(src + "/gen_events.py", work + "/gen_events.py");
+    std::filesystem::copy_file(src + "/../gen_common.py", path("gen/gen_common.py"));
+    const std::string cmd = "cd " + work + " && python3 gen_events.py >/dev/null 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    for (const char* f :
+         {"events.jsonl", "labels.csv", "test_events.jsonl", "test_labels.jsonl", "drift_events.jsonl"})
+        EXPECT_EQ(slurp(work + "/" + f), slurp(src + "/" + f)) << f << " differs: rerun gen_events.py";
+}
+
+} // namespace
