@@ -217,3 +217,39 @@ TEST_F(ModelCli, BotsGeneratorIsReproducible) {
 }
 
 } // namespace
+
+namespace {
+
+// Markov and HMM: no labels needed; perplexity, k-fold, and an in-sample baseline flagged in the card.
+TEST_F(ModelCli, UnsupervisedKindsTrainEvalAndDrift) {
+    write("markov.yaml", "model: {kind: markov, order: 2}\nevents: {field: page, key: key}\n"
+                         "validation: {fraction: 0}\n");
+    Result t = etho("train --spec markov.yaml --events events.jsonl --out mk.etm");
+    ASSERT_EQ(t.code, 0) << t.err;
+    EXPECT_TRUE(has(t.out, "validation: no validation split")) << t.out;
+    EXPECT_TRUE(
+        has(slurp(path("mk.card.md")), "No held-out data: the metrics and the drift baseline are in-sample"));
+    Result e = etho("eval --model mk.etm --events events.jsonl --format json");
+    ASSERT_EQ(e.code, 0) << e.err;
+    EXPECT_TRUE(has(e.out, "\"perplexity\":")) << e.out;
+    Result l = etho("eval --model mk.etm --events events.jsonl --labels labels.csv");
+    EXPECT_EQ(l.code, 2);
+    EXPECT_TRUE(has(l.err, "needs --positive CLASS")) << l.err;
+    Result p = etho("eval --model mk.etm --events events.jsonl --labels labels.csv --positive b --folds 3");
+    ASSERT_EQ(p.code, 0) << p.err;
+    EXPECT_TRUE(has(p.out, "fold 1: AUC ")) << p.out;
+    EXPECT_TRUE(has(p.out, ", perplexity ")) << p.out;
+    EXPECT_EQ(etho("drift --model mk.etm --events events.jsonl").code, 0);
+
+    write("hmm.yaml", "model: {kind: hmm, states: 2, restarts: 2, seed: 3, max_iterations: 50}\n"
+                      "events: {field: page, key: key}\nvalidation: {folds: 2, seed: 1}\n");
+    Result h = etho("train --spec hmm.yaml --events events.jsonl --out h.etm");
+    ASSERT_EQ(h.code, 0) << h.err;
+    EXPECT_TRUE(has(h.out, "wrote h.etm (hmm, 60 training sequences")) << h.out;
+    EXPECT_TRUE(has(h.out, "fold 2: perplexity ")) << h.out;
+    Result he = etho("eval --model h.etm --events events.jsonl");
+    ASSERT_EQ(he.code, 0) << he.err;
+    EXPECT_TRUE(has(he.out, "model: hmm, 2 states, vocabulary 5")) << he.out;
+}
+
+} // namespace
