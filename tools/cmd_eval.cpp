@@ -6,12 +6,10 @@
 
 #include "models/metrics.h"
 #include "runtime/json_writer.h"
-#include "runtime/line_reader.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <fmt/ranges.h>
-#include <simdjson.h>
 
 #include <cmath>
 #include <set>
@@ -23,55 +21,6 @@ namespace {
 int fail(int code, const std::string& msg) {
     fmt::print(stderr, "etho: {}\n", msg);
     return code;
-}
-
-// Keys of a detections file (etho run's JSONL output), optionally of one rule only.
-struct DetectionKeys {
-    std::set<std::string> keys;
-    uint64_t lines = 0, detections = 0, other_rules = 0, malformed = 0;
-};
-
-models::Expected<DetectionKeys> read_detections(const std::string& path, const std::string& rule) {
-    auto reader = runtime::LineReader::open(path);
-    if (!reader) return models::Error{reader.error()};
-    DetectionKeys d;
-    simdjson::dom::parser parser;
-    std::string padded;
-    std::string_view line;
-    while (reader.value()->next(line)) {
-        ++d.lines;
-        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-        padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
-        std::copy(line.begin(), line.end(), padded.begin());
-        simdjson::dom::element doc;
-        std::string_view r, k;
-        int64_t ik = 0;
-        std::string key;
-        if (parser.parse(padded.data(), line.size(), false).get(doc) || doc["rule"].get_string().get(r)) {
-            fmt::print(stderr, "{}:{}: malformed detection (not a JSON object with a \"rule\" string)\n",
-                       path, reader.value()->line_number());
-            ++d.malformed;
-            continue;
-        }
-        if (!rule.empty() && r != rule) {
-            ++d.other_rules;
-            continue;
-        }
-        if (!doc["key"].get_string().get(k))
-            key = std::string(k);
-        else if (!doc["key"].get_int64().get(ik))
-            key = std::to_string(ik);
-        else {
-            fmt::print(stderr, "{}:{}: detection without a \"key\" (string or integer)\n", path,
-                       reader.value()->line_number());
-            ++d.malformed;
-            continue;
-        }
-        ++d.detections;
-        d.keys.insert(key);
-    }
-    if (!reader.value()->error().empty()) return models::Error{reader.value()->error()};
-    return d;
 }
 
 int eval_detections(const EvalOptions& o) {
@@ -90,7 +39,7 @@ int eval_detections(const EvalOptions& o) {
     if (!classes.contains(o.positive))
         return fail(kExitUsage, fmt::format("--positive: no key is labelled '{}' (labels hold: {})",
                                             o.positive, fmt::join(classes, ", ")));
-    auto det = read_detections(o.detections, o.rule);
+    auto det = read_detection_keys(o.detections, o.rule);
     if (!det) return fail(kExitData, det.error());
     const std::string negative = "not " + o.positive;
     models::ConfusionMatrix cm({negative, o.positive});

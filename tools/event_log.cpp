@@ -344,4 +344,47 @@ models::Expected<Labels> read_labels(const std::string& path) {
     return labels;
 }
 
+models::Expected<DetectionKeys> read_detection_keys(const std::string& path, const std::string& rule) {
+    auto reader = runtime::LineReader::open(path);
+    if (!reader) return models::Error{reader.error()};
+    DetectionKeys d;
+    simdjson::dom::parser parser;
+    std::string padded;
+    std::string_view line;
+    while (reader.value()->next(line)) {
+        ++d.lines;
+        if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+        std::copy(line.begin(), line.end(), padded.begin());
+        simdjson::dom::element doc;
+        std::string_view r, k;
+        int64_t ik = 0;
+        std::string key;
+        if (parser.parse(padded.data(), line.size(), false).get(doc) || doc["rule"].get_string().get(r)) {
+            fmt::print(stderr, "{}:{}: malformed detection (not a JSON object with a \"rule\" string)\n",
+                       path, reader.value()->line_number());
+            ++d.malformed;
+            continue;
+        }
+        if (!rule.empty() && r != rule) {
+            ++d.other_rules;
+            continue;
+        }
+        if (!doc["key"].get_string().get(k))
+            key = std::string(k);
+        else if (!doc["key"].get_int64().get(ik))
+            key = std::to_string(ik);
+        else {
+            fmt::print(stderr, "{}:{}: detection without a \"key\" (string or integer)\n", path,
+                       reader.value()->line_number());
+            ++d.malformed;
+            continue;
+        }
+        ++d.detections;
+        d.keys.insert(key);
+    }
+    if (!reader.value()->error().empty()) return models::Error{reader.value()->error()};
+    return d;
+}
+
 } // namespace ethogram::tools

@@ -79,4 +79,14 @@ struct Labels {
 /// labels, is an error naming file:line.
 models::Expected<Labels> read_labels(const std::string& path);
 
+/// Keys of a detections file (`etho run`'s JSON Lines), optionally of one rule only.
+struct DetectionKeys {
+    std::set<std::string> keys;
+    uint64_t lines = 0, detections = 0, other_rules = 0, malformed = 0;
+};
+
+/// Reads detection keys (string or integer "key" members) of `rule` (empty: every rule). A line that is not
+/// an object with a "rule" string and a key is printed to stderr as file:line and counted, never fatal.
+models::Expected<DetectionKeys> read_detection_keys(const std::string& path, const std::string& rule);
+
 } // namespace ethogram::tools
