@@ -9,6 +9,8 @@
 #include <cstring>
 #include <fcntl.h>
 #include <fmt/format.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace ethogram::models {
@@ -39,6 +41,19 @@ std::vector<uint8_t> encode_header(const ModelMeta& m) {
     };
     // Hyper-parameters are namespaced so that a parameter can never shadow a fixed field.
     for (const auto& [k, v] : m.hyper_params) kv.emplace_back("hp." + k, v);
+    // Written only when set, so that files without them keep the exact bytes of earlier builds.
+    if (!m.field.empty()) kv.emplace_back("field", m.field);
+    if (!m.event_types.empty()) {
+        std::string joined;
+        for (size_t i = 0; i < m.event_types.size(); ++i) {
+            if (i) joined += ',';
+            joined += m.event_types[i];
+        }
+        kv.emplace_back("event_types", joined);
+    }
+    if (m.vocabulary_size != 0) kv.emplace_back("vocabulary_size", std::to_string(m.vocabulary_size));
+    for (const auto& [k, v] : m.training) kv.emplace_back("train." + k, v);
+    for (const auto& [k, v] : m.baseline) kv.emplace_back("baseline." + k, v);
     ByteWriter w;
     w.u32(static_cast<uint32_t>(kv.size()));
     for (const auto& [k, v] : kv) {
@@ -100,6 +115,22 @@ Expected<ModelMeta> decode_header(std::span<const uint8_t> bytes, const std::str
             seen_created = true;
         } else if (k.starts_with("hp.")) {
             m.hyper_params[k.substr(3)] = v;
+        } else if (k == "field") {
+            m.field = v;
+        } else if (k == "event_types") {
+            m.event_types.clear();
+            for (size_t at = 0; at <= v.size();) {
+                size_t comma = v.find(',', at);
+                if (comma == std::string::npos) comma = v.size();
+                m.event_types.push_back(v.substr(at, comma - at));
+                at = comma + 1;
+            }
+        } else if (k == "vocabulary_size") {
+            if (!parse_u64(v, m.vocabulary_size)) return bad("vocabulary_size is not a number: '" + v + "'");
+        } else if (k.starts_with("train.")) {
+            m.training[k.substr(6)] = v;
+        } else if (k.starts_with("baseline.")) {
+            m.baseline[k.substr(9)] = v;
         } else {
             return bad("unknown field '" + k + "'");
         }
@@ -240,7 +271,11 @@ std::vector<uint8_t> encode_model_file(const ModelMeta& meta, std::span<const ui
     return w.take();
 }
 
-Expected<LoadedModel> decode_model_file(std::span<const uint8_t> bytes, const std::string& name) {
+namespace {
+
+// Verifies an image and decodes its header; the payload is returned as a view into `bytes`.
+Expected<std::pair<ModelMeta, std::span<const uint8_t>>>
+decode_model_file_view(std::span<const uint8_t> bytes, const std::string& name) {
     if (bytes.empty()) return Error{name + ": empty file, not a model"};
     if (bytes.size() < kFixedBytes)
         return Error{fmt::format("{}: truncated model file ({} bytes, at least {} needed)", name,
@@ -278,8 +313,16 @@ Expected<LoadedModel> decode_model_file(std::span<const uint8_t> bytes, const st
     auto meta = decode_header(bytes.subspan(header_at, header_len), name);
     if (!meta) return Error{meta.error()};
     const size_t payload_at = header_at + header_len + 8;
-    LoadedModel out{std::move(*meta), std::vector<uint8_t>(bytes.begin() + static_cast<ptrdiff_t>(payload_at),
-                                                           bytes.begin() + static_cast<ptrdiff_t>(sum_at))};
+    return std::pair<ModelMeta, std::span<const uint8_t>>{std::move(*meta),
+                                                          bytes.subspan(payload_at, sum_at - payload_at)};
+}
+
+} // namespace
+
+Expected<LoadedModel> decode_model_file(std::span<const uint8_t> bytes, const std::string& name) {
+    auto view = decode_model_file_view(bytes, name);
+    if (!view) return Error{view.error()};
+    LoadedModel out{std::move(view->first), std::vector<uint8_t>(view->second.begin(), view->second.end())};
     return out;
 }
 
@@ -341,6 +384,65 @@ Expected<LoadedModel> read_model_file(const std::string& path) {
     }
     ::close(fd);
     return decode_model_file(bytes, path);
+}
+
+MappedModelFile::MappedModelFile(MappedModelFile&& o) noexcept
+    : meta(std::move(o.meta)), payload(o.payload), base_(o.base_), size_(o.size_) {
+    o.base_ = nullptr;
+    o.size_ = 0;
+    o.payload = {};
+}
+
+MappedModelFile& MappedModelFile::operator=(MappedModelFile&& o) noexcept {
+    if (this != &o) {
+        if (base_) ::munmap(base_, size_);
+        meta = std::move(o.meta);
+        payload = o.payload;
+        base_ = o.base_;
+        size_ = o.size_;
+        o.base_ = nullptr;
+        o.size_ = 0;
+        o.payload = {};
+    }
+    return *this;
+}
+
+MappedModelFile::~MappedModelFile() {
+    if (base_) ::munmap(base_, size_);
+}
+
+Expected<MappedModelFile> map_model_file(const std::string& path) {
+    int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return Error{fmt::format("{}: cannot open model file: {}", path, std::strerror(errno))};
+    struct stat st {};
+    if (::fstat(fd, &st) != 0) {
+        std::string err = std::strerror(errno);
+        ::close(fd);
+        return Error{fmt::format("{}: cannot stat model file: {}", path, err)};
+    }
+    if (!S_ISREG(st.st_mode)) {
+        ::close(fd);
+        return Error{path + ": not a regular file, cannot be mapped (read_model_file reads pipes)"};
+    }
+    const size_t size = static_cast<size_t>(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        return Error{path + ": empty file, not a model"};
+    }
+    void* base = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    ::close(fd); // the mapping keeps the file open
+    if (base == MAP_FAILED)
+        return Error{fmt::format("{}: cannot map model file: {}", path, std::strerror(errno))};
+    MappedModelFile out;
+    out.base_ = base;
+    out.size_ = size;
+    std::span<const uint8_t> bytes(static_cast<const uint8_t*>(base), size);
+    // Exactly decode_model_file()'s checks, without copying the payload out of the mapping.
+    auto decoded = decode_model_file_view(bytes, path);
+    if (!decoded) return Error{decoded.error()};
+    out.meta = std::move(decoded->first);
+    out.payload = decoded->second;
+    return out;
 }
 
 } // namespace ethogram::models

@@ -93,6 +93,13 @@ struct ModelMeta {
     uint64_t events = 0;            ///< Training events (symbols) seen.
     std::map<std::string, std::string> hyper_params; ///< e.g. {"order","2"}, {"discount","0.75"}.
     int64_t created_unix = 0;                        ///< Creation time, seconds since the Unix epoch.
+    // Compatibility and provenance written by `etho train` (all optional: empty/0 = not recorded, and
+    // then not written, so files without them are byte-identical to those of earlier builds).
+    std::string field;                    ///< "field": the categorical event field the model reads.
+    std::vector<std::string> event_types; ///< "event_types" (comma-separated): the types it was trained on.
+    uint64_t vocabulary_size = 0;         ///< "vocabulary_size": symbols, <unk> included.
+    std::map<std::string, std::string> training; ///< "train.<name>": spec, source, split, time range.
+    std::map<std::string, std::string> baseline; ///< "baseline.<name>": drift baseline (models/drift.h).
 
     bool operator==(const ModelMeta&) const = default;
 };
@@ -117,6 +124,30 @@ std::vector<uint8_t> encode_model_file(const ModelMeta& meta, std::span<const ui
 /// Reads and verifies a model file: size, magic, format version, lengths, checksum, header fields.
 /// Errors name the file and what is wrong, e.g. "model.etm: model format version 2, this engine reads 1".
 Expected<LoadedModel> read_model_file(const std::string& path);
+
+/// A model file mapped read-only into memory (mmap) and verified like read_model_file(); `payload` points
+/// into the mapping, which lives as long as this object: the flat little-endian arrays are read in place,
+/// with no copy of the payload. Move-only.
+class MappedModelFile {
+public:
+    MappedModelFile() = default;
+    MappedModelFile(MappedModelFile&& o) noexcept;
+    MappedModelFile& operator=(MappedModelFile&& o) noexcept;
+    MappedModelFile(const MappedModelFile&) = delete;
+    MappedModelFile& operator=(const MappedModelFile&) = delete;
+    ~MappedModelFile();
+
+    ModelMeta meta;
+    std::span<const uint8_t> payload;
+
+private:
+    friend Expected<MappedModelFile> map_model_file(const std::string& path);
+    void* base_ = nullptr;
+    size_t size_ = 0;
+};
+
+/// Maps `path` and verifies it exactly as read_model_file() does (same checks, same messages).
+Expected<MappedModelFile> map_model_file(const std::string& path);
 
 /// Verifies and decodes an in-memory image; `name` is used in error messages in place of a path.
 Expected<LoadedModel> decode_model_file(std::span<const uint8_t> bytes, const std::string& name);

@@ -1,4 +1,5 @@
-// commands.h: the `etho` sub-commands (check, run, fmt): options filled by CLI11, then executed.
+// commands.h: the `etho` sub-commands (check, run, fmt, train, eval, drift): options filled by CLI11, then
+// executed.
 #pragma once
 
 #include <cstdint>
@@ -12,7 +13,9 @@ class App;
 namespace ethogram::tools {
 
 /// Process exit codes of every sub-command.
-enum ExitCode : int { kExitOk = 0, kExitCompile = 1, kExitUsage = 2 };
+/// train/eval/drift: 2 also covers spec errors; 3 = `etho drift` over its threshold; 4 = unusable input data
+/// or model file (corrupt, incompatible, no usable events).
+enum ExitCode : int { kExitOk = 0, kExitCompile = 1, kExitUsage = 2, kExitDrift = 3, kExitData = 4 };
 /// `etho test`: some case failed (or a test file is malformed); `etho diff --fail-on-change`: a change.
 constexpr int kExitTestFailed = 1;
 
@@ -64,6 +67,20 @@ struct SynthOptions {
 struct DiffOptions {
     std::string old_rules, new_rules, events, config, format = "text";
     uint32_t examples = 3;
+struct TrainOptions {
+    std::string spec, events, labels, out, dead_letter;
+};
+
+struct EvalOptions {
+    std::string model, events, labels, detections, rule, positive, dead_letter;
+    std::string format = "text";
+    uint32_t folds = 0;
+};
+
+struct DriftOptions {
+    std::string model, events, dead_letter;
+    std::string format = "text";
+    double threshold = 0.25;
 };
 
 /// Registers the sub-command on `app`; the options object must outlive parsing.
@@ -75,6 +92,9 @@ CLI::App* add_bench(CLI::App& app, BenchOptions& o);
 CLI::App* add_test(CLI::App& app, TestOptions& o);
 CLI::App* add_synth(CLI::App& app, SynthOptions& o);
 CLI::App* add_diff(CLI::App& app, DiffOptions& o);
+CLI::App* add_train(CLI::App& app, TrainOptions& o);
+CLI::App* add_eval(CLI::App& app, EvalOptions& o);
+CLI::App* add_drift(CLI::App& app, DriftOptions& o);
 
 int run_check(const CheckOptions& o);
 /// `cmd` is the parsed sub-command: flags given on it override the config file.
@@ -84,6 +104,9 @@ int run_bench(const BenchOptions& o);
 int run_test(const TestOptions& o);
 int run_synth(const SynthOptions& o);
 int run_diff(const DiffOptions& o);
+int run_train(const TrainOptions& o);
+int run_eval(const EvalOptions& o);
+int run_drift(const DriftOptions& o);
 
 /// False (after printing "etho: PATH: no such file or directory") when a path does not exist.
 bool paths_exist(const std::vector<std::string>& paths);

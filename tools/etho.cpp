@@ -35,6 +35,12 @@ int main(int argc, char** argv) {
     CLI::App* test_cmd = add_test(app, test_opts);
     CLI::App* synth_cmd = add_synth(app, synth_opts);
     CLI::App* diff_cmd = add_diff(app, diff_opts);
+    TrainOptions train;
+    EvalOptions eval;
+    DriftOptions drift;
+    CLI::App* train_cmd = add_train(app, train);
+    CLI::App* eval_cmd = add_eval(app, eval);
+    CLI::App* drift_cmd = add_drift(app, drift);
 
     try {
         app.parse(argc, argv);
@@ -57,5 +63,8 @@ int main(int argc, char** argv) {
     if (*test_cmd) return run_test(test_opts);
     if (*synth_cmd) return run_synth(synth_opts);
     if (*diff_cmd) return run_diff(diff_opts);
+    if (*train_cmd) return run_train(train);
+    if (*eval_cmd) return run_eval(eval);
+    if (*drift_cmd) return run_drift(drift);
     return kExitUsage;
 }
