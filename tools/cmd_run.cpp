@@ -141,6 +141,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         if (j) {
             exec = std::move(*j);
             if (!cstats.cache_warning.empty()) spdlog::warn("JIT cache: {}", cstats.cache_warning);
+            if (!cstats.cache_note.empty()) spdlog::debug("JIT cache: {}", cstats.cache_note);
             spdlog::debug("JIT: {} native functions in {:.1f} ms ({})", cstats.functions, cstats.total_ms,
                           cstats.cache_hit ? "from the cache" : "compiled");
         } else {

@@ -400,8 +400,7 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
     if (cache && !obj.empty()) {
         std::string why;
         stats.cache_stored = cache->store(key, obj, why);
-        if (!stats.cache_stored && stats.cache_warning.empty())
-            stats.cache_warning = "cannot write the JIT cache: " + why;
+        if (!stats.cache_stored) stats.cache_note = "cannot write the JIT cache: " + why;
     }
     stats.total_ms = ms_since(t0);
     stats.cpu_ms = thread_cpu_ms() - c0;

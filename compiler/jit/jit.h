@@ -27,7 +27,8 @@ struct CompileStats {
     double lower_ms = 0; ///< IR -> LLVM IR (0 on a cache hit)
     bool cache_hit = false;
     bool cache_stored = false;
-    std::string cache_warning; ///< a corrupt or unwritable entry (the code was rebuilt / not cached)
+    std::string cache_warning; ///< a corrupt or unusable entry: the code was rebuilt (worth a warning)
+    std::string cache_note;    ///< the cache could not be written (read-only home...): worth a debug line
     size_t functions = 0;      ///< native functions (expressions + dispatch)
     size_t object_bytes = 0;
 };
