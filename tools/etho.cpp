@@ -1,4 +1,5 @@
 // etho.cpp: the `etho` command-line tool: check, run and fmt rule sets (CLI11).
+#include "tools/cmd_govern.h"
 #include "tools/commands.h"
 
 #include <CLI/CLI.hpp>
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
     CLI::App* check_cmd = add_check(app, check);
     CLI::App* run_cmd = add_run(app, run);
     CLI::App* fmt_cmd = add_fmt(app, fmt_opts);
+    GovernCli govern; // keygen, build, sign, verify, publish, approve, release, audit
+    add_govern(app, govern);
 
     try {
         app.parse(argc, argv);
@@ -41,5 +44,6 @@ int main(int argc, char** argv) {
     if (*check_cmd) return run_check(check);
     if (*run_cmd) return run_run(run, *run_cmd);
     if (*fmt_cmd) return run_fmt(fmt_opts);
+    if (int rc = run_govern(govern); rc >= 0) return rc;
     return kExitUsage;
 }
