@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <tuple>
 
 namespace ethogram::govern {
 
@@ -105,8 +106,11 @@ Expected<KeyPair> keygen(const std::string& name, const std::vector<Role>& roles
                                   "name: {}\nroles: {}\npublic: {}\nsecret: {}\n",
                                   name, kKeyFormat, name, roles_yaml(roles), to_hex(kp.pk), to_hex(kp.sk));
     std::string base = (std::filesystem::path(dir) / name).string();
-    if (auto s = write_file_exclusive(base + ".key", sec, 0600); !s) return s.err();
-    if (auto s = write_file_exclusive(base + ".pub", pub, 0644); !s) return s.err();
+    for (const auto& [ext, text, mode] : {std::tuple{".key", &sec, 0600u}, std::tuple{".pub", &pub, 0644u}})
+        if (auto s = write_file_exclusive(base + ext, *text, mode); !s)
+            return fail(s.code() == Code::Immutable ? Code::Usage : s.code(),
+                        s.code() == Code::Immutable ? base + ext + ": exists; refusing to overwrite a key"
+                                                    : s.error());
     return kp;
 }
 
