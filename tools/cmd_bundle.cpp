@@ -1,6 +1,7 @@
 // cmd_bundle.cpp: `etho keygen`, `etho build`, `etho sign`, `etho verify`, and the change-control hook.
 #include "govern/audit.h"
 #include "govern/build.h"
+#include "govern/deploy.h"
 #include "govern/files.h"
 #include "govern/keys.h"
 #include "govern/load.h"
@@ -173,14 +174,22 @@ int run_verify(const VerifyOptions& o) {
 }
 
 BundleRules load_bundle_rules(const std::string& bundle, const std::string& trusted,
-                              std::string& bundle_hash) {
+                              const std::string& registry, std::string& bundle_hash) {
     BundleRules out;
     auto t = govern::load_trust(trusted);
     if (!t) {
         out.code = govern_fail(t.err());
         return out;
     }
-    auto v = govern::load_verified_bundle(bundle, *t);
+    auto v = [&]() -> govern::Expected<govern::VerifiedRules> {
+        if (registry.empty()) return govern::load_verified_bundle(bundle, *t);
+        std::string path;
+        auto vb = govern::deployed_bundle(govern::Registry{registry}, bundle, *t, &path);
+        if (!vb) return vb.err();
+        auto rules = govern::compile_bundle(vb->bundle, path);
+        if (!rules) return rules.err();
+        return govern::VerifiedRules{std::move(*vb), std::move(*rules)};
+    }();
     if (!v) {
         out.code = govern_fail(v.err());
         return out;
@@ -203,6 +212,8 @@ void add_govern(CLI::App& app, GovernCli& g) {
     g.publish_cmd = add_publish(app, g.publish);
     g.approve_cmd = add_approve(app, g.approve);
     g.release_cmd = add_release(app, g.release);
+    g.deploy_cmd = add_deploy(app, g.deploy);
+    g.rollback_cmd = add_rollback(app, g.rollback);
     g.audit_cmd = add_audit(app, g.audit, &g.audit_verify_cmd);
 }
 
@@ -217,6 +228,8 @@ int run_govern(const GovernCli& g) {
         auto test = g.app->get_subcommands([](CLI::App* a) { return a->get_name() == "test"; });
         return run_release(g.release, !test.empty());
     }
+    if (*g.deploy_cmd) return run_deploy(g.deploy);
+    if (*g.rollback_cmd) return run_rollback(g.rollback);
     if (*g.audit_verify_cmd) return run_audit_verify(g.audit);
     return -1;
 }

@@ -58,6 +58,10 @@ CLI::App* add_verify(CLI::App& app, VerifyOptions& o);
 CLI::App* add_publish(CLI::App& app, RegistryOptions& o);
 CLI::App* add_approve(CLI::App& app, RegistryOptions& o);
 CLI::App* add_release(CLI::App& app, RegistryOptions& o);
+CLI::App* add_deploy(CLI::App& app, RegistryOptions& o);
+CLI::App* add_rollback(CLI::App& app, RegistryOptions& o);
+int run_deploy(const RegistryOptions& o);
+int run_rollback(const RegistryOptions& o);
 /// `etho audit verify LOG`; returns the `audit` command (its `verify` sub-command is `*verify_cmd`).
 CLI::App* add_audit(CLI::App& app, AuditOptions& o, CLI::App** verify_cmd);
 
@@ -79,8 +83,9 @@ struct BundleRules {
     explicit operator bool() const { return rules != nullptr; }
 };
 /// Fills `bundle_hash` (the manifest hash) for the detections' provenance fields.
+/// With `registry` not empty, `bundle` is a rule-set name and the version deployed there is loaded.
 BundleRules load_bundle_rules(const std::string& bundle, const std::string& trusted,
-                              std::string& bundle_hash);
+                              const std::string& registry, std::string& bundle_hash);
 
 /// Every change-control command with its options, registered at once (the only hook etho.cpp needs).
 struct GovernCli {
@@ -88,12 +93,12 @@ struct GovernCli {
     BuildOptions build;
     SignOptions sign;
     VerifyOptions verify;
-    RegistryOptions publish, approve, release;
+    RegistryOptions publish, approve, release, deploy, rollback;
     AuditOptions audit;
     CLI::App* app = nullptr; ///< the root: `release` looks up whether a `test` command is built in
     CLI::App *keygen_cmd = nullptr, *build_cmd = nullptr, *sign_cmd = nullptr, *verify_cmd = nullptr,
-             *publish_cmd = nullptr, *approve_cmd = nullptr, *release_cmd = nullptr, *audit_cmd = nullptr,
-             *audit_verify_cmd = nullptr;
+             *publish_cmd = nullptr, *approve_cmd = nullptr, *release_cmd = nullptr, *deploy_cmd = nullptr,
+             *rollback_cmd = nullptr, *audit_cmd = nullptr, *audit_verify_cmd = nullptr;
 };
 void add_govern(CLI::App& app, GovernCli& g);
 /// The exit code of the change-control command that was given, or -1 when none was.

@@ -1,4 +1,5 @@
 // cmd_registry.cpp: `etho publish`, `etho approve`, `etho release` on a registry folder, and the test step.
+#include "govern/deploy.h"
 #include "govern/files.h"
 #include "govern/load.h"
 #include "govern/registry.h"
@@ -186,6 +187,40 @@ int run_release(const RegistryOptions& o, bool test_available) {
                              });
     if (!r) return govern_fail(r.err());
     fmt::print("released {} (approved by {}; {} passed)\n", *id, r->get("approvals"), r->get("tests"));
+    return kExitOk;
+}
+
+CLI::App* add_deploy(CLI::App& app, RegistryOptions& o) {
+    return add_registry_cmd(app, o, "deploy", "Make a released version the live one (deployer key)", true);
+}
+
+CLI::App* add_rollback(CLI::App& app, RegistryOptions& o) {
+    CLI::App* cmd = app.add_subcommand("rollback", "Return NAME to the version live before the current one");
+    cmd->add_option("name", o.bundle, "Rule-set name")->required();
+    cmd->add_option("--registry", o.registry, "Registry folder")->required();
+    cmd->add_option("--trusted", o.trusted, "Trust file")->required();
+    cmd->add_option("--key", o.key, "Secret key file (NAME.key) of a deployer")->required();
+    cmd->add_option("--reason", o.reason, "Why (recorded in the audit log)")->required();
+    return cmd;
+}
+
+int run_deploy(const RegistryOptions& o) {
+    Context c;
+    if (int rc = load_context(o, c); rc != kExitOk) return rc;
+    auto id = resolve_id(o.bundle, c.reg);
+    if (!id) return govern_fail(id.err());
+    auto d = govern::deploy(c.reg, *id, c.trust, c.key, o.reason);
+    if (!d) return govern_fail(d.err());
+    fmt::print("deployed {} (was {})\n", *id, d->previous.empty() ? "none" : d->previous);
+    return kExitOk;
+}
+
+int run_rollback(const RegistryOptions& o) {
+    Context c;
+    if (int rc = load_context(o, c); rc != kExitOk) return rc;
+    auto d = govern::rollback(c.reg, o.bundle, c.trust, c.key, o.reason);
+    if (!d) return govern_fail(d.err());
+    fmt::print("rolled {} back from {} to {}\n", o.bundle, d->previous, d->version);
     return kExitOk;
 }
 

@@ -58,6 +58,8 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--bundle", o.bundle,
                     "Run the rules of a verified bundle (needs --trusted) instead of RULES");
     cmd->add_option("--trusted", o.trusted, "Trust file the bundle's signatures are checked against");
+    cmd->add_option("--registry", o.registry,
+                    "With --bundle NAME: run the version of NAME deployed in this registry");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -96,7 +98,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     if (!o.bundle.empty()) {
         if (!rules.empty()) return usage_error("run: give either RULES or --bundle, not both");
         if (o.trusted.empty()) return usage_error("run: --bundle needs --trusted FILE (the keys to accept)");
-        auto loaded = load_bundle_rules(o.bundle, o.trusted, p.bundle_hash);
+        auto loaded = load_bundle_rules(o.bundle, o.trusted, o.registry, p.bundle_hash);
         if (!loaded) return loaded.code;
         bundle_rules = std::move(loaded.rules);
     } else if (rules.empty()) {

@@ -178,6 +178,15 @@ TEST_F(GovernCli, RegistryFlowAndAudit) {
     // Without `etho test` in this binary the release says so; with it, the broken test file fails.
     EXPECT_TRUE(has(r.err, "the tests cannot run") || has(r.err, "its tests fail")) << r.err;
     EXPECT_FALSE(fs::exists(path("reg/test.cli/2.3.4/released.json")));
+    // Not released: neither deployable nor runnable from the registry.
+    r = etho("deploy test.cli@2.3.4" + reg + " --key " + key("dave") + " --reason 'go'");
+    EXPECT_EQ(r.code, 4) << r.err;
+    EXPECT_TRUE(has(r.err, "not released")) << r.err;
+    r = etho("run --bundle test.cli --registry " + path("reg") + trusted() + " --events " +
+             path("events.jsonl"));
+    EXPECT_EQ(r.code, 4) << r.err;
+    EXPECT_TRUE(has(r.err, "no version of it is deployed")) << r.err;
+    EXPECT_TRUE(r.out.empty()) << r.out;
 
     r = etho("audit verify " + path("reg/audit.jsonl") + trusted());
     EXPECT_EQ(r.code, 0) << r.err;
