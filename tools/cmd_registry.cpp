@@ -9,6 +9,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <cerrno>
 #include <fcntl.h>
 #include <filesystem>
 #include <sys/wait.h>
@@ -32,6 +33,10 @@ Proc run_process(const std::vector<std::string>& argv, const std::string& cwd) {
     auto out = govern::TempDir::create("etho-test-out-");
     if (!out) return p;
     std::string log = out->path() + "/output.txt";
+    // Everything the child needs is prepared before fork: between fork and exec it only makes system calls.
+    std::vector<char*> args;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
     pid_t pid = ::fork();
     if (pid < 0) return p;
     if (pid == 0) {
@@ -41,9 +46,6 @@ Proc run_process(const std::vector<std::string>& argv, const std::string& cwd) {
         ::dup2(in, 0);
         ::dup2(fd, 1);
         ::dup2(fd, 2);
-        std::vector<char*> args;
-        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-        args.push_back(nullptr);
         ::execv(args[0], args.data());
         ::_exit(127);
     }
