@@ -21,7 +21,7 @@ struct OutputOptions {
     uint32_t max_events_per_alias = 1000;
     /// Set when the rules come from a verified bundle (`etho run --bundle`): each detection then also
     /// carries "rule_hash" (the producing rule's content hash) and "bundle" (this manifest hash, hex).
-    std::string bundle_hash;
+    std::string bundle_hash = {};
 };
 
 /// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
