@@ -229,6 +229,12 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     append_json_string(out, rs.name);
     out += ",\"version\":";
     append_json_string(out, rs.version);
+    if (!opts.bundle_hash.empty()) { // provenance of a bundle run: which rule text, which bundle
+        out += ",\"rule_hash\":";
+        append_json_string(out, rule.hash);
+        out += ",\"bundle\":";
+        append_json_string(out, opts.bundle_hash);
+    }
     out += ",\"id\":";
     fmt::format_to(std::back_inserter(out), "\"{:016x}\"", d.id);
     if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);

@@ -19,11 +19,14 @@ struct OutputOptions {
     /// very long session stays a bounded line; the rest are counted under "omitted". The detection id
     /// still covers every bound event.
     uint32_t max_events_per_alias = 1000;
+    /// Set when the rules come from a verified bundle (`etho run --bundle`): each detection then also
+    /// carries "rule_hash" (the producing rule's content hash) and "bundle" (this manifest hash, hex).
+    std::string bundle_hash = {};
 };
 
 /// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
 /// time, first, last, severity, confidence, trigger, (decision, for rules gated by models), fields,
-/// events, ruleset, version, id (and omitted, when an alias lists more than max_events_per_alias events;
+/// events, ruleset, version, [rule_hash, bundle, when running a bundle,] id (and omitted, when an alias lists more than max_events_per_alias events;
 /// explain; models, with explain, for rules that call models; suppressed_by for suppressed detections). Field
 /// values: strings and enum names as strings, ints, floats in shortest round-trip form, bools, timestamps as
 /// RFC 3339, durations as milliseconds (fractional when needed), missing as null. Enum names are resolved

@@ -82,8 +82,9 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
 
     Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
     ReorderBuffer reorder(opts.allowed_lateness_us);
-    DetectionWriter writer(rs, pool, OutputOptions{opts.explain, opts.only, opts.max_events_per_alias},
-                           out->get(), suppressed_out.get());
+    DetectionWriter writer(
+        rs, pool, OutputOptions{opts.explain, opts.only, opts.max_events_per_alias, opts.bundle_hash},
+        out->get(), suppressed_out.get());
     Driver driver(exec, writer);
 
     RunSummary sum;

@@ -31,6 +31,7 @@ struct PipelineOptions {
     bool explain = false;
     int32_t only = -1;                    ///< taxonomy node filter, -1 = none (see OutputOptions)
     uint32_t max_events_per_alias = 1000; ///< see OutputOptions
+    std::string bundle_hash = {};         ///< see OutputOptions (set by `etho run --bundle`)
     bool print_summary = true;            ///< the compact block on stderr at the end
 };
 

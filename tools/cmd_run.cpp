@@ -6,6 +6,7 @@
 #endif
 #include "runtime/config.h"
 #include "runtime/pipeline.h"
+#include "tools/cmd_govern.h"
 #include "tools/commands.h"
 
 #include <CLI/CLI.hpp>
@@ -64,6 +65,11 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR to stderr");
     cmd->add_option("--summary-json", o.summary_json, "Also write the run summary as JSON");
     cmd->add_option("--lateness", o.lateness, "Allowed lateness, e.g. 5s (time.allowed_lateness)");
+    cmd->add_option("--bundle", o.bundle,
+                    "Run the rules of a verified bundle (needs --trusted) instead of RULES");
+    cmd->add_option("--trusted", o.trusted, "Trust file the bundle's signatures are checked against");
+    cmd->add_option("--registry", o.registry,
+                    "With --bundle NAME: run the version of NAME deployed in this registry");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -98,16 +104,29 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
 
     std::vector<std::string> rules = o.rules;
     rules.insert(rules.end(), o.positional.begin(), o.positional.end());
-    if (rules.empty()) return usage_error("run: no rules given (pass --rules PATH or a path)");
+    std::unique_ptr<ir::RuleSet> bundle_rules; // --bundle: compiled from the verified bundle's own bytes
+    if (!o.bundle.empty()) {
+        if (!rules.empty()) return usage_error("run: give either RULES or --bundle, not both");
+        if (o.trusted.empty()) return usage_error("run: --bundle needs --trusted FILE (the keys to accept)");
+        auto loaded = load_bundle_rules(o.bundle, o.trusted, o.registry, p.bundle_hash);
+        if (!loaded) return loaded.code;
+        bundle_rules = std::move(loaded.rules);
+    } else if (rules.empty()) {
+        return usage_error("run: no rules given (pass --rules PATH or a path, or --bundle FILE)");
+    }
     if (p.events_path.empty())
         return usage_error("run: no events given (pass --events PATH, or - for stdin)");
-    if (!paths_exist(rules)) return kExitUsage;
+    if (!bundle_rules && !paths_exist(rules)) return kExitUsage;
     if (p.events_path != "-" && !paths_exist({p.events_path})) return kExitUsage;
 
     compiler::Diagnostics diags;
     compiler::CompileOptions copts;
     copts.dump_ast = o.dump_ast;
-    compiler::CompileResult res = compiler::compile_paths(rules, diags, copts);
+    compiler::CompileResult res;
+    if (bundle_rules)
+        res.ruleset = std::move(bundle_rules);
+    else
+        res = compiler::compile_paths(rules, diags, copts);
     diags.print(std::cerr);
     if (o.dump_ast) std::cerr << res.ast_dump;
     if (!res.ruleset || diags.error_count() > 0) {

@@ -34,6 +34,8 @@ struct RunOptions {
     bool no_jit_cache = false; ///< --no-jit-cache
     bool explain = false, dump_ast = false, dump_ir = false;
     uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
+    std::string bundle, trusted;       ///< --bundle B --trusted FILE: rules from a verified bundle
+    std::string registry;              ///< with --bundle NAME: run the version deployed in this registry
 };
 
 struct BenchOptions {

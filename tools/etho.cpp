@@ -1,4 +1,5 @@
 // etho.cpp: the `etho` command-line tool: check, run and fmt rule sets (CLI11).
+#include "tools/cmd_govern.h"
 #include "tools/commands.h"
 
 #include <CLI/CLI.hpp>
@@ -41,6 +42,8 @@ int main(int argc, char** argv) {
     CLI::App* train_cmd = add_train(app, train);
     CLI::App* eval_cmd = add_eval(app, eval);
     CLI::App* drift_cmd = add_drift(app, drift);
+    GovernCli govern; // keygen, build, sign, verify, publish, approve, release, audit
+    add_govern(app, govern);
 
     try {
         app.parse(argc, argv);
@@ -66,5 +69,6 @@ int main(int argc, char** argv) {
     if (*train_cmd) return run_train(train);
     if (*eval_cmd) return run_eval(eval);
     if (*drift_cmd) return run_drift(drift);
+    if (int rc = run_govern(govern); rc >= 0) return rc;
     return kExitUsage;
 }
