@@ -105,23 +105,36 @@ void children(const ir::Expr& e, std::vector<ir::ExprId>& out) {
     for (ir::ExprId x : e.args) out.push_back(x);
 }
 
-void add_root(std::vector<ir::ExprId>& roots, ir::ExprId id) {
-    if (id != ir::kNoExpr) roots.push_back(id);
+// True when the tree under `id` calls a sequence model (ExprKind::Model). Model functions read the key's
+// online model state, which lives in the interpreter's per-key state; such trees are left to the
+// interpreter's evaluator (a null native hook), so a rule set with models still runs under the JIT.
+bool calls_model(const ir::RuleSet& rs, ir::ExprId id) {
+    if (id == ir::kNoExpr || id >= rs.exprs.size()) return false;
+    const ir::Expr& e = rs.exprs[id];
+    if (e.kind == ExprKind::Model) return true;
+    std::vector<ir::ExprId> kids;
+    children(e, kids);
+    for (ir::ExprId k : kids)
+        if (calls_model(rs, k)) return true;
+    return false;
 }
 
 std::vector<ir::ExprId> collect_roots(const ir::RuleSet& rs) {
     std::vector<ir::ExprId> roots;
+    auto add_root = [&](ir::ExprId id) {
+        if (id != ir::kNoExpr && !calls_model(rs, id)) roots.push_back(id);
+    };
     for (const ir::Rule& r : rs.rules) {
-        add_root(roots, r.confidence);
-        for (const ir::Emit& em : r.emits) add_root(roots, em.expr);
-        if (r.kind == ir::RuleKind::Threshold) add_root(roots, r.threshold.cond);
-        for (const ir::Step& s : r.pattern.steps) add_root(roots, s.pred);
+        add_root(r.confidence);
+        for (const ir::Emit& em : r.emits) add_root(em.expr);
+        if (r.kind == ir::RuleKind::Threshold) add_root(r.threshold.cond);
+        for (const ir::Step& s : r.pattern.steps) add_root(s.pred);
     }
     for (const ir::Session& s : rs.sessions)
-        for (const ir::SessionEnd& end : s.ends) add_root(roots, end.pred);
+        for (const ir::SessionEnd& end : s.ends) add_root(end.pred);
     for (const ir::Aggregate& a : rs.aggregates) {
-        add_root(roots, a.value);
-        add_root(roots, a.filter);
+        add_root(a.value);
+        add_root(a.filter);
     }
     std::sort(roots.begin(), roots.end());
     roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
@@ -134,7 +147,8 @@ bool current_only(const ir::RuleSet& rs, ir::ExprId id, uint32_t step) {
     if (id == ir::kNoExpr) return true;
     if (id >= rs.exprs.size()) return false;
     const ir::Expr& e = rs.exprs[id];
-    if (e.kind == ExprKind::SessionAttr || e.kind == ExprKind::Aggregate) return false;
+    if (e.kind == ExprKind::SessionAttr || e.kind == ExprKind::Aggregate || e.kind == ExprKind::Model)
+        return false;
     if (e.kind == ExprKind::Field && e.ref == ir::EventRef::Step && e.step != step) return false;
     std::vector<ir::ExprId> kids;
     children(e, kids);
