@@ -69,6 +69,8 @@ struct SynthOptions {
 struct DiffOptions {
     std::string old_rules, new_rules, events, config, format = "text";
     uint32_t examples = 3;
+};
+
 struct TrainOptions {
     std::string spec, events, labels, out, dead_letter;
 };
