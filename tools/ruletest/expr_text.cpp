@@ -56,11 +56,35 @@ public:
             return s + ")";
         }
         case ir::ExprKind::Aggregate: return aggregate(e.agg);
+        case ir::ExprKind::Model: return model_call(e);
         }
         return "?";
     }
 
 private:
+    // A model function as written: `class_prob(nav, "bot")`, `predict_next(nav, 2)`.
+    std::string model_call(const ir::Expr& e) const {
+        std::string name = e.model < rs_.models.size() ? rs_.models[e.model].name : "?";
+        std::string s = std::string(ir::model_fn_name(e.mfn)) + "(" + name;
+        switch (e.mfn) {
+        case ir::ModelFn::NextProb: s += ", " + value(e.constant, nullptr); break;
+        case ir::ModelFn::PredictNext:
+        case ir::ModelFn::PredictProb:
+            if (e.model_arg > 1) s += ", " + std::to_string(e.model_arg);
+            break;
+        case ir::ModelFn::StateProb:
+        case ir::ModelFn::ClassProb: {
+            const auto& labels =
+                e.model < rs_.models.size() ? rs_.models[e.model].labels : std::vector<std::string>{};
+            s += ", \"" + (e.model_arg < labels.size() ? labels[e.model_arg] : std::to_string(e.model_arg)) +
+                 "\"";
+            break;
+        }
+        default: break;
+        }
+        return s + ")";
+    }
+
     // A comparison's constant side is written with the enum names of its other side.
     std::string operand(ir::ExprId id, ir::ExprId other, const std::vector<uint16_t>& cur, ir::Op op) const {
         const ir::Expr& e = rs_.exprs[id];
