@@ -2,6 +2,7 @@
 """check_example.py: runs etho on one example and compares its outputs with the example's expected/.
 
 Usage: check_example.py --etho build/bin/etho --example examples/ecommerce --work DIR [--update]
+                        [--events FILE]   (an events file of the example other than events.jsonl)
        check_example.py --generator --example examples/ecommerce
 
 Runs `etho run` on the example's rules/ and events.jsonl (with its config.yaml), then compares, byte for
@@ -19,12 +20,12 @@ import subprocess
 import sys
 
 
-def run_engine(etho, example, work, engine=None):
+def run_engine(etho, example, work, engine=None, events="events.jsonl"):
     os.makedirs(work, exist_ok=True)
     det = os.path.join(work, "detections.jsonl")
     dead = os.path.join(work, "dead_letter.jsonl")
     sup = os.path.join(work, "suppressed.jsonl")
-    cmd = [etho, "run", os.path.join(example, "rules"), "--events", os.path.join(example, "events.jsonl"),
+    cmd = [etho, "run", os.path.join(example, "rules"), "--events", os.path.join(example, events),
            "--out", det, "--dead-letter", dead, "--suppressed", sup]
     cfg = os.path.join(example, "config.yaml")
     if os.path.exists(cfg):
@@ -44,10 +45,10 @@ def run_engine(etho, example, work, engine=None):
     return det, dead, sup, engine_summary
 
 
-def summarize(example, det_path, dead_path, sup_path, engine_summary=()):
+def summarize(example, det_path, dead_path, sup_path, engine_summary=(), events="events.jsonl"):
     """The engine's summary lines, then counts that a reader can check against the README: input lines,
     detections per rule and per label, suppressions, dead letters per reason."""
-    with open(os.path.join(example, "events.jsonl"), encoding="utf-8") as f:
+    with open(os.path.join(example, events), encoding="utf-8") as f:
         lines = sum(1 for _ in f)
     rules, labels, reasons = collections.Counter(), collections.Counter(), collections.Counter()
     with open(det_path, encoding="utf-8") as f:
@@ -102,6 +103,7 @@ def main():
     ap.add_argument("--work")
     ap.add_argument("--update", action="store_true")
     ap.add_argument("--generator", action="store_true")
+    ap.add_argument("--events", default="events.jsonl", help="the example's events file to run")
     ap.add_argument("--engine", help="pass --engine ENGINE to etho run (jit: fail on a fallback)")
     a = ap.parse_args()
     if a.generator:
@@ -110,7 +112,7 @@ def main():
         return 0 if compare("gen_events.py output", os.path.join(a.example, "events.jsonl"), gen.stdout) else 1
     if not a.etho or not a.work:
         ap.error("--etho and --work are required")
-    det, dead, sup, engine_summary = run_engine(a.etho, a.example, a.work, a.engine)
+    det, dead, sup, engine_summary = run_engine(a.etho, a.example, a.work, a.engine, a.events)
     actual = {}
     for name, path in (("detections.jsonl", det), ("dead_letter.jsonl", dead), ("suppressed.jsonl", sup)):
         with open(path, encoding="utf-8") as f:
@@ -119,7 +121,7 @@ def main():
     if not actual["suppressed.jsonl"] and not os.path.exists(os.path.join(a.example, "expected",
                                                                           "suppressed.jsonl")):
         del actual["suppressed.jsonl"]
-    actual["summary.txt"] = summarize(a.example, det, dead, sup, engine_summary)
+    actual["summary.txt"] = summarize(a.example, det, dead, sup, engine_summary, a.events)
     exp_dir = os.path.join(a.example, "expected")
     if a.update:
         os.makedirs(exp_dir, exist_ok=True)
