@@ -26,12 +26,12 @@ struct OutputOptions {
 
 /// Appends one detection as a JSON object (no newline) to `out`. Keys, in order: rule, behaviour, key,
 /// time, first, last, severity, confidence, trigger, (decision, for rules gated by models), fields,
-/// events, ruleset, version, [rule_hash, bundle, when running a bundle,] id (and omitted, when an alias lists more than max_events_per_alias events;
-/// explain; models, with explain, for rules that call models; suppressed_by for suppressed detections). Field
-/// values: strings and enum names as strings, ints, floats in shortest round-trip form, bools, timestamps as
-/// RFC 3339, durations as milliseconds (fractional when needed), missing as null. Enum names are resolved
-/// through the emit expression's field (or aggregate) schema; when that is not possible the index is written
-/// as a number.
+/// events, ruleset, version, [rule_hash, bundle, when running a bundle,] id (and omitted, when an alias lists
+/// more than max_events_per_alias events; explain; models, with explain, for rules that call models;
+/// suppressed_by for suppressed detections). Field values: strings and enum names as strings, ints, floats in
+/// shortest round-trip form, bools, timestamps as RFC 3339, durations as milliseconds (fractional when
+/// needed), missing as null. Enum names are resolved through the emit expression's field (or aggregate)
+/// schema; when that is not possible the index is written as a number.
 void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
                       const OutputOptions& opts, std::string& out);
 
