@@ -115,10 +115,24 @@ Expected<Bundle> build_bundle(const BuildOptions& o, std::string& diagnostics) {
         if (ec) return fail(Code::Io, fmt::format("{}: cannot list: {}", o.tests_dir, ec.message()));
         for (auto& f : found) sources.push_back({absolute_of(f.string()), "tests"});
     }
-    for (const auto& m : o.models) {
+    // Models: those the rules declare (already verified against their pinned hash by the compiler) and
+    // those named with --models; a bundle must compile from its own bytes, so a declared model is packed
+    // even when the author forgot to name it.
+    std::vector<std::string> model_paths = o.models;
+    for (const ir::Model& m : rs.models) model_paths.push_back(m.path);
+    std::vector<fs::path> seen_models;
+    for (const auto& m : model_paths) {
+        fs::path abs = absolute_of(m);
+        if (std::find(seen_models.begin(), seen_models.end(), abs) != seen_models.end()) continue;
+        seen_models.push_back(abs);
         auto loaded = models::read_model_file(m);
         if (!loaded) return fail(Code::Corrupt, "--models: " + loaded.error());
-        sources.push_back({absolute_of(m), "models"});
+        sources.push_back({abs, "models"});
+    }
+    if (!o.config.empty()) {
+        if (!fs::is_regular_file(o.config, ec))
+            return fail(Code::Io, o.config + ": no such file (--config takes the engine's YAML configuration)");
+        sources.push_back({absolute_of(o.config), "config"});
     }
 
     fs::path root = sources.front().abs.parent_path();

@@ -215,7 +215,7 @@ Expected<Manifest> parse_manifest(std::string_view json, const std::string& wher
         if (!valid_bundle_path(f.path)) return bad("unsafe or invalid file path '" + f.path + "'");
         if (i > 0 && !(m.files[i - 1].path < f.path))
             return bad("files are not sorted or a path is listed twice ('" + f.path + "')");
-        if (f.kind != "rules" && f.kind != "tests" && f.kind != "models")
+        if (f.kind != "rules" && f.kind != "tests" && f.kind != "models" && f.kind != "config")
             return bad("file '" + f.path + "' has unknown kind '" + f.kind + "'");
     }
     return m;

@@ -22,7 +22,7 @@ const char* engine_version();
 /// One file of the manifest: where it lives in the bundle, what it is, its size and BLAKE2b-256.
 struct ManifestFile {
     std::string path; ///< relative, '/'-separated, no '.' or '..' component
-    std::string kind; ///< "rules", "tests" or "models"
+    std::string kind; ///< "rules", "tests", "models" or "config"
     uint64_t size = 0;
     std::string blake2b; ///< hex
     bool operator==(const ManifestFile&) const = default;

@@ -79,7 +79,9 @@ CLI::App* add_build(CLI::App& app, BuildOptions& o) {
     cmd->add_option("--name", o.name, "Rule-set name; must equal the `ruleset` header's");
     cmd->add_option("--version", o.version, "Semantic version; must equal the `ruleset` header's");
     cmd->add_option("--tests", o.tests, "Folder of the rule set's tests (packed recursively)");
-    cmd->add_option("--models", o.models, "Model files the rules use (checked, then packed)");
+    cmd->add_option("--models", o.models,
+                    "Extra model files to pack (checked); the models the rules declare are always packed");
+    cmd->add_option("--config", o.config, "The engine configuration (YAML) the rules and tests run with");
     cmd->add_option("--key", o.key, "Author key: its name becomes created_by and it signs the audit entry");
     cmd->add_option("--by", o.by, "created_by when no --key is given (default: $USER)");
     cmd->add_option("--audit", o.audit, "Append a `build` entry to this audit log (needs --key)");
@@ -93,6 +95,7 @@ int run_build(const BuildOptions& o) {
     b.version = o.version;
     b.tests_dir = o.tests;
     b.models = o.models;
+    b.config = o.config;
     std::optional<govern::KeyPair> key;
     if (!o.key.empty()) {
         auto k = govern::load_key(o.key);

@@ -33,7 +33,7 @@ struct KeygenOptions {
     std::vector<std::string> roles;
 };
 struct BuildOptions {
-    std::string rules, name, version, tests, out, key, by, audit;
+    std::string rules, name, version, tests, out, key, by, audit, config;
     std::vector<std::string> models;
 };
 struct SignOptions {
