@@ -22,20 +22,6 @@ bool is_blank(std::string_view s) {
     return s.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
-// Opens the dead-letter output per the policy documented in PipelineOptions.
-Expected<DeadLetterWriter*> open_dead_letters(const PipelineOptions& o,
-                                              std::unique_ptr<DeadLetterWriter>& dl) {
-    if (!o.dead_letter_path.empty() || o.out_path != "-") {
-        std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
-        auto f = OutputFile::open(path);
-        if (!f) return Error{f.error()};
-        dl = std::make_unique<DeadLetterWriter>(std::move(*f));
-    } else {
-        dl = std::make_unique<DeadLetterWriter>(OutputFile::stderr_stream(), "dead-letter: ");
-    }
-    return dl.get();
-}
-
 // Hands released events to the executor per its contract: the watermark moves to each event's time first.
 class Driver {
 public:
@@ -77,8 +63,9 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (!f) return Error{f.error()};
         suppressed_out = std::move(*f);
     }
-    std::unique_ptr<DeadLetterWriter> dead;
-    if (auto d = open_dead_letters(opts, dead); !d) return Error{d.error()};
+    auto dead_or = open_dead_letter_output(opts);
+    if (!dead_or) return Error{dead_or.error()};
+    std::unique_ptr<DeadLetterWriter> dead = std::move(*dead_or);
 
     Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
     ReorderBuffer reorder(opts.allowed_lateness_us);
@@ -132,7 +119,22 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};
     if (auto r = dead->close(); !r) return Error{r.error()};
 
-    if (sum.suppressed > 0 && !suppressed_out)
+    if (auto r = report_run(sum, opts, suppressed_out != nullptr); !r) return Error{r.error()};
+    return sum;
+}
+
+Expected<std::unique_ptr<DeadLetterWriter>> open_dead_letter_output(const PipelineOptions& o) {
+    if (!o.dead_letter_path.empty() || o.out_path != "-") {
+        std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
+        auto f = OutputFile::open(path);
+        if (!f) return Error{f.error()};
+        return std::make_unique<DeadLetterWriter>(std::move(*f));
+    }
+    return std::make_unique<DeadLetterWriter>(OutputFile::stderr_stream(), "dead-letter: ");
+}
+
+Expected<bool> report_run(const RunSummary& sum, const PipelineOptions& opts, bool suppressed_written) {
+    if (sum.suppressed > 0 && !suppressed_written)
         spdlog::info(
             "{} suppressed detection(s) counted but not written (pass --suppressed PATH to keep them)",
             sum.suppressed);
@@ -147,7 +149,7 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         (*f)->write("\n");
         if (auto r = (*f)->close(); !r) return Error{r.error()};
     }
-    return sum;
+    return true;
 }
 
 std::string format_summary(const RunSummary& s) {

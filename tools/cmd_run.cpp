@@ -2,6 +2,7 @@
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
 #include "runtime/config.h"
+#include "runtime/parallel.h"
 #include "runtime/pipeline.h"
 #include "tools/commands.h"
 
@@ -9,7 +10,9 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <thread>
 
 namespace ethogram::tools {
 
@@ -54,6 +57,11 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_flag("--dump-ir", o.dump_ir, "Print the compiled IR to stderr");
     cmd->add_option("--summary-json", o.summary_json, "Also write the run summary as JSON");
     cmd->add_option("--lateness", o.lateness, "Allowed lateness, e.g. 5s (time.allowed_lateness)");
+    cmd->add_option("--threads", o.threads,
+                    "Worker shards (events partitioned by key); default: all cores; 1 = single-threaded")
+        ->check(CLI::Range(1u, 1024u));
+    cmd->add_flag("--ordered", o.ordered,
+                  "With --threads > 1: write detections in a deterministic order (time, key, production)");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -119,11 +127,24 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
-    std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, eopts);
-    spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
-                  o.engine);
+    uint32_t threads = o.threads;
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    spdlog::debug("running {} {} ({} rules) with the {} engine on {} thread(s)", rs.name, rs.version,
+                  rs.rules.size(), o.engine, threads);
 
-    auto summary = runtime::run_pipeline(rs, pool, *exec, p);
+    runtime::Expected<runtime::RunSummary> summary = runtime::Error{};
+    if (threads == 1) {
+        std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, eopts);
+        summary = runtime::run_pipeline(rs, pool, *exec, p);
+    } else {
+        runtime::ParallelOptions po;
+        po.threads = threads;
+        po.ordered = o.ordered;
+        runtime::ExecutorFactory make = [eopts](const ir::RuleSet& r, ir::StringPool& sp) {
+            return interp::make_interpreter(r, sp, eopts);
+        };
+        summary = runtime::run_parallel_pipeline(rs, make, p, po);
+    }
     if (!summary) return usage_error(summary.error());
     if (p.dead_letter_path.empty() && p.out_path == "-" && summary->dead_total() > 0)
         spdlog::warn(

@@ -26,6 +26,8 @@ struct RunOptions {
     std::string engine = "interp";
     bool explain = false, dump_ast = false, dump_ir = false;
     uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
+    uint32_t threads = 0;              ///< --threads: 0 = all cores; 1 = the single-threaded pipeline
+    bool ordered = false;              ///< --ordered: deterministic global output order
 };
 
 struct FmtOptions {
