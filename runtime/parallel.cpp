@@ -7,6 +7,7 @@
 #include "runtime/output_file.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <oneapi/tbb/concurrent_queue.h>
 #include <oneapi/tbb/enumerable_thread_specific.h>
 #include <oneapi/tbb/info.h>
@@ -243,9 +244,20 @@ void add_stats(ir::ExecutorStats& a, const ir::ExecutorStats& b) {
     a.overflow_drops += b.overflow_drops;
     a.detections += b.detections;
     a.suppressed += b.suppressed;
+    a.evictions += b.evictions;
+    a.state_bytes += b.state_bytes;
+    a.peak_state_bytes += b.peak_state_bytes; // an upper bound: shards peak at different times
+    a.budget_drops += b.budget_drops;
 }
 
 } // namespace
+
+std::string format_parallel_stats(const ParallelStats& s) {
+    return fmt::format("stats: {} shards, events per shard {}; at most {} events in flight (bound {}), {} "
+                       "outputs waiting for the writer, {} detections held for ordering\n",
+                       s.shards, fmt::join(s.events_per_shard, "/"), s.inflight_high_water, s.inflight_bound,
+                       s.output_queue_high_water, s.ordered_high_water);
+}
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
                                            const PipelineOptions& opts, const ParallelOptions& popts_in,

@@ -37,6 +37,9 @@ struct ParallelStats {
     uint64_t ordered_high_water = 0; ///< detections held by the ordered merge at once
 };
 
+/// The parallel statistics as `stats:` lines (shards, events per shard, queue high-water marks).
+std::string format_parallel_stats(const ParallelStats& s);
+
 /// Runs the input through `opts.threads` shards. Same contract and outputs as run_pipeline: the summary
 /// (counts, dead letters, executor statistics summed over shards) is identical to a single-threaded run;
 /// detections are the same multiset, and with `ordered` the same sequence whenever no two detections of

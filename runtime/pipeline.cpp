@@ -141,6 +141,9 @@ Expected<bool> report_run(const RunSummary& sum, const PipelineOptions& opts, bo
     if (sum.executor.overflow_drops > 0)
         spdlog::warn("{} partial match(es) or scope event(s) dropped by the state caps",
                      sum.executor.overflow_drops);
+    if (sum.executor.budget_drops > 0)
+        spdlog::warn("{} key state(s) dropped to stay under the state budget (state.max_state_bytes)",
+                     sum.executor.budget_drops);
     if (opts.print_summary) fmt::print(stderr, "{}", format_summary(sum));
     if (!opts.summary_json_path.empty()) {
         auto f = OutputFile::open(opts.summary_json_path);
@@ -150,6 +153,18 @@ Expected<bool> report_run(const RunSummary& sum, const PipelineOptions& opts, bo
         if (auto r = (*f)->close(); !r) return Error{r.error()};
     }
     return true;
+}
+
+std::string format_stats(const RunSummary& s) {
+    const ir::ExecutorStats& e = s.executor;
+    std::string out = fmt::format("stats: {} live keys, {} partial matches, {} bytes of key state (approx.)",
+                                  e.live_keys, e.partial_matches, e.state_bytes);
+    if (e.live_keys > 0) out += fmt::format(", {} bytes per key", e.state_bytes / e.live_keys);
+    out +=
+        fmt::format("\nstats: peak {} bytes of key state, {} idle keys evicted, {} overflow drops, {} "
+                    "budget drops, reorder buffer at most {} events\n",
+                    e.peak_state_bytes, e.evictions, e.overflow_drops, e.budget_drops, s.reorder_high_water);
+    return out;
 }
 
 std::string format_summary(const RunSummary& s) {
@@ -170,6 +185,8 @@ std::string format_summary(const RunSummary& s) {
     if (s.filtered > 0) out += fmt::format(", {} filtered by --only", s.filtered);
     if (s.executor.overflow_drops > 0)
         out += fmt::format(", {} dropped by the state caps", s.executor.overflow_drops);
+    if (s.executor.budget_drops > 0)
+        out += fmt::format(", {} key state(s) dropped by the state budget", s.executor.budget_drops);
     out += fmt::format("\nsummary: {:.3f} s, {:.0f} events/s\n", s.wall_seconds, s.events_per_second);
     return out;
 }
@@ -204,6 +221,14 @@ std::string summary_json(const RunSummary& s) {
     append_json_uint(out, s.executor.partial_matches);
     out += ",\"overflow_drops\":";
     append_json_uint(out, s.executor.overflow_drops);
+    out += ",\"evictions\":";
+    append_json_uint(out, s.executor.evictions);
+    out += ",\"state_bytes\":";
+    append_json_uint(out, s.executor.state_bytes);
+    out += ",\"peak_state_bytes\":";
+    append_json_uint(out, s.executor.peak_state_bytes);
+    out += ",\"budget_drops\":";
+    append_json_uint(out, s.executor.budget_drops);
     out += "},\"wall_seconds\":";
     append_json_double(out, s.wall_seconds);
     out += ",\"events_per_second\":";

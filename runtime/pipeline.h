@@ -65,6 +65,8 @@ Expected<bool> report_run(const RunSummary& s, const PipelineOptions& opts, bool
 
 /// The summary as one compact human-readable block (what is printed on stderr).
 std::string format_summary(const RunSummary& s);
+/// Executor statistics (live keys, partial matches, state bytes, evictions, drops) as `stats:` lines.
+std::string format_stats(const RunSummary& s);
 /// The summary as a JSON object.
 std::string summary_json(const RunSummary& s);
 

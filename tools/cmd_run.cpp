@@ -62,6 +62,13 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
         ->check(CLI::Range(1u, 1024u));
     cmd->add_flag("--ordered", o.ordered,
                   "With --threads > 1: write detections in a deterministic order (time, key, production)");
+    cmd->add_flag("--stats", o.stats,
+                  "Print statistics at the end: live keys, partial matches, bytes of key state, evictions, "
+                  "overflow and budget drops (and, with --threads > 1, queue high-water marks)");
+    cmd->add_option("--max-state-bytes", o.max_state_bytes,
+                    "Budget for per-key state, e.g. 512MiB (state.max_state_bytes); over it the least "
+                    "recently active keys are dropped, counted and warned");
+    cmd->add_flag("--no-evict", o.no_evict, "Keep idle keys (eviction never changes the output)");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -127,12 +134,20 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
+    eopts.max_state_bytes = cfg.max_state_bytes;
+    if (cmd.count("--max-state-bytes")) {
+        auto b = runtime::parse_bytes(o.max_state_bytes);
+        if (!b) return usage_error(fmt::format("--max-state-bytes: {}", b.error()));
+        eopts.max_state_bytes = *b;
+    }
+    eopts.evict_idle_keys = !o.no_evict;
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     spdlog::debug("running {} {} ({} rules) with the {} engine on {} thread(s)", rs.name, rs.version,
                   rs.rules.size(), o.engine, threads);
 
     runtime::Expected<runtime::RunSummary> summary = runtime::Error{};
+    runtime::ParallelStats pstats;
     if (threads == 1) {
         std::unique_ptr<ir::Executor> exec = interp::make_interpreter(rs, pool, eopts);
         summary = runtime::run_pipeline(rs, pool, *exec, p);
@@ -143,9 +158,13 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         runtime::ExecutorFactory make = [eopts](const ir::RuleSet& r, ir::StringPool& sp) {
             return interp::make_interpreter(r, sp, eopts);
         };
-        summary = runtime::run_parallel_pipeline(rs, make, p, po);
+        summary = runtime::run_parallel_pipeline(rs, make, p, po, &pstats);
     }
     if (!summary) return usage_error(summary.error());
+    if (o.stats) {
+        fmt::print(stderr, "{}", runtime::format_stats(*summary));
+        if (threads > 1) fmt::print(stderr, "{}", runtime::format_parallel_stats(pstats));
+    }
     if (p.dead_letter_path.empty() && p.out_path == "-" && summary->dead_total() > 0)
         spdlog::warn(
             "{} dead letter(s) were written to stderr; pass --dead-letter PATH to keep them in a file",

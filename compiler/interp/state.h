@@ -2,6 +2,7 @@
 // the rule set, so that a later snapshot can serialise them.
 #pragma once
 
+#include "compiler/interp/event_ring.h"
 #include "compiler/ir/event.h"
 
 #include <cstdint>
@@ -24,7 +25,7 @@ struct StoredEvent {
 /// Events are shared between scope buffers, sessions and partial matches: the dwell of an event must be
 /// updated once and seen everywhere.
 using EventPtr = std::shared_ptr<StoredEvent>;
-using EventBuffer = std::deque<EventPtr>;
+using EventBuffer = Ring<EventPtr>;
 
 /// One open (or closed) session of one key.
 struct SessionState {
@@ -75,6 +76,8 @@ struct KeyState {
     std::vector<SessionState> sessions;     ///< per RuleSet::sessions
     std::vector<ThresholdState> thresholds; ///< per rule (used for threshold rules)
     std::vector<PatternState> patterns;     ///< per rule (used for pattern rules)
+    uint64_t bytes = 0;  ///< approximate bytes of this state (state_bytes.h), last computed
+    bool queued = false; ///< has an entry in the interpreter's activity queue (eviction)
 };
 
 } // namespace ethogram::interp
