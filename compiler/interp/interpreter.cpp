@@ -89,8 +89,11 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     for (uint32_t s : to_close_) close_session(en_, ks, s, e.time, batch_);
     resolve_batch(en_, batch_, sink);
     queue_activity(ks);
-    account(ks);
-    if (en_.opts.max_state_bytes > 0 && total_bytes_ > en_.opts.max_state_bytes) enforce_budget(e.key);
+    // Accounting on the hot path only under a budget; stats() sums the keys otherwise.
+    if (en_.opts.max_state_bytes > 0) {
+        account(ks);
+        if (total_bytes_ > en_.opts.max_state_bytes) enforce_budget(e.key);
+    }
 }
 
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
@@ -109,7 +112,7 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
                 session_timer(en_, it->second, t.slot, t, batch_);
             else
                 pattern_timer(en_, it->second, t.slot - sessions, t, batch_);
-            account(it->second);
+            if (en_.opts.max_state_bytes > 0) account(it->second);
         }
         resolve_batch(en_, batch_, sink);
     }
@@ -230,7 +233,12 @@ void Interpreter::enforce_budget(uint32_t current) {
 ir::ExecutorStats Interpreter::stats() const {
     ir::ExecutorStats s = en_.stats;
     s.live_keys = keys_.size();
-    s.state_bytes = total_bytes_;
+    if (en_.opts.max_state_bytes > 0) {
+        s.state_bytes = total_bytes_;
+    } else {
+        for (const auto& [key, ks] : keys_) s.state_bytes += key_state_bytes(ks);
+        s.peak_state_bytes = s.state_bytes; // not tracked without a budget: the current value
+    }
     return s;
 }
 

@@ -71,7 +71,7 @@ struct ExecutorStats {
     uint64_t suppressed = 0;
     uint64_t evictions = 0;        ///< idle keys evicted (no effect on output)
     uint64_t state_bytes = 0;      ///< approximate bytes of per-key state now (0 when not accounted)
-    uint64_t peak_state_bytes = 0; ///< its largest value (per executor; summed over shards)
+    uint64_t peak_state_bytes = 0; ///< its largest value under a budget (without one: the current value)
     uint64_t budget_drops = 0;     ///< keys whose state was dropped to stay under max_state_bytes
 };
 

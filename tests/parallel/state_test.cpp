@@ -188,5 +188,34 @@ TEST(StateAccounting, FollowsStateAndEviction) {
     EXPECT_EQ(st.state_bytes, 0u);
 }
 
+// Under a budget the accounting is incremental (per event, per timer, per eviction); without one stats()
+// sums the keys. Both must agree at every step of a stream with sessions, windows and partial matches.
+TEST(StateAccounting, IncrementalEqualsRecomputed) {
+    IrBuilder b;
+    uint16_t a = b.event("a"), z = b.event("z");
+    uint32_t s = b.session("visit", 2 * kMin);
+    b.threshold("visit_end", interp::testing::over_session(s, b.b(true), true));
+    b.threshold("burst", interp::testing::window(1 * kMin, b.b(false)));
+    b.pattern("a_then_z", {interp::testing::pos("x", {a}), interp::testing::pos("y", {z})}, 3 * kMin);
+    ir::ExecutorOptions budget;
+    budget.max_state_bytes = uint64_t{1} << 40; // never reached
+    Runner inc(b.rs, budget), sum(b.rs);
+    for (int i = 0; i < 3000; ++i) {
+        const uint16_t t = (i * 7) % 3 == 0 ? z : a;
+        const std::string key = fmt::format("k{}", (i * 13) % 37);
+        const int64_t time = i * 5 * kSec;
+        inc.ev(t, key, time);
+        sum.ev(t, key, time);
+        if (i % 100 == 0) {
+            const ir::ExecutorStats x = inc.exec->stats(), y = sum.exec->stats();
+            ASSERT_EQ(x.state_bytes, y.state_bytes) << "after event " << i;
+            ASSERT_EQ(x.live_keys, y.live_keys);
+            ASSERT_GE(x.peak_state_bytes, x.state_bytes);
+        }
+    }
+    EXPECT_GT(sum.exec->stats().evictions, 0u);
+    EXPECT_EQ(inc.sink.out.size(), sum.sink.out.size());
+}
+
 } // namespace
 } // namespace ethogram::parallel_test
