@@ -71,9 +71,11 @@ std::unique_ptr<ShardOutput> Shard::process(ShardInput& in) {
         exec_->on_event(e, *this);
         ++processed_;
     }
-    const int64_t wm = in.end ? ir::kTimeInfinity : in.watermark;
     bool advanced = false;
-    if (wm > frontier_) {
+    // At the end too, first to the last released time: the single-threaded run's last finite watermark,
+    // where its executor last evicts idle keys (so live-key counts agree).
+    for (int64_t wm : {in.watermark, in.end ? ir::kTimeInfinity : in.watermark}) {
+        if (wm <= frontier_) continue;
         exec_->advance_watermark(wm, *this);
         frontier_ = wm;
         advanced = true;

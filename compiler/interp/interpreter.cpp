@@ -12,7 +12,8 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
-#include <deque>
+#include <functional>
+#include <queue>
 #include <unordered_map>
 
 namespace ethogram::interp {
@@ -41,9 +42,13 @@ private:
 
     Engine en_;
     std::unordered_map<uint32_t, KeyState> keys_;
-    /// Keys by (roughly) least recent activity: (time of the key's event when queued, key); one entry per
-    /// key at most (KeyState::queued). Checked lazily: an entry is re-queued at the key's latest time.
-    std::deque<std::pair<int64_t, uint32_t>> activity_;
+    /// Keys by least recent activity, a min-heap of (time of the key's latest event when queued, key); one
+    /// entry per key at most (KeyState::queued), re-queued at the key's latest time when found stale. A
+    /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys
+    /// do (shards then evict exactly what a single-threaded run evicts).
+    std::priority_queue<std::pair<int64_t, uint32_t>, std::vector<std::pair<int64_t, uint32_t>>,
+                        std::greater<>>
+        activity_;
     int64_t horizon_;          ///< longest time bound of the rule set (µs)
     uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
     bool budget_warned_ = false;
@@ -159,7 +164,7 @@ bool Interpreter::evictable(const KeyState& ks) const {
 void Interpreter::queue_activity(KeyState& ks) {
     if (ks.queued) return;
     ks.queued = true;
-    activity_.emplace_back(ks.last->ev.time, ks.key);
+    activity_.emplace(ks.last->ev.time, ks.key);
 }
 
 void Interpreter::evict_idle(int64_t wm) {
@@ -168,9 +173,9 @@ void Interpreter::evict_idle(int64_t wm) {
         return wm > last &&
                static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
     };
-    while (!activity_.empty() && idle(activity_.front().first)) {
-        const uint32_t key = activity_.front().second;
-        activity_.pop_front();
+    while (!activity_.empty() && idle(activity_.top().first)) {
+        const uint32_t key = activity_.top().second;
+        activity_.pop();
         auto it = keys_.find(key);
         if (it == keys_.end()) continue;
         KeyState& ks = it->second;
@@ -213,8 +218,8 @@ void Interpreter::enforce_budget(uint32_t current) {
     }
     size_t guard = activity_.size();
     while (total_bytes_ > en_.opts.max_state_bytes && !activity_.empty() && guard-- > 0) {
-        auto [t, key] = activity_.front();
-        activity_.pop_front();
+        auto [t, key] = activity_.top();
+        activity_.pop();
         auto it = keys_.find(key);
         if (it == keys_.end()) continue;
         it->second.queued = false;

@@ -194,7 +194,7 @@ TEST(ParallelBackpressure, SlowSinkBoundsEventsInFlight) {
     TimeRules r;
     const int64_t t0 = 1'800'000'000LL * kSec;
     std::string jsonl;
-    const int events = 12000;
+    const int events = 8000;
     for (int i = 0; i < events; ++i)
         jsonl += ev(i % 3 == 0 ? "cart" : (i % 3 == 1 ? "buy" : "ping"), fmt::format("u{}", i % 97),
                     t0 + i * kSec);
@@ -207,7 +207,7 @@ TEST(ParallelBackpressure, SlowSinkBoundsEventsInFlight) {
     uint64_t blocks = 0;
     cfg.parallel.before_write = [&blocks](std::string_view) {
         ++blocks;
-        std::this_thread::sleep_for(std::chrono::microseconds(300));
+        std::this_thread::sleep_for(std::chrono::microseconds(100));
     };
     const RunOutput p = run_stream(r.b.rs, jsonl, cfg);
     EXPECT_EQ(compare_runs(one, p, false), "");

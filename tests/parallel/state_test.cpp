@@ -149,9 +149,9 @@ TEST(StateBudget, OneKeyWithVeryManyPartialMatchesStaysUnderTheBudget) {
     Hostile h;
     ir::ExecutorOptions o;
     o.max_partial_matches = 10'000'000; // the cap does not help: only the budget bounds this key
-    o.max_state_bytes = 512 * 1024;
+    o.max_state_bytes = 128 * 1024;
     Runner r(h.b.rs, o);
-    const int events = 30000;
+    const int events = 6000;
     for (int i = 0; i < events; ++i) r.ev(h.a, "hot", i * kSec / 100);
     const ir::ExecutorStats s = r.exec->stats();
     std::cout << "one hot key: " << s.partial_matches << " partial matches, " << s.state_bytes
@@ -161,9 +161,9 @@ TEST(StateBudget, OneKeyWithVeryManyPartialMatchesStaysUnderTheBudget) {
     EXPECT_GT(s.budget_drops, 0u);
     // Without the budget the same stream holds every match.
     Runner unbounded(h.b.rs, ir::ExecutorOptions{10'000'000, 100000, true, 0});
-    for (int i = 0; i < 3000; ++i) unbounded.ev(h.a, "hot", i * kSec / 100);
-    EXPECT_EQ(unbounded.exec->stats().partial_matches, 3000u);
-    EXPECT_GT(unbounded.exec->stats().state_bytes, 3000u * 100);
+    for (int i = 0; i < 1500; ++i) unbounded.ev(h.a, "hot", i * kSec / 100);
+    EXPECT_EQ(unbounded.exec->stats().partial_matches, 1500u);
+    EXPECT_GT(unbounded.exec->stats().state_bytes, 1500u * 100);
 }
 
 // Bytes per key: accounting follows the state as it grows and shrinks, and eviction frees it all.
