@@ -24,6 +24,15 @@ namespace ethogram::runtime {
 
 namespace {
 
+/// Orders what the calling thread set up (router, mutexes, queues) before oneTBB's worker threads run a
+/// stage: the worker threads outlive one run, and their hand-off happens inside libtbb.so, which
+/// ThreadSanitizer does not see. Constant-initialised (no runtime write to race with); a release RMW
+/// before each run, an acquire load at the start of every stage invocation (once per chunk).
+std::atomic<uint64_t> g_pipeline_epoch{0};
+void acquire_setup() {
+    (void)g_pipeline_epoch.load(std::memory_order_acquire);
+}
+
 using InQueue = tbb::concurrent_bounded_queue<std::unique_ptr<ShardInput>>;
 using OutQueue = tbb::concurrent_bounded_queue<std::unique_ptr<ShardOutput>>;
 
@@ -354,6 +363,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     // order to ThreadSanitizer, as Chunk::publish / receive do for the hand-offs between stages.
     std::mutex read_mutex, route_mutex;
     auto read_chunk = [&](tbb::flow_control& fc) -> Chunk* {
+        acquire_setup();
         std::lock_guard<std::mutex> lock(read_mutex);
         auto c = std::make_unique<Chunk>();
         std::string_view line;
@@ -371,12 +381,14 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         return c.release();
     };
     auto decode = [&](Chunk* c) {
+        acquire_setup();
         c->receive();
         decode_chunk(*c, *contexts.local(), n);
         c->publish();
         return c;
     };
     auto route = [&](Chunk* c) {
+        acquire_setup();
         std::unique_ptr<Chunk> owned(c);
         owned->receive();
         std::lock_guard<std::mutex> lock(route_mutex);
@@ -384,6 +396,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     };
     // Decoding needs no more threads than cores (more only makes oneTBB warn); shards have their own threads.
     tbb::task_arena arena(std::min(static_cast<int>(n), tbb::info::default_concurrency()));
+    g_pipeline_epoch.fetch_add(1, std::memory_order_release);
     arena.execute([&] {
         tbb::parallel_pipeline(static_cast<size_t>(n) * 2 + 1,
                                tbb::make_filter<void, Chunk*>(tbb::filter_mode::serial_in_order, read_chunk) &
