@@ -1,5 +1,6 @@
 # install_test.cmake: `cmake --install BUILD_DIR --prefix WORK_DIR/prefix`, then configure and build
-# examples/embed against it with find_package(Ethogram), and run the demo once.
+# examples/embed against it with find_package(Ethogram) (EXTRA_FLAGS: compile and link flags, e.g. the
+# sanitizers of a sanitized build), and run the demo once.
 file(REMOVE_RECURSE ${WORK_DIR})
 execute_process(COMMAND ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${WORK_DIR}/prefix RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
@@ -11,7 +12,8 @@ foreach(f include/ethogram/engine.h include/ethogram/ethogram.h lib/cmake/Ethogr
   endif()
 endforeach()
 execute_process(COMMAND ${CMAKE_COMMAND} -S ${SOURCE_DIR}/examples/embed -B ${WORK_DIR}/build -G Ninja
-                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release RESULT_VARIABLE rc)
+                        -DCMAKE_PREFIX_PATH=${WORK_DIR}/prefix -DCMAKE_BUILD_TYPE=Release
+                        "-DCMAKE_CXX_FLAGS=${EXTRA_FLAGS}" "-DCMAKE_EXE_LINKER_FLAGS=${EXTRA_FLAGS}" RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "configuring examples/embed against the installed Ethogram failed (${rc})")
 endif()
