@@ -4,8 +4,9 @@
 # Scales examples/EXAMPLE/events.jsonl with replicate.py, then runs, REPEAT times and interleaved (so that
 # load from other processes hits both alike): the single-threaded pipeline, the parallel one with THREADS
 # shards, and the parallel one with --ordered. Reports the best wall time of each, the events/s, and the
-# ratio parallel/single; checks that every run wrote the same detections (as multisets). Also prints the
-# machine's load average: on a shared machine the ratio is only meaningful when the load is low.
+# ratio parallel/single, and the CPU seconds (user + sys) of each, whose ratio bounds the speedup possible
+# on an idle machine; checks that every run wrote the same detections (as multisets). Also prints the
+# machine's load average: on a shared machine the wall-time ratio is only meaningful when the load is low.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 example="${1:-ecommerce}"
@@ -28,10 +29,12 @@ run() { # name, extra flags...
     shift
     local t0 t1
     t0=$(date +%s.%N)
-    "$etho" run "$dir/rules" --events "$work/events.jsonl" --config "$dir/config.yaml" \
-        --out "$work/$name.jsonl" --dead-letter "$work/$name.dead.jsonl" --log-level error "$@" 2>/dev/null
+    /usr/bin/time -f "%U %S" -o "$work/cpu" "$etho" run "$dir/rules" --events "$work/events.jsonl" \
+        --config "$dir/config.yaml" --out "$work/$name.jsonl" --dead-letter "$work/$name.dead.jsonl" \
+        --log-level error "$@" 2>/dev/null
     t1=$(date +%s.%N)
     python3 -c "print($t1 - $t0)" >>"$work/$name.times"
+    awk '{print $1 + $2}' "$work/cpu" >>"$work/$name.cpu"
 }
 for _ in $(seq "$repeat"); do
     run single --threads 1
@@ -39,15 +42,22 @@ for _ in $(seq "$repeat"); do
     run ordered --threads "$threads" --ordered
 done
 best() { sort -g "$work/$1.times" | head -n 1; }
+cpu() { sort -g "$work/$1.cpu" | head -n 1; }
 for name in single parallel ordered; do
     cmp -s <(sort "$work/single.jsonl") <(sort "$work/$name.jsonl") || { echo "bench: $name detections differ"; exit 1; }
 done
-python3 - "$lines" "$(best single)" "$(best parallel)" "$(best ordered)" "$threads" <<'PY'
+python3 - "$lines" "$(best single)" "$(best parallel)" "$(best ordered)" "$threads" \
+    "$(cpu single)" "$(cpu parallel)" "$(cpu ordered)" <<'PY'
 import sys
 n, s, p, o, t = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
-print("bench: --threads 1:          %.3f s, %9.0f events/s" % (s, n / s))
-print("bench: --threads %s:          %.3f s, %9.0f events/s, ratio %.2fx" % (t, p, n / p, s / p))
-print("bench: --threads %s --ordered: %.3f s, %9.0f events/s, ratio %.2fx" % (t, o, n / o, s / o))
+cs, cp, co = float(sys.argv[6]), float(sys.argv[7]), float(sys.argv[8])
+print("bench: --threads 1:          %.3f s, %9.0f events/s; cpu %.2f s" % (s, n / s, cs))
+print("bench: --threads %s:          %.3f s, %9.0f events/s, ratio %.2fx; cpu %.2f s (%.2fx of 1 thread)"
+      % (t, p, n / p, s / p, cp, cp / cs))
+print("bench: --threads %s --ordered: %.3f s, %9.0f events/s, ratio %.2fx; cpu %.2f s (%.2fx)"
+      % (t, o, n / o, s / o, co, co / cs))
+print("bench: the most a %s-core run could gain with this CPU overhead, on an idle machine: %.2fx"
+      % (t, min(float(t), float(t) * cs / cp)))
 PY
 echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run); load average after" \
     "$(cut -d' ' -f1-3 /proc/loadavg)"
