@@ -99,12 +99,20 @@ private:
 
     std::string state_key(const std::string& path, const std::string& key, const YAML::Node& v) {
         uint32_t* dst = nullptr;
+        if (key == "max_state_bytes") {
+            std::string text;
+            if (!scalar(v, text)) return fmt::format("'{}' must be a byte count such as 512MiB", path);
+            auto b = parse_bytes(text);
+            if (!b) return fmt::format("'{}': {}", path, b.error());
+            cfg_.max_state_bytes = *b;
+            return "";
+        }
         if (key == "max_partial_matches")
             dst = &cfg_.max_partial_matches;
         else if (key == "max_scope_events")
             dst = &cfg_.max_scope_events;
         else
-            return unknown(path, "max_partial_matches, max_scope_events");
+            return unknown(path, "max_partial_matches, max_scope_events, max_state_bytes");
         return positive_u32(path, v, dst);
     }
 
@@ -157,6 +165,27 @@ Expected<EpochUnit> parse_epoch_unit(std::string_view s) {
     if (s == "ms") return EpochUnit::Millis;
     if (s == "s") return EpochUnit::Seconds;
     return Error{fmt::format("epoch unit must be 'ms' or 's', got '{}'", s)};
+}
+
+Expected<uint64_t> parse_bytes(std::string_view s) {
+    size_t digits = 0;
+    while (digits < s.size() && s[digits] >= '0' && s[digits] <= '9') ++digits;
+    if (digits == 0 || digits > 15)
+        return Error{fmt::format("expected a byte count such as 512MiB, got '{}'", s)};
+    uint64_t n = std::stoull(std::string(s.substr(0, digits)));
+    std::string_view unit = s.substr(digits);
+    uint64_t mul = 0;
+    if (unit.empty() || unit == "B")
+        mul = 1;
+    else if (unit == "KiB")
+        mul = uint64_t{1} << 10;
+    else if (unit == "MiB")
+        mul = uint64_t{1} << 20;
+    else if (unit == "GiB")
+        mul = uint64_t{1} << 30;
+    else
+        return Error{fmt::format("unknown unit '{}' in '{}' (expected B, KiB, MiB or GiB)", unit, s)};
+    return n * mul;
 }
 
 Expected<EngineConfig> parse_config(std::string_view text, std::string_view name) {

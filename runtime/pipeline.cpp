@@ -22,20 +22,6 @@ bool is_blank(std::string_view s) {
     return s.find_first_not_of(" \t\r") == std::string_view::npos;
 }
 
-// Opens the dead-letter output per the policy documented in PipelineOptions.
-Expected<DeadLetterWriter*> open_dead_letters(const PipelineOptions& o,
-                                              std::unique_ptr<DeadLetterWriter>& dl) {
-    if (!o.dead_letter_path.empty() || o.out_path != "-") {
-        std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
-        auto f = OutputFile::open(path);
-        if (!f) return Error{f.error()};
-        dl = std::make_unique<DeadLetterWriter>(std::move(*f));
-    } else {
-        dl = std::make_unique<DeadLetterWriter>(OutputFile::stderr_stream(), "dead-letter: ");
-    }
-    return dl.get();
-}
-
 // Hands released events to the executor per its contract: the watermark moves to each event's time first.
 class Driver {
 public:
@@ -77,8 +63,9 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (!f) return Error{f.error()};
         suppressed_out = std::move(*f);
     }
-    std::unique_ptr<DeadLetterWriter> dead;
-    if (auto d = open_dead_letters(opts, dead); !d) return Error{d.error()};
+    auto dead_or = open_dead_letter_output(opts);
+    if (!dead_or) return Error{dead_or.error()};
+    std::unique_ptr<DeadLetterWriter> dead = std::move(*dead_or);
 
     Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
     ReorderBuffer reorder(opts.allowed_lateness_us);
@@ -133,13 +120,31 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};
     if (auto r = dead->close(); !r) return Error{r.error()};
 
-    if (sum.suppressed > 0 && !suppressed_out)
+    if (auto r = report_run(sum, opts, suppressed_out != nullptr); !r) return Error{r.error()};
+    return sum;
+}
+
+Expected<std::unique_ptr<DeadLetterWriter>> open_dead_letter_output(const PipelineOptions& o) {
+    if (!o.dead_letter_path.empty() || o.out_path != "-") {
+        std::string path = o.dead_letter_path.empty() ? o.out_path + ".dead.jsonl" : o.dead_letter_path;
+        auto f = OutputFile::open(path);
+        if (!f) return Error{f.error()};
+        return std::make_unique<DeadLetterWriter>(std::move(*f));
+    }
+    return std::make_unique<DeadLetterWriter>(OutputFile::stderr_stream(), "dead-letter: ");
+}
+
+Expected<bool> report_run(const RunSummary& sum, const PipelineOptions& opts, bool suppressed_written) {
+    if (sum.suppressed > 0 && !suppressed_written)
         spdlog::info(
             "{} suppressed detection(s) counted but not written (pass --suppressed PATH to keep them)",
             sum.suppressed);
     if (sum.executor.overflow_drops > 0)
         spdlog::warn("{} partial match(es) or scope event(s) dropped by the state caps",
                      sum.executor.overflow_drops);
+    if (sum.executor.budget_drops > 0)
+        spdlog::warn("{} key state(s) dropped to stay under the state budget (state.max_state_bytes)",
+                     sum.executor.budget_drops);
     if (opts.print_summary) fmt::print(stderr, "{}", format_summary(sum));
     if (!opts.summary_json_path.empty()) {
         auto f = OutputFile::open(opts.summary_json_path);
@@ -148,7 +153,19 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         (*f)->write("\n");
         if (auto r = (*f)->close(); !r) return Error{r.error()};
     }
-    return sum;
+    return true;
+}
+
+std::string format_stats(const RunSummary& s) {
+    const ir::ExecutorStats& e = s.executor;
+    std::string out = fmt::format("stats: {} live keys, {} partial matches, {} bytes of key state (approx.)",
+                                  e.live_keys, e.partial_matches, e.state_bytes);
+    if (e.live_keys > 0) out += fmt::format(", {} bytes per key", e.state_bytes / e.live_keys);
+    out +=
+        fmt::format("\nstats: peak {} bytes of key state, {} idle keys evicted, {} overflow drops, {} "
+                    "budget drops, reorder buffer at most {} events\n",
+                    e.peak_state_bytes, e.evictions, e.overflow_drops, e.budget_drops, s.reorder_high_water);
+    return out;
 }
 
 std::string format_summary(const RunSummary& s) {
@@ -169,6 +186,8 @@ std::string format_summary(const RunSummary& s) {
     if (s.filtered > 0) out += fmt::format(", {} filtered by --only", s.filtered);
     if (s.executor.overflow_drops > 0)
         out += fmt::format(", {} dropped by the state caps", s.executor.overflow_drops);
+    if (s.executor.budget_drops > 0)
+        out += fmt::format(", {} key state(s) dropped by the state budget", s.executor.budget_drops);
     out += fmt::format("\nsummary: {:.3f} s, {:.0f} events/s\n", s.wall_seconds, s.events_per_second);
     return out;
 }
@@ -203,6 +222,14 @@ std::string summary_json(const RunSummary& s) {
     append_json_uint(out, s.executor.partial_matches);
     out += ",\"overflow_drops\":";
     append_json_uint(out, s.executor.overflow_drops);
+    out += ",\"evictions\":";
+    append_json_uint(out, s.executor.evictions);
+    out += ",\"state_bytes\":";
+    append_json_uint(out, s.executor.state_bytes);
+    out += ",\"peak_state_bytes\":";
+    append_json_uint(out, s.executor.peak_state_bytes);
+    out += ",\"budget_drops\":";
+    append_json_uint(out, s.executor.budget_drops);
     out += "},\"wall_seconds\":";
     append_json_double(out, s.wall_seconds);
     out += ",\"events_per_second\":";

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstdint>
+#include <memory>
 #include <string>
 
 namespace ethogram::runtime {
@@ -57,8 +58,16 @@ struct RunSummary {
 Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, ir::Executor& exec,
                                   const PipelineOptions& opts);
 
+/// Opens the dead-letter output per the policy documented in PipelineOptions::dead_letter_path.
+Expected<std::unique_ptr<DeadLetterWriter>> open_dead_letter_output(const PipelineOptions& opts);
+/// The end of a run, shared by both pipelines: logs the suppressed and overflow notes, prints the summary
+/// (when asked) and writes `summary_json_path`.
+Expected<bool> report_run(const RunSummary& s, const PipelineOptions& opts, bool suppressed_written);
+
 /// The summary as one compact human-readable block (what is printed on stderr).
 std::string format_summary(const RunSummary& s);
+/// Executor statistics (live keys, partial matches, state bytes, evictions, drops) as `stats:` lines.
+std::string format_stats(const RunSummary& s);
 /// The summary as a JSON object.
 std::string summary_json(const RunSummary& s);
 

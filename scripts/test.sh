@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # test.sh: the whole quality gate, as CI runs it (.ci/run): deps, format check, Release build + ctest,
-# ASan+UBSan build + ctest, and a bounded libFuzzer run. Exits non-zero when any stage fails.
+# ASan+UBSan build + ctest, a ThreadSanitizer build of the parallel tests, and a bounded libFuzzer run. Exits
+# non-zero when any stage fails.
 # Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt, WERROR=0 to make
 #                          compiler warnings non-fatal in the Release build; they are always counted)
-# Build directories: build/ (Release), build-asan/ (sanitizers), build-fuzz/ (clang-19 + libFuzzer); override
-# with BUILD_DIR, ASAN_DIR, FUZZ_DIR (relative to the repository). STAGES="format fuzz" runs a subset.
+# Build directories: build/ (Release), build-asan/ (sanitizers), build-tsan/ (ThreadSanitizer, parallel tests
+# only), build-fuzz/ (clang-19 + libFuzzer); override with BUILD_DIR, ASAN_DIR, TSAN_DIR, FUZZ_DIR (relative to
+# the repository). STAGES="format fuzz" runs a subset.
 set -uo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -16,7 +18,8 @@ WERROR="${WERROR:-1}"
 BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_DIR="${ASAN_DIR:-build-asan}"
 FUZZ_DIR="${FUZZ_DIR:-build-fuzz}"
-STAGES="${STAGES:-deps format release sanitize fuzz}"
+TSAN_DIR="${TSAN_DIR:-build-tsan}"
+STAGES="${STAGES:-deps format release sanitize tsan fuzz}"
 LOG_DIR="$root/${LOG_DIR:-build-logs}"
 mkdir -p "$LOG_DIR"
 rm -f "$LOG_DIR"/*.log # stale logs would fake a summary line
@@ -86,6 +89,21 @@ format() {
     "$root/scripts/check-format.sh"
 }
 
+tsan() {
+    # ThreadSanitizer over the parallel runtime: only the parallel tests and what they link (the runtime,
+    # the interpreter, the oracle's generators; no front end), then their ctest entries (the examples'
+    # entries need etho and run in the other stages). tests/parallel/tsan.supp explains its entries.
+    local dir="$root/$TSAN_DIR"
+    cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+        -DCMAKE_CXX_FLAGS="-fsanitize=thread -fno-omit-frame-pointer" \
+        -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread || return 1
+    ninja -C "$dir" -j"$JOBS" parallel_tests || return 1
+    (cd "$dir" && TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/parallel/tsan.supp}" \
+        ctest -j"$JOBS" -R '^parallel\.' -E '^parallel\.examples\.' --output-on-failure --timeout 900) 2>&1 |
+        tee "$LOG_DIR/ctest-tsan.log"
+    return "${PIPESTATUS[0]}"
+}
+
 fuzz() {
     local dir="$root/$FUZZ_DIR"
     CC=clang-19 CXX=clang++-19 cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -128,7 +146,7 @@ main() {
     total0=$SECONDS
     for s in $STAGES; do
         case "$s" in
-            deps | format | release | sanitize | fuzz) stage "$s" "$s" ;;
+            deps | format | release | sanitize | tsan | fuzz) stage "$s" "$s" ;;
             *) echo "test.sh: unknown stage $s" >&2 && exit 2 ;;
         esac
     done
@@ -146,7 +164,9 @@ main() {
     echo "  compiler warnings in the Release build: ${warnings:-0}"
     asan_line="$(summary_of ctest-asan.log)"
     release_line="$(summary_of ctest-release.log)"
+    tsan_line="$(summary_of ctest-tsan.log)"
     echo "  asan ctest:    ${asan_line:-no ctest summary (stage not run, or its build failed)}"
+    echo "  tsan ctest:    ${tsan_line:-no ctest summary (stage not run, or its build failed)}"
     echo "  release ctest: ${release_line:-no ctest summary (stage not run, or its build failed)}"
     [ $failed -eq 0 ] && echo "test.sh: all stages passed" || echo "test.sh: some stages FAILED"
     # The last line is ctest's own summary line of the Release suite.

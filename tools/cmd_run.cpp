@@ -5,6 +5,7 @@
 #include "compiler/jit/jit.h"
 #endif
 #include "runtime/config.h"
+#include "runtime/parallel.h"
 #include "runtime/pipeline.h"
 #include "tools/cmd_govern.h"
 #include "tools/commands.h"
@@ -13,7 +14,10 @@
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
 #include <iostream>
+#include <mutex>
+#include <thread>
 
 namespace ethogram::tools {
 
@@ -70,6 +74,19 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--trusted", o.trusted, "Trust file the bundle's signatures are checked against");
     cmd->add_option("--registry", o.registry,
                     "With --bundle NAME: run the version of NAME deployed in this registry");
+    cmd->add_option("--threads", o.threads,
+                    "Worker shards (events partitioned by key); 0 = all cores; default 1 (single-threaded: "
+                    "on 2 cores the sharded pipeline is still slower, see docs/performance.md)")
+        ->check(CLI::Range(0u, 1024u));
+    cmd->add_flag("--ordered", o.ordered,
+                  "With --threads > 1: write detections in a deterministic order (time, key, production)");
+    cmd->add_flag("--stats", o.stats,
+                  "Print statistics at the end: live keys, partial matches, bytes of key state, evictions, "
+                  "overflow and budget drops (and, with --threads > 1, queue high-water marks)");
+    cmd->add_option("--max-state-bytes", o.max_state_bytes,
+                    "Budget for per-key state, e.g. 512MiB (state.max_state_bytes); over it the least "
+                    "recently active keys are dropped, counted and warned");
+    cmd->add_flag("--no-evict", o.no_evict, "Keep idle keys (eviction never changes the output)");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -148,36 +165,72 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
-    std::unique_ptr<ir::Executor> exec;
-    std::string engine = o.engine;
-    if (engine == "jit") {
-#ifdef ETHOGRAM_HAVE_JIT
-        jit::JitOptions jopts;
-        jopts.cache_dir =
-            o.no_jit_cache ? "" : (o.jit_cache.empty() ? jit::default_cache_dir() : o.jit_cache);
-        jit::CompileStats cstats;
-        auto j = jit::make_jit_executor(rs, pool, eopts, jopts, &cstats);
-        if (j) {
-            exec = std::move(*j);
-            if (!cstats.cache_warning.empty()) spdlog::warn("JIT cache: {}", cstats.cache_warning);
-            if (!cstats.cache_note.empty()) spdlog::debug("JIT cache: {}", cstats.cache_note);
-            spdlog::debug("JIT: {} native functions in {:.1f} ms ({})", cstats.functions, cstats.total_ms,
-                          cstats.cache_hit ? "from the cache" : "compiled");
-        } else {
-            spdlog::warn("the JIT engine cannot run these rules ({}); using the interpreter", j.error());
-            engine = "interp";
-        }
-#else
-        spdlog::warn("this etho was built without LLVM (no JIT engine); using the interpreter");
-        engine = "interp";
-#endif
+    eopts.max_state_bytes = cfg.max_state_bytes;
+    if (cmd.count("--max-state-bytes")) {
+        auto b = runtime::parse_bytes(o.max_state_bytes);
+        if (!b) return usage_error(fmt::format("--max-state-bytes: {}", b.error()));
+        eopts.max_state_bytes = *b;
     }
-    if (!exec) exec = interp::make_interpreter(rs, pool, eopts);
-    spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
-                  engine);
+    eopts.evict_idle_keys = !o.no_evict;
+    uint32_t threads = o.threads;
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
+    // load the same code from its cache. What the first creation says is logged once.
+    std::once_flag logged;
+    std::string engine = o.engine;
+    auto make_executor = [&](const ir::RuleSet& r, ir::StringPool& sp) -> std::unique_ptr<ir::Executor> {
+        if (o.engine == "jit") {
+#ifdef ETHOGRAM_HAVE_JIT
+            jit::JitOptions jopts;
+            jopts.cache_dir =
+                o.no_jit_cache ? "" : (o.jit_cache.empty() ? jit::default_cache_dir() : o.jit_cache);
+            jit::CompileStats cstats;
+            auto j = jit::make_jit_executor(r, sp, eopts, jopts, &cstats);
+            std::call_once(logged, [&] {
+                if (!j) {
+                    spdlog::warn("the JIT engine cannot run these rules ({}); using the interpreter", j.error());
+                    engine = "interp";
+                    return;
+                }
+                if (!cstats.cache_warning.empty()) spdlog::warn("JIT cache: {}", cstats.cache_warning);
+                if (!cstats.cache_note.empty()) spdlog::debug("JIT cache: {}", cstats.cache_note);
+                spdlog::debug("JIT: {} native functions in {:.1f} ms ({})", cstats.functions, cstats.total_ms,
+                              cstats.cache_hit ? "from the cache" : "compiled");
+            });
+            if (j) return std::move(*j);
+#else
+            std::call_once(logged, [&] {
+                spdlog::warn("this etho was built without LLVM (no JIT engine); using the interpreter");
+                engine = "interp";
+            });
+#endif
+        }
+        return interp::make_interpreter(r, sp, eopts);
+    };
 
-    auto summary = runtime::run_pipeline(rs, pool, *exec, p);
+    runtime::Expected<runtime::RunSummary> summary = runtime::Error{};
+    runtime::ParallelStats pstats;
+    if (threads == 1) {
+        std::unique_ptr<ir::Executor> exec = make_executor(rs, pool);
+        spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
+                      engine);
+        summary = runtime::run_pipeline(rs, pool, *exec, p);
+    } else {
+        runtime::ParallelOptions po;
+        po.threads = threads;
+        po.ordered = o.ordered;
+        runtime::ExecutorFactory make = [&](const ir::RuleSet& r, ir::StringPool& sp) {
+            return make_executor(r, sp);
+        };
+        spdlog::debug("running {} {} ({} rules) with the {} engine on {} threads", rs.name, rs.version,
+                      rs.rules.size(), o.engine, threads);
+        summary = runtime::run_parallel_pipeline(rs, make, p, po, &pstats);
+    }
     if (!summary) return usage_error(summary.error());
+    if (o.stats) {
+        fmt::print(stderr, "{}", runtime::format_stats(*summary));
+        if (threads > 1) fmt::print(stderr, "{}", runtime::format_parallel_stats(pstats));
+    }
     if (p.dead_letter_path.empty() && p.out_path == "-" && summary->dead_total() > 0)
         spdlog::warn(
             "{} dead letter(s) were written to stderr; pass --dead-letter PATH to keep them in a file",

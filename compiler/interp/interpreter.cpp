@@ -6,8 +6,14 @@
 #include "compiler/interp/engine.h"
 #include "compiler/interp/pattern.h"
 #include "compiler/interp/sessions.h"
+#include "compiler/interp/state_bytes.h"
 #include "compiler/interp/threshold.h"
 
+#include <spdlog/spdlog.h>
+
+#include <algorithm>
+#include <functional>
+#include <queue>
 #include <unordered_map>
 
 namespace ethogram::interp {
@@ -18,7 +24,7 @@ class Interpreter final : public ir::Executor {
 public:
     Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
                 const NativeHooks* native = nullptr)
-        : en_(rs, pool, opts) {
+        : en_(rs, pool, opts), horizon_(time_horizon(rs)) {
         en_.native = native;
         en_.eval.set_native(native);
     }
@@ -30,9 +36,27 @@ public:
 
 private:
     KeyState& key_state(uint32_t key);
+    // Bounded state (docs/architecture.md, "Bounded state").
+    static int64_t time_horizon(const ir::RuleSet& rs);
+    bool evictable(const KeyState& ks) const;
+    void evict_idle(int64_t wm);
+    void account(KeyState& ks);
+    void queue_activity(KeyState& ks);
+    void enforce_budget(uint32_t current);
+    void drop_key(std::unordered_map<uint32_t, KeyState>::iterator it);
 
     Engine en_;
     std::unordered_map<uint32_t, KeyState> keys_;
+    /// Keys by least recent activity, a min-heap of (time of the key's latest event when queued, key); one
+    /// entry per key at most (KeyState::queued), re-queued at the key's latest time when found stale. A
+    /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys
+    /// do (shards then evict exactly what a single-threaded run evicts).
+    std::priority_queue<std::pair<int64_t, uint32_t>, std::vector<std::pair<int64_t, uint32_t>>,
+                        std::greater<>>
+        activity_;
+    int64_t horizon_;          ///< longest time bound of the rule set (µs)
+    uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
+    bool budget_warned_ = false;
     std::vector<ir::Detection> batch_;
     std::vector<uint32_t> to_close_;
     uint64_t next_ord_ = 0; ///< processing order of events (see StoredEvent::ord)
@@ -44,8 +68,12 @@ KeyState& Interpreter::key_state(uint32_t key) {
     KeyState& ks = keys_[key];
     ks.key = key;
     ks.sessions.resize(en_.rs.sessions.size());
-    ks.thresholds.resize(en_.rs.rules.size());
-    ks.patterns.resize(en_.rs.rules.size());
+    // Indexed by rule; a rule set without threshold (pattern) rules never touches the other vector.
+    bool any_threshold = false, any_pattern = false;
+    for (const ir::Rule& r : en_.rs.rules)
+        (r.kind == ir::RuleKind::Pattern ? any_pattern : any_threshold) = true;
+    if (any_threshold) ks.thresholds.resize(en_.rs.rules.size());
+    if (any_pattern) ks.patterns.resize(en_.rs.rules.size());
     ks.models = en_.models.make_states();
     return ks;
 }
@@ -75,6 +103,12 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // An `end on` event closes its session after every rule has seen it.
     for (uint32_t s : to_close_) close_session(en_, ks, s, e.time, batch_);
     resolve_batch(en_, batch_, sink);
+    queue_activity(ks);
+    // Accounting on the hot path only under a budget; stats() sums the keys otherwise.
+    if (en_.opts.max_state_bytes > 0) {
+        account(ks);
+        if (total_bytes_ > en_.opts.max_state_bytes) enforce_budget(e.key);
+    }
 }
 
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
@@ -94,14 +128,137 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
                 session_timer(en_, it->second, t.slot, t, batch_);
             else
                 pattern_timer(en_, it->second, t.slot - sessions, t, batch_);
+            if (en_.opts.max_state_bytes > 0) account(it->second);
         }
         resolve_batch(en_, batch_, sink);
+    }
+    // At end of input nothing is gained by evicting (and the summary keeps the live-key count).
+    if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity) evict_idle(wm);
+}
+
+int64_t Interpreter::time_horizon(const ir::RuleSet& rs) {
+    int64_t h = 0;
+    for (const ir::Session& s : rs.sessions) h = std::max(h, s.gap_us);
+    for (const ir::Rule& r : rs.rules) {
+        if (r.kind == ir::RuleKind::Threshold) {
+            if (r.threshold.scope == ir::ScopeKind::Window) h = std::max(h, r.threshold.window_us);
+            continue;
+        }
+        h = std::max(h, r.pattern.within_us);
+        for (const ir::Step& st : r.pattern.steps) h = std::max(h, st.within_us);
+    }
+    return h;
+}
+
+// A key whose state a fresh key would reproduce exactly: what its next event would see is the same. Called
+// once the horizon has passed since its latest event, so that every timer of the key has fired and every
+// window-scope event would be pruned by that next event.
+bool Interpreter::evictable(const KeyState& ks) const {
+    for (const SessionState& s : ks.sessions)
+        if (s.open) return false;
+    // A model that lives as long as the key remembers its whole history (evidence, context); a `per
+    // session` model restarts with the next session, which a fresh key opens too.
+    for (size_t m = 0; m < ks.models.size() && m < en_.rs.models.size(); ++m)
+        if (en_.rs.models[m].session < 0 && ks.models[m].count > 0) return false;
+    for (uint32_t r = 0; r < en_.rs.rules.size(); ++r) {
+        const ir::Rule& rule = en_.rs.rules[r];
+        if (rule.kind == ir::RuleKind::Pattern) {
+            // Matches without a `within` never expire by time.
+            if (!ks.patterns[r].matches.empty()) return false;
+            continue;
+        }
+        const ThresholdState& ts = ks.thresholds[r];
+        // Edge memory: a condition that held at the last evaluation must not fire again.
+        if (ts.evaluated && ts.previous) return false;
+        // The last N events are in scope however old they are.
+        if (rule.threshold.scope == ir::ScopeKind::LastN && !ts.scope.empty()) return false;
+    }
+    return true;
+}
+
+void Interpreter::queue_activity(KeyState& ks) {
+    if (ks.queued) return;
+    ks.queued = true;
+    activity_.emplace(ks.last->ev.time, ks.key);
+}
+
+void Interpreter::evict_idle(int64_t wm) {
+    // Idle: wm - last > horizon (as unsigned: wm >= last, and the difference may exceed INT64_MAX).
+    auto idle = [&](int64_t last) {
+        return wm > last &&
+               static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
+    };
+    while (!activity_.empty() && idle(activity_.top().first)) {
+        const uint32_t key = activity_.top().second;
+        activity_.pop();
+        auto it = keys_.find(key);
+        if (it == keys_.end()) continue;
+        KeyState& ks = it->second;
+        ks.queued = false;
+        if (!idle(ks.last->ev.time)) {
+            queue_activity(ks); // active since: look again later
+            continue;
+        }
+        if (!evictable(ks)) continue; // stays as it is until its next event (which queues it again)
+        ++en_.stats.evictions;
+        total_bytes_ -= ks.bytes;
+        keys_.erase(it);
+    }
+}
+
+void Interpreter::account(KeyState& ks) {
+    const uint64_t b = key_state_bytes(ks);
+    total_bytes_ = total_bytes_ - ks.bytes + b;
+    ks.bytes = b;
+    en_.stats.peak_state_bytes = std::max(en_.stats.peak_state_bytes, total_bytes_);
+}
+
+void Interpreter::drop_key(std::unordered_map<uint32_t, KeyState>::iterator it) {
+    const KeyState& ks = it->second;
+    uint64_t live = 0;
+    for (const PatternState& p : ks.patterns) live += p.matches.size();
+    en_.stats.partial_matches -= std::min(en_.stats.partial_matches, live);
+    total_bytes_ -= ks.bytes;
+    ++en_.stats.budget_drops;
+    keys_.erase(it);
+}
+
+// Over the budget: drop whole keys, least recently active first, then (alone over it) the current one.
+void Interpreter::enforce_budget(uint32_t current) {
+    if (!budget_warned_) {
+        budget_warned_ = true;
+        spdlog::warn("the state budget ({} bytes) is exceeded: dropping the state of the least recently "
+                     "active keys (counted as budget drops; detections may be lost)",
+                     en_.opts.max_state_bytes);
+    }
+    size_t guard = activity_.size();
+    while (total_bytes_ > en_.opts.max_state_bytes && !activity_.empty() && guard-- > 0) {
+        auto [t, key] = activity_.top();
+        activity_.pop();
+        auto it = keys_.find(key);
+        if (it == keys_.end()) continue;
+        it->second.queued = false;
+        if (key == current || it->second.last->ev.time != t) {
+            queue_activity(it->second); // more recent than its entry says: to the back
+            continue;
+        }
+        drop_key(it);
+    }
+    if (total_bytes_ > en_.opts.max_state_bytes) {
+        auto it = keys_.find(current);
+        if (it != keys_.end()) drop_key(it);
     }
 }
 
 ir::ExecutorStats Interpreter::stats() const {
     ir::ExecutorStats s = en_.stats;
     s.live_keys = keys_.size();
+    if (en_.opts.max_state_bytes > 0) {
+        s.state_bytes = total_bytes_;
+    } else {
+        for (const auto& [key, ks] : keys_) s.state_bytes += key_state_bytes(ks);
+        s.peak_state_bytes = s.state_bytes; // not tracked without a budget: the current value
+    }
     return s;
 }
 

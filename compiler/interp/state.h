@@ -2,6 +2,7 @@
 // the rule set, so that a later snapshot can serialise them.
 #pragma once
 
+#include "compiler/interp/event_ring.h"
 #include "compiler/interp/model_state.h"
 #include "compiler/ir/event.h"
 
@@ -25,7 +26,7 @@ struct StoredEvent {
 /// Events are shared between scope buffers, sessions and partial matches: the dwell of an event must be
 /// updated once and seen everywhere.
 using EventPtr = std::shared_ptr<StoredEvent>;
-using EventBuffer = std::deque<EventPtr>;
+using EventBuffer = Ring<EventPtr>;
 
 /// One open (or closed) session of one key.
 struct SessionState {
@@ -77,6 +78,8 @@ struct KeyState {
     std::vector<ThresholdState> thresholds; ///< per rule (used for threshold rules)
     std::vector<PatternState> patterns;     ///< per rule (used for pattern rules)
     std::vector<ModelKeyState> models;      ///< per RuleSet::models
+    uint64_t bytes = 0;  ///< approximate bytes of this state (state_bytes.h), last computed
+    bool queued = false; ///< has an entry in the interpreter's activity queue (eviction)
 };
 
 } // namespace ethogram::interp

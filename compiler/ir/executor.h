@@ -68,6 +68,12 @@ public:
 struct ExecutorOptions {
     uint32_t max_partial_matches = 1000; ///< per key and rule; overflow drops the oldest
     uint32_t max_scope_events = 100000;  ///< per key and scope; overflow drops the oldest
+    /// Evict keys idle past the rule set's longest time bound whose state is indistinguishable from a
+    /// fresh key's (by the watermark, never by wall time): output is the same either way.
+    bool evict_idle_keys = true;
+    /// Budget for the approximate bytes of per-key state (0 = none). Over it, whole keys are dropped,
+    /// least recently active first (counted in ExecutorStats::budget_drops): output may then differ.
+    uint64_t max_state_bytes = 0;
 };
 
 struct ExecutorStats {
@@ -77,6 +83,10 @@ struct ExecutorStats {
     uint64_t overflow_drops = 0;  ///< partial matches or scope events dropped by the caps
     uint64_t detections = 0;
     uint64_t suppressed = 0;
+    uint64_t evictions = 0;        ///< idle keys evicted (no effect on output)
+    uint64_t state_bytes = 0;      ///< approximate bytes of per-key state now (0 when not accounted)
+    uint64_t peak_state_bytes = 0; ///< its largest value under a budget (without one: the current value)
+    uint64_t budget_drops = 0;     ///< keys whose state was dropped to stay under max_state_bytes
 };
 
 /// Runs one compiled rule set. Contract with the caller (the runtime):

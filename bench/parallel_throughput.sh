@@ -1,0 +1,63 @@
+#!/usr/bin/env bash
+# parallel_throughput.sh: `etho run --threads 1` vs `--threads N` on one scaled example stream, same run.
+# Usage: bench/parallel_throughput.sh [EXAMPLE=ecommerce] [COPIES=100] [THREADS=2] [REPEAT=3] [ETHO=build/bin/etho]
+# Scales examples/EXAMPLE/events.jsonl with replicate.py, then runs, REPEAT times and interleaved (so that
+# load from other processes hits both alike): the single-threaded pipeline, the parallel one with THREADS
+# shards, and the parallel one with --ordered. Reports the best wall time of each, the events/s, and the
+# ratio parallel/single, and the CPU seconds (user + sys) of each, whose ratio bounds the speedup possible
+# on an idle machine; checks that every run wrote the same detections (as multisets). Also prints the
+# machine's load average: on a shared machine the wall-time ratio is only meaningful when the load is low.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+example="${1:-ecommerce}"
+copies="${2:-100}"
+threads="${3:-2}"
+repeat="${4:-3}"
+etho="${5:-$root/build/bin/etho}"
+dir="$root/examples/$example"
+key=$(sed -n 's/^ *key \([A-Za-z_][A-Za-z0-9_]*\):.*/\1/p' "$dir/schema.etho" | head -n 1)
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+python3 "$root/bench/replicate.py" "$dir/events.jsonl" "$key" "$copies" >"$work/events.jsonl"
+lines=$(wc -l <"$work/events.jsonl")
+echo "bench: $example x$copies: $lines events, $(($(stat -c %s "$work/events.jsonl") / 1024 / 1024)) MiB;" \
+    "$(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
+
+run() { # name, extra flags...
+    local name="$1"
+    shift
+    local t0 t1
+    t0=$(date +%s.%N)
+    /usr/bin/time -f "%U %S" -o "$work/cpu" "$etho" run "$dir/rules" --events "$work/events.jsonl" \
+        --config "$dir/config.yaml" --out "$work/$name.jsonl" --dead-letter "$work/$name.dead.jsonl" \
+        --log-level error "$@" 2>/dev/null
+    t1=$(date +%s.%N)
+    python3 -c "print($t1 - $t0)" >>"$work/$name.times"
+    awk '{print $1 + $2}' "$work/cpu" >>"$work/$name.cpu"
+}
+for _ in $(seq "$repeat"); do
+    run single --threads 1
+    run parallel --threads "$threads"
+    run ordered --threads "$threads" --ordered
+done
+best() { sort -g "$work/$1.times" | head -n 1; }
+cpu() { sort -g "$work/$1.cpu" | head -n 1; }
+for name in single parallel ordered; do
+    cmp -s <(sort "$work/single.jsonl") <(sort "$work/$name.jsonl") || { echo "bench: $name detections differ"; exit 1; }
+done
+python3 - "$lines" "$(best single)" "$(best parallel)" "$(best ordered)" "$threads" \
+    "$(cpu single)" "$(cpu parallel)" "$(cpu ordered)" <<'PY'
+import sys
+n, s, p, o, t = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), float(sys.argv[4]), sys.argv[5]
+cs, cp, co = float(sys.argv[6]), float(sys.argv[7]), float(sys.argv[8])
+print("bench: --threads 1:          %.3f s, %9.0f events/s; cpu %.2f s" % (s, n / s, cs))
+print("bench: --threads %s:          %.3f s, %9.0f events/s, ratio %.2fx; cpu %.2f s (%.2fx of 1 thread)"
+      % (t, p, n / p, s / p, cp, cp / cs))
+print("bench: --threads %s --ordered: %.3f s, %9.0f events/s, ratio %.2fx; cpu %.2f s (%.2fx)"
+      % (t, o, n / o, s / o, co, co / cs))
+print("bench: the most a %s-core run could gain with this CPU overhead, on an idle machine: %.2fx"
+      % (t, min(float(t), float(t) * cs / cp)))
+PY
+echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run); load average after" \
+    "$(cut -d' ' -f1-3 /proc/loadavg)"

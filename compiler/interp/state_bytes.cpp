@@ -1,0 +1,58 @@
+// state_bytes.cpp: approximate bytes of per-key interpreter state (for --stats and the state budget).
+#include "compiler/interp/state_bytes.h"
+
+#include <unordered_map>
+
+namespace ethogram::interp {
+
+namespace {
+
+constexpr uint64_t kBlock = 16; // malloc's per-block overhead, roughly
+
+template <class V>
+uint64_t vector_bytes(const V& v) {
+    return v.capacity() == 0 ? 0 : v.capacity() * sizeof(typename V::value_type) + kBlock;
+}
+
+// A buffer and its events except `skip` (the key's latest event, counted once by the caller). O(1): the
+// events of one buffer are costed like its newest one (the field arrays differ only between event types).
+uint64_t ring_bytes(const EventBuffer& b, const StoredEvent* skip) {
+    if (b.empty()) return b.capacity() == 0 ? 0 : b.capacity() * sizeof(EventPtr) + kBlock;
+    uint64_t n = b.capacity() * sizeof(EventPtr) + kBlock;
+    const uint64_t others = b.size() - (b.back().get() == skip ? 1 : 0);
+    return n + others * stored_event_bytes(*b.back());
+}
+
+} // namespace
+
+uint64_t stored_event_bytes(const StoredEvent& se) {
+    // make_shared: one block holding the control block (16 bytes) and the object.
+    return sizeof(StoredEvent) + 16 + kBlock + vector_bytes(se.ev.fields);
+}
+
+uint64_t key_state_bytes(const KeyState& ks) {
+    // An unordered_map node: next pointer, the pair, the cached hash.
+    uint64_t n = sizeof(void*) + sizeof(std::pair<const uint32_t, KeyState>) + sizeof(size_t) + kBlock;
+    const StoredEvent* last = ks.last.get();
+    if (last) n += stored_event_bytes(*last);
+    n += vector_bytes(ks.sessions) + vector_bytes(ks.thresholds) + vector_bytes(ks.patterns);
+    for (const SessionState& s : ks.sessions) {
+        n += ring_bytes(s.events, last);
+        if (s.last_event && s.last_event.get() != last) n += stored_event_bytes(*s.last_event);
+    }
+    for (const ThresholdState& t : ks.thresholds) n += ring_bytes(t.scope, last);
+    for (const PatternState& p : ks.patterns) {
+        n += vector_bytes(p.matches);
+        for (const PartialMatch& m : p.matches) {
+            n += vector_bytes(m.bound);
+            for (const auto& step : m.bound) {
+                n += vector_bytes(step);
+                for (const EventPtr& e : step)
+                    if (e.get() != last) n += stored_event_bytes(*e);
+            }
+        }
+    }
+    return n;
+}
+
+} // namespace ethogram::interp

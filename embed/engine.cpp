@@ -1,0 +1,202 @@
+// engine.cpp: the embedding API (include/ethogram/engine.h) over the front end, the runtime's decoder and
+// the reference interpreter: one event at a time, on the caller's thread.
+#include "ethogram/engine.h"
+
+#include "compiler/driver/compile.h"
+#include "compiler/interp/interpreter.h"
+#include "runtime/decoder.h"
+#include "runtime/output.h"
+#include "runtime/time.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace ethogram {
+
+namespace {
+
+// The reorder heap: earliest (time, seq) first.
+struct Later {
+    bool operator()(const ir::Event& a, const ir::Event& b) const {
+        return a.time != b.time ? a.time > b.time : a.seq > b.seq;
+    }
+};
+
+} // namespace
+
+struct Engine::Impl : ir::DetectionSink {
+    std::unique_ptr<ir::RuleSet> rs;
+    EngineOptions opts;
+    ir::StringPool pool;
+    std::unique_ptr<runtime::Decoder> decoder;
+    std::unique_ptr<ir::Executor> exec;
+    std::function<void(const Detection&)> callback;
+    std::vector<Detection> queue;
+    std::vector<ir::Event> heap;
+    int64_t max_time = ir::kTimeMinusInfinity;
+    int64_t watermark = ir::kTimeMinusInfinity; ///< events below it are late
+    uint64_t seq = 0;
+    bool ended = false;
+    EngineStats st;
+
+    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o) : rs(std::move(r)), opts(o) {
+        ir::seed_string_pool(*rs, pool);
+        decoder = std::make_unique<runtime::Decoder>(
+            *rs, pool,
+            runtime::DecoderOptions{o.type_field, o.epoch_seconds ? runtime::EpochUnit::Seconds
+                                                                  : runtime::EpochUnit::Millis});
+        ir::ExecutorOptions eo;
+        eo.max_partial_matches = o.max_partial_matches;
+        eo.max_scope_events = o.max_scope_events;
+        eo.max_state_bytes = o.max_state_bytes;
+        eo.evict_idle_keys = o.evict_idle_keys;
+        exec = interp::make_interpreter(*rs, pool, eo);
+    }
+
+    void deliver(const ir::Detection& d, bool suppressed) {
+        Detection out;
+        out.rule = rs->rules[d.rule].name;
+        out.key = d.key < pool.size() ? std::string(pool.view(d.key)) : std::string();
+        out.time_us = d.time;
+        out.suppressed = suppressed;
+        runtime::format_detection(d, *rs, pool, runtime::OutputOptions{opts.explain, -1, 1000}, out.json);
+        if (callback)
+            callback(out);
+        else
+            queue.push_back(std::move(out));
+    }
+    void emit(ir::Detection&& d) override {
+        ++st.detections;
+        deliver(d, false);
+    }
+    void suppressed(ir::Detection&& d) override {
+        ++st.suppressed;
+        deliver(d, true);
+    }
+
+    // Runs every buffered event with time <= limit, in (time, seq) order, per the Executor contract.
+    void release(int64_t limit) {
+        while (!heap.empty() && heap.front().time <= limit) {
+            std::pop_heap(heap.begin(), heap.end(), Later{});
+            ir::Event e = std::move(heap.back());
+            heap.pop_back();
+            exec->advance_watermark(e.time, *this);
+            exec->on_event(e, *this);
+            ++st.processed;
+        }
+    }
+
+    void raise_watermark(int64_t w) {
+        if (w <= watermark) return;
+        watermark = w;
+        release(watermark);
+        exec->advance_watermark(watermark, *this);
+    }
+
+    bool refuse(std::string* error, std::string why) {
+        ++st.dead_letters;
+        if (error) *error = std::move(why);
+        return false;
+    }
+
+    bool push(std::string_view line, std::string* error) {
+        ++st.events_in;
+        if (ended) return refuse(error, "ended: flush() was called");
+        ir::Event e;
+        if (!decoder->decode(line, st.events_in, e))
+            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(decoder->error().reason),
+                                             decoder->error().detail));
+        e.seq = seq++; // as in etho run: every decoded event has a seq, late ones too
+        if (e.time < watermark)
+            return refuse(error,
+                          fmt::format("late: event time {} is before the watermark {}",
+                                      runtime::format_rfc3339(e.time), runtime::format_rfc3339(watermark)));
+        const int64_t t = e.time;
+        heap.push_back(std::move(e));
+        std::push_heap(heap.begin(), heap.end(), Later{});
+        if (t > max_time) {
+            max_time = t;
+            const int64_t lateness = std::max<int64_t>(0, opts.allowed_lateness_us);
+            raise_watermark(max_time < ir::kTimeMinusInfinity + lateness ? ir::kTimeMinusInfinity
+                                                                         : max_time - lateness);
+        } else {
+            release(watermark);
+        }
+        return true;
+    }
+};
+
+Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+Engine::~Engine() = default;
+
+std::unique_ptr<Engine> Engine::from_source(std::string_view name, std::string_view text,
+                                            const EngineOptions& opts, std::string* error) {
+    compiler::Diagnostics diags;
+    compiler::CompileResult res = compiler::compile_source(name, text, diags);
+    if (!res.ruleset || diags.error_count() > 0) {
+        if (error) *error = diags.render();
+        return nullptr;
+    }
+    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(res.ruleset), opts)));
+}
+
+std::unique_ptr<Engine> Engine::from_files(const std::vector<std::string>& paths, const EngineOptions& opts,
+                                           std::string* error) {
+    compiler::Diagnostics diags;
+    compiler::CompileResult res = compiler::compile_paths(paths, diags);
+    if (!res.ruleset || diags.error_count() > 0) {
+        if (error) *error = diags.render();
+        return nullptr;
+    }
+    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(res.ruleset), opts)));
+}
+
+void Engine::on_detection(std::function<void(const Detection&)> cb) {
+    impl_->callback = std::move(cb);
+}
+
+std::vector<Detection> Engine::poll() {
+    std::vector<Detection> out;
+    out.swap(impl_->queue);
+    return out;
+}
+
+bool Engine::push_json(std::string_view line, std::string* error) {
+    return impl_->push(line, error);
+}
+
+void Engine::advance_watermark(int64_t time_us) {
+    if (!impl_->ended) impl_->raise_watermark(time_us);
+}
+
+void Engine::flush() {
+    if (impl_->ended) return;
+    impl_->release(ir::kTimeInfinity);
+    impl_->exec->advance_watermark(ir::kTimeInfinity, *impl_);
+    impl_->watermark = ir::kTimeInfinity;
+    impl_->ended = true;
+}
+
+EngineStats Engine::stats() const {
+    EngineStats s = impl_->st;
+    s.buffered = impl_->heap.size();
+    const ir::ExecutorStats e = impl_->exec->stats();
+    s.live_keys = e.live_keys;
+    s.partial_matches = e.partial_matches;
+    s.state_bytes = e.state_bytes;
+    s.evictions = e.evictions;
+    s.overflow_drops = e.overflow_drops;
+    s.budget_drops = e.budget_drops;
+    return s;
+}
+
+std::string Engine::ruleset_name() const {
+    return impl_->rs->name;
+}
+
+std::string Engine::ruleset_version() const {
+    return impl_->rs->version;
+}
+
+} // namespace ethogram

@@ -1,0 +1,102 @@
+// ethogram_c.cpp: the C API (include/ethogram/ethogram.h) over ethogram::Engine.
+#include "ethogram/ethogram.h"
+
+#include "ethogram/engine.h"
+
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+struct ethogram_engine {
+    std::unique_ptr<ethogram::Engine> engine;
+};
+
+namespace {
+
+char* dup_string(const std::string& s) {
+    auto* p = static_cast<char*>(std::malloc(s.size() + 1));
+    if (p) std::memcpy(p, s.c_str(), s.size() + 1);
+    return p;
+}
+
+ethogram_engine* wrap(std::unique_ptr<ethogram::Engine> e, const std::string& err, char** error) {
+    if (!e) {
+        if (error) *error = dup_string(err);
+        return nullptr;
+    }
+    auto* w = new ethogram_engine;
+    w->engine = std::move(e);
+    return w;
+}
+
+} // namespace
+
+extern "C" {
+
+ethogram_engine* ethogram_engine_from_source(const char* name, const char* text, int64_t allowed_lateness_us,
+                                             char** error) {
+    ethogram::EngineOptions o;
+    o.allowed_lateness_us = allowed_lateness_us;
+    std::string err;
+    auto e = ethogram::Engine::from_source(name ? name : "<source>", text ? text : "", o, &err);
+    return wrap(std::move(e), err, error);
+}
+
+ethogram_engine* ethogram_engine_from_files(const char* const* paths, size_t n, int64_t allowed_lateness_us,
+                                            char** error) {
+    ethogram::EngineOptions o;
+    o.allowed_lateness_us = allowed_lateness_us;
+    std::vector<std::string> ps(paths, paths + n);
+    std::string err;
+    auto e = ethogram::Engine::from_files(ps, o, &err);
+    return wrap(std::move(e), err, error);
+}
+
+void ethogram_engine_free(ethogram_engine* e) {
+    delete e;
+}
+
+void ethogram_set_callback(ethogram_engine* e, ethogram_detection_fn fn, void* user) {
+    if (!fn) {
+        e->engine->on_detection(nullptr);
+        return;
+    }
+    e->engine->on_detection([fn, user](const ethogram::Detection& d) {
+        fn(user, d.json.data(), d.json.size(), d.suppressed ? 1 : 0);
+    });
+}
+
+size_t ethogram_poll(ethogram_engine* e, ethogram_detection_fn fn, void* user) {
+    std::vector<ethogram::Detection> ds = e->engine->poll();
+    if (fn)
+        for (const auto& d : ds) fn(user, d.json.data(), d.json.size(), d.suppressed ? 1 : 0);
+    return ds.size();
+}
+
+int ethogram_push_json(ethogram_engine* e, const char* line, size_t len, char** error) {
+    std::string err;
+    if (e->engine->push_json(std::string_view(line, len), &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
+void ethogram_advance_watermark(ethogram_engine* e, int64_t time_us) {
+    e->engine->advance_watermark(time_us);
+}
+
+void ethogram_flush(ethogram_engine* e) {
+    e->engine->flush();
+}
+
+void ethogram_get_stats(const ethogram_engine* e, ethogram_stats* out) {
+    const ethogram::EngineStats s = e->engine->stats();
+    *out = ethogram_stats{s.events_in,   s.processed,  s.dead_letters,   s.buffered,
+                          s.detections,  s.suppressed, s.live_keys,      s.partial_matches,
+                          s.state_bytes, s.evictions,  s.overflow_drops, s.budget_drops};
+}
+
+void ethogram_free(void* p) {
+    std::free(p);
+}
+
+} // extern "C"

@@ -1,0 +1,99 @@
+// engine_test.cpp: the public C++ embedding API (include/ethogram/engine.h) through libethogram only.
+#include <ethogram/engine.h>
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+namespace {
+
+const char* kRules = R"(ruleset embed.test version 1.0.0;
+event cart {
+    key user: string;
+    time ts: timestamp;
+}
+event buy {
+    key user: string;
+    time ts: timestamp;
+}
+taxonomy {
+    shop {
+        abandon;
+    }
+}
+rule abandon {
+    label shop.abandon;
+    pattern c: cart -> not b: buy within 10m;
+}
+)";
+
+std::string cart(const std::string& user, long ms) {
+    return R"({"type":"cart","user":")" + user + R"(","ts":)" + std::to_string(ms) + "}";
+}
+
+TEST(Engine, CompileErrorsAreReported) {
+    std::string error;
+    auto e = ethogram::Engine::from_source("bad.etho", "rule {", ethogram::EngineOptions{}, &error);
+    EXPECT_EQ(e, nullptr);
+    EXPECT_NE(error.find("bad.etho:1:"), std::string::npos) << error;
+}
+
+TEST(Engine, WatermarkFiresAbsenceAndPollReturnsIt) {
+    std::string error;
+    auto e = ethogram::Engine::from_source("t.etho", kRules, ethogram::EngineOptions{}, &error);
+    ASSERT_NE(e, nullptr) << error;
+    EXPECT_EQ(e->ruleset_name(), "embed.test");
+    ASSERT_TRUE(e->push_json(cart("u1", 0), &error)) << error;
+    EXPECT_TRUE(e->poll().empty());
+    e->advance_watermark(10 * 60 * 1000000LL - 1); // the deadline itself: not yet
+    EXPECT_TRUE(e->poll().empty());
+    e->advance_watermark(10 * 60 * 1000000LL + 1);
+    auto ds = e->poll();
+    ASSERT_EQ(ds.size(), 1u);
+    EXPECT_EQ(ds[0].rule, "abandon");
+    EXPECT_EQ(ds[0].key, "u1");
+    EXPECT_EQ(ds[0].time_us, 10 * 60 * 1000000LL);
+    EXPECT_NE(ds[0].json.find("\"trigger\":\"absence\""), std::string::npos) << ds[0].json;
+    // Below the watermark now: late.
+    EXPECT_FALSE(e->push_json(cart("u2", 1000), &error));
+    EXPECT_EQ(error.rfind("late:", 0), 0u) << error;
+}
+
+TEST(Engine, RefusedLinesSayWhyAndCountsAddUp) {
+    std::string error;
+    auto e = ethogram::Engine::from_source("t.etho", kRules, ethogram::EngineOptions{}, &error);
+    ASSERT_NE(e, nullptr);
+    EXPECT_FALSE(e->push_json("{not json", &error));
+    EXPECT_EQ(error.rfind("parse_error:", 0), 0u) << error;
+    EXPECT_FALSE(e->push_json(R"({"type":"cart","ts":5})", &error));
+    EXPECT_EQ(error.rfind("missing_field:", 0), 0u) << error;
+    std::vector<ethogram::Detection> seen;
+    e->on_detection([&](const ethogram::Detection& d) { seen.push_back(d); });
+    EXPECT_TRUE(e->push_json(cart("a", 0)));
+    EXPECT_TRUE(e->push_json(cart("b", 1000)));
+    e->flush();
+    EXPECT_EQ(seen.size(), 2u);
+    EXPECT_FALSE(e->push_json(cart("c", 2000), &error)); // after flush
+    const ethogram::EngineStats s = e->stats();
+    EXPECT_EQ(s.events_in, 5u);
+    EXPECT_EQ(s.events_in, s.processed + s.dead_letters + s.buffered);
+    EXPECT_EQ(s.detections, 2u);
+}
+
+TEST(Engine, LatenessReordersWithinTheBound) {
+    ethogram::EngineOptions o;
+    o.allowed_lateness_us = 5 * 1000000LL;
+    std::string error;
+    auto e = ethogram::Engine::from_source("t.etho", kRules, o, &error);
+    ASSERT_NE(e, nullptr);
+    EXPECT_TRUE(e->push_json(cart("a", 10000)));
+    EXPECT_TRUE(e->push_json(cart("a", 7000)));          // 3 s late: within the bound
+    EXPECT_FALSE(e->push_json(cart("a", 1000), &error)); // 9 s late
+    EXPECT_EQ(e->stats().buffered, 2u);
+    e->flush();
+    EXPECT_EQ(e->stats().processed, 2u);
+    EXPECT_EQ(e->poll().size(), 2u);
+}
+
+} // namespace
