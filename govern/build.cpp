@@ -129,9 +129,15 @@ Expected<Bundle> build_bundle(const BuildOptions& o, std::string& diagnostics) {
         if (!loaded) return fail(Code::Corrupt, "--models: " + loaded.error());
         sources.push_back({abs, "models"});
     }
+    for (const auto& f : o.include) {
+        if (!fs::is_regular_file(f, ec))
+            return fail(Code::Io, f + ": no such file (--include takes data files the tests read)");
+        sources.push_back({absolute_of(f), "tests"});
+    }
     if (!o.config.empty()) {
         if (!fs::is_regular_file(o.config, ec))
-            return fail(Code::Io, o.config + ": no such file (--config takes the engine's YAML configuration)");
+            return fail(Code::Io,
+                        o.config + ": no such file (--config takes the engine's YAML configuration)");
         sources.push_back({absolute_of(o.config), "config"});
     }
 

@@ -16,6 +16,7 @@ struct BuildOptions {
     std::vector<std::string> models;   ///< optional: model files (checked with models::read_model_file);
                                        ///< the models the rules declare are packed without being named
     std::string config;                ///< optional: the engine configuration (YAML) the tests run with
+    std::vector<std::string> include;  ///< optional: data files the tests read (e.g. an events file)
     std::string created_by;            ///< the author's key name (or a user name)
     std::optional<int64_t> created_at; ///< seconds since the epoch; default: SOURCE_DATE_EPOCH, else now
 };

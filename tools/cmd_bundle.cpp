@@ -82,6 +82,8 @@ CLI::App* add_build(CLI::App& app, BuildOptions& o) {
     cmd->add_option("--models", o.models,
                     "Extra model files to pack (checked); the models the rules declare are always packed");
     cmd->add_option("--config", o.config, "The engine configuration (YAML) the rules and tests run with");
+    cmd->add_option("--include", o.include,
+                    "Data files the tests read (e.g. an events file), packed with them");
     cmd->add_option("--key", o.key, "Author key: its name becomes created_by and it signs the audit entry");
     cmd->add_option("--by", o.by, "created_by when no --key is given (default: $USER)");
     cmd->add_option("--audit", o.audit, "Append a `build` entry to this audit log (needs --key)");
@@ -96,6 +98,7 @@ int run_build(const BuildOptions& o) {
     b.tests_dir = o.tests;
     b.models = o.models;
     b.config = o.config;
+    b.include = o.include;
     std::optional<govern::KeyPair> key;
     if (!o.key.empty()) {
         auto k = govern::load_key(o.key);

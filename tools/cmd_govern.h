@@ -34,7 +34,7 @@ struct KeygenOptions {
 };
 struct BuildOptions {
     std::string rules, name, version, tests, out, key, by, audit, config;
-    std::vector<std::string> models;
+    std::vector<std::string> models, include;
 };
 struct SignOptions {
     std::string bundle, key, trusted, audit;
