@@ -259,6 +259,8 @@ std::string TrainingDataHash::hex() const {
 std::vector<uint8_t> encode_model_file(const ModelMeta& meta, std::span<const uint8_t> payload) {
     std::vector<uint8_t> header = encode_header(meta);
     ByteWriter w;
+    // One allocation for the whole image.
+    w.reserve(sizeof(kModelMagic) + 8 + header.size() + 8 + payload.size() + kChecksumBytes);
     w.bytes({reinterpret_cast<const uint8_t*>(kModelMagic), sizeof(kModelMagic)});
     w.u32(kModelFormatVersion);
     w.u32(static_cast<uint32_t>(header.size()));

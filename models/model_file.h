@@ -4,6 +4,7 @@
 #include "models/expected.h"
 
 #include <cstdint>
+#include <cstring>
 #include <map>
 #include <memory>
 #include <span>
@@ -30,7 +31,14 @@ public:
     void u32(uint32_t v);
     void u64(uint64_t v);
     void f64(double v);
-    void bytes(std::span<const uint8_t> b) { out_.insert(out_.end(), b.begin(), b.end()); }
+    void bytes(std::span<const uint8_t> b) {
+        // resize + memcpy rather than insert: GCC 12 misreads vector::_M_range_insert into an empty
+        // vector under -fPIC -O3 (-Wstringop-overflow false positive).
+        const size_t n = out_.size();
+        out_.resize(n + b.size());
+        if (!b.empty()) std::memcpy(out_.data() + n, b.data(), b.size());
+    }
+    void reserve(size_t n) { out_.reserve(n); }
     /// u32 length, then the bytes.
     void str(std::string_view s);
     std::vector<uint8_t>& data() { return out_; }
