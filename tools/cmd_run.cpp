@@ -188,7 +188,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
             auto j = jit::make_jit_executor(r, sp, eopts, jopts, &cstats);
             std::call_once(logged, [&] {
                 if (!j) {
-                    spdlog::warn("the JIT engine cannot run these rules ({}); using the interpreter", j.error());
+                    spdlog::warn("the JIT engine cannot run these rules ({}); using the interpreter",
+                                 j.error());
                     engine = "interp";
                     return;
                 }
