@@ -4,6 +4,7 @@
 
 #include "compiler/interp/detection.h"
 #include "compiler/interp/engine.h"
+#include "compiler/interp/interpreter_impl.h"
 #include "compiler/interp/pattern.h"
 #include "compiler/interp/sessions.h"
 #include "compiler/interp/state_bytes.h"
@@ -17,50 +18,6 @@
 #include <unordered_map>
 
 namespace ethogram::interp {
-
-namespace {
-
-class Interpreter final : public ir::Executor {
-public:
-    Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
-                const NativeHooks* native = nullptr)
-        : en_(rs, pool, opts), horizon_(time_horizon(rs)) {
-        en_.native = native;
-        en_.eval.set_native(native);
-    }
-
-    void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
-    void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
-    ir::ExecutorStats stats() const override;
-    void set_coverage(Coverage* cov) { en_.cov = cov; }
-
-private:
-    KeyState& key_state(uint32_t key);
-    // Bounded state (docs/architecture.md, "Bounded state").
-    static int64_t time_horizon(const ir::RuleSet& rs);
-    bool evictable(const KeyState& ks) const;
-    void evict_idle(int64_t wm);
-    void account(KeyState& ks);
-    void queue_activity(KeyState& ks);
-    void enforce_budget(uint32_t current);
-    void drop_key(std::unordered_map<uint32_t, KeyState>::iterator it);
-
-    Engine en_;
-    std::unordered_map<uint32_t, KeyState> keys_;
-    /// Keys by least recent activity, a min-heap of (time of the key's latest event when queued, key); one
-    /// entry per key at most (KeyState::queued), re-queued at the key's latest time when found stale. A
-    /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys
-    /// do (shards then evict exactly what a single-threaded run evicts).
-    std::priority_queue<std::pair<int64_t, uint32_t>, std::vector<std::pair<int64_t, uint32_t>>,
-                        std::greater<>>
-        activity_;
-    int64_t horizon_;          ///< longest time bound of the rule set (µs)
-    uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
-    bool budget_warned_ = false;
-    std::vector<ir::Detection> batch_;
-    std::vector<uint32_t> to_close_;
-    uint64_t next_ord_ = 0; ///< processing order of events (see StoredEvent::ord)
-};
 
 KeyState& Interpreter::key_state(uint32_t key) {
     auto it = keys_.find(key);
@@ -261,8 +218,6 @@ ir::ExecutorStats Interpreter::stats() const {
     }
     return s;
 }
-
-} // namespace
 
 std::unique_ptr<ir::Executor> make_interpreter(const ir::RuleSet& rs, ir::StringPool& pool,
                                                const ir::ExecutorOptions& opts) {
