@@ -4,6 +4,7 @@
 
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
+#include "embed/typed_event.h"
 #include "runtime/decoder.h"
 #include "runtime/output.h"
 #include "runtime/time.h"
@@ -30,6 +31,7 @@ struct Engine::Impl : ir::DetectionSink {
     EngineOptions opts;
     ir::StringPool pool;
     std::unique_ptr<runtime::Decoder> decoder;
+    std::unique_ptr<embed::TypedDecoder> typed; ///< Engine::push's decoder, made on first use
     std::unique_ptr<ir::Executor> exec;
     std::function<void(const Detection&)> callback;
     std::vector<Detection> queue;
@@ -107,6 +109,24 @@ struct Engine::Impl : ir::DetectionSink {
         if (!decoder->decode(line, st.events_in, e))
             return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(decoder->error().reason),
                                              decoder->error().detail));
+        return admit(std::move(e), error);
+    }
+
+    bool push_typed(const TypedEvent& in, std::string* error) {
+        ++st.events_in;
+        if (ended) return refuse(error, "ended: flush() was called");
+        if (!typed)
+            typed = std::make_unique<embed::TypedDecoder>(
+                *rs, pool, opts.epoch_seconds ? runtime::EpochUnit::Seconds : runtime::EpochUnit::Millis);
+        ir::Event e;
+        runtime::DecodeError err;
+        if (!typed->decode(in, st.events_in, e, err))
+            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(err.reason), err.detail));
+        return admit(std::move(e), error);
+    }
+
+    // A decoded event (JSON or typed): numbered, refused when late, else into the reorder buffer.
+    bool admit(ir::Event&& e, std::string* error) {
         e.seq = seq++; // as in etho run: every decoded event has a seq, late ones too
         if (e.time < watermark)
             return refuse(error,
@@ -164,6 +184,10 @@ std::vector<Detection> Engine::poll() {
 
 bool Engine::push_json(std::string_view line, std::string* error) {
     return impl_->push(line, error);
+}
+
+bool Engine::push(const TypedEvent& event, std::string* error) {
+    return impl_->push_typed(event, error);
 }
 
 void Engine::advance_watermark(int64_t time_us) {

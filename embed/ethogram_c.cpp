@@ -11,12 +11,21 @@ struct ethogram_engine {
     std::unique_ptr<ethogram::Engine> engine;
 };
 
+struct ethogram_event {
+    ethogram::TypedEvent ev{""};
+};
+
 namespace {
 
 char* dup_string(const std::string& s) {
     auto* p = static_cast<char*>(std::malloc(s.size() + 1));
     if (p) std::memcpy(p, s.c_str(), s.size() + 1);
     return p;
+}
+
+// A C string as a view; NULL as the empty string.
+std::string_view sv(const char* s) {
+    return s ? std::string_view(s) : std::string_view();
 }
 
 ethogram_engine* wrap(std::unique_ptr<ethogram::Engine> e, const std::string& err, char** error) {
@@ -76,6 +85,71 @@ size_t ethogram_poll(ethogram_engine* e, ethogram_detection_fn fn, void* user) {
 int ethogram_push_json(ethogram_engine* e, const char* line, size_t len, char** error) {
     std::string err;
     if (e->engine->push_json(std::string_view(line, len), &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
+ethogram_event* ethogram_event_new(const char* type) {
+    auto* ev = new ethogram_event;
+    ev->ev.reset(type ? type : "");
+    return ev;
+}
+
+void ethogram_event_reset(ethogram_event* ev, const char* type) {
+    ev->ev.reset(type ? type : "");
+}
+
+void ethogram_event_free(ethogram_event* ev) {
+    delete ev;
+}
+
+void ethogram_event_key(ethogram_event* ev, const char* key) {
+    ev->ev.key(sv(key));
+}
+
+void ethogram_event_key_int(ethogram_event* ev, int64_t key) {
+    ev->ev.key(key);
+}
+
+void ethogram_event_time_us(ethogram_event* ev, int64_t time_us) {
+    ev->ev.time_us(time_us);
+}
+
+void ethogram_event_id(ethogram_event* ev, const char* id) {
+    ev->ev.id(sv(id));
+}
+
+void ethogram_event_set_int(ethogram_event* ev, const char* field, int64_t v) {
+    ev->ev.set_int(sv(field), v);
+}
+
+void ethogram_event_set_float(ethogram_event* ev, const char* field, double v) {
+    ev->ev.set_float(sv(field), v);
+}
+
+void ethogram_event_set_string(ethogram_event* ev, const char* field, const char* v, size_t len) {
+    ev->ev.set_string(sv(field), v ? std::string_view(v, len) : std::string_view());
+}
+
+void ethogram_event_set_bool(ethogram_event* ev, const char* field, int v) {
+    ev->ev.set_bool(sv(field), v != 0);
+}
+
+void ethogram_event_set_duration_us(ethogram_event* ev, const char* field, int64_t us) {
+    ev->ev.set_duration_us(sv(field), us);
+}
+
+void ethogram_event_set_timestamp_us(ethogram_event* ev, const char* field, int64_t us) {
+    ev->ev.set_timestamp_us(sv(field), us);
+}
+
+void ethogram_event_set_null(ethogram_event* ev, const char* field) {
+    ev->ev.set_null(sv(field));
+}
+
+int ethogram_push_event(ethogram_engine* e, const ethogram_event* ev, char** error) {
+    std::string err;
+    if (e->engine->push(ev->ev, &err)) return 1;
     if (error) *error = dup_string(err);
     return 0;
 }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace ethogram {
@@ -33,7 +34,7 @@ struct Detection {
 };
 
 struct EngineStats {
-    uint64_t events_in = 0;    ///< push_json calls
+    uint64_t events_in = 0;    ///< push_json and push calls
     uint64_t processed = 0;    ///< events handed to the executor
     uint64_t dead_letters = 0; ///< events refused (malformed, invalid, late): events_in == processed +
                                ///< dead_letters + buffered
@@ -48,9 +49,98 @@ struct EngineStats {
     uint64_t budget_drops = 0;
 };
 
+/// One field value of a typed event (Engine::push). A small tagged value that owns its string; no internal
+/// type. The value is checked against the field's schema type when the event is pushed, with the same rules
+/// (and the same dead-letter reasons) as the JSON decoder: see TypedEvent.
+class FieldValue {
+public:
+    enum class Kind : uint8_t { Null, Int, Float, String, Bool, Duration, Timestamp };
+
+    FieldValue() = default; ///< null
+    static FieldValue null() { return FieldValue(); }
+    static FieldValue integer(int64_t v) { return FieldValue(Kind::Int, v, 0.0, {}); }
+    static FieldValue floating(double v) { return FieldValue(Kind::Float, 0, v, {}); }
+    static FieldValue string(std::string_view v) { return FieldValue(Kind::String, 0, 0.0, std::string(v)); }
+    static FieldValue boolean(bool v) { return FieldValue(Kind::Bool, v ? 1 : 0, 0.0, {}); }
+    /// A duration in microseconds.
+    static FieldValue duration_us(int64_t us) { return FieldValue(Kind::Duration, us, 0.0, {}); }
+    /// A point in time, microseconds since the Unix epoch (UTC).
+    static FieldValue timestamp_us(int64_t us) { return FieldValue(Kind::Timestamp, us, 0.0, {}); }
+
+    Kind kind() const { return kind_; }
+    int64_t as_int() const { return i_; } ///< Int, Bool (0/1), Duration and Timestamp (µs)
+    double as_float() const { return f_; }
+    const std::string& as_string() const { return s_; }
+
+private:
+    FieldValue(Kind k, int64_t i, double f, std::string s) : kind_(k), i_(i), f_(f), s_(std::move(s)) {}
+    Kind kind_ = Kind::Null;
+    int64_t i_ = 0;
+    double f_ = 0.0;
+    std::string s_;
+};
+
+/// An event given as typed fields instead of JSON text, for Engine::push. Fields are named as in the
+/// event's schema; key(), time_us() and id() set the schema's `key`, `time` and `id` fields whatever their
+/// names. Validation is the JSON decoder's (docs/embedding.md): an unknown event type is `unknown_type`; a
+/// required field that is absent or null is `missing_field`; a value that does not fit its field is
+/// `bad_field` (`bad_time` for a timestamp that is out of range or does not parse). A value fits as its
+/// JSON counterpart would: int takes Int; float takes Int or Float; string takes String; bool takes Bool;
+/// enum takes a String naming one of its values; timestamp takes Timestamp, an RFC 3339 String or an epoch
+/// number (Int/Float, in EngineOptions::epoch_seconds' unit); duration takes Duration, a String ("250ms")
+/// or a number of milliseconds; the key takes a String or an Int. Names that are not fields of the schema
+/// are ignored, as unknown JSON members are; a name set twice keeps its last value.
+class TypedEvent {
+public:
+    explicit TypedEvent(std::string_view type) : type_(type) {}
+    /// Empties the event for reuse (keeps its buffers).
+    void reset(std::string_view type) {
+        type_.assign(type.data(), type.size());
+        fields_.clear();
+    }
+    TypedEvent& key(std::string_view k) { return put(Role::Key, {}, FieldValue::string(k)); }
+    TypedEvent& key(int64_t k) { return put(Role::Key, {}, FieldValue::integer(k)); }
+    /// The event time, µs since the Unix epoch (UTC).
+    TypedEvent& time_us(int64_t us) { return put(Role::Time, {}, FieldValue::timestamp_us(us)); }
+    TypedEvent& id(std::string_view id) { return put(Role::Id, {}, FieldValue::string(id)); }
+    TypedEvent& set(std::string_view field, FieldValue v) { return put(Role::None, field, std::move(v)); }
+    TypedEvent& set_int(std::string_view field, int64_t v) { return set(field, FieldValue::integer(v)); }
+    TypedEvent& set_float(std::string_view field, double v) { return set(field, FieldValue::floating(v)); }
+    TypedEvent& set_string(std::string_view field, std::string_view v) {
+        return set(field, FieldValue::string(v));
+    }
+    TypedEvent& set_bool(std::string_view field, bool v) { return set(field, FieldValue::boolean(v)); }
+    TypedEvent& set_duration_us(std::string_view field, int64_t us) {
+        return set(field, FieldValue::duration_us(us));
+    }
+    TypedEvent& set_timestamp_us(std::string_view field, int64_t us) {
+        return set(field, FieldValue::timestamp_us(us));
+    }
+    TypedEvent& set_null(std::string_view field) { return set(field, FieldValue::null()); }
+
+    /// Which schema field an entry names: by name (None) or by its role.
+    enum class Role : uint8_t { None, Key, Time, Id };
+    struct Field {
+        Role role = Role::None;
+        std::string name; ///< empty for a role
+        FieldValue value;
+    };
+    const std::string& type() const { return type_; }
+    const std::vector<Field>& fields() const { return fields_; }
+
+private:
+    TypedEvent& put(Role r, std::string_view name, FieldValue v) {
+        fields_.push_back(Field{r, std::string(name), std::move(v)});
+        return *this;
+    }
+    std::string type_;
+    std::vector<Field> fields_;
+};
+
 /// A compiled rule set and its running state. Thread-safety: an Engine is not thread-safe: call it from
 /// one thread at a time (distinct Engines are independent and may run on different threads). Callbacks
-/// run on the calling thread, inside push_json / advance_watermark / flush.
+/// run on the calling thread, inside push_json / push / advance_watermark / flush. TypedEvent and FieldValue
+/// are plain values: build them on any thread, hand them to the engine's thread.
 class Engine {
 public:
     /// Compiles rule source text (`name` appears in diagnostics). Null with `error` set (the rendered
@@ -75,6 +165,10 @@ public:
     /// Pushes are numbered from 1, refused ones included: that number is the `line` of the event in
     /// detections (the input line number when every line of a file is pushed, as etho run counts).
     bool push_json(std::string_view line, std::string* error = nullptr);
+    /// Pushes one event given as typed fields (TypedEvent), without JSON: validated, numbered, reordered and
+    /// run exactly as push_json would the same event as JSON; refused with the same reasons
+    /// (`bad_field: cart.qty: expected int, got string`).
+    bool push(const TypedEvent& event, std::string* error = nullptr);
     /// Declares that no event before `time_us` will come: releases buffered events up to it and fires
     /// every timer (absence, session end, pattern window) whose deadline is before it. Events older than
     /// the watermark are refused as late afterwards.

@@ -36,6 +36,30 @@ size_t ethogram_poll(ethogram_engine* e, ethogram_detection_fn fn, void* user);
 
 /** Pushes one JSON event. 1 when accepted; 0 when refused, with `*error` (if not NULL) set. */
 int ethogram_push_json(ethogram_engine* e, const char* line, size_t len, char** error);
+/** An event given as typed fields (the C form of ethogram::TypedEvent): build it with the setters, push it
+ *  with ethogram_push_event, reuse it with ethogram_event_reset. Field names are the schema's; the key,
+ *  time and id setters set the schema's key, time and id fields. Strings are copied. Plain data: build it
+ *  on any thread, one thread at a time per event. */
+typedef struct ethogram_event ethogram_event;
+ethogram_event* ethogram_event_new(const char* type);
+void ethogram_event_reset(ethogram_event* ev, const char* type);
+void ethogram_event_free(ethogram_event* ev);
+void ethogram_event_key(ethogram_event* ev, const char* key);
+void ethogram_event_key_int(ethogram_event* ev, int64_t key);
+/** The event time, µs since the Unix epoch (UTC). */
+void ethogram_event_time_us(ethogram_event* ev, int64_t time_us);
+void ethogram_event_id(ethogram_event* ev, const char* id);
+void ethogram_event_set_int(ethogram_event* ev, const char* field, int64_t v);
+void ethogram_event_set_float(ethogram_event* ev, const char* field, double v);
+/** `len` bytes of `v` (need not be NUL-terminated). */
+void ethogram_event_set_string(ethogram_event* ev, const char* field, const char* v, size_t len);
+void ethogram_event_set_bool(ethogram_event* ev, const char* field, int v);
+void ethogram_event_set_duration_us(ethogram_event* ev, const char* field, int64_t us);
+void ethogram_event_set_timestamp_us(ethogram_event* ev, const char* field, int64_t us);
+void ethogram_event_set_null(ethogram_event* ev, const char* field);
+/** Pushes a typed event: validated, numbered and run as ethogram_push_json would the same event as JSON.
+ *  1 when accepted; 0 when refused, with `*error` (if not NULL) set ("bad_field: cart.qty: ..."). */
+int ethogram_push_event(ethogram_engine* e, const ethogram_event* ev, char** error);
 /** No event before `time_us` (µs since the Unix epoch) will come: releases events, fires timers. */
 void ethogram_advance_watermark(ethogram_engine* e, int64_t time_us);
 /** End of input: releases every buffered event and fires every pending timer. */
