@@ -2,6 +2,7 @@
 #include "compiler/interp/state_bytes.h"
 
 #include <unordered_map>
+#include <variant>
 
 namespace ethogram::interp {
 
@@ -25,6 +26,17 @@ uint64_t ring_bytes(const EventBuffer& b, const StoredEvent* skip) {
 
 } // namespace
 
+uint64_t model_state_bytes(const ModelKeyState& m) {
+    // The variant is inline (counted with the models vector); what it owns on the heap: an HMM's
+    // posterior and its scratch row (N doubles each), a classifier's chain state per class.
+    if (const auto* h = std::get_if<models::HmmState>(&m.st)) {
+        const uint64_t n = h->posterior().size();
+        return n == 0 ? 0 : 2 * (n * sizeof(double) + kBlock);
+    }
+    if (const auto* c = std::get_if<std::vector<models::MarkovState>>(&m.st)) return vector_bytes(*c);
+    return 0;
+}
+
 uint64_t stored_event_bytes(const StoredEvent& se) {
     // make_shared: one block holding the control block (16 bytes) and the object.
     return sizeof(StoredEvent) + 16 + kBlock + vector_bytes(se.ev.fields);
@@ -36,6 +48,8 @@ uint64_t key_state_bytes(const KeyState& ks) {
     const StoredEvent* last = ks.last.get();
     if (last) n += stored_event_bytes(*last);
     n += vector_bytes(ks.sessions) + vector_bytes(ks.thresholds) + vector_bytes(ks.patterns);
+    n += vector_bytes(ks.models);
+    for (const ModelKeyState& m : ks.models) n += model_state_bytes(m);
     for (const SessionState& s : ks.sessions) {
         n += ring_bytes(s.events, last);
         if (s.last_event && s.last_event.get() != last) n += stored_event_bytes(*s.last_event);

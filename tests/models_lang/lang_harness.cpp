@@ -180,6 +180,17 @@ void RuleRun::finish() {
     impl_->exec->advance_watermark(ir::kTimeInfinity, sink);
 }
 
+void RuleRun::watermark(double sec) {
+    if (!impl_->exec) return;
+    Collect sink(out_);
+    impl_->exec->advance_watermark(kOrigin + static_cast<int64_t>(std::llround(sec * ir::kMicrosPerSecond)),
+                                   sink);
+}
+
+ir::ExecutorStats RuleRun::stats() const {
+    return impl_->exec ? impl_->exec->stats() : ir::ExecutorStats{};
+}
+
 const ir::StringPool& RuleRun::pool() const {
     return impl_->pool;
 }

@@ -48,6 +48,9 @@ public:
     void ev(std::string_view type, std::string_view key, double sec, std::string_view s, int64_t x = 0,
             std::string_view k = "");
     void finish();
+    /// Advances the watermark to `sec` seconds (fires timers, evicts idle keys) without an event.
+    void watermark(double sec);
+    ir::ExecutorStats stats() const;
     const std::vector<ir::Detection>& out() const { return out_; }
     std::vector<ir::Detection> of(std::string_view rule) const;
     /// Emitted field `name` of `d` as a double (Float or Int), NaN when missing.
