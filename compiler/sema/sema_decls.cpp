@@ -200,6 +200,28 @@ void Sema::declare_session(const ast::SessionDecl& s) {
     rs.sessions.push_back(std::move(out));
 }
 
+void Sema::check_session_member(const ir::Session& s, const ast::Ident& type, int idx) {
+    const auto t = static_cast<uint16_t>(idx);
+    if (s.types.empty()) return; // no `events` list: every type is a member
+    for (uint16_t m : s.types)
+        if (m == t) return;
+    // An `end on` event joins the session even when `events` does not list its type.
+    for (const ir::SessionEnd& e : s.ends)
+        if (e.type == t) return;
+    auto& d = diags.error("E0613", type.span,
+                          "`on " + type.text + "`: `" + type.text + "` is not a member of session `" +
+                              s.name + "`, so it never joins the scope this rule is evaluated over");
+    std::string members;
+    for (uint16_t m : s.types) members += (members.empty() ? "`" : ", `") + rs.events[m].name + "`";
+    std::string ends;
+    for (const ir::SessionEnd& e : s.ends)
+        ends += (ends.empty() ? "`" : ", `") + rs.events[e.type].name + "`";
+    d.notes.push_back({"session `" + s.name + "` takes in " + members +
+                           (ends.empty() ? std::string() : " and its `end on` types " + ends) + "; add `" +
+                           type.text + "` to its `events`, or choose another scope",
+                       std::nullopt});
+}
+
 void Sema::declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& group_spans) {
     for (size_t i = 0; i < rs.groups.size(); ++i) {
         if (rs.groups[i].name == g.name.text) {

@@ -70,6 +70,8 @@ struct Sema {
     void declare_event(const ast::EventDecl& e);
     void declare_taxonomy(const ast::TaxonomyDecl& t);
     void declare_session(const ast::SessionDecl& s);
+    /// E0613: an `over session` rule's `on` type `type` (event index `idx`) must be a member of `s`.
+    void check_session_member(const ir::Session& s, const ast::Ident& type, int idx);
     void declare_group(const ast::ExclusiveDecl& g, std::vector<ast::Span>& group_spans);
 
     // sema_models.cpp

@@ -300,9 +300,14 @@ void Sema::declare_rule(const ast::RuleDecl& r) {
             case ast::ScopeKind::None: break;
             }
         }
+        const bool known_session = out_ctx.session_scope && session_index.count(r.scopes[0].session.text) > 0;
         for (const auto& t : r.on_types) {
             int idx = find_event(t);
-            if (idx >= 0) th.on_types.push_back(static_cast<uint16_t>(idx));
+            if (idx < 0) continue;
+            th.on_types.push_back(static_cast<uint16_t>(idx));
+            // An `over session` rule is evaluated after its trigger joined the session's scope
+            // (docs/semantics.md section 3): a trigger type the session never takes in cannot be.
+            if (known_session && !r.at_session_end) check_session_member(rs.sessions[th.session], t, idx);
         }
         if (r.at_session_end) {
             th.at_session_end = true;
