@@ -18,6 +18,13 @@ std::string located(const std::string& file, Pos p, const std::string& msg) {
     return fmt::format("{}:{}:{}: error: {}", file, p.line, p.col, msg);
 }
 
+std::string yaml_error(const std::string& file, const YAML::Exception& e) {
+    Pos p;
+    if (e.mark.line >= 0)
+        p = {static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1)};
+    return located(file, p, fmt::format("not valid YAML: {}", e.msg));
+}
+
 Pos pos_of(const YAML::Node& n) {
     if (!n.IsDefined()) return {};
     const YAML::Mark m = n.Mark();
@@ -304,10 +311,7 @@ bool load_test_file(const std::string& path, TestFile& out, std::string& error) 
         error = located(path, e.pos, e.msg);
         return false;
     } catch (const YAML::Exception& e) {
-        Pos p;
-        if (e.mark.line >= 0)
-            p = {static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1)};
-        error = located(path, p, fmt::format("not valid YAML: {}", e.msg));
+        error = yaml_error(path, e);
         return false;
     }
     return true;

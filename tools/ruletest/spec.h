@@ -18,6 +18,9 @@ struct Pos {
 /// `file:line:col: error: message` (line/col left out when unknown).
 std::string located(const std::string& file, Pos p, const std::string& msg);
 Pos pos_of(const YAML::Node& n);
+/// A yaml-cpp parse or conversion error as `file:line:col: error: not valid YAML: ...` (the position left
+/// out when yaml-cpp has none), for every YAML file `etho test` and `etho synth` read.
+std::string yaml_error(const std::string& file, const YAML::Exception& e);
 
 /// A time in a test: relative to the case's start (`90s`, `1m30s`, `+10s` after the previous event) or
 /// absolute (RFC 3339).

@@ -416,10 +416,7 @@ bool synthesize(const std::string& path, std::optional<uint64_t> seed_opt, Synth
         error = located(path, e.pos, e.msg);
         return false;
     } catch (const YAML::Exception& e) {
-        Pos p;
-        if (e.mark.line >= 0)
-            p = {static_cast<uint32_t>(e.mark.line + 1), static_cast<uint32_t>(e.mark.column + 1)};
-        error = located(path, p, fmt::format("not valid YAML: {}", e.msg));
+        error = yaml_error(path, e);
         return false;
     }
     return true;
