@@ -1,4 +1,6 @@
 // cli_test.cpp: runs the built `etho` binary: exit codes, bad flags, missing files, stdin input, outputs.
+#include "tests/support/cli_harness.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
@@ -6,28 +8,17 @@
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
-struct Result {
-    int code = -1;
-    std::string out; ///< stdout
-    std::string err; ///< stderr
-};
+using ethogram::test_support::has;
+using ethogram::test_support::slurp;
+using Result = ethogram::test_support::CliResult;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-class Cli : public ::testing::Test {
+class Cli : public ethogram::test_support::CliFixture {
 protected:
-    std::string dir;
-
     void SetUp() override {
-        char tmpl[] = "/tmp/etho_cli_XXXXXX";
-        dir = mkdtemp(tmpl);
+        make_dir("etho_cli");
         write("rules.etho", R"(ruleset test.cli version 2.3.4;
 event click {
     key user: string;
@@ -52,33 +43,7 @@ rule rapid_buying {
 not json
 )");
     }
-    void TearDown() override { std::filesystem::remove_all(dir); }
-
-    std::string path(const std::string& name) const { return dir + "/" + name; }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path(name), std::ios::binary) << text;
-        return path(name);
-    }
-    // Runs `etho ARGS` through the shell (stdin from `input` when given).
-    Result etho(const std::string& args, const std::string& input = "") const {
-        std::string cmd =
-            std::string(ETHO_PATH) + " " + args + " >" + path("stdout.txt") + " 2>" + path("stderr.txt");
-        if (!input.empty())
-            cmd += " <" + write("stdin.txt", input);
-        else
-            cmd += " </dev/null";
-        int status = std::system(cmd.c_str());
-        Result r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = slurp(path("stdout.txt"));
-        r.err = slurp(path("stderr.txt"));
-        return r;
-    }
 };
-
-bool has(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
-}
 
 TEST_F(Cli, CheckOk) {
     Result r = etho("check " + path("rules.etho"));

@@ -1,37 +1,24 @@
 // cli_test.cpp: the change-control commands of the built `etho` binary: outputs, errors and exit codes.
+#include "tests/support/cli_harness.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
 namespace fs = std::filesystem;
+using ethogram::test_support::has;
+using ethogram::test_support::slurp;
+using Result = ethogram::test_support::CliResult;
 
-struct Result {
-    int code = -1;
-    std::string out, err;
-};
-
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-bool has(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
-}
-
-class GovernCli : public ::testing::Test {
+class GovernCli : public ethogram::test_support::CliFixture {
 protected:
-    std::string dir;
-
     void SetUp() override {
-        char tmpl[] = "/tmp/etho_govcli_XXXXXX";
-        dir = mkdtemp(tmpl);
+        make_dir("etho_govcli");
         write("set/rules/main.etho", R"(ruleset test.cli version 2.3.4;
 event click {
     key user: string;
@@ -60,24 +47,7 @@ rule rapid_buying {
                           .code,
                       0);
     }
-    void TearDown() override { fs::remove_all(dir); }
-
-    std::string path(const std::string& name) const { return dir + "/" + name; }
     std::string key(const std::string& name) const { return path("keys/" + name + ".key"); }
-    void write(const std::string& name, const std::string& text) const {
-        fs::create_directories(fs::path(path(name)).parent_path());
-        std::ofstream(path(name), std::ios::binary) << text;
-    }
-    Result etho(const std::string& args) const {
-        std::string cmd = std::string(ETHO_PATH) + " " + args + " >" + path("stdout.txt") + " 2>" +
-                          path("stderr.txt") + " </dev/null";
-        int status = std::system(cmd.c_str());
-        Result r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = slurp(path("stdout.txt"));
-        r.err = slurp(path("stderr.txt"));
-        return r;
-    }
     std::string trusted() const { return " --trusted " + path("trust.yaml"); }
     // Builds and signs b.etb.
     void signed_bundle() {

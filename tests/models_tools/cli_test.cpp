@@ -1,36 +1,24 @@
 // cli_test.cpp: etho train/eval/drift end to end: round trip, exit codes, corrupt models, and the bots
 // example reproduced byte for byte (model, card, golden outputs).
+#include "tests/support/cli_harness.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
-#include <sys/wait.h>
 
 namespace {
 
-struct Result {
-    int code = -1;
-    std::string out, err;
-};
+using ethogram::test_support::has;
+using ethogram::test_support::slurp;
+using Result = ethogram::test_support::CliResult;
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-bool has(const std::string& s, const std::string& part) {
-    return s.find(part) != std::string::npos;
-}
-
-class ModelCli : public ::testing::Test {
+class ModelCli : public ethogram::test_support::CliFixture {
 protected:
-    std::string dir;
-
     void SetUp() override {
-        char tmpl[] = "/tmp/etho_mcli_XXXXXX";
-        dir = mkdtemp(tmpl);
+        make_dir("etho_mcli");
         // 60 sessions: "a" sessions browse home/list/item, "b" sessions hammer login; two broken lines.
         std::string events, labels = "key,label\n";
         for (int s = 0; s < 60; ++s) {
@@ -54,23 +42,10 @@ protected:
                            "events: {types: [view], field: page, key: key}\n"
                            "validation: {fraction: 0.3, seed: 5}\n");
     }
-    void TearDown() override { std::filesystem::remove_all(dir); }
-
-    std::string path(const std::string& name) const { return dir + "/" + name; }
-    std::string write(const std::string& name, const std::string& text) const {
-        std::ofstream(path(name), std::ios::binary) << text;
-        return path(name);
-    }
+    // `etho ARGS` in `cwd` (default: the test's directory), with a fixed SOURCE_DATE_EPOCH.
     Result etho(const std::string& args, const std::string& cwd = "") const {
-        std::string cmd = (cwd.empty() ? "cd " + dir : "cd " + cwd) + " && SOURCE_DATE_EPOCH=1772438400 " +
-                          ETHO_PATH + " " + args + " >" + path("stdout.txt") + " 2>" + path("stderr.txt") +
-                          " </dev/null";
-        int status = std::system(cmd.c_str());
-        Result r;
-        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-        r.out = slurp(path("stdout.txt"));
-        r.err = slurp(path("stderr.txt"));
-        return r;
+        return run("cd " + (cwd.empty() ? dir : cwd) + " && SOURCE_DATE_EPOCH=1772438400 " + ETHO_PATH + " " +
+                   args);
     }
 };
 

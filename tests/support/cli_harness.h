@@ -1,0 +1,79 @@
+// cli_harness.h: what the end-to-end tests of the `etho` binary share (tests/cli, tests/govern,
+// tests/models_tools): a scratch directory per test, files written into it, and a command run through the
+// shell with its stdout, stderr and exit code captured. Header-only; the test target defines ETHO_PATH.
+#pragma once
+
+#include <gtest/gtest.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <sys/wait.h>
+
+namespace ethogram::test_support {
+
+/// One finished command.
+struct CliResult {
+    int code = -1;   ///< exit code; -1 when the command did not exit normally (a signal)
+    std::string out; ///< stdout
+    std::string err; ///< stderr
+};
+
+/// A file's bytes ("" when unreadable).
+inline std::string slurp(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+inline bool has(const std::string& s, const std::string& part) {
+    return s.find(part) != std::string::npos;
+}
+
+/// A fixture with a fresh directory `/tmp/<tag>_XXXXXX` (removed after the test) and a runner for `etho`.
+class CliFixture : public ::testing::Test {
+protected:
+    std::string dir;
+
+    /// Creates the directory; call first in SetUp().
+    void make_dir(const std::string& tag) {
+        std::string tmpl = "/tmp/" + tag + "_XXXXXX";
+        const char* d = mkdtemp(tmpl.data());
+        ASSERT_NE(d, nullptr) << "mkdtemp " << tmpl;
+        dir = d;
+    }
+    void TearDown() override {
+        if (!dir.empty()) std::filesystem::remove_all(dir);
+    }
+
+    std::string path(const std::string& name) const { return dir + "/" + name; }
+    /// Writes `text` to `name` under the directory (creating parent directories); returns its path.
+    std::string write(const std::string& name, const std::string& text) const {
+        std::filesystem::create_directories(std::filesystem::path(path(name)).parent_path());
+        std::ofstream(path(name), std::ios::binary) << text;
+        return path(name);
+    }
+
+    /// Runs a shell command line, stdin from `input` (written to a file; /dev/null when empty), stdout and
+    /// stderr captured through files in the directory.
+    CliResult run(const std::string& command, const std::string& input = "") const {
+        std::string cmd = command + " >" + path("stdout.txt") + " 2>" + path("stderr.txt");
+        cmd += input.empty() ? std::string(" </dev/null") : " <" + write("stdin.txt", input);
+        const int status = std::system(cmd.c_str());
+        CliResult r;
+        r.code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+        r.out = slurp(path("stdout.txt"));
+        r.err = slurp(path("stderr.txt"));
+        return r;
+    }
+
+#ifdef ETHO_PATH
+    /// Runs `etho ARGS` (the build's binary).
+    CliResult etho(const std::string& args, const std::string& input = "") const {
+        return run(std::string(ETHO_PATH) + " " + args, input);
+    }
+#endif
+};
+
+} // namespace ethogram::test_support
