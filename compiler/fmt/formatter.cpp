@@ -243,14 +243,12 @@ private:
     }
 
     const Token* peek_after_current() const {
-        // The token after the one being printed: find it by address.
-        for (size_t i = 0; i + 1 < toks_.size(); ++i) {
-            if (&toks_[i] == current_) {
-                for (size_t j = i + 1; j < toks_.size(); ++j)
-                    if (toks_[j].kind != TokKind::Comment) return &toks_[j];
-                return nullptr;
-            }
-        }
+        // The first token after the one being printed that is not a comment. current_ points into toks_,
+        // so its index is its offset (O(1)); the scan then skips only the comments right after it.
+        if (!current_ || toks_.empty() || current_ < toks_.data() || current_ >= toks_.data() + toks_.size())
+            return nullptr;
+        for (size_t j = static_cast<size_t>(current_ - toks_.data()) + 1; j < toks_.size(); ++j)
+            if (toks_[j].kind != TokKind::Comment) return &toks_[j];
         return nullptr;
     }
 
