@@ -82,8 +82,19 @@ TEST(Snapshot, DamagedForeignOrLateRestoresAreRefused) {
     EXPECT_TRUE(b->restore(snap, &error)) << "a refused restore leaves the engine fresh: " << error;
 
     auto other = ethogram::Engine::from_source("o.etho", R"(ruleset other version 1.0.0;
-event e { key k: string; time ts: timestamp; }
-rule r { over last 1s; on e; when count(e) >= 2; }
+event cart {
+    key user: string;
+    time ts: timestamp;
+}
+taxonomy {
+    shop {
+        abandon;
+    }
+}
+rule abandon {
+    label shop.abandon;
+    pattern c: cart -> not c2: cart within 10m;
+}
 )",
                                                ethogram::EngineOptions{}, &error);
     ASSERT_TRUE(other) << error;
