@@ -298,7 +298,11 @@ Status Interpreter::restore_state(std::string_view in) {
     };
     auto ring = [&](EventBuffer& b) {
         uint64_t n = r.count(8);
-        for (uint64_t i = 0; i < n && r.ok(); ++i) b.push_back(ev(r.u64()));
+        for (uint64_t i = 0; i < n && r.ok(); ++i) {
+            EventPtr e = ev(r.u64());
+            if (!e) r.fail("a missing event in a buffer");
+            b.push_back(std::move(e));
+        }
     };
     auto expect = [&](uint64_t got, size_t want, const char* what) {
         if (r.ok() && got != want) r.fail(what);
@@ -343,7 +347,10 @@ Status Interpreter::restore_state(std::string_view in) {
                 m.bound.resize(r.count(8));
                 for (auto& step : m.bound) {
                     step.resize(r.count(8));
-                    for (EventPtr& e : step) e = ev(r.u64());
+                    for (EventPtr& e : step) {
+                        e = ev(r.u64());
+                        if (!e) r.fail("a missing event in a partial match");
+                    }
                 }
                 m.first_ord = r.u64();
                 m.first_time = r.i64();

@@ -175,16 +175,20 @@ TEST_F(Checkpoint, KilledAtManyLinesEqualsUninterruptedJitWithModels) {
     kill_chain("jit", kills, "b");
 }
 
-TEST_F(Checkpoint, FraudAndSupportResume) {
-    for (const char* ex : {"fraud", "support"}) {
+TEST_F(Checkpoint, OtherExamplesResume) {
+    // fraud, support: sessions, absences, exclusive groups; models_demo: Markov, HMM and classifier state.
+    for (const char* ex : {"fraud", "support", "models_demo"}) {
         use_example(ex);
+        const bool small = std::string(ex) == "models_demo"; // 484 lines
         std::string tag = std::string("c_") + ex;
         ASSERT_EQ(run(args(tag + "ref", "", "interp")), 0) << slurp(path("stderr.log"));
-        for (int k : {301, 1999, 3001})
-            EXPECT_EQ(
-                run(args(tag, tag + ".ck", "interp"), {"ETHOGRAM_TEST_KILL_AT_LINE=" + std::to_string(k)}),
-                -SIGKILL);
-        ASSERT_EQ(run(args(tag, tag + ".ck", "interp")), 0) << slurp(path("stderr.log"));
+        for (int k : small ? std::vector<int>{37, 150, 333} : std::vector<int>{301, 1999, 3001})
+            EXPECT_EQ(run(args(tag, tag + ".ck", "interp", "", small ? "29" : "997"),
+                          {"ETHOGRAM_TEST_KILL_AT_LINE=" + std::to_string(k)}),
+                      -SIGKILL);
+        ASSERT_EQ(run(args(tag, tag + ".ck", "interp", "", small ? "29" : "997")), 0)
+            << slurp(path("stderr.log"));
+        EXPECT_NE(slurp(path("stderr.log")).find("resumed from"), std::string::npos);
         expect_same_outputs(tag + "ref", tag);
     }
 }
