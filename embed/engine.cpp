@@ -213,7 +213,8 @@ std::string Engine::snapshot() const {
     std::string payload;
     ir::SnapWriter w(payload);
     w.u32(kEmbedSnapshotVersion);
-    for (uint64_t v : {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed, m.seq})
+    for (uint64_t v :
+         {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed, m.seq})
         w.u64(v);
     w.i64(m.max_time);
     w.i64(m.watermark);

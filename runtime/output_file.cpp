@@ -34,7 +34,8 @@ Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path) 
 Expected<std::unique_ptr<OutputFile>> OutputFile::open_resume(const std::string& path, uint64_t length) {
     std::FILE* f = std::fopen(path.c_str(), "r+b");
     if (f == nullptr)
-        return Error{fmt::format("{}: cannot reopen to resume from a checkpoint: {}", path, std::strerror(errno))};
+        return Error{
+            fmt::format("{}: cannot reopen to resume from a checkpoint: {}", path, std::strerror(errno))};
     std::unique_ptr<OutputFile> out(new OutputFile(f, path, true));
     if (::fseeko(f, 0, SEEK_END) != 0)
         return Error{fmt::format("{}: cannot seek: {}", path, std::strerror(errno))};

@@ -79,8 +79,9 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     }
     std::unique_ptr<DeadLetterWriter> dead;
     if (resume) {
-        auto f = open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
-                          ck->resume_lengths().dead);
+        auto f =
+            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
+                     ck->resume_lengths().dead);
         if (!f) return Error{f.error()};
         dead = std::make_unique<DeadLetterWriter>(std::move(*f));
     } else {
@@ -100,8 +101,17 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     std::vector<ir::Event> ready;
     std::string_view line;
     uint64_t seq = 0;
-    PipelineParts parts{reader->get(), &reorder, &writer, dead.get(), out->get(), suppressed_out.get(), &exec,
-                        &pool, &seq, &sum.lines_in, driver.processed_counter()};
+    PipelineParts parts{reader->get(),
+                        &reorder,
+                        &writer,
+                        dead.get(),
+                        out->get(),
+                        suppressed_out.get(),
+                        &exec,
+                        &pool,
+                        &seq,
+                        &sum.lines_in,
+                        driver.processed_counter()};
     if (ck)
         if (auto st = ck->restore(parts); !st) return Error{st.error()};
     for (;;) {

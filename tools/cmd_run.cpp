@@ -41,7 +41,7 @@ std::string known_nodes(const ir::RuleSet& rs) {
 std::string checkpoint_options(const RunOptions& o, const CLI::App& cmd, runtime::PipelineOptions& p,
                                const ir::ExecutorOptions& eopts, uint32_t threads) {
     if (o.checkpoint_dir.empty()) {
-        if (cmd.count("--checkpoint-every") || o.drop_incompatible_state)
+        if (cmd.count("--checkpoint-every") || o.drop_state)
             return "--checkpoint-every and --drop-incompatible-state need --checkpoint-dir";
         return "";
     }
@@ -54,7 +54,7 @@ std::string checkpoint_options(const RunOptions& o, const CLI::App& cmd, runtime
                "--dead-letter/--suppressed)";
     runtime::CheckpointOptions& c = p.checkpoint;
     c.dir = o.checkpoint_dir;
-    c.drop_incompatible = o.drop_incompatible_state;
+    c.drop_incompatible = o.drop_state;
     c.engine_version = models::kEngineVersion;
     if (!o.checkpoint_every.empty()) {
         const std::string& e = o.checkpoint_every;
@@ -64,18 +64,21 @@ std::string checkpoint_options(const RunOptions& o, const CLI::App& cmd, runtime
         } else {
             auto d = runtime::parse_duration(e);
             if (!d || *d <= 0)
-                return fmt::format("--checkpoint-every: '{}' is neither a count of events nor a duration ({})", e,
-                                   d ? "not positive" : d.error());
+                return fmt::format(
+                    "--checkpoint-every: '{}' is neither a count of events nor a duration ({})", e,
+                    d ? "not positive" : d.error());
             c.every_wall_us = *d;
         }
     }
     // What shapes the state and the bytes of the outputs: a snapshot taken with other values is refused.
-    c.run_identity = fmt::format(
-        "events={}\nout={}\ndead={}\nsuppressed={}\nlateness={}\nepoch={}\ntype_field={}\nexplain={}\nonly={}\n"
-        "max_alias={}\nbundle={}\ncaps={},{}\nevict={}\nbudget={}\n",
-        p.events_path, p.out_path, p.dead_letter_path, p.suppressed_path, p.allowed_lateness_us,
-        static_cast<int>(p.epoch_unit), p.type_field, p.explain, p.only, p.max_events_per_alias, p.bundle_hash,
-        eopts.max_partial_matches, eopts.max_scope_events, eopts.evict_idle_keys, eopts.max_state_bytes);
+    c.run_identity =
+        fmt::format("events={}\nout={}\ndead={}\nsuppressed={}\nlateness={}\nepoch={}\ntype_field={}"
+                    "\nexplain={}\nonly={}\n"
+                    "max_alias={}\nbundle={}\ncaps={},{}\nevict={}\nbudget={}\n",
+                    p.events_path, p.out_path, p.dead_letter_path, p.suppressed_path, p.allowed_lateness_us,
+                    static_cast<int>(p.epoch_unit), p.type_field, p.explain, p.only, p.max_events_per_alias,
+                    p.bundle_hash, eopts.max_partial_matches, eopts.max_scope_events, eopts.evict_idle_keys,
+                    eopts.max_state_bytes);
     return "";
 }
 
@@ -136,7 +139,7 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--checkpoint-every", o.checkpoint_every,
                     "With --checkpoint-dir: a snapshot every N input lines (e.g. 50000, the default "
                     "100000) or every T of wall-clock time (e.g. 5s)");
-    cmd->add_flag("--drop-incompatible-state", o.drop_incompatible_state,
+    cmd->add_flag("--drop-incompatible-state", o.drop_state,
                   "With --checkpoint-dir: when the snapshot belongs to another rule set, engine version or "
                   "run arguments, delete it and start from the beginning of the input instead of failing");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")

@@ -43,7 +43,7 @@ struct RunOptions {
     std::string max_state_bytes;       ///< --max-state-bytes (overrides state.max_state_bytes)
     std::string checkpoint_dir;        ///< --checkpoint-dir: snapshots and exactly-once resume
     std::string checkpoint_every;      ///< --checkpoint-every N (input lines) or T (wall time, e.g. 5s)
-    bool drop_incompatible_state = false; ///< --drop-incompatible-state
+    bool drop_state = false;           ///< --drop-incompatible-state
 };
 
 struct BenchOptions {
