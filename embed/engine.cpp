@@ -4,7 +4,10 @@
 
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
+#include "compiler/ir/snapshot_bytes.h"
 #include "embed/typed_event.h"
+#include "models/model_file.h"
+#include "runtime/checkpoint.h"
 #include "runtime/decoder.h"
 #include "runtime/output.h"
 #include "runtime/time.h"
@@ -221,6 +224,125 @@ std::string Engine::ruleset_name() const {
 
 std::string Engine::ruleset_version() const {
     return impl_->rs->version;
+}
+
+// Snapshot payload: u32 version, the counters, the reorder state, every pool string in id order, then the
+// executor's state (Executor::save_state).
+namespace {
+constexpr uint32_t kEmbedSnapshotVersion = 1;
+}
+
+std::string Engine::snapshot() const {
+    const Impl& m = *impl_;
+    std::string payload;
+    ir::SnapWriter w(payload);
+    w.u32(kEmbedSnapshotVersion);
+    for (uint64_t v :
+         {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed, m.seq})
+        w.u64(v);
+    w.i64(m.max_time);
+    w.i64(m.watermark);
+    w.boolean(m.ended);
+    w.u64(m.heap.size());
+    for (const ir::Event& e : m.heap) {
+        w.u32(e.type);
+        w.u32(e.key);
+        w.i64(e.time);
+        w.u64(e.seq);
+        w.u64(e.line);
+        w.u32(e.id);
+        w.u64(e.fields.size());
+        for (const ir::Value& v : e.fields) w.value(v);
+    }
+    w.u64(m.pool.size());
+    for (uint32_t i = 0; i < m.pool.size(); ++i) w.str(m.pool.view(i));
+    std::string exec;
+    if (auto st = m.exec->save_state(exec); !st) return {}; // the interpreter always can
+    w.str(exec);
+    runtime::CheckpointHeader h;
+    h.generation = 1;
+    h.ruleset_hash = runtime::ruleset_hash(*m.rs);
+    h.run_hash = runtime::blake2b_hex("embed");
+    h.engine_version = models::kEngineVersion;
+    return runtime::format_checkpoint(h, payload);
+}
+
+bool Engine::snapshot_to_file(const std::string& path, std::string* error) const {
+    if (auto st = runtime::write_file_atomic(path, snapshot()); !st) {
+        if (error) *error = st.error();
+        return false;
+    }
+    return true;
+}
+
+bool Engine::restore(std::string_view bytes, std::string* error) {
+    Impl& m = *impl_;
+    auto fail = [&](std::string why) {
+        if (error) *error = "restore: " + why;
+        return false;
+    };
+    if (m.st.events_in != 0 || m.ended) return fail("the engine has been used (restore needs a fresh one)");
+    auto parsed = runtime::parse_checkpoint(std::string(bytes));
+    if (!parsed) return fail(parsed.error());
+    if (parsed->header.ruleset_hash != runtime::ruleset_hash(*m.rs))
+        return fail("the snapshot belongs to another rule set");
+    if (parsed->header.engine_version != models::kEngineVersion)
+        return fail("the snapshot was taken by engine version " + parsed->header.engine_version);
+    ir::SnapReader r(parsed->payload);
+    if (r.u32() != kEmbedSnapshotVersion) return fail("snapshot payload of another version");
+    EngineStats st;
+    st.events_in = r.u64();
+    st.processed = r.u64();
+    st.dead_letters = r.u64();
+    st.detections = r.u64();
+    st.suppressed = r.u64();
+    const uint64_t seq = r.u64();
+    const int64_t max_time = r.i64(), watermark = r.i64();
+    const bool ended = r.boolean();
+    std::vector<ir::Event> heap(r.count(45));
+    for (ir::Event& e : heap) {
+        e.type = static_cast<uint16_t>(r.u32());
+        e.key = r.u32();
+        e.time = r.i64();
+        e.seq = r.u64();
+        e.line = r.u64();
+        e.id = r.u32();
+        e.fields.resize(r.count(9));
+        for (ir::Value& v : e.fields) v = r.value();
+    }
+    // The pool is only ever appended to, so a failure below leaves the engine usable (its ids unchanged).
+    const uint64_t n = r.count(8);
+    std::vector<std::string> strings(n);
+    for (std::string& s : strings) s = r.str();
+    std::string exec = r.str();
+    if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
+    if (r.failed()) return fail(r.error());
+    for (uint64_t i = 0; i < n && i < m.pool.size(); ++i)
+        if (m.pool.view(static_cast<uint32_t>(i)) != strings[i]) return fail("string pool mismatch");
+    if (n < m.pool.size()) return fail("string pool shorter than the rule set's");
+    for (uint64_t i = m.pool.size(); i < n; ++i)
+        if (m.pool.intern(strings[i]) != i) return fail("string pool: a duplicate string");
+    if (auto s = m.exec->restore_state(exec); !s) return fail(s.error());
+    m.st = st;
+    m.seq = seq;
+    m.max_time = max_time;
+    m.watermark = watermark;
+    m.ended = ended;
+    m.heap = std::move(heap);
+    return true;
+}
+
+bool Engine::restore_from_file(const std::string& path, std::string* error) {
+    auto bytes = runtime::read_whole_file(path);
+    if (!bytes) {
+        if (error) *error = bytes.error();
+        return false;
+    }
+    if (!restore(*bytes, error)) {
+        if (error) *error = path + ": " + *error;
+        return false;
+    }
+    return true;
 }
 
 } // namespace ethogram

@@ -173,4 +173,35 @@ void ethogram_free(void* p) {
     std::free(p);
 }
 
+int ethogram_snapshot(const ethogram_engine* e, char** bytes, size_t* len) {
+    std::string s = e->engine->snapshot();
+    auto* p = static_cast<char*>(std::malloc(s.size() == 0 ? 1 : s.size()));
+    if (p == nullptr) return 0;
+    std::memcpy(p, s.data(), s.size());
+    *bytes = p;
+    *len = s.size();
+    return 1;
+}
+
+int ethogram_restore(ethogram_engine* e, const char* bytes, size_t len, char** error) {
+    std::string err;
+    if (e->engine->restore(std::string_view(bytes, len), &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
+int ethogram_snapshot_to_file(const ethogram_engine* e, const char* path, char** error) {
+    std::string err;
+    if (e->engine->snapshot_to_file(path, &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
+int ethogram_restore_from_file(ethogram_engine* e, const char* path, char** error) {
+    std::string err;
+    if (e->engine->restore_from_file(path, &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
 } // extern "C"

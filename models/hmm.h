@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace ethogram::models {
@@ -100,6 +101,13 @@ public:
     double log_likelihood() const { return log_likelihood_; }
     /// How many events were folded in (out-of-range symbols are not counted).
     std::uint64_t count() const { return count_; }
+    /// Sets the state to what posterior(), log_likelihood() and count() returned (checkpoint restore).
+    void assign(std::vector<double> posterior, double log_likelihood, std::uint64_t count) {
+        scratch_.assign(posterior.size(), 0.0);
+        alpha_ = std::move(posterior);
+        log_likelihood_ = log_likelihood;
+        count_ = count;
+    }
 
 private:
     std::vector<double> alpha_;

@@ -136,6 +136,15 @@ public:
     double sum_log_prob() const { return sum_log_prob_; }
     /// sum_log_prob() / count(), 0 before the first event: comparable across sequence lengths.
     double mean_log_likelihood() const { return count_ == 0 ? 0.0 : sum_log_prob_ / double(count_); }
+    /// Sets the state to what context(), count() and sum_log_prob() returned (checkpoint restore); false
+    /// when `context` does not have the chain's order.
+    bool assign(std::span<const uint32_t> context, uint64_t count, double sum_log_prob) {
+        if (context.size() != order_) return false;
+        for (size_t i = 0; i < context.size(); ++i) ctx_[i] = context[i];
+        count_ = count;
+        sum_log_prob_ = sum_log_prob;
+        return true;
+    }
 
 private:
     std::array<uint32_t, kMaxMarkovOrder> ctx_{};

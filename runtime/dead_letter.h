@@ -37,6 +37,8 @@ public:
     void write(uint64_t line, DeadReason reason, std::string_view detail, std::string_view raw);
     uint64_t count(DeadReason r) const { return counts_[static_cast<size_t>(r)]; }
     uint64_t total() const;
+    /// Checkpoint resume: the counts as they were when the checkpoint was taken.
+    void restore_count(DeadReason r, uint64_t n) { counts_[static_cast<size_t>(r)] = n; }
     OutputFile* stream() { return out_.get(); }
     /// Flushes and closes the stream; an error when any write failed.
     Expected<bool> close();

@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/types.h>
 
 namespace ethogram::runtime {
 
@@ -34,6 +35,7 @@ bool LineReader::fill() {
     if (begin_ > 0) {
         std::memmove(buf_.data(), buf_.data() + begin_, end_ - begin_);
         end_ -= begin_;
+        base_ += begin_;
         begin_ = 0;
     }
     if (end_ == buf_.size()) buf_.resize(buf_.size() * 2);
@@ -44,6 +46,24 @@ bool LineReader::fill() {
         if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
         return false;
     }
+    return true;
+}
+
+Expected<bool> LineReader::seek(uint64_t offset, uint64_t line_no) {
+    if (::fseeko(f_, 0, SEEK_END) != 0)
+        return Error{fmt::format("{}: cannot seek (a checkpoint needs a regular file): {}", name_,
+                                 std::strerror(errno))};
+    const auto size = ::ftello(f_);
+    if (size < 0 || static_cast<uint64_t>(size) < offset)
+        return Error{fmt::format("{}: the file has {} bytes but the checkpoint was taken at byte {} (was the "
+                                 "input truncated or replaced?)",
+                                 name_, size, offset)};
+    if (::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0)
+        return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
+    begin_ = end_ = 0;
+    base_ = offset;
+    eof_ = false;
+    line_no_ = line_no;
     return true;
 }
 

@@ -28,6 +28,11 @@ public:
     uint64_t line_number() const { return line_no_; }
     /// Non-empty when reading failed (as opposed to reaching the end).
     const std::string& error() const { return error_; }
+    /// Byte offset in the file of the first unread byte (just after the line last returned).
+    uint64_t offset() const { return base_ + begin_; }
+    /// Continues reading at byte `offset`, numbering the next line `line_no + 1` (checkpoint resume).
+    /// Fails on a stream that cannot seek (stdin, a pipe) or an offset past the end of the file.
+    Expected<bool> seek(uint64_t offset, uint64_t line_no);
 
 private:
     bool fill();
@@ -37,6 +42,7 @@ private:
     bool owned_;
     std::string buf_;
     size_t begin_ = 0, end_ = 0; // unread bytes are buf_[begin_, end_)
+    uint64_t base_ = 0;          // file offset of buf_[0]
     bool eof_ = false;
     uint64_t line_no_ = 0;
     std::string error_;

@@ -48,6 +48,12 @@ public:
     uint64_t emitted() const { return emitted_; }
     uint64_t suppressed_count() const { return suppressed_; }
     uint64_t filtered() const { return filtered_; } ///< dropped by --only
+    /// Checkpoint resume: the counts as they were when the checkpoint was taken.
+    void restore_counts(uint64_t emitted, uint64_t suppressed, uint64_t filtered) {
+        emitted_ = emitted;
+        suppressed_ = suppressed;
+        filtered_ = filtered;
+    }
 
 private:
     bool keep(const ir::Detection& d);

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <sys/types.h>
+#include <unistd.h>
 
 namespace ethogram::runtime {
 
@@ -27,6 +29,36 @@ Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path) 
     if (f == nullptr)
         return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno))};
     return std::unique_ptr<OutputFile>(new OutputFile(f, path, true));
+}
+
+Expected<std::unique_ptr<OutputFile>> OutputFile::open_resume(const std::string& path, uint64_t length) {
+    std::FILE* f = std::fopen(path.c_str(), "r+b");
+    if (f == nullptr)
+        return Error{
+            fmt::format("{}: cannot reopen to resume from a checkpoint: {}", path, std::strerror(errno))};
+    std::unique_ptr<OutputFile> out(new OutputFile(f, path, true));
+    if (::fseeko(f, 0, SEEK_END) != 0)
+        return Error{fmt::format("{}: cannot seek: {}", path, std::strerror(errno))};
+    const auto size = ::ftello(f);
+    if (size < 0 || static_cast<uint64_t>(size) < length)
+        return Error{fmt::format("{}: has {} bytes but the checkpoint recorded {} (was it truncated or "
+                                 "replaced since?)",
+                                 path, size, length)};
+    // Bytes past the recorded length were written after the checkpoint: the resumed run writes them again.
+    if (::ftruncate(::fileno(f), static_cast<off_t>(length)) != 0 ||
+        ::fseeko(f, static_cast<off_t>(length), SEEK_SET) != 0)
+        return Error{fmt::format("{}: cannot cut back to {} bytes: {}", path, length, std::strerror(errno))};
+    return out;
+}
+
+Expected<uint64_t> OutputFile::sync() {
+    if (f_ == nullptr || !owned_) return Error{fmt::format("{}: not a file (cannot checkpoint it)", name_)};
+    flush();
+    if (error_ == 0 && ::fsync(::fileno(f_)) != 0) error_ = errno;
+    if (error_ != 0) return Error{fmt::format("{}: write failed: {}", name_, std::strerror(error_))};
+    const auto pos = ::ftello(f_);
+    if (pos < 0) return Error{fmt::format("{}: cannot tell the position: {}", name_, std::strerror(errno))};
+    return static_cast<uint64_t>(pos);
 }
 
 std::unique_ptr<OutputFile> OutputFile::stdout_stream() {

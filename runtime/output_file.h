@@ -17,6 +17,10 @@ public:
     /// Opens (truncates) `path`; "-" is stdout.
     static Expected<std::unique_ptr<OutputFile>> open(const std::string& path);
     static std::unique_ptr<OutputFile> stdout_stream();
+    /// Opens an existing `path` for a checkpoint resume: cuts it to `length` bytes (what was durably
+    /// written when the checkpoint was taken) and appends from there. Fails when the file is missing or
+    /// shorter than `length`.
+    static Expected<std::unique_ptr<OutputFile>> open_resume(const std::string& path, uint64_t length);
     static std::unique_ptr<OutputFile> stderr_stream();
 
     ~OutputFile();
@@ -25,6 +29,9 @@ public:
 
     void write(std::string_view s);
     void flush();
+    /// Flushes and fsyncs a file, and returns its length: what a checkpoint records. Fails (naming the
+    /// file) on a std stream or an I/O error.
+    Expected<uint64_t> sync();
     /// Flushes and closes (std streams are flushed only). Returns an error when any write failed.
     Expected<bool> close();
     const std::string& name() const { return name_; }

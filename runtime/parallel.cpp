@@ -279,6 +279,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                                            const PipelineOptions& opts, const ParallelOptions& popts_in,
                                            ParallelStats* stats) {
     auto start = std::chrono::steady_clock::now();
+    if (!opts.checkpoint.dir.empty())
+        return Error{
+            "checkpoints need the single-threaded pipeline (--threads 1); the sharded pipeline cannot "
+            "take them yet"};
     ParallelOptions popts = popts_in;
     popts.threads = std::max(1u, popts.threads);
     popts.chunk_lines = std::max(1u, popts.chunk_lines);

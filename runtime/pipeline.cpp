@@ -1,6 +1,7 @@
 // pipeline.cpp: the streaming loop and the run summary.
 #include "runtime/pipeline.h"
 
+#include "runtime/checkpointer.h"
 #include "runtime/decoder.h"
 #include "runtime/json_writer.h"
 #include "runtime/line_reader.h"
@@ -35,6 +36,7 @@ public:
         ready.clear();
     }
     uint64_t processed() const { return processed_; }
+    uint64_t* processed_counter() { return &processed_; } ///< for checkpoints
 
 private:
     ir::Executor& exec_;
@@ -55,17 +57,38 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     auto start = std::chrono::steady_clock::now();
     auto reader = LineReader::open(opts.events_path);
     if (!reader) return Error{reader.error()};
-    auto out = OutputFile::open(opts.out_path);
+    // Checkpoints: a snapshot to resume from decides how the outputs are opened (cut back to the lengths
+    // it recorded, instead of truncated).
+    std::unique_ptr<Checkpointer> ck;
+    if (!opts.checkpoint.dir.empty()) {
+        auto c = Checkpointer::open(rs, opts);
+        if (!c) return Error{c.error()};
+        ck = std::move(*c);
+    }
+    const bool resume = ck && ck->resuming();
+    auto open_out = [&](const std::string& path, uint64_t len) {
+        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
+    };
+    auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);
     if (!out) return Error{out.error()};
     std::unique_ptr<OutputFile> suppressed_out;
     if (!opts.suppressed_path.empty()) {
-        auto f = OutputFile::open(opts.suppressed_path);
+        auto f = open_out(opts.suppressed_path, resume ? ck->resume_lengths().suppressed : 0);
         if (!f) return Error{f.error()};
         suppressed_out = std::move(*f);
     }
-    auto dead_or = open_dead_letter_output(opts);
-    if (!dead_or) return Error{dead_or.error()};
-    std::unique_ptr<DeadLetterWriter> dead = std::move(*dead_or);
+    std::unique_ptr<DeadLetterWriter> dead;
+    if (resume) {
+        auto f =
+            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
+                     ck->resume_lengths().dead);
+        if (!f) return Error{f.error()};
+        dead = std::make_unique<DeadLetterWriter>(std::move(*f));
+    } else {
+        auto dead_or = open_dead_letter_output(opts);
+        if (!dead_or) return Error{dead_or.error()};
+        dead = std::move(*dead_or);
+    }
 
     Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
     ReorderBuffer reorder(opts.allowed_lateness_us);
@@ -78,7 +101,24 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     std::vector<ir::Event> ready;
     std::string_view line;
     uint64_t seq = 0;
-    while ((*reader)->next(line)) {
+    PipelineParts parts{reader->get(),
+                        &reorder,
+                        &writer,
+                        dead.get(),
+                        out->get(),
+                        suppressed_out.get(),
+                        &exec,
+                        &pool,
+                        &seq,
+                        &sum.lines_in,
+                        driver.processed_counter()};
+    if (ck)
+        if (auto st = ck->restore(parts); !st) return Error{st.error()};
+    for (;;) {
+        // Between two lines every effect of the previous one is done: a consistent point to snapshot.
+        if (ck)
+            if (auto st = ck->tick(parts); !st) return Error{st.error()};
+        if (!(*reader)->next(line)) break;
         if (is_blank(line)) continue;
         ++sum.lines_in;
         uint64_t line_no = (*reader)->line_number();

@@ -4,6 +4,7 @@
 #include "compiler/ir/event.h"
 #include "compiler/ir/executor.h"
 #include "compiler/ir/ir.h"
+#include "runtime/checkpoint.h"
 #include "runtime/dead_letter.h"
 #include "runtime/expected.h"
 #include "runtime/time.h"
@@ -34,6 +35,9 @@ struct PipelineOptions {
     uint32_t max_events_per_alias = 1000; ///< see OutputOptions
     std::string bundle_hash = {};         ///< see OutputOptions (set by `etho run --bundle`)
     bool print_summary = true;            ///< the compact block on stderr at the end
+    /// Checkpoints and exactly-once resume (single-threaded pipeline only; needs a regular input file and
+    /// file outputs). Empty dir: off.
+    CheckpointOptions checkpoint;
 };
 
 /// What a run did. Invariant at the end: lines_in == processed + dead_total().

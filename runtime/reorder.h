@@ -5,6 +5,7 @@
 #include "compiler/ir/value.h"
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace ethogram::runtime {
@@ -29,6 +30,16 @@ public:
     size_t size() const { return heap_.size(); }
     /// Largest number of events buffered at once (for the summary).
     size_t high_water() const { return high_water_; }
+
+    // Checkpoints: the buffer's whole state, and putting it back into a fresh buffer.
+    int64_t max_time() const { return max_time_; }
+    const std::vector<ir::Event>& buffered() const { return heap_; } ///< in heap order
+    void restore(int64_t max_time, int64_t watermark, size_t high_water, std::vector<ir::Event> heap) {
+        max_time_ = max_time;
+        watermark_ = watermark;
+        high_water_ = high_water;
+        heap_ = std::move(heap);
+    }
 
 private:
     void pop_while(int64_t limit, std::vector<ir::Event>& out);

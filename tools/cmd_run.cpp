@@ -4,6 +4,7 @@
 #ifdef ETHOGRAM_HAVE_JIT
 #include "compiler/jit/jit.h"
 #endif
+#include "models/model_file.h"
 #include "runtime/config.h"
 #include "runtime/parallel.h"
 #include "runtime/pipeline.h"
@@ -34,6 +35,51 @@ std::string known_nodes(const ir::RuleSet& rs) {
     for (size_t i = 0; i < rs.taxonomy.size() && i < 20; ++i) out += (i ? ", " : "") + rs.taxonomy[i].path;
     if (rs.taxonomy.size() > 20) out += ", ...";
     return out.empty() ? "none declared" : out;
+}
+
+// --checkpoint-*: fills p.checkpoint; returns an error message, or "" when the flags are usable.
+std::string checkpoint_options(const RunOptions& o, const CLI::App& cmd, runtime::PipelineOptions& p,
+                               const ir::ExecutorOptions& eopts, uint32_t threads) {
+    if (o.checkpoint_dir.empty()) {
+        if (cmd.count("--checkpoint-every") || o.drop_state)
+            return "--checkpoint-every and --drop-incompatible-state need --checkpoint-dir";
+        return "";
+    }
+    if (threads > 1)
+        return "--checkpoint-dir needs --threads 1: the sharded pipeline cannot take checkpoints yet";
+    if (p.events_path == "-")
+        return "--checkpoint-dir needs a regular input file to resume from (not stdin): pass --events PATH";
+    if (p.out_path == "-" || p.dead_letter_path == "-" || p.suppressed_path == "-")
+        return "--checkpoint-dir needs file outputs (not stdout): pass --out PATH (and file paths for "
+               "--dead-letter/--suppressed)";
+    runtime::CheckpointOptions& c = p.checkpoint;
+    c.dir = o.checkpoint_dir;
+    c.drop_incompatible = o.drop_state;
+    c.engine_version = models::kEngineVersion;
+    if (!o.checkpoint_every.empty()) {
+        const std::string& e = o.checkpoint_every;
+        if (e.find_first_not_of("0123456789") == std::string::npos) {
+            c.every_events = std::strtoull(e.c_str(), nullptr, 10);
+            if (c.every_events == 0) return "--checkpoint-every: must be at least 1";
+        } else {
+            auto d = runtime::parse_duration(e);
+            if (!d || *d <= 0)
+                return fmt::format(
+                    "--checkpoint-every: '{}' is neither a count of events nor a duration ({})", e,
+                    d ? "not positive" : d.error());
+            c.every_wall_us = *d;
+        }
+    }
+    // What shapes the state and the bytes of the outputs: a snapshot taken with other values is refused.
+    c.run_identity =
+        fmt::format("events={}\nout={}\ndead={}\nsuppressed={}\nlateness={}\nepoch={}\ntype_field={}"
+                    "\nexplain={}\nonly={}\n"
+                    "max_alias={}\nbundle={}\ncaps={},{}\nevict={}\nbudget={}\n",
+                    p.events_path, p.out_path, p.dead_letter_path, p.suppressed_path, p.allowed_lateness_us,
+                    static_cast<int>(p.epoch_unit), p.type_field, p.explain, p.only, p.max_events_per_alias,
+                    p.bundle_hash, eopts.max_partial_matches, eopts.max_scope_events, eopts.evict_idle_keys,
+                    eopts.max_state_bytes);
+    return "";
 }
 
 } // namespace
@@ -87,6 +133,15 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
                     "Budget for per-key state, e.g. 512MiB (state.max_state_bytes); over it the least "
                     "recently active keys are dropped, counted and warned");
     cmd->add_flag("--no-evict", o.no_evict, "Keep idle keys (eviction never changes the output)");
+    cmd->add_option("--checkpoint-dir", o.checkpoint_dir,
+                    "Snapshot all engine state into DIR and, when DIR holds a snapshot, resume from it "
+                    "exactly once (needs an input file and file outputs; docs/architecture.md)");
+    cmd->add_option("--checkpoint-every", o.checkpoint_every,
+                    "With --checkpoint-dir: a snapshot every N input lines (e.g. 50000, the default "
+                    "100000) or every T of wall-clock time (e.g. 5s)");
+    cmd->add_flag("--drop-incompatible-state", o.drop_state,
+                  "With --checkpoint-dir: when the snapshot belongs to another rule set, engine version or "
+                  "run arguments, delete it and start from the beginning of the input instead of failing");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
     return cmd;
@@ -174,6 +229,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     eopts.evict_idle_keys = !o.no_evict;
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
+    if (auto bad = checkpoint_options(o, cmd, p, eopts, threads); !bad.empty()) return usage_error(bad);
     // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
     // load the same code from its cache. What the first creation says is logged once.
     std::once_flag logged;

@@ -41,6 +41,9 @@ struct RunOptions {
     bool stats = false;                ///< --stats: executor and parallel statistics on stderr
     bool no_evict = false;             ///< --no-evict: keep idle keys (for comparisons)
     std::string max_state_bytes;       ///< --max-state-bytes (overrides state.max_state_bytes)
+    std::string checkpoint_dir;        ///< --checkpoint-dir: snapshots and exactly-once resume
+    std::string checkpoint_every;      ///< --checkpoint-every N (input lines) or T (wall time, e.g. 5s)
+    bool drop_state = false;           ///< --drop-incompatible-state
 };
 
 struct BenchOptions {

@@ -28,6 +28,8 @@ public:
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
     void set_coverage(Coverage* cov) { en_.cov = cov; }
+    Status save_state(std::string& out) const override; // snapshot.cpp
+    Status restore_state(std::string_view in) override; // snapshot.cpp
 
 private:
     KeyState& key_state(uint32_t key);

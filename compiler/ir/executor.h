@@ -4,11 +4,13 @@
 
 #include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
+#include "support/expected.h"
 
 #include <cstdint>
 #include <limits>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace ethogram::ir {
@@ -101,6 +103,19 @@ public:
     virtual void on_event(const Event& e, DetectionSink& sink) = 0;
     virtual void advance_watermark(int64_t wm, DetectionSink& sink) = 0;
     virtual ExecutorStats stats() const = 0;
+    /// Checkpoints (docs/architecture.md, "Checkpoints and recovery"): appends every bit of the executor's
+    /// state (per-key state, timers, statistics) to `out` as an opaque, versioned byte string. String ids
+    /// in it refer to the executor's StringPool, which the caller saves alongside. Default: not supported.
+    virtual Status save_state(std::string& out) const {
+        (void)out;
+        return Error{"this executor cannot save its state"};
+    }
+    /// Replaces the state of a freshly created executor (same rule set, same options, a pool restored to
+    /// the same ids) with what save_state() wrote; an error says why the bytes were refused.
+    virtual Status restore_state(std::string_view in) {
+        (void)in;
+        return Error{"this executor cannot restore a state"};
+    }
 };
 
 } // namespace ethogram::ir

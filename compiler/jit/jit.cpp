@@ -285,6 +285,10 @@ public:
         inner_->advance_watermark(wm, sink);
     }
     ir::ExecutorStats stats() const override { return inner_->stats(); }
+    // Checkpoints: the state is the interpreter's (native code holds none), so snapshots move freely
+    // between --engine jit and --engine interp.
+    Status save_state(std::string& out) const override { return inner_->save_state(out); }
+    Status restore_state(std::string_view in) override { return inner_->restore_state(in); }
 
 private:
     std::unique_ptr<CompiledRuleSet> code_;

@@ -182,6 +182,19 @@ public:
     std::string ruleset_name() const;
     std::string ruleset_version() const;
 
+    /// Snapshot and restore (docs/architecture.md, "Checkpoints and recovery"): every bit of the engine's
+    /// state (reorder buffer, watermark, interned strings, per-key partial matches, sessions, aggregates,
+    /// model state, timers, statistics) as bytes carrying magic, format version, the rule set's hash and a
+    /// BLAKE2b checksum. Detections not yet taken by poll() are not part of it: poll first.
+    std::string snapshot() const;
+    /// snapshot() written to `path` atomically (temporary file, fsync, rename). False with `error` set.
+    bool snapshot_to_file(const std::string& path, std::string* error = nullptr) const;
+    /// Replaces the state of an Engine of the same rule set and options, created fresh (nothing pushed),
+    /// with a snapshot. False, the engine left fresh, with `error` saying why (corrupt or truncated bytes,
+    /// another rule set, an engine that has already been used).
+    bool restore(std::string_view bytes, std::string* error = nullptr);
+    bool restore_from_file(const std::string& path, std::string* error = nullptr);
+
 private:
     struct Impl;
     explicit Engine(std::unique_ptr<Impl> impl);

@@ -66,6 +66,15 @@ void ethogram_advance_watermark(ethogram_engine* e, int64_t time_us);
 void ethogram_flush(ethogram_engine* e);
 void ethogram_get_stats(const ethogram_engine* e, ethogram_stats* out);
 
+/** Snapshot of the engine's whole state (see Engine::snapshot): `*bytes` (release with ethogram_free) and
+ *  `*len`. 1 on success. */
+int ethogram_snapshot(const ethogram_engine* e, char** bytes, size_t* len);
+/** Restores a snapshot into a fresh engine of the same rule set. 1 on success; 0 with `*error` set. */
+int ethogram_restore(ethogram_engine* e, const char* bytes, size_t len, char** error);
+/** The same through a file (written atomically). */
+int ethogram_snapshot_to_file(const ethogram_engine* e, const char* path, char** error);
+int ethogram_restore_from_file(ethogram_engine* e, const char* path, char** error);
+
 /** Releases a string returned by this API. */
 void ethogram_free(void* p);
 

@@ -1,0 +1,384 @@
+// snapshot.cpp: the interpreter's state as bytes and back (checkpoints, docs/architecture.md). Events are
+// shared between a key's buffers (scopes, sessions, partial matches, `last`): they are written once in an
+// event table and referred to by index, so that the sharing, and with it the dwell updates, survive.
+#include "compiler/interp/interpreter_impl.h"
+#include "compiler/ir/snapshot_bytes.h"
+
+#include <algorithm>
+#include <fmt/format.h>
+#include <unordered_map>
+
+namespace ethogram::interp {
+
+namespace {
+
+/// Version of the layout below; bump it on any change (an old snapshot is then refused, never misread).
+constexpr uint32_t kStateVersion = 1;
+constexpr uint64_t kNoEvent = UINT64_MAX;
+
+// Assigns each shared event an index on first sight and writes the table at the end.
+class EventTable {
+public:
+    uint64_t ref(const EventPtr& e) {
+        if (!e) return kNoEvent;
+        auto [it, fresh] = index_.try_emplace(e.get(), order_.size());
+        if (fresh) order_.push_back(e.get());
+        return it->second;
+    }
+    void write(ir::SnapWriter& w) const {
+        w.u64(order_.size());
+        for (const StoredEvent* se : order_) {
+            const ir::Event& e = se->ev;
+            w.u32(e.type);
+            w.u32(e.key);
+            w.i64(e.time);
+            w.u64(e.seq);
+            w.u64(e.line);
+            w.u32(e.id);
+            w.u64(e.fields.size());
+            for (const ir::Value& v : e.fields) w.value(v);
+            w.value(se->dwell);
+            w.u64(se->ord);
+        }
+    }
+
+private:
+    std::unordered_map<const StoredEvent*, uint64_t> index_;
+    std::vector<const StoredEvent*> order_;
+};
+
+void write_ring(ir::SnapWriter& w, EventTable& t, const EventBuffer& b) {
+    w.u64(b.size());
+    for (const EventPtr& e : b) w.u64(t.ref(e));
+}
+
+void write_model(ir::SnapWriter& w, const ModelKeyState& m) {
+    w.u8(static_cast<uint8_t>(m.st.index()));
+    auto markov = [&](const models::MarkovState& s) {
+        auto ctx = s.context();
+        w.u64(ctx.size());
+        for (uint32_t c : ctx) w.u32(c);
+        w.u64(s.count());
+        w.f64(s.sum_log_prob());
+    };
+    if (const auto* s = std::get_if<models::MarkovState>(&m.st)) {
+        markov(*s);
+    } else if (const auto* h = std::get_if<models::HmmState>(&m.st)) {
+        auto post = h->posterior();
+        w.u64(post.size());
+        for (double p : post) w.f64(p);
+        w.f64(h->log_likelihood());
+        w.u64(h->count());
+    } else if (const auto* v = std::get_if<std::vector<models::MarkovState>>(&m.st)) {
+        w.u64(v->size());
+        for (const models::MarkovState& s : *v) markov(s);
+    }
+    w.u64(m.count);
+    w.f64(m.sum_log_prob);
+    w.f64(m.last_log_prob);
+    w.u64(m.session_gen);
+}
+
+bool read_markov(ir::SnapReader& r, models::MarkovState& s) {
+    uint64_t n = r.count(4);
+    std::vector<uint32_t> ctx(n);
+    for (auto& c : ctx) c = r.u32();
+    uint64_t count = r.u64();
+    double sum = r.f64();
+    if (r.failed()) return false;
+    if (!s.assign(ctx, count, sum)) {
+        r.fail("a Markov model state has another order than the model");
+        return false;
+    }
+    return true;
+}
+
+void read_model(ir::SnapReader& r, ModelKeyState& m) {
+    const uint8_t idx = r.u8();
+    if (r.ok() && idx != m.st.index()) {
+        r.fail("a model state has another kind than the model");
+        return;
+    }
+    if (auto* s = std::get_if<models::MarkovState>(&m.st)) {
+        read_markov(r, *s);
+    } else if (auto* h = std::get_if<models::HmmState>(&m.st)) {
+        uint64_t n = r.count(8);
+        std::vector<double> post(n);
+        for (double& p : post) p = r.f64();
+        double ll = r.f64();
+        uint64_t count = r.u64();
+        if (r.ok() && n != h->posterior().size()) r.fail("an HMM state has another number of states");
+        if (r.ok()) h->assign(std::move(post), ll, count);
+    } else if (auto* v = std::get_if<std::vector<models::MarkovState>>(&m.st)) {
+        uint64_t n = r.count(8);
+        if (r.ok() && n != v->size()) r.fail("a classifier state has another number of classes");
+        for (size_t i = 0; r.ok() && i < v->size(); ++i) read_markov(r, (*v)[i]);
+    }
+    m.count = r.u64();
+    m.sum_log_prob = r.f64();
+    m.last_log_prob = r.f64();
+    m.session_gen = r.u64();
+}
+
+void write_stats(ir::SnapWriter& w, const ir::ExecutorStats& s) {
+    for (uint64_t v : {s.events, s.live_keys, s.partial_matches, s.overflow_drops, s.detections, s.suppressed,
+                       s.evictions, s.state_bytes, s.peak_state_bytes, s.budget_drops})
+        w.u64(v);
+}
+
+void read_stats(ir::SnapReader& r, ir::ExecutorStats& s) {
+    for (uint64_t* v : {&s.events, &s.live_keys, &s.partial_matches, &s.overflow_drops, &s.detections,
+                        &s.suppressed, &s.evictions, &s.state_bytes, &s.peak_state_bytes, &s.budget_drops})
+        *v = r.u64();
+}
+
+} // namespace
+
+Status Interpreter::save_state(std::string& out) const {
+    ir::SnapWriter w(out);
+    w.u32(kStateVersion);
+    w.u32(static_cast<uint32_t>(en_.rs.rules.size()));
+    w.u32(static_cast<uint32_t>(en_.rs.sessions.size()));
+    w.u32(static_cast<uint32_t>(en_.rs.models.size()));
+    write_stats(w, en_.stats);
+    w.u64(en_.timer_gen);
+    w.u64(en_.overflow_warned.size());
+    for (bool b : en_.overflow_warned) w.boolean(b);
+    w.boolean(budget_warned_);
+    w.u64(total_bytes_);
+    w.u64(next_ord_);
+
+    // Priority queues expose only their top: drain copies (in pop order, which restores any heap).
+    TimerQueue timers = en_.timers;
+    w.u64(timers.size());
+    for (; !timers.empty(); timers.pop()) {
+        const Timer& t = timers.top();
+        w.i64(t.deadline);
+        w.u32(t.key);
+        w.u32(t.slot);
+        w.u64(t.gen);
+    }
+    auto activity = activity_;
+    w.u64(activity.size());
+    for (; !activity.empty(); activity.pop()) {
+        w.i64(activity.top().first);
+        w.u32(activity.top().second);
+    }
+
+    // Keys in id order, so that equal states give equal bytes. The key records go to a second buffer:
+    // the event table they build is written first.
+    std::vector<uint32_t> ids;
+    ids.reserve(keys_.size());
+    for (const auto& kv : keys_) ids.push_back(kv.first);
+    std::sort(ids.begin(), ids.end());
+    EventTable table;
+    std::string body;
+    ir::SnapWriter k(body);
+    k.u64(ids.size());
+    for (uint32_t id : ids) {
+        const KeyState& ks = keys_.at(id);
+        k.u32(ks.key);
+        k.u64(table.ref(ks.last));
+        k.u64(ks.bytes);
+        k.boolean(ks.queued);
+        k.u64(ks.sessions.size());
+        for (const SessionState& s : ks.sessions) {
+            k.boolean(s.open);
+            k.i64(s.start);
+            k.i64(s.last);
+            k.i64(s.deadline);
+            k.u64(s.count);
+            k.u64(s.generation);
+            k.u64(s.timer_gen);
+            write_ring(k, table, s.events);
+            k.u64(table.ref(s.last_event));
+        }
+        k.u64(ks.thresholds.size());
+        for (const ThresholdState& t : ks.thresholds) {
+            write_ring(k, table, t.scope);
+            k.boolean(t.evaluated);
+            k.boolean(t.previous);
+            k.u64(t.session_gen);
+        }
+        k.u64(ks.patterns.size());
+        for (const PatternState& p : ks.patterns) {
+            k.u64(p.matches.size());
+            for (const PartialMatch& m : p.matches) {
+                k.u32(m.pos);
+                k.u32(m.count);
+                k.u64(m.bound.size());
+                for (const auto& step : m.bound) {
+                    k.u64(step.size());
+                    for (const EventPtr& e : step) k.u64(table.ref(e));
+                }
+                k.u64(m.first_ord);
+                k.i64(m.first_time);
+                k.u64(m.last_ord);
+                k.i64(m.last_time);
+                k.boolean(m.waiting);
+                k.i64(m.absence_deadline);
+            }
+            k.boolean(p.timer_scheduled);
+            k.i64(p.timer_deadline);
+            k.u64(p.timer_gen);
+        }
+        k.u64(ks.models.size());
+        for (const ModelKeyState& m : ks.models) write_model(k, m);
+    }
+    table.write(w);
+    out += body;
+    return ok_status();
+}
+
+Status Interpreter::restore_state(std::string_view in) {
+    if (!keys_.empty() || en_.stats.events != 0)
+        return Error{"executor state: restore needs a fresh executor (this one has processed events)"};
+    ir::SnapReader r(in);
+    const uint32_t version = r.u32();
+    if (r.ok() && version != kStateVersion)
+        return Error{fmt::format("executor state: format version {} (this engine reads version {})", version,
+                                 kStateVersion)};
+    const uint32_t rules = r.u32(), sessions = r.u32(), models = r.u32();
+    if (r.ok() && (rules != en_.rs.rules.size() || sessions != en_.rs.sessions.size() ||
+                   models != en_.rs.models.size()))
+        return Error{fmt::format("executor state: saved for {} rules, {} sessions, {} models; this rule set "
+                                 "has {}, {}, {}",
+                                 rules, sessions, models, en_.rs.rules.size(), en_.rs.sessions.size(),
+                                 en_.rs.models.size())};
+    read_stats(r, en_.stats);
+    en_.timer_gen = r.u64();
+    uint64_t nw = r.count(1);
+    if (r.ok() && nw != en_.overflow_warned.size()) r.fail("per-rule table of another size");
+    for (uint64_t i = 0; r.ok() && i < nw; ++i) en_.overflow_warned[i] = r.boolean();
+    budget_warned_ = r.boolean();
+    total_bytes_ = r.u64();
+    next_ord_ = r.u64();
+    uint64_t nt = r.count(24);
+    for (uint64_t i = 0; i < nt && r.ok(); ++i) {
+        Timer t;
+        t.deadline = r.i64();
+        t.key = r.u32();
+        t.slot = r.u32();
+        t.gen = r.u64();
+        en_.timers.push(t);
+    }
+    uint64_t na = r.count(12);
+    for (uint64_t i = 0; i < na && r.ok(); ++i) {
+        int64_t t = r.i64();
+        uint32_t key = r.u32();
+        activity_.emplace(t, key);
+    }
+
+    // The event table, then the keys that refer to it.
+    std::vector<EventPtr> events(r.count(45));
+    for (EventPtr& ep : events) {
+        ep = std::make_shared<StoredEvent>();
+        ir::Event& e = ep->ev;
+        uint32_t type = r.u32();
+        if (r.ok() && type >= en_.rs.events.size()) r.fail("an event of an unknown type");
+        e.type = static_cast<uint16_t>(type);
+        e.key = r.u32();
+        e.time = r.i64();
+        e.seq = r.u64();
+        e.line = r.u64();
+        e.id = r.u32();
+        e.fields.resize(r.count(9));
+        for (ir::Value& v : e.fields) v = r.value();
+        ep->dwell = r.value();
+        ep->ord = r.u64();
+        if (!r.ok()) break;
+    }
+    auto ev = [&](uint64_t i) -> EventPtr {
+        if (i == kNoEvent) return nullptr;
+        if (i >= events.size()) {
+            r.fail("an event index out of range");
+            return nullptr;
+        }
+        return events[i];
+    };
+    auto ring = [&](EventBuffer& b) {
+        uint64_t n = r.count(8);
+        for (uint64_t i = 0; i < n && r.ok(); ++i) {
+            EventPtr e = ev(r.u64());
+            if (!e) r.fail("a missing event in a buffer");
+            b.push_back(std::move(e));
+        }
+    };
+    auto expect = [&](uint64_t got, size_t want, const char* what) {
+        if (r.ok() && got != want) r.fail(what);
+    };
+    uint64_t nk = r.count(20);
+    for (uint64_t i = 0; i < nk && r.ok(); ++i) {
+        const uint32_t id = r.u32();
+        if (!r.ok()) break;
+        if (keys_.count(id) != 0) {
+            r.fail("a key saved twice");
+            break;
+        }
+        KeyState& ks = key_state(id); // sized for this rule set, model states created
+        ks.last = ev(r.u64());
+        ks.bytes = r.u64();
+        ks.queued = r.boolean();
+        expect(r.u64(), ks.sessions.size(), "a key with another number of sessions");
+        for (SessionState& s : ks.sessions) {
+            s.open = r.boolean();
+            s.start = r.i64();
+            s.last = r.i64();
+            s.deadline = r.i64();
+            s.count = r.u64();
+            s.generation = r.u64();
+            s.timer_gen = r.u64();
+            ring(s.events);
+            s.last_event = ev(r.u64());
+        }
+        expect(r.u64(), ks.thresholds.size(), "a key with another number of threshold rules");
+        for (ThresholdState& t : ks.thresholds) {
+            ring(t.scope);
+            t.evaluated = r.boolean();
+            t.previous = r.boolean();
+            t.session_gen = r.u64();
+        }
+        expect(r.u64(), ks.patterns.size(), "a key with another number of pattern rules");
+        for (PatternState& p : ks.patterns) {
+            p.matches.resize(r.count(50));
+            for (PartialMatch& m : p.matches) {
+                m.pos = r.u32();
+                m.count = r.u32();
+                m.bound.resize(r.count(8));
+                for (auto& step : m.bound) {
+                    step.resize(r.count(8));
+                    for (EventPtr& e : step) {
+                        e = ev(r.u64());
+                        if (!e) r.fail("a missing event in a partial match");
+                    }
+                }
+                m.first_ord = r.u64();
+                m.first_time = r.i64();
+                m.last_ord = r.u64();
+                m.last_time = r.i64();
+                m.waiting = r.boolean();
+                m.absence_deadline = r.i64();
+            }
+            p.timer_scheduled = r.boolean();
+            p.timer_deadline = r.i64();
+            p.timer_gen = r.u64();
+        }
+        expect(r.u64(), ks.models.size(), "a key with another number of models");
+        for (ModelKeyState& m : ks.models) read_model(r, m);
+    }
+    if (r.ok() && r.remaining() != 0) r.fail("trailing bytes after the state");
+    if (r.failed()) {
+        // Leave a fresh executor behind, never a half-restored one.
+        keys_.clear();
+        en_.timers = TimerQueue();
+        activity_ = decltype(activity_)();
+        en_.stats = ir::ExecutorStats();
+        en_.timer_gen = 0;
+        total_bytes_ = 0;
+        next_ord_ = 0;
+        return Error{"executor state: " + r.error()};
+    }
+    return ok_status();
+}
+
+} // namespace ethogram::interp

@@ -1,0 +1,224 @@
+// checkpointer.cpp: the runtime part of a checkpoint's payload and the resume procedure (see checkpointer.h).
+// Payload layout: u32 version; input offset, line number, next seq; the run counters; the output lengths;
+// the reorder buffer (max time, watermark, high water, events in heap order); the string pool (every
+// string in id order); the executor's state (opaque, Executor::save_state).
+#include "runtime/checkpointer.h"
+
+#include "compiler/ir/snapshot_bytes.h"
+#include "runtime/dead_letter.h"
+#include "runtime/line_reader.h"
+#include "runtime/output.h"
+#include "runtime/output_file.h"
+#include "runtime/reorder.h"
+
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <unistd.h>
+
+namespace ethogram::runtime {
+
+namespace {
+
+constexpr uint32_t kPayloadVersion = 1;
+
+void write_event(ir::SnapWriter& w, const ir::Event& e) {
+    w.u32(e.type);
+    w.u32(e.key);
+    w.i64(e.time);
+    w.u64(e.seq);
+    w.u64(e.line);
+    w.u32(e.id);
+    w.u64(e.fields.size());
+    for (const ir::Value& v : e.fields) w.value(v);
+}
+
+void read_event(ir::SnapReader& r, ir::Event& e) {
+    e.type = static_cast<uint16_t>(r.u32());
+    e.key = r.u32();
+    e.time = r.i64();
+    e.seq = r.u64();
+    e.line = r.u64();
+    e.id = r.u32();
+    e.fields.resize(r.count(9));
+    for (ir::Value& v : e.fields) v = r.value();
+}
+
+} // namespace
+
+Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs,
+                                                           const PipelineOptions& opts) {
+    auto dir = CheckpointDir::open(opts.checkpoint.dir);
+    if (!dir) return Error{dir.error()};
+    std::unique_ptr<Checkpointer> ck(new Checkpointer(std::move(*dir), opts.checkpoint, ruleset_hash(rs)));
+    if (const char* k = std::getenv("ETHOGRAM_TEST_KILL_AT_LINE"))
+        ck->kill_at_line_ = std::strtoull(k, nullptr, 10);
+    if (ck->o_.every_events == 0 && ck->o_.every_wall_us == 0) ck->o_.every_events = kDefaultCheckpointEvents;
+
+    CheckpointDir::Loaded loaded;
+    std::vector<std::string> rejected;
+    auto found = ck->dir_.load_latest(loaded, rejected);
+    if (!found) return Error{found.error()};
+    for (const std::string& why : rejected) spdlog::error("checkpoint rejected: {}", why);
+    if (!*found) {
+        if (!rejected.empty())
+            return Error{fmt::format("{}: no valid checkpoint to resume from ({} rejected: {}); move the "
+                                     "directory away to start from the beginning",
+                                     opts.checkpoint.dir, rejected.size(), rejected.front())};
+        return ck;
+    }
+    if (!rejected.empty()) spdlog::warn("resuming from the previous good checkpoint {}", loaded.path);
+    // Compatibility: the same rule set, engine version and run arguments, or nothing.
+    std::string why;
+    if (loaded.header.ruleset_hash != ck->ruleset_hash_)
+        why = fmt::format(
+            "the rule set changed since it was taken (rule-set hash {} in the checkpoint, {} now)",
+            loaded.header.ruleset_hash.substr(0, 16), ck->ruleset_hash_.substr(0, 16));
+    else if (loaded.header.engine_version != opts.checkpoint.engine_version)
+        why = fmt::format("it was taken by engine version {} (this is {})", loaded.header.engine_version,
+                          opts.checkpoint.engine_version);
+    else if (loaded.header.run_hash != blake2b_hex(opts.checkpoint.run_identity))
+        why = "it was taken with other run arguments (input, outputs, lateness, state caps or output format)";
+    if (!why.empty()) {
+        if (!opts.checkpoint.drop_incompatible)
+            return Error{
+                fmt::format("{}: cannot resume: {}; pass --drop-incompatible-state to discard it and "
+                            "start from the beginning of the input",
+                            loaded.path, why)};
+        spdlog::warn("{}: {}; dropping it (--drop-incompatible-state): starting from the beginning of the "
+                     "input with empty state",
+                     loaded.path, why);
+        if (auto st = ck->dir_.clear(); !st) return Error{st.error()};
+        return ck;
+    }
+    // The output lengths are needed before the outputs are opened.
+    ir::SnapReader r(loaded.payload);
+    if (r.u32() != kPayloadVersion && r.ok())
+        return Error{fmt::format("{}: runtime state of another version", loaded.path)};
+    for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount); ++i) r.u64();
+    ck->lengths_.out = r.u64();
+    ck->lengths_.dead = r.u64();
+    ck->lengths_.suppressed = r.u64();
+    if (r.failed()) return Error{fmt::format("{}: {}", loaded.path, r.error())};
+    if ((ck->lengths_.suppressed == OutputLengths::kNone) != opts.suppressed_path.empty())
+        return Error{fmt::format("{}: cannot resume: --suppressed was {} when it was taken", loaded.path,
+                                 opts.suppressed_path.empty() ? "given" : "not given")};
+    ck->generation_ = loaded.header.generation;
+    ck->resume_ = std::move(loaded);
+    return ck;
+}
+
+Status Checkpointer::restore(PipelineParts& p) {
+    if (!resume_) return ok_status();
+    const std::string& path = resume_->path;
+    ir::SnapReader r(resume_->payload);
+    r.u32();
+    const uint64_t offset = r.u64(), line_no = r.u64();
+    *p.seq = r.u64();
+    *p.lines_in = r.u64();
+    *p.processed = r.u64();
+    const uint64_t emitted = r.u64(), suppressed = r.u64(), filtered = r.u64();
+    p.writer->restore_counts(emitted, suppressed, filtered);
+    for (size_t i = 0; i < kDeadReasonCount; ++i) p.dead->restore_count(static_cast<DeadReason>(i), r.u64());
+    r.u64(); // output lengths: applied when the outputs were opened
+    r.u64();
+    r.u64();
+    const int64_t max_time = r.i64(), wm = r.i64();
+    const uint64_t high = r.u64();
+    std::vector<ir::Event> heap(r.count(45));
+    for (ir::Event& e : heap) read_event(r, e);
+    p.reorder->restore(max_time, wm, high, std::move(heap));
+    // The pool: the strings the rule set seeded (and the executor interned when created) must be the
+    // same; the rest are interned in id order, which gives them their old ids.
+    const uint64_t n = r.count(8);
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string s = r.str();
+        if (i < p.pool->size()) {
+            if (p.pool->view(static_cast<uint32_t>(i)) != s) r.fail("string pool mismatch");
+        } else if (p.pool->intern(s) != i) {
+            r.fail("string pool: a duplicate string");
+        }
+    }
+    if (r.ok() && n < p.pool->size()) r.fail("string pool shorter than the rule set's");
+    const std::string exec_state = r.str();
+    if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
+    if (r.failed()) return Error{fmt::format("{}: runtime state: {}", path, r.error())};
+    if (auto st = p.exec->restore_state(exec_state); !st)
+        return Error{fmt::format("{}: {}", path, st.error())};
+    if (auto st = p.reader->seek(offset, line_no); !st) return Error{st.error()};
+    last_lines_ = *p.lines_in;
+    spdlog::info("resumed from {} (input line {}, {} events processed)", path, line_no, *p.processed);
+    resume_.reset();
+    return ok_status();
+}
+
+Status Checkpointer::tick(PipelineParts& p) {
+    if (kill_at_line_ != 0 && *p.lines_in == kill_at_line_) ::kill(::getpid(), SIGKILL);
+    bool due = o_.every_events != 0 && *p.lines_in - last_lines_ >= o_.every_events;
+    if (!due && o_.every_wall_us != 0 && *p.lines_in != last_lines_) {
+        auto now = std::chrono::steady_clock::now();
+        due = std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count() >=
+              o_.every_wall_us;
+    }
+    return due ? take(p) : ok_status();
+}
+
+Status Checkpointer::take(PipelineParts& p) {
+    const auto t0 = std::chrono::steady_clock::now();
+    // Outputs first: what the snapshot records must be on disk before the snapshot is.
+    auto out_len = p.out->sync();
+    if (!out_len) return Error{out_len.error()};
+    if (p.dead->stream() == nullptr) return Error{"dead letters: not a file (cannot checkpoint)"};
+    auto dead_len = p.dead->stream()->sync();
+    if (!dead_len) return Error{dead_len.error()};
+    uint64_t supp_len = OutputLengths::kNone;
+    if (p.suppressed != nullptr) {
+        auto s = p.suppressed->sync();
+        if (!s) return Error{s.error()};
+        supp_len = *s;
+    }
+    std::string payload;
+    ir::SnapWriter w(payload);
+    w.u32(kPayloadVersion);
+    w.u64(p.reader->offset());
+    w.u64(p.reader->line_number());
+    w.u64(*p.seq);
+    w.u64(*p.lines_in);
+    w.u64(*p.processed);
+    w.u64(p.writer->emitted());
+    w.u64(p.writer->suppressed_count());
+    w.u64(p.writer->filtered());
+    for (size_t i = 0; i < kDeadReasonCount; ++i) w.u64(p.dead->count(static_cast<DeadReason>(i)));
+    w.u64(*out_len);
+    w.u64(*dead_len);
+    w.u64(supp_len);
+    w.i64(p.reorder->max_time());
+    w.i64(p.reorder->watermark());
+    w.u64(p.reorder->high_water());
+    w.u64(p.reorder->buffered().size());
+    for (const ir::Event& e : p.reorder->buffered()) write_event(w, e);
+    w.u64(p.pool->size());
+    for (uint32_t i = 0; i < p.pool->size(); ++i) w.str(p.pool->view(i));
+    std::string exec_state;
+    if (auto st = p.exec->save_state(exec_state); !st)
+        return Error{fmt::format("checkpoint: {}", st.error())};
+    w.str(exec_state);
+
+    CheckpointHeader h;
+    h.generation = ++generation_;
+    h.ruleset_hash = ruleset_hash_;
+    h.engine_version = o_.engine_version;
+    h.run_hash = blake2b_hex(o_.run_identity);
+    if (auto st = dir_.write(h, payload); !st) return st;
+    ++taken_;
+    last_lines_ = *p.lines_in;
+    last_time_ = std::chrono::steady_clock::now();
+    spdlog::debug("checkpoint {}: {} bytes ({} of executor state, {} live keys) in {:.2f} ms", h.generation,
+                  payload.size(), exec_state.size(), p.exec->stats().live_keys,
+                  std::chrono::duration<double, std::milli>(last_time_ - t0).count());
+    return ok_status();
+}
+
+} // namespace ethogram::runtime

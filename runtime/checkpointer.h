@@ -1,0 +1,82 @@
+// checkpointer.h: what the single-threaded pipeline saves at a checkpoint and puts back on resume: the
+// input position, the reorder buffer, the string pool, the executor's state, the run counters and the
+// durable length of every output file.
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/executor.h"
+#include "runtime/checkpoint.h"
+#include "runtime/expected.h"
+#include "runtime/pipeline.h"
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+namespace ethogram::runtime {
+
+class LineReader;
+class ReorderBuffer;
+class DetectionWriter;
+class DeadLetterWriter;
+class OutputFile;
+
+/// The pipeline's parts a checkpoint covers (pointers into run_pipeline's locals).
+struct PipelineParts {
+    LineReader* reader = nullptr;
+    ReorderBuffer* reorder = nullptr;
+    DetectionWriter* writer = nullptr;
+    DeadLetterWriter* dead = nullptr;
+    OutputFile* out = nullptr;
+    OutputFile* suppressed = nullptr; ///< null when not written
+    ir::Executor* exec = nullptr;
+    ir::StringPool* pool = nullptr;
+    uint64_t* seq = nullptr;      ///< the next arrival sequence number
+    uint64_t* lines_in = nullptr; ///< RunSummary::lines_in so far
+    uint64_t* processed = nullptr;
+};
+
+/// Output lengths recorded by a checkpoint (what a resume cuts each file back to).
+struct OutputLengths {
+    uint64_t out = 0, dead = 0, suppressed = kNone;
+    static constexpr uint64_t kNone = UINT64_MAX;
+};
+
+class Checkpointer {
+public:
+    /// Opens the checkpoint directory and loads the newest valid snapshot, if any. Refuses (unless
+    /// drop_incompatible, which clears the directory) a snapshot of another rule set, engine version or
+    /// run arguments; logs every rejected (corrupt, truncated) newer snapshot with its path and why.
+    static Expected<std::unique_ptr<Checkpointer>> open(const ir::RuleSet& rs, const PipelineOptions& opts);
+
+    /// A snapshot to resume from was found: the outputs are to be reopened at these lengths.
+    bool resuming() const { return resume_.has_value(); }
+    const OutputLengths& resume_lengths() const { return lengths_; }
+    /// Puts the snapshot's state into the freshly built pipeline (the executor must be fresh).
+    Status restore(PipelineParts& p);
+
+    /// Called between two input lines: takes a checkpoint when one is due (and runs the test kill hook).
+    Status tick(PipelineParts& p);
+    /// Takes a checkpoint now.
+    Status take(PipelineParts& p);
+    uint64_t taken() const { return taken_; }
+
+private:
+    Checkpointer(CheckpointDir dir, CheckpointOptions o, std::string ruleset_hash)
+        : dir_(std::move(dir)), o_(std::move(o)), ruleset_hash_(std::move(ruleset_hash)) {}
+
+    CheckpointDir dir_;
+    CheckpointOptions o_;
+    std::string ruleset_hash_;
+    std::optional<CheckpointDir::Loaded> resume_;
+    OutputLengths lengths_;
+    uint64_t generation_ = 0; ///< of the last snapshot written or loaded
+    uint64_t taken_ = 0;
+    uint64_t last_lines_ = 0; ///< lines_in at the last checkpoint
+    std::chrono::steady_clock::time_point last_time_ = std::chrono::steady_clock::now();
+    uint64_t kill_at_line_ = 0; ///< test hook ETHOGRAM_TEST_KILL_AT_LINE (0: off)
+};
+
+} // namespace ethogram::runtime

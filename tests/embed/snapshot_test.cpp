@@ -1,0 +1,154 @@
+// snapshot_test.cpp: Engine::snapshot / restore (and the C API's): an engine restored from a snapshot taken
+// mid-stream continues exactly as the original would have; damaged or foreign snapshots are refused.
+#include "ethogram/engine.h"
+#include "ethogram/ethogram.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
+#include <vector>
+
+namespace {
+
+const std::string kExample = std::string(ETHOGRAM_SOURCE_DIR) + "/examples/ecommerce";
+
+std::vector<std::string> lines() {
+    std::ifstream in(kExample + "/events.jsonl");
+    std::vector<std::string> out;
+    for (std::string l; std::getline(in, l);) out.push_back(l);
+    return out;
+}
+
+std::unique_ptr<ethogram::Engine> make() {
+    ethogram::EngineOptions o;
+    o.allowed_lateness_us = 30'000'000; // the example's config.yaml
+    std::string error;
+    auto e = ethogram::Engine::from_files({kExample + "/rules"}, o, &error);
+    EXPECT_TRUE(e) << error;
+    return e;
+}
+
+std::vector<std::string> jsons(ethogram::Engine& e) {
+    std::vector<std::string> out;
+    for (auto& d : e.poll()) out.push_back((d.suppressed ? "S" : "D") + d.json);
+    return out;
+}
+
+TEST(Snapshot, RestoredEngineContinuesExactly) {
+    const auto ls = lines();
+    ASSERT_GT(ls.size(), 1000u);
+    auto ref = make();
+    for (const auto& l : ls) ref->push_json(l);
+    ref->flush();
+    const auto want = jsons(*ref);
+    ASSERT_GT(want.size(), 100u);
+    for (size_t cut : {size_t(1), ls.size() / 3, ls.size() / 2, ls.size() - 7}) {
+        auto a = make();
+        for (size_t i = 0; i < cut; ++i) a->push_json(ls[i]);
+        auto got = jsons(*a);
+        const std::string snap = a->snapshot();
+        ASSERT_FALSE(snap.empty());
+        auto b = make();
+        std::string error;
+        ASSERT_TRUE(b->restore(snap, &error)) << error;
+        EXPECT_EQ(b->snapshot(), snap) << "a restored engine snapshots to the same bytes";
+        for (size_t i = cut; i < ls.size(); ++i) b->push_json(ls[i]);
+        b->flush();
+        for (auto& j : jsons(*b)) got.push_back(j);
+        EXPECT_EQ(got, want) << "cut at " << cut;
+        EXPECT_EQ(b->stats().events_in, ref->stats().events_in);
+        EXPECT_EQ(b->stats().detections, ref->stats().detections);
+        EXPECT_EQ(b->stats().dead_letters, ref->stats().dead_letters);
+    }
+}
+
+TEST(Snapshot, DamagedForeignOrLateRestoresAreRefused) {
+    const auto ls = lines();
+    auto a = make();
+    for (size_t i = 0; i < 500; ++i) a->push_json(ls[i]);
+    std::string snap = a->snapshot();
+    std::string error;
+
+    std::string bad = snap;
+    bad[bad.size() / 2] ^= 1;
+    auto b = make();
+    EXPECT_FALSE(b->restore(bad, &error));
+    EXPECT_NE(error.find("checksum mismatch"), std::string::npos) << error;
+    EXPECT_FALSE(b->restore(snap.substr(0, snap.size() - 10), &error));
+    EXPECT_NE(error.find("truncated"), std::string::npos) << error;
+    EXPECT_TRUE(b->restore(snap, &error)) << "a refused restore leaves the engine fresh: " << error;
+
+    auto other = ethogram::Engine::from_source("o.etho", R"(ruleset other version 1.0.0;
+event cart {
+    key user: string;
+    time ts: timestamp;
+}
+taxonomy {
+    shop {
+        abandon;
+    }
+}
+rule abandon {
+    label shop.abandon;
+    pattern c: cart -> not c2: cart within 10m;
+}
+)",
+                                               ethogram::EngineOptions{}, &error);
+    ASSERT_TRUE(other) << error;
+    EXPECT_FALSE(other->restore(snap, &error));
+    EXPECT_NE(error.find("another rule set"), std::string::npos) << error;
+
+    EXPECT_FALSE(a->restore(snap, &error));
+    EXPECT_NE(error.find("fresh"), std::string::npos) << error;
+}
+
+TEST(Snapshot, FileAndCApiRoundTrip) {
+    const auto ls = lines();
+    char tmpl[] = "/tmp/etho_embed_snap_XXXXXX";
+    const std::string dir = ::mkdtemp(tmpl);
+    const std::string path = dir + "/state.snap";
+    auto a = make();
+    for (size_t i = 0; i < 800; ++i) a->push_json(ls[i]);
+    std::string error;
+    ASSERT_TRUE(a->snapshot_to_file(path, &error)) << error;
+    auto b = make();
+    ASSERT_TRUE(b->restore_from_file(path, &error)) << error;
+    EXPECT_EQ(b->snapshot(), a->snapshot());
+    EXPECT_FALSE(b->restore_from_file(dir + "/missing.snap", &error));
+    EXPECT_NE(error.find("missing.snap"), std::string::npos) << error;
+
+    const char* paths[] = {nullptr};
+    const std::string rules = kExample + "/rules";
+    paths[0] = rules.c_str();
+    char* err = nullptr;
+    ethogram_engine* c1 = ethogram_engine_from_files(paths, 1, 30'000'000, &err);
+    ASSERT_NE(c1, nullptr) << (err ? err : "");
+    for (size_t i = 0; i < 800; ++i) ethogram_push_json(c1, ls[i].data(), ls[i].size(), nullptr);
+    char* bytes = nullptr;
+    size_t len = 0;
+    ASSERT_EQ(ethogram_snapshot(c1, &bytes, &len), 1);
+    ethogram_engine* c2 = ethogram_engine_from_files(paths, 1, 30'000'000, &err);
+    ASSERT_NE(c2, nullptr);
+    EXPECT_EQ(ethogram_restore(c2, bytes, len, &err), 1) << (err ? err : "");
+    EXPECT_EQ(ethogram_restore(c2, bytes, len, &err), 0);
+    ASSERT_NE(err, nullptr);
+    ethogram_free(err);
+    err = nullptr;
+    ethogram_stats s1, s2;
+    ethogram_get_stats(c1, &s1);
+    ethogram_get_stats(c2, &s2);
+    EXPECT_EQ(s1.events_in, s2.events_in);
+    EXPECT_EQ(s1.live_keys, s2.live_keys);
+    EXPECT_EQ(s1.partial_matches, s2.partial_matches);
+    EXPECT_EQ(ethogram_snapshot_to_file(c2, path.c_str(), &err), 1);
+    ethogram_free(bytes);
+    ethogram_engine_free(c1);
+    ethogram_engine_free(c2);
+    std::remove(path.c_str());
+    std::remove(dir.c_str());
+}
+
+} // namespace
