@@ -8,6 +8,7 @@
 #include "runtime/parallel.h"
 #include "runtime/pipeline.h"
 #include "tools/cmd_govern.h"
+#include "tools/cmd_watch.h"
 #include "tools/commands.h"
 
 #include <CLI/CLI.hpp>
@@ -89,6 +90,7 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_flag("--no-evict", o.no_evict, "Keep idle keys (eviction never changes the output)");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
+    add_watch_flags(cmd, o);
     return cmd;
 }
 
@@ -160,8 +162,6 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         p.only = node;
     }
 
-    ir::StringPool pool;
-    ir::seed_string_pool(rs, pool);
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
@@ -172,10 +172,13 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         eopts.max_state_bytes = *b;
     }
     eopts.evict_idle_keys = !o.no_evict;
+    if (o.watch || !o.shadow.empty()) return run_watch(o, p, eopts, std::move(res.ruleset));
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
     // load the same code from its cache. What the first creation says is logged once.
+    ir::StringPool pool;
+    ir::seed_string_pool(rs, pool);
     std::once_flag logged;
     std::string engine = o.engine;
     auto make_executor = [&](const ir::RuleSet& r, ir::StringPool& sp) -> std::unique_ptr<ir::Executor> {

@@ -41,6 +41,10 @@ struct RunOptions {
     bool stats = false;                ///< --stats: executor and parallel statistics on stderr
     bool no_evict = false;             ///< --no-evict: keep idle keys (for comparisons)
     std::string max_state_bytes;       ///< --max-state-bytes (overrides state.max_state_bytes)
+    bool watch = false;                ///< --watch: hot swap to new deployments (tools/cmd_watch.h)
+    std::string poll, swap_log;        ///< --poll D, --swap-log FILE
+    uint64_t poll_events = 0;          ///< --poll-events N
+    std::string shadow, shadow_out;    ///< --shadow BUNDLE --shadow-out FILE
 };
 
 struct BenchOptions {

@@ -28,6 +28,8 @@ public:
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
     void set_coverage(Coverage* cov) { en_.cov = cov; }
+    /// state_transfer.cpp: carries the state of unchanged rules from another interpreter.
+    bool take_state(ir::Executor& from, ir::StateTransfer& out) override;
 
 private:
     KeyState& key_state(uint32_t key);

@@ -285,6 +285,10 @@ public:
         inner_->advance_watermark(wm, sink);
     }
     ir::ExecutorStats stats() const override { return inner_->stats(); }
+    bool take_state(ir::Executor& from, ir::StateTransfer& out) override {
+        return inner_->take_state(from, out);
+    }
+    ir::Executor* state_holder() override { return inner_->state_holder(); }
 
 private:
     std::unique_ptr<CompiledRuleSet> code_;
