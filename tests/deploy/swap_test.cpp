@@ -1,5 +1,6 @@
 // swap_test.cpp: `etho run --watch` on a registry, fed through a pipe while versions are deployed, rolled
 // back, tampered with and revoked; `--shadow` diffs. Checks counts, versions, carried and fresh state.
+#include "govern/audit.h"
 #include "govern/build.h"
 #include "govern/deploy.h"
 #include "govern/files.h"
@@ -147,7 +148,7 @@ protected:
         reg.dir = dir + "/registry";
         fs::create_directories(reg.dir);
         for (const KeyPair* k : {&alice, &bob, &dave})
-            trust.keys.push_back(TrustedKey{k->name, k->pk, k->roles});
+            trust.keys.push_back(TrustedKey{k->name, k->pk, k->roles, {}, {}});
         trust.required_approvals = 1;
         trust_path = dir + "/trust.yaml";
         ASSERT_TRUE(write_file_atomic(trust_path, format_trust(trust)).ok());
@@ -392,6 +393,95 @@ TEST_F(SwapTest, WatchNeedsADeployedRuleSet) {
     Engine e(dir, {"--bundle", dir + "/swap-1.0.0.etb", "--trusted", trust_path, "--watch"});
     EXPECT_EQ(e.finish(), 2);
     EXPECT_NE(e.log().find("--watch needs --bundle NAME --registry REG"), std::string::npos) << e.log();
+}
+
+// ---------------------------------------------------------------- key revocation
+
+TrustedKey* key_of(TrustStore& t, const std::string& name) {
+    for (auto& k : t.keys)
+        if (k.name == name) return &k;
+    return nullptr;
+}
+
+TEST_F(SwapTest, RevokedKeysSignNothingFromThenOn) {
+    ASSERT_NO_FATAL_FAILURE(release_version("1.0.0", "help"));
+    ASSERT_NO_FATAL_FAILURE(deploy_version("1.0.0"));
+    ASSERT_TRUE(deployed_bundle(reg, "swap.test", trust).ok());
+
+    // The only author signature is by a revoked key: refused, whenever it was made.
+    TrustStore t = trust;
+    key_of(t, "alice")->revoked = "2000-01-01T00:00:00Z";
+    key_of(t, "alice")->revoked_reason = "key leaked";
+    auto vb = deployed_bundle(reg, "swap.test", t);
+    ASSERT_FALSE(vb.ok());
+    EXPECT_EQ(vb.err().code, Code::Revoked) << vb.error();
+    EXPECT_NE(vb.error().find("'alice' was revoked at 2000-01-01T00:00:00Z (key leaked)"), std::string::npos)
+        << vb.error();
+    // A co-signature by a valid author still carries the bundle; the revoked one counts for nothing.
+    t.keys.push_back(TrustedKey{mallory.name, mallory.pk, mallory.roles, {}, {}});
+    const std::string b = reg.bundle_path("swap.test", "1.0.0");
+    std::string copy = dir + "/cosigned.etb";
+    fs::copy_file(b, copy);
+    fs::copy_file(b + ".sig", copy + ".sig");
+    ::chmod((copy + ".sig").c_str(), 0644);
+    auto decoded = decode_bundle(slurp(copy), copy);
+    ASSERT_TRUE(decoded.ok());
+    ASSERT_TRUE(add_signature(copy, *decoded, mallory).ok());
+    auto v = verify_bundle_file(copy, t);
+    ASSERT_TRUE(v.ok()) << v.error();
+    EXPECT_EQ(v->signers, std::vector<std::string>{"mallory"});
+
+    // A revoked approver cannot approve, a revoked deployer cannot deploy or roll back.
+    ASSERT_NO_FATAL_FAILURE(release_version("2.0.0", "support"));
+    TrustStore u = trust;
+    key_of(u, "dave")->revoked = "2000-01-01T00:00:00Z";
+    auto d = deploy(reg, "swap.test@2.0.0", u, dave, "late");
+    ASSERT_FALSE(d.ok());
+    EXPECT_EQ(d.err().code, Code::Revoked) << d.error();
+    key_of(u, "bob")->revoked = "2000-01-01T00:00:00Z";
+    auto a = approve(reg, "swap.test@2.0.0", u, bob, "again");
+    ASSERT_FALSE(a.ok());
+    EXPECT_EQ(a.err().code, Code::Revoked) << a.error();
+
+    // What a key signed before its revocation stands: the history and the releases stay readable, and the
+    // audit log verifies; revoked before those entries, they fail.
+    TrustStore later = trust;
+    key_of(later, "dave")->revoked = "2999-01-01T00:00:00Z";
+    EXPECT_TRUE(deployed_bundle(reg, "swap.test", later).ok());
+    EXPECT_TRUE(audit_verify(reg.audit_log(), later).ok());
+    auto broken = audit_verify(reg.audit_log(), u);
+    ASSERT_FALSE(broken.ok());
+    EXPECT_NE(broken.error().find("signed after 'bob' was revoked"), std::string::npos) << broken.error();
+    auto history = deployed_bundle(reg, "swap.test", u);
+    ASSERT_FALSE(history.ok());
+    EXPECT_EQ(history.err().code, Code::Revoked) << history.error();
+}
+
+TEST_F(SwapTest, EthoRevokeAndAWatchingEngineRefusesWhatTheRevokedKeySigned) {
+    ASSERT_NO_FATAL_FAILURE(release_version("1.0.0", "help"));
+    ASSERT_NO_FATAL_FAILURE(release_version("2.0.0", "support"));
+    ASSERT_NO_FATAL_FAILURE(deploy_version("1.0.0"));
+    Engine e(dir, watch_args());
+    e.send(part_one());
+    ASSERT_TRUE(e.wait_for("out.jsonl", "help_clicks")) << e.log();
+    const std::string cmd = std::string(ETHO_PATH) + " revoke alice --trusted " + trust_path +
+                            " --reason 'laptop lost' > " + dir + "/revoke.txt 2>&1";
+    ASSERT_EQ(std::system(cmd.c_str()), 0) << slurp(dir + "/revoke.txt");
+    auto t = load_trust(trust_path);
+    ASSERT_TRUE(t.ok()) << t.error();
+    EXPECT_TRUE(key_of(*t, "alice")->is_revoked());
+    EXPECT_EQ(key_of(*t, "alice")->revoked_reason, "laptop lost");
+    EXPECT_NE(std::system(cmd.c_str()), 0); // revoked once
+    // The registry (its own, older trust) deploys v2, signed only by alice: the engine refuses it.
+    ASSERT_NO_FATAL_FAILURE(deploy_version("2.0.0"));
+    e.hup();
+    e.send(click("u1", 5, "pay"));
+    ASSERT_EQ(e.finish(), 0) << e.log();
+    EXPECT_EQ(
+        summary_of(e.detections()),
+        (std::vector<std::string>{"help_clicks u2 1.0.0", "buy_then_pay u1 1.0.0", "buy_no_pay u3 1.0.0"}));
+    EXPECT_NE(e.log().find("error[revoked]"), std::string::npos) << e.log();
+    EXPECT_NE(e.log().find("summary: 0 swap(s), 1 version(s) refused"), std::string::npos) << e.log();
 }
 
 } // namespace
