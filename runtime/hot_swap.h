@@ -16,7 +16,8 @@ namespace ethogram::runtime {
 
 /// Re-points every string constant of `rs` (Expr constants and `in` lists) to `pool.intern(text)`, so that
 /// a rule set compiled on its own can run over a pool already in use (the pool of the running version:
-/// stored events and keys keep their ids across a swap). Returns true when no id changed. Afterwards
+/// stored events and keys keep their ids across a swap). Call it once per rule set. Returns true when no id
+/// changed. Afterwards
 /// `rs.strings` no longer indexes the ids (nothing on the run path reads it).
 bool bind_strings(ir::RuleSet& rs, ir::StringPool& pool);
 
