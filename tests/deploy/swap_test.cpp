@@ -270,6 +270,7 @@ TEST_F(SwapTest, SwapBetweenEventsCarriesUnchangedRulesAndStartsChangedOnesFresh
     EXPECT_EQ(number(sum, "dead_letters_total"), 0u);
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 1u) << e.log();
+    std::printf("swap record: %s\n", swaps[0].c_str()); // the measured figures, for the log
     EXPECT_EQ(field(swaps[0], "from"), "swap.test@1.0.0");
     EXPECT_EQ(field(swaps[0], "to"), "swap.test@2.0.0");
     EXPECT_EQ(number(swaps[0], "after_events"), 5u);
@@ -302,6 +303,7 @@ TEST_F(SwapTest, RollbackSwapsBackAndTheJitEngineSwapsToo) {
         << e.log();
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 2u) << e.log();
+    for (const auto& sw : swaps) std::printf("swap record (jit): %s\n", sw.c_str());
     EXPECT_EQ(field(swaps[1], "to"), "swap.test@1.0.0");
     EXPECT_EQ(number(e.summary(), "events_processed"), e.sent());
 }
