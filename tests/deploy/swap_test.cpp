@@ -163,10 +163,11 @@ protected:
     // Version `version` of swap.test: `buy_then_pay` and `buy_no_pay` never change; `help_clicks` counts
     // clicks on `word` (a string literal that differs between versions).
     std::string build_version(const std::string& version, const std::string& word,
-                              const std::string& extra = "") {
+                              const std::string& extra = "", const std::string& field = "") {
         const std::string src = "src-" + version;
         write(src + "/schema.etho", "event click {\n    key user: string;\n    time ts: timestamp;\n"
-                                    "    button: string;\n}\ntaxonomy { intent { purchase; } }\n");
+                                    "    button: string;\n" +
+                                        field + "}\ntaxonomy { intent { purchase; } }\n");
         write(src + "/rules/main.etho", "ruleset swap.test version " + version + R"(;
 import "../schema.etho";
 rule buy_then_pay {
@@ -204,8 +205,9 @@ rule help_clicks {
         return path;
     }
     // Builds, publishes, approves and releases a version.
-    void release_version(const std::string& version, const std::string& word, const std::string& extra = "") {
-        std::string p = build_version(version, word, extra);
+    void release_version(const std::string& version, const std::string& word, const std::string& extra = "",
+                         const std::string& field = "") {
+        std::string p = build_version(version, word, extra, field);
         ASSERT_FALSE(p.empty());
         auto pub = publish(reg, p, trust, alice, "");
         ASSERT_TRUE(pub.ok()) << pub.error();
@@ -395,6 +397,37 @@ TEST_F(SwapTest, WatchNeedsADeployedRuleSet) {
     Engine e(dir, {"--bundle", dir + "/swap-1.0.0.etb", "--trusted", trust_path, "--watch"});
     EXPECT_EQ(e.finish(), 2);
     EXPECT_NE(e.log().find("--watch needs --bundle NAME --registry REG"), std::string::npos) << e.log();
+}
+
+TEST_F(SwapTest, BufferedEventsAreDecodedAgainAgainstTheNewSchemas) {
+    ASSERT_NO_FATAL_FAILURE(release_version("1.0.0", "help"));
+    ASSERT_NO_FATAL_FAILURE(release_version("2.0.0", "help", "", "    extra: int;\n"));
+    ASSERT_NO_FATAL_FAILURE(deploy_version("1.0.0"));
+    auto args = watch_args();
+    args.insert(args.end(), {"--lateness", "10s", "--dead-letter", dir + "/dead.jsonl"});
+    Engine e(dir, args);
+    // The click at 20s releases the first five (the watermark is 10s); 15s, 18s and 20s stay buffered.
+    e.send(part_one() + click("u9", 20, "other") + click("u9", 15, "other") + click("u9", 18, "other"));
+    ASSERT_TRUE(e.wait_for("out.jsonl", "help_clicks")) << e.log();
+    ASSERT_NO_FATAL_FAILURE(deploy_version("2.0.0"));
+    e.hup();
+    // v2 requires `extra`: the three buffered events, decoded again, are dead letters; new lines carry it.
+    std::string more = click("u2", 21, "help") + click("u2", 22, "help");
+    for (size_t at = more.find("}\n"); at != std::string::npos; at = more.find("}\n", at + 12))
+        more.insert(at, ",\"extra\":1");
+    e.send(more);
+    ASSERT_EQ(e.finish(), 0) << e.log();
+    const std::string sum = e.summary();
+    EXPECT_EQ(number(sum, "events_in"), e.sent());
+    EXPECT_EQ(number(sum, "dead_letters_total"), 3u) << sum;
+    EXPECT_EQ(number(sum, "missing_field"), 3u) << sum;
+    EXPECT_EQ(number(sum, "events_processed") + 3u, e.sent());
+    auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
+    ASSERT_EQ(swaps.size(), 1u);
+    EXPECT_NE(swaps[0].find("\"carried_rules\":[]"), std::string::npos) << swaps[0]; // schemas differ
+    EXPECT_EQ(summary_of(e.detections()),
+              (std::vector<std::string>{"help_clicks u2 1.0.0", "help_clicks u2 2.0.0"}))
+        << e.log();
 }
 
 // ---------------------------------------------------------------- key revocation
