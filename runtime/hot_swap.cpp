@@ -12,6 +12,7 @@
 
 #include <cerrno>
 #include <csignal>
+#include <cstdint>
 #include <cstring>
 #include <fcntl.h>
 #include <poll.h>
@@ -146,11 +147,20 @@ struct Stage {
         writer.reset();
         decoder.reset();
     }
-    void open(ir::StringPool& pool, const PipelineOptions& p, OutputFile* out, OutputFile* supp,
-              std::map<DiffKey, uint64_t>* seen) {
+    void open(ir::StringPool& pool, const PipelineOptions& p, const std::string& only_path, OutputFile* out,
+              OutputFile* supp, std::map<DiffKey, uint64_t>* seen) {
         decoder = std::make_unique<Decoder>(*v.rs, pool, DecoderOptions{p.type_field, p.epoch_unit});
+        int32_t only = p.only;
+        if (!only_path.empty()) {
+            only = v.rs->find_taxonomy(only_path);
+            if (only < 0) {
+                spdlog::warn("--only: {} has no taxonomy node '{}': none of its detections pass", v.label,
+                             only_path);
+                only = INT32_MAX; // a node no rule is labelled under
+            }
+        }
         writer = std::make_unique<DetectionWriter>(
-            *v.rs, pool, OutputOptions{p.explain, p.only, p.max_events_per_alias, v.bundle_hash}, out, supp);
+            *v.rs, pool, OutputOptions{p.explain, only, p.max_events_per_alias, v.bundle_hash}, out, supp);
         sink = std::make_unique<Recorder>(*writer, *v.rs, pool, seen);
     }
     uint64_t total_emitted() const { return emitted + writer->emitted(); }
@@ -309,14 +319,14 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
     WatchSummary sum;
     std::map<DiffKey, uint64_t> live_seen, shadow_seen;
     Stage live(std::move(initial), p.allowed_lateness_us);
-    live.open(pool, p, out->get(), suppressed_out.get(), shadow_opts ? &live_seen : nullptr);
+    live.open(pool, p, w.only_path, out->get(), suppressed_out.get(), shadow_opts ? &live_seen : nullptr);
     std::unique_ptr<Stage> shadow;
     if (shadow_opts) {
         auto f = OutputFile::open(shadow_opts->out_path);
         if (!f) return Error{f.error()};
         shadow_out = std::move(*f);
         shadow = std::make_unique<Stage>(std::move(shadow_opts->version), p.allowed_lateness_us);
-        shadow->open(pool, p, shadow_out.get(), nullptr, &shadow_seen);
+        shadow->open(pool, p, w.only_path, shadow_out.get(), nullptr, &shadow_seen);
         sum.shadow = true;
     }
     struct sigaction old_action {};
@@ -355,7 +365,7 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
         live.retire();
         live.v.exec.reset();
         live.v = std::move(*next);
-        live.open(pool, p, out->get(), suppressed_out.get(), shadow ? &live_seen : nullptr);
+        live.open(pool, p, w.only_path, out->get(), suppressed_out.get(), shadow ? &live_seen : nullptr);
         live.redecode(dead.get(), &live_dead, p);
         spdlog::info(
             "swap: {} -> {} after {} events ({:.1f} ms to verify and compile; {} rule(s) carried, {} "

@@ -47,6 +47,9 @@ struct WatchOptions {
     uint64_t poll_events = 0;    ///< and every N events (0: by time only)
     bool sighup = true;          ///< SIGHUP asks for a check at once
     std::string swap_log_path;   ///< JSON Lines, one per swap (empty: logged only)
+    /// `--only` by path: resolved in each version's taxonomy (its node indices may differ); a version
+    /// without the node passes no detection (warned). Empty: PipelineOptions::only is used as is.
+    std::string only_path;
 };
 
 /// A candidate run beside the live version on the same input lines; its detections go to `out_path`.

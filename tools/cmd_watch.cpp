@@ -169,6 +169,7 @@ int run_watch(const RunOptions& o, const runtime::PipelineOptions& p, const ir::
     }
     w.poll_events = o.poll_events;
     w.swap_log_path = o.swap_log;
+    w.only_path = o.only;
 
     ir::StringPool pool;
     ir::seed_string_pool(*live_rules, pool);
