@@ -69,8 +69,7 @@ class RegistrySource final : public runtime::SwapSource {
 public:
     RegistrySource(const RunOptions& o, const ir::ExecutorOptions& eopts, std::string live_hash)
         : o_(o), eopts_(eopts), live_hash_(std::move(live_hash)),
-          history_((std::filesystem::path(o.registry) / o.bundle / "deployments.jsonl").string()),
-          history_stamp_(stamp(history_)), trust_stamp_(stamp(o.trusted)) {}
+          history_((std::filesystem::path(o.registry) / o.bundle / "deployments.jsonl").string()) {}
 
     std::optional<runtime::LiveVersion> poll(ir::StringPool& pool) override {
         Stamp h = stamp(history_), t = stamp(o_.trusted);
@@ -123,7 +122,9 @@ private:
     ir::ExecutorOptions eopts_;
     std::string live_hash_;
     std::string history_;
-    Stamp history_stamp_, trust_stamp_;
+    /// Unknown at first: the first check loads the deployment in full (a deploy between the start-up load
+    /// and the first stat is not missed).
+    Stamp history_stamp_{}, trust_stamp_{};
     uint64_t refused_ = 0;
     std::string last_error_; ///< the current refusal, empty when none
 };
