@@ -380,9 +380,11 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
 
     std::string line;
     for (;;) {
+        // While idle, wait for input until the next check is due (at least 10 ms: `--poll 0` checks at every
+        // line, and must not spin on an idle input).
         auto wait = poll_every - (Clock::now() - last_check);
         int timeout_ms = static_cast<int>(std::clamp<int64_t>(
-            std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 0, 60000));
+            std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 10, 60000));
         StreamReader::Got got = (*reader)->next(line, 0);
         if (got == StreamReader::Got::Timeout && g_sighup == 0) {
             // The input is idle: what was detected so far goes out now, then wait for more (or a check).
