@@ -134,6 +134,9 @@ Expected<AuditReport> audit_verify(const std::string& log_path, const TrustStore
         if (!tk->has(*role))
             return broken(fmt::format("{}: first bad entry: '{}' lacks the {} role needed to {}", at,
                                       tk->name, role_name(*role), r->get("action")));
+        if (tk->revoked_at(r->get("time")))
+            return broken(fmt::format("{}: first bad entry: a {} signed after {}", at, r->get("action"),
+                                      tk->revocation_text()));
         if (reason_required(r->get("action")) && r->get("reason").empty())
             return broken(fmt::format("{}: first bad entry: a {} without a reason", at, r->get("action")));
         prev = to_hex(r->hash);

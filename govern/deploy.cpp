@@ -53,6 +53,8 @@ Expected<Deployment> append(const Registry& reg, const std::string& name, const 
     if (!tk->has(Role::Deployer))
         return fail(Code::WrongRole,
                     fmt::format("'{}' lacks the deployer role needed to {}", k.name, action));
+    if (tk->is_revoked())
+        return fail(Code::Revoked, fmt::format("{}: it cannot {}", tk->revocation_text(), action));
     if (reason.empty()) return fail(Code::Usage, fmt::format("a {} needs a reason (--reason TEXT)", action));
     std::string path = history_path(reg, name);
     int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
@@ -115,6 +117,10 @@ Expected<std::vector<Deployment>> deployment_history(const Registry& reg, const 
         const TrustedKey* tk = trust.find(r->key);
         if (!tk || tk->name != r->who || !tk->has(Role::Deployer))
             return fail(Code::UntrustedKey, at + ": not signed by a trusted deployer");
+        // Deployments made before the revocation stand (the history stays readable); later ones do not.
+        if (tk->revoked_at(r->get("time")))
+            return fail(Code::Revoked,
+                        fmt::format("{}: a {} signed after {}", at, r->get("action"), tk->revocation_text()));
         Deployment d{r->num("seq"),      r->get("action"), r->get("version"), r->get("manifest_hash"),
                      r->get("previous"), r->get("time"),   r->get("reason"),  r->who};
         std::string live = stack.empty() ? "" : stack.back();

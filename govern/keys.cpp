@@ -59,6 +59,11 @@ Expected<Role> parse_role(std::string_view s) {
     return fail(Code::Usage, fmt::format("unknown role '{}' (known: author, approver, deployer)", s));
 }
 
+std::string TrustedKey::revocation_text() const {
+    return fmt::format("'{}' was revoked at {}{}", name, revoked,
+                       revoked_reason.empty() ? "" : " (" + revoked_reason + ")");
+}
+
 bool TrustedKey::has(Role r) const {
     return std::find(roles.begin(), roles.end(), r) != roles.end();
 }
@@ -182,6 +187,16 @@ Expected<TrustStore> load_trust(const std::string& path) {
             auto roles = read_roles(k["roles"], where);
             if (!roles) return roles.err();
             tk.roles = *roles;
+            if (k["revoked"]) {
+                tk.revoked = k["revoked"].as<std::string>();
+                // RFC 3339 UTC, as every record time: compared as text with them.
+                if (tk.revoked.size() != 20 || tk.revoked[4] != '-' || tk.revoked[10] != 'T' ||
+                    tk.revoked[19] != 'Z')
+                    return fail(Code::Corrupt,
+                                where + " ('" + tk.name +
+                                    "'): `revoked` must be a UTC time like 2026-11-29T10:00:00Z");
+            }
+            if (k["revoked_reason"]) tk.revoked_reason = k["revoked_reason"].as<std::string>();
             if (t.find_name(tk.name))
                 return fail(Code::Corrupt, where + ": the name '" + tk.name + "' is listed twice");
             if (t.find(tk.pk))
@@ -199,11 +214,33 @@ std::string format_trust(const TrustStore& t) {
         fmt::format("# Ethogram trust file: the keys this registry and engine trust, and their roles\n"
                     "format: {}\nrequired_approvals: {}\nkeys:\n",
                     kTrustFormat, t.required_approvals);
-    for (const auto& k : t.keys)
+    for (const auto& k : t.keys) {
         s += fmt::format("  - name: {}\n    public: {}\n    roles: {}\n", k.name, to_hex(k.pk),
                          roles_yaml(k.roles));
+        if (k.is_revoked()) s += fmt::format("    revoked: {}\n", k.revoked);
+        if (!k.revoked_reason.empty()) {
+            YAML::Emitter e;
+            e << YAML::DoubleQuoted << k.revoked_reason;
+            s += fmt::format("    revoked_reason: {}\n", e.c_str());
+        }
+    }
     if (t.keys.empty()) s = s.substr(0, s.size() - 1) + " []\n";
     return s;
+}
+
+Status revoke_in_trust(const std::string& path, const std::string& name, const std::string& time,
+                       const std::string& reason) {
+    auto loaded = load_trust(path);
+    if (!loaded) return loaded.err();
+    TrustStore t = *loaded;
+    TrustedKey* k = nullptr;
+    for (auto& x : t.keys)
+        if (x.name == name) k = &x;
+    if (!k) return fail(Code::Usage, fmt::format("{}: no key named '{}'", path, name));
+    if (k->is_revoked()) return fail(Code::Usage, fmt::format("{}: {} already", path, k->revocation_text()));
+    k->revoked = time;
+    k->revoked_reason = reason;
+    return write_file_atomic(path, format_trust(t));
 }
 
 Status add_to_trust(const std::string& path, const std::string& name, const PublicKey& pk,
@@ -228,7 +265,7 @@ Status add_to_trust(const std::string& path, const std::string& name, const Publ
         for (Role r : roles)
             if (!same->has(r)) same->roles.push_back(r);
     } else {
-        t.keys.push_back(TrustedKey{name, pk, roles});
+        t.keys.push_back(TrustedKey{name, pk, roles, {}, {}});
     }
     return write_file_atomic(path, format_trust(t));
 }

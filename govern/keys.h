@@ -29,7 +29,19 @@ struct TrustedKey {
     std::string name;
     PublicKey pk{};
     std::vector<Role> roles;
+    /// When the key was revoked (RFC 3339 UTC, `revoked:` in the trust file); empty: not revoked. A revoked
+    /// key's signatures count for nothing from then on (docs/governance.md, "Revoking a key").
+    std::string revoked;
+    std::string revoked_reason;
     bool has(Role r) const;
+    bool is_revoked() const { return !revoked.empty(); }
+    /// True when a record the key signed at `time` (RFC 3339 UTC, the record's own clock) is after the
+    /// revocation (records without a time count as after it).
+    bool revoked_at(const std::string& time) const {
+        return is_revoked() && (time.empty() || time >= revoked);
+    }
+    /// "'NAME' was revoked at TIME (REASON)", for refusals.
+    std::string revocation_text() const;
 };
 
 /// The trust file: the keys a verifier accepts and the release policy.
@@ -53,6 +65,11 @@ Expected<KeyPair> keygen(const std::string& name, const std::vector<Role>& roles
 
 /// Loads NAME.key; checks format, hex, and that the public key is the secret key's public half.
 Expected<KeyPair> load_key(const std::string& path);
+
+/// Marks key `name` of the trust file at `path` revoked at `time` (RFC 3339 UTC) with `reason`. A key
+/// already revoked keeps its first revocation (Code::Usage); an unknown name is Code::Usage.
+Status revoke_in_trust(const std::string& path, const std::string& name, const std::string& time,
+                       const std::string& reason);
 
 /// Loads a trust file (YAML). Errors name the file and the entry.
 Expected<TrustStore> load_trust(const std::string& path);

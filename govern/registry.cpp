@@ -31,6 +31,8 @@ Status need_role(const TrustStore& trust, const KeyPair& k, Role role, const std
     if (!tk->has(role))
         return fail(Code::WrongRole,
                     fmt::format("'{}' lacks the {} role needed to {}", k.name, role_name(role), action));
+    if (tk->is_revoked())
+        return fail(Code::Revoked, fmt::format("{}: it cannot {}", tk->revocation_text(), action));
     return ok_status();
 }
 
@@ -237,6 +239,8 @@ std::vector<std::string> valid_approvals(const Registry& reg, const VerifiedBund
             reject(fmt::format("{}: signed by a key that is not trusted under the name '{}'", at, r->who));
         else if (!tk->has(Role::Approver))
             reject(fmt::format("{}: '{}' lacks the approver role", at, tk->name));
+        else if (tk->is_revoked())
+            reject(fmt::format("{}: {}", at, tk->revocation_text()));
         else if (r->get("manifest_hash") != vb.bundle.hash_hex() || r->get("bundle") != m.id())
             reject(fmt::format("{}: approves another bundle ({} {})", at, r->get("bundle"),
                                r->get("manifest_hash").substr(0, 16)));
@@ -314,6 +318,9 @@ Expected<SignedRecord> release_record(const Registry& reg, const VerifiedBundle&
     const TrustedKey* tk = trust.find(r->key);
     if (!tk || tk->name != r->who || !tk->has(Role::Deployer))
         return fail(Code::UntrustedKey, p + ": not signed by a trusted deployer");
+    // A release made before its deployer's key was revoked stands (released.json is written once).
+    if (tk->revoked_at(r->get("released_at")))
+        return fail(Code::Revoked, p + ": released after " + tk->revocation_text());
     if (r->get("manifest_hash") != vb.bundle.hash_hex())
         return fail(Code::Tampered, p + ": releases another bundle than the one published");
     return r;

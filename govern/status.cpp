@@ -21,6 +21,7 @@ const char* code_name(Code c) {
     case Code::Immutable: return "immutable";
     case Code::Policy: return "policy";
     case Code::AuditBroken: return "audit_broken";
+    case Code::Revoked: return "revoked";
     }
     return "unknown";
 }

@@ -26,6 +26,7 @@ enum class Code {
     Immutable,     ///< a published version with different content already exists
     Policy,        ///< release refused: not enough approvals, tests failed or cannot run
     AuditBroken,   ///< the audit log's chain, seq, hash or signature does not check
+    Revoked,       ///< signed by a key the trust file marks revoked
 };
 
 /// Stable lower-case name of a code ("bad_signature"), printed in error messages and used by tests.

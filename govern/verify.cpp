@@ -88,6 +88,7 @@ Expected<std::vector<std::string>> verify_signatures(const Bundle& b,
     std::vector<std::string> signers;
     bool author = false;
     std::string roleless;
+    std::vector<std::string> revoked;
     for (size_t i = 0; i < records->size(); ++i) {
         const SignedRecord& r = (*records)[i];
         std::string at = fmt::format("{} (signature {} by '{}')", sig_name, i + 1, r.who);
@@ -116,6 +117,10 @@ Expected<std::vector<std::string>> verify_signatures(const Bundle& b,
                         fmt::format("{}: {}: the key belongs to '{}' in the trust file, not "
                                     "to '{}'",
                                     where, at, tk->name, r.who));
+        if (tk->is_revoked()) { // counts for nothing, whenever it was made
+            revoked.push_back(tk->revocation_text());
+            continue;
+        }
         if (tk->has(Role::Author))
             author = true;
         else if (roleless.empty())
@@ -123,11 +128,16 @@ Expected<std::vector<std::string>> verify_signatures(const Bundle& b,
         signers.push_back(tk->name);
     }
     for (const auto& n : opts.recorded_signers)
-        if (std::find(signers.begin(), signers.end(), n) == signers.end())
+        if (std::find(signers.begin(), signers.end(), n) == signers.end() &&
+            std::none_of(revoked.begin(), revoked.end(),
+                         [&](const std::string& r) { return r.rfind("'" + n + "'", 0) == 0; }))
             return fail(Code::Stripped,
                         fmt::format("{}: signature stripped: the registry recorded a signature by "
                                     "'{}' that {} no longer holds",
                                     where, n, sig_name));
+    if (!author && !revoked.empty())
+        return fail(Code::Revoked, fmt::format("{}: no valid author signature: {}; refusing the bundle",
+                                               where, revoked.front()));
     if (!author)
         return fail(Code::WrongRole,
                     fmt::format("{}: signed only by keys without the author role ('{}' lacks it "

@@ -221,10 +221,12 @@ void add_govern(CLI::App& app, GovernCli& g) {
     g.deploy_cmd = add_deploy(app, g.deploy);
     g.rollback_cmd = add_rollback(app, g.rollback);
     g.audit_cmd = add_audit(app, g.audit, &g.audit_verify_cmd);
+    g.revoke_cmd = add_revoke(app, g.revoke);
 }
 
 int run_govern(const GovernCli& g) {
     if (*g.keygen_cmd) return run_keygen(g.keygen);
+    if (*g.revoke_cmd) return run_revoke(g.revoke);
     if (*g.build_cmd) return run_build(g.build);
     if (*g.sign_cmd) return run_sign(g.sign);
     if (*g.verify_cmd) return run_verify(g.verify);

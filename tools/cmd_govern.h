@@ -49,6 +49,9 @@ struct RegistryOptions {
 struct AuditOptions {
     std::string log, trusted;
 };
+struct RevokeOptions {
+    std::string name, trusted, reason, at;
+};
 
 /// Registers the command(s) on `app`; the options objects must outlive parsing.
 CLI::App* add_keygen(CLI::App& app, KeygenOptions& o);
@@ -74,6 +77,9 @@ int run_approve(const RegistryOptions& o);
 /// `test_available`: this binary has an `etho test` command (else release refuses, saying so).
 int run_release(const RegistryOptions& o, bool test_available);
 int run_audit_verify(const AuditOptions& o);
+/// `etho revoke NAME --trusted FILE --reason TEXT [--at TIME]` (cmd_revoke.cpp).
+CLI::App* add_revoke(CLI::App& app, RevokeOptions& o);
+int run_revoke(const RevokeOptions& o);
 
 /// The rules of a bundle for `etho run --bundle`: verified against the trust file (refusals printed with
 /// their kind), compiled from the bundle's own bytes. `code` is the exit code when `rules` is null.
@@ -95,6 +101,8 @@ struct GovernCli {
     VerifyOptions verify;
     RegistryOptions publish, approve, release, deploy, rollback;
     AuditOptions audit;
+    RevokeOptions revoke;
+    CLI::App* revoke_cmd = nullptr;
     CLI::App* app = nullptr; ///< the root: `release` looks up whether a `test` command is built in
     CLI::App *keygen_cmd = nullptr, *build_cmd = nullptr, *sign_cmd = nullptr, *verify_cmd = nullptr,
              *publish_cmd = nullptr, *approve_cmd = nullptr, *release_cmd = nullptr, *deploy_cmd = nullptr,

@@ -9,6 +9,7 @@
 #include "runtime/parallel.h"
 #include "runtime/pipeline.h"
 #include "tools/cmd_govern.h"
+#include "tools/cmd_watch.h"
 #include "tools/commands.h"
 
 #include <CLI/CLI.hpp>
@@ -144,6 +145,7 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
                   "run arguments, delete it and start from the beginning of the input instead of failing");
     cmd->add_option("--epoch-unit", o.epoch_unit, "Unit of numeric timestamps: ms or s")
         ->check(CLI::IsMember({"ms", "s"}));
+    add_watch_flags(cmd, o);
     return cmd;
 }
 
@@ -215,8 +217,6 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         p.only = node;
     }
 
-    ir::StringPool pool;
-    ir::seed_string_pool(rs, pool);
     ir::ExecutorOptions eopts;
     eopts.max_partial_matches = cfg.max_partial_matches;
     eopts.max_scope_events = cfg.max_scope_events;
@@ -227,11 +227,14 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         eopts.max_state_bytes = *b;
     }
     eopts.evict_idle_keys = !o.no_evict;
+    if (o.watch || !o.shadow.empty()) return run_watch(o, p, eopts, std::move(res.ruleset));
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     if (auto bad = checkpoint_options(o, cmd, p, eopts, threads); !bad.empty()) return usage_error(bad);
     // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
     // load the same code from its cache. What the first creation says is logged once.
+    ir::StringPool pool;
+    ir::seed_string_pool(rs, pool);
     std::once_flag logged;
     std::string engine = o.engine;
     auto make_executor = [&](const ir::RuleSet& r, ir::StringPool& sp) -> std::unique_ptr<ir::Executor> {

@@ -30,6 +30,8 @@ public:
     void set_coverage(Coverage* cov) { en_.cov = cov; }
     Status save_state(std::string& out) const override; // snapshot.cpp
     Status restore_state(std::string_view in) override; // snapshot.cpp
+    /// state_transfer.cpp: carries the state of unchanged rules from another interpreter.
+    bool take_state(ir::Executor& from, ir::StateTransfer& out) override;
 
 private:
     KeyState& key_state(uint32_t key);

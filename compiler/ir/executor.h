@@ -91,6 +91,17 @@ struct ExecutorStats {
     uint64_t budget_drops = 0;     ///< keys whose state was dropped to stay under max_state_bytes
 };
 
+/// What a state transfer (Executor::take_state) carried into the new executor and what it started fresh.
+struct StateTransfer {
+    std::vector<std::string> carried_rules; ///< rule names whose per-key state was carried
+    std::vector<std::string> fresh_rules;   ///< rules of the new set that start fresh (new or changed)
+    uint32_t carried_sessions = 0, carried_models = 0;
+    uint64_t keys = 0;            ///< keys with carried state
+    uint64_t partial_matches = 0; ///< carried partial matches
+    uint64_t timers = 0;          ///< pending timers carried (they still fire)
+    std::string error;            ///< why the transfer did not happen (then nothing was moved)
+};
+
 /// Runs one compiled rule set. Contract with the caller (the runtime):
 ///  - events arrive in non-decreasing `time`, ties in increasing `seq`, all already validated;
 ///  - before each event the caller calls `advance_watermark(e.time)`;
@@ -116,6 +127,19 @@ public:
         (void)in;
         return Error{"this executor cannot restore a state"};
     }
+
+    /// Hot swap (docs/governance.md, "Hot deployment"): moves into this fresh executor (no event seen yet)
+    /// the per-key state of every rule of `from`'s rule set that is unchanged in this one, plus the
+    /// cumulative statistics; the other rules start fresh. Both executors must share one StringPool (the
+    /// new rule set bound to it with runtime::bind_strings). `from` is left unusable on success. The
+    /// default does not support it: returns false with `out.error` set, moving nothing.
+    virtual bool take_state(Executor& from, StateTransfer& out) {
+        (void)from;
+        out.error = "this executor cannot take over another executor's state";
+        return false;
+    }
+    /// The executor that holds the state (a wrapper such as the JIT's returns the one it wraps).
+    virtual Executor* state_holder() { return this; }
 };
 
 } // namespace ethogram::ir

@@ -289,6 +289,10 @@ public:
     // between --engine jit and --engine interp.
     Status save_state(std::string& out) const override { return inner_->save_state(out); }
     Status restore_state(std::string_view in) override { return inner_->restore_state(in); }
+    bool take_state(ir::Executor& from, ir::StateTransfer& out) override {
+        return inner_->take_state(from, out);
+    }
+    ir::Executor* state_holder() override { return inner_->state_holder(); }
 
 private:
     std::unique_ptr<CompiledRuleSet> code_;

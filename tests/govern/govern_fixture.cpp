@@ -17,7 +17,7 @@ KeyPair make_key(const std::string& name, std::vector<Role> roles) {
 }
 
 TrustedKey trusted(const KeyPair& k) {
-    return TrustedKey{k.name, k.pk, k.roles};
+    return TrustedKey{k.name, k.pk, k.roles, {}, {}};
 }
 
 void GovernTest::SetUp() {
