@@ -227,7 +227,12 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         eopts.max_state_bytes = *b;
     }
     eopts.evict_idle_keys = !o.no_evict;
-    if (o.watch || !o.shadow.empty()) return run_watch(o, p, eopts, std::move(res.ruleset));
+    if (o.watch || !o.shadow.empty()) {
+        // The watch loop has its own reader and swaps executors: snapshots of it are not built yet.
+        if (!o.checkpoint_dir.empty())
+            return usage_error("--checkpoint-dir cannot be combined with --watch or --shadow yet");
+        return run_watch(o, p, eopts, std::move(res.ruleset));
+    }
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     if (auto bad = checkpoint_options(o, cmd, p, eopts, threads); !bad.empty()) return usage_error(bad);
