@@ -306,6 +306,11 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     }
     for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
         if (en.rs.rules[r].kind != ir::RuleKind::Pattern) continue;
+        // An event of a type no step lists can neither start, extend, kill nor complete a match (the
+        // matches it would see past their window are gone: their timer fired before the event), and
+        // leaves the timer as it is: skipping the rule leaves its state exactly as processing it would.
+        const std::vector<bool>& touches = en.patterns[r].touches;
+        if (!touches.empty() && (e->ev.type >= touches.size() || !touches[e->ev.type])) continue;
         if (ks.patterns[r].matches.empty()) {
             // No live match: only a start can happen, and it needs the first step's type (what
             // PatternRun::start tests first; the rule's state is then left exactly as it is).
