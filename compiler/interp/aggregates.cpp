@@ -1,12 +1,12 @@
 // aggregates.cpp: aggregates and behavioural features. Each evaluation collects the elements once and
-// scans them: clarity first (the JIT executor is where incremental aggregates belong).
+// scans them, into scratch buffers reused across evaluations (no allocation per evaluation once warm).
 #include "compiler/interp/aggregates.h"
 
 #include "compiler/interp/value_ops.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <map>
 #include <set>
 #include <utility>
 #include <vector>
@@ -35,37 +35,73 @@ ValueKey key_of(const Value& v) {
     return {static_cast<uint8_t>(v.type), payload};
 }
 
-/// The elements of an aggregate: source events of the right types that pass the filter.
-std::vector<const StoredEvent*> elements(const ir::Aggregate& agg, const EvalContext& ctx,
-                                         ExprEvaluator& eval) {
-    std::vector<const StoredEvent*> out;
-    auto consider = [&](const StoredEvent* se) {
-        if (!agg.types.empty()) {
-            bool ok = false;
-            for (uint16_t t : agg.types) ok = ok || t == se->ev.type;
-            if (!ok) return;
-        }
-        if (agg.filter != ir::kNoExpr) {
-            EvalContext c = ctx;
-            c.current = se;
-            c.candidate_step = UINT32_MAX;
-            if (!eval.test(agg.filter, c)) return;
-        }
-        out.push_back(se);
-    };
+/// Scratch vectors reused across evaluations: an aggregate is evaluated many times per event, and a fresh
+/// vector per evaluation was the largest allocation cost of threshold rules. A stack, because an
+/// aggregate's filter or value may itself contain an aggregate (nested evaluation).
+template <class T>
+class Scratch {
+public:
+    Scratch() {
+        auto& pool = free_list();
+        if (pool.empty()) return;
+        v_ = std::move(pool.back());
+        pool.pop_back();
+        v_.clear();
+    }
+    ~Scratch() { free_list().push_back(std::move(v_)); }
+    Scratch(const Scratch&) = delete;
+    Scratch& operator=(const Scratch&) = delete;
+    std::vector<T>& operator*() { return v_; }
+    std::vector<T>* operator->() { return &v_; }
+
+private:
+    static std::vector<std::vector<T>>& free_list() {
+        thread_local std::vector<std::vector<T>> pool;
+        return pool;
+    }
+    std::vector<T> v_;
+};
+
+/// Whether `se` is an element of `agg`: the right type and passing the filter.
+bool is_element(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext& ctx,
+                ExprEvaluator& eval) {
+    if (!agg.types.empty()) {
+        bool ok = false;
+        for (uint16_t t : agg.types) ok = ok || t == se->ev.type;
+        if (!ok) return false;
+    }
+    if (agg.filter != ir::kNoExpr) {
+        EvalContext c = ctx;
+        c.current = se;
+        c.candidate_step = UINT32_MAX;
+        if (!eval.test(agg.filter, c)) return false;
+    }
+    return true;
+}
+
+/// Calls `fn` on each element of an aggregate, in time order: source events of the right types that
+/// pass the filter.
+template <class Fn>
+void for_each_element(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, Fn&& fn) {
     if (agg.source == ir::AggSource::Scope) {
         if (ctx.scope)
-            for (const EventPtr& p : *ctx.scope) consider(p.get());
+            for (const EventPtr& p : *ctx.scope)
+                if (is_element(agg, p.get(), ctx, eval)) fn(p.get());
     } else if (ctx.steps && agg.step < ctx.steps->size()) {
-        for (const EventPtr& p : (*ctx.steps)[agg.step]) consider(p.get());
+        for (const EventPtr& p : (*ctx.steps)[agg.step])
+            if (is_element(agg, p.get(), ctx, eval)) fn(p.get());
     }
-    return out;
+}
+
+/// The elements of an aggregate, into `out`.
+void elements(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval,
+              std::vector<const StoredEvent*>& out) {
+    for_each_element(agg, ctx, eval, [&](const StoredEvent* se) { out.push_back(se); });
 }
 
 /// The elements' present values (`value` evaluated per element; the dwell for dwell_time).
-std::vector<Value> values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& elems,
-                             const EvalContext& ctx, ExprEvaluator& eval) {
-    std::vector<Value> out;
+void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& elems, const EvalContext& ctx,
+               ExprEvaluator& eval, std::vector<Value>& out) {
     out.reserve(elems.size());
     for (const StoredEvent* se : elems) {
         Value v;
@@ -79,7 +115,6 @@ std::vector<Value> values_of(const ir::Aggregate& agg, const std::vector<const S
         }
         if (!v.is_missing()) out.push_back(v);
     }
-    return out;
 }
 
 Value zero_of(Type t) {
@@ -136,14 +171,25 @@ Value extreme(const std::vector<Value>& vs, bool want_max, const ir::StringPool&
     return best;
 }
 
+/// The values' keys, sorted (the order std::map / std::set would visit them in).
+void sorted_keys(const std::vector<Value>& vs, std::vector<ValueKey>& keys) {
+    keys.reserve(vs.size());
+    for (const Value& v : vs) keys.push_back(key_of(v));
+    std::sort(keys.begin(), keys.end());
+}
+
 Value entropy(const std::vector<Value>& vs) {
     if (vs.empty()) return Value::real(0.0);
-    std::map<ValueKey, size_t> freq;
-    for (const Value& v : vs) ++freq[key_of(v)];
+    Scratch<ValueKey> keys;
+    sorted_keys(vs, *keys);
+    // Frequencies visited in key order, as the std::map this replaced did: the same sum, bit for bit.
     double n = static_cast<double>(vs.size()), h = 0;
-    for (const auto& [k, c] : freq) {
-        double p = static_cast<double>(c) / n;
+    for (size_t i = 0; i < keys->size();) {
+        size_t j = i;
+        while (j < keys->size() && (*keys)[j] == (*keys)[i]) ++j;
+        double p = static_cast<double>(j - i) / n;
         h -= p * std::log2(p);
+        i = j;
     }
     return Value::real(h);
 }
@@ -168,7 +214,8 @@ int64_t transitions(const std::vector<Value>& vs) {
 
 /// Inter-event gap features over the element times.
 Value gap_feature(AggKind kind, const std::vector<const StoredEvent*>& elems) {
-    std::vector<int64_t> gaps;
+    Scratch<int64_t> scratch;
+    std::vector<int64_t>& gaps = *scratch;
     for (size_t k = 1; k < elems.size(); ++k) gaps.push_back(elems[k]->ev.time - elems[k - 1]->ev.time);
     const size_t m = gaps.size();
     double mean = 0, sd = 0;
@@ -198,26 +245,33 @@ Value gap_feature(AggKind kind, const std::vector<const StoredEvent*>& elems) {
 } // namespace
 
 Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval) {
-    std::vector<const StoredEvent*> elems = elements(agg, ctx, eval);
+    if (agg.kind == AggKind::Count) {
+        int64_t n = 0;
+        for_each_element(agg, ctx, eval, [&](const StoredEvent*) { ++n; });
+        return Value::integer(n);
+    }
+    Scratch<const StoredEvent*> elems;
+    elements(agg, ctx, eval, *elems);
     switch (agg.kind) {
-    case AggKind::Count: return Value::integer(static_cast<int64_t>(elems.size()));
     case AggKind::Burstiness:
     case AggKind::GapMean:
     case AggKind::GapStd:
     case AggKind::GapMin:
-    case AggKind::GapMax: return gap_feature(agg.kind, elems);
+    case AggKind::GapMax: return gap_feature(agg.kind, *elems);
     default: break;
     }
-    std::vector<Value> vs = values_of(agg, elems, ctx, eval);
+    Scratch<Value> scratch;
+    std::vector<Value>& vs = *scratch;
+    values_of(agg, *elems, ctx, eval, vs);
     switch (agg.kind) {
     case AggKind::Sum: return sum(vs, agg.type);
     case AggKind::Avg: return average(vs);
     case AggKind::Min: return extreme(vs, false, eval.pool());
     case AggKind::Max: return extreme(vs, true, eval.pool());
     case AggKind::Distinct: {
-        std::set<ValueKey> d;
-        for (const Value& v : vs) d.insert(key_of(v));
-        return Value::integer(static_cast<int64_t>(d.size()));
+        Scratch<ValueKey> keys;
+        sorted_keys(vs, *keys);
+        return Value::integer(static_cast<int64_t>(std::unique(keys->begin(), keys->end()) - keys->begin()));
     }
     case AggKind::First: return vs.empty() ? Value::missing() : vs.front();
     case AggKind::Last: return vs.empty() ? Value::missing() : vs.back();

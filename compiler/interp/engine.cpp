@@ -19,9 +19,17 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         }
         PatternInfo& info = patterns[i];
         const auto& steps = rule.pattern.steps;
+        bool any_type_counts = false;
         for (uint32_t s = 0; s < steps.size(); ++s) {
             if (steps[s].kind == ir::StepKind::Positive) info.positives.push_back(s);
             if (steps[s].kind == ir::StepKind::Absence) info.absence = static_cast<int32_t>(s);
+            any_type_counts = any_type_counts || steps[s].types.empty() || steps[s].strict;
+        }
+        if (!any_type_counts) {
+            info.touches.assign(rs.events.size(), false);
+            for (const ir::Step& st : steps)
+                for (uint16_t t : st.types)
+                    if (t < info.touches.size()) info.touches[t] = true;
         }
     }
 }

@@ -36,6 +36,10 @@ using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<T
 struct PatternInfo {
     std::vector<uint32_t> positives; ///< pattern step indices of the positive steps, in order
     int32_t absence = -1;            ///< step index of the trailing absence, -1 when none
+    /// Per event type: whether an event of that type can change the rule's state (some step lists the
+    /// type). Empty when every type can: a step without types, or a strict step (`=>` kills a match on
+    /// any event).
+    std::vector<bool> touches;
 };
 
 /// The interpreter's shared, non-per-key state.

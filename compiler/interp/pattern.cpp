@@ -141,13 +141,18 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
 void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
     const int64_t t = e->ev.time;
     std::vector<PartialMatch> done;
-    std::vector<PartialMatch> keep;
-    keep.reserve(ps_.matches.size());
-    for (PartialMatch& m : ps_.matches) {
+    // The matches that stay are compacted in place (same order): no second vector per event and rule.
+    auto& ms = ps_.matches;
+    size_t kept = 0;
+    auto keep = [&](PartialMatch& m) {
+        if (&ms[kept] != &m) ms[kept] = std::move(m);
+        ++kept;
+    };
+    for (PartialMatch& m : ms) {
         if (m.waiting) {
             // Trailing absence: an absent-type event at or before the deadline kills the match.
             const bool kills = t <= m.absence_deadline && satisfies(static_cast<uint32_t>(absence_), *e, m);
-            if (!kills) keep.push_back(std::move(m));
+            if (!kills) keep(m);
             if (kills && en_.cov) ++en_.cov->rules[rule_].step_hits[static_cast<uint32_t>(absence_)];
             continue;
         }
@@ -155,16 +160,16 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
         if (t > window_end(m)) continue;
         if (try_bind(m, e)) {
             if (!complete(m))
-                keep.push_back(std::move(m));
+                keep(m);
             else if (finish_positive(m))
                 done.push_back(std::move(m));
             else
-                keep.push_back(std::move(m));
+                keep(m);
         } else if (!killed_by(m, *e)) {
-            keep.push_back(std::move(m));
+            keep(m);
         }
     }
-    ps_.matches = std::move(keep);
+    ms.erase(ms.begin() + static_cast<std::ptrdiff_t>(kept), ms.end());
     // Under consumption a match completed on this event discards any match the event would start.
     if (r_.keep_all || done.empty()) start(e, done);
     emit_all(done, "event", batch);
@@ -173,9 +178,14 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
 }
 
 void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
+    if (pos_.empty()) return;
+    // The type test first (satisfies() would fail on it too): most events start nothing, and the match's
+    // per-step vectors are then never allocated.
+    const ir::Step& first = steps_[pos_[0]];
+    if (!first.types.empty() && !type_in(first.types, e->ev.type)) return;
     PartialMatch m;
     m.bound.resize(steps_.size());
-    if (pos_.empty() || !satisfies(pos_[0], *e, m)) return;
+    if (!satisfies(pos_[0], *e, m)) return;
     m.pos = 0;
     m.first_ord = e->ord;
     m.first_time = e->ev.time;
@@ -296,6 +306,19 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     }
     for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
         if (en.rs.rules[r].kind != ir::RuleKind::Pattern) continue;
+        // An event of a type no step lists can neither start, extend, kill nor complete a match (the
+        // matches it would see past their window are gone: their timer fired before the event), and
+        // leaves the timer as it is: skipping the rule leaves its state exactly as processing it would.
+        const std::vector<bool>& touches = en.patterns[r].touches;
+        if (!touches.empty() && (e->ev.type >= touches.size() || !touches[e->ev.type])) continue;
+        if (ks.patterns[r].matches.empty()) {
+            // No live match: only a start can happen, and it needs the first step's type (what
+            // PatternRun::start tests first; the rule's state is then left exactly as it is).
+            const auto& pos = en.patterns[r].positives;
+            if (pos.empty()) continue;
+            const ir::Step& first = en.rs.rules[r].pattern.steps[pos[0]];
+            if (!first.types.empty() && !type_in(first.types, e->ev.type)) continue;
+        }
         if (en.bits_event && ks.patterns[r].matches.empty()) {
             // No live match: only a start can happen, and the first step's precomputed test says no.
             const auto& pos = en.patterns[r].positives;

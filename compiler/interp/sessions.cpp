@@ -50,9 +50,13 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         st.last_event = e;
         if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
         int64_t d = deadline_of(sess, st);
-        if (st.timer_gen == 0 || d != st.deadline) {
+        if (st.timer_gen == 0 || d < st.deadline) {
             st.deadline = d;
             st.timer_gen = en.schedule(d, ks.key, s);
+        } else {
+            // A later deadline keeps the queued entry (at or before it): session_timer moves it on when it
+            // fires early. One queue entry per open session instead of one per event.
+            st.deadline = d;
         }
         if (ends) to_close.push_back(s);
     }
@@ -71,6 +75,11 @@ void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vect
 void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
     if (!st.open || st.timer_gen != t.gen) return;
+    if (t.deadline < st.deadline) {
+        // The session was extended since this entry was queued: the same entry, at the new deadline.
+        en.timers.push(Timer{st.deadline, t.key, t.slot, t.gen});
+        return;
+    }
     close_session(en, ks, s, t.deadline, batch);
 }
 

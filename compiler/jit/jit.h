@@ -16,7 +16,7 @@ struct JitOptions {
     /// the engine and LLVM versions, the host CPU and its features, and the optimisation level.
     std::string cache_dir;
     /// 0..3: the IR transform layer's pipeline (none, O1, O2, O3); 0-1 use the fast code generator, 2-3
-    /// the optimising one. -1 (the default): 2 for up to 300 native functions, 1 above (compile time).
+    /// the optimising one. -1 (the default): 2 for up to 300 native functions, 0 above (compile time).
     int opt_level = -1;
 };
 

@@ -33,11 +33,12 @@ TEST_P(JitDifferential, JitEqualsInterpreter) {
     const uint64_t base = oracle::env_u64("ETHOGRAM_DIFF_SEED", 20261129);
     const Family f = GetParam();
     uint64_t mismatches = 0, detections = 0, with_detections = 0;
-    // Both pipelines: even cases at level 2 (optimising), odd ones at level 1 (fast, large rule sets).
+    // Every automatic level and O1: cases cycle through level 2 (optimising, small rule sets), 1 (O1 +
+    // fast instruction selection) and 0 (no IR pipeline: the automatic level of large rule sets).
     const uint64_t forced_opt = oracle::env_u64("ETHOGRAM_JIT_DIFF_OPT", 99);
     for (uint64_t i = 0; i < cases; ++i) {
         jit::JitOptions jopts;
-        jopts.opt_level = forced_opt <= 3 ? static_cast<int>(forced_opt) : (i % 2 ? 1 : 2);
+        jopts.opt_level = forced_opt <= 3 ? static_cast<int>(forced_opt) : static_cast<int>(2 - i % 3);
         const uint64_t seed = base * 7919ULL + static_cast<uint64_t>(f) * 1000003ULL + i;
         oracle::Case c = oracle::generate_case(f, seed);
         ir::StringPool pool;
