@@ -244,16 +244,7 @@ std::string Engine::snapshot() const {
     w.i64(m.watermark);
     w.boolean(m.ended);
     w.u64(m.heap.size());
-    for (const ir::Event& e : m.heap) {
-        w.u32(e.type);
-        w.u32(e.key);
-        w.i64(e.time);
-        w.u64(e.seq);
-        w.u64(e.line);
-        w.u32(e.id);
-        w.u64(e.fields.size());
-        for (const ir::Value& v : e.fields) w.value(v);
-    }
+    for (const ir::Event& e : m.heap) w.event(e);
     w.u64(m.pool.size());
     for (uint32_t i = 0; i < m.pool.size(); ++i) w.str(m.pool.view(i));
     std::string exec;
@@ -300,16 +291,7 @@ bool Engine::restore(std::string_view bytes, std::string* error) {
     const int64_t max_time = r.i64(), watermark = r.i64();
     const bool ended = r.boolean();
     std::vector<ir::Event> heap(r.count(45));
-    for (ir::Event& e : heap) {
-        e.type = static_cast<uint16_t>(r.u32());
-        e.key = r.u32();
-        e.time = r.i64();
-        e.seq = r.u64();
-        e.line = r.u64();
-        e.id = r.u32();
-        e.fields.resize(r.count(9));
-        for (ir::Value& v : e.fields) v = r.value();
-    }
+    for (ir::Event& e : heap) r.event(e, static_cast<uint32_t>(m.rs->events.size()));
     // The pool is only ever appended to, so a failure below leaves the engine usable (its ids unchanged).
     const uint64_t n = r.count(8);
     std::vector<std::string> strings(n);

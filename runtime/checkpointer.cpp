@@ -24,28 +24,6 @@ namespace {
 
 constexpr uint32_t kPayloadVersion = 1;
 
-void write_event(ir::SnapWriter& w, const ir::Event& e) {
-    w.u32(e.type);
-    w.u32(e.key);
-    w.i64(e.time);
-    w.u64(e.seq);
-    w.u64(e.line);
-    w.u32(e.id);
-    w.u64(e.fields.size());
-    for (const ir::Value& v : e.fields) w.value(v);
-}
-
-void read_event(ir::SnapReader& r, ir::Event& e) {
-    e.type = static_cast<uint16_t>(r.u32());
-    e.key = r.u32();
-    e.time = r.i64();
-    e.seq = r.u64();
-    e.line = r.u64();
-    e.id = r.u32();
-    e.fields.resize(r.count(9));
-    for (ir::Value& v : e.fields) v = r.value();
-}
-
 } // namespace
 
 Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs,
@@ -128,7 +106,7 @@ Status Checkpointer::restore(PipelineParts& p) {
     const int64_t max_time = r.i64(), wm = r.i64();
     const uint64_t high = r.u64();
     std::vector<ir::Event> heap(r.count(45));
-    for (ir::Event& e : heap) read_event(r, e);
+    for (ir::Event& e : heap) r.event(e);
     p.reorder->restore(max_time, wm, high, std::move(heap));
     // The pool: the strings the rule set seeded (and the executor interned when created) must be the
     // same; the rest are interned in id order, which gives them their old ids.
@@ -198,7 +176,7 @@ Status Checkpointer::take(PipelineParts& p) {
     w.i64(p.reorder->watermark());
     w.u64(p.reorder->high_water());
     w.u64(p.reorder->buffered().size());
-    for (const ir::Event& e : p.reorder->buffered()) write_event(w, e);
+    for (const ir::Event& e : p.reorder->buffered()) w.event(e);
     w.u64(p.pool->size());
     for (uint32_t i = 0; i < p.pool->size(); ++i) w.str(p.pool->view(i));
     std::string exec_state;

@@ -28,15 +28,7 @@ public:
     void write(ir::SnapWriter& w) const {
         w.u64(order_.size());
         for (const StoredEvent* se : order_) {
-            const ir::Event& e = se->ev;
-            w.u32(e.type);
-            w.u32(e.key);
-            w.i64(e.time);
-            w.u64(e.seq);
-            w.u64(e.line);
-            w.u32(e.id);
-            w.u64(e.fields.size());
-            for (const ir::Value& v : e.fields) w.value(v);
+            w.event(se->ev);
             w.value(se->dwell);
             w.u64(se->ord);
         }
@@ -273,17 +265,7 @@ Status Interpreter::restore_state(std::string_view in) {
     std::vector<EventPtr> events(r.count(45));
     for (EventPtr& ep : events) {
         ep = std::make_shared<StoredEvent>();
-        ir::Event& e = ep->ev;
-        uint32_t type = r.u32();
-        if (r.ok() && type >= en_.rs.events.size()) r.fail("an event of an unknown type");
-        e.type = static_cast<uint16_t>(type);
-        e.key = r.u32();
-        e.time = r.i64();
-        e.seq = r.u64();
-        e.line = r.u64();
-        e.id = r.u32();
-        e.fields.resize(r.count(9));
-        for (ir::Value& v : e.fields) v = r.value();
+        r.event(ep->ev, static_cast<uint32_t>(en_.rs.events.size()));
         ep->dwell = r.value();
         ep->ord = r.u64();
         if (!r.ok()) break;

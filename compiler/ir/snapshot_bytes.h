@@ -2,6 +2,7 @@
 // bounds-checked reader that fails instead of reading past the end of a truncated or corrupt snapshot.
 #pragma once
 
+#include "compiler/ir/event.h"
 #include "compiler/ir/value.h"
 
 #include <cstdint>
@@ -37,6 +38,17 @@ public:
         std::memcpy(&b, &v.i, sizeof b);
         raw(b);
     }
+    /// A decoded event: type, key, time, seq, line, id and its fields.
+    void event(const Event& e) {
+        u32(e.type);
+        u32(e.key);
+        i64(e.time);
+        u64(e.seq);
+        u64(e.line);
+        u32(e.id);
+        u64(e.fields.size());
+        for (const Value& v : e.fields) value(v);
+    }
 
 private:
     template <class T>
@@ -70,6 +82,19 @@ public:
         std::string s(in_.substr(pos_, n));
         pos_ += n;
         return s;
+    }
+    /// An event as SnapWriter::event wrote it; fails on a type index not below `type_count`.
+    void event(Event& e, uint32_t type_count = UINT32_MAX) {
+        const uint32_t type = u32();
+        if (ok() && (type >= type_count || type > UINT16_MAX)) fail("an event of an unknown type");
+        e.type = static_cast<uint16_t>(type);
+        e.key = u32();
+        e.time = i64();
+        e.seq = u64();
+        e.line = u64();
+        e.id = u32();
+        e.fields.resize(count(9));
+        for (Value& v : e.fields) v = value();
     }
     Value value() {
         Value v;
