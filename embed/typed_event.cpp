@@ -2,6 +2,8 @@
 // (the JSON decoder's table in runtime/decoder.h, with typed timestamps and durations added).
 #include "embed/typed_event.h"
 
+#include "runtime/event_finish.h"
+
 #include <fmt/format.h>
 
 namespace ethogram::embed {
@@ -40,12 +42,6 @@ std::string_view expected(ir::Type t) {
     return "?";
 }
 
-bool fail(DecodeError& err, DeadReason r, std::string detail) {
-    err.reason = r;
-    err.detail = std::move(detail);
-    return false;
-}
-
 std::string_view role_name(TypedEvent::Role r) {
     switch (r) {
     case TypedEvent::Role::Key: return "key";
@@ -59,12 +55,7 @@ std::string_view role_name(TypedEvent::Role r) {
 } // namespace
 
 TypedDecoder::TypedDecoder(const ir::RuleSet& rs, ir::StringPool& pool, runtime::EpochUnit unit)
-    : rs_(rs), pool_(pool), unit_(unit) {
-    index_.resize(rs_.events.size());
-    for (size_t t = 0; t < rs_.events.size(); ++t)
-        for (size_t f = 0; f < rs_.events[t].fields.size(); ++f)
-            index_[t].emplace(rs_.events[t].fields[f].name, static_cast<uint16_t>(f));
-}
+    : rs_(rs), pool_(pool), unit_(unit), index_(runtime::build_field_index(rs)) {}
 
 bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slot, const FieldValue& v,
                          ir::Value& out) {
@@ -75,11 +66,11 @@ bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slo
             out = ir::Value::missing();
             return true;
         }
-        return fail(err, DeadReason::MissingField,
-                    fmt::format("{}.{}: required field is null", et.name, fd.name));
+        return runtime::decode_fail(err, DeadReason::MissingField,
+                                    fmt::format("{}.{}: required field is null", et.name, fd.name));
     }
     auto bad = [&](DeadReason r = DeadReason::BadField) {
-        return fail(
+        return runtime::decode_fail(
             err, r,
             fmt::format("{}.{}: expected {}, got {}", et.name, fd.name, expected(fd.type), kind_name(k)));
     };
@@ -106,16 +97,7 @@ bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slo
         return true;
     case ir::Type::Enum: {
         if (k != Kind::String) return bad();
-        const std::string& s = v.as_string();
-        for (size_t i = 0; i < fd.enum_values.size(); ++i) {
-            if (fd.enum_values[i] == s) {
-                out = ir::Value::enumeration(static_cast<int64_t>(i));
-                return true;
-            }
-        }
-        return fail(err, DeadReason::BadField,
-                    fmt::format("{}.{}: \"{}\" is not a value of the enum (expected one of: {})", et.name,
-                                fd.name, s, fmt::join(fd.enum_values, ", ")));
+        return runtime::enum_value(et, fd, v.as_string(), out, err);
     }
     case ir::Type::Timestamp: {
         Expected<int64_t> t = Error{};
@@ -129,7 +111,9 @@ bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slo
             t = runtime::epoch_to_micros(v.as_float(), unit_);
         else
             return bad(DeadReason::BadTime); // as the JSON decoder: a timestamp of the wrong type is bad_time
-        if (!t) return fail(err, DeadReason::BadTime, fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
+        if (!t)
+            return runtime::decode_fail(err, DeadReason::BadTime,
+                                        fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
         out = ir::Value::timestamp(*t);
         return true;
     }
@@ -145,14 +129,16 @@ bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slo
             d = runtime::duration_from_millis(v.as_float());
         else
             return bad();
-        if (!d) return fail(err, DeadReason::BadField, fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
+        if (!d)
+            return runtime::decode_fail(err, DeadReason::BadField,
+                                        fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
         out = ir::Value::duration(*d);
         return true;
     }
     case ir::Type::Missing: break;
     }
-    return fail(err, DeadReason::BadField,
-                fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
+    return runtime::decode_fail(err, DeadReason::BadField,
+                                fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
 }
 
 // The key: a string, or an integer interned as decimal text (the JSON decoder's rule).
@@ -160,39 +146,35 @@ bool TypedDecoder::key(DecodeError& err, const ir::EventType& et, const FieldVal
     const ir::FieldDef& fd = et.fields[et.key_field];
     const Kind k = v.kind();
     if (k == Kind::Null)
-        return fail(err, DeadReason::MissingField, fmt::format("{}.{}: the key is null", et.name, fd.name));
+        return runtime::decode_fail(err, DeadReason::MissingField,
+                                    fmt::format("{}.{}: the key is null", et.name, fd.name));
     if (k == Kind::String && fd.type == ir::Type::String) {
         ev.key = pool_.intern(v.as_string());
         ev.fields[et.key_field] = ir::Value::string(ev.key);
         return true;
     }
     if (k == Kind::Int) {
-        scratch_.clear();
-        fmt::format_to(std::back_inserter(scratch_), "{}", v.as_int());
-        ev.key = pool_.intern(scratch_);
+        ev.key = runtime::intern_decimal(pool_, scratch_, v.as_int());
         ev.fields[et.key_field] =
             fd.type == ir::Type::Int ? ir::Value::integer(v.as_int()) : ir::Value::string(ev.key);
         return true;
     }
-    return fail(err, DeadReason::BadField,
-                fmt::format("{}.{}: expected the key as {}, got {}", et.name, fd.name,
-                            fd.type == ir::Type::Int ? "an int" : "a string or int", kind_name(k)));
+    return runtime::decode_fail(err, DeadReason::BadField,
+                                fmt::format("{}.{}: expected the key as {}, got {}", et.name, fd.name,
+                                            fd.type == ir::Type::Int ? "an int" : "a string or int",
+                                            kind_name(k)));
 }
 
 bool TypedDecoder::decode(const TypedEvent& in, uint64_t line_no, ir::Event& ev, DecodeError& err) {
-    if (in.type().empty()) return fail(err, DeadReason::MissingType, "no event type given");
+    if (in.type().empty()) return runtime::decode_fail(err, DeadReason::MissingType, "no event type given");
     const int t = rs_.find_event(in.type());
-    if (t < 0) return fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", in.type()));
+    if (t < 0)
+        return runtime::decode_fail(err, DeadReason::UnknownType,
+                                    fmt::format("unknown event type \"{}\"", in.type()));
     const ir::EventType& et = rs_.events[t];
     const auto& idx = index_[t];
 
-    ev.type = static_cast<uint16_t>(t);
-    ev.line = line_no;
-    ev.key = ir::kNoString;
-    ev.id = ir::kNoString;
-    ev.time = 0;
-    ev.fields.assign(et.fields.size(), ir::Value::missing());
-    seen_.assign(et.fields.size(), 0);
+    runtime::begin_event(rs_, t, line_no, ev, seen_);
 
     for (const TypedEvent::Field& f : in.fields()) {
         uint16_t slot = ir::kNoField;
@@ -208,8 +190,9 @@ bool TypedDecoder::decode(const TypedEvent& in, uint64_t line_no, ir::Event& ev,
         case TypedEvent::Role::Id: slot = et.id_field; break;
         }
         if (slot == ir::kNoField) // a role the schema does not have: a caller's mistake, said plainly
-            return fail(err, DeadReason::BadField,
-                        fmt::format("{}: the event has no {} field", et.name, role_name(f.role)));
+            return runtime::decode_fail(
+                err, DeadReason::BadField,
+                fmt::format("{}: the event has no {} field", et.name, role_name(f.role)));
         seen_[slot] = 1;
         if (slot == et.key_field) {
             if (!key(err, et, f.value, ev)) return false;
@@ -217,28 +200,7 @@ bool TypedDecoder::decode(const TypedEvent& in, uint64_t line_no, ir::Event& ev,
             return false;
         }
     }
-    for (size_t f = 0; f < et.fields.size(); ++f)
-        if (!seen_[f] && !et.fields[f].optional)
-            return fail(err, DeadReason::MissingField,
-                        fmt::format("{}.{}: missing required field", et.name, et.fields[f].name));
-    if (et.time_field != ir::kNoField) {
-        const ir::Value& tval = ev.fields[et.time_field];
-        if (tval.is_missing())
-            return fail(err, DeadReason::MissingField,
-                        fmt::format("{}.{}: missing event time", et.name, et.fields[et.time_field].name));
-        ev.time = tval.i;
-    }
-    if (et.id_field != ir::kNoField) {
-        const ir::Value& id = ev.fields[et.id_field];
-        if (id.type == ir::Type::String) {
-            ev.id = static_cast<uint32_t>(id.i);
-        } else if (id.type == ir::Type::Int) {
-            scratch_.clear();
-            fmt::format_to(std::back_inserter(scratch_), "{}", id.i);
-            ev.id = pool_.intern(scratch_);
-        }
-    }
-    return true;
+    return runtime::finish_event(et, seen_, pool_, scratch_, ev, err);
 }
 
 } // namespace ethogram::embed

@@ -7,10 +7,10 @@
 #include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
 #include "runtime/decoder.h"
+#include "runtime/event_finish.h"
 #include "runtime/time.h"
 
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 namespace ethogram::embed {
@@ -32,7 +32,7 @@ private:
     const ir::RuleSet& rs_;
     ir::StringPool& pool_;
     runtime::EpochUnit unit_;
-    std::vector<std::unordered_map<std::string_view, uint16_t>> index_; ///< per event type: name -> slot
+    std::vector<runtime::FieldIndex> index_; ///< per event type: name -> slot
     std::vector<uint8_t> seen_;
     std::string scratch_;
 };

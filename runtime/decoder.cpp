@@ -1,10 +1,11 @@
 // decoder.cpp: JSON line decoding and schema validation with simdjson's DOM parser.
 #include "runtime/decoder.h"
 
+#include "runtime/event_finish.h"
+
 #include <fmt/format.h>
 #include <simdjson.h>
 
-#include <unordered_map>
 #include <vector>
 
 namespace ethogram::runtime {
@@ -43,9 +44,6 @@ std::string_view expected_json(ir::Type t) {
     return "?";
 }
 
-// Per event type: member name -> field slot.
-using FieldIndex = std::unordered_map<std::string_view, uint16_t>;
-
 } // namespace
 
 struct Decoder::Impl {
@@ -58,23 +56,13 @@ struct Decoder::Impl {
     std::vector<uint8_t> seen;
     std::string scratch;
 
-    Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o) : rs(r), pool(p), opts(std::move(o)) {
-        index.resize(rs.events.size());
-        for (size_t t = 0; t < rs.events.size(); ++t)
-            for (size_t f = 0; f < rs.events[t].fields.size(); ++f)
-                index[t].emplace(rs.events[t].fields[f].name, static_cast<uint16_t>(f));
-    }
-
-    bool fail(DecodeError& err, DeadReason r, std::string detail) {
-        err.reason = r;
-        err.detail = std::move(detail);
-        return false;
-    }
+    Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
+        : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {}
 
     bool bad_type(DecodeError& err, const ir::EventType& et, const ir::FieldDef& fd, element v) {
-        return fail(err, DeadReason::BadField,
-                    fmt::format("{}.{}: expected {}, got {}", et.name, fd.name, expected_json(fd.type),
-                                json_type_name(v.type())));
+        return decode_fail(err, DeadReason::BadField,
+                           fmt::format("{}.{}: expected {}, got {}", et.name, fd.name, expected_json(fd.type),
+                                       json_type_name(v.type())));
     }
 
     // Decodes one member into `out`; false (with `err`) when it does not fit the field.
@@ -86,8 +74,8 @@ struct Decoder::Impl {
                 out = ir::Value::missing();
                 return true;
             }
-            return fail(err, DeadReason::MissingField,
-                        fmt::format("{}.{}: required field is null", et.name, fd.name));
+            return decode_fail(err, DeadReason::MissingField,
+                               fmt::format("{}.{}: required field is null", et.name, fd.name));
         }
         switch (fd.type) {
         case ir::Type::Int:
@@ -96,9 +84,9 @@ struct Decoder::Impl {
                 return true;
             }
             if (jt == element_type::UINT64)
-                return fail(err, DeadReason::BadField,
-                            fmt::format("{}.{}: integer {} out of the int64 range", et.name, fd.name,
-                                        v.get_uint64().value_unsafe()));
+                return decode_fail(err, DeadReason::BadField,
+                                   fmt::format("{}.{}: integer {} out of the int64 range", et.name, fd.name,
+                                               v.get_uint64().value_unsafe()));
             return bad_type(err, et, fd, v);
         case ir::Type::Float:
             if (jt == element_type::INT64)
@@ -120,16 +108,7 @@ struct Decoder::Impl {
             return true;
         case ir::Type::Enum: {
             if (jt != element_type::STRING) return bad_type(err, et, fd, v);
-            std::string_view s = v.get_string().value_unsafe();
-            for (size_t i = 0; i < fd.enum_values.size(); ++i) {
-                if (fd.enum_values[i] == s) {
-                    out = ir::Value::enumeration(static_cast<int64_t>(i));
-                    return true;
-                }
-            }
-            return fail(err, DeadReason::BadField,
-                        fmt::format("{}.{}: \"{}\" is not a value of the enum (expected one of: {})", et.name,
-                                    fd.name, s, fmt::join(fd.enum_values, ", ")));
+            return enum_value(et, fd, v.get_string().value_unsafe(), out, err);
         }
         case ir::Type::Timestamp: {
             Expected<int64_t> t = Error{};
@@ -140,11 +119,12 @@ struct Decoder::Impl {
             else if (jt == element_type::UINT64 || jt == element_type::DOUBLE)
                 t = epoch_to_micros(v.get_double().value_unsafe(), opts.epoch_unit);
             else
-                return fail(err, DeadReason::BadTime,
-                            fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
-                                        expected_json(fd.type), json_type_name(jt)));
+                return decode_fail(err, DeadReason::BadTime,
+                                   fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
+                                               expected_json(fd.type), json_type_name(jt)));
             if (!t)
-                return fail(err, DeadReason::BadTime, fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
+                return decode_fail(err, DeadReason::BadTime,
+                                   fmt::format("{}.{}: {}", et.name, fd.name, t.error()));
             out = ir::Value::timestamp(*t);
             return true;
         }
@@ -157,14 +137,15 @@ struct Decoder::Impl {
             else
                 return bad_type(err, et, fd, v);
             if (!d)
-                return fail(err, DeadReason::BadField, fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
+                return decode_fail(err, DeadReason::BadField,
+                                   fmt::format("{}.{}: {}", et.name, fd.name, d.error()));
             out = ir::Value::duration(*d);
             return true;
         }
         case ir::Type::Missing: break;
         }
-        return fail(err, DeadReason::BadField,
-                    fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
+        return decode_fail(err, DeadReason::BadField,
+                           fmt::format("{}.{}: field has no type in the schema", et.name, fd.name));
     }
 
     // The key: a string, or an integer interned as decimal text.
@@ -172,8 +153,8 @@ struct Decoder::Impl {
         const ir::FieldDef& fd = et.fields[et.key_field];
         element_type jt = v.type();
         if (jt == element_type::NULL_VALUE)
-            return fail(err, DeadReason::MissingField,
-                        fmt::format("{}.{}: the key is null", et.name, fd.name));
+            return decode_fail(err, DeadReason::MissingField,
+                               fmt::format("{}.{}: the key is null", et.name, fd.name));
         if (jt == element_type::STRING && fd.type == ir::Type::String) {
             ev.key = pool.intern(v.get_string().value_unsafe());
             ev.fields[et.key_field] = ir::Value::string(ev.key);
@@ -181,17 +162,15 @@ struct Decoder::Impl {
         }
         if (jt == element_type::INT64) {
             int64_t n = v.get_int64().value_unsafe();
-            scratch.clear();
-            fmt::format_to(std::back_inserter(scratch), "{}", n);
-            ev.key = pool.intern(scratch);
+            ev.key = intern_decimal(pool, scratch, n);
             ev.fields[et.key_field] =
                 fd.type == ir::Type::Int ? ir::Value::integer(n) : ir::Value::string(ev.key);
             return true;
         }
-        return fail(err, DeadReason::BadField,
-                    fmt::format("{}.{}: expected the key as {}, got {}", et.name, fd.name,
-                                fd.type == ir::Type::Int ? "a JSON integer" : "a string or integer",
-                                json_type_name(jt)));
+        return decode_fail(err, DeadReason::BadField,
+                           fmt::format("{}.{}: expected the key as {}, got {}", et.name, fd.name,
+                                       fd.type == ir::Type::Int ? "a JSON integer" : "a string or integer",
+                                       json_type_name(jt)));
     }
 
     bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev) {
@@ -200,33 +179,28 @@ struct Decoder::Impl {
         element doc;
         auto perr = parser.parse(padded.data(), line.size(), false).get(doc);
         if (perr)
-            return fail(err, DeadReason::ParseError,
-                        fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
+            return decode_fail(err, DeadReason::ParseError,
+                               fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
         simdjson::dom::object obj;
         if (doc.get_object().get(obj))
-            return fail(err, DeadReason::ParseError,
-                        fmt::format("expected a JSON object, got {}", json_type_name(doc.type())));
+            return decode_fail(err, DeadReason::ParseError,
+                               fmt::format("expected a JSON object, got {}", json_type_name(doc.type())));
         element tv;
         if (obj.at_key(opts.type_field).get(tv))
-            return fail(err, DeadReason::MissingType,
-                        fmt::format("no \"{}\" member naming the event type", opts.type_field));
+            return decode_fail(err, DeadReason::MissingType,
+                               fmt::format("no \"{}\" member naming the event type", opts.type_field));
         std::string_view tname;
         if (tv.get_string().get(tname))
-            return fail(err, DeadReason::MissingType,
-                        fmt::format("\"{}\" must be a string naming the event type, got {}", opts.type_field,
-                                    json_type_name(tv.type())));
+            return decode_fail(err, DeadReason::MissingType,
+                               fmt::format("\"{}\" must be a string naming the event type, got {}",
+                                           opts.type_field, json_type_name(tv.type())));
         int t = rs.find_event(tname);
-        if (t < 0) return fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
+        if (t < 0)
+            return decode_fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
         const ir::EventType& et = rs.events[t];
         const FieldIndex& idx = index[t];
 
-        ev.type = static_cast<uint16_t>(t);
-        ev.line = line_no;
-        ev.key = ir::kNoString;
-        ev.id = ir::kNoString;
-        ev.time = 0;
-        ev.fields.assign(et.fields.size(), ir::Value::missing());
-        seen.assign(et.fields.size(), 0);
+        begin_event(rs, t, line_no, ev, seen);
 
         for (auto member : obj) {
             auto it = idx.find(member.key);
@@ -239,28 +213,7 @@ struct Decoder::Impl {
                 return false;
             }
         }
-        for (size_t f = 0; f < et.fields.size(); ++f)
-            if (!seen[f] && !et.fields[f].optional)
-                return fail(err, DeadReason::MissingField,
-                            fmt::format("{}.{}: missing required field", et.name, et.fields[f].name));
-        if (et.time_field != ir::kNoField) {
-            const ir::Value& tval = ev.fields[et.time_field];
-            if (tval.is_missing())
-                return fail(err, DeadReason::MissingField,
-                            fmt::format("{}.{}: missing event time", et.name, et.fields[et.time_field].name));
-            ev.time = tval.i;
-        }
-        if (et.id_field != ir::kNoField) {
-            const ir::Value& id = ev.fields[et.id_field];
-            if (id.type == ir::Type::String) {
-                ev.id = static_cast<uint32_t>(id.i);
-            } else if (id.type == ir::Type::Int) {
-                scratch.clear();
-                fmt::format_to(std::back_inserter(scratch), "{}", id.i);
-                ev.id = pool.intern(scratch);
-            }
-        }
-        return true;
+        return finish_event(et, seen, pool, scratch, ev, err);
     }
 };
 

@@ -1,0 +1,74 @@
+// event_finish.cpp: required fields, event time and id interning after a decoder filled an event's fields.
+#include "runtime/event_finish.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+#include <iterator>
+
+namespace ethogram::runtime {
+
+std::vector<FieldIndex> build_field_index(const ir::RuleSet& rs) {
+    std::vector<FieldIndex> index(rs.events.size());
+    for (size_t t = 0; t < rs.events.size(); ++t)
+        for (size_t f = 0; f < rs.events[t].fields.size(); ++f)
+            index[t].emplace(rs.events[t].fields[f].name, static_cast<uint16_t>(f));
+    return index;
+}
+
+void begin_event(const ir::RuleSet& rs, int t, uint64_t line_no, ir::Event& ev, std::vector<uint8_t>& seen) {
+    const ir::EventType& et = rs.events[static_cast<size_t>(t)];
+    ev.type = static_cast<uint16_t>(t);
+    ev.line = line_no;
+    ev.key = ir::kNoString;
+    ev.id = ir::kNoString;
+    ev.time = 0;
+    ev.fields.assign(et.fields.size(), ir::Value::missing());
+    seen.assign(et.fields.size(), 0);
+}
+
+bool enum_value(const ir::EventType& et, const ir::FieldDef& fd, std::string_view name, ir::Value& out,
+                DecodeError& err) {
+    for (size_t i = 0; i < fd.enum_values.size(); ++i) {
+        if (fd.enum_values[i] == name) {
+            out = ir::Value::enumeration(static_cast<int64_t>(i));
+            return true;
+        }
+    }
+    return decode_fail(err, DeadReason::BadField,
+                       fmt::format("{}.{}: \"{}\" is not a value of the enum (expected one of: {})", et.name,
+                                   fd.name, name, fmt::join(fd.enum_values, ", ")));
+}
+
+uint32_t intern_decimal(ir::StringPool& pool, std::string& scratch, int64_t n) {
+    scratch.clear();
+    fmt::format_to(std::back_inserter(scratch), "{}", n);
+    return pool.intern(scratch);
+}
+
+bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir::StringPool& pool,
+                  std::string& scratch, ir::Event& ev, DecodeError& err) {
+    auto fail = [&](std::string detail) {
+        return decode_fail(err, DeadReason::MissingField, std::move(detail));
+    };
+    for (size_t f = 0; f < et.fields.size(); ++f)
+        if (!seen[f] && !et.fields[f].optional)
+            return fail(fmt::format("{}.{}: missing required field", et.name, et.fields[f].name));
+    if (et.time_field != ir::kNoField) {
+        const ir::Value& tval = ev.fields[et.time_field];
+        if (tval.is_missing())
+            return fail(fmt::format("{}.{}: missing event time", et.name, et.fields[et.time_field].name));
+        ev.time = tval.i;
+    }
+    if (et.id_field != ir::kNoField) {
+        const ir::Value& id = ev.fields[et.id_field];
+        if (id.type == ir::Type::String) {
+            ev.id = static_cast<uint32_t>(id.i);
+        } else if (id.type == ir::Type::Int) {
+            ev.id = intern_decimal(pool, scratch, id.i);
+        }
+    }
+    return true;
+}
+
+} // namespace ethogram::runtime
