@@ -1,6 +1,7 @@
 // checkpointer.cpp: the runtime part of a checkpoint's payload and the resume procedure (see checkpointer.h).
 // Payload layout: u32 version; input offset, line number, next seq; the run counters; the output lengths;
-// the reorder buffer (max time, watermark, high water, events in heap order); the string pool (every
+// the run's wall time so far (microseconds, every process's) and how many times it was resumed; the reorder
+// buffer (max time, watermark, high water, events in heap order); the string pool (every
 // string in id order); the executor's state (opaque, Executor::save_state).
 #include "runtime/checkpointer.h"
 
@@ -22,7 +23,8 @@ namespace ethogram::runtime {
 
 namespace {
 
-constexpr uint32_t kPayloadVersion = 1;
+// 2: the wall time and resume count after the output lengths (version 1 had neither).
+constexpr uint32_t kPayloadVersion = 2;
 
 } // namespace
 
@@ -48,9 +50,15 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
         return ck;
     }
     if (!rejected.empty()) spdlog::warn("resuming from the previous good checkpoint {}", loaded.path);
-    // Compatibility: the same rule set, engine version and run arguments, or nothing.
+    // Compatibility: the same payload format, rule set, engine version and run arguments, or nothing.
+    ir::SnapReader r(loaded.payload);
+    const uint32_t version = r.u32();
+    if (r.failed()) return Error{fmt::format("{}: {}", loaded.path, r.error())};
     std::string why;
-    if (loaded.header.ruleset_hash != ck->ruleset_hash_)
+    if (version != kPayloadVersion)
+        why = fmt::format("its runtime state is in format version {} (this engine reads version {})", version,
+                          kPayloadVersion);
+    else if (loaded.header.ruleset_hash != ck->ruleset_hash_)
         why = fmt::format(
             "the rule set changed since it was taken (rule-set hash {} in the checkpoint, {} now)",
             loaded.header.ruleset_hash.substr(0, 16), ck->ruleset_hash_.substr(0, 16));
@@ -72,9 +80,6 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
         return ck;
     }
     // The output lengths are needed before the outputs are opened.
-    ir::SnapReader r(loaded.payload);
-    if (r.u32() != kPayloadVersion && r.ok())
-        return Error{fmt::format("{}: runtime state of another version", loaded.path)};
     for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount); ++i) r.u64();
     ck->lengths_.out = r.u64();
     ck->lengths_.dead = r.u64();
@@ -103,6 +108,9 @@ Status Checkpointer::restore(PipelineParts& p) {
     r.u64(); // output lengths: applied when the outputs were opened
     r.u64();
     r.u64();
+    prior_wall_us_ = r.u64();
+    resumes_ = r.u64() + 1;
+    resumed_from_ = path;
     const int64_t max_time = r.i64(), wm = r.i64();
     const uint64_t high = r.u64();
     std::vector<ir::Event> heap(r.count(45));
@@ -127,7 +135,10 @@ Status Checkpointer::restore(PipelineParts& p) {
         return Error{fmt::format("{}: {}", path, st.error())};
     if (auto st = p.reader->seek(offset, line_no); !st) return Error{st.error()};
     last_lines_ = *p.lines_in;
-    spdlog::info("resumed from {} (input line {}, {} events processed)", path, line_no, *p.processed);
+    spdlog::info(
+        "resumed from {} (input line {}, {} events processed; resume {} of the run, {:.3f} s of wall "
+        "time before)",
+        path, line_no, *p.processed, resumes_, prior_wall_seconds());
     resume_.reset();
     return ok_status();
 }
@@ -172,6 +183,10 @@ Status Checkpointer::take(PipelineParts& p) {
     w.u64(*out_len);
     w.u64(*dead_len);
     w.u64(supp_len);
+    w.u64(prior_wall_us_ + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                     std::chrono::steady_clock::now() - p.started)
+                                                     .count()));
+    w.u64(resumes_);
     w.i64(p.reorder->max_time());
     w.i64(p.reorder->watermark());
     w.u64(p.reorder->high_water());

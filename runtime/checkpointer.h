@@ -36,6 +36,7 @@ struct PipelineParts {
     uint64_t* seq = nullptr;      ///< the next arrival sequence number
     uint64_t* lines_in = nullptr; ///< RunSummary::lines_in so far
     uint64_t* processed = nullptr;
+    std::chrono::steady_clock::time_point started{}; ///< when this process's run began (wall time)
 };
 
 /// Output lengths recorded by a checkpoint (what a resume cuts each file back to).
@@ -63,6 +64,13 @@ public:
     Status take(PipelineParts& p);
     uint64_t taken() const { return taken_; }
 
+    /// After restore(): the wall time of the processes before this one (carried in the snapshot), how many
+    /// times the run has been resumed (this resume included) and the snapshot resumed from. A run that
+    /// did not resume: 0, 0 and "".
+    double prior_wall_seconds() const { return prior_wall_us_ / 1e6; }
+    uint64_t resumes() const { return resumes_; }
+    const std::string& resumed_from() const { return resumed_from_; }
+
 private:
     Checkpointer(CheckpointDir dir, CheckpointOptions o, std::string ruleset_hash)
         : dir_(std::move(dir)), o_(std::move(o)), ruleset_hash_(std::move(ruleset_hash)) {}
@@ -76,6 +84,8 @@ private:
     uint64_t taken_ = 0;
     uint64_t last_lines_ = 0; ///< lines_in at the last checkpoint
     std::chrono::steady_clock::time_point last_time_ = std::chrono::steady_clock::now();
+    uint64_t prior_wall_us_ = 0, resumes_ = 0;
+    std::string resumed_from_;
     uint64_t kill_at_line_ = 0; ///< test hook ETHOGRAM_TEST_KILL_AT_LINE (0: off)
 };
 

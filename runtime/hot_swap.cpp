@@ -1,24 +1,18 @@
 // hot_swap.cpp: the watching pipeline: swaps executors between two events, carries state, feeds a shadow.
 #include "runtime/hot_swap.h"
 
-#include "runtime/decoder.h"
 #include "runtime/json_writer.h"
+#include "runtime/line_stage.h"
 #include "runtime/output.h"
 #include "runtime/output_file.h"
-#include "runtime/reorder.h"
+#include "runtime/stream_reader.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
-#include <cerrno>
 #include <csignal>
 #include <cstdint>
-#include <cstring>
-#include <fcntl.h>
-#include <poll.h>
 #include <tuple>
-#include <unistd.h>
-#include <unordered_map>
 
 namespace ethogram::runtime {
 
@@ -28,78 +22,16 @@ volatile std::sig_atomic_t g_sighup = 0;
 extern "C" void on_sighup(int) {
     g_sighup = 1;
 }
+volatile std::sig_atomic_t g_stop = 0; // SIGINT or SIGTERM while following a file
+extern "C" void on_stop(int sig) {
+    g_stop = sig;
+}
 
 using Clock = std::chrono::steady_clock;
 
 double ms_since(Clock::time_point t) {
     return std::chrono::duration<double, std::milli>(Clock::now() - t).count();
 }
-
-// Lines as they arrive: read(2), never stdio's fread (which waits for a full buffer on a pipe), with a
-// timeout so that deployment checks happen while the input is idle.
-class StreamReader {
-public:
-    enum class Got { Line, Timeout, End, Error };
-    static Expected<std::unique_ptr<StreamReader>> open(const std::string& path) {
-        int fd = path == "-" ? 0 : ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-        if (fd < 0) return Error{fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
-        return std::make_unique<StreamReader>(fd, path == "-" ? "<stdin>" : path, path != "-");
-    }
-    StreamReader(int fd, std::string name, bool owned) : fd_(fd), name_(std::move(name)), owned_(owned) {}
-    ~StreamReader() {
-        if (owned_) ::close(fd_);
-    }
-    StreamReader(const StreamReader&) = delete;
-    StreamReader& operator=(const StreamReader&) = delete;
-
-    Got next(std::string& line, int timeout_ms) {
-        for (;;) {
-            if (size_t nl = buf_.find('\n', scan_); nl != std::string::npos) {
-                line.assign(buf_, 0, nl);
-                if (!line.empty() && line.back() == '\r') line.pop_back();
-                buf_.erase(0, nl + 1);
-                scan_ = 0;
-                ++line_no_;
-                return Got::Line;
-            }
-            scan_ = buf_.size();
-            if (eof_) {
-                if (buf_.empty()) return Got::End;
-                line.swap(buf_);
-                buf_.clear();
-                scan_ = 0;
-                if (!line.empty() && line.back() == '\r') line.pop_back();
-                ++line_no_;
-                return Got::Line;
-            }
-            pollfd pfd{fd_, POLLIN, 0};
-            int r = ::poll(&pfd, 1, timeout_ms);
-            if (r == 0 || (r < 0 && errno == EINTR)) return Got::Timeout;
-            if (r < 0) return fail();
-            char chunk[65536];
-            ssize_t n = ::read(fd_, chunk, sizeof chunk);
-            if (n < 0 && errno == EINTR) return Got::Timeout;
-            if (n < 0) return fail();
-            if (n == 0) eof_ = true;
-            buf_.append(chunk, static_cast<size_t>(n));
-        }
-    }
-    uint64_t line_number() const { return line_no_; }
-    const std::string& error() const { return error_; }
-
-private:
-    Got fail() {
-        error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
-        return Got::Error;
-    }
-    int fd_;
-    std::string name_;
-    bool owned_;
-    std::string buf_, error_;
-    size_t scan_ = 0;
-    uint64_t line_no_ = 0;
-    bool eof_ = false;
-};
 
 // What a detection is matched on in the shadow diff.
 using DiffKey = std::tuple<std::string, std::string, int64_t>; // rule name, key, time
@@ -123,33 +55,19 @@ private:
     std::map<DiffKey, uint64_t>* seen_;
 };
 
-// One version's path through the pipeline: decoder, reorder buffer, executor, writer. The live stage and
-// the shadow stage each have one, fed the same lines.
-struct Stage {
+// One version's parts around its line stage: the rule set and executor, the writer, the recorder for the
+// shadow diff. The live version and the shadow each have one, fed the same lines.
+struct Version {
     LiveVersion v;
-    std::unique_ptr<Decoder> decoder;
     std::unique_ptr<DetectionWriter> writer;
     std::unique_ptr<Recorder> sink;
-    ReorderBuffer reorder;
-    std::unordered_map<uint64_t, std::pair<uint64_t, std::string>> raw; ///< buffered events' lines
-    std::vector<ir::Event> ready;
-    uint64_t seq = 0, processed = 0;
-    uint64_t emitted = 0, suppressed = 0, filtered = 0; ///< of writers replaced by swaps
+    std::unique_ptr<LineStage> stage;
 
-    Stage(LiveVersion lv, int64_t lateness) : v(std::move(lv)), reorder(lateness) {}
+    explicit Version(LiveVersion lv) : v(std::move(lv)) {}
 
-    // Before a swap: what refers to the old rule set goes, counts kept.
-    void retire() {
-        emitted += writer->emitted();
-        suppressed += writer->suppressed_count();
-        filtered += writer->filtered();
-        sink.reset();
-        writer.reset();
-        decoder.reset();
-    }
-    void open(ir::StringPool& pool, const PipelineOptions& p, const std::string& only_path, OutputFile* out,
-              OutputFile* supp, std::map<DiffKey, uint64_t>* seen) {
-        decoder = std::make_unique<Decoder>(*v.rs, pool, DecoderOptions{p.type_field, p.epoch_unit});
+    // The writer (and its recorder) for `v`; `--only` by path is resolved in v's taxonomy.
+    void open_writer(ir::StringPool& pool, const PipelineOptions& p, const std::string& only_path,
+                     OutputFile* out, OutputFile* supp, std::map<DiffKey, uint64_t>* seen) {
         int32_t only = p.only;
         if (!only_path.empty()) {
             only = v.rs->find_taxonomy(only_path);
@@ -163,69 +81,28 @@ struct Stage {
             *v.rs, pool, OutputOptions{p.explain, only, p.max_events_per_alias, v.bundle_hash}, out, supp);
         sink = std::make_unique<Recorder>(*writer, *v.rs, pool, seen);
     }
-    uint64_t total_emitted() const { return emitted + writer->emitted(); }
-
-    // Decodes and offers one line; false + a dead letter written when refused.
-    void offer(std::string_view line, uint64_t line_no, DeadLetterWriter* dead, uint64_t* dead_count,
-               const PipelineOptions& p) {
-        ir::Event ev;
-        if (!decoder->decode(line, line_no, ev)) {
-            if (dead) dead->write(line_no, decoder->error().reason, decoder->error().detail, line);
-            ++*dead_count;
-            return;
-        }
-        ev.seq = seq++;
-        const int64_t t = ev.time;
-        const uint64_t s = ev.seq;
-        if (!reorder.push(std::move(ev))) {
-            if (dead)
-                dead->write(line_no, DeadReason::Late,
-                            fmt::format("event time {} is before the watermark {} (allowed lateness {})",
-                                        format_rfc3339(t), format_rfc3339(reorder.watermark()),
-                                        format_duration(p.allowed_lateness_us)),
-                            line);
-            ++*dead_count;
-            return;
-        }
-        if (p.allowed_lateness_us > 0) raw.emplace(s, std::make_pair(line_no, std::string(line)));
-        reorder.pop_ready(ready);
-        run();
+    void open(ir::StringPool& pool, const PipelineOptions& p, const std::string& only_path, OutputFile* out,
+              OutputFile* supp, std::map<DiffKey, uint64_t>* seen, DeadLetterWriter* dead) {
+        open_writer(pool, p, only_path, out, supp, seen);
+        // Buffered events' lines are kept: a swap decodes them again under the new schemas.
+        stage = std::make_unique<LineStage>(*v.rs, pool, p, *v.exec, *sink, dead, /*keep_lines=*/true);
     }
-    void run() {
-        for (const ir::Event& e : ready) {
-            v.exec->advance_watermark(e.time, *sink);
-            v.exec->on_event(e, *sink);
-            ++processed;
-            if (!raw.empty()) raw.erase(e.seq);
-        }
-        ready.clear();
-    }
-    void finish() {
-        reorder.drain(ready);
-        run();
-        v.exec->advance_watermark(ir::kTimeInfinity, *sink);
-    }
-    // After a swap: the events still buffered were decoded against the old schemas; decode their lines again
-    // (a line the new schemas refuse is dead-lettered: counted, never lost).
-    void redecode(DeadLetterWriter* dead, uint64_t* dead_count, const PipelineOptions& p) {
-        std::vector<ir::Event> held;
-        reorder.drain(held);
-        for (const ir::Event& e : held) {
-            auto it = raw.find(e.seq);
-            if (it == raw.end()) continue; // cannot happen: every buffered event's line is kept
-            auto [line_no, text] = std::move(it->second);
-            raw.erase(it);
-            ir::Event ev;
-            if (!decoder->decode(text, line_no, ev)) {
-                if (dead) dead->write(line_no, decoder->error().reason, decoder->error().detail, text);
-                ++*dead_count;
-                continue;
-            }
-            ev.seq = e.seq; // keeps the arrival order
-            reorder.push(std::move(ev));
-            raw.emplace(e.seq, std::make_pair(line_no, std::move(text)));
-        }
-        (void)p;
+    // Swaps in `next` between two lines: a new writer that continues the old one's counts, the stage
+    // re-pointed (its buffered events decoded again); then the old parts go, those that refer to the old
+    // rule set first.
+    void swap_to(LiveVersion next, ir::StringPool& pool, const PipelineOptions& p,
+                 const std::string& only_path, OutputFile* out, OutputFile* supp,
+                 std::map<DiffKey, uint64_t>* seen) {
+        LiveVersion old = std::move(v);
+        std::unique_ptr<DetectionWriter> old_writer = std::move(writer);
+        std::unique_ptr<Recorder> old_sink = std::move(sink);
+        v = std::move(next);
+        open_writer(pool, p, only_path, out, supp, seen);
+        writer->restore_counts(old_writer->emitted(), old_writer->suppressed_count(), old_writer->filtered());
+        stage->rebind(*v.rs, *v.exec, *sink);
+        old_sink.reset();
+        old_writer.reset();
+        old.exec.reset();
     }
 };
 
@@ -297,7 +174,7 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
                                           const PipelineOptions& p, const WatchOptions& w,
                                           std::optional<ShadowOptions> shadow_opts) {
     auto start = Clock::now();
-    auto reader = StreamReader::open(p.events_path);
+    auto reader = StreamReader::open(p.events_path, w.follow);
     if (!reader) return Error{reader.error()};
     auto out = OutputFile::open(p.out_path);
     if (!out) return Error{out.error()};
@@ -318,26 +195,36 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
 
     WatchSummary sum;
     std::map<DiffKey, uint64_t> live_seen, shadow_seen;
-    Stage live(std::move(initial), p.allowed_lateness_us);
-    live.open(pool, p, w.only_path, out->get(), suppressed_out.get(), shadow_opts ? &live_seen : nullptr);
-    std::unique_ptr<Stage> shadow;
+    Version live(std::move(initial));
+    live.open(pool, p, w.only_path, out->get(), suppressed_out.get(), shadow_opts ? &live_seen : nullptr,
+              dead.get());
+    std::unique_ptr<Version> shadow;
     if (shadow_opts) {
         auto f = OutputFile::open(shadow_opts->out_path);
         if (!f) return Error{f.error()};
         shadow_out = std::move(*f);
-        shadow = std::make_unique<Stage>(std::move(shadow_opts->version), p.allowed_lateness_us);
-        shadow->open(pool, p, w.only_path, shadow_out.get(), nullptr, &shadow_seen);
+        shadow = std::make_unique<Version>(std::move(shadow_opts->version));
+        shadow->open(pool, p, w.only_path, shadow_out.get(), nullptr, &shadow_seen, nullptr);
         sum.shadow = true;
     }
-    struct sigaction old_action {};
+    struct sigaction old_action {
+    }, old_int{}, old_term{};
     if (w.sighup) {
         struct sigaction sa {};
         sa.sa_handler = on_sighup;
         sigemptyset(&sa.sa_mask);
         sigaction(SIGHUP, &sa, &old_action);
     }
+    if (w.follow) {
+        // A followed file has no end: SIGINT or SIGTERM ends the run as the end of the input would.
+        struct sigaction sa {};
+        sa.sa_handler = on_stop;
+        sigemptyset(&sa.sa_mask);
+        g_stop = 0;
+        sigaction(SIGINT, &sa, &old_int);
+        sigaction(SIGTERM, &sa, &old_term);
+    }
 
-    uint64_t live_dead = 0;
     auto last_check = Clock::now();
     uint64_t since_check = 0;
     int64_t pending = -1; ///< the latest swap, until its first event (then its log line is written)
@@ -354,19 +241,15 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
         rec.to = next->label;
         rec.from_bundle = live.v.bundle_hash;
         rec.to_bundle = next->bundle_hash;
-        rec.after_events = live.processed;
+        rec.after_events = live.stage->processed();
         rec.prepare_ms = ms_since(next->noticed);
         rec.carried = next->exec->take_state(*live.v.exec, rec.transfer);
         if (!rec.carried)
             spdlog::warn("swap: the state was not carried ({}): every rule of {} starts fresh",
                          rec.transfer.error, rec.to);
         (*out)->flush();
-        // What refers to the old rule set goes first: writer and decoder, then the executor, then the rules.
-        live.retire();
-        live.v.exec.reset();
-        live.v = std::move(*next);
-        live.open(pool, p, w.only_path, out->get(), suppressed_out.get(), shadow ? &live_seen : nullptr);
-        live.redecode(dead.get(), &live_dead, p);
+        live.swap_to(std::move(*next), pool, p, w.only_path, out->get(), suppressed_out.get(),
+                     shadow ? &live_seen : nullptr);
         spdlog::info(
             "swap: {} -> {} after {} events ({:.1f} ms to verify and compile; {} rule(s) carried, {} "
             "fresh; {} key(s), {} partial match(es), {} timer(s) carried)",
@@ -385,6 +268,12 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
         auto wait = poll_every - (Clock::now() - last_check);
         int timeout_ms = static_cast<int>(std::clamp<int64_t>(
             std::chrono::duration_cast<std::chrono::milliseconds>(wait).count(), 10, 60000));
+        if (g_stop != 0 && w.follow) {
+            spdlog::info("{}: following ends ({}): the rest of the file is read, then the run ends",
+                         p.events_path, g_stop == SIGINT ? "SIGINT" : "SIGTERM");
+            (*reader)->stop();
+            g_stop = 0;
+        }
         StreamReader::Got got = (*reader)->next(line, 0);
         if (got == StreamReader::Got::Timeout && g_sighup == 0) {
             // The input is idle: what was detected so far goes out now, then wait for more (or a check).
@@ -398,13 +287,12 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
                          (w.poll_events > 0 && since_check >= w.poll_events);
         if (due) check();
         if (got == StreamReader::Got::Timeout) continue;
-        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        ++sum.run.lines_in;
+        if (LineStage::is_blank(line)) continue;
         ++since_check;
         const uint64_t line_no = (*reader)->line_number();
-        const uint64_t before = live.processed;
-        live.offer(line, line_no, dead.get(), &live_dead, p);
-        if (pending >= 0 && live.processed > before) {
+        const uint64_t before = live.stage->processed();
+        live.stage->offer(line, line_no);
+        if (pending >= 0 && live.stage->processed() > before) {
             SwapRecord& rec = sum.swaps[static_cast<size_t>(pending)];
             rec.latency_ms = ms_since(live.v.noticed);
             if (swap_log) swap_log->write(swap_json(rec));
@@ -412,27 +300,25 @@ Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& p
                          rec.latency_ms);
             pending = -1;
         }
-        if (shadow) shadow->offer(line, line_no, nullptr, &sum.shadow_dead, p);
+        if (shadow) shadow->stage->offer(line, line_no);
     }
     if (w.sighup) sigaction(SIGHUP, &old_action, nullptr);
-    live.finish();
+    if (w.follow) {
+        sigaction(SIGINT, &old_int, nullptr);
+        sigaction(SIGTERM, &old_term, nullptr);
+    }
+    live.stage->finish();
     if (pending >= 0 && swap_log) swap_log->write(swap_json(sum.swaps[static_cast<size_t>(pending)]));
-    if (shadow) shadow->finish();
+    if (shadow) shadow->stage->finish();
 
+    sum.run =
+        live.stage->summary(*live.writer, *dead, std::chrono::duration<double>(Clock::now() - start).count());
     RunSummary& s = sum.run;
-    s.processed = live.processed;
-    s.detections = live.total_emitted();
-    s.suppressed = live.suppressed + live.writer->suppressed_count();
-    s.filtered = live.filtered + live.writer->filtered();
-    for (size_t r = 0; r < kDeadReasonCount; ++r) s.dead[r] = dead->count(static_cast<DeadReason>(r));
-    s.reorder_high_water = live.reorder.high_water();
-    s.executor = live.v.exec->stats();
-    s.wall_seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    s.events_per_second = s.wall_seconds > 0 ? static_cast<double>(s.processed) / s.wall_seconds : 0;
     sum.refused = source.refused();
     if (shadow) {
-        sum.shadow_processed = shadow->processed;
-        sum.shadow_detections = shadow->total_emitted();
+        sum.shadow_processed = shadow->stage->processed();
+        sum.shadow_dead = shadow->stage->dead_lines();
+        sum.shadow_detections = shadow->writer->emitted();
         for (const auto& [k, n] : live_seen) {
             auto it = shadow_seen.find(k);
             const uint64_t m = it == shadow_seen.end() ? 0 : it->second;

@@ -46,7 +46,11 @@ struct WatchOptions {
     int64_t poll_us = 1'000'000; ///< check at least this often (wall time), also while the input is idle
     uint64_t poll_events = 0;    ///< and every N events (0: by time only)
     bool sighup = true;          ///< SIGHUP asks for a check at once
-    std::string swap_log_path;   ///< JSON Lines, one per swap (empty: logged only)
+    /// Follow a file input like `tail -f` (runtime/stream_reader.h): wait for appended lines, checked every
+    /// `poll_us`; a truncated or replaced file is read again from its start (warned); SIGINT or SIGTERM ends
+    /// the run (the rest of the file read, the summary written) with success.
+    bool follow = false;
+    std::string swap_log_path; ///< JSON Lines, one per swap (empty: logged only)
     /// `--only` by path: resolved in each version's taxonomy (its node indices may differ); a version
     /// without the node passes no detection (warned). Empty: PipelineOptions::only is used as is.
     std::string only_path;
@@ -83,8 +87,9 @@ struct WatchSummary {
     std::map<std::string, ShadowDiffRow> diff;
 };
 
-/// Runs `events_path` (a pipe, stdin or a file, read as it arrives) through `initial`, checking `source`
-/// per `w` between events. `pool` is the pool `initial` (and every later version) is bound to.
+/// Runs `events_path` (a pipe, stdin or a file, read as it arrives; a file followed with `w.follow`) through
+/// `initial`, checking `source` per `w` between events. `pool` is the pool `initial` (and every later
+/// version) is bound to.
 Expected<WatchSummary> run_watch_pipeline(LiveVersion initial, ir::StringPool& pool, SwapSource& source,
                                           const PipelineOptions& p, const WatchOptions& w,
                                           std::optional<ShadowOptions> shadow = std::nullopt);

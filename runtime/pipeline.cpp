@@ -2,12 +2,11 @@
 #include "runtime/pipeline.h"
 
 #include "runtime/checkpointer.h"
-#include "runtime/decoder.h"
 #include "runtime/json_writer.h"
 #include "runtime/line_reader.h"
+#include "runtime/line_stage.h"
 #include "runtime/output.h"
 #include "runtime/output_file.h"
-#include "runtime/reorder.h"
 
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
@@ -16,35 +15,6 @@
 #include <vector>
 
 namespace ethogram::runtime {
-
-namespace {
-
-bool is_blank(std::string_view s) {
-    return s.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-// Hands released events to the executor per its contract: the watermark moves to each event's time first.
-class Driver {
-public:
-    Driver(ir::Executor& exec, ir::DetectionSink& sink) : exec_(exec), sink_(sink) {}
-    void run(std::vector<ir::Event>& ready) {
-        for (const ir::Event& e : ready) {
-            exec_.advance_watermark(e.time, sink_);
-            exec_.on_event(e, sink_);
-            ++processed_;
-        }
-        ready.clear();
-    }
-    uint64_t processed() const { return processed_; }
-    uint64_t* processed_counter() { return &processed_; } ///< for checkpoints
-
-private:
-    ir::Executor& exec_;
-    ir::DetectionSink& sink_;
-    uint64_t processed_ = 0;
-};
-
-} // namespace
 
 uint64_t RunSummary::dead_total() const {
     uint64_t n = 0;
@@ -90,28 +60,24 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         dead = std::move(*dead_or);
     }
 
-    Decoder decoder(rs, pool, DecoderOptions{opts.type_field, opts.epoch_unit});
-    ReorderBuffer reorder(opts.allowed_lateness_us);
     DetectionWriter writer(
         rs, pool, OutputOptions{opts.explain, opts.only, opts.max_events_per_alias, opts.bundle_hash},
         out->get(), suppressed_out.get());
-    Driver driver(exec, writer);
+    LineStage stage(rs, pool, opts, exec, writer, dead.get());
 
-    RunSummary sum;
-    std::vector<ir::Event> ready;
     std::string_view line;
-    uint64_t seq = 0;
     PipelineParts parts{reader->get(),
-                        &reorder,
+                        &stage.reorder(),
                         &writer,
                         dead.get(),
                         out->get(),
                         suppressed_out.get(),
                         &exec,
                         &pool,
-                        &seq,
-                        &sum.lines_in,
-                        driver.processed_counter()};
+                        stage.seq_counter(),
+                        stage.lines_in_counter(),
+                        stage.processed_counter(),
+                        start};
     if (ck)
         if (auto st = ck->restore(parts); !st) return Error{st.error()};
     for (;;) {
@@ -119,41 +85,18 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (ck)
             if (auto st = ck->tick(parts); !st) return Error{st.error()};
         if (!(*reader)->next(line)) break;
-        if (is_blank(line)) continue;
-        ++sum.lines_in;
-        uint64_t line_no = (*reader)->line_number();
-        ir::Event ev;
-        if (!decoder.decode(line, line_no, ev)) {
-            dead->write(line_no, decoder.error().reason, decoder.error().detail, line);
-            continue;
-        }
-        ev.seq = seq++;
-        int64_t t = ev.time;
-        if (!reorder.push(std::move(ev))) {
-            dead->write(line_no, DeadReason::Late,
-                        fmt::format("event time {} is before the watermark {} (allowed lateness {})",
-                                    format_rfc3339(t), format_rfc3339(reorder.watermark()),
-                                    format_duration(opts.allowed_lateness_us)),
-                        line);
-            continue;
-        }
-        reorder.pop_ready(ready);
-        driver.run(ready);
+        if (LineStage::is_blank(line)) continue;
+        stage.offer(line, (*reader)->line_number());
     }
     if (!(*reader)->error().empty()) return Error{(*reader)->error()};
-    reorder.drain(ready);
-    driver.run(ready);
-    exec.advance_watermark(ir::kTimeInfinity, writer);
-
-    sum.processed = driver.processed();
-    sum.detections = writer.emitted();
-    sum.suppressed = writer.suppressed_count();
-    sum.filtered = writer.filtered();
-    for (size_t r = 0; r < kDeadReasonCount; ++r) sum.dead[r] = dead->count(static_cast<DeadReason>(r));
-    sum.reorder_high_water = reorder.high_water();
-    sum.executor = exec.stats();
-    sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    sum.events_per_second = sum.wall_seconds > 0 ? static_cast<double>(sum.processed) / sum.wall_seconds : 0;
+    stage.finish();
+    // After resumes the wall time is the whole run's: this process's plus what the snapshot carried.
+    const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    RunSummary sum = stage.summary(writer, *dead, wall + (ck ? ck->prior_wall_seconds() : 0));
+    if (ck) {
+        sum.resumes = ck->resumes();
+        sum.resumed_from = ck->resumed_from();
+    }
 
     if (auto r = (*out)->close(); !r) return Error{r.error()};
     if (suppressed_out)
@@ -229,6 +172,11 @@ std::string format_summary(const RunSummary& s) {
     if (s.executor.budget_drops > 0)
         out += fmt::format(", {} key state(s) dropped by the state budget", s.executor.budget_drops);
     out += fmt::format("\nsummary: {:.3f} s, {:.0f} events/s\n", s.wall_seconds, s.events_per_second);
+    if (s.resumes > 0)
+        out +=
+            fmt::format("summary: resumed {} time(s) from checkpoints, last from {}; the time covers every "
+                        "process of the run\n",
+                        s.resumes, s.resumed_from);
     return out;
 }
 
@@ -274,6 +222,12 @@ std::string summary_json(const RunSummary& s) {
     append_json_double(out, s.wall_seconds);
     out += ",\"events_per_second\":";
     append_json_double(out, s.events_per_second);
+    out += ",\"resumes\":";
+    append_json_uint(out, s.resumes);
+    if (s.resumes > 0) {
+        out += ",\"resumed_from\":";
+        append_json_string(out, s.resumed_from);
+    }
     out.push_back('}');
     return out;
 }

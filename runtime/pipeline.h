@@ -50,8 +50,10 @@ struct RunSummary {
     std::array<uint64_t, kDeadReasonCount> dead{};
     uint64_t reorder_high_water = 0;
     ir::ExecutorStats executor;
-    double wall_seconds = 0;
+    double wall_seconds = 0; ///< the run's; after checkpoint resumes, summed over every process of the run
     double events_per_second = 0;
+    uint64_t resumes = 0;     ///< how many times the run was resumed from a checkpoint (0: one process)
+    std::string resumed_from; ///< the snapshot this (the last) process resumed from; empty if none
 
     uint64_t dead_total() const;
     uint64_t late() const { return dead[static_cast<size_t>(DeadReason::Late)]; }

@@ -1,0 +1,101 @@
+// line_stage.cpp: one input line through decode, reorder and the executor (see line_stage.h).
+#include "runtime/line_stage.h"
+
+#include "runtime/dead_letter.h"
+#include "runtime/output.h"
+#include "runtime/time.h"
+
+#include <fmt/format.h>
+
+namespace ethogram::runtime {
+
+LineStage::LineStage(const ir::RuleSet& rs, ir::StringPool& pool, const PipelineOptions& opts,
+                     ir::Executor& exec, ir::DetectionSink& sink, DeadLetterWriter* dead, bool keep_lines)
+    : pool_(pool), opts_(opts), exec_(&exec), sink_(&sink), dead_(dead),
+      keep_lines_(keep_lines && opts.allowed_lateness_us > 0), reorder_(opts.allowed_lateness_us) {
+    decoder_.emplace(rs, pool_, DecoderOptions{opts_.type_field, opts_.epoch_unit});
+}
+
+void LineStage::refuse(uint64_t line_no, DeadReason reason, std::string_view detail, std::string_view line) {
+    if (dead_) dead_->write(line_no, reason, detail, line);
+    ++dead_lines_;
+}
+
+void LineStage::offer(std::string_view line, uint64_t line_no) {
+    ++lines_in_;
+    ir::Event ev;
+    if (!decoder_->decode(line, line_no, ev)) {
+        refuse(line_no, decoder_->error().reason, decoder_->error().detail, line);
+        return;
+    }
+    ev.seq = seq_++;
+    const int64_t t = ev.time;
+    const uint64_t s = ev.seq;
+    if (!reorder_.push(std::move(ev))) {
+        refuse(line_no, DeadReason::Late,
+               fmt::format("event time {} is before the watermark {} (allowed lateness {})",
+                           format_rfc3339(t), format_rfc3339(reorder_.watermark()),
+                           format_duration(opts_.allowed_lateness_us)),
+               line);
+        return;
+    }
+    if (keep_lines_) lines_.emplace(s, std::make_pair(line_no, std::string(line)));
+    reorder_.pop_ready(ready_);
+    release();
+}
+
+void LineStage::release() {
+    for (const ir::Event& e : ready_) {
+        exec_->advance_watermark(e.time, *sink_);
+        exec_->on_event(e, *sink_);
+        ++processed_;
+        if (!lines_.empty()) lines_.erase(e.seq);
+    }
+    ready_.clear();
+}
+
+void LineStage::finish() {
+    reorder_.drain(ready_);
+    release();
+    exec_->advance_watermark(ir::kTimeInfinity, *sink_);
+}
+
+void LineStage::rebind(const ir::RuleSet& rs, ir::Executor& exec, ir::DetectionSink& sink) {
+    exec_ = &exec;
+    sink_ = &sink;
+    decoder_.emplace(rs, pool_, DecoderOptions{opts_.type_field, opts_.epoch_unit});
+    std::vector<ir::Event> held;
+    reorder_.drain(held);
+    for (const ir::Event& e : held) {
+        auto it = lines_.find(e.seq);
+        if (it == lines_.end()) continue; // cannot happen: every buffered event's line is kept
+        auto [line_no, text] = std::move(it->second);
+        lines_.erase(it);
+        ir::Event ev;
+        if (!decoder_->decode(text, line_no, ev)) {
+            refuse(line_no, decoder_->error().reason, decoder_->error().detail, text);
+            continue;
+        }
+        ev.seq = e.seq; // keeps the arrival order
+        reorder_.push(std::move(ev));
+        lines_.emplace(e.seq, std::make_pair(line_no, std::move(text)));
+    }
+}
+
+RunSummary LineStage::summary(const DetectionWriter& writer, const DeadLetterWriter& dead,
+                              double wall_seconds) const {
+    RunSummary s;
+    s.lines_in = lines_in_;
+    s.processed = processed_;
+    s.detections = writer.emitted();
+    s.suppressed = writer.suppressed_count();
+    s.filtered = writer.filtered();
+    for (size_t r = 0; r < kDeadReasonCount; ++r) s.dead[r] = dead.count(static_cast<DeadReason>(r));
+    s.reorder_high_water = reorder_.high_water();
+    s.executor = exec_->stats();
+    s.wall_seconds = wall_seconds;
+    s.events_per_second = wall_seconds > 0 ? static_cast<double>(processed_) / wall_seconds : 0;
+    return s;
+}
+
+} // namespace ethogram::runtime
