@@ -227,10 +227,10 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         eopts.max_state_bytes = *b;
     }
     eopts.evict_idle_keys = !o.no_evict;
-    if (o.watch || !o.shadow.empty()) {
+    if (o.watch || !o.shadow.empty() || o.follow) {
         // The watch loop has its own reader and swaps executors: snapshots of it are not built yet.
         if (!o.checkpoint_dir.empty())
-            return usage_error("--checkpoint-dir cannot be combined with --watch or --shadow yet");
+            return usage_error("--checkpoint-dir cannot be combined with --watch, --shadow or --follow yet");
         return run_watch(o, p, eopts, std::move(res.ruleset));
     }
     uint32_t threads = o.threads;

@@ -142,7 +142,14 @@ void add_watch_flags(CLI::App* cmd, RunOptions& o) {
     cmd->add_flag("--watch", o.watch,
                   "With --bundle NAME --registry REG: keep running and swap to each new deployment (or "
                   "rollback) of NAME between two events, carrying the state of unchanged rules");
-    cmd->add_option("--poll", o.poll, "With --watch: check the deployment at least this often (default 1s)");
+    cmd->add_flag(
+        "--follow", o.follow,
+        "Follow the --events file like tail -f: wait for appended lines (checked every --poll), read "
+        "a truncated or rotated file again from its start; SIGINT/SIGTERM end the run");
+    cmd->add_option(
+        "--poll", o.poll,
+        "With --watch: check the deployment at least this often (default 1s); with --follow: also "
+        "how often the file is checked for new lines");
     cmd->add_option("--poll-events", o.poll_events, "With --watch: also check every N events");
     cmd->add_option("--swap-log", o.swap_log, "With --watch: one JSON line per swap");
     cmd->add_option("--shadow", o.shadow,
@@ -169,6 +176,9 @@ int run_watch(const RunOptions& o, const runtime::PipelineOptions& p, const ir::
         w.poll_us = *d;
     }
     w.poll_events = o.poll_events;
+    w.follow = o.follow;
+    if (o.follow && p.events_path == "-")
+        return fail("run: --follow needs --events FILE (stdin and pipes are read as they arrive anyway)");
     w.swap_log_path = o.swap_log;
     w.only_path = o.only;
 

@@ -45,6 +45,7 @@ struct RunOptions {
     std::string checkpoint_every;      ///< --checkpoint-every N (input lines) or T (wall time, e.g. 5s)
     bool drop_state = false;           ///< --drop-incompatible-state
     bool watch = false;                ///< --watch: hot swap to new deployments (tools/cmd_watch.h)
+    bool follow = false;               ///< --follow: follow the --events file like tail -f (cmd_watch.h)
     std::string poll, swap_log;        ///< --poll D, --swap-log FILE
     uint64_t poll_events = 0;          ///< --poll-events N
     std::string shadow, shadow_out;    ///< --shadow BUNDLE --shadow-out FILE

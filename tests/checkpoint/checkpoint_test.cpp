@@ -2,19 +2,19 @@
 // many points (deterministic hooks and random delays), restarted with the same arguments until it
 // completes, and its outputs must equal an uninterrupted run's byte for byte. Also: damaged snapshots fall
 // back to the previous one, a rule-set change is refused unless the operator drops the state.
+#include "tests/support/cli_harness.h"
+#include "tests/support/process.h"
+
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
-#include <fcntl.h>
 #include <filesystem>
-#include <fstream>
 #include <random>
 #include <set>
 #include <string>
-#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -35,63 +35,25 @@ constexpr bool kSanitized = false;
 constexpr bool kSanitized = false;
 #endif
 
-std::string slurp(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+using ethogram::test_support::slurp;
+using ethogram::test_support::spit;
+using ethogram::test_support::wait_child;
 
-void spit(const std::string& path, const std::string& text) {
-    std::ofstream(path, std::ios::binary) << text;
-}
-
-struct Proc {
-    pid_t pid = -1;
-};
-
-/// How a child ended: exit code, or -signal.
-int wait_child(pid_t pid) {
-    int st = 0;
-    while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
-    }
-    if (WIFEXITED(st)) return WEXITSTATUS(st);
-    if (WIFSIGNALED(st)) return -WTERMSIG(st);
-    return -1000;
-}
-
+// Starts a run with its stdout and stderr appended to `err`, the test hooks cleared, then `env` set.
 pid_t spawn(const std::vector<std::string>& args, const std::vector<std::string>& env,
             const std::string& err) {
-    pid_t pid = ::fork();
-    if (pid == 0) {
-        int fd = ::open(err.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) {
-            ::dup2(fd, 2);
-            ::dup2(fd, 1);
-        }
-        ::unsetenv("ETHOGRAM_TEST_KILL_AT_LINE");
-        ::unsetenv("ETHOGRAM_TEST_CKPT_KILL");
-        for (const std::string& kv : env) ::putenv(const_cast<char*>(kv.c_str()));
-        std::vector<char*> argv;
-        for (const std::string& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(argv[0], argv.data());
-        ::_exit(127);
-    }
-    return pid;
+    ethogram::test_support::SpawnOptions o{.out_path = err, .err_path = err};
+    o.env = env;
+    o.unset = {"ETHOGRAM_TEST_KILL_AT_LINE", "ETHOGRAM_TEST_CKPT_KILL"};
+    return ethogram::test_support::spawn(args, o);
 }
 
-class Checkpoint : public ::testing::Test {
+class Checkpoint : public ethogram::test_support::CliFixture {
 protected:
-    std::string dir;
     std::string example; ///< examples/<name>
     std::string events;
 
-    void SetUp() override {
-        char tmpl[] = "/tmp/etho_ckpt_XXXXXX";
-        dir = ::mkdtemp(tmpl);
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    std::string path(const std::string& name) const { return dir + "/" + name; }
+    void SetUp() override { make_dir("etho_ckpt"); }
 
     void use_example(const std::string& name, const std::string& events_file = "events.jsonl") {
         example = std::string(ETHOGRAM_SOURCE_DIR) + "/examples/" + name;
@@ -118,7 +80,9 @@ protected:
                                       "--engine",
                                       engine,
                                       "--jit-cache",
-                                      path("jitcache")};
+                                      path("jitcache"),
+                                      "--summary-json",
+                                      path(prefix + ".summary.json")};
         if (!ckpt.empty()) {
             a.insert(a.end(), {"--checkpoint-dir", path(ckpt), "--checkpoint-every", every});
         }
@@ -137,6 +101,38 @@ protected:
                                 << g.size() << " bytes)\n"
                                 << slurp(path("stderr.log")).substr(0, 4000);
         }
+        // The summaries count the same (the whole run's, not the last process's): every count up to the
+        // executor's approximate state bytes (containers restored from a snapshot have other capacities);
+        // then the times and the resume fields differ.
+        const std::string w = slurp(path(want + ".summary.json")), g = slurp(path(got + ".summary.json"));
+        const auto counts = [](const std::string& s) { return s.substr(0, s.find(",\"state_bytes\":")); };
+        ASSERT_NE(w.find(",\"state_bytes\":"), std::string::npos) << w;
+        EXPECT_EQ(counts(w), counts(g));
+        EXPECT_EQ(ethogram::test_support::json_number(w, "budget_drops"),
+                  ethogram::test_support::json_number(g, "budget_drops"));
+        EXPECT_EQ(ethogram::test_support::json_number(w, "resumes"), 0u) << w;
+    }
+
+    /// After a run that resumed: the summary says so (the resume count and snapshot the last process logged)
+    /// and its wall time includes what the snapshot carried from the processes before.
+    void expect_resumed_summary(const std::string& tag, const std::string& log) {
+        const std::string sum = slurp(path(tag + ".summary.json"));
+        const size_t last = log.rfind("resumed from ");
+        ASSERT_NE(last, std::string::npos) << log;
+        const std::string line = log.substr(last, log.find('\n', last) - last);
+        const std::string snap = line.substr(13, line.find(' ', 13) - 13);
+        const uint64_t resumes = std::stoull(line.substr(line.find("; resume ") + 9));
+        const double before = std::stod(line.substr(line.find(" of the run, ") + 13));
+        EXPECT_GE(resumes, 1u) << line;
+        EXPECT_EQ(ethogram::test_support::json_number(sum, "resumes"), resumes) << sum;
+        EXPECT_EQ(ethogram::test_support::json_string(sum, "resumed_from"), snap) << sum;
+        const double wall = std::stod(sum.substr(sum.find("\"wall_seconds\":") + 15));
+        EXPECT_GT(before, 0.0) << line;
+        EXPECT_GE(wall, before) << sum << "\n" << line;
+        EXPECT_NE(log.find("summary: resumed " + std::to_string(resumes) +
+                           " time(s) from checkpoints, last from " + snap),
+                  std::string::npos)
+            << log;
     }
 
     /// Kills the run at each of `kills` (input line numbers, increasing) in turn, then lets it complete.
@@ -154,6 +150,7 @@ protected:
         ASSERT_EQ(run(args(tag, tag + ".ck", engine)), 0) << slurp(path("stderr.log"));
         const std::string err = slurp(path("stderr.log"));
         EXPECT_NE(err.find("resumed from " + path(tag + ".ck") + "/ckpt-"), std::string::npos) << err;
+        expect_resumed_summary(tag, err);
         if (engine == "jit") {
             EXPECT_EQ(err.find("using the interpreter"), std::string::npos) << err;
         }

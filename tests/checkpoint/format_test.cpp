@@ -1,6 +1,8 @@
 // format_test.cpp: the checkpoint file format (every way a file is refused), the directory's keep-two and
 // fallback policy, and the runtime pieces a resume relies on (LineReader offsets, OutputFile resume).
+#include "compiler/ir/snapshot_bytes.h"
 #include "runtime/checkpoint.h"
+#include "runtime/checkpointer.h"
 #include "runtime/line_reader.h"
 #include "runtime/output_file.h"
 
@@ -14,6 +16,7 @@
 namespace {
 
 using namespace ethogram::runtime;
+namespace ir = ethogram::ir;
 namespace fs = std::filesystem;
 
 CheckpointHeader header(uint64_t gen) {
@@ -92,6 +95,37 @@ TEST_F(CheckpointFiles, DirectoryKeepsTwoAndFallsBack) {
     rejected.clear();
     EXPECT_FALSE(*d->load_latest(l, rejected));
     EXPECT_FALSE(CheckpointDir::open("/proc/ethogram-no-such-dir/x"));
+}
+
+TEST_F(CheckpointFiles, RuntimeStateOfAnOlderFormatIsRefusedClearly) {
+    // A snapshot whose runtime payload is format 1 (before the run's wall time and resume count were
+    // carried): refused with both versions named, or dropped on request, never misread.
+    ir::RuleSet rs;
+    PipelineOptions opts;
+    opts.checkpoint.dir = dir + "/ck";
+    opts.checkpoint.engine_version = "0.1.0";
+    std::string payload;
+    ir::SnapWriter w(payload);
+    w.u32(1);
+    for (int i = 0; i < 20; ++i) w.u64(0);
+    CheckpointHeader h = header(3);
+    h.ruleset_hash = ruleset_hash(rs);
+    h.run_hash = blake2b_hex(opts.checkpoint.run_identity);
+    auto d = CheckpointDir::open(opts.checkpoint.dir);
+    ASSERT_TRUE(d) << d.error();
+    ASSERT_TRUE(d->write(h, payload));
+    auto refused = Checkpointer::open(rs, opts);
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.error().find("ckpt-00000000000000000003.snap: cannot resume: its runtime state is in "
+                                   "format version 1 (this engine reads version 2)"),
+              std::string::npos)
+        << refused.error();
+    EXPECT_NE(refused.error().find("--drop-incompatible-state"), std::string::npos) << refused.error();
+    opts.checkpoint.drop_incompatible = true;
+    auto fresh = Checkpointer::open(rs, opts);
+    ASSERT_TRUE(fresh) << fresh.error();
+    EXPECT_FALSE((*fresh)->resuming());
+    EXPECT_TRUE(fs::is_empty(opts.checkpoint.dir));
 }
 
 TEST_F(CheckpointFiles, LineReaderOffsetsAndSeek) {

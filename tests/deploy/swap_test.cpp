@@ -7,62 +7,31 @@
 #include "govern/registry.h"
 #include "govern/verify.h"
 
+#include "tests/govern/govern_fixture.h"
+#include "tests/support/cli_harness.h"
+#include "tests/support/process.h"
+
 #include <gtest/gtest.h>
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
 
 namespace ethogram::govern {
 namespace {
 
 namespace fs = std::filesystem;
-
-KeyPair make_key(const std::string& name, Role role) {
-    KeyPair k;
-    k.name = name;
-    k.roles = {role};
-    generate_keypair(k.pk, k.sk);
-    return k;
-}
-
-std::string slurp(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
-}
-
-std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    std::stringstream ss(text);
-    for (std::string l; std::getline(ss, l);)
-        if (!l.empty()) out.push_back(l);
-    return out;
-}
-
-// The value of a string field in a one-line JSON object (enough for detection lines).
-std::string field(const std::string& line, const std::string& name) {
-    const std::string k = "\"" + name + "\":\"";
-    size_t at = line.find(k);
-    if (at == std::string::npos) return "";
-    at += k.size();
-    return line.substr(at, line.find('"', at) - at);
-}
-
-uint64_t number(const std::string& json, const std::string& name) {
-    const std::string k = "\"" + name + "\":";
-    size_t at = json.find(k);
-    return at == std::string::npos ? UINT64_MAX : std::stoull(json.substr(at + k.size()));
-}
+using test_support::json_number;
+using test_support::json_string;
+using test_support::lines_of;
+using test_support::slurp;
+using testing::make_key;
+using testing::trusted;
 
 std::string click(const std::string& user, int second, const std::string& button) {
     char ts[64];
@@ -71,42 +40,20 @@ std::string click(const std::string& user, int second, const std::string& button
            "\"}\n";
 }
 
-// A running `etho run --watch`: events go in through a pipe; detections, stderr and the summary to files.
+// A running `etho run ARGS --events -`: events go in through a pipe; detections, the summary, the swap log
+// and stderr to files in `dir`.
 class Engine {
 public:
-    Engine(const std::string& dir, std::vector<std::string> args) : dir_(dir) {
-        int fds[2];
-        EXPECT_EQ(::pipe(fds), 0);
-        pid_ = ::fork();
-        if (pid_ == 0) {
-            ::dup2(fds[0], 0);
-            ::close(fds[0]);
-            ::close(fds[1]);
-            int err = ::open((dir + "/stderr.txt").c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-            ::dup2(err, 2);
-            std::vector<std::string> all = {ETHO_PATH, "run"};
-            all.insert(all.end(), args.begin(), args.end());
-            for (std::string a :
-                 std::vector<std::string>{"--events", "-", "--out", dir + "/out.jsonl", "--summary-json",
-                                          dir + "/summary.json", "--swap-log", dir + "/swaps.jsonl"})
-                all.push_back(a);
-            std::vector<char*> argv;
-            for (auto& a : all) argv.push_back(a.data());
-            argv.push_back(nullptr);
-            ::execv(argv[0], argv.data());
-            ::_exit(127);
-        }
-        ::close(fds[0]);
-        in_ = fds[1];
-    }
-    ~Engine() {
-        if (in_ >= 0) finish();
-    }
+    /// `events`: the --events argument ("-": the pipe).
+    Engine(const std::string& dir, std::vector<std::string> args, const std::string& events = "-")
+        : dir_(dir), child_(command(dir, std::move(args), events),
+                            test_support::SpawnOptions{.err_path = dir + "/stderr.txt", .append = false}) {}
     void send(const std::string& text) {
-        ASSERT_EQ(::write(in_, text.data(), text.size()), static_cast<ssize_t>(text.size()));
+        child_.send(text);
         sent_ += static_cast<uint64_t>(std::count(text.begin(), text.end(), '\n'));
     }
-    void hup() { ::kill(pid_, SIGHUP); }
+    void hup() { child_.signal(SIGHUP); }
+    void term() { child_.signal(SIGTERM); }
     /// Waits (up to 20 s) until `file` in the engine's folder contains `what`.
     bool wait_for(const std::string& file, const std::string& what) {
         for (int i = 0; i < 2000; ++i) {
@@ -115,49 +62,42 @@ public:
         }
         return false;
     }
-    int finish() {
-        ::close(in_);
-        in_ = -1;
-        int status = 0;
-        ::waitpid(pid_, &status, 0);
-        return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    }
+    int finish() { return child_.finish(); }
     uint64_t sent() const { return sent_; }
     std::vector<std::string> detections() const { return lines_of(slurp(dir_ + "/out.jsonl")); }
     std::string summary() const { return slurp(dir_ + "/summary.json"); }
     std::string log() const { return slurp(dir_ + "/stderr.txt"); }
 
 private:
+    static std::vector<std::string> command(const std::string& dir, std::vector<std::string> args,
+                                            const std::string& events) {
+        std::vector<std::string> all = {ETHO_PATH, "run"};
+        all.insert(all.end(), args.begin(), args.end());
+        all.insert(all.end(), {"--events", events, "--out", dir + "/out.jsonl", "--summary-json",
+                               dir + "/summary.json", "--swap-log", dir + "/swaps.jsonl"});
+        return all;
+    }
     std::string dir_;
-    pid_t pid_ = -1;
-    int in_ = -1;
+    test_support::PipedChild child_;
     uint64_t sent_ = 0;
 };
 
-class SwapTest : public ::testing::Test {
+class SwapTest : public test_support::CliFixture {
 protected:
-    std::string dir, trust_path;
+    std::string trust_path;
     Registry reg;
-    KeyPair alice = make_key("alice", Role::Author), bob = make_key("bob", Role::Approver),
-            dave = make_key("dave", Role::Deployer), mallory = make_key("mallory", Role::Author);
+    KeyPair alice = make_key("alice", {Role::Author}), bob = make_key("bob", {Role::Approver}),
+            dave = make_key("dave", {Role::Deployer}), mallory = make_key("mallory", {Role::Author});
     TrustStore trust;
 
     void SetUp() override {
-        char tmpl[] = "/tmp/etho_swap_XXXXXX";
-        dir = ::mkdtemp(tmpl);
-        reg.dir = dir + "/registry";
+        ASSERT_NO_FATAL_FAILURE(make_dir("etho_swap"));
+        reg.dir = path("registry");
         fs::create_directories(reg.dir);
-        for (const KeyPair* k : {&alice, &bob, &dave})
-            trust.keys.push_back(TrustedKey{k->name, k->pk, k->roles, {}, {}});
+        trust.keys = {trusted(alice), trusted(bob), trusted(dave)};
         trust.required_approvals = 1;
-        trust_path = dir + "/trust.yaml";
+        trust_path = path("trust.yaml");
         ASSERT_TRUE(write_file_atomic(trust_path, format_trust(trust)).ok());
-    }
-    void TearDown() override { fs::remove_all(dir); }
-
-    void write(const std::string& name, const std::string& text) {
-        fs::create_directories(fs::path(dir + "/" + name).parent_path());
-        std::ofstream(dir + "/" + name, std::ios::binary) << text;
     }
 
     // Version `version` of swap.test: `buy_then_pay` and `buy_no_pay` never change; `help_clicks` counts
@@ -199,10 +139,10 @@ rule help_clicks {
         auto b = build_bundle(o, diags);
         EXPECT_TRUE(b.ok()) << b.error() << diags;
         if (!b.ok()) return "";
-        const std::string path = dir + "/swap-" + version + ".etb";
-        EXPECT_TRUE(write_file_atomic(path, encode_bundle(*b)).ok());
-        EXPECT_TRUE(add_signature(path, *b, alice).ok());
-        return path;
+        const std::string out = path("swap-" + version + ".etb");
+        EXPECT_TRUE(write_file_atomic(out, encode_bundle(*b)).ok());
+        EXPECT_TRUE(add_signature(out, *b, alice).ok());
+        return out;
     }
     // Builds, publishes, approves and releases a version.
     void release_version(const std::string& version, const std::string& word, const std::string& extra = "",
@@ -237,7 +177,7 @@ rule help_clicks {
 std::vector<std::string> summary_of(const std::vector<std::string>& dets) {
     std::vector<std::string> out;
     for (const auto& d : dets)
-        out.push_back(field(d, "rule") + " " + field(d, "key") + " " + field(d, "version"));
+        out.push_back(json_string(d, "rule") + " " + json_string(d, "key") + " " + json_string(d, "version"));
     return out;
 }
 
@@ -264,22 +204,22 @@ TEST_F(SwapTest, SwapBetweenEventsCarriesUnchangedRulesAndStartsChangedOnesFresh
     // Detections carry the bundle and rule hash of the version that produced them.
     auto dets = e.detections();
     ASSERT_EQ(dets.size(), 4u);
-    EXPECT_NE(field(dets[0], "bundle"), field(dets[1], "bundle"));
-    EXPECT_NE(field(dets[0], "rule_hash"), field(dets[2], "rule_hash")); // help_clicks changed
+    EXPECT_NE(json_string(dets[0], "bundle"), json_string(dets[1], "bundle"));
+    EXPECT_NE(json_string(dets[0], "rule_hash"), json_string(dets[2], "rule_hash")); // help_clicks changed
     const std::string sum = e.summary();
-    EXPECT_EQ(number(sum, "events_in"), e.sent());
-    EXPECT_EQ(number(sum, "events_processed"), e.sent());
-    EXPECT_EQ(number(sum, "dead_letters_total"), 0u);
+    EXPECT_EQ(json_number(sum, "events_in"), e.sent());
+    EXPECT_EQ(json_number(sum, "events_processed"), e.sent());
+    EXPECT_EQ(json_number(sum, "dead_letters_total"), 0u);
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 1u) << e.log();
     std::printf("swap record: %s\n", swaps[0].c_str()); // the measured figures, for the log
-    EXPECT_EQ(field(swaps[0], "from"), "swap.test@1.0.0");
-    EXPECT_EQ(field(swaps[0], "to"), "swap.test@2.0.0");
-    EXPECT_EQ(number(swaps[0], "after_events"), 5u);
+    EXPECT_EQ(json_string(swaps[0], "from"), "swap.test@1.0.0");
+    EXPECT_EQ(json_string(swaps[0], "to"), "swap.test@2.0.0");
+    EXPECT_EQ(json_number(swaps[0], "after_events"), 5u);
     EXPECT_NE(swaps[0].find("\"carried_rules\":[\"buy_then_pay\",\"buy_no_pay\"]"), std::string::npos)
         << swaps[0];
     EXPECT_NE(swaps[0].find("\"fresh_rules\":[\"help_clicks\"]"), std::string::npos) << swaps[0];
-    EXPECT_GE(number(swaps[0], "timers"), 1u);
+    EXPECT_GE(json_number(swaps[0], "timers"), 1u);
 }
 
 TEST_F(SwapTest, RollbackSwapsBackAndTheJitEngineSwapsToo) {
@@ -306,8 +246,8 @@ TEST_F(SwapTest, RollbackSwapsBackAndTheJitEngineSwapsToo) {
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 2u) << e.log();
     for (const auto& sw : swaps) std::printf("swap record (jit): %s\n", sw.c_str());
-    EXPECT_EQ(field(swaps[1], "to"), "swap.test@1.0.0");
-    EXPECT_EQ(number(e.summary(), "events_processed"), e.sent());
+    EXPECT_EQ(json_string(swaps[1], "to"), "swap.test@1.0.0");
+    EXPECT_EQ(json_number(e.summary(), "events_processed"), e.sent());
 }
 
 TEST_F(SwapTest, TamperedOrUncompilableVersionsNeverReplaceTheRunningOne) {
@@ -342,7 +282,7 @@ TEST_F(SwapTest, TamperedOrUncompilableVersionsNeverReplaceTheRunningOne) {
     EXPECT_NE(e.log().find("summary: 0 swap(s), 2 version(s) refused"), std::string::npos) << e.log();
     EXPECT_NE(e.log().find("error[corrupt]"), std::string::npos) << e.log();
     EXPECT_NE(e.log().find("error[stripped]"), std::string::npos) << e.log();
-    EXPECT_EQ(number(e.summary(), "events_processed"), e.sent());
+    EXPECT_EQ(json_number(e.summary(), "events_processed"), e.sent());
 }
 
 TEST_F(SwapTest, TimedChecksSwapWhileTheInputIsIdle) {
@@ -364,7 +304,7 @@ TEST_F(SwapTest, TimedChecksSwapWhileTheInputIsIdle) {
         << e.log();
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 1u);
-    EXPECT_GE(number(swaps[0], "latency_ms"), 0u);
+    EXPECT_GE(json_number(swaps[0], "latency_ms"), 0u);
 }
 
 TEST_F(SwapTest, ShadowDetectionsAreWrittenApartAndDiffed) {
@@ -418,16 +358,67 @@ TEST_F(SwapTest, BufferedEventsAreDecodedAgainAgainstTheNewSchemas) {
     e.send(more);
     ASSERT_EQ(e.finish(), 0) << e.log();
     const std::string sum = e.summary();
-    EXPECT_EQ(number(sum, "events_in"), e.sent());
-    EXPECT_EQ(number(sum, "dead_letters_total"), 3u) << sum;
-    EXPECT_EQ(number(sum, "missing_field"), 3u) << sum;
-    EXPECT_EQ(number(sum, "events_processed") + 3u, e.sent());
+    EXPECT_EQ(json_number(sum, "events_in"), e.sent());
+    EXPECT_EQ(json_number(sum, "dead_letters_total"), 3u) << sum;
+    EXPECT_EQ(json_number(sum, "missing_field"), 3u) << sum;
+    EXPECT_EQ(json_number(sum, "events_processed") + 3u, e.sent());
     auto swaps = lines_of(slurp(dir + "/swaps.jsonl"));
     ASSERT_EQ(swaps.size(), 1u);
     EXPECT_NE(swaps[0].find("\"carried_rules\":[]"), std::string::npos) << swaps[0]; // schemas differ
     EXPECT_EQ(summary_of(e.detections()),
               (std::vector<std::string>{"help_clicks u2 1.0.0", "help_clicks u2 2.0.0"}))
         << e.log();
+}
+
+TEST_F(SwapTest, FollowedFileIsReadAsItGrowsThroughTruncationAndRotationUntilSigterm) {
+    ASSERT_NO_FATAL_FAILURE(release_version("1.0.0", "help"));
+    ASSERT_NO_FATAL_FAILURE(release_version("2.0.0", "support"));
+    ASSERT_NO_FATAL_FAILURE(deploy_version("1.0.0"));
+    const std::string events = write("events.jsonl", part_one());
+    auto args = watch_args();
+    args[8] = "50ms"; // --poll: deployment checks, and how often the file is looked at
+    args.push_back("--follow");
+    Engine e(dir, args, events);
+    ASSERT_TRUE(e.wait_for("out.jsonl", "help_clicks")) << e.log();
+    // Appended lines are read (not the end of the input: the engine keeps running); a swap still happens.
+    ASSERT_NO_FATAL_FAILURE(deploy_version("2.0.0"));
+    ASSERT_TRUE(e.wait_for("stderr.txt", "swap: swap.test@1.0.0 -> swap.test@2.0.0")) << e.log();
+    std::ofstream(events, std::ios::app)
+        << click("u1", 5, "pay") << click("u4", 6, "support") << click("u4", 7, "support");
+    ASSERT_TRUE(e.wait_for("out.jsonl", "\"buy_then_pay\"")) << e.log();
+    ASSERT_TRUE(e.wait_for("out.jsonl", "\"u4\"")) << e.log();
+    // Truncated (cut shorter than what was read): read again from its start, with a warning.
+    test_support::spit(events, click("u7", 8, "support") + click("u7", 9, "support"));
+    ASSERT_TRUE(e.wait_for("stderr.txt", "was truncated")) << e.log();
+    ASSERT_TRUE(e.wait_for("out.jsonl", "\"u7\"")) << e.log();
+    // Rotated: the old file renamed, a new one at the path; its lines are read from its start.
+    fs::rename(events, events + ".1");
+    test_support::spit(events, click("u8", 10, "support") + click("u8", 11, "support"));
+    ASSERT_TRUE(e.wait_for("stderr.txt", "was replaced (rotated)")) << e.log();
+    ASSERT_TRUE(e.wait_for("out.jsonl", "\"u8\"")) << e.log();
+    // SIGTERM ends the run like the end of the input: absences fire, the summary counts every line.
+    e.term();
+    ASSERT_EQ(e.finish(), 0) << e.log();
+    EXPECT_NE(e.log().find("following ends (SIGTERM)"), std::string::npos) << e.log();
+    EXPECT_EQ(
+        summary_of(e.detections()),
+        (std::vector<std::string>{"help_clicks u2 1.0.0", "buy_then_pay u1 2.0.0", "help_clicks u4 2.0.0",
+                                  "help_clicks u7 2.0.0", "help_clicks u8 2.0.0", "buy_no_pay u3 2.0.0"}))
+        << e.log();
+    const std::string sum = e.summary();
+    EXPECT_EQ(json_number(sum, "events_in"), 12u) << sum;
+    EXPECT_EQ(json_number(sum, "events_processed"), 12u) << sum;
+    EXPECT_NE(e.log().find("summary: 1 swap(s)"), std::string::npos) << e.log();
+}
+
+TEST_F(SwapTest, FollowNeedsAFile) {
+    ASSERT_NO_FATAL_FAILURE(release_version("1.0.0", "help"));
+    ASSERT_NO_FATAL_FAILURE(deploy_version("1.0.0"));
+    auto args = watch_args();
+    args.push_back("--follow");
+    Engine e(dir, args);
+    EXPECT_EQ(e.finish(), 2);
+    EXPECT_NE(e.log().find("--follow needs --events FILE"), std::string::npos) << e.log();
 }
 
 // ---------------------------------------------------------------- key revocation

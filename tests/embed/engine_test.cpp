@@ -1,6 +1,8 @@
 // engine_test.cpp: the public C++ embedding API (include/ethogram/engine.h) through libethogram only.
 #include <ethogram/engine.h>
 
+#include "tests/support/embed_fixtures.h"
+
 #include <gtest/gtest.h>
 
 #include <string>
@@ -8,25 +10,7 @@
 
 namespace {
 
-const char* kRules = R"(ruleset embed.test version 1.0.0;
-event cart {
-    key user: string;
-    time ts: timestamp;
-}
-event buy {
-    key user: string;
-    time ts: timestamp;
-}
-taxonomy {
-    shop {
-        abandon;
-    }
-}
-rule abandon {
-    label shop.abandon;
-    pattern c: cart -> not b: buy within 10m;
-}
-)";
+const std::string kRules = ethogram::test_support::shop_rules("embed.test");
 
 std::string cart(const std::string& user, long ms) {
     return R"({"type":"cart","user":")" + user + R"(","ts":)" + std::to_string(ms) + "}";
@@ -41,8 +25,8 @@ TEST(Engine, CompileErrorsAreReported) {
 
 TEST(Engine, WatermarkFiresAbsenceAndPollReturnsIt) {
     std::string error;
-    auto e = ethogram::Engine::from_source("t.etho", kRules, ethogram::EngineOptions{}, &error);
-    ASSERT_NE(e, nullptr) << error;
+    auto e = ethogram::test_support::engine_from_source(kRules);
+    ASSERT_NE(e, nullptr);
     EXPECT_EQ(e->ruleset_name(), "embed.test");
     ASSERT_TRUE(e->push_json(cart("u1", 0), &error)) << error;
     EXPECT_TRUE(e->poll().empty());
@@ -62,7 +46,7 @@ TEST(Engine, WatermarkFiresAbsenceAndPollReturnsIt) {
 
 TEST(Engine, RefusedLinesSayWhyAndCountsAddUp) {
     std::string error;
-    auto e = ethogram::Engine::from_source("t.etho", kRules, ethogram::EngineOptions{}, &error);
+    auto e = ethogram::test_support::engine_from_source(kRules);
     ASSERT_NE(e, nullptr);
     EXPECT_FALSE(e->push_json("{not json", &error));
     EXPECT_EQ(error.rfind("parse_error:", 0), 0u) << error;
@@ -85,7 +69,7 @@ TEST(Engine, LatenessReordersWithinTheBound) {
     ethogram::EngineOptions o;
     o.allowed_lateness_us = 5 * 1000000LL;
     std::string error;
-    auto e = ethogram::Engine::from_source("t.etho", kRules, o, &error);
+    auto e = ethogram::test_support::engine_from_source(kRules, o);
     ASSERT_NE(e, nullptr);
     EXPECT_TRUE(e->push_json(cart("a", 10000)));
     EXPECT_TRUE(e->push_json(cart("a", 7000)));          // 3 s late: within the bound

@@ -3,32 +3,25 @@
 #include "ethogram/engine.h"
 #include "ethogram/ethogram.h"
 
+#include "tests/support/embed_fixtures.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdio>
 #include <cstdlib>
-#include <fstream>
 #include <string>
 #include <vector>
 
 namespace {
 
-const std::string kExample = std::string(ETHOGRAM_SOURCE_DIR) + "/examples/ecommerce";
+using ethogram::test_support::example_dir;
 
 std::vector<std::string> lines() {
-    std::ifstream in(kExample + "/events.jsonl");
-    std::vector<std::string> out;
-    for (std::string l; std::getline(in, l);) out.push_back(l);
-    return out;
+    return ethogram::test_support::file_lines(example_dir("ecommerce") + "/events.jsonl");
 }
 
 std::unique_ptr<ethogram::Engine> make() {
-    ethogram::EngineOptions o;
-    o.allowed_lateness_us = 30'000'000; // the example's config.yaml
-    std::string error;
-    auto e = ethogram::Engine::from_files({kExample + "/rules"}, o, &error);
-    EXPECT_TRUE(e) << error;
-    return e;
+    return ethogram::test_support::example_engine("ecommerce");
 }
 
 std::vector<std::string> jsons(ethogram::Engine& e) {
@@ -81,23 +74,11 @@ TEST(Snapshot, DamagedForeignOrLateRestoresAreRefused) {
     EXPECT_NE(error.find("truncated"), std::string::npos) << error;
     EXPECT_TRUE(b->restore(snap, &error)) << "a refused restore leaves the engine fresh: " << error;
 
-    auto other = ethogram::Engine::from_source("o.etho", R"(ruleset other version 1.0.0;
-event cart {
-    key user: string;
-    time ts: timestamp;
-}
-taxonomy {
-    shop {
-        abandon;
-    }
-}
-rule abandon {
-    label shop.abandon;
-    pattern c: cart -> not c2: cart within 10m;
-}
-)",
-                                               ethogram::EngineOptions{}, &error);
-    ASSERT_TRUE(other) << error;
+    auto other = ethogram::test_support::engine_from_source(
+        ethogram::test_support::shop_rules("other", "", /*with_buy=*/false,
+                                           "c: cart -> not c2: cart within 10m"),
+        {}, "o.etho");
+    ASSERT_TRUE(other);
     EXPECT_FALSE(other->restore(snap, &error));
     EXPECT_NE(error.find("another rule set"), std::string::npos) << error;
 
@@ -121,16 +102,18 @@ TEST(Snapshot, FileAndCApiRoundTrip) {
     EXPECT_NE(error.find("missing.snap"), std::string::npos) << error;
 
     const char* paths[] = {nullptr};
-    const std::string rules = kExample + "/rules";
+    const std::string rules = example_dir("ecommerce") + "/rules";
     paths[0] = rules.c_str();
     char* err = nullptr;
-    ethogram_engine* c1 = ethogram_engine_from_files(paths, 1, 30'000'000, &err);
+    ethogram_engine* c1 =
+        ethogram_engine_from_files(paths, 1, ethogram::test_support::kExampleLatenessUs, &err);
     ASSERT_NE(c1, nullptr) << (err ? err : "");
     for (size_t i = 0; i < 800; ++i) ethogram_push_json(c1, ls[i].data(), ls[i].size(), nullptr);
     char* bytes = nullptr;
     size_t len = 0;
     ASSERT_EQ(ethogram_snapshot(c1, &bytes, &len), 1);
-    ethogram_engine* c2 = ethogram_engine_from_files(paths, 1, 30'000'000, &err);
+    ethogram_engine* c2 =
+        ethogram_engine_from_files(paths, 1, ethogram::test_support::kExampleLatenessUs, &err);
     ASSERT_NE(c2, nullptr);
     EXPECT_EQ(ethogram_restore(c2, bytes, len, &err), 1) << (err ? err : "");
     EXPECT_EQ(ethogram_restore(c2, bytes, len, &err), 0);

@@ -4,17 +4,14 @@
 #include <ethogram/engine.h>
 #include <ethogram/ethogram.h>
 
+#include "tests/support/embed_fixtures.h"
+
 #include <gtest/gtest.h>
 
 #include <cstdlib>
-#include <fstream>
 #include <optional>
 #include <string>
 #include <vector>
-
-#ifndef ETHOGRAM_SOURCE_DIR
-#error "ETHOGRAM_SOURCE_DIR must be defined"
-#endif
 
 namespace {
 
@@ -152,19 +149,13 @@ struct ExampleRun {
 };
 
 ExampleRun run_example(const std::string& example, const std::string& key_field, bool use_typed) {
-    const std::string dir = std::string(ETHOGRAM_SOURCE_DIR) + "/examples/" + example;
-    ethogram::EngineOptions o;
-    o.allowed_lateness_us = 30 * 1000000LL; // as tests/embed/check_embed.py runs the demo
-    std::string error;
-    auto e = ethogram::Engine::from_files({dir + "/rules"}, o, &error);
-    EXPECT_NE(e, nullptr) << error;
+    auto e = ethogram::test_support::example_engine(example);
     ExampleRun r;
     if (!e) return r;
     e->on_detection([&](const ethogram::Detection& d) { r.detections.push_back(d.json); });
-    std::ifstream in(dir + "/events.jsonl");
-    EXPECT_TRUE(in.good()) << dir;
-    std::string line;
-    while (std::getline(in, line)) {
+    std::string error;
+    for (const std::string& line :
+         ethogram::test_support::file_lines(ethogram::test_support::example_dir(example) + "/events.jsonl")) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
         std::optional<ethogram::TypedEvent> ev = use_typed ? to_typed(line, key_field) : std::nullopt;
         bool ok = false;
@@ -202,38 +193,17 @@ INSTANTIATE_TEST_SUITE_P(Examples, TypedExamples,
                                            std::pair{"fraud", "account_id"},
                                            std::pair{"support", "visitor_id"}));
 
-const char* kRules = R"(ruleset typed.test version 1.0.0;
-event cart {
-    key user: string;
-    time ts: timestamp;
-    id eid: string?;
+const std::string kRules = ethogram::test_support::shop_rules("typed.test", R"(    id eid: string?;
     qty: int;
     price: float?;
     kind: enum(gift, normal)?;
     express: bool?;
     wait: duration?;
     seen: timestamp?;
-}
-event buy {
-    key user: string;
-    time ts: timestamp;
-}
-taxonomy {
-    shop {
-        abandon;
-    }
-}
-rule abandon {
-    label shop.abandon;
-    pattern c: cart -> not b: buy within 10m;
-}
-)";
+)");
 
 std::unique_ptr<ethogram::Engine> make() {
-    std::string error;
-    auto e = ethogram::Engine::from_source("typed.etho", kRules, ethogram::EngineOptions{}, &error);
-    EXPECT_NE(e, nullptr) << error;
-    return e;
+    return ethogram::test_support::engine_from_source(kRules, {}, "typed.etho");
 }
 
 TEST(TypedPush, EveryValueKindMatchesItsJsonCounterpart) {
@@ -317,7 +287,7 @@ TEST(TypedPush, BadFieldsAreRefusedWithTheJsonReasons) {
 
 TEST(TypedPush, CApiPushesTypedEvents) {
     char* error = nullptr;
-    ethogram_engine* e = ethogram_engine_from_source("typed.etho", kRules, 0, &error);
+    ethogram_engine* e = ethogram_engine_from_source("typed.etho", kRules.c_str(), 0, &error);
     ASSERT_NE(e, nullptr) << (error ? error : "");
     ethogram_event* ev = ethogram_event_new("cart");
     ethogram_event_key(ev, "u1");

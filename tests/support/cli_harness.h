@@ -1,16 +1,20 @@
 // cli_harness.h: what the end-to-end tests of the `etho` binary share (tests/cli, tests/govern,
-// tests/models_tools): a scratch directory per test, files written into it, and a command run through the
-// shell with its stdout, stderr and exit code captured. Header-only; the test target defines ETHO_PATH.
+// tests/models_tools, tests/deploy, tests/checkpoint): a scratch directory per test, files written into
+// it, a command run through the shell with its stdout, stderr and exit code captured, and a few readers of
+// output lines. Header-only; the test target defines ETHO_PATH.
 #pragma once
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <string>
 #include <sys/wait.h>
+#include <vector>
 
 namespace ethogram::test_support {
 
@@ -29,6 +33,37 @@ inline std::string slurp(const std::string& path) {
 
 inline bool has(const std::string& s, const std::string& part) {
     return s.find(part) != std::string::npos;
+}
+
+/// Writes `text` to `path` (replacing it).
+inline void spit(const std::string& path, const std::string& text) {
+    std::ofstream(path, std::ios::binary) << text;
+}
+
+/// The non-empty lines of `text`.
+inline std::vector<std::string> lines_of(const std::string& text) {
+    std::vector<std::string> out;
+    std::stringstream ss(text);
+    for (std::string l; std::getline(ss, l);)
+        if (!l.empty()) out.push_back(l);
+    return out;
+}
+
+/// The value of the first string member `name` in a one-line JSON object ("" when absent; no unescaping:
+/// enough for detection and summary lines).
+inline std::string json_string(const std::string& line, const std::string& name) {
+    const std::string k = "\"" + name + "\":\"";
+    size_t at = line.find(k);
+    if (at == std::string::npos) return "";
+    at += k.size();
+    return line.substr(at, line.find('"', at) - at);
+}
+
+/// The value of the first unsigned number member `name` in a JSON text (UINT64_MAX when absent).
+inline uint64_t json_number(const std::string& json, const std::string& name) {
+    const std::string k = "\"" + name + "\":";
+    size_t at = json.find(k);
+    return at == std::string::npos ? UINT64_MAX : std::stoull(json.substr(at + k.size()));
 }
 
 /// A fixture with a fresh directory `/tmp/<tag>_XXXXXX` (removed after the test) and a runner for `etho`.
@@ -51,7 +86,7 @@ protected:
     /// Writes `text` to `name` under the directory (creating parent directories); returns its path.
     std::string write(const std::string& name, const std::string& text) const {
         std::filesystem::create_directories(std::filesystem::path(path(name)).parent_path());
-        std::ofstream(path(name), std::ios::binary) << text;
+        spit(path(name), text);
         return path(name);
     }
 
