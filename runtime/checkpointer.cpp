@@ -20,14 +20,8 @@
 
 namespace ethogram::runtime {
 
-namespace {
-
-constexpr uint32_t kPayloadVersion = 1;
-
-} // namespace
-
-Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs,
-                                                           const PipelineOptions& opts) {
+Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs, const PipelineOptions& opts,
+                                                           uint32_t threads) {
     auto dir = CheckpointDir::open(opts.checkpoint.dir);
     if (!dir) return Error{dir.error()};
     std::unique_ptr<Checkpointer> ck(new Checkpointer(std::move(*dir), opts.checkpoint, ruleset_hash(rs)));
@@ -48,7 +42,21 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
         return ck;
     }
     if (!rejected.empty()) spdlog::warn("resuming from the previous good checkpoint {}", loaded.path);
-    // Compatibility: the same rule set, engine version and run arguments, or nothing.
+    // The shard count the snapshot was taken with (its state is split by key hash modulo the count).
+    uint32_t taken_threads = 0;
+    {
+        ir::SnapReader r(loaded.payload);
+        const uint32_t v = r.u32();
+        if (v == kPayloadVersion) {
+            taken_threads = 1;
+        } else if (v == kShardedPayloadVersion) {
+            for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3; ++i) r.u64();
+            taken_threads = r.u32();
+        }
+        if (r.failed() || taken_threads == 0)
+            return Error{fmt::format("{}: runtime state of another version", loaded.path)};
+    }
+    // Compatibility: the same rule set, engine version, run arguments and shard count, or nothing.
     std::string why;
     if (loaded.header.ruleset_hash != ck->ruleset_hash_)
         why = fmt::format(
@@ -59,6 +67,11 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
                           opts.checkpoint.engine_version);
     else if (loaded.header.run_hash != blake2b_hex(opts.checkpoint.run_identity))
         why = "it was taken with other run arguments (input, outputs, lateness, state caps or output format)";
+    else if (taken_threads != threads)
+        why =
+            fmt::format("it was taken with --threads {} (this run has --threads {}; the state of a key lives "
+                        "in the shard its hash picks, and is not re-sharded): resume with --threads {}",
+                        taken_threads, threads, taken_threads);
     if (!why.empty()) {
         if (!opts.checkpoint.drop_incompatible)
             return Error{
@@ -73,8 +86,7 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
     }
     // The output lengths are needed before the outputs are opened.
     ir::SnapReader r(loaded.payload);
-    if (r.u32() != kPayloadVersion && r.ok())
-        return Error{fmt::format("{}: runtime state of another version", loaded.path)};
+    r.u32();
     for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount); ++i) r.u64();
     ck->lengths_.out = r.u64();
     ck->lengths_.dead = r.u64();
@@ -134,13 +146,36 @@ Status Checkpointer::restore(PipelineParts& p) {
 
 Status Checkpointer::tick(PipelineParts& p) {
     if (kill_at_line_ != 0 && *p.lines_in == kill_at_line_) ::kill(::getpid(), SIGKILL);
-    bool due = o_.every_events != 0 && *p.lines_in - last_lines_ >= o_.every_events;
-    if (!due && o_.every_wall_us != 0 && *p.lines_in != last_lines_) {
-        auto now = std::chrono::steady_clock::now();
-        due = std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count() >=
-              o_.every_wall_us;
-    }
-    return due ? take(p) : ok_status();
+    return due(*p.lines_in) ? take(p) : ok_status();
+}
+
+bool Checkpointer::due(uint64_t lines_in) {
+    if (o_.every_events != 0 && lines_in - last_lines_ >= o_.every_events) return true;
+    if (o_.every_wall_us == 0 || lines_in == last_lines_) return false;
+    auto now = std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count() >=
+           o_.every_wall_us;
+}
+
+void Checkpointer::resumed(uint64_t lines_in) {
+    last_lines_ = lines_in;
+    resume_.reset();
+}
+
+Status Checkpointer::write(const std::string& payload, uint64_t lines_in, uint64_t live_keys) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CheckpointHeader h;
+    h.generation = ++generation_;
+    h.ruleset_hash = ruleset_hash_;
+    h.engine_version = o_.engine_version;
+    h.run_hash = blake2b_hex(o_.run_identity);
+    if (auto st = dir_.write(h, payload); !st) return st;
+    ++taken_;
+    last_lines_ = lines_in;
+    last_time_ = std::chrono::steady_clock::now();
+    spdlog::debug("checkpoint {}: {} bytes ({} live keys) in {:.2f} ms", h.generation, payload.size(),
+                  live_keys, std::chrono::duration<double, std::milli>(last_time_ - t0).count());
+    return ok_status();
 }
 
 Status Checkpointer::take(PipelineParts& p) {

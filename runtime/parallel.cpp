@@ -1,24 +1,29 @@
 // parallel.cpp: the parallel keyed pipeline: the calling thread reads chunks of whole lines and broadcasts
-// them (shared, read-only) to one thread per shard over bounded queues (backpressure); each shard scans
-// every line, and decodes fully and runs only the lines whose key is its own.
+// them (shared, read-only) to one thread per shard over bounded queues (backpressure); each shard scans every
+// line, and decodes fully and runs only the lines whose key is its own.
 #include "runtime/parallel.h"
 
+#include "compiler/ir/snapshot_bytes.h"
+#include "runtime/checkpointer.h"
 #include "runtime/decoder.h"
 #include "runtime/output_file.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
+#include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <cstring>
 #include <deque>
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
+#include <unistd.h>
 
 namespace ethogram::runtime {
 
@@ -55,6 +60,7 @@ private:
 struct InputChunk {
     std::string data;
     uint64_t lines = 0;
+    bool barrier = false; ///< not input: a checkpoint is due (every shard saves its state and waits)
     std::atomic<int64_t>* inflight = nullptr;
     BufferPool* buffers = nullptr;
     InputChunk() = default;
@@ -123,11 +129,31 @@ public:
         }
         carry_.assign(buf, cut, std::string::npos);
         buf.resize(cut);
+        offset_ += cut;
         if (buf.empty() || !error_.empty()) return nullptr;
         c->lines = lines;
         return c;
     }
     const std::string& error() const { return error_; }
+    /// File offset of the first byte not handed out in a chunk yet.
+    uint64_t offset() const { return offset_; }
+    /// Continues reading at byte `offset` (checkpoint resume); fails on a stream that cannot seek or an
+    /// offset past the end of the file.
+    Status seek(uint64_t offset) {
+        if (::fseeko(f_, 0, SEEK_END) != 0)
+            return Error{fmt::format("{}: cannot seek (a checkpoint needs a regular file): {}", name_,
+                                     std::strerror(errno))};
+        const auto size = ::ftello(f_);
+        if (size < 0 || static_cast<uint64_t>(size) < offset)
+            return Error{fmt::format("{}: the file has {} bytes but the checkpoint was taken at byte {} (was "
+                                     "the input truncated or replaced?)",
+                                     name_, size, offset)};
+        if (::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0)
+            return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
+        offset_ = offset;
+        carry_.clear();
+        return ok_status();
+    }
 
 private:
     std::FILE* f_;
@@ -136,7 +162,36 @@ private:
     BufferPool buffers_;
     std::string carry_; // the start of the next chunk's first line
     bool eof_ = false;
+    uint64_t offset_ = 0;
     std::string error_;
+};
+
+/// The checkpoint rendezvous: every shard arrives (its state saved) and waits until the snapshot is written.
+class Gate {
+public:
+    void arrive_and_wait() {
+        std::unique_lock<std::mutex> lock(m_);
+        const uint64_t round = round_;
+        ++arrived_;
+        cv_.notify_all();
+        cv_.wait(lock, [&] { return round_ != round; });
+    }
+    void wait_all(uint32_t n) {
+        std::unique_lock<std::mutex> lock(m_);
+        cv_.wait(lock, [&] { return arrived_ == n; });
+    }
+    void release() {
+        std::lock_guard<std::mutex> lock(m_);
+        arrived_ = 0;
+        ++round_;
+        cv_.notify_all();
+    }
+
+private:
+    std::mutex m_;
+    std::condition_variable cv_;
+    uint32_t arrived_ = 0;
+    uint64_t round_ = 0;
 };
 
 /// A blocking queue of bounded capacity (mutex and condition variables: hand-offs are once per chunk).
@@ -195,6 +250,36 @@ public:
 
     uint64_t high_water() const { return high_water_; }
 
+    // Checkpoints: the frontiers and the lines held (in heap order).
+    void save(ir::SnapWriter& w) const {
+        w.u64(frontier_.size());
+        for (int64_t f : frontier_) w.i64(f);
+        w.u64(high_water_);
+        w.u64(heap_.size());
+        for (const OrderedLine& l : heap_) {
+            w.i64(l.time);
+            w.str(l.key);
+            w.u64(l.seq);
+            w.u32(l.shard);
+            w.boolean(l.suppressed);
+            w.str(l.text);
+        }
+    }
+    void restore(ir::SnapReader& r) {
+        if (r.u64() != frontier_.size()) r.fail("ordered merge: another shard count");
+        for (int64_t& f : frontier_) f = r.i64();
+        high_water_ = r.u64();
+        heap_.resize(r.count(24));
+        for (OrderedLine& l : heap_) {
+            l.time = r.i64();
+            l.key = r.str();
+            l.seq = r.u64();
+            l.shard = r.u32();
+            l.suppressed = r.boolean();
+            l.text = r.str();
+        }
+    }
+
 private:
     // A max-heap on "after": the earliest (time, key, shard, seq) on top.
     struct After {
@@ -210,9 +295,9 @@ private:
     uint64_t high_water_ = 0;
 };
 
-/// Where shards hand their output blocks: written in place under one lock (a block per chunk and shard,
-/// so the lock is taken rarely), or merged first in ordered mode. No writer thread: on a machine with as
-/// many cores as shards there is no core for it.
+/// Where shards hand their output blocks: written in place under one lock (a block per chunk and shard, so
+/// the lock is taken rarely), or merged first in ordered mode. No writer thread: on a machine with as many
+/// cores as shards there is no core for it.
 class Sink {
 public:
     Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed)
@@ -234,6 +319,8 @@ public:
         std::lock_guard<std::mutex> lock(m_);
         return merge_.high_water();
     }
+    /// The merge, for checkpoints (shards paused).
+    OrderedMerge& merge() { return merge_; }
 
 private:
     const ParallelOptions& popts_;
@@ -244,14 +331,14 @@ private:
 };
 
 /// One shard's thread: scans every line of every chunk and takes the same decisions as the single-threaded
-/// run (dead letters, sequence numbers, watermark, late check, reorder release order), so that they agree
-/// in every shard without any communication; runs only the events whose key hashes to this shard. Dead
-/// letters are written by shard 0 only, in input order.
+/// run (dead letters, sequence numbers, watermark, late check, reorder release order), so that they agree in
+/// every shard without any communication; runs only the events whose key hashes to this shard. Dead letters
+/// are written by shard 0 only, in input order.
 class ShardLoop {
 public:
     ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, const PipelineOptions& o, Shard& shard,
-              DeadLetterWriter* dead)
-        : index_(index), shards_(shards), opts_(o), shard_(shard), dead_(dead),
+              DeadLetterWriter* dead, uint64_t kill_at_line)
+        : index_(index), shards_(shards), opts_(o), shard_(shard), dead_(dead), kill_at_(kill_at_line),
           decoder_(rs, shard.pool(), DecoderOptions{o.type_field, o.epoch_unit}),
           lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
 
@@ -270,9 +357,9 @@ public:
         shard_.advance(released_);
     }
 
-    /// End of input: releases everything, then advances to the last released time (the single-threaded
-    /// run's last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and
-    /// to +infinity.
+    /// End of input: releases everything, then advances to the last released time (the single-threaded run's
+    /// last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and to
+    /// +infinity.
     void finish() {
         release(ir::kTimeInfinity);
         shard_.advance(released_);
@@ -280,7 +367,42 @@ public:
     }
 
     uint64_t lines_in() const { return lines_in_; }
+    uint64_t seq() const { return seq_; }
     uint64_t reorder_high_water() const { return reorder_high_water_; }
+
+    // Checkpoints: the scanning state (between chunks), with the held events of this shard's keys.
+    void save(ir::SnapWriter& w) const {
+        for (uint64_t v : {line_no_, lines_in_, seq_, reorder_high_water_}) w.u64(v);
+        for (int64_t v : {max_time_, watermark_, released_}) w.i64(v);
+        w.u64(heap_.size());
+        for (const Held& h : heap_) {
+            w.i64(h.time);
+            w.u64(h.seq);
+            w.boolean(h.slot != kNotOwn);
+            if (h.slot != kNotOwn) w.event(events_[h.slot]);
+        }
+    }
+    void restore(ir::SnapReader& r) {
+        line_no_ = r.u64();
+        lines_in_ = r.u64();
+        seq_ = r.u64();
+        reorder_high_water_ = r.u64();
+        max_time_ = r.i64();
+        watermark_ = r.i64();
+        released_ = r.i64();
+        heap_.resize(r.count(17));
+        events_.clear();
+        free_.clear();
+        for (Held& h : heap_) {
+            h.time = r.i64();
+            h.seq = r.u64();
+            h.slot = kNotOwn;
+            if (r.boolean()) {
+                h.slot = static_cast<uint32_t>(events_.size());
+                r.event(events_.emplace_back());
+            }
+        }
+    }
 
 private:
     /// A buffered event: only time and sequence number, and for this shard's keys the slot of the event.
@@ -300,6 +422,7 @@ private:
         ++line_no_;
         if (is_blank(l)) return;
         ++lines_in_;
+        if (kill_at_ != 0 && lines_in_ == kill_at_) ::kill(::getpid(), SIGKILL); // test hook
         if (!decoder_.decode_deferred(l, line_no_, ev_)) {
             if (dead_) dead_->write(line_no_, decoder_.error().reason, decoder_.error().detail, l);
             return;
@@ -309,7 +432,8 @@ private:
         if (t < watermark_) {
             if (dead_)
                 dead_->write(line_no_, DeadReason::Late,
-                             fmt::format("event time {} is before the watermark {} (allowed lateness {})",
+                             fmt::format("event time {} is before the watermark {} "
+                                         "(allowed lateness {})",
                                          format_rfc3339(t), format_rfc3339(watermark_),
                                          format_duration(opts_.allowed_lateness_us)),
                              l);
@@ -338,7 +462,8 @@ private:
                 slot = free_.back();
                 free_.pop_back();
             }
-            std::swap(events_[slot], ev_); // ev_ takes the slot's old buffers to decode into
+            std::swap(events_[slot],
+                      ev_); // ev_ takes the slot's old buffers to decode into
         }
         heap_.push_back(Held{t, seq_ - 1, slot}); // (ev_ may hold another event now)
         std::push_heap(heap_.begin(), heap_.end(), Later{});
@@ -363,6 +488,7 @@ private:
     const PipelineOptions& opts_;
     Shard& shard_;
     DeadLetterWriter* dead_;
+    uint64_t kill_at_;
     Decoder decoder_;
     ir::Event ev_;
     int64_t lateness_;
@@ -413,10 +539,6 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                                            const PipelineOptions& opts, const ParallelOptions& popts_in,
                                            ParallelStats* stats) {
     auto start = std::chrono::steady_clock::now();
-    if (!opts.checkpoint.dir.empty())
-        return Error{
-            "checkpoints need the single-threaded pipeline (--threads 1); the sharded pipeline cannot "
-            "take them yet"};
     ParallelOptions popts = popts_in;
     popts.threads = std::max(1u, popts.threads);
     popts.chunk_lines = std::max(1u, popts.chunk_lines);
@@ -426,16 +548,42 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
 
     auto reader = ChunkReader::open(opts.events_path);
     if (!reader) return Error{reader.error()};
-    auto out = OutputFile::open(opts.out_path);
+    // Checkpoints: a snapshot to resume from decides how the outputs are opened (cut back to the lengths it
+    // recorded, instead of truncated). Snapshots are taken between two chunks, so chunks are no longer than
+    // the cadence.
+    std::unique_ptr<Checkpointer> ck;
+    if (!opts.checkpoint.dir.empty()) {
+        auto c = Checkpointer::open(rs, opts, n);
+        if (!c) return Error{c.error()};
+        ck = std::move(*c);
+        if (opts.checkpoint.every_events != 0)
+            popts.chunk_lines = static_cast<uint32_t>(
+                std::min<uint64_t>(popts.chunk_lines, std::max<uint64_t>(1, opts.checkpoint.every_events)));
+    }
+    const bool resume = ck && ck->resuming();
+    auto open_out = [&](const std::string& path, uint64_t len) {
+        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
+    };
+    auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);
     if (!out) return Error{out.error()};
     std::unique_ptr<OutputFile> suppressed_out;
     if (!opts.suppressed_path.empty()) {
-        auto f = OutputFile::open(opts.suppressed_path);
+        auto f = open_out(opts.suppressed_path, resume ? ck->resume_lengths().suppressed : 0);
         if (!f) return Error{f.error()};
         suppressed_out = std::move(*f);
     }
-    auto dead = open_dead_letter_output(opts);
-    if (!dead) return Error{dead.error()};
+    std::unique_ptr<DeadLetterWriter> dead;
+    if (resume) {
+        auto f =
+            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
+                     ck->resume_lengths().dead);
+        if (!f) return Error{f.error()};
+        dead = std::make_unique<DeadLetterWriter>(std::move(*f));
+    } else {
+        auto dead_or = open_dead_letter_output(opts);
+        if (!dead_or) return Error{dead_or.error()};
+        dead = std::move(*dead_or);
+    }
 
     const OutputOptions oo{opts.explain, opts.only, opts.max_events_per_alias, opts.bundle_hash};
     std::vector<std::unique_ptr<Shard>> shards;
@@ -443,17 +591,73 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::unique_ptr<ChunkQueue>> queues;
     for (uint32_t s = 0; s < n; ++s) {
         shards.push_back(std::make_unique<Shard>(s, rs, make, oo, suppressed_out != nullptr, popts.ordered));
-        loops.push_back(
-            std::make_unique<ShardLoop>(s, n, rs, opts, *shards.back(), s == 0 ? dead->get() : nullptr));
+        loops.push_back(std::make_unique<ShardLoop>(s, n, rs, opts, *shards.back(),
+                                                    s == 0 ? dead.get() : nullptr,
+                                                    s == 0 && ck ? ck->kill_at_line() : 0));
         queues.push_back(std::make_unique<ChunkQueue>(popts.queue_chunks));
     }
     Sink sink(n, popts, **out, suppressed_out.get());
+    ChunkReader& rd = **reader;
+    uint64_t lines_read = 0; // by the reader, blank lines included (the
+                             // checkpoint cadence counts these)
+    if (resume) {
+        const std::string& path = ck->resume_path();
+        ir::SnapReader r(ck->resume_payload());
+        r.u32();
+        const uint64_t offset = r.u64();
+        lines_read = r.u64();
+        for (int i = 0; i < 6; ++i) r.u64(); // seq and counters: informative, the shards' own are below
+        for (size_t i = 0; i < kDeadReasonCount; ++i)
+            dead->restore_count(static_cast<DeadReason>(i), r.u64());
+        for (int i = 0; i < 3; ++i) r.u64(); // output lengths: applied when the outputs were opened
+        r.u32();                             // shard count: checked by Checkpointer::open
+        if (r.boolean() != popts.ordered && r.ok())
+            return Error{fmt::format("{}: cannot resume: it was taken {} --ordered; "
+                                     "resume with the same flags",
+                                     path, popts.ordered ? "without" : "with")};
+        sink.merge().restore(r);
+        for (uint32_t s = 0; s < n && r.ok(); ++s) {
+            const std::string state = r.str();
+            ir::SnapReader st(state);
+            const std::string loop_state = st.str(), shard_state = st.str();
+            ir::SnapReader lr(loop_state);
+            loops[s]->restore(lr);
+            if (st.failed() || st.remaining() != 0 || lr.failed() || lr.remaining() != 0)
+                r.fail("a shard's scanning state is malformed");
+            if (r.ok())
+                if (auto ok = shards[s]->restore(shard_state); !ok)
+                    return Error{fmt::format("{}: {}", path, ok.error())};
+        }
+        if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
+        if (r.failed()) return Error{fmt::format("{}: runtime state: {}", path, r.error())};
+        if (auto st = rd.seek(offset); !st) return Error{st.error()};
+        spdlog::info("resumed from {} (input line {}, {} shards)", path, lines_read, n);
+        ck->resumed(lines_read);
+    }
 
+    Gate gate;
+    std::vector<std::string> states(n);
+    std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
         workers.emplace_back([&, s] {
             while (ChunkPtr c = queues[s]->pop()) {
+                if (c->barrier) {
+                    // A quiescent point: every effect of the chunks before is done; hand over the output,
+                    // save the state (in parallel with the other shards), wait for the snapshot.
+                    sink.deliver(shards[s]->take(false));
+                    states[s].clear();
+                    ir::SnapWriter w(states[s]);
+                    std::string loop_state, shard_state;
+                    ir::SnapWriter lw(loop_state);
+                    loops[s]->save(lw);
+                    w.str(loop_state);
+                    if (auto st = shards[s]->save(shard_state); !st) save_errors[s] = st.error();
+                    w.str(shard_state);
+                    gate.arrive_and_wait();
+                    continue;
+                }
                 loops[s]->on_chunk(*c);
                 c.reset();
                 sink.deliver(shards[s]->take(false));
@@ -463,24 +667,80 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
             shard_cpu[s] = thread_cpu_seconds();
         });
 
+    // Called with every shard waiting at the gate: syncs the outputs, then writes the snapshot.
+    auto checkpoint = [&]() -> Status {
+        for (const std::string& e : save_errors)
+            if (!e.empty()) return Error{fmt::format("checkpoint: {}", e)};
+        auto out_len = (*out)->sync();
+        if (!out_len) return Error{out_len.error()};
+        if (dead->stream() == nullptr) return Error{"dead letters: not a file (cannot checkpoint)"};
+        auto dead_len = dead->stream()->sync();
+        if (!dead_len) return Error{dead_len.error()};
+        uint64_t supp_len = OutputLengths::kNone;
+        if (suppressed_out) {
+            auto l = suppressed_out->sync();
+            if (!l) return Error{l.error()};
+            supp_len = *l;
+        }
+        std::string payload;
+        ir::SnapWriter w(payload);
+        w.u32(Checkpointer::kShardedPayloadVersion);
+        w.u64(rd.offset());
+        w.u64(lines_read);
+        w.u64(loops[0]->seq());
+        w.u64(loops[0]->lines_in());
+        uint64_t processed = 0, emitted = 0, suppressed = 0, filtered = 0, live = 0;
+        for (const auto& sh : shards) {
+            processed += sh->processed();
+            emitted += sh->emitted();
+            suppressed += sh->suppressed_count();
+            filtered += sh->filtered();
+            live += sh->stats().live_keys;
+        }
+        for (uint64_t v : {processed, emitted, suppressed, filtered}) w.u64(v);
+        for (size_t i = 0; i < kDeadReasonCount; ++i) w.u64(dead->count(static_cast<DeadReason>(i)));
+        w.u64(*out_len);
+        w.u64(*dead_len);
+        w.u64(supp_len);
+        w.u32(n);
+        w.boolean(popts.ordered);
+        sink.merge().save(w);
+        for (const std::string& st : states) w.str(st);
+        return ck->write(payload, lines_read, live);
+    };
+
     // The calling thread reads and broadcasts; it mostly waits (on the input or on full queues).
     const double reader_cpu0 = thread_cpu_seconds();
     std::atomic<int64_t> inflight{0};
     uint64_t inflight_high_water = 0, chunks = 0;
-    ChunkReader& rd = **reader;
+    std::string failure;
     while (std::unique_ptr<InputChunk> c = rd.next(popts.chunk_bytes, popts.chunk_lines)) {
         ++chunks;
+        lines_read += c->lines;
         c->inflight = &inflight;
         const int64_t now = inflight.fetch_add(static_cast<int64_t>(c->lines), std::memory_order_relaxed) +
                             static_cast<int64_t>(c->lines);
         inflight_high_water = std::max<uint64_t>(inflight_high_water, static_cast<uint64_t>(now));
         ChunkPtr shared(std::move(c));
         for (auto& q : queues) q->push(shared);
+        if (ck && ck->due(lines_read)) {
+            auto barrier = std::make_shared<InputChunk>();
+            barrier->barrier = true;
+            for (auto& q : queues) q->push(barrier);
+            gate.wait_all(n);
+            Status st = checkpoint();
+            gate.release();
+            if (!st) {
+                failure = st.error();
+                break;
+            }
+        }
     }
-    // Even after a read error the shards are shut down cleanly before returning.
+    // Even after a read or checkpoint error the shards are shut down cleanly before returning.
     for (auto& q : queues) q->push(nullptr);
     const double reader_cpu = thread_cpu_seconds() - reader_cpu0;
     for (auto& t : workers) t.join();
+    if (!failure.empty()) return Error{failure};
     if (!rd.error().empty()) return Error{rd.error()};
 
     RunSummary sum;
@@ -492,7 +752,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         sum.filtered += s->filtered();
         add_stats(sum.executor, s->stats());
     }
-    for (size_t r = 0; r < kDeadReasonCount; ++r) sum.dead[r] = (*dead)->count(static_cast<DeadReason>(r));
+    for (size_t r = 0; r < kDeadReasonCount; ++r) sum.dead[r] = dead->count(static_cast<DeadReason>(r));
     sum.reorder_high_water = loops[0]->reorder_high_water();
     sum.wall_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     sum.events_per_second = sum.wall_seconds > 0 ? static_cast<double>(sum.processed) / sum.wall_seconds : 0;
@@ -511,7 +771,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     if (auto r = (*out)->close(); !r) return Error{r.error()};
     if (suppressed_out)
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};
-    if (auto r = (*dead)->close(); !r) return Error{r.error()};
+    if (auto r = dead->close(); !r) return Error{r.error()};
     if (auto r = report_run(sum, opts, suppressed_out != nullptr); !r) return Error{r.error()};
     return sum;
 }
