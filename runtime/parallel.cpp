@@ -664,6 +664,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
             }
             loops[s]->finish();
             sink.deliver(shards[s]->take(true));
+            shards[s]->close();
             shard_cpu[s] = thread_cpu_seconds();
         });
 

@@ -93,6 +93,12 @@ Status Shard::restore(std::string_view state) {
     return ok_status();
 }
 
+void Shard::close() {
+    final_stats_ = exec_->stats();
+    exec_.reset();
+    pool_ = ir::StringPool();
+}
+
 bool Shard::keep(const ir::Detection& d) {
     if (out_opts_.only < 0) return true;
     if (rs_.in_subtree(rs_.rules[d.rule].label, static_cast<uint32_t>(out_opts_.only))) return true;
