@@ -200,7 +200,7 @@ bool TypedDecoder::decode(const TypedEvent& in, uint64_t line_no, ir::Event& ev,
             return false;
         }
     }
-    return runtime::finish_event(et, seen_, pool_, scratch_, ev, err);
+    return runtime::finish_event(et, seen_, &pool_, scratch_, ev, err);
 }
 
 } // namespace ethogram::embed

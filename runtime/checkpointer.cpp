@@ -21,15 +21,9 @@
 
 namespace ethogram::runtime {
 
-namespace {
-
-// 2: the wall time and resume count after the output lengths (version 1 had neither).
-constexpr uint32_t kPayloadVersion = 2;
-
-} // namespace
-
-Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs,
-                                                           const PipelineOptions& opts) {
+// Payload versions (checkpointer.h): 3 single-threaded, 4 sharded; 1 and 2 were earlier layouts.
+Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs, const PipelineOptions& opts,
+                                                           uint32_t threads) {
     auto dir = CheckpointDir::open(opts.checkpoint.dir);
     if (!dir) return Error{dir.error()};
     std::unique_ptr<Checkpointer> ck(new Checkpointer(std::move(*dir), opts.checkpoint, ruleset_hash(rs)));
@@ -50,14 +44,28 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
         return ck;
     }
     if (!rejected.empty()) spdlog::warn("resuming from the previous good checkpoint {}", loaded.path);
-    // Compatibility: the same payload format, rule set, engine version and run arguments, or nothing.
+    // Compatibility: the same payload format, rule set, engine version, run arguments and shard count, or
+    // nothing.
     ir::SnapReader r(loaded.payload);
     const uint32_t version = r.u32();
     if (r.failed()) return Error{fmt::format("{}: {}", loaded.path, r.error())};
+    // The shard count the snapshot was taken with (its state is split by key hash modulo the count).
+    uint32_t taken_threads = 0;
+    if (version == kPayloadVersion) {
+        taken_threads = 1;
+    } else if (version == kShardedPayloadVersion) {
+        ir::SnapReader t(loaded.payload);
+        t.u32();
+        for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3 + 2; ++i) t.u64(); // up to the wall time and resume count
+        taken_threads = t.u32();
+        if (t.failed() || taken_threads == 0)
+            return Error{fmt::format("{}: runtime state: {}", loaded.path,
+                                     t.failed() ? t.error() : "a shard count of 0")};
+    }
     std::string why;
-    if (version != kPayloadVersion)
-        why = fmt::format("its runtime state is in format version {} (this engine reads version {})", version,
-                          kPayloadVersion);
+    if (taken_threads == 0)
+        why = fmt::format("its runtime state is in format version {} (this engine reads versions {} and {})",
+                          version, kPayloadVersion, kShardedPayloadVersion);
     else if (loaded.header.ruleset_hash != ck->ruleset_hash_)
         why = fmt::format(
             "the rule set changed since it was taken (rule-set hash {} in the checkpoint, {} now)",
@@ -67,6 +75,11 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
                           opts.checkpoint.engine_version);
     else if (loaded.header.run_hash != blake2b_hex(opts.checkpoint.run_identity))
         why = "it was taken with other run arguments (input, outputs, lateness, state caps or output format)";
+    else if (taken_threads != threads)
+        why =
+            fmt::format("it was taken with --threads {} (this run has --threads {}; the state of a key lives "
+                        "in the shard its hash picks, and is not re-sharded): resume with --threads {}",
+                        taken_threads, threads, taken_threads);
     if (!why.empty()) {
         if (!opts.checkpoint.drop_incompatible)
             return Error{
@@ -145,13 +158,45 @@ Status Checkpointer::restore(PipelineParts& p) {
 
 Status Checkpointer::tick(PipelineParts& p) {
     if (kill_at_line_ != 0 && *p.lines_in == kill_at_line_) ::kill(::getpid(), SIGKILL);
-    bool due = o_.every_events != 0 && *p.lines_in - last_lines_ >= o_.every_events;
-    if (!due && o_.every_wall_us != 0 && *p.lines_in != last_lines_) {
-        auto now = std::chrono::steady_clock::now();
-        due = std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count() >=
-              o_.every_wall_us;
-    }
-    return due ? take(p) : ok_status();
+    return due(*p.lines_in) ? take(p) : ok_status();
+}
+
+bool Checkpointer::due(uint64_t lines_in) {
+    if (o_.every_events != 0 && lines_in - last_lines_ >= o_.every_events) return true;
+    if (o_.every_wall_us == 0 || lines_in == last_lines_) return false;
+    auto now = std::chrono::steady_clock::now();
+    return std::chrono::duration_cast<std::chrono::microseconds>(now - last_time_).count() >=
+           o_.every_wall_us;
+}
+
+void Checkpointer::resumed(uint64_t lines_in, uint64_t prior_wall_us, uint64_t resumes) {
+    last_lines_ = lines_in;
+    prior_wall_us_ = prior_wall_us;
+    resumes_ = resumes + 1;
+    resumed_from_ = resume_->path;
+    resume_.reset();
+}
+
+uint64_t Checkpointer::wall_us(std::chrono::steady_clock::time_point started) const {
+    return prior_wall_us_ + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
+                                                      std::chrono::steady_clock::now() - started)
+                                                      .count());
+}
+
+Status Checkpointer::write(const std::string& payload, uint64_t lines_in, uint64_t live_keys) {
+    const auto t0 = std::chrono::steady_clock::now();
+    CheckpointHeader h;
+    h.generation = ++generation_;
+    h.ruleset_hash = ruleset_hash_;
+    h.engine_version = o_.engine_version;
+    h.run_hash = blake2b_hex(o_.run_identity);
+    if (auto st = dir_.write(h, payload); !st) return st;
+    ++taken_;
+    last_lines_ = lines_in;
+    last_time_ = std::chrono::steady_clock::now();
+    spdlog::debug("checkpoint {}: {} bytes ({} live keys) in {:.2f} ms", h.generation, payload.size(),
+                  live_keys, std::chrono::duration<double, std::milli>(last_time_ - t0).count());
+    return ok_status();
 }
 
 Status Checkpointer::take(PipelineParts& p) {
@@ -183,9 +228,7 @@ Status Checkpointer::take(PipelineParts& p) {
     w.u64(*out_len);
     w.u64(*dead_len);
     w.u64(supp_len);
-    w.u64(prior_wall_us_ + static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::microseconds>(
-                                                     std::chrono::steady_clock::now() - p.started)
-                                                     .count()));
+    w.u64(wall_us(p.started));
     w.u64(resumes_);
     w.i64(p.reorder->max_time());
     w.i64(p.reorder->watermark());

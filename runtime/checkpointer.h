@@ -50,7 +50,10 @@ public:
     /// Opens the checkpoint directory and loads the newest valid snapshot, if any. Refuses (unless
     /// drop_incompatible, which clears the directory) a snapshot of another rule set, engine version or
     /// run arguments; logs every rejected (corrupt, truncated) newer snapshot with its path and why.
-    static Expected<std::unique_ptr<Checkpointer>> open(const ir::RuleSet& rs, const PipelineOptions& opts);
+    /// `threads` is the run's shard count (1: the single-threaded pipeline); a snapshot taken with another
+    /// count is refused like a rule-set change (state is not re-sharded).
+    static Expected<std::unique_ptr<Checkpointer>> open(const ir::RuleSet& rs, const PipelineOptions& opts,
+                                                        uint32_t threads = 1);
 
     /// A snapshot to resume from was found: the outputs are to be reopened at these lengths.
     bool resuming() const { return resume_.has_value(); }
@@ -70,6 +73,27 @@ public:
     double prior_wall_seconds() const { return prior_wall_us_ / 1e6; }
     uint64_t resumes() const { return resumes_; }
     const std::string& resumed_from() const { return resumed_from_; }
+    /// The run's wall time so far in microseconds: the earlier processes' and this one's since `started`
+    /// (what a snapshot records).
+    uint64_t wall_us(std::chrono::steady_clock::time_point started) const;
+
+    // For the sharded pipeline (runtime/parallel.cpp), which composes its own payload: it starts with the
+    // same fields as the single-threaded one up to the output lengths, the wall time and the resume count,
+    // then the shard count. Versions 1 and 2 were earlier layouts (no wall time; no shards).
+    static constexpr uint32_t kPayloadVersion = 3;        ///< single-threaded
+    static constexpr uint32_t kShardedPayloadVersion = 4; ///< --threads > 1
+    /// The payload to resume from (resuming() is true) and its file.
+    const std::string& resume_payload() const { return resume_->payload; }
+    const std::string& resume_path() const { return resume_->path; }
+    /// The sharded resume is done: `lines_in` is where the cadence counts from; `prior_wall_us` and
+    /// `resumes` are the snapshot's (this resume not counted yet).
+    void resumed(uint64_t lines_in, uint64_t prior_wall_us, uint64_t resumes);
+    /// Whether a checkpoint is due after `lines_in` input lines (by count or by wall-clock time).
+    bool due(uint64_t lines_in);
+    /// Writes a snapshot of `payload` (the next generation); `lines_in` restarts the cadence.
+    Status write(const std::string& payload, uint64_t lines_in, uint64_t live_keys);
+    /// The test hook ETHOGRAM_TEST_KILL_AT_LINE (0: off): SIGKILL once this many input lines are read.
+    uint64_t kill_at_line() const { return kill_at_line_; }
 
 private:
     Checkpointer(CheckpointDir dir, CheckpointOptions o, std::string ruleset_hash)

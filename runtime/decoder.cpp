@@ -55,6 +55,25 @@ struct Decoder::Impl {
     std::vector<FieldIndex> index;
     std::vector<uint8_t> seen;
     std::string scratch;
+    // Deferred interning (decode_deferred / commit): the strings of the event last decoded, in member order
+    // (the order decode() interns them in), pointing into the parser's buffers or key_buf / id_buf.
+    struct Pending {
+        uint16_t slot;
+        bool field; ///< also the field's value (false: an int-typed key, only ev.key takes the text)
+        std::string_view text;
+    };
+    bool defer = false;
+    std::vector<Pending> pending;
+    std::string_view key_text;
+    std::string key_buf, id_buf;
+    bool int_id = false;
+
+    // A string value: interned now, or recorded for commit() (the value is then kNoString until then).
+    uint32_t intern(uint16_t slot, bool field, std::string_view s) {
+        if (!defer) return pool.intern(s);
+        pending.push_back({slot, field, s});
+        return ir::kNoString;
+    }
 
     Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
         : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {}
@@ -100,7 +119,7 @@ struct Decoder::Impl {
             return true;
         case ir::Type::String:
             if (jt != element_type::STRING) return bad_type(err, et, fd, v);
-            out = ir::Value::string(pool.intern(v.get_string().value_unsafe()));
+            out = ir::Value::string(intern(slot, true, v.get_string().value_unsafe()));
             return true;
         case ir::Type::Bool:
             if (jt != element_type::BOOL) return bad_type(err, et, fd, v);
@@ -156,15 +175,19 @@ struct Decoder::Impl {
             return decode_fail(err, DeadReason::MissingField,
                                fmt::format("{}.{}: the key is null", et.name, fd.name));
         if (jt == element_type::STRING && fd.type == ir::Type::String) {
-            ev.key = pool.intern(v.get_string().value_unsafe());
+            key_text = v.get_string().value_unsafe();
+            ev.key = intern(et.key_field, true, key_text);
             ev.fields[et.key_field] = ir::Value::string(ev.key);
             return true;
         }
         if (jt == element_type::INT64) {
             int64_t n = v.get_int64().value_unsafe();
-            ev.key = intern_decimal(pool, scratch, n);
-            ev.fields[et.key_field] =
-                fd.type == ir::Type::Int ? ir::Value::integer(n) : ir::Value::string(ev.key);
+            key_buf.clear();
+            fmt::format_to(std::back_inserter(key_buf), "{}", n);
+            key_text = key_buf;
+            const bool is_int = fd.type == ir::Type::Int;
+            ev.key = intern(et.key_field, !is_int, key_text);
+            ev.fields[et.key_field] = is_int ? ir::Value::integer(n) : ir::Value::string(ev.key);
             return true;
         }
         return decode_fail(err, DeadReason::BadField,
@@ -201,6 +224,9 @@ struct Decoder::Impl {
         const FieldIndex& idx = index[t];
 
         begin_event(rs, t, line_no, ev, seen);
+        pending.clear();
+        key_text = {};
+        int_id = false;
 
         for (auto member : obj) {
             auto it = idx.find(member.key);
@@ -213,7 +239,28 @@ struct Decoder::Impl {
                 return false;
             }
         }
-        return finish_event(et, seen, pool, scratch, ev, err);
+        // Deferred: an integer id's text waits in id_buf for commit() (string ids are pending already).
+        if (!finish_event(et, seen, defer ? nullptr : &pool, id_buf, ev, err)) return false;
+        int_id = defer && et.id_field != ir::kNoField && ev.fields[et.id_field].type == ir::Type::Int;
+        return true;
+    }
+
+    // Interns what decode_deferred recorded, in the order decode() would have.
+    void commit(ir::Event& ev) {
+        const ir::EventType& et = rs.events[ev.type];
+        for (const Pending& p : pending) {
+            const uint32_t id = pool.intern(p.text);
+            if (p.slot == et.key_field) ev.key = id;
+            if (p.field) ev.fields[p.slot] = ir::Value::string(id);
+        }
+        pending.clear();
+        if (et.id_field != ir::kNoField) {
+            const ir::Value& id = ev.fields[et.id_field];
+            if (id.type == ir::Type::String)
+                ev.id = static_cast<uint32_t>(id.i);
+            else if (int_id)
+                ev.id = pool.intern(id_buf);
+        }
     }
 };
 
@@ -223,7 +270,21 @@ Decoder::Decoder(const ir::RuleSet& rs, ir::StringPool& pool, DecoderOptions opt
 Decoder::~Decoder() = default;
 
 bool Decoder::decode(std::string_view line, uint64_t line_no, ir::Event& out) {
+    impl_->defer = false;
     return impl_->decode(error_, line, line_no, out);
+}
+
+bool Decoder::decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out) {
+    impl_->defer = true;
+    return impl_->decode(error_, line, line_no, out);
+}
+
+std::string_view Decoder::key_text() const {
+    return impl_->key_text;
+}
+
+void Decoder::commit(ir::Event& out) {
+    impl_->commit(out);
 }
 
 } // namespace ethogram::runtime

@@ -49,6 +49,17 @@ public:
     bool decode(std::string_view line, uint64_t line_no, ir::Event& out);
     const DecodeError& error() const { return error_; }
 
+    /// Validates `line` exactly as decode() does but interns nothing yet: string fields, `key` and `id` of
+    /// `out` stay unset until commit(). For the parallel runtime, where every shard validates every line
+    /// (to make the same watermark decisions) but only keeps the events of its own keys.
+    bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out);
+    /// The key's text of the event last decoded (an integer key as its decimal text); valid until the next
+    /// decode.
+    std::string_view key_text() const;
+    /// Interns the strings of the event last decoded by decode_deferred (in the order decode() would) and
+    /// sets them in `out`. Call before the next decode.
+    void commit(ir::Event& out);
+
 private:
     struct Impl;
     std::unique_ptr<Impl> impl_;

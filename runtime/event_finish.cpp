@@ -46,7 +46,7 @@ uint32_t intern_decimal(ir::StringPool& pool, std::string& scratch, int64_t n) {
     return pool.intern(scratch);
 }
 
-bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir::StringPool& pool,
+bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir::StringPool* pool,
                   std::string& scratch, ir::Event& ev, DecodeError& err) {
     auto fail = [&](std::string detail) {
         return decode_fail(err, DeadReason::MissingField, std::move(detail));
@@ -65,7 +65,12 @@ bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir:
         if (id.type == ir::Type::String) {
             ev.id = static_cast<uint32_t>(id.i);
         } else if (id.type == ir::Type::Int) {
-            ev.id = intern_decimal(pool, scratch, id.i);
+            if (pool) {
+                ev.id = intern_decimal(*pool, scratch, id.i);
+            } else {
+                scratch.clear();
+                fmt::format_to(std::back_inserter(scratch), "{}", id.i);
+            }
         }
     }
     return true;

@@ -38,9 +38,11 @@ uint32_t intern_decimal(ir::StringPool& pool, std::string& scratch, int64_t n);
 
 /// After the fields are filled: every required field must have been seen (else missing_field), the event
 /// time is taken from the time field (missing_field when it is absent), and the id field, if any, is
-/// interned into `pool` (an integer id as its decimal text; `scratch` is a reused buffer). False with the
-/// reason and detail in `err` on a dead letter. Both decoders call it, so their reasons and texts agree.
-bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir::StringPool& pool,
+/// interned into `pool` (an integer id as its decimal text; `scratch` is a reused buffer). With a null
+/// `pool` (deferred interning, Decoder::decode_deferred) an integer id's text is left in `scratch` and
+/// `ev.id` stays unset for the caller to intern later. False with the reason and detail in `err` on a dead
+/// letter. Both decoders call it, so their reasons and texts agree.
+bool finish_event(const ir::EventType& et, const std::vector<uint8_t>& seen, ir::StringPool* pool,
                   std::string& scratch, ir::Event& ev, DecodeError& err);
 
 } // namespace ethogram::runtime

@@ -1,5 +1,5 @@
-// parallel.h: the parallel keyed pipeline on oneTBB: read chunks -> decode in parallel -> serial
-// dead letters, reorder and watermark -> route by key to shards (own executor and pool each) -> writer.
+// parallel.h: the parallel keyed pipeline: one reader broadcasts chunks of whole lines to N shard threads;
+// every shard scans every line (same watermark decisions) and runs only the events of its own keys.
 #pragma once
 
 #include "runtime/pipeline.h"
@@ -13,12 +13,13 @@
 namespace ethogram::runtime {
 
 struct ParallelOptions {
-    uint32_t threads = 2;        ///< worker shards, and the decoding concurrency; >= 1
-    bool ordered = false;        ///< write detections by (time, key, production order): deterministic
-    uint32_t chunk_lines = 1024; ///< input lines per decoding chunk, and events per shard batch at most
-    uint32_t queue_batches = 4;  ///< capacity of each shard's input queue, in batches
-    /// Called by the writer thread before it writes each shard's output block (its text). For tests (a
-    /// slow consumer) and embedders; runs on the writer thread only.
+    uint32_t threads = 2;           ///< shards, one thread each; >= 1
+    bool ordered = false;           ///< write detections by (time, key, production order): deterministic
+    uint32_t chunk_lines = 8192;    ///< input lines per chunk at most
+    uint32_t chunk_bytes = 1 << 20; ///< input bytes per chunk, about (a chunk always ends with a whole line)
+    uint32_t queue_chunks = 4;      ///< capacity of each shard's input queue, in chunks
+    /// Called before each shard's output block is written (with its text; empty in ordered mode), one call
+    /// at a time, under the output lock. For tests (a slow consumer) and embedders.
     std::function<void(std::string_view)> before_write;
 };
 
@@ -26,21 +27,25 @@ struct ParallelOptions {
 struct ParallelStats {
     uint32_t shards = 0;
     std::vector<uint64_t> events_per_shard;
-    /// Most events routed to shards but not yet processed, at any time. Bounded by construction by
-    /// inflight_bound: each shard's queue holds at most queue_batches batches of at most chunk_lines events,
-    /// plus the batch the shard is running and the one the router is pushing.
+    /// Most input lines read but not yet scanned by every shard, at any time. Bounded by construction by
+    /// inflight_bound: the slowest shard's queue holds at most queue_chunks chunks of at most chunk_lines
+    /// lines, plus the chunk it is scanning and the one the reader is handing out.
     uint64_t inflight_high_water = 0;
     uint64_t inflight_bound = 0;
-    /// Most shard outputs waiting for the writer at once: its queue holds queue_batches x shards, each
-    /// shard blocks on at most one more, plus the one being written.
-    uint64_t output_queue_high_water = 0;
+    uint64_t chunks = 0;             ///< chunks read
     uint64_t ordered_high_water = 0; ///< detections held by the ordered merge at once
+    /// CPU seconds (user + system) each shard's thread used, and the reader (the calling thread, from the
+    /// first read to the end of input). On an idle machine with a core per shard the wall time is about the
+    /// largest of the shards' (they do not wait for each other beyond the queues' slack), so these give the
+    /// speedup a run can reach whatever the load of a shared machine.
+    std::vector<double> cpu_seconds_per_shard;
+    double reader_cpu_seconds = 0;
 };
 
 /// The parallel statistics as `stats:` lines (shards, events per shard, queue high-water marks).
 std::string format_parallel_stats(const ParallelStats& s);
 
-/// Runs the input through `opts.threads` shards. Same contract and outputs as run_pipeline: the summary
+/// Runs the input through `popts.threads` shards. Same contract and outputs as run_pipeline: the summary
 /// (counts, dead letters, executor statistics summed over shards) is identical to a single-threaded run;
 /// detections are the same multiset, and with `ordered` the same sequence whenever no two detections of
 /// different keys share a time (see docs/architecture.md, "Parallel runtime").

@@ -1,40 +1,13 @@
-// shard.cpp: a worker shard: interning into its own pool, running its executor, formatting detections.
+// shard.cpp: a worker shard: running its executor over its own pool, formatting detections.
 #include "runtime/shard.h"
+
+#include "compiler/ir/snapshot_bytes.h"
+
+#include <fmt/format.h>
 
 #include <utility>
 
 namespace ethogram::runtime {
-
-namespace {
-
-TextRef put(std::string& text, std::string_view s) {
-    auto off = static_cast<uint64_t>(text.size());
-    text.append(s);
-    return off << 32 | static_cast<uint64_t>(s.size());
-}
-
-std::string_view view(const std::string& text, TextRef r) {
-    return std::string_view(text).substr(static_cast<size_t>(r >> 32), static_cast<size_t>(r & 0xffffffffu));
-}
-
-} // namespace
-
-void pack_event(ir::Event&& ev, const ir::StringPool& scratch, WireEvent& w) {
-    w.text.clear();
-    const uint32_t key_id = ev.key, id_id = ev.id;
-    w.key = key_id == ir::kNoString ? kNoText : put(w.text, scratch.view(key_id));
-    w.id = id_id == ir::kNoString ? kNoText : put(w.text, scratch.view(id_id));
-    for (ir::Value& v : ev.fields) {
-        if (v.type != ir::Type::String) continue;
-        auto sid = static_cast<uint32_t>(v.i);
-        // The key field and a string id field repeat strings already packed.
-        TextRef r = sid == key_id ? w.key : sid == id_id ? w.id : put(w.text, scratch.view(sid));
-        v.i = static_cast<int64_t>(r);
-    }
-    ev.key = ir::kNoString;
-    ev.id = ir::kNoString;
-    w.ev = std::move(ev);
-}
 
 uint32_t shard_of(std::string_view key, uint32_t shards) {
     uint64_t h = 14695981039346656037ULL;
@@ -54,37 +27,76 @@ Shard::Shard(uint32_t index, const ir::RuleSet& rs, const ExecutorFactory& make,
     exec_ = make(rs, pool_);
 }
 
-std::unique_ptr<ShardOutput> Shard::process(ShardInput& in) {
+void Shard::on_event(const ir::Event& e) {
+    exec_->advance_watermark(e.time, *this);
+    exec_->on_event(e, *this);
+    ++processed_;
+}
+
+bool Shard::advance(int64_t wm) {
+    if (wm <= frontier_) return false;
+    exec_->advance_watermark(wm, *this);
+    frontier_ = wm;
+    advanced_ = true;
+    return true;
+}
+
+std::unique_ptr<ShardOutput> Shard::take(bool end) {
+    const bool advanced = std::exchange(advanced_, false);
+    const bool empty =
+        !out_ || (out_->detections.empty() && out_->suppressed.empty() && out_->ordered.empty());
+    if (empty && !end && !(ordered_ && advanced)) return nullptr;
     if (!out_) out_ = std::make_unique<ShardOutput>();
     out_->shard = index_;
-    for (WireEvent& w : in.events) {
-        ir::Event& e = w.ev;
-        // Intern into this shard's pool: ids are only ever compared within one pool.
-        e.key = w.key == kNoText ? ir::kNoString : pool_.intern(view(w.text, w.key));
-        e.id = w.id == kNoText ? ir::kNoString : pool_.intern(view(w.text, w.id));
-        for (ir::Value& v : e.fields) {
-            if (v.type != ir::Type::String) continue;
-            auto r = static_cast<TextRef>(v.i);
-            v.i = r == w.key ? e.key : r == w.id ? e.id : pool_.intern(view(w.text, r));
-        }
-        exec_->advance_watermark(e.time, *this);
-        exec_->on_event(e, *this);
-        ++processed_;
-    }
-    bool advanced = false;
-    // At the end too, first to the last released time: the single-threaded run's last finite watermark,
-    // where its executor last evicts idle keys (so live-key counts agree).
-    for (int64_t wm : {in.watermark, in.end ? ir::kTimeInfinity : in.watermark}) {
-        if (wm <= frontier_) continue;
-        exec_->advance_watermark(wm, *this);
-        frontier_ = wm;
-        advanced = true;
-    }
     out_->frontier = frontier_;
-    out_->end = in.end;
-    bool empty = out_->detections.empty() && out_->suppressed.empty() && out_->ordered.empty();
-    if (empty && !in.end && !(ordered_ && advanced)) return nullptr;
+    out_->end = end;
     return std::move(out_);
+}
+
+Status Shard::save(std::string& out) const {
+    ir::SnapWriter w(out);
+    for (uint64_t v : {processed_, emitted_, suppressed_, filtered_, seq_}) w.u64(v);
+    w.i64(frontier_);
+    w.u64(pool_.size());
+    for (uint32_t i = 0; i < pool_.size(); ++i) w.str(pool_.view(i));
+    std::string exec_state;
+    if (auto st = exec_->save_state(exec_state); !st) return Error{st.error()};
+    w.str(exec_state);
+    return ok_status();
+}
+
+Status Shard::restore(std::string_view state) {
+    ir::SnapReader r(state);
+    processed_ = r.u64();
+    emitted_ = r.u64();
+    suppressed_ = r.u64();
+    filtered_ = r.u64();
+    seq_ = r.u64();
+    frontier_ = r.i64();
+    // The seeded strings (and what the executor interned when created) must be the same; the rest are
+    // interned in id order, which gives them their old ids.
+    const uint64_t n = r.count(8);
+    for (uint64_t i = 0; i < n && r.ok(); ++i) {
+        std::string s = r.str();
+        if (i < pool_.size()) {
+            if (pool_.view(static_cast<uint32_t>(i)) != s) r.fail("string pool mismatch");
+        } else if (pool_.intern(s) != i) {
+            r.fail("string pool: a duplicate string");
+        }
+    }
+    if (r.ok() && n < pool_.size()) r.fail("string pool shorter than the rule set's");
+    const std::string exec_state = r.str();
+    if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
+    if (r.failed()) return Error{fmt::format("shard {}: {}", index_, r.error())};
+    if (auto st = exec_->restore_state(exec_state); !st)
+        return Error{fmt::format("shard {}: {}", index_, st.error())};
+    return ok_status();
+}
+
+void Shard::close() {
+    final_stats_ = exec_->stats();
+    exec_.reset();
+    pool_ = ir::StringPool();
 }
 
 bool Shard::keep(const ir::Detection& d) {

@@ -1,10 +1,11 @@
 // shard.h: one worker shard of the parallel runtime: its own string pool, executor and output buffer;
-// and the wire format of the events and detections that cross threads.
+// and the detections it hands over for writing.
 #pragma once
 
 #include "compiler/ir/event.h"
 #include "compiler/ir/executor.h"
 #include "compiler/ir/ir.h"
+#include "runtime/expected.h"
 #include "runtime/output.h"
 
 #include <cstdint>
@@ -21,32 +22,8 @@ namespace ethogram::runtime {
 /// thread only. Any ir::Executor fits (the interpreter, a JIT).
 using ExecutorFactory = std::function<std::unique_ptr<ir::Executor>(const ir::RuleSet&, ir::StringPool&)>;
 
-/// A reference to a string held in a WireEvent's `text`: offset << 32 | length.
-using TextRef = uint64_t;
-constexpr TextRef kNoText = UINT64_MAX;
-
-/// A decoded event on its way to a shard. Strings are not interned yet: the shard interns them into its
-/// own pool. `ev.key` and `ev.id` are unset; `key` and `id` refer to `text`, and so does `Value::i` of every
-/// String-typed field.
-struct WireEvent {
-    ir::Event ev;
-    std::string text;
-    TextRef key = kNoText;
-    TextRef id = kNoText;
-    uint32_t shard = 0; ///< which shard owns the key (hash of the key's text)
-};
-
-/// Rewrites `ev`'s pool ids (interned in `scratch`) as references into `w.text`; `w.ev` takes `ev`.
-void pack_event(ir::Event&& ev, const ir::StringPool& scratch, WireEvent& w);
 /// The stable shard of a key: FNV-1a of its text modulo `shards`.
 uint32_t shard_of(std::string_view key, uint32_t shards);
-
-/// Events for one shard, in release order, then a watermark the shard advances its executor to.
-struct ShardInput {
-    std::vector<WireEvent> events;
-    int64_t watermark = ir::kTimeMinusInfinity; ///< time of the latest event released globally so far
-    bool end = false;                           ///< end of input: advance to +infinity afterwards
-};
 
 /// A detection formatted by a shard, for the ordered output mode.
 struct OrderedLine {
@@ -58,7 +35,7 @@ struct OrderedLine {
     std::string text; ///< the JSON line, with its newline
 };
 
-/// What a shard hands the writer after one input batch.
+/// What a shard hands over for writing after one input chunk.
 struct ShardOutput {
     uint32_t shard = 0;
     std::string detections; ///< unordered mode: JSON lines to append as they are
@@ -68,15 +45,30 @@ struct ShardOutput {
     bool end = false;
 };
 
-/// One shard: translates events into its pool, runs them through its executor and formats the
+/// One shard: runs the events of its keys (interned in its own pool) through its executor and formats the
 /// detections with its pool (so that ids never cross pools). Used by one thread at a time.
 class Shard : public ir::DetectionSink {
 public:
     Shard(uint32_t index, const ir::RuleSet& rs, const ExecutorFactory& make, OutputOptions out_opts,
           bool keep_suppressed, bool ordered);
 
-    /// Processes one batch; returns what to write (nullptr when there is nothing to tell the writer).
-    std::unique_ptr<ShardOutput> process(ShardInput& in);
+    /// The shard's pool (seeded): events given to on_event must be interned in it.
+    ir::StringPool& pool() { return pool_; }
+    /// Runs one event of this shard's keys, as the single-threaded driver does: the executor's watermark
+    /// moves to the event's time first.
+    void on_event(const ir::Event& e);
+    /// Moves the executor's watermark to `wm` (timers up to it fire) when it is past the frontier; returns
+    /// whether it moved. Every later event of this shard must have time >= `wm`.
+    bool advance(int64_t wm);
+    /// What to write since the last call; nullptr when there is nothing to tell (no detection, not the
+    /// end, and in ordered mode the frontier did not move since the last block).
+    std::unique_ptr<ShardOutput> take(bool end);
+
+    /// Checkpoints: appends the shard's whole state (counters, frontier, production counter, its pool in id
+    /// order, the executor's state) to `out`; restore() puts it back into a fresh shard. Between two
+    /// chunks only (nothing pending in take()).
+    Status save(std::string& out) const;
+    Status restore(std::string_view state);
 
     void emit(ir::Detection&& d) override;
     void suppressed(ir::Detection&& d) override;
@@ -85,7 +77,10 @@ public:
     uint64_t emitted() const { return emitted_; }
     uint64_t suppressed_count() const { return suppressed_; }
     uint64_t filtered() const { return filtered_; }
-    ir::ExecutorStats stats() const { return exec_->stats(); }
+    ir::ExecutorStats stats() const { return exec_ ? exec_->stats() : final_stats_; }
+    /// End of the run: keeps the executor's statistics and frees its state and the pool, on the shard's
+    /// own thread (freeing a large state is a noticeable serial cost at the end otherwise).
+    void close();
 
 private:
     bool keep(const ir::Detection& d);
@@ -95,11 +90,13 @@ private:
     const ir::RuleSet& rs_;
     ir::StringPool pool_;
     std::unique_ptr<ir::Executor> exec_;
+    ir::ExecutorStats final_stats_;
     OutputOptions out_opts_;
     bool keep_suppressed_;
     bool ordered_;
     std::unique_ptr<ShardOutput> out_;
     int64_t frontier_ = ir::kTimeMinusInfinity;
+    bool advanced_ = false; ///< the frontier moved since the last take()
     uint64_t seq_ = 0;
     uint64_t processed_ = 0, emitted_ = 0, suppressed_ = 0, filtered_ = 0;
 };

@@ -40,14 +40,12 @@ std::string known_nodes(const ir::RuleSet& rs) {
 
 // --checkpoint-*: fills p.checkpoint; returns an error message, or "" when the flags are usable.
 std::string checkpoint_options(const RunOptions& o, const CLI::App& cmd, runtime::PipelineOptions& p,
-                               const ir::ExecutorOptions& eopts, uint32_t threads) {
+                               const ir::ExecutorOptions& eopts) {
     if (o.checkpoint_dir.empty()) {
         if (cmd.count("--checkpoint-every") || o.drop_state)
             return "--checkpoint-every and --drop-incompatible-state need --checkpoint-dir";
         return "";
     }
-    if (threads > 1)
-        return "--checkpoint-dir needs --threads 1: the sharded pipeline cannot take checkpoints yet";
     if (p.events_path == "-")
         return "--checkpoint-dir needs a regular input file to resume from (not stdin): pass --events PATH";
     if (p.out_path == "-" || p.dead_letter_path == "-" || p.suppressed_path == "-")
@@ -235,7 +233,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
     }
     uint32_t threads = o.threads;
     if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
-    if (auto bad = checkpoint_options(o, cmd, p, eopts, threads); !bad.empty()) return usage_error(bad);
+    if (auto bad = checkpoint_options(o, cmd, p, eopts); !bad.empty()) return usage_error(bad);
     // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
     // load the same code from its cache. What the first creation says is logged once.
     ir::StringPool pool;

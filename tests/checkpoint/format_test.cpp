@@ -117,7 +117,7 @@ TEST_F(CheckpointFiles, RuntimeStateOfAnOlderFormatIsRefusedClearly) {
     auto refused = Checkpointer::open(rs, opts);
     ASSERT_FALSE(refused);
     EXPECT_NE(refused.error().find("ckpt-00000000000000000003.snap: cannot resume: its runtime state is in "
-                                   "format version 1 (this engine reads version 2)"),
+                                   "format version 1 (this engine reads versions 3 and 4)"),
               std::string::npos)
         << refused.error();
     EXPECT_NE(refused.error().find("--drop-incompatible-state"), std::string::npos) << refused.error();

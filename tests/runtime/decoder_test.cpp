@@ -194,5 +194,45 @@ TEST_F(DecoderTest, TruncationsAndMutationsFailCleanly) {
     EXPECT_LT(ok, 3000); // most mutations break something
 }
 
+// The parallel runtime's path: decode_deferred validates without interning, commit() interns in the order
+// decode() does, so the events and the pools are identical; a rejected line interns nothing (decode() may
+// have interned the strings before the bad member, which is why it comes last here).
+TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
+    ir::StringPool deferred_pool;
+    Decoder deferred{rs, deferred_pool};
+    const std::vector<std::string> lines = {
+        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
+        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
+        R"({"type":"page_view","url":"/first","user":"u7","ts":5,"page":"cart","logged_in":true})",
+        pv(R"(,"event_id":"e-2","n":"not an int")"),
+    };
+    size_t interned = 0;
+    for (const std::string& line : lines) {
+        ir::Event a, b;
+        const bool ok = dec.decode(line, 3, a);
+        ASSERT_EQ(deferred.decode_deferred(line, 3, b), ok) << line;
+        if (!ok) {
+            EXPECT_EQ(deferred.error().detail, dec.error().detail);
+            EXPECT_EQ(deferred_pool.size(), interned);
+            continue;
+        }
+        EXPECT_EQ(deferred.key_text(), pool.view(a.key));
+        EXPECT_EQ(b.key, ir::kNoString); // nothing interned yet
+        deferred.commit(b);
+        EXPECT_EQ(b.key, a.key);
+        EXPECT_EQ(b.id, a.id);
+        EXPECT_EQ(b.time, a.time);
+        ASSERT_EQ(b.fields.size(), a.fields.size());
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
+            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
+        }
+        ASSERT_EQ(deferred_pool.size(), pool.size());
+        for (uint32_t i = 0; i < pool.size(); ++i) EXPECT_EQ(deferred_pool.view(i), pool.view(i));
+        interned = deferred_pool.size();
+    }
+    EXPECT_GT(interned, 5u);
+}
+
 } // namespace
 } // namespace ethogram::runtime
