@@ -142,7 +142,7 @@ size_t StringPool::probe(std::string_view s, uint32_t h) const {
 }
 
 std::string_view StringPool::store(std::string_view s) {
-    if (s.empty()) return {};
+    if (s.empty()) return std::string_view("", 0); // a view with data(), like std::string's
     if (s.size() > chunk_left_) {
         // A long string gets a chunk of its own; the current chunk stays the one to fill.
         if (s.size() > kPoolChunk / 4) {
