@@ -25,11 +25,11 @@ protected:
         // A fresh pool per evaluation: constants added since the last one get their seeded ids.
         pool = ir::StringPool{};
         ir::seed_string_pool(b.rs, pool);
-        ir::Event e;
-        e.type = T;
-        e.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n, Value::string(pool.intern(s)),
-                    flag};
-        ev = make_event(e, 0);
+        ir::Event in;
+        in.type = T;
+        in.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n, Value::string(pool.intern(s)),
+                     flag};
+        ev = make_event(in, 0);
         ExprEvaluator x(b.rs, pool);
         EvalContext ctx;
         ctx.current = ev.get();
