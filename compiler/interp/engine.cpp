@@ -1,13 +1,71 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include <cstring>
+
 namespace ethogram::interp {
+
+// Stored events (state.h): one allocation, the StoredEvent then its field array.
+EventPtr EventPtr::make(uint32_t nfields) {
+    void* mem = ::operator new(stored_event_alloc_bytes(nfields));
+    auto* se = new (mem) StoredEvent();
+    se->ev.fields.n = nfields;
+    auto* fields = reinterpret_cast<ir::Value*>(se + 1);
+    for (uint32_t i = 0; i < nfields; ++i) new (fields + i) ir::Value();
+    se->ev.refs = 1;
+    EventPtr p;
+    p.p_ = se;
+    return p;
+}
+
+void EventPtr::release() {
+    if (!p_ || --p_->ev.refs > 0) return;
+    p_->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
+    ::operator delete(p_);
+}
+
+EventPtr make_event(const ir::Event& e, uint64_t ord) {
+    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()));
+    StoredEvent& se = *p;
+    se.ev.type = e.type;
+    se.ev.time = e.time;
+    se.ev.seq = e.seq;
+    se.ev.line = e.line;
+    se.ev.id = e.id;
+    se.ord = ord;
+    if (!e.fields.empty())
+        std::memcpy(static_cast<void*>(reinterpret_cast<ir::Value*>(p.get() + 1)), e.fields.data(),
+                    e.fields.size() * sizeof(ir::Value));
+    return p;
+}
+
+ir::Event StoredEvent::to_event(uint32_t key) const {
+    ir::Event e;
+    e.type = ev.type;
+    e.key = key;
+    e.time = ev.time;
+    e.seq = ev.seq;
+    e.line = ev.line;
+    e.id = ev.id;
+    e.fields.assign(ev.fields.begin(), ev.fields.end());
+    return e;
+}
 
 Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o)
     : rs(r), pool(p), opts(o), eval(r, p), overflow_warned(r.rules.size(), false),
       session_keeps_events(r.sessions.size(), false), session_end_rules(r.sessions.size()),
       patterns(r.rules.size()), models(r, p) {
     eval.attach_models(&models);
+    auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
+        if (count == 0) first = r;
+        count = r - first + 1;
+    };
+    for (uint32_t i = 0; i < rs.rules.size(); ++i) {
+        if (rs.rules[i].kind == ir::RuleKind::Threshold)
+            cover(threshold_first, threshold_count, i);
+        else
+            cover(pattern_first, pattern_count, i);
+    }
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         const ir::Rule& rule = rs.rules[i];
         if (rule.kind == ir::RuleKind::Threshold) {

@@ -57,7 +57,9 @@ struct Engine {
     std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
     std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
-    ModelRuntime models;                                  ///< the declared models, decoded once
+    /// The rules KeyState::thresholds (patterns) covers: from the first to the last rule of that kind.
+    uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
+    ModelRuntime models; ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;

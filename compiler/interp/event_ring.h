@@ -1,17 +1,19 @@
-// event_ring.h: the interpreter's event buffer: a growable ring of EventPtr that allocates nothing while
-// empty (std::deque allocates a 512-byte node even then, which dominated the memory of idle keys).
+// event_ring.h: the interpreter's event buffer: a growable ring of EventPtr, 8 bytes while empty and
+// allocating nothing then (std::deque allocated a 512-byte node even then; a vector-based ring took 40
+// bytes).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <new>
 #include <utility>
-#include <vector>
 
 namespace ethogram::interp {
 
 /// A FIFO with the part of std::deque's interface the interpreter uses: push_back, pop_front, front,
-/// back, size, empty, clear and forward iteration (oldest first). Capacity grows by doubling, never
-/// shrinks except on clear(), which releases the storage.
+/// back, size, empty, clear and forward iteration (oldest first). One allocation holds the header
+/// (capacity, head, size) and the slots. Capacity grows by doubling, never shrinks except on clear(),
+/// which releases the storage.
 template <class T>
 class Ring {
 public:
@@ -32,41 +34,77 @@ public:
         size_t i_;
     };
 
-    size_t size() const { return size_; }
-    bool empty() const { return size_ == 0; }
-    size_t capacity() const { return buf_.size(); }
-    const T& operator[](size_t i) const { return buf_[(head_ + i) & (buf_.size() - 1)]; }
-    const T& front() const { return buf_[head_]; }
-    const T& back() const { return (*this)[size_ - 1]; }
+    Ring() = default;
+    Ring(const Ring&) = delete;
+    Ring& operator=(const Ring&) = delete;
+    Ring(Ring&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
+    Ring& operator=(Ring&& o) noexcept {
+        if (this != &o) {
+            clear();
+            p_ = std::exchange(o.p_, nullptr);
+        }
+        return *this;
+    }
+    ~Ring() { clear(); }
+
+    size_t size() const { return p_ ? p_->size : 0; }
+    bool empty() const { return size() == 0; }
+    size_t capacity() const { return p_ ? p_->cap : 0; }
+    /// Heap bytes of the one allocation (0 while it has none).
+    size_t heap_bytes() const { return p_ ? sizeof(Head) + p_->cap * sizeof(T) : 0; }
+    const T& operator[](size_t i) const { return slots()[(p_->head + i) & (p_->cap - 1)]; }
+    const T& front() const { return slots()[p_->head]; }
+    const T& back() const { return (*this)[p_->size - 1]; }
     const_iterator begin() const { return const_iterator(this, 0); }
-    const_iterator end() const { return const_iterator(this, size_); }
+    const_iterator end() const { return const_iterator(this, size()); }
 
     void push_back(T v) {
-        if (size_ == buf_.size()) grow();
-        buf_[(head_ + size_) & (buf_.size() - 1)] = std::move(v);
-        ++size_;
+        if (size() == capacity()) grow();
+        new (slots() + ((p_->head + p_->size) & (p_->cap - 1))) T(std::move(v));
+        ++p_->size;
     }
     void pop_front() {
-        buf_[head_] = T();
-        head_ = (head_ + 1) & (buf_.size() - 1);
-        --size_;
+        slots()[p_->head].~T();
+        p_->head = (p_->head + 1) & (p_->cap - 1);
+        --p_->size;
     }
     void clear() {
-        std::vector<T>().swap(buf_);
-        head_ = size_ = 0;
+        if (!p_) return;
+        while (p_->size > 0) pop_front();
+        ::operator delete(p_);
+        p_ = nullptr;
     }
 
 private:
+    // The slots [head, head + size) (mod cap) hold live objects; the others are raw storage.
+    struct alignas(8) Head {
+        uint32_t cap;  // 0 or a power of two
+        uint32_t head; // index of the oldest element
+        uint32_t size;
+    };
+    static_assert(alignof(T) <= alignof(Head));
+    T* slots() const { return reinterpret_cast<T*>(p_ + 1); }
+
     void grow() {
-        std::vector<T> next(buf_.empty() ? 2 : buf_.size() * 2);
-        for (size_t i = 0; i < size_; ++i) next[i] = std::move(buf_[(head_ + i) & (buf_.size() - 1)]);
-        buf_.swap(next);
-        head_ = 0;
+        const uint32_t cap = p_ ? p_->cap * 2 : 2;
+        auto* next = static_cast<Head*>(::operator new (sizeof(Head) + size_t{cap} * sizeof(T)));
+        next->cap = cap;
+        next->head = 0;
+        next->size = 0;
+        if (p_) {
+            T* to = reinterpret_cast<T*>(next + 1);
+            for (uint32_t i = 0; i < p_->size; ++i) {
+                T& from = slots()[(p_->head + i) & (p_->cap - 1)];
+                new (to + i) T(std::move(from));
+                from.~T();
+            }
+            next->size = p_->size;
+            ::operator delete(p_);
+        }
+        p_ = next;
     }
 
-    std::vector<T> buf_; // size is 0 or a power of two
-    size_t head_ = 0;
-    size_t size_ = 0;
+    Head* p_ = nullptr;
 };
 
 } // namespace ethogram::interp

@@ -93,12 +93,12 @@ Value ExprEvaluator::field(const ir::Expr& e, const EvalContext& ctx) const {
 
 Value ExprEvaluator::session_attr(const ir::Expr& e, const EvalContext& ctx) const {
     const SessionState* s = ctx.session;
-    if (!s || !s->open) return Value::missing();
+    if (!s || !s->open()) return Value::missing();
     switch (e.attr) {
-    case ir::SessionAttr::Duration: return Value::duration(s->last - s->start);
+    case ir::SessionAttr::Duration: return Value::duration(s->last() - s->start);
     case ir::SessionAttr::Events: return Value::integer(static_cast<int64_t>(s->count));
     case ir::SessionAttr::Start: return Value::timestamp(s->start);
-    case ir::SessionAttr::Last: return Value::timestamp(s->last);
+    case ir::SessionAttr::Last: return Value::timestamp(s->last());
     }
     return Value::missing();
 }

@@ -53,8 +53,8 @@ public:
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
     void attach_models(const ModelRuntime* models) { models_ = models; }
-    void set_key_models(const std::vector<ModelKeyState>* states) { key_models_ = states; }
-    const std::vector<ModelKeyState>* key_models() const { return key_models_; }
+    void set_key_models(const ModelStates* states) { key_models_ = states; }
+    const ModelStates* key_models() const { return key_models_; }
 
 private:
     ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
@@ -67,7 +67,7 @@ private:
     const ir::RuleSet& rs_;
     ir::StringPool& pool_;
     const ModelRuntime* models_ = nullptr;
-    const std::vector<ModelKeyState>* key_models_ = nullptr;
+    const ModelStates* key_models_ = nullptr;
     const NativeHooks* native_ = nullptr;
 };
 

@@ -15,23 +15,18 @@
 #include <algorithm>
 #include <functional>
 #include <queue>
-#include <unordered_map>
 
 namespace ethogram::interp {
 
 KeyState& Interpreter::key_state(uint32_t key) {
-    auto it = keys_.find(key);
-    if (it != keys_.end()) return it->second;
-    KeyState& ks = keys_[key];
-    ks.key = key;
-    ks.sessions.resize(en_.rs.sessions.size());
-    // Indexed by rule; a rule set without threshold (pattern) rules never touches the other vector.
-    bool any_threshold = false, any_pattern = false;
-    for (const ir::Rule& r : en_.rs.rules)
-        (r.kind == ir::RuleKind::Pattern ? any_pattern : any_threshold) = true;
-    if (any_threshold) ks.thresholds.resize(en_.rs.rules.size());
-    if (any_pattern) ks.patterns.resize(en_.rs.rules.size());
-    ks.models = en_.models.make_states();
+    auto [slot, fresh] = keys_.emplace(key);
+    KeyState& ks = *slot;
+    if (!fresh) return ks;
+    ks.sessions.assign(en_.rs.sessions.size());
+    // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
+    ks.thresholds.assign(en_.threshold_count, en_.threshold_first);
+    ks.patterns.assign(en_.pattern_count, en_.pattern_first);
+    en_.models.make_states(ks.models);
     return ks;
 }
 
@@ -42,9 +37,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
-    auto se = std::make_shared<StoredEvent>();
-    se->ev = e;
-    se->ord = next_ord_++;
+    EventPtr se = make_event(e, next_ord_++);
     // The key's previous event now knows its dwell: the time to this event (any type).
     if (ks.last) ks.last->dwell = ir::Value::duration(e.time - ks.last->ev.time);
     ks.last = se;
@@ -77,15 +70,15 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
         while (!en_.timers.empty() && en_.timers.top().deadline == deadline && en_.timers.top().key == key) {
             Timer t = en_.timers.top();
             en_.timers.pop();
-            auto it = keys_.find(t.key);
-            if (it == keys_.end()) continue;
-            en_.eval.set_key_models(&it->second.models);
+            KeyState* ks = keys_.find(t.key);
+            if (!ks) continue;
+            en_.eval.set_key_models(&ks->models);
             const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
             if (t.slot < sessions)
-                session_timer(en_, it->second, t.slot, t, batch_);
+                session_timer(en_, *ks, t.slot, t, batch_);
             else
-                pattern_timer(en_, it->second, t.slot - sessions, t, batch_);
-            if (en_.opts.max_state_bytes > 0) account(it->second);
+                pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
+            if (en_.opts.max_state_bytes > 0) account(*ks);
         }
         resolve_batch(en_, batch_, sink);
     }
@@ -112,7 +105,7 @@ int64_t Interpreter::time_horizon(const ir::RuleSet& rs) {
 // window-scope event would be pruned by that next event.
 bool Interpreter::evictable(const KeyState& ks) const {
     for (const SessionState& s : ks.sessions)
-        if (s.open) return false;
+        if (s.open()) return false;
     // A model that lives as long as the key remembers its whole history (evidence, context); a `per
     // session` model restarts with the next session, which a fresh key opens too.
     for (size_t m = 0; m < ks.models.size() && m < en_.rs.models.size(); ++m)
@@ -148,9 +141,9 @@ void Interpreter::evict_idle(int64_t wm) {
     while (!activity_.empty() && idle(activity_.top().first)) {
         const uint32_t key = activity_.top().second;
         activity_.pop();
-        auto it = keys_.find(key);
-        if (it == keys_.end()) continue;
-        KeyState& ks = it->second;
+        KeyState* found = keys_.find(key);
+        if (!found) continue;
+        KeyState& ks = *found;
         ks.queued = false;
         if (!idle(ks.last->ev.time)) {
             queue_activity(ks); // active since: look again later
@@ -159,7 +152,7 @@ void Interpreter::evict_idle(int64_t wm) {
         if (!evictable(ks)) continue; // stays as it is until its next event (which queues it again)
         ++en_.stats.evictions;
         total_bytes_ -= ks.bytes;
-        keys_.erase(it);
+        keys_.erase(key);
     }
 }
 
@@ -170,14 +163,13 @@ void Interpreter::account(KeyState& ks) {
     en_.stats.peak_state_bytes = std::max(en_.stats.peak_state_bytes, total_bytes_);
 }
 
-void Interpreter::drop_key(std::unordered_map<uint32_t, KeyState>::iterator it) {
-    const KeyState& ks = it->second;
+void Interpreter::drop_key(KeyState& ks) {
     uint64_t live = 0;
     for (const PatternState& p : ks.patterns) live += p.matches.size();
     en_.stats.partial_matches -= std::min(en_.stats.partial_matches, live);
     total_bytes_ -= ks.bytes;
     ++en_.stats.budget_drops;
-    keys_.erase(it);
+    keys_.erase(ks.key);
 }
 
 // Over the budget: drop whole keys, least recently active first, then (alone over it) the current one.
@@ -192,18 +184,17 @@ void Interpreter::enforce_budget(uint32_t current) {
     while (total_bytes_ > en_.opts.max_state_bytes && !activity_.empty() && guard-- > 0) {
         auto [t, key] = activity_.top();
         activity_.pop();
-        auto it = keys_.find(key);
-        if (it == keys_.end()) continue;
-        it->second.queued = false;
-        if (key == current || it->second.last->ev.time != t) {
-            queue_activity(it->second); // more recent than its entry says: to the back
+        KeyState* ks = keys_.find(key);
+        if (!ks) continue;
+        ks->queued = false;
+        if (key == current || ks->last->ev.time != t) {
+            queue_activity(*ks); // more recent than its entry says: to the back
             continue;
         }
-        drop_key(it);
+        drop_key(*ks);
     }
     if (total_bytes_ > en_.opts.max_state_bytes) {
-        auto it = keys_.find(current);
-        if (it != keys_.end()) drop_key(it);
+        if (KeyState* ks = keys_.find(current)) drop_key(*ks);
     }
 }
 
@@ -213,7 +204,7 @@ ir::ExecutorStats Interpreter::stats() const {
     if (en_.opts.max_state_bytes > 0) {
         s.state_bytes = total_bytes_;
     } else {
-        for (const auto& [key, ks] : keys_) s.state_bytes += key_state_bytes(ks);
+        keys_.for_each([&](const KeyState& ks) { s.state_bytes += key_state_bytes(ks); });
         s.peak_state_bytes = s.state_bytes; // not tracked without a budget: the current value
     }
     return s;

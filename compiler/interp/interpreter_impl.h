@@ -3,13 +3,13 @@
 #pragma once
 
 #include "compiler/interp/engine.h"
+#include "compiler/interp/key_table.h"
 #include "compiler/interp/state.h"
 #include "compiler/ir/executor.h"
 
 #include <cstdint>
 #include <functional>
 #include <queue>
-#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -42,10 +42,10 @@ private:
     void account(KeyState& ks);
     void queue_activity(KeyState& ks);
     void enforce_budget(uint32_t current);
-    void drop_key(std::unordered_map<uint32_t, KeyState>::iterator it);
+    void drop_key(KeyState& ks);
 
     Engine en_;
-    std::unordered_map<uint32_t, KeyState> keys_;
+    KeyTable keys_;
     /// Keys by least recent activity, a min-heap of (time of the key's latest event when queued, key); one
     /// entry per key at most (KeyState::queued), re-queued at the key's latest time when found stale. A
     /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys

@@ -75,10 +75,9 @@ ModelRuntime::ModelRuntime(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs
     }
 }
 
-std::vector<ModelKeyState> ModelRuntime::make_states() const {
-    std::vector<ModelKeyState> out(models_.size());
+void ModelRuntime::make_states(ModelStates& out) const {
+    out.assign(models_.size());
     for (size_t i = 0; i < models_.size(); ++i) reset(i, out[i]);
-    return out;
 }
 
 void ModelRuntime::reset(size_t i, ModelKeyState& s) const {
@@ -99,7 +98,8 @@ void ModelRuntime::reset(size_t i, ModelKeyState& s) const {
     }
 }
 
-uint32_t ModelRuntime::symbol_of(const RuntimeModel& m, const ir::Event& e) const {
+uint32_t ModelRuntime::symbol_of(const RuntimeModel& m, const StoredEvent& se) const {
+    const StoredEvent::Ev& e = se.ev;
     if (e.type >= m.slot_by_type.size()) return kNoSymbol;
     const uint16_t slot = m.slot_by_type[e.type];
     if (slot == ir::kNoField || slot >= e.fields.size()) return kNoSymbol;
@@ -114,7 +114,7 @@ uint32_t ModelRuntime::symbol_of(const RuntimeModel& m, const ir::Event& e) cons
 }
 
 void ModelRuntime::on_event(KeyState& ks, const StoredEvent& se) const {
-    if (ks.models.size() != models_.size()) ks.models = make_states();
+    if (ks.models.size() != models_.size()) make_states(ks.models);
     for (size_t i = 0; i < models_.size(); ++i) {
         const RuntimeModel& m = models_[i];
         if (!m.ok) continue;
@@ -123,14 +123,14 @@ void ModelRuntime::on_event(KeyState& ks, const StoredEvent& se) const {
             const auto si = static_cast<size_t>(m.decl->session);
             if (si >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[si];
-            if (!st.open) continue;
+            if (!st.open()) continue;
             if (s.session_gen != st.generation) {
                 reset(i, s);
                 s.session_gen = st.generation;
             }
             if (st.last_event.get() != &se) continue; // the event did not join the session
         }
-        const uint32_t sym = symbol_of(m, se.ev);
+        const uint32_t sym = symbol_of(m, se);
         if (sym == kNoSymbol) continue;
         double lp = 0.0;
         if (auto* mk = std::get_if<models::MarkovState>(&s.st)) {
@@ -194,7 +194,7 @@ void ModelRuntime::next_distribution(const RuntimeModel& m, const ModelKeyState&
     }
 }
 
-ir::Value ModelRuntime::eval(const ir::Expr& x, const std::vector<ModelKeyState>* states) const {
+ir::Value ModelRuntime::eval(const ir::Expr& x, const ModelStates* states) const {
     if (x.model >= models_.size()) return ir::Value::missing();
     const RuntimeModel& m = models_[x.model];
     if (!m.ok) return ir::Value::missing();
@@ -256,8 +256,7 @@ ir::Value ModelRuntime::eval(const ir::Expr& x, const std::vector<ModelKeyState>
     return ir::Value::missing();
 }
 
-bool ModelRuntime::confident(const std::vector<uint32_t>& gate,
-                             const std::vector<ModelKeyState>* states) const {
+bool ModelRuntime::confident(const std::vector<uint32_t>& gate, const ModelStates* states) const {
     for (uint32_t g : gate) {
         if (g >= models_.size() || !models_[g].ok) return false;
         const uint64_t n = states && g < states->size() ? (*states)[g].count : 0;
@@ -267,7 +266,7 @@ bool ModelRuntime::confident(const std::vector<uint32_t>& gate,
 }
 
 std::vector<ir::ModelScore> ModelRuntime::scores(const std::vector<uint32_t>& ids,
-                                                 const std::vector<ModelKeyState>* states) const {
+                                                 const ModelStates* states) const {
     std::vector<ir::ModelScore> out;
     for (uint32_t id : ids) {
         if (id >= models_.size()) continue;

@@ -44,7 +44,7 @@ public:
     const RuntimeModel& model(size_t i) const { return models_[i]; }
 
     /// Fresh per-key states, one per model.
-    std::vector<ModelKeyState> make_states() const;
+    void make_states(ModelStates& out) const;
 
     /// Folds event `se` into `ks.models` (after the key's sessions have seen it): a `per session S` model
     /// first resets when S has opened a new session since its last update, and observes only events that
@@ -52,18 +52,17 @@ public:
     void on_event(KeyState& ks, const StoredEvent& se) const;
 
     /// Evaluates a model function for the key whose states are `states` (null: missing).
-    ir::Value eval(const ir::Expr& x, const std::vector<ModelKeyState>* states) const;
+    ir::Value eval(const ir::Expr& x, const ModelStates* states) const;
 
     /// True when every model in `gate` has at least its min_evidence for the key.
-    bool confident(const std::vector<uint32_t>& gate, const std::vector<ModelKeyState>* states) const;
+    bool confident(const std::vector<uint32_t>& gate, const ModelStates* states) const;
 
     /// The scores of `ids` for a detection's explanation.
-    std::vector<ir::ModelScore> scores(const std::vector<uint32_t>& ids,
-                                       const std::vector<ModelKeyState>* states) const;
+    std::vector<ir::ModelScore> scores(const std::vector<uint32_t>& ids, const ModelStates* states) const;
 
 private:
     void reset(size_t i, ModelKeyState& s) const;
-    uint32_t symbol_of(const RuntimeModel& m, const ir::Event& e) const;
+    uint32_t symbol_of(const RuntimeModel& m, const StoredEvent& e) const;
     /// P(next symbol) for every symbol id (size V), from the key's state.
     void next_distribution(const RuntimeModel& m, const ModelKeyState& s, std::vector<double>& out) const;
     /// The posterior over states (hmm) or classes (classifier).

@@ -21,13 +21,13 @@ bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
     return false;
 }
 
-int64_t deadline_of(const ir::Session& s, const SessionState& st) {
-    int64_t d = saturating_add(st.last, s.gap_us);
+} // namespace
+
+int64_t session_deadline(const ir::Session& s, const SessionState& st) {
+    int64_t d = saturating_add(st.last(), s.gap_us);
     if (s.max_us >= 0) d = std::min(d, saturating_add(st.start, s.max_us));
     return d;
 }
-
-} // namespace
 
 void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
     const int64_t t = e->ev.time;
@@ -38,46 +38,42 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         if (!ends && !type_in(sess.types, e->ev.type)) continue;
         SessionState& st = ks.sessions[s];
         // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
-        if (!st.open) {
-            st.open = true;
+        const bool opens = !st.open();
+        // The deadline before this event (a new one only moves later, unless `max` caps it).
+        const int64_t before = opens ? 0 : session_deadline(sess, st);
+        if (opens) {
             st.start = t;
             st.count = 0;
             st.events.clear();
             ++st.generation;
         }
-        st.last = t;
         ++st.count;
         st.last_event = e;
         if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
-        int64_t d = deadline_of(sess, st);
-        if (st.timer_gen == 0 || d < st.deadline) {
-            st.deadline = d;
-            st.timer_gen = en.schedule(d, ks.key, s);
-        } else {
-            // A later deadline keeps the queued entry (at or before it): session_timer moves it on when it
-            // fires early. One queue entry per open session instead of one per event.
-            st.deadline = d;
-        }
+        const int64_t d = session_deadline(sess, st);
+        // A later deadline keeps the queued entry (at or before it): session_timer moves it on when it
+        // fires early. One queue entry per open session instead of one per event.
+        if (opens || d < before) st.timer_gen = en.schedule(d, ks.key, s);
         if (ends) to_close.push_back(s);
     }
 }
 
 void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
-    if (!st.open) return;
+    if (!st.open()) return;
     for (uint32_t rule : en.session_end_rules[s]) threshold_at_session_end(en, ks, rule, st, time, batch);
-    st.open = false;
-    st.timer_gen = 0; // invalidates the pending timer entry
+    st.timer_gen = 0; // closes the session and invalidates the pending timer entry
     st.events.clear();
     st.last_event.reset();
 }
 
 void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
-    if (!st.open || st.timer_gen != t.gen) return;
-    if (t.deadline < st.deadline) {
+    if (!st.open() || st.timer_gen != t.gen) return;
+    const int64_t deadline = session_deadline(en.rs.sessions[s], st);
+    if (t.deadline < deadline) {
         // The session was extended since this entry was queued: the same entry, at the new deadline.
-        en.timers.push(Timer{st.deadline, t.key, t.slot, t.gen});
+        en.timers.push(Timer{deadline, t.key, t.slot, t.gen});
         return;
     }
     close_session(en, ks, s, t.deadline, batch);

@@ -7,6 +7,9 @@
 
 namespace ethogram::interp {
 
+/// The deadline of open session `st` of definition `s`: its latest event plus the gap, capped by `max`.
+int64_t session_deadline(const ir::Session& s, const SessionState& st);
+
 /// Offers event `e` to every session of its key: opens or joins, moves the deadline (and its timer).
 /// Sessions that `e` ends (`end on`) are appended to `to_close`: the caller closes them after the event
 /// has been processed by every rule.

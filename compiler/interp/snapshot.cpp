@@ -13,22 +13,24 @@ namespace ethogram::interp {
 namespace {
 
 /// Version of the layout below; bump it on any change (an old snapshot is then refused, never misread).
-constexpr uint32_t kStateVersion = 1;
+/// 2: compact per-key state (sessions without open/last/deadline, which follow from the rest).
+constexpr uint32_t kStateVersion = 2;
 constexpr uint64_t kNoEvent = UINT64_MAX;
 
 // Assigns each shared event an index on first sight and writes the table at the end.
 class EventTable {
 public:
-    uint64_t ref(const EventPtr& e) {
+    /// `key`: the key whose state refers to `e` (a stored event does not keep its key).
+    uint64_t ref(const EventPtr& e, uint32_t key) {
         if (!e) return kNoEvent;
         auto [it, fresh] = index_.try_emplace(e.get(), order_.size());
-        if (fresh) order_.push_back(e.get());
+        if (fresh) order_.emplace_back(e.get(), key);
         return it->second;
     }
     void write(ir::SnapWriter& w) const {
         w.u64(order_.size());
-        for (const StoredEvent* se : order_) {
-            w.event(se->ev);
+        for (const auto& [se, key] : order_) {
+            w.event(se->to_event(key));
             w.value(se->dwell);
             w.u64(se->ord);
         }
@@ -36,12 +38,12 @@ public:
 
 private:
     std::unordered_map<const StoredEvent*, uint64_t> index_;
-    std::vector<const StoredEvent*> order_;
+    std::vector<std::pair<const StoredEvent*, uint32_t>> order_;
 };
 
-void write_ring(ir::SnapWriter& w, EventTable& t, const EventBuffer& b) {
+void write_ring(ir::SnapWriter& w, EventTable& t, const EventBuffer& b, uint32_t key) {
     w.u64(b.size());
-    for (const EventPtr& e : b) w.u64(t.ref(e));
+    for (const EventPtr& e : b) w.u64(t.ref(e, key));
 }
 
 void write_model(ir::SnapWriter& w, const ModelKeyState& m) {
@@ -161,33 +163,30 @@ Status Interpreter::save_state(std::string& out) const {
     // the event table they build is written first.
     std::vector<uint32_t> ids;
     ids.reserve(keys_.size());
-    for (const auto& kv : keys_) ids.push_back(kv.first);
+    keys_.for_each([&](const KeyState& ks) { ids.push_back(ks.key); });
     std::sort(ids.begin(), ids.end());
     EventTable table;
     std::string body;
     ir::SnapWriter k(body);
     k.u64(ids.size());
     for (uint32_t id : ids) {
-        const KeyState& ks = keys_.at(id);
+        const KeyState& ks = *keys_.find(id);
         k.u32(ks.key);
-        k.u64(table.ref(ks.last));
+        k.u64(table.ref(ks.last, id));
         k.u64(ks.bytes);
         k.boolean(ks.queued);
         k.u64(ks.sessions.size());
         for (const SessionState& s : ks.sessions) {
-            k.boolean(s.open);
             k.i64(s.start);
-            k.i64(s.last);
-            k.i64(s.deadline);
             k.u64(s.count);
             k.u64(s.generation);
             k.u64(s.timer_gen);
-            write_ring(k, table, s.events);
-            k.u64(table.ref(s.last_event));
+            write_ring(k, table, s.events, id);
+            k.u64(table.ref(s.last_event, id));
         }
         k.u64(ks.thresholds.size());
         for (const ThresholdState& t : ks.thresholds) {
-            write_ring(k, table, t.scope);
+            write_ring(k, table, t.scope, id);
             k.boolean(t.evaluated);
             k.boolean(t.previous);
             k.u64(t.session_gen);
@@ -201,7 +200,7 @@ Status Interpreter::save_state(std::string& out) const {
                 k.u64(m.bound.size());
                 for (const auto& step : m.bound) {
                     k.u64(step.size());
-                    for (const EventPtr& e : step) k.u64(table.ref(e));
+                    for (const EventPtr& e : step) k.u64(table.ref(e, id));
                 }
                 k.u64(m.first_ord);
                 k.i64(m.first_time);
@@ -264,11 +263,13 @@ Status Interpreter::restore_state(std::string_view in) {
     // The event table, then the keys that refer to it.
     std::vector<EventPtr> events(r.count(45));
     for (EventPtr& ep : events) {
-        ep = std::make_shared<StoredEvent>();
-        r.event(ep->ev, static_cast<uint32_t>(en_.rs.events.size()));
-        ep->dwell = r.value();
-        ep->ord = r.u64();
+        ir::Event e;
+        r.event(e, static_cast<uint32_t>(en_.rs.events.size()));
+        const ir::Value dwell = r.value();
+        const uint64_t ord = r.u64();
         if (!r.ok()) break;
+        ep = make_event(e, ord);
+        ep->dwell = dwell;
     }
     auto ev = [&](uint64_t i) -> EventPtr {
         if (i == kNoEvent) return nullptr;
@@ -293,7 +294,7 @@ Status Interpreter::restore_state(std::string_view in) {
     for (uint64_t i = 0; i < nk && r.ok(); ++i) {
         const uint32_t id = r.u32();
         if (!r.ok()) break;
-        if (keys_.count(id) != 0) {
+        if (keys_.contains(id)) {
             r.fail("a key saved twice");
             break;
         }
@@ -303,15 +304,15 @@ Status Interpreter::restore_state(std::string_view in) {
         ks.queued = r.boolean();
         expect(r.u64(), ks.sessions.size(), "a key with another number of sessions");
         for (SessionState& s : ks.sessions) {
-            s.open = r.boolean();
             s.start = r.i64();
-            s.last = r.i64();
-            s.deadline = r.i64();
             s.count = r.u64();
             s.generation = r.u64();
             s.timer_gen = r.u64();
             ring(s.events);
             s.last_event = ev(r.u64());
+            // An open session has a live timer and a latest event (deadline and latest time follow).
+            if (r.ok() && s.open() != static_cast<bool>(s.last_event))
+                r.fail("a session whose timer and latest event disagree");
         }
         expect(r.u64(), ks.thresholds.size(), "a key with another number of threshold rules");
         for (ThresholdState& t : ks.thresholds) {

@@ -1,7 +1,8 @@
 // state_bytes.cpp: approximate bytes of per-key interpreter state (for --stats and the state budget).
 #include "compiler/interp/state_bytes.h"
 
-#include <unordered_map>
+#include "compiler/interp/key_table.h"
+
 #include <variant>
 
 namespace ethogram::interp {
@@ -15,11 +16,17 @@ uint64_t vector_bytes(const V& v) {
     return v.capacity() == 0 ? 0 : v.capacity() * sizeof(typename V::value_type) + kBlock;
 }
 
+template <class S>
+uint64_t block_bytes(const S& slots) {
+    const uint64_t n = slots.heap_bytes();
+    return n == 0 ? 0 : n + kBlock;
+}
+
 // A buffer and its events except `skip` (the key's latest event, counted once by the caller). O(1): the
 // events of one buffer are costed like its newest one (the field arrays differ only between event types).
 uint64_t ring_bytes(const EventBuffer& b, const StoredEvent* skip) {
-    if (b.empty()) return b.capacity() == 0 ? 0 : b.capacity() * sizeof(EventPtr) + kBlock;
-    uint64_t n = b.capacity() * sizeof(EventPtr) + kBlock;
+    uint64_t n = block_bytes(b);
+    if (b.empty()) return n;
     const uint64_t others = b.size() - (b.back().get() == skip ? 1 : 0);
     return n + others * stored_event_bytes(*b.back());
 }
@@ -38,17 +45,17 @@ uint64_t model_state_bytes(const ModelKeyState& m) {
 }
 
 uint64_t stored_event_bytes(const StoredEvent& se) {
-    // make_shared: one block holding the control block (16 bytes) and the object.
-    return sizeof(StoredEvent) + 16 + kBlock + vector_bytes(se.ev.fields);
+    // One block: the StoredEvent and its fields (state.h).
+    return stored_event_alloc_bytes(static_cast<uint32_t>(se.ev.fields.size())) + kBlock;
 }
 
 uint64_t key_state_bytes(const KeyState& ks) {
-    // An unordered_map node: next pointer, the pair, the cached hash.
-    uint64_t n = sizeof(void*) + sizeof(std::pair<const uint32_t, KeyState>) + sizeof(size_t) + kBlock;
+    // The record in the key table's slab and its index entries (key_table.h).
+    uint64_t n = sizeof(KeyState) + KeyTable::kIndexBytesPerKey;
     const StoredEvent* last = ks.last.get();
     if (last) n += stored_event_bytes(*last);
-    n += vector_bytes(ks.sessions) + vector_bytes(ks.thresholds) + vector_bytes(ks.patterns);
-    n += vector_bytes(ks.models);
+    n += block_bytes(ks.sessions) + block_bytes(ks.thresholds) + block_bytes(ks.patterns);
+    n += block_bytes(ks.models);
     for (const ModelKeyState& m : ks.models) n += model_state_bytes(m);
     for (const SessionState& s : ks.sessions) {
         n += ring_bytes(s.events, last);

@@ -7,7 +7,8 @@
 
 namespace ethogram::interp {
 
-/// Approximate heap bytes of one key's state: the hash-map node, the per-rule and per-session vectors,
+/// Approximate heap bytes of one key's state: its key-table record and index entries, the per-rule and
+/// per-session blocks,
 /// the event buffers and partial matches (their capacity), the per-key model states (an HMM's posterior, a
 /// classifier's per-class chain states), and the stored events. An event referenced
 /// from several places (scope buffers, sessions, partial matches) is counted at every reference but the
@@ -19,7 +20,7 @@ uint64_t key_state_bytes(const KeyState& ks);
 /// Heap bytes one key's model state owns beyond its slot in KeyState::models (HMM rows, per-class states).
 uint64_t model_state_bytes(const ModelKeyState& m);
 
-/// Bytes of one stored event (object, shared_ptr control block, field array).
+/// Bytes of one stored event (its one block: the object and its fields).
 uint64_t stored_event_bytes(const StoredEvent& se);
 
 } // namespace ethogram::interp

@@ -197,7 +197,8 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
     for (int32_t m : models) out.carried_models += m >= 0;
 
     // Move the per-key state. A key left with nothing carried is dropped: a fresh key behaves the same.
-    for (auto& [key, old] : src->keys_) {
+    src->keys_.for_each([&](KeyState& old) {
+        const uint32_t key = old.key;
         KeyState& ks = key_state(key);
         bool any = false;
         for (size_t s = 0; s < sessions.size(); ++s) {
@@ -205,7 +206,7 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
             SessionState& st = ks.sessions[static_cast<size_t>(sessions[s])];
             st = std::move(old.sessions[s]);
             if (!en_.session_keeps_events[static_cast<size_t>(sessions[s])]) st.events.clear();
-            any = any || st.open || st.count > 0;
+            any = any || st.open() || st.count > 0;
         }
         for (size_t r = 0; r < rules.size(); ++r) {
             if (rules[r] < 0) continue;
@@ -226,12 +227,12 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
         }
         if (!any) {
             keys_.erase(key);
-            continue;
+            return;
         }
         // Same schemas: the key's latest event is valid as it is (its dwell is set by the next event).
         ks.last = old.last;
         ++out.keys;
-    }
+    });
     // Pending timers of carried owners keep their deadlines and generations (the generation counter is
     // carried too, so a fresh timer never collides with a carried one).
     TimerQueue timers = std::move(src->en_.timers);
@@ -239,7 +240,7 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
     while (!timers.empty()) {
         Timer t = timers.top();
         timers.pop();
-        if (keys_.find(t.key) == keys_.end()) continue;
+        if (!keys_.contains(t.key)) continue;
         int32_t slot = -1;
         if (t.slot < old_sessions)
             slot = sessions[t.slot];
@@ -263,10 +264,10 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
     en_.stats.budget_drops = os.budget_drops;
     en_.stats.peak_state_bytes = os.peak_state_bytes;
     en_.stats.partial_matches = out.partial_matches;
-    for (auto& [key, ks] : keys_) {
+    keys_.for_each([&](KeyState& ks) {
         queue_activity(ks);
         if (en_.opts.max_state_bytes > 0) account(ks);
-    }
+    });
     src->keys_.clear();
     src->activity_ = {};
     src->total_bytes_ = 0;

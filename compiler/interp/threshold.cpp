@@ -86,8 +86,8 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         if (th.scope == ir::ScopeKind::Session) {
             if (th.session >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[th.session];
-            ctx.session = st.open ? &st : nullptr;
-            ctx.scope = st.open ? &st.events : &kEmptyScope;
+            ctx.session = st.open() ? &st : nullptr;
+            ctx.scope = st.open() ? &st.events : &kEmptyScope;
             // The edge memory of an `over session` rule belongs to one session.
             if (ts.session_gen != st.generation) {
                 ts.evaluated = false;

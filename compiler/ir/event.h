@@ -5,9 +5,10 @@
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <string>
 #include <string_view>
-#include <unordered_map>
+#include <unordered_map> // not used here: kept for the includers that relied on it
 #include <vector>
 
 namespace ethogram::ir {
@@ -15,18 +16,38 @@ namespace ethogram::ir {
 constexpr uint32_t kNoString = UINT32_MAX;
 
 /// Interns strings to dense 32-bit ids so that executors compare ids, never text. Ids are stable for the
-/// pool's life. Not thread-safe: one pool per pipeline (the parallel runtime shards it later).
+/// pool's life, and so are the views (the text lives in chunks that never move). Not thread-safe: one pool
+/// per pipeline (the parallel runtime shards it later). About 40 bytes per string beyond its text (a view
+/// and an 8-byte entry of an open-addressing index at most 3/4 full): every partition key is interned, so
+/// this is part of each key's memory.
 class StringPool {
 public:
+    StringPool() = default;
+    StringPool(const StringPool& o);
+    StringPool& operator=(const StringPool& o);
+    StringPool(StringPool&&) noexcept = default;
+    StringPool& operator=(StringPool&&) noexcept = default;
+
     uint32_t intern(std::string_view s);
     /// The id of `s`, or kNoString when it was never interned.
     uint32_t find(std::string_view s) const;
-    std::string_view view(uint32_t id) const { return storage_[id]; }
-    size_t size() const { return storage_.size(); }
+    std::string_view view(uint32_t id) const { return views_[id]; }
+    size_t size() const { return views_.size(); }
 
 private:
-    std::deque<std::string> storage_; // deque: views into it stay valid as it grows
-    std::unordered_map<std::string_view, uint32_t> ids_;
+    struct Slot {
+        uint32_t id = kNoString;
+        uint32_t hash = 0;
+    };
+    /// The slot holding `s` (hash `h`), or the empty slot where it would go.
+    size_t probe(std::string_view s, uint32_t h) const;
+    std::string_view store(std::string_view s);
+    void grow();
+
+    std::vector<std::string_view> views_;         // by id, into chunks_
+    std::vector<std::unique_ptr<char[]>> chunks_; // the text, never moved
+    size_t chunk_left_ = 0;                       // free bytes at the end of chunks_.back()
+    std::vector<Slot> index_;                     // size 0 or a power of two
 };
 
 /// One validated, decoded event. `fields[i]` holds schema field i (Missing for an absent optional).

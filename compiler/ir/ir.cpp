@@ -3,6 +3,7 @@
 #include "compiler/ir/event.h"
 
 #include <cassert>
+#include <cstring>
 
 namespace ethogram::ir {
 
@@ -107,18 +108,88 @@ bool RuleSet::in_subtree(uint32_t n, uint32_t ancestor) const {
     return false;
 }
 
+namespace {
+
+constexpr size_t kPoolChunk = 64 * 1024;
+
+uint32_t pool_hash(std::string_view s) {
+    // FNV-1a, 64-bit, folded: the low bits pick the slot, the whole value screens comparisons.
+    uint64_t h = 14695981039346656037ull;
+    for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
+    return static_cast<uint32_t>(h ^ (h >> 32));
+}
+
+} // namespace
+
+StringPool::StringPool(const StringPool& o) {
+    for (std::string_view s : o.views_) intern(s);
+}
+
+StringPool& StringPool::operator=(const StringPool& o) {
+    if (this != &o) {
+        StringPool copy(o);
+        *this = std::move(copy);
+    }
+    return *this;
+}
+
+size_t StringPool::probe(std::string_view s, uint32_t h) const {
+    const size_t mask = index_.size() - 1;
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        const Slot& slot = index_[i];
+        if (slot.id == kNoString || (slot.hash == h && views_[slot.id] == s)) return i;
+    }
+}
+
+std::string_view StringPool::store(std::string_view s) {
+    if (s.empty()) return std::string_view("", 0); // a view with data(), like std::string's
+    if (s.size() > chunk_left_) {
+        // A long string gets a chunk of its own; the current chunk stays the one to fill.
+        if (s.size() > kPoolChunk / 4) {
+            auto own = std::make_unique<char[]>(s.size());
+            std::memcpy(own.get(), s.data(), s.size());
+            std::string_view v(own.get(), s.size());
+            chunks_.insert(chunks_.end() - (chunks_.empty() ? 0 : 1), std::move(own));
+            return v;
+        }
+        chunks_.push_back(std::make_unique<char[]>(kPoolChunk));
+        chunk_left_ = kPoolChunk;
+    }
+    char* at = chunks_.back().get() + (kPoolChunk - chunk_left_);
+    std::memcpy(at, s.data(), s.size());
+    chunk_left_ -= s.size();
+    return {at, s.size()};
+}
+
+void StringPool::grow() {
+    std::vector<Slot> old = std::move(index_);
+    index_.assign(old.empty() ? 64 : old.size() * 2, Slot{});
+    const size_t mask = index_.size() - 1;
+    for (const Slot& slot : old) {
+        if (slot.id == kNoString) continue;
+        size_t i = slot.hash & mask;
+        while (index_[i].id != kNoString) i = (i + 1) & mask;
+        index_[i] = slot;
+    }
+}
+
 uint32_t StringPool::intern(std::string_view s) {
-    auto it = ids_.find(s);
-    if (it != ids_.end()) return it->second;
-    storage_.emplace_back(s);
-    auto id = static_cast<uint32_t>(storage_.size() - 1);
-    ids_.emplace(storage_.back(), id);
+    const uint32_t h = pool_hash(s);
+    if (!index_.empty()) {
+        const size_t i = probe(s, h);
+        if (index_[i].id != kNoString) return index_[i].id;
+    }
+    if ((views_.size() + 1) * 4 > index_.size() * 3) grow();
+    const auto id = static_cast<uint32_t>(views_.size());
+    views_.push_back(store(s));
+    index_[probe(s, h)] = Slot{id, h};
     return id;
 }
 
 uint32_t StringPool::find(std::string_view s) const {
-    auto it = ids_.find(s);
-    return it == ids_.end() ? kNoString : it->second;
+    if (index_.empty()) return kNoString;
+    const Slot& slot = index_[probe(s, pool_hash(s))];
+    return slot.id;
 }
 
 void seed_string_pool(const RuleSet& rs, StringPool& pool) {

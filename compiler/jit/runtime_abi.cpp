@@ -41,15 +41,15 @@ static void etho_rt_step_field(const NativeFrame* f, uint32_t expr, Value* out) 
 
 static void etho_rt_session_attr(const NativeFrame* f, uint32_t attr, Value* out) {
     const ethogram::interp::SessionState* s = f->ctx ? f->ctx->session : nullptr;
-    if (!s || !s->open) {
+    if (!s || !s->open()) {
         *out = Value::missing();
         return;
     }
     switch (static_cast<ethogram::ir::SessionAttr>(attr)) {
-    case ethogram::ir::SessionAttr::Duration: *out = Value::duration(s->last - s->start); return;
+    case ethogram::ir::SessionAttr::Duration: *out = Value::duration(s->last() - s->start); return;
     case ethogram::ir::SessionAttr::Events: *out = Value::integer(static_cast<int64_t>(s->count)); return;
     case ethogram::ir::SessionAttr::Start: *out = Value::timestamp(s->start); return;
-    case ethogram::ir::SessionAttr::Last: *out = Value::timestamp(s->last); return;
+    case ethogram::ir::SessionAttr::Last: *out = Value::timestamp(s->last()); return;
     }
     *out = Value::missing();
 }

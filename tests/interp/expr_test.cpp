@@ -17,7 +17,7 @@ protected:
     IrBuilder b;
     uint16_t T = b.event("T", {{"n", Type::Int}, {"s", Type::String}, {"flag", Type::Bool}});
     ir::StringPool pool;
-    StoredEvent ev;
+    EventPtr ev;
 
     /// Evaluates `e` against an event with n = `n` (missing when absent) and s = `s`.
     Value eval(ir::ExprId e, Value n = Value::missing(), const std::string& s = "Hello",
@@ -25,12 +25,14 @@ protected:
         // A fresh pool per evaluation: constants added since the last one get their seeded ids.
         pool = ir::StringPool{};
         ir::seed_string_pool(b.rs, pool);
-        ev.ev.type = T;
-        ev.ev.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n,
-                        Value::string(pool.intern(s)), flag};
+        ir::Event in;
+        in.type = T;
+        in.fields = {Value::string(pool.intern("k")), Value::timestamp(0), n, Value::string(pool.intern(s)),
+                     flag};
+        ev = make_event(in, 0);
         ExprEvaluator x(b.rs, pool);
         EvalContext ctx;
-        ctx.current = &ev;
+        ctx.current = ev.get();
         return x.eval(e, ctx);
     }
     ir::ExprId n() { return b.fld(T, "n"); }
