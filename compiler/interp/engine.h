@@ -57,7 +57,12 @@ struct Engine {
     std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
     std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
-    ModelRuntime models;                                  ///< the declared models, decoded once
+    /// Per event type, the pattern rules an event of that type can concern (PatternInfo::touches), in
+    /// rule order; the last entry (index rs.events.size()) for a type outside the schema. Saves walking
+    /// every rule (and loading its per-key state) per event.
+    std::vector<std::vector<uint32_t>> pattern_rules_by_type;
+    std::vector<uint32_t> threshold_rules; ///< the threshold rules, in rule order
+    ModelRuntime models;                   ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;
