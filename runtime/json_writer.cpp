@@ -3,6 +3,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <iterator>
 
@@ -76,14 +78,30 @@ void append_json_double(std::string& out, double v) {
         out += "null";
         return;
     }
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    // Into a stack buffer, then one append: formatting through a back_inserter of `out` went through
+    // fmt's iterator buffer (and a grow per call). The shortest round-trip form is at most 24 chars.
+    char buf[64];
+    auto r = fmt::format_to_n(buf, sizeof buf, "{}", v);
+    out.append(buf, std::min(r.size, sizeof buf));
 }
 
 void append_json_int(std::string& out, int64_t v) {
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
 }
 void append_json_uint(std::string& out, uint64_t v) {
-    fmt::format_to(std::back_inserter(out), "{}", v);
+    char buf[24];
+    auto r = std::to_chars(buf, buf + sizeof buf, v);
+    out.append(buf, r.ptr);
+}
+
+void append_json_hex16(std::string& out, uint64_t v) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char buf[18];
+    buf[0] = buf[17] = '"';
+    for (int k = 16; k >= 1; --k, v >>= 4) buf[k] = kHex[v & 0xf];
+    out.append(buf, sizeof buf);
 }
 
 } // namespace ethogram::runtime

@@ -15,5 +15,7 @@ void append_json_string(std::string& out, std::string_view s);
 void append_json_double(std::string& out, double v);
 void append_json_int(std::string& out, int64_t v);
 void append_json_uint(std::string& out, uint64_t v);
+/// Appends `v` as a quoted string of 16 lower-case hex digits (`"{:016x}"`): detection ids.
+void append_json_hex16(std::string& out, uint64_t v);
 
 } // namespace ethogram::runtime

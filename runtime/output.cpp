@@ -4,8 +4,6 @@
 #include "runtime/json_writer.h"
 #include "runtime/time.h"
 
-#include <fmt/format.h>
-
 namespace ethogram::runtime {
 
 namespace {
@@ -236,7 +234,7 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
         append_json_string(out, opts.bundle_hash);
     }
     out += ",\"id\":";
-    fmt::format_to(std::back_inserter(out), "\"{:016x}\"", d.id);
+    append_json_hex16(out, d.id);
     if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);
     if (opts.explain && !d.models.empty()) append_model_scores(out, d, rs);
     if (d.suppressed_by >= 0 && static_cast<size_t>(d.suppressed_by) < rs.rules.size()) {

@@ -203,6 +203,38 @@ void append_rfc3339(std::string& out, int64_t us) {
     Civil c = civil_from_days(days);
     int64_t secs = rem / kMicrosPerSecond;
     int64_t frac = rem % kMicrosPerSecond;
+    if (c.y >= 0 && c.y <= 9999) {
+        // The common case, digit by digit: this runs for every event listed in every detection, and
+        // fmt's runtime format-string parsing was most of the cost of writing detections.
+        char buf[32];
+        auto put = [&](size_t at, int64_t v, int width) {
+            for (int k = width - 1; k >= 0; --k, v /= 10)
+                buf[at + static_cast<size_t>(k)] = char('0' + v % 10);
+        };
+        put(0, c.y, 4);
+        buf[4] = '-';
+        put(5, c.m, 2);
+        buf[7] = '-';
+        put(8, c.d, 2);
+        buf[10] = 'T';
+        put(11, secs / 3600, 2);
+        buf[13] = ':';
+        put(14, secs / 60 % 60, 2);
+        buf[16] = ':';
+        put(17, secs % 60, 2);
+        buf[19] = '.';
+        size_t n = 20;
+        if (frac % 1000 == 0) {
+            put(n, frac / 1000, 3);
+            n += 3;
+        } else {
+            put(n, frac, 6);
+            n += 6;
+        }
+        buf[n++] = 'Z';
+        out.append(buf, n);
+        return;
+    }
     auto it = std::back_inserter(out);
     fmt::format_to(it, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.y, c.m, c.d, secs / 3600, secs / 60 % 60,
                    secs % 60);

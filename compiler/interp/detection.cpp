@@ -68,6 +68,7 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     d.first_time = first;
     d.last_time = last;
     d.fields.clear();
+    d.fields.reserve(rule.emits.size());
     for (const ir::Emit& em : rule.emits) d.fields.push_back(en.eval.eval(em.expr, ctx));
     d.confidence = rule.confidence == ir::kNoExpr ? 1.0 : confidence_of(en.eval.eval(rule.confidence, ctx));
     d.id = detection_id(rule.name, en.pool.view(d.key), d.bindings);

@@ -69,6 +69,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         const ir::Rule& rule = rs.rules[i];
         if (rule.kind == ir::RuleKind::Threshold) {
+            threshold_rules.push_back(i);
             const ir::Threshold& th = rule.threshold;
             if (th.scope != ir::ScopeKind::Session || th.session >= rs.sessions.size()) continue;
             session_keeps_events[th.session] = true;
@@ -89,6 +90,13 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
                 for (uint16_t t : st.types)
                     if (t < info.touches.size()) info.touches[t] = true;
         }
+    }
+    pattern_rules_by_type.resize(rs.events.size() + 1);
+    for (uint32_t i = 0; i < rs.rules.size(); ++i) {
+        if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;
+        const std::vector<bool>& touches = patterns[i].touches;
+        for (size_t t = 0; t < pattern_rules_by_type.size(); ++t)
+            if (touches.empty() || (t < touches.size() && touches[t])) pattern_rules_by_type[t].push_back(i);
     }
 }
 

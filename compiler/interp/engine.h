@@ -59,7 +59,12 @@ struct Engine {
     std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
     /// The rules KeyState::thresholds (patterns) covers: from the first to the last rule of that kind.
     uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
-    ModelRuntime models; ///< the declared models, decoded once
+    /// Per event type, the pattern rules an event of that type can concern (PatternInfo::touches), in
+    /// rule order; the last entry (index rs.events.size()) for a type outside the schema. Saves walking
+    /// every rule (and loading its per-key state) per event.
+    std::vector<std::vector<uint32_t>> pattern_rules_by_type;
+    std::vector<uint32_t> threshold_rules; ///< the threshold rules, in rule order
+    ModelRuntime models;                   ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;

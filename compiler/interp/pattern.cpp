@@ -209,18 +209,24 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
 
 void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
     std::vector<PartialMatch> done;
-    std::vector<PartialMatch> keep;
-    for (PartialMatch& m : ps_.matches) {
+    // The matches that stay are compacted in place (same order), as in on_event: no second vector.
+    auto& ms = ps_.matches;
+    size_t kept = 0;
+    for (PartialMatch& m : ms) {
+        bool stays = false;
         if (m.waiting) {
             if (m.absence_deadline <= deadline)
                 done.push_back(std::move(m));
             else
-                keep.push_back(std::move(m));
-        } else if (window_end(m) > deadline) {
-            keep.push_back(std::move(m)); // window_end <= deadline: the watermark passed it, it dies
+                stays = true;
+        } else {
+            stays = window_end(m) > deadline; // window_end <= deadline: the watermark passed it, it dies
         }
+        if (!stays) continue;
+        if (&ms[kept] != &m) ms[kept] = std::move(m);
+        ++kept;
     }
-    ps_.matches = std::move(keep);
+    ms.erase(ms.begin() + static_cast<std::ptrdiff_t>(kept), ms.end());
     emit_all(done, "absence", batch);
     reschedule();
     account();
@@ -256,10 +262,11 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
     d.key = ks_.key;
     d.time = time;
     d.trigger = why;
+    d.bindings.reserve(pos_.size());
     for (uint32_t s : pos_) {
-        ir::Binding b{steps_[s].alias, s, {}};
+        ir::Binding& b = d.bindings.emplace_back(ir::Binding{steps_[s].alias, s, {}});
+        b.events.reserve(m.bound[s].size());
         for (const EventPtr& p : m.bound[s]) b.events.push_back(bound_event(*p));
-        d.bindings.push_back(std::move(b));
     }
     EvalContext ctx;
     ctx.steps = &m.bound;
@@ -304,13 +311,12 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         en.step_bits.assign((nh->nbits + 63) / 64, 0);
         if (nh->dispatch[e->ev.type](&f, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
-    for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
-        if (en.rs.rules[r].kind != ir::RuleKind::Pattern) continue;
-        // An event of a type no step lists can neither start, extend, kill nor complete a match (the
-        // matches it would see past their window are gone: their timer fired before the event), and
-        // leaves the timer as it is: skipping the rule leaves its state exactly as processing it would.
-        const std::vector<bool>& touches = en.patterns[r].touches;
-        if (!touches.empty() && (e->ev.type >= touches.size() || !touches[e->ev.type])) continue;
+    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
+    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
+    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
+    // skipping the rule leaves its state exactly as processing it would.
+    const auto& by_type = en.pattern_rules_by_type;
+    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
         if (ks.patterns[r].matches.empty()) {
             // No live match: only a start can happen, and it needs the first step's type (what
             // PatternRun::start tests first; the rule's state is then left exactly as it is).

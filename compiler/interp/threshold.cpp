@@ -58,13 +58,16 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
     d.key = ks.key;
     d.time = time;
     d.trigger = why;
-    ir::Binding trig{"trigger", UINT32_MAX, {}};
+    // Sized once: a scope is often tens of events, and growing the vector by doubling was a chain of
+    // allocations per detection.
+    d.bindings.reserve(2);
+    ir::Binding& trig = d.bindings.emplace_back(ir::Binding{"trigger", UINT32_MAX, {}});
     if (trigger) trig.events.push_back(bound_event(*trigger));
-    ir::Binding scope{"scope", UINT32_MAX, {}};
-    if (ctx.scope)
+    ir::Binding& scope = d.bindings.emplace_back(ir::Binding{"scope", UINT32_MAX, {}});
+    if (ctx.scope) {
+        scope.events.reserve(ctx.scope->size());
         for (const EventPtr& p : *ctx.scope) scope.events.push_back(bound_event(*p));
-    d.bindings.push_back(std::move(trig));
-    d.bindings.push_back(std::move(scope));
+    }
     finish_detection(en, d, ctx);
     batch.push_back(std::move(d));
 }
@@ -72,9 +75,8 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
 } // namespace
 
 void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
-    for (uint32_t r = 0; r < en.rs.rules.size(); ++r) {
+    for (uint32_t r : en.threshold_rules) {
         const ir::Rule& rule = en.rs.rules[r];
-        if (rule.kind != ir::RuleKind::Threshold) continue;
         const ir::Threshold& th = rule.threshold;
         ThresholdState& ts = ks.thresholds[r];
         update_scope(en, th, ts, e);

@@ -53,6 +53,22 @@ TEST(JsonNumbers, ShortestRoundTrip) {
     EXPECT_EQ(dbl(std::numeric_limits<double>::infinity()), "null");
 }
 
+TEST(JsonNumbers, LongestFormsAndIntegers) {
+    EXPECT_EQ(dbl(-1.7976931348623157e308), "-1.7976931348623157e+308");
+    EXPECT_EQ(dbl(5e-324), "5e-324");
+    EXPECT_EQ(dbl(-2.2250738585072014e-308), "-2.2250738585072014e-308");
+    std::string out;
+    append_json_int(out, std::numeric_limits<int64_t>::min());
+    out.push_back(' ');
+    append_json_int(out, 0);
+    out.push_back(' ');
+    append_json_uint(out, std::numeric_limits<uint64_t>::max());
+    out.push_back(' ');
+    append_json_hex16(out, 0);
+    append_json_hex16(out, 0xfedcba9876543210ULL);
+    EXPECT_EQ(out, "-9223372036854775808 0 18446744073709551615 \"0000000000000000\"\"fedcba9876543210\"");
+}
+
 class DetectionFormat : public ::testing::Test {
 protected:
     ir::RuleSet rs = testing::make_ruleset();

@@ -1,7 +1,11 @@
 // time_test.cpp: RFC 3339, epoch and duration parsing; RFC 3339 formatting.
 #include "runtime/time.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
+
+#include <random>
+#include <string>
 
 namespace ethogram::runtime {
 namespace {
@@ -113,6 +117,49 @@ TEST(Format, RoundTrip) {
     for (const char* s :
          {"2024-02-29T12:34:56.789Z", "1999-12-31T23:59:59.000001Z", "0001-01-01T00:00:00.000Z"})
         EXPECT_EQ(format_rfc3339(*parse_rfc3339(s)), s);
+}
+
+TEST(Format, EdgesOfTheDigitPathAndBeyond) {
+    // Years 0000..9999 are written digit by digit; outside them through fmt (same text as before).
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("0000-01-01T00:00:00Z")), "0000-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.999999Z")), "9999-12-31T23:59:59.999999Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("9999-12-31T23:59:59.999999Z") + 1), "10000-01-01T00:00:00.000Z");
+    EXPECT_EQ(format_rfc3339(*parse_rfc3339("0000-01-01T00:00:00Z") - 1000), "-001-12-31T23:59:59.999Z");
+}
+
+TEST(Format, DigitPathMatchesFmtOnManyInstants) {
+    // The reference: the fmt formatting append_rfc3339 used before its digit-by-digit fast path.
+    auto reference = [](int64_t us) {
+        const int64_t day = 86400000000;
+        int64_t days = us / day, rem = us % day;
+        if (rem < 0) {
+            rem += day;
+            --days;
+        }
+        // civil_from_days, as in time.cpp (Howard Hinnant's algorithm).
+        int64_t z = days + 719468;
+        const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+        const auto doe = static_cast<unsigned>(z - era * 146097);
+        const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+        const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        const unsigned mp = (5 * doy + 2) / 153;
+        const unsigned d = doy - (153 * mp + 2) / 5 + 1;
+        const unsigned m = mp < 10 ? mp + 3 : mp - 9;
+        const int64_t y = static_cast<int64_t>(yoe) + era * 400 + (m <= 2);
+        int64_t secs = rem / 1000000, frac = rem % 1000000;
+        std::string s = fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", y, m, d, secs / 3600,
+                                    secs / 60 % 60, secs % 60);
+        s += frac % 1000 == 0 ? fmt::format(".{:03}Z", frac / 1000) : fmt::format(".{:06}Z", frac);
+        return s;
+    };
+    std::mt19937_64 rng(7);
+    const int64_t lo = *parse_rfc3339("0000-01-01T00:00:00Z"), hi = *parse_rfc3339("9999-12-31T23:59:59Z");
+    std::uniform_int_distribution<int64_t> any(lo, hi);
+    for (int i = 0; i < 20000; ++i) {
+        int64_t us = any(rng);
+        if (i % 2) us -= us % 1000; // half of them on whole milliseconds (3 fraction digits)
+        ASSERT_EQ(format_rfc3339(us), reference(us)) << us;
+    }
 }
 
 TEST(Format, Durations) {
