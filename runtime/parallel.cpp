@@ -632,10 +632,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
         if (r.failed()) return Error{fmt::format("{}: runtime state: {}", path, r.error())};
         if (auto st = rd.seek(offset); !st) return Error{st.error()};
-        ck->resumed(lines_read, prior_wall_us, resumes);
+        ck->resumed(lines_read, prior_wall_us, resumes); // ends the life of `path`
         spdlog::info("resumed from {} (input line {}, {} shards; resume {} of the run, {:.3f} s of wall time "
                      "before)",
-                     path, lines_read, n, ck->resumes(), ck->prior_wall_seconds());
+                     ck->resumed_from(), lines_read, n, ck->resumes(), ck->prior_wall_seconds());
     }
 
     Gate gate;
