@@ -56,7 +56,8 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
     } else if (version == kShardedPayloadVersion) {
         ir::SnapReader t(loaded.payload);
         t.u32();
-        for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3 + 2; ++i) t.u64(); // up to the wall time and resume count
+        for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3 + 2; ++i)
+            t.u64(); // up to the wall time and resume count
         taken_threads = t.u32();
         if (t.failed() || taken_threads == 0)
             return Error{fmt::format("{}: runtime state: {}", loaded.path,

@@ -11,6 +11,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
+#include <tbb/concurrent_queue.h>
 
 #include <algorithm>
 #include <atomic>
@@ -19,7 +20,6 @@
 #include <condition_variable>
 #include <csignal>
 #include <cstring>
-#include <deque>
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
@@ -194,30 +194,23 @@ private:
     uint64_t round_ = 0;
 };
 
-/// A blocking queue of bounded capacity (mutex and condition variables: hand-offs are once per chunk).
+/// A blocking queue of bounded capacity per shard (oneTBB; hand-offs are once per chunk).
 class ChunkQueue {
 public:
-    explicit ChunkQueue(size_t capacity) : cap_(capacity) {}
-    void push(ChunkPtr c) {
-        std::unique_lock<std::mutex> lock(m_);
-        not_full_.wait(lock, [&] { return q_.size() < cap_; }); // the shard is behind: backpressure
-        q_.push_back(std::move(c));
-        not_empty_.notify_one();
-    }
+    explicit ChunkQueue(size_t capacity) { q_.set_capacity(static_cast<std::ptrdiff_t>(capacity)); }
+    /// Blocks while the queue is full: the shard is behind (backpressure on the reader).
+    void push(ChunkPtr c) { q_.push(std::move(c)); }
+    /// Blocks while the queue is empty; nullptr is the end of the input.
     ChunkPtr pop() {
-        std::unique_lock<std::mutex> lock(m_);
-        not_empty_.wait(lock, [&] { return !q_.empty(); });
-        ChunkPtr c = std::move(q_.front());
-        q_.pop_front();
-        not_full_.notify_one();
+        ChunkPtr c;
+        q_.pop(c);
         return c;
     }
 
 private:
-    size_t cap_;
-    std::mutex m_;
-    std::condition_variable not_full_, not_empty_;
-    std::deque<ChunkPtr> q_; // nullptr = end of input
+    // oneTBB's bounded queue: blocking push/pop that sleep (after a short spin) instead of busy-waiting,
+    // which matters when there are exactly as many threads as cores.
+    tbb::concurrent_bounded_queue<ChunkPtr> q_;
 };
 
 /// The ordered merge: lines are held until every shard's frontier has passed their time.
