@@ -201,7 +201,6 @@ Status Checkpointer::write(const std::string& payload, uint64_t lines_in, uint64
 }
 
 Status Checkpointer::take(PipelineParts& p) {
-    const auto t0 = std::chrono::steady_clock::now();
     // Outputs first: what the snapshot records must be on disk before the snapshot is.
     auto out_len = p.out->sync();
     if (!out_len) return Error{out_len.error()};
@@ -242,20 +241,35 @@ Status Checkpointer::take(PipelineParts& p) {
     if (auto st = p.exec->save_state(exec_state); !st)
         return Error{fmt::format("checkpoint: {}", st.error())};
     w.str(exec_state);
+    return write(payload, *p.lines_in, p.exec->stats().live_keys);
+}
 
-    CheckpointHeader h;
-    h.generation = ++generation_;
-    h.ruleset_hash = ruleset_hash_;
-    h.engine_version = o_.engine_version;
-    h.run_hash = blake2b_hex(o_.run_identity);
-    if (auto st = dir_.write(h, payload); !st) return st;
-    ++taken_;
-    last_lines_ = *p.lines_in;
-    last_time_ = std::chrono::steady_clock::now();
-    spdlog::debug("checkpoint {}: {} bytes ({} of executor state, {} live keys) in {:.2f} ms", h.generation,
-                  payload.size(), exec_state.size(), p.exec->stats().live_keys,
-                  std::chrono::duration<double, std::milli>(last_time_ - t0).count());
-    return ok_status();
+Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck) {
+    const bool resume = ck != nullptr && ck->resuming();
+    auto open_out = [&](const std::string& path, uint64_t len) {
+        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
+    };
+    RunOutputs o;
+    auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);
+    if (!out) return Error{out.error()};
+    o.out = std::move(*out);
+    if (!opts.suppressed_path.empty()) {
+        auto f = open_out(opts.suppressed_path, resume ? ck->resume_lengths().suppressed : 0);
+        if (!f) return Error{f.error()};
+        o.suppressed = std::move(*f);
+    }
+    if (resume) {
+        auto f =
+            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
+                     ck->resume_lengths().dead);
+        if (!f) return Error{f.error()};
+        o.dead = std::make_unique<DeadLetterWriter>(std::move(*f));
+    } else {
+        auto dead_or = open_dead_letter_output(opts);
+        if (!dead_or) return Error{dead_or.error()};
+        o.dead = std::move(*dead_or);
+    }
+    return o;
 }
 
 } // namespace ethogram::runtime

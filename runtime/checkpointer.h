@@ -12,6 +12,7 @@
 #include <array>
 #include <chrono>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 
@@ -112,5 +113,14 @@ private:
     std::string resumed_from_;
     uint64_t kill_at_line_ = 0; ///< test hook ETHOGRAM_TEST_KILL_AT_LINE (0: off)
 };
+
+/// A run's file outputs: detections, suppressed detections (null without --suppressed) and dead letters.
+struct RunOutputs {
+    std::unique_ptr<OutputFile> out, suppressed;
+    std::unique_ptr<DeadLetterWriter> dead;
+};
+/// Opens the outputs of a run: truncated, or, when `ck` resumes from a snapshot, cut back to the lengths it
+/// recorded and appended to. The single-threaded and the sharded pipelines both open theirs here.
+Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck);
 
 } // namespace ethogram::runtime

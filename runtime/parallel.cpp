@@ -554,29 +554,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 std::min<uint64_t>(popts.chunk_lines, std::max<uint64_t>(1, opts.checkpoint.every_events)));
     }
     const bool resume = ck && ck->resuming();
-    auto open_out = [&](const std::string& path, uint64_t len) {
-        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
-    };
-    auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);
-    if (!out) return Error{out.error()};
-    std::unique_ptr<OutputFile> suppressed_out;
-    if (!opts.suppressed_path.empty()) {
-        auto f = open_out(opts.suppressed_path, resume ? ck->resume_lengths().suppressed : 0);
-        if (!f) return Error{f.error()};
-        suppressed_out = std::move(*f);
-    }
-    std::unique_ptr<DeadLetterWriter> dead;
-    if (resume) {
-        auto f =
-            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
-                     ck->resume_lengths().dead);
-        if (!f) return Error{f.error()};
-        dead = std::make_unique<DeadLetterWriter>(std::move(*f));
-    } else {
-        auto dead_or = open_dead_letter_output(opts);
-        if (!dead_or) return Error{dead_or.error()};
-        dead = std::move(*dead_or);
-    }
+    auto outs = open_run_outputs(opts, ck.get());
+    if (!outs) return Error{outs.error()};
+    std::unique_ptr<OutputFile> out = std::move(outs->out), suppressed_out = std::move(outs->suppressed);
+    std::unique_ptr<DeadLetterWriter> dead = std::move(outs->dead);
 
     const OutputOptions oo{opts.explain, opts.only, opts.max_events_per_alias, opts.bundle_hash};
     std::vector<std::unique_ptr<Shard>> shards;
@@ -589,7 +570,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                                                     s == 0 && ck ? ck->kill_at_line() : 0));
         queues.push_back(std::make_unique<ChunkQueue>(popts.queue_chunks));
     }
-    Sink sink(n, popts, **out, suppressed_out.get());
+    Sink sink(n, popts, *out, suppressed_out.get());
     ChunkReader& rd = **reader;
     uint64_t lines_read = 0; // by the reader, blank lines included (the
                              // checkpoint cadence counts these)
@@ -668,7 +649,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     auto checkpoint = [&]() -> Status {
         for (const std::string& e : save_errors)
             if (!e.empty()) return Error{fmt::format("checkpoint: {}", e)};
-        auto out_len = (*out)->sync();
+        auto out_len = out->sync();
         if (!out_len) return Error{out_len.error()};
         if (dead->stream() == nullptr) return Error{"dead letters: not a file (cannot checkpoint)"};
         auto dead_len = dead->stream()->sync();
@@ -772,7 +753,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->reader_cpu_seconds = reader_cpu;
     }
 
-    if (auto r = (*out)->close(); !r) return Error{r.error()};
+    if (auto r = out->close(); !r) return Error{r.error()};
     if (suppressed_out)
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};
     if (auto r = dead->close(); !r) return Error{r.error()};

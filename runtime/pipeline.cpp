@@ -35,34 +35,14 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         if (!c) return Error{c.error()};
         ck = std::move(*c);
     }
-    const bool resume = ck && ck->resuming();
-    auto open_out = [&](const std::string& path, uint64_t len) {
-        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
-    };
-    auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);
-    if (!out) return Error{out.error()};
-    std::unique_ptr<OutputFile> suppressed_out;
-    if (!opts.suppressed_path.empty()) {
-        auto f = open_out(opts.suppressed_path, resume ? ck->resume_lengths().suppressed : 0);
-        if (!f) return Error{f.error()};
-        suppressed_out = std::move(*f);
-    }
-    std::unique_ptr<DeadLetterWriter> dead;
-    if (resume) {
-        auto f =
-            open_out(opts.dead_letter_path.empty() ? opts.out_path + ".dead.jsonl" : opts.dead_letter_path,
-                     ck->resume_lengths().dead);
-        if (!f) return Error{f.error()};
-        dead = std::make_unique<DeadLetterWriter>(std::move(*f));
-    } else {
-        auto dead_or = open_dead_letter_output(opts);
-        if (!dead_or) return Error{dead_or.error()};
-        dead = std::move(*dead_or);
-    }
+    auto outs = open_run_outputs(opts, ck.get());
+    if (!outs) return Error{outs.error()};
+    std::unique_ptr<OutputFile> out = std::move(outs->out), suppressed_out = std::move(outs->suppressed);
+    std::unique_ptr<DeadLetterWriter> dead = std::move(outs->dead);
 
     DetectionWriter writer(
         rs, pool, OutputOptions{opts.explain, opts.only, opts.max_events_per_alias, opts.bundle_hash},
-        out->get(), suppressed_out.get());
+        out.get(), suppressed_out.get());
     LineStage stage(rs, pool, opts, exec, writer, dead.get());
 
     std::string_view line;
@@ -70,7 +50,7 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
                         &stage.reorder(),
                         &writer,
                         dead.get(),
-                        out->get(),
+                        out.get(),
                         suppressed_out.get(),
                         &exec,
                         &pool,
@@ -98,7 +78,7 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
         sum.resumed_from = ck->resumed_from();
     }
 
-    if (auto r = (*out)->close(); !r) return Error{r.error()};
+    if (auto r = out->close(); !r) return Error{r.error()};
     if (suppressed_out)
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};
     if (auto r = dead->close(); !r) return Error{r.error()};
