@@ -4,6 +4,7 @@
 // back to the previous one, a rule-set change is refused unless the operator drops the state.
 #include "tests/support/cli_harness.h"
 #include "tests/support/process.h"
+#include "tests/support/text_lines.h"
 
 #include <gtest/gtest.h>
 
@@ -143,17 +144,8 @@ protected:
     }
 
     static std::string sorted_lines(const std::string& text) {
-        std::vector<std::string> lines;
-        size_t at = 0;
-        while (at < text.size()) {
-            size_t nl = text.find('\n', at);
-            if (nl == std::string::npos) nl = text.size();
-            lines.push_back(text.substr(at, nl - at));
-            at = nl + 1;
-        }
-        std::sort(lines.begin(), lines.end());
         std::string out;
-        for (const std::string& l : lines) out += l + "\n";
+        for (const std::string& l : ethogram::test_support::sorted_lines(text)) out += l + "\n";
         return out;
     }
 

@@ -123,19 +123,6 @@ std::string to_jsonl(const ir::RuleSet& rs, const ir::StringPool& pool,
     return out;
 }
 
-std::vector<std::string> sorted_lines(const std::string& text) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        if (nl == std::string::npos) nl = text.size();
-        out.push_back(text.substr(start, nl - start));
-        start = nl + 1;
-    }
-    std::sort(out.begin(), out.end());
-    return out;
-}
-
 std::string by_time_then_key(const std::string& text) {
     struct L {
         int64_t time;

@@ -7,6 +7,7 @@
 #include "compiler/ir/ir.h"
 #include "runtime/parallel.h"
 #include "runtime/pipeline.h"
+#include "tests/support/text_lines.h"
 
 #include <cstdint>
 #include <string>
@@ -37,8 +38,8 @@ RunOutput run_stream(const ir::RuleSet& rs, const std::string& jsonl, const RunC
 /// The events as JSON Lines the decoder accepts (strings through `pool`, times as RFC 3339 UTC).
 std::string to_jsonl(const ir::RuleSet& rs, const ir::StringPool& pool, const std::vector<ir::Event>& events);
 
-/// The lines of `text`, sorted: a multiset.
-std::vector<std::string> sorted_lines(const std::string& text);
+/// The lines of `text`, sorted: a multiset (tests/support/text_lines.h).
+using test_support::sorted_lines;
 
 /// `text` (detections in single-threaded order) stably sorted by (time, key): what --ordered writes.
 std::string by_time_then_key(const std::string& text);
