@@ -32,10 +32,7 @@ void LineStage::offer(std::string_view line, uint64_t line_no) {
     const int64_t t = ev.time;
     const uint64_t s = ev.seq;
     if (!reorder_.push(std::move(ev))) {
-        refuse(line_no, DeadReason::Late,
-               fmt::format("event time {} is before the watermark {} (allowed lateness {})",
-                           format_rfc3339(t), format_rfc3339(reorder_.watermark()),
-                           format_duration(opts_.allowed_lateness_us)),
+        refuse(line_no, DeadReason::Late, late_detail(t, reorder_.watermark(), opts_.allowed_lateness_us),
                line);
         return;
     }

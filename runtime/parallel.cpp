@@ -7,6 +7,7 @@
 #include "runtime/checkpointer.h"
 #include "runtime/decoder.h"
 #include "runtime/output_file.h"
+#include "runtime/reorder.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -425,17 +426,12 @@ private:
         if (t < watermark_) {
             if (dead_)
                 dead_->write(line_no_, DeadReason::Late,
-                             fmt::format("event time {} is before the watermark {} "
-                                         "(allowed lateness {})",
-                                         format_rfc3339(t), format_rfc3339(watermark_),
-                                         format_duration(opts_.allowed_lateness_us)),
-                             l);
+                             late_detail(t, watermark_, opts_.allowed_lateness_us), l);
             return;
         }
         if (t > max_time_) {
             max_time_ = t;
-            watermark_ = max_time_ < ir::kTimeMinusInfinity + lateness_ ? ir::kTimeMinusInfinity
-                                                                        : max_time_ - lateness_;
+            watermark_ = watermark_after(max_time_, lateness_);
         }
         const bool own = shards_ == 1 || shard_of(decoder_.key_text(), shards_) == index_;
         if (own) decoder_.commit(ev_);

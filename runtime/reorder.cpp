@@ -1,6 +1,10 @@
 // reorder.cpp: the reorder buffer (a binary min-heap on (time, seq)).
 #include "runtime/reorder.h"
 
+#include "runtime/time.h"
+
+#include <fmt/format.h>
+
 #include <algorithm>
 
 namespace ethogram::runtime {
@@ -16,6 +20,11 @@ struct Later {
 
 } // namespace
 
+std::string late_detail(int64_t time, int64_t watermark, int64_t allowed_lateness_us) {
+    return fmt::format("event time {} is before the watermark {} (allowed lateness {})", format_rfc3339(time),
+                       format_rfc3339(watermark), format_duration(allowed_lateness_us));
+}
+
 ReorderBuffer::ReorderBuffer(int64_t allowed_lateness_us)
     : lateness_(allowed_lateness_us < 0 ? 0 : allowed_lateness_us) {}
 
@@ -23,9 +32,7 @@ bool ReorderBuffer::push(ir::Event&& e) {
     if (e.time < watermark_) return false;
     if (e.time > max_time_) {
         max_time_ = e.time;
-        // Saturate: max_time_ - lateness_ must not wrap below INT64_MIN.
-        watermark_ =
-            max_time_ < ir::kTimeMinusInfinity + lateness_ ? ir::kTimeMinusInfinity : max_time_ - lateness_;
+        watermark_ = watermark_after(max_time_, lateness_);
     }
     heap_.push_back(std::move(e));
     std::push_heap(heap_.begin(), heap_.end(), Later{});

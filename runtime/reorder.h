@@ -5,10 +5,20 @@
 #include "compiler/ir/value.h"
 
 #include <cstdint>
+#include <string>
 #include <utility>
 #include <vector>
 
 namespace ethogram::runtime {
+
+/// The watermark after seeing `max_time` with `lateness` (>= 0): max_time - lateness, saturating at
+/// kTimeMinusInfinity instead of wrapping. Every reorder decision (ReorderBuffer, the sharded scan) uses it.
+inline int64_t watermark_after(int64_t max_time, int64_t lateness) {
+    return max_time < ir::kTimeMinusInfinity + lateness ? ir::kTimeMinusInfinity : max_time - lateness;
+}
+
+/// The dead-letter detail of a late event (one text for every pipeline).
+std::string late_detail(int64_t time, int64_t watermark, int64_t allowed_lateness_us);
 
 /// Implements docs/semantics.md section 1. The watermark is W = (largest event time seen) - lateness
 /// (kTimeMinusInfinity before any event). An event with time t < W on arrival is late and refused;

@@ -4,6 +4,7 @@
 #include "compiler/ir/event.h"
 #include "compiler/ir/executor.h"
 #include "compiler/ir/ir.h"
+#include "tests/support/text_lines.h"
 
 #include <cstdio>
 #include <filesystem>
@@ -125,15 +126,7 @@ inline std::string read_file(const std::string& path) {
 }
 
 inline std::vector<std::string> lines_of(const std::string& text) {
-    std::vector<std::string> out;
-    size_t start = 0;
-    while (start < text.size()) {
-        size_t nl = text.find('\n', start);
-        if (nl == std::string::npos) nl = text.size();
-        out.push_back(text.substr(start, nl - start));
-        start = nl + 1;
-    }
-    return out;
+    return test_support::split_lines(text);
 }
 
 } // namespace ethogram::runtime::testing
