@@ -3,9 +3,7 @@
 
 #include "runtime/dead_letter.h"
 #include "runtime/output.h"
-#include "runtime/time.h"
-
-#include <fmt/format.h>
+#include "runtime/reorder.h"
 
 namespace ethogram::runtime {
 
