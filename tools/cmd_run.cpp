@@ -120,8 +120,9 @@ CLI::App* add_run(CLI::App& app, RunOptions& o) {
     cmd->add_option("--registry", o.registry,
                     "With --bundle NAME: run the version of NAME deployed in this registry");
     cmd->add_option("--threads", o.threads,
-                    "Worker shards (events partitioned by key); 0 = all cores; default 1 (single-threaded: "
-                    "on 2 cores the sharded pipeline is still slower, see docs/performance.md)")
+                    "Worker shards (events partitioned by key); default 0 = all cores; 1 = single-threaded "
+                    "(the order of the goldens). With several, the output is the same multiset of lines; "
+                    "--ordered makes its order deterministic")
         ->check(CLI::Range(0u, 1024u));
     cmd->add_flag("--ordered", o.ordered,
                   "With --threads > 1: write detections in a deterministic order (time, key, production)");
@@ -229,6 +230,10 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         // The watch loop has its own reader and swaps executors: snapshots of it are not built yet.
         if (!o.checkpoint_dir.empty())
             return usage_error("--checkpoint-dir cannot be combined with --watch, --shadow or --follow yet");
+        // These loops are single-threaded: the default (all cores) quietly means one here, an explicit
+        // request for more is refused rather than ignored.
+        if (cmd.count("--threads") > 0 && o.threads != 1)
+            return usage_error("--watch, --shadow and --follow run single-threaded (drop --threads)");
         return run_watch(o, p, eopts, std::move(res.ruleset));
     }
     uint32_t threads = o.threads;

@@ -36,7 +36,7 @@ struct RunOptions {
     uint32_t max_events_per_alias = 0; ///< 0: not given (config or the default applies)
     std::string bundle, trusted;       ///< --bundle B --trusted FILE: rules from a verified bundle
     std::string registry;              ///< with --bundle NAME: run the version deployed in this registry
-    uint32_t threads = 1;              ///< --threads: 0 = all cores; 1 = the single-threaded pipeline
+    uint32_t threads = 0;              ///< --threads: 0 (the default) = all cores; 1 = single-threaded
     bool ordered = false;              ///< --ordered: deterministic global output order
     bool stats = false;                ///< --stats: executor and parallel statistics on stderr
     bool no_evict = false;             ///< --no-evict: keep idle keys (for comparisons)

@@ -89,6 +89,9 @@ protected:
             a.insert(a.end(), {"--checkpoint-dir", path(ckpt), "--checkpoint-every", every});
         }
         a.insert(a.end(), extra.begin(), extra.end());
+        // Byte-for-byte comparisons need the single-threaded order; the default is all cores.
+        if (std::find(extra.begin(), extra.end(), "--threads") == extra.end())
+            a.insert(a.end(), {"--threads", "1"});
         return a;
     }
 

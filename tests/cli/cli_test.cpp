@@ -3,11 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
 #include <string>
+#include <thread>
 
 namespace {
 
@@ -99,6 +101,26 @@ TEST_F(Cli, LogLevelBeforeOrAfterTheSubCommand) {
     EXPECT_EQ(quiet.code, 0) << quiet.err;
     EXPECT_FALSE(has(quiet.err, "debug:")) << quiet.err;
     EXPECT_EQ(etho(run + " --log-level loud").code, 2);
+}
+
+TEST_F(Cli, ThreadsDefaultToAllCoresAndWatchLoopsRefuseMore) {
+    std::string run = "run " + path("rules.etho") + " --events " + path("events.jsonl") + " --dead-letter " +
+                      path("d.jsonl") + " --log-level debug";
+    const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+    Result all = etho(run);
+    EXPECT_EQ(all.code, 0) << all.err;
+    if (cores > 1) {
+        EXPECT_TRUE(has(all.err, "on " + std::to_string(cores) + " threads")) << all.err;
+    }
+    EXPECT_TRUE(has(all.err, "4 events in, 2 processed, 2 dead-lettered")) << all.err;
+    Result one = etho(run + " --threads 1");
+    EXPECT_EQ(one.code, 0) << one.err;
+    EXPECT_FALSE(has(one.err, " threads")) << one.err;
+    EXPECT_EQ(all.out, one.out); // one detection: the same line either way
+    // --follow is single-threaded: an explicit request for more threads is refused, not ignored.
+    Result follow = etho(run + " --follow --threads 2");
+    EXPECT_EQ(follow.code, 2);
+    EXPECT_TRUE(has(follow.err, "run single-threaded (drop --threads)")) << follow.err;
 }
 
 TEST_F(Cli, RunFromStdinToStdoutWithDeadLettersOnStderr) {
