@@ -22,6 +22,40 @@
 namespace ethogram::runtime {
 
 // Payload versions (checkpointer.h): 3 single-threaded, 4 sharded; 1 and 2 were earlier layouts.
+namespace {
+
+// The shard count a payload was taken with (its state is split by key hash modulo the count): 1 for the
+// single-threaded layout, 0 for a payload version this engine does not read.
+Expected<uint32_t> taken_threads(uint32_t version, const std::string& payload) {
+    if (version == Checkpointer::kPayloadVersion) return 1u;
+    if (version != Checkpointer::kShardedPayloadVersion) return 0u;
+    ir::SnapReader t(payload);
+    t.u32();
+    for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3 + 2; ++i)
+        t.u64(); // up to the wall time and resume count
+    const uint32_t n = t.u32();
+    if (t.failed()) return Error{t.error()};
+    if (n == 0) return Error{"a shard count of 0"};
+    return n;
+}
+
+} // namespace
+
+std::optional<uint32_t> Checkpointer::resume_threads(const std::string& dir_path) {
+    auto dir = CheckpointDir::open(dir_path);
+    if (!dir) return std::nullopt;
+    CheckpointDir::Loaded loaded;
+    std::vector<std::string> rejected;
+    auto found = dir->load_latest(loaded, rejected);
+    if (!found || !*found) return std::nullopt;
+    ir::SnapReader r(loaded.payload);
+    const uint32_t version = r.u32();
+    if (r.failed()) return std::nullopt;
+    auto n = taken_threads(version, loaded.payload);
+    if (!n || *n == 0) return std::nullopt;
+    return *n;
+}
+
 Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs, const PipelineOptions& opts,
                                                            uint32_t threads) {
     auto dir = CheckpointDir::open(opts.checkpoint.dir);
@@ -49,20 +83,9 @@ Expected<std::unique_ptr<Checkpointer>> Checkpointer::open(const ir::RuleSet& rs
     ir::SnapReader r(loaded.payload);
     const uint32_t version = r.u32();
     if (r.failed()) return Error{fmt::format("{}: {}", loaded.path, r.error())};
-    // The shard count the snapshot was taken with (its state is split by key hash modulo the count).
-    uint32_t taken_threads = 0;
-    if (version == kPayloadVersion) {
-        taken_threads = 1;
-    } else if (version == kShardedPayloadVersion) {
-        ir::SnapReader t(loaded.payload);
-        t.u32();
-        for (int i = 0; i < 3 + 5 + static_cast<int>(kDeadReasonCount) + 3 + 2; ++i)
-            t.u64(); // up to the wall time and resume count
-        taken_threads = t.u32();
-        if (t.failed() || taken_threads == 0)
-            return Error{fmt::format("{}: runtime state: {}", loaded.path,
-                                     t.failed() ? t.error() : "a shard count of 0")};
-    }
+    auto shards = taken_threads(version, loaded.payload);
+    if (!shards) return Error{fmt::format("{}: runtime state: {}", loaded.path, shards.error())};
+    const uint32_t taken_threads = *shards;
     std::string why;
     if (taken_threads == 0)
         why = fmt::format("its runtime state is in format version {} (this engine reads versions {} and {})",

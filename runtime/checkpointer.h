@@ -56,6 +56,11 @@ public:
     static Expected<std::unique_ptr<Checkpointer>> open(const ir::RuleSet& rs, const PipelineOptions& opts,
                                                         uint32_t threads = 1);
 
+    /// The shard count of the newest valid snapshot in `dir` (nothing when there is none, or it cannot be
+    /// read: open() then says why). Lets a run whose --threads is the default (all cores) resume with the
+    /// count the snapshot was taken with, e.g. after moving to a machine with another number of cores.
+    static std::optional<uint32_t> resume_threads(const std::string& dir);
+
     /// A snapshot to resume from was found: the outputs are to be reopened at these lengths.
     bool resuming() const { return resume_.has_value(); }
     const OutputLengths& resume_lengths() const { return lengths_; }

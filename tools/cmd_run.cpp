@@ -5,6 +5,7 @@
 #include "compiler/jit/jit.h"
 #endif
 #include "models/model_file.h"
+#include "runtime/checkpointer.h"
 #include "runtime/config.h"
 #include "runtime/parallel.h"
 #include "runtime/pipeline.h"
@@ -236,9 +237,17 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
             return usage_error("--watch, --shadow and --follow run single-threaded (drop --threads)");
         return run_watch(o, p, eopts, std::move(res.ruleset));
     }
-    uint32_t threads = o.threads;
-    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     if (auto bad = checkpoint_options(o, cmd, p, eopts); !bad.empty()) return usage_error(bad);
+    uint32_t threads = o.threads;
+    // A snapshot's state is split over the shard count it was taken with: without an explicit --threads a
+    // resume takes that count rather than this machine's cores (which may differ from the first run's).
+    if (cmd.count("--threads") == 0 && !p.checkpoint.dir.empty()) {
+        if (auto n = runtime::Checkpointer::resume_threads(p.checkpoint.dir)) {
+            spdlog::info("resuming with --threads {}, the shard count of the checkpoint", *n);
+            threads = *n;
+        }
+    }
+    if (threads == 0) threads = std::max(1u, std::thread::hardware_concurrency());
     // One executor per shard (one in all with --threads 1); the JIT compiles once and the other shards
     // load the same code from its cache. What the first creation says is logged once.
     ir::StringPool pool;
