@@ -1,5 +1,6 @@
 // parallel.h: the parallel keyed pipeline: one reader broadcasts chunks of whole lines to N shard threads;
-// every shard scans every line (same watermark decisions) and runs only the events of its own keys.
+// the shards validate each line once between them, then every shard walks every line's result (same
+// watermark decisions) and runs only the events of its own keys.
 #pragma once
 
 #include "runtime/pipeline.h"
@@ -27,9 +28,10 @@ struct ParallelOptions {
 struct ParallelStats {
     uint32_t shards = 0;
     std::vector<uint64_t> events_per_shard;
-    /// Most input lines read but not yet scanned by every shard, at any time. Bounded by construction by
+    /// Most input lines read but not yet walked by every shard, at any time. Bounded by construction by
     /// inflight_bound: the slowest shard's queue holds at most queue_chunks chunks of at most chunk_lines
-    /// lines, plus the chunk it is scanning and the one the reader is handing out.
+    /// lines, plus the chunk it is walking, the next one it took to parse ahead, and the one the reader is
+    /// handing out.
     uint64_t inflight_high_water = 0;
     uint64_t inflight_bound = 0;
     uint64_t chunks = 0;             ///< chunks read
