@@ -35,6 +35,7 @@ void cpu_relax() {
 void Chunk::reset_parse() {
     const size_t n = line_end.size();
     if (results.size() < n) results.resize(n); // never shrunk: the events keep their buffers
+    if (info.size() < n) info.resize(n);
     nblocks = static_cast<uint32_t>((n + kBlockLines - 1) / kBlockLines);
     if (blocks.size() < nblocks) blocks.resize(nblocks);
     next_block.store(0, std::memory_order_relaxed);
@@ -158,21 +159,22 @@ void parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
         blk.strings.clear();
         const size_t end = std::min<size_t>(c.lines(), size_t{b + 1} * Chunk::kBlockLines);
         for (size_t i = size_t{b} * Chunk::kBlockLines; i < end; ++i) {
+            LineInfo& info = c.info[i];
             LineResult& r = c.results[i];
             const std::string_view text = c.line(i);
             if (is_blank(text)) {
-                r.kind = LineResult::Kind::Blank;
+                info.kind = LineInfo::Kind::Blank;
                 continue;
             }
             if (!decoder.decode_deferred(text, c.first_line + i + 1, r.ev)) {
-                r.kind = LineResult::Kind::Dead;
+                info.kind = LineInfo::Kind::Dead;
                 r.reason = decoder.error().reason;
                 r.detail = decoder.error().detail;
                 continue;
             }
-            r.kind = LineResult::Kind::Event;
-            r.time = r.ev.time;
-            r.owner = shard_of(decoder.key_text(), shards);
+            info.kind = LineInfo::Kind::Event;
+            info.time = r.ev.time;
+            info.owner = shard_of(decoder.key_text(), shards);
             r.block = b;
             r.first = static_cast<uint32_t>(blk.strings.size());
             decoder.export_deferred(blk.arena, blk.strings);

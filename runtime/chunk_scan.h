@@ -19,19 +19,22 @@
 
 namespace ethogram::runtime {
 
-/// What validating one line found; written by the shard that parsed the line's block, read by every shard.
-struct LineResult {
+/// What every shard reads of a line when it walks the chunk (kept apart from LineResult: 16 bytes a line).
+struct LineInfo {
     enum class Kind : uint8_t { Blank, Dead, Event };
+    int64_t time = 0;   ///< Event: its time
+    uint32_t owner = 0; ///< Event: the shard of its key
     Kind kind = Kind::Blank;
+};
+
+/// The rest of what validating one line found; written by the shard that parsed the line's block.
+struct LineResult {
     DeadReason reason = DeadReason::ParseError; ///< Dead: why
-    uint32_t owner = 0;                         ///< Event: the shard of its key
-    int64_t time = 0;                           ///< Event: its time
     uint32_t block = 0;                         ///< Event: the block holding its deferred strings
     uint32_t first = 0, last = 0;               ///< Event: its strings in that block's `strings`
     std::string detail;                         ///< Dead: the dead letter's detail
     /// Event: decoded by Decoder::decode_deferred (no string interned). Only the owner touches it after
-    /// the parse: it swaps it out and commits it into its own pool (the other shards read only the fields
-    /// above, so there is no race).
+    /// the parse: it swaps it out and commits it into its own pool.
     ir::Event ev;
 };
 
@@ -44,8 +47,8 @@ struct ParseBlock {
 class ChunkPool;
 
 /// A chunk of whole input lines, read by the reader and shared by every shard. The text and line bounds are
-/// read-only once published; `results` are written once per line by the shard that claims its block
-/// (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed` (release);
+/// read-only once published; `info` and `results` are written once per line by the shard that claims its
+/// block (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed` (release);
 /// each shard waits for every block (wait_parsed) before it walks the chunk. Recycled through a ChunkPool
 /// (buffers, results and events keep their capacity).
 struct Chunk {
@@ -55,6 +58,7 @@ struct Chunk {
     std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
     uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
     bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
+    std::vector<LineInfo> info;
     std::vector<LineResult> results;
     std::vector<ParseBlock> blocks;
     uint32_t nblocks = 0;
