@@ -40,6 +40,8 @@ void ShardLoop::on_chunk(Chunk& c) {
 void ShardLoop::finish() {
     release(ir::kTimeInfinity);
     times_.clear();
+    run_ = TimeRun{};
+    buffered_ = 0;
     pending_.clear();
     released_ = max_time_; // the last event released is the latest one
     shard_.advance(released_);
@@ -56,7 +58,12 @@ void ShardLoop::save(ir::SnapWriter& w) const {
         w.event(events_[h.slot]);
     }
     w.u64(times_.size());
-    for (int64_t t : times_) w.i64(t);
+    for (const TimeRun& r : times_) {
+        w.i64(r.time);
+        w.u64(r.count);
+    }
+    w.i64(run_.time);
+    w.u64(run_.count);
     w.u64(pending_.size());
     for (int64_t t : pending_) w.i64(t);
 }
@@ -78,24 +85,46 @@ void ShardLoop::restore(ir::SnapReader& r) {
         h.slot = static_cast<uint32_t>(events_.size());
         r.event(events_.emplace_back());
     }
-    times_.resize(r.count(8));
-    for (int64_t& t : times_) t = r.i64();
+    times_.resize(r.count(16));
+    buffered_ = 0;
+    for (TimeRun& t : times_) {
+        t.time = r.i64();
+        t.count = r.u64();
+        buffered_ += t.count;
+    }
+    run_.time = r.i64();
+    run_.count = r.u64();
+    buffered_ += run_.count;
     pending_.resize(r.count(8));
     for (int64_t& t : pending_) t = r.i64();
     if (r.ok() && (!std::is_heap(heap_.begin(), heap_.end(), Later{}) ||
-                   !std::is_heap(times_.begin(), times_.end(), std::greater<>{})))
+                   !std::is_heap(times_.begin(), times_.end(), Earlier{})))
         r.fail("a reorder heap is not in heap order");
 }
 
 void ShardLoop::count_buffered(int64_t t) {
     // The global reorder buffer holds every non-late event until the watermark reaches its time; only its
-    // size matters here (the summary's high-water mark), so times alone suffice.
-    times_.push_back(t);
-    std::push_heap(times_.begin(), times_.end(), std::greater<>{});
-    reorder_high_water_ = std::max<uint64_t>(reorder_high_water_, times_.size());
-    while (!times_.empty() && times_.front() <= watermark_) {
-        std::pop_heap(times_.begin(), times_.end(), std::greater<>{});
+    // size matters here (the summary's high-water mark), so times alone suffice, and a run of events with
+    // one time (common: many events a millisecond) takes one heap entry.
+    if (run_.count != 0 && run_.time == t) {
+        ++run_.count;
+    } else {
+        if (run_.count != 0) {
+            times_.push_back(run_);
+            std::push_heap(times_.begin(), times_.end(), Earlier{});
+        }
+        run_ = TimeRun{t, 1};
+    }
+    ++buffered_;
+    reorder_high_water_ = std::max(reorder_high_water_, buffered_);
+    while (!times_.empty() && times_.front().time <= watermark_) {
+        buffered_ -= times_.front().count;
+        std::pop_heap(times_.begin(), times_.end(), Earlier{});
         times_.pop_back();
+    }
+    if (run_.count != 0 && run_.time <= watermark_) {
+        buffered_ -= run_.count;
+        run_.count = 0;
     }
 }
 

@@ -82,7 +82,18 @@ private:
     std::vector<Held> heap_;        ///< min-heap on (time, seq) of this shard's held events
     std::vector<ir::Event> events_; ///< the held events of this shard's keys, by slot
     std::vector<uint32_t> free_;    ///< free slots of events_
-    std::vector<int64_t> times_;    ///< shard 0: min-heap of the times of every shard's held events
+    /// Shard 0: the times of every shard's held events, as runs of equal times: a min-heap, and the latest
+    /// run (not in the heap yet); `buffered_` events in all.
+    struct TimeRun {
+        int64_t time = 0;
+        uint64_t count = 0;
+    };
+    struct Earlier {
+        bool operator()(const TimeRun& a, const TimeRun& b) const { return a.time > b.time; }
+    };
+    std::vector<TimeRun> times_;
+    TimeRun run_;
+    uint64_t buffered_ = 0;
     /// Times of every shard's events not known released at the last chunk end, and of this chunk's.
     std::vector<int64_t> pending_;
     int64_t released_ = ir::kTimeMinusInfinity; ///< time of the latest event released (globally)
