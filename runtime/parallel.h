@@ -16,9 +16,11 @@ namespace ethogram::runtime {
 struct ParallelOptions {
     uint32_t threads = 2;           ///< shards, one thread each; >= 1
     bool ordered = false;           ///< write detections by (time, key, production order): deterministic
-    uint32_t chunk_lines = 8192;    ///< input lines per chunk at most
-    uint32_t chunk_bytes = 1 << 20; ///< input bytes per chunk, about (a chunk always ends with a whole line)
-    uint32_t queue_chunks = 4;      ///< capacity of each shard's input queue, in chunks
+    /// Input lines per chunk at most. Small enough that a chunk's parse results (an event per line) are
+    /// still in cache when the owners take their events, a chunk after they were parsed.
+    uint32_t chunk_lines = 1024;
+    uint32_t chunk_bytes = 1 << 18; ///< input bytes per chunk, about (a chunk always ends with a whole line)
+    uint32_t queue_chunks = 8;      ///< capacity of each shard's input queue, in chunks
     /// Called before each shard's output block is written (with its text; empty in ordered mode), one call
     /// at a time, under the output lock. For tests (a slow consumer) and embedders.
     std::function<void(std::string_view)> before_write;
