@@ -62,8 +62,11 @@ struct Chunk {
     std::vector<LineResult> results;
     std::vector<ParseBlock> blocks;
     uint32_t nblocks = 0;
-    std::atomic<uint32_t> next_block{0}; ///< the next block to claim (may run past nblocks)
-    std::atomic<uint32_t> parsed{0};     ///< blocks parsed
+    // On their own cache line: claiming and publishing blocks must not invalidate the line holding the
+    // fields above, which every walking shard reads for every line.
+    alignas(64) std::atomic<uint32_t> next_block{0}; ///< the next block to claim (may run past nblocks)
+    std::atomic<uint32_t> parsed{0};                 ///< blocks parsed
+    char pad_[64 - 2 * sizeof(std::atomic<uint32_t>)] = {};
 
     size_t lines() const { return line_end.size(); }
     /// Line `i`'s text, without its newline or a trailing CR.
