@@ -150,10 +150,11 @@ Status ChunkReader::seek(uint64_t offset) {
     return ok_status();
 }
 
-void parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
-    for (;;) {
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
+    uint32_t parsed = 0;
+    for (;; ++parsed) {
         const uint32_t b = c.next_block.fetch_add(1, std::memory_order_relaxed);
-        if (b >= c.nblocks) return;
+        if (b >= c.nblocks) return parsed;
         ParseBlock& blk = c.blocks[b];
         blk.arena.clear();
         blk.strings.clear();
@@ -186,14 +187,16 @@ void parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
     }
 }
 
-void wait_parsed(const Chunk& c) {
-    for (int spin = 0; spin < 2000; ++spin) {
-        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return;
+bool wait_parsed(const Chunk& c) {
+    if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return false;
+    // A block takes tens of microseconds to parse: spin about as long, then sleep.
+    for (int spin = 0; spin < 256; ++spin) {
         cpu_relax();
+        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return true;
     }
     for (;;) {
         const uint32_t done = c.parsed.load(std::memory_order_acquire);
-        if (done == c.nblocks) return;
+        if (done == c.nblocks) return true;
         c.parsed.wait(done, std::memory_order_acquire); // sleeps until the count changes
     }
 }

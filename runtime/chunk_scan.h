@@ -139,11 +139,12 @@ private:
 
 /// One shard's share of the validation: claims blocks of `c` not yet claimed and parses them with
 /// `decoder` (decode_deferred: nothing interned), recording each line's result; publishes each block.
-/// `shards` is the shard count (for each event's owner). Never waits.
-void parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards);
+/// `shards` is the shard count (for each event's owner). Never waits. Returns the number of blocks parsed.
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards);
 
 /// Waits until every block of `c` is parsed (a short spin, then a blocking wait: the shards that claimed
 /// the last blocks are parsing them, with no lock held). The results are then visible to the caller.
-void wait_parsed(const Chunk& c);
+/// Returns whether it had to wait at all.
+bool wait_parsed(const Chunk& c);
 
 } // namespace ethogram::runtime

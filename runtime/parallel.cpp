@@ -214,9 +214,11 @@ std::string format_parallel_stats(const ParallelStats& s) {
     for (double c : s.cpu_seconds_per_shard) cpu += fmt::format("{}{:.3f}", cpu.empty() ? "" : "/", c);
     return fmt::format("stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
                        "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
-                       "reader {:.3f}\n",
+                       "reader {:.3f}\nstats: blocks of lines validated per shard {}, {} waits for a "
+                       "block being validated\n",
                        s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water,
-                       s.inflight_bound, s.ordered_high_water, cpu, s.reader_cpu_seconds);
+                       s.inflight_bound, s.ordered_high_water, cpu, s.reader_cpu_seconds,
+                       fmt::join(s.blocks_per_shard, "/"), s.parse_waits);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -308,6 +310,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::string> states(n);
     std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
+    std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
         workers.emplace_back([&, s] {
@@ -334,11 +337,12 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 // Validate this chunk's unclaimed blocks, then, if the next chunk is queued already, claim
                 // blocks of it too (parsing ahead): a shard that is ahead in its walk does more of the
                 // shared parsing, and the others rarely find a block of their chunk still in progress.
-                parse_blocks(*c, loop.decoder(), n);
+                shard_blocks[s] += parse_blocks(*c, loop.decoder(), n);
                 ChunkPtr next;
                 const bool have_next = queues[s]->try_pop(next);
-                if (have_next && next && !next->barrier) parse_blocks(*next, loop.decoder(), n);
-                wait_parsed(*c);
+                if (have_next && next && !next->barrier)
+                    shard_blocks[s] += parse_blocks(*next, loop.decoder(), n);
+                shard_waits[s] += wait_parsed(*c) ? 1 : 0;
                 loop.on_chunk(*c);
                 c.reset();
                 sink.deliver(shards[s]->take(false));
@@ -452,6 +456,9 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->chunks = chunks;
         stats->ordered_high_water = sink.ordered_high_water();
         stats->cpu_seconds_per_shard = shard_cpu;
+        stats->blocks_per_shard = shard_blocks;
+        stats->parse_waits = 0;
+        for (uint64_t w : shard_waits) stats->parse_waits += w;
         stats->reader_cpu_seconds = reader_cpu;
     }
 

@@ -14,8 +14,8 @@
 namespace ethogram::runtime {
 
 struct ParallelOptions {
-    uint32_t threads = 2;           ///< shards, one thread each; >= 1
-    bool ordered = false;           ///< write detections by (time, key, production order): deterministic
+    uint32_t threads = 2; ///< shards, one thread each; >= 1
+    bool ordered = false; ///< write detections by (time, key, production order): deterministic
     /// Input lines per chunk at most. Small enough that a chunk's parse results (an event per line) are
     /// still in cache when the owners take their events, a chunk after they were parsed.
     uint32_t chunk_lines = 1024;
@@ -43,6 +43,10 @@ struct ParallelStats {
     /// largest of the shards' (they do not wait for each other beyond the queues' slack), so these give the
     /// speedup a run can reach whatever the load of a shared machine.
     std::vector<double> cpu_seconds_per_shard;
+    /// Blocks of lines each shard validated (every line is validated once, by whichever shard claims its
+    /// block), and how many times a shard found a chunk's blocks still being parsed by others and waited.
+    std::vector<uint64_t> blocks_per_shard;
+    uint64_t parse_waits = 0;
     double reader_cpu_seconds = 0;
 };
 
