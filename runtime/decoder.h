@@ -65,8 +65,8 @@ public:
     const DecodeError& error() const { return error_; }
 
     /// Validates `line` exactly as decode() does but interns nothing yet: string fields, `key` and `id` of
-    /// `out` stay unset until commit(). For the parallel runtime, where every shard validates every line
-    /// (to make the same watermark decisions) but only keeps the events of its own keys.
+    /// `out` stay unset until commit(). For the parallel runtime, where a line is validated by whichever
+    /// shard claims it and committed by the shard that owns its key (export_deferred, commit_exported).
     bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out);
     /// The key's text of the event last decoded (an integer key as its decimal text); valid until the next
     /// decode.
