@@ -85,9 +85,10 @@ public:
 
     // For the sharded pipeline (runtime/parallel.cpp), which composes its own payload: it starts with the
     // same fields as the single-threaded one up to the output lengths, the wall time and the resume count,
-    // then the shard count. Versions 1 and 2 were earlier layouts (no wall time; no shards).
+    // then the shard count. Versions 1 and 2 were earlier layouts (no wall time; no shards); sharded version
+    // 4 held every shard's reorder heap of all events (5: each shard's own events, shard 0 all times).
     static constexpr uint32_t kPayloadVersion = 3;        ///< single-threaded
-    static constexpr uint32_t kShardedPayloadVersion = 4; ///< --threads > 1
+    static constexpr uint32_t kShardedPayloadVersion = 5; ///< --threads > 1
     /// The payload to resume from (resuming() is true) and its file.
     const std::string& resume_payload() const { return resume_->payload; }
     const std::string& resume_path() const { return resume_->path; }

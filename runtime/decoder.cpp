@@ -245,23 +245,28 @@ struct Decoder::Impl {
         return true;
     }
 
+    // What decode_deferred recorded, copied out in the order decode() interns it.
+    void export_to(std::string& arena, std::vector<DeferredString>& out) const {
+        auto add = [&](std::string_view text, uint16_t slot, DeferredString::Kind kind) {
+            out.push_back(DeferredString{arena.size(), text.size(), slot, kind});
+            arena.append(text);
+        };
+        for (const Pending& p : pending)
+            add(p.text, p.slot, p.field ? DeferredString::Field : DeferredString::KeyOnly);
+        if (int_id) add(id_buf, 0, DeferredString::IntId);
+    }
+
     // Interns what decode_deferred recorded, in the order decode() would have.
     void commit(ir::Event& ev) {
-        const ir::EventType& et = rs.events[ev.type];
-        for (const Pending& p : pending) {
-            const uint32_t id = pool.intern(p.text);
-            if (p.slot == et.key_field) ev.key = id;
-            if (p.field) ev.fields[p.slot] = ir::Value::string(id);
-        }
+        commit_arena.clear();
+        commit_strings.clear();
+        export_to(commit_arena, commit_strings);
+        Decoder::commit_exported(rs, pool, commit_arena, commit_strings.data(),
+                                 commit_strings.data() + commit_strings.size(), ev);
         pending.clear();
-        if (et.id_field != ir::kNoField) {
-            const ir::Value& id = ev.fields[et.id_field];
-            if (id.type == ir::Type::String)
-                ev.id = static_cast<uint32_t>(id.i);
-            else if (int_id)
-                ev.id = pool.intern(id_buf);
-        }
     }
+    std::string commit_arena;
+    std::vector<DeferredString> commit_strings;
 };
 
 Decoder::Decoder(const ir::RuleSet& rs, ir::StringPool& pool, DecoderOptions opts)
@@ -285,6 +290,29 @@ std::string_view Decoder::key_text() const {
 
 void Decoder::commit(ir::Event& out) {
     impl_->commit(out);
+}
+
+void Decoder::export_deferred(std::string& arena, std::vector<DeferredString>& out) const {
+    impl_->export_to(arena, out);
+}
+
+void Decoder::commit_exported(const ir::RuleSet& rs, ir::StringPool& pool, std::string_view arena,
+                              const DeferredString* first, const DeferredString* last, ir::Event& ev) {
+    const ir::EventType& et = rs.events[ev.type];
+    for (const DeferredString* s = first; s != last; ++s) {
+        const uint32_t id = pool.intern(arena.substr(s->offset, s->size));
+        switch (s->kind) {
+        case DeferredString::IntId: ev.id = id; break;
+        case DeferredString::Field:
+            ev.fields[s->slot] = ir::Value::string(id);
+            if (s->slot == et.key_field) ev.key = id;
+            break;
+        case DeferredString::KeyOnly: ev.key = id; break;
+        }
+    }
+    // A string id is a field: its value was interned above.
+    if (et.id_field != ir::kNoField && ev.fields[et.id_field].type == ir::Type::String)
+        ev.id = static_cast<uint32_t>(ev.fields[et.id_field].i);
 }
 
 } // namespace ethogram::runtime

@@ -6,9 +6,11 @@
 #include "runtime/dead_letter.h"
 #include "runtime/time.h"
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace ethogram::runtime {
 
@@ -21,6 +23,19 @@ struct DecoderOptions {
 struct DecodeError {
     DeadReason reason = DeadReason::ParseError;
     std::string detail;
+};
+
+/// A string of an event decoded by Decoder::decode_deferred, copied out by export_deferred() so that the
+/// event can be committed later, on another thread, after the decoder has moved on to other lines.
+struct DeferredString {
+    enum Kind : uint8_t {
+        KeyOnly, ///< an int-typed key's decimal text: only ev.key takes it
+        Field,   ///< a string field's value (and ev.key too when `slot` is the key field)
+        IntId,   ///< an integer id's decimal text: ev.id takes it
+    };
+    size_t offset = 0, size = 0; ///< the text, in the arena it was exported to
+    uint16_t slot = 0;
+    Kind kind = Field;
 };
 
 /// Decodes JSON lines against the rule set's event schemas. Validation rules:
@@ -50,8 +65,8 @@ public:
     const DecodeError& error() const { return error_; }
 
     /// Validates `line` exactly as decode() does but interns nothing yet: string fields, `key` and `id` of
-    /// `out` stay unset until commit(). For the parallel runtime, where every shard validates every line
-    /// (to make the same watermark decisions) but only keeps the events of its own keys.
+    /// `out` stay unset until commit(). For the parallel runtime, where a line is validated by whichever
+    /// shard claims it and committed by the shard that owns its key (export_deferred, commit_exported).
     bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out);
     /// The key's text of the event last decoded (an integer key as its decimal text); valid until the next
     /// decode.
@@ -59,6 +74,14 @@ public:
     /// Interns the strings of the event last decoded by decode_deferred (in the order decode() would) and
     /// sets them in `out`. Call before the next decode.
     void commit(ir::Event& out);
+    /// After a decode_deferred that returned true: appends the strings commit() would intern (in its order)
+    /// to `arena` (their text) and `out`.
+    void export_deferred(std::string& arena, std::vector<DeferredString>& out) const;
+    /// commit() from exported strings [first, last) whose text is in `arena`: interns them into `pool` and
+    /// sets them in `ev` (decoded by decode_deferred under `rs`). Needs no decoder, so any thread that owns
+    /// `pool` may commit an event another thread decoded.
+    static void commit_exported(const ir::RuleSet& rs, ir::StringPool& pool, std::string_view arena,
+                                const DeferredString* first, const DeferredString* last, ir::Event& ev);
 
 private:
     struct Impl;

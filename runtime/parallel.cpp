@@ -1,13 +1,14 @@
 // parallel.cpp: the parallel keyed pipeline: the calling thread reads chunks of whole lines and broadcasts
-// them (shared, read-only) to one thread per shard over bounded queues (backpressure); each shard scans every
-// line, and decodes fully and runs only the lines whose key is its own.
+// them to one thread per shard over bounded queues (backpressure); the shards validate each line once between
+// them (chunk_scan.h), then each walks every line and runs only the events whose key is its own
+// (shard_loop.h).
 #include "runtime/parallel.h"
 
 #include "compiler/ir/snapshot_bytes.h"
 #include "runtime/checkpointer.h"
-#include "runtime/decoder.h"
+#include "runtime/chunk_scan.h"
 #include "runtime/output_file.h"
-#include "runtime/reorder.h"
+#include "runtime/shard_loop.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -16,156 +17,15 @@
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <condition_variable>
-#include <csignal>
-#include <cstring>
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
-#include <unistd.h>
 
 namespace ethogram::runtime {
 
 namespace {
-
-bool is_blank(std::string_view s) {
-    return s.find_first_not_of(" \t\r") == std::string_view::npos;
-}
-
-/// Chunk buffers, recycled: a fresh 1 MiB buffer per chunk costs page faults and allocator work on every
-/// chunk (each is freed by another thread than the one that allocated it).
-class BufferPool {
-public:
-    std::string get() {
-        std::lock_guard<std::mutex> lock(m_);
-        if (free_.empty()) return {};
-        std::string s = std::move(free_.back());
-        free_.pop_back();
-        return s;
-    }
-    void put(std::string&& s) {
-        s.clear();
-        std::lock_guard<std::mutex> lock(m_);
-        if (free_.size() < 64) free_.push_back(std::move(s));
-    }
-
-private:
-    std::mutex m_;
-    std::vector<std::string> free_;
-};
-
-/// A block of whole input lines, read once and scanned by every shard. Read-only once published; freed by
-/// whichever shard drops the last reference. Counts itself out of the lines in flight when freed.
-struct InputChunk {
-    std::string data;
-    uint64_t lines = 0;
-    bool barrier = false; ///< not input: a checkpoint is due (every shard saves its state and waits)
-    std::atomic<int64_t>* inflight = nullptr;
-    BufferPool* buffers = nullptr;
-    InputChunk() = default;
-    InputChunk(const InputChunk&) = delete;
-    InputChunk& operator=(const InputChunk&) = delete;
-    ~InputChunk() {
-        if (inflight) inflight->fetch_sub(static_cast<int64_t>(lines), std::memory_order_relaxed);
-        if (buffers) buffers->put(std::move(data));
-    }
-};
-using ChunkPtr = std::shared_ptr<const InputChunk>;
-
-/// Reads a file or stdin in chunks of whole lines: at most `max_lines` lines, and no more bytes than
-/// `max_bytes` unless one line alone is longer (lines of any length are supported).
-class ChunkReader {
-public:
-    static Expected<std::unique_ptr<ChunkReader>> open(const std::string& path) {
-        if (path == "-") return std::make_unique<ChunkReader>(stdin, "<stdin>", false);
-        std::FILE* f = std::fopen(path.c_str(), "rb");
-        if (f == nullptr) return Error{fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
-        return std::make_unique<ChunkReader>(f, path, true);
-    }
-    ChunkReader(std::FILE* f, std::string name, bool owned) : f_(f), name_(std::move(name)), owned_(owned) {}
-    ~ChunkReader() {
-        if (owned_) std::fclose(f_);
-    }
-    ChunkReader(const ChunkReader&) = delete;
-    ChunkReader& operator=(const ChunkReader&) = delete;
-
-    /// The next chunk (its data and line count set), or nullptr at the end of input or on a read error.
-    std::unique_ptr<InputChunk> next(size_t max_bytes, uint64_t max_lines) {
-        auto c = std::make_unique<InputChunk>();
-        c->buffers = &buffers_;
-        std::string& buf = c->data;
-        buf = buffers_.get();
-        buf.assign(carry_);
-        size_t scan = 0;
-        uint64_t lines = 0;
-        size_t cut = 0;
-        for (;;) {
-            while (lines < max_lines && scan < buf.size()) {
-                const void* nl = std::memchr(buf.data() + scan, '\n', buf.size() - scan);
-                if (nl == nullptr) {
-                    scan = buf.size();
-                    break;
-                }
-                scan = static_cast<size_t>(static_cast<const char*>(nl) - buf.data()) + 1;
-                cut = scan;
-                ++lines;
-            }
-            if (lines == max_lines) break;
-            if (eof_) {
-                if (cut < buf.size()) ++lines; // the last line, without its newline
-                cut = buf.size();
-                break;
-            }
-            if (buf.size() >= max_bytes && lines > 0) break;
-            const size_t old = buf.size();
-            buf.resize(old + std::max(max_bytes > old ? max_bytes - old : 0, size_t{1} << 16));
-            const size_t n = std::fread(buf.data() + old, 1, buf.size() - old, f_);
-            buf.resize(old + n);
-            if (n == 0) {
-                eof_ = true;
-                if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
-            }
-        }
-        carry_.assign(buf, cut, std::string::npos);
-        buf.resize(cut);
-        offset_ += cut;
-        if (buf.empty() || !error_.empty()) return nullptr;
-        c->lines = lines;
-        return c;
-    }
-    const std::string& error() const { return error_; }
-    /// File offset of the first byte not handed out in a chunk yet.
-    uint64_t offset() const { return offset_; }
-    /// Continues reading at byte `offset` (checkpoint resume); fails on a stream that cannot seek or an
-    /// offset past the end of the file.
-    Status seek(uint64_t offset) {
-        if (::fseeko(f_, 0, SEEK_END) != 0)
-            return Error{fmt::format("{}: cannot seek (a checkpoint needs a regular file): {}", name_,
-                                     std::strerror(errno))};
-        const auto size = ::ftello(f_);
-        if (size < 0 || static_cast<uint64_t>(size) < offset)
-            return Error{fmt::format("{}: the file has {} bytes but the checkpoint was taken at byte {} (was "
-                                     "the input truncated or replaced?)",
-                                     name_, size, offset)};
-        if (::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0)
-            return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
-        offset_ = offset;
-        carry_.clear();
-        return ok_status();
-    }
-
-private:
-    std::FILE* f_;
-    std::string name_;
-    bool owned_;
-    BufferPool buffers_;
-    std::string carry_; // the start of the next chunk's first line
-    bool eof_ = false;
-    uint64_t offset_ = 0;
-    std::string error_;
-};
 
 /// The checkpoint rendezvous: every shard arrives (its state saved) and waits until the snapshot is written.
 class Gate {
@@ -207,6 +67,8 @@ public:
         q_.pop(c);
         return c;
     }
+    /// The next chunk if one is queued already (parsing ahead), without waiting.
+    bool try_pop(ChunkPtr& c) { return q_.try_pop(c); }
 
 private:
     // oneTBB's bounded queue: blocking push/pop that sleep (after a short spin) instead of busy-waiting,
@@ -324,173 +186,6 @@ private:
     OrderedMerge merge_;
 };
 
-/// One shard's thread: scans every line of every chunk and takes the same decisions as the single-threaded
-/// run (dead letters, sequence numbers, watermark, late check, reorder release order), so that they agree in
-/// every shard without any communication; runs only the events whose key hashes to this shard. Dead letters
-/// are written by shard 0 only, in input order.
-class ShardLoop {
-public:
-    ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, const PipelineOptions& o, Shard& shard,
-              DeadLetterWriter* dead, uint64_t kill_at_line)
-        : index_(index), shards_(shards), opts_(o), shard_(shard), dead_(dead), kill_at_(kill_at_line),
-          decoder_(rs, shard.pool(), DecoderOptions{o.type_field, o.epoch_unit}),
-          lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
-
-    /// Scans a chunk, then moves the executor to the time of the latest event released globally.
-    void on_chunk(const InputChunk& c) {
-        const char* p = c.data.data();
-        const char* const end = p + c.data.size();
-        while (p < end) {
-            const auto* nl = static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
-            const char* stop = nl != nullptr ? nl : end;
-            size_t len = static_cast<size_t>(stop - p);
-            if (len > 0 && p[len - 1] == '\r') --len;
-            line(std::string_view(p, len));
-            p = nl != nullptr ? nl + 1 : end;
-        }
-        shard_.advance(released_);
-    }
-
-    /// End of input: releases everything, then advances to the last released time (the single-threaded run's
-    /// last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and to
-    /// +infinity.
-    void finish() {
-        release(ir::kTimeInfinity);
-        shard_.advance(released_);
-        shard_.advance(ir::kTimeInfinity);
-    }
-
-    uint64_t lines_in() const { return lines_in_; }
-    uint64_t seq() const { return seq_; }
-    uint64_t reorder_high_water() const { return reorder_high_water_; }
-
-    // Checkpoints: the scanning state (between chunks), with the held events of this shard's keys.
-    void save(ir::SnapWriter& w) const {
-        for (uint64_t v : {line_no_, lines_in_, seq_, reorder_high_water_}) w.u64(v);
-        for (int64_t v : {max_time_, watermark_, released_}) w.i64(v);
-        w.u64(heap_.size());
-        for (const Held& h : heap_) {
-            w.i64(h.time);
-            w.u64(h.seq);
-            w.boolean(h.slot != kNotOwn);
-            if (h.slot != kNotOwn) w.event(events_[h.slot]);
-        }
-    }
-    void restore(ir::SnapReader& r) {
-        line_no_ = r.u64();
-        lines_in_ = r.u64();
-        seq_ = r.u64();
-        reorder_high_water_ = r.u64();
-        max_time_ = r.i64();
-        watermark_ = r.i64();
-        released_ = r.i64();
-        heap_.resize(r.count(17));
-        events_.clear();
-        free_.clear();
-        for (Held& h : heap_) {
-            h.time = r.i64();
-            h.seq = r.u64();
-            h.slot = kNotOwn;
-            if (r.boolean()) {
-                h.slot = static_cast<uint32_t>(events_.size());
-                r.event(events_.emplace_back());
-            }
-        }
-    }
-
-private:
-    /// A buffered event: only time and sequence number, and for this shard's keys the slot of the event.
-    struct Held {
-        int64_t time;
-        uint64_t seq;
-        uint32_t slot; ///< in events_, or kNotOwn
-    };
-    static constexpr uint32_t kNotOwn = UINT32_MAX;
-    struct Later {
-        bool operator()(const Held& a, const Held& b) const {
-            return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-        }
-    };
-
-    void line(std::string_view l) {
-        ++line_no_;
-        if (is_blank(l)) return;
-        ++lines_in_;
-        if (kill_at_ != 0 && lines_in_ == kill_at_) ::kill(::getpid(), SIGKILL); // test hook
-        if (!decoder_.decode_deferred(l, line_no_, ev_)) {
-            if (dead_) dead_->write(line_no_, decoder_.error().reason, decoder_.error().detail, l);
-            return;
-        }
-        ev_.seq = seq_++;
-        const int64_t t = ev_.time;
-        if (t < watermark_) {
-            if (dead_)
-                dead_->write(line_no_, DeadReason::Late,
-                             late_detail(t, watermark_, opts_.allowed_lateness_us), l);
-            return;
-        }
-        if (t > max_time_) {
-            max_time_ = t;
-            watermark_ = watermark_after(max_time_, lateness_);
-        }
-        const bool own = shards_ == 1 || shard_of(decoder_.key_text(), shards_) == index_;
-        if (own) decoder_.commit(ev_);
-        if (heap_.empty() && t <= watermark_) {
-            // In order and not held back (always so without allowed lateness): buffered and released at once.
-            reorder_high_water_ = std::max<uint64_t>(reorder_high_water_, 1);
-            released_ = t;
-            if (own) shard_.on_event(ev_);
-            return;
-        }
-        uint32_t slot = kNotOwn;
-        if (own) {
-            if (free_.empty()) {
-                slot = static_cast<uint32_t>(events_.size());
-                events_.emplace_back();
-            } else {
-                slot = free_.back();
-                free_.pop_back();
-            }
-            std::swap(events_[slot],
-                      ev_); // ev_ takes the slot's old buffers to decode into
-        }
-        heap_.push_back(Held{t, seq_ - 1, slot}); // (ev_ may hold another event now)
-        std::push_heap(heap_.begin(), heap_.end(), Later{});
-        reorder_high_water_ = std::max<uint64_t>(reorder_high_water_, heap_.size());
-        release(watermark_);
-    }
-
-    void release(int64_t limit) {
-        while (!heap_.empty() && heap_.front().time <= limit) {
-            std::pop_heap(heap_.begin(), heap_.end(), Later{});
-            const Held h = heap_.back();
-            heap_.pop_back();
-            released_ = h.time;
-            if (h.slot != kNotOwn) {
-                shard_.on_event(events_[h.slot]);
-                free_.push_back(h.slot);
-            }
-        }
-    }
-
-    uint32_t index_, shards_;
-    const PipelineOptions& opts_;
-    Shard& shard_;
-    DeadLetterWriter* dead_;
-    uint64_t kill_at_;
-    Decoder decoder_;
-    ir::Event ev_;
-    int64_t lateness_;
-    uint64_t line_no_ = 0, lines_in_ = 0, seq_ = 0;
-    int64_t max_time_ = ir::kTimeMinusInfinity;
-    int64_t watermark_ = ir::kTimeMinusInfinity;
-    int64_t released_ = ir::kTimeMinusInfinity; ///< time of the latest event released (globally)
-    std::vector<Held> heap_;                    ///< min-heap on (time, seq), every shard's events
-    std::vector<ir::Event> events_;             ///< the held events of this shard's keys, by slot
-    std::vector<uint32_t> free_;                ///< free slots of events_
-    uint64_t reorder_high_water_ = 0;
-};
-
 /// CPU seconds (user + system) the calling thread has used so far.
 double thread_cpu_seconds() {
     rusage u{};
@@ -519,9 +214,11 @@ std::string format_parallel_stats(const ParallelStats& s) {
     for (double c : s.cpu_seconds_per_shard) cpu += fmt::format("{}{:.3f}", cpu.empty() ? "" : "/", c);
     return fmt::format("stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
                        "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
-                       "reader {:.3f}\n",
+                       "reader {:.3f}\nstats: blocks of lines validated per shard {}, {} waits for a "
+                       "block being validated\n",
                        s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water,
-                       s.inflight_bound, s.ordered_high_water, cpu, s.reader_cpu_seconds);
+                       s.inflight_bound, s.ordered_high_water, cpu, s.reader_cpu_seconds,
+                       fmt::join(s.blocks_per_shard, "/"), s.parse_waits);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -535,7 +232,8 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     popts.queue_chunks = std::max(1u, popts.queue_chunks);
     const uint32_t n = popts.threads;
 
-    auto reader = ChunkReader::open(opts.events_path);
+    std::atomic<int64_t> inflight{0}; // lines read and not yet walked by every shard
+    auto reader = ChunkReader::open(opts.events_path, &inflight);
     if (!reader) return Error{reader.error()};
     // Checkpoints: a snapshot to resume from decides how the outputs are opened (cut back to the lengths it
     // recorded, instead of truncated). Snapshots are taken between two chunks, so chunks are no longer than
@@ -612,10 +310,13 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::string> states(n);
     std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
+    std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
         workers.emplace_back([&, s] {
-            while (ChunkPtr c = queues[s]->pop()) {
+            ShardLoop& loop = *loops[s];
+            ChunkPtr c = queues[s]->pop();
+            while (c) {
                 if (c->barrier) {
                     // A quiescent point: every effect of the chunks before is done; hand over the output,
                     // save the state (in parallel with the other shards), wait for the snapshot.
@@ -624,18 +325,30 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                     ir::SnapWriter w(states[s]);
                     std::string loop_state, shard_state;
                     ir::SnapWriter lw(loop_state);
-                    loops[s]->save(lw);
+                    loop.save(lw);
                     w.str(loop_state);
                     if (auto st = shards[s]->save(shard_state); !st) save_errors[s] = st.error();
                     w.str(shard_state);
+                    c.reset();
                     gate.arrive_and_wait();
+                    c = queues[s]->pop();
                     continue;
                 }
-                loops[s]->on_chunk(*c);
+                // Validate this chunk's unclaimed blocks, then, if the next chunk is queued already, claim
+                // blocks of it too (parsing ahead): a shard that is ahead in its walk does more of the
+                // shared parsing, and the others rarely find a block of their chunk still in progress.
+                shard_blocks[s] += parse_blocks(*c, loop.decoder(), n);
+                ChunkPtr next;
+                const bool have_next = queues[s]->try_pop(next);
+                if (have_next && next && !next->barrier)
+                    shard_blocks[s] += parse_blocks(*next, loop.decoder(), n);
+                shard_waits[s] += wait_parsed(*c) ? 1 : 0;
+                loop.on_chunk(*c);
                 c.reset();
                 sink.deliver(shards[s]->take(false));
+                c = have_next ? std::move(next) : queues[s]->pop();
             }
-            loops[s]->finish();
+            loop.finish();
             sink.deliver(shards[s]->take(true));
             shards[s]->close();
             shard_cpu[s] = thread_cpu_seconds();
@@ -687,20 +400,17 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
 
     // The calling thread reads and broadcasts; it mostly waits (on the input or on full queues).
     const double reader_cpu0 = thread_cpu_seconds();
-    std::atomic<int64_t> inflight{0};
     uint64_t inflight_high_water = 0, chunks = 0;
     std::string failure;
-    while (std::unique_ptr<InputChunk> c = rd.next(popts.chunk_bytes, popts.chunk_lines)) {
+    while (ChunkPtr c = rd.next(popts.chunk_bytes, popts.chunk_lines, lines_read)) {
         ++chunks;
-        lines_read += c->lines;
-        c->inflight = &inflight;
-        const int64_t now = inflight.fetch_add(static_cast<int64_t>(c->lines), std::memory_order_relaxed) +
-                            static_cast<int64_t>(c->lines);
-        inflight_high_water = std::max<uint64_t>(inflight_high_water, static_cast<uint64_t>(now));
-        ChunkPtr shared(std::move(c));
-        for (auto& q : queues) q->push(shared);
+        lines_read += c->lines();
+        inflight_high_water = std::max<uint64_t>(
+            inflight_high_water, static_cast<uint64_t>(inflight.load(std::memory_order_relaxed)));
+        for (auto& q : queues) q->push(c);
+        c.reset();
         if (ck && ck->due(lines_read)) {
-            auto barrier = std::make_shared<InputChunk>();
+            auto barrier = std::make_shared<Chunk>();
             barrier->barrier = true;
             for (auto& q : queues) q->push(barrier);
             gate.wait_all(n);
@@ -742,10 +452,13 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->events_per_shard.clear();
         for (const auto& s : shards) stats->events_per_shard.push_back(s->processed());
         stats->inflight_high_water = inflight_high_water;
-        stats->inflight_bound = static_cast<uint64_t>(popts.queue_chunks + 2) * popts.chunk_lines;
+        stats->inflight_bound = static_cast<uint64_t>(popts.queue_chunks + 3) * popts.chunk_lines;
         stats->chunks = chunks;
         stats->ordered_high_water = sink.ordered_high_water();
         stats->cpu_seconds_per_shard = shard_cpu;
+        stats->blocks_per_shard = shard_blocks;
+        stats->parse_waits = 0;
+        for (uint64_t w : shard_waits) stats->parse_waits += w;
         stats->reader_cpu_seconds = reader_cpu;
     }
 

@@ -1,5 +1,6 @@
 // parallel.h: the parallel keyed pipeline: one reader broadcasts chunks of whole lines to N shard threads;
-// every shard scans every line (same watermark decisions) and runs only the events of its own keys.
+// the shards validate each line once between them, then every shard walks every line's result (same
+// watermark decisions) and runs only the events of its own keys.
 #pragma once
 
 #include "runtime/pipeline.h"
@@ -13,11 +14,13 @@
 namespace ethogram::runtime {
 
 struct ParallelOptions {
-    uint32_t threads = 2;           ///< shards, one thread each; >= 1
-    bool ordered = false;           ///< write detections by (time, key, production order): deterministic
-    uint32_t chunk_lines = 8192;    ///< input lines per chunk at most
-    uint32_t chunk_bytes = 1 << 20; ///< input bytes per chunk, about (a chunk always ends with a whole line)
-    uint32_t queue_chunks = 4;      ///< capacity of each shard's input queue, in chunks
+    uint32_t threads = 2; ///< shards, one thread each; >= 1
+    bool ordered = false; ///< write detections by (time, key, production order): deterministic
+    /// Input lines per chunk at most. Small enough that a chunk's parse results (an event per line) are
+    /// still in cache when the owners take their events, a chunk after they were parsed.
+    uint32_t chunk_lines = 1024;
+    uint32_t chunk_bytes = 1 << 18; ///< input bytes per chunk, about (a chunk always ends with a whole line)
+    uint32_t queue_chunks = 8;      ///< capacity of each shard's input queue, in chunks
     /// Called before each shard's output block is written (with its text; empty in ordered mode), one call
     /// at a time, under the output lock. For tests (a slow consumer) and embedders.
     std::function<void(std::string_view)> before_write;
@@ -27,9 +30,10 @@ struct ParallelOptions {
 struct ParallelStats {
     uint32_t shards = 0;
     std::vector<uint64_t> events_per_shard;
-    /// Most input lines read but not yet scanned by every shard, at any time. Bounded by construction by
+    /// Most input lines read but not yet walked by every shard, at any time. Bounded by construction by
     /// inflight_bound: the slowest shard's queue holds at most queue_chunks chunks of at most chunk_lines
-    /// lines, plus the chunk it is scanning and the one the reader is handing out.
+    /// lines, plus the chunk it is walking, the next one it took to parse ahead, and the one the reader is
+    /// handing out.
     uint64_t inflight_high_water = 0;
     uint64_t inflight_bound = 0;
     uint64_t chunks = 0;             ///< chunks read
@@ -39,6 +43,10 @@ struct ParallelStats {
     /// largest of the shards' (they do not wait for each other beyond the queues' slack), so these give the
     /// speedup a run can reach whatever the load of a shared machine.
     std::vector<double> cpu_seconds_per_shard;
+    /// Blocks of lines each shard validated (every line is validated once, by whichever shard claims its
+    /// block), and how many times a shard found a chunk's blocks still being parsed by others and waited.
+    std::vector<uint64_t> blocks_per_shard;
+    uint64_t parse_waits = 0;
     double reader_cpu_seconds = 0;
 };
 

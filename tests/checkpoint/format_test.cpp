@@ -6,6 +6,7 @@
 #include "runtime/line_reader.h"
 #include "runtime/output_file.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -98,34 +99,41 @@ TEST_F(CheckpointFiles, DirectoryKeepsTwoAndFallsBack) {
 }
 
 TEST_F(CheckpointFiles, RuntimeStateOfAnOlderFormatIsRefusedClearly) {
-    // A snapshot whose runtime payload is format 1 (before the run's wall time and resume count were
-    // carried): refused with both versions named, or dropped on request, never misread.
-    ir::RuleSet rs;
-    PipelineOptions opts;
-    opts.checkpoint.dir = dir + "/ck";
-    opts.checkpoint.engine_version = "0.1.0";
-    std::string payload;
-    ir::SnapWriter w(payload);
-    w.u32(1);
-    for (int i = 0; i < 20; ++i) w.u64(0);
-    CheckpointHeader h = header(3);
-    h.ruleset_hash = ruleset_hash(rs);
-    h.run_hash = blake2b_hex(opts.checkpoint.run_identity);
-    auto d = CheckpointDir::open(opts.checkpoint.dir);
-    ASSERT_TRUE(d) << d.error();
-    ASSERT_TRUE(d->write(h, payload));
-    auto refused = Checkpointer::open(rs, opts);
-    ASSERT_FALSE(refused);
-    EXPECT_NE(refused.error().find("ckpt-00000000000000000003.snap: cannot resume: its runtime state is in "
-                                   "format version 1 (this engine reads versions 3 and 4)"),
-              std::string::npos)
-        << refused.error();
-    EXPECT_NE(refused.error().find("--drop-incompatible-state"), std::string::npos) << refused.error();
-    opts.checkpoint.drop_incompatible = true;
-    auto fresh = Checkpointer::open(rs, opts);
-    ASSERT_TRUE(fresh) << fresh.error();
-    EXPECT_FALSE((*fresh)->resuming());
-    EXPECT_TRUE(fs::is_empty(opts.checkpoint.dir));
+    // Snapshots whose runtime payload is an older format: 1 (before the run's wall time and resume count
+    // were carried) and the sharded 4 (every shard held a reorder heap of all events): refused with the
+    // versions named, or dropped on request, never misread.
+    for (const uint32_t version : {1u, 4u}) {
+        SCOPED_TRACE(version);
+        ir::RuleSet rs;
+        PipelineOptions opts;
+        opts.checkpoint.dir = fmt::format("{}/ck{}", dir, version);
+        opts.checkpoint.engine_version = "0.1.0";
+        std::string payload;
+        ir::SnapWriter w(payload);
+        w.u32(version);
+        for (int i = 0; i < 20; ++i) w.u64(0);
+        CheckpointHeader h = header(3);
+        h.ruleset_hash = ruleset_hash(rs);
+        h.run_hash = blake2b_hex(opts.checkpoint.run_identity);
+        auto d = CheckpointDir::open(opts.checkpoint.dir);
+        ASSERT_TRUE(d) << d.error();
+        ASSERT_TRUE(d->write(h, payload));
+        auto refused = Checkpointer::open(rs, opts);
+        ASSERT_FALSE(refused);
+        EXPECT_NE(
+            refused.error().find(fmt::format("ckpt-00000000000000000003.snap: cannot resume: its runtime "
+                                             "state is in format version {} (this engine reads versions "
+                                             "3 and 5)",
+                                             version)),
+            std::string::npos)
+            << refused.error();
+        EXPECT_NE(refused.error().find("--drop-incompatible-state"), std::string::npos) << refused.error();
+        opts.checkpoint.drop_incompatible = true;
+        auto fresh = Checkpointer::open(rs, opts);
+        ASSERT_TRUE(fresh) << fresh.error();
+        EXPECT_FALSE((*fresh)->resuming());
+        EXPECT_TRUE(fs::is_empty(opts.checkpoint.dir));
+    }
 }
 
 TEST_F(CheckpointFiles, LineReaderOffsetsAndSeek) {

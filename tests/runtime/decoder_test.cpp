@@ -234,5 +234,57 @@ TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
     EXPECT_GT(interned, 5u);
 }
 
+// The parallel runtime's path: lines validated by decode_deferred and exported (their strings copied out),
+// then committed later, after the decoder has moved on, into another pool (the owner shard's): the same
+// events and the same pool as decode() gives.
+TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
+    ir::StringPool parse_pool, owner_pool;
+    Decoder deferred{rs, parse_pool};
+    const std::vector<std::string> lines = {
+        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
+        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
+        R"({"type":"page_view","url":"/fi\"rst","user":"u7","ts":5,"page":"cart","logged_in":true})",
+        pv(R"(,"event_id":"e-2","n":"not an int")"),
+        pv(R"(,"event_id":17)"),
+    };
+    std::string arena;
+    std::vector<DeferredString> strings;
+    std::vector<ir::Event> events;
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (const std::string& line : lines) {
+        ir::Event e;
+        if (!deferred.decode_deferred(line, 3, e)) continue;
+        const size_t first = strings.size();
+        deferred.export_deferred(arena, strings);
+        events.push_back(std::move(e));
+        ranges.emplace_back(first, strings.size());
+    }
+    ASSERT_EQ(events.size(), 3u);     // the "not an int" and the integer id are dead letters
+    EXPECT_EQ(parse_pool.size(), 0u); // nothing interned while validating
+    size_t k = 0;
+    for (const std::string& line : lines) {
+        ir::Event a;
+        if (!dec.decode(line, 3, a))
+            break; // the dead letters come last (decode() interns what precedes
+                   // the bad member, decode_deferred nothing)
+        ir::Event& b = events[k];
+        Decoder::commit_exported(rs, owner_pool, arena, strings.data() + ranges[k].first,
+                                 strings.data() + ranges[k].second, b);
+        ++k;
+        EXPECT_EQ(b.key, a.key) << line;
+        EXPECT_EQ(b.id, a.id) << line;
+        EXPECT_EQ(b.time, a.time);
+        ASSERT_EQ(b.fields.size(), a.fields.size());
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
+            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
+        }
+    }
+    EXPECT_EQ(k, events.size());
+    // decode() also interned what preceded the bad member of the first dead letter ("e-2"): one more.
+    ASSERT_EQ(owner_pool.size() + 1, pool.size());
+    for (uint32_t i = 0; i < owner_pool.size(); ++i) EXPECT_EQ(owner_pool.view(i), pool.view(i));
+}
+
 } // namespace
 } // namespace ethogram::runtime

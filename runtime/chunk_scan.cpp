@@ -1,0 +1,204 @@
+// chunk_scan.cpp: reading chunks of whole lines, and validating each line once (see chunk_scan.h).
+#include "runtime/chunk_scan.h"
+
+#include "runtime/shard.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <thread>
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
+namespace ethogram::runtime {
+
+namespace {
+
+bool is_blank(std::string_view s) {
+    return s.find_first_not_of(" \t\r") == std::string_view::npos;
+}
+
+void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_pause();
+#else
+    std::this_thread::yield();
+#endif
+}
+
+} // namespace
+
+void Chunk::reset_parse() {
+    const size_t n = line_end.size();
+    if (results.size() < n) results.resize(n); // never shrunk: the events keep their buffers
+    if (info.size() < n) info.resize(n);
+    nblocks = static_cast<uint32_t>((n + kBlockLines - 1) / kBlockLines);
+    if (blocks.size() < nblocks) blocks.resize(nblocks);
+    next_block.store(0, std::memory_order_relaxed);
+    parsed.store(0, std::memory_order_relaxed);
+}
+
+ChunkPool::~ChunkPool() {
+    for (Chunk* c : free_) delete c;
+}
+
+ChunkPtr ChunkPool::get() {
+    Chunk* c = nullptr;
+    {
+        std::lock_guard<std::mutex> lock(m_);
+        if (!free_.empty()) {
+            c = free_.back();
+            free_.pop_back();
+        }
+    }
+    if (c == nullptr) c = new Chunk();
+    c->inflight = nullptr;
+    return ChunkPtr(c, [this](Chunk* p) { put(p); });
+}
+
+void ChunkPool::put(Chunk* c) {
+    if (c->inflight) c->inflight->fetch_sub(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
+    c->data.clear();
+    c->line_end.clear();
+    std::lock_guard<std::mutex> lock(m_);
+    free_.push_back(c);
+}
+
+Expected<std::unique_ptr<ChunkReader>> ChunkReader::open(const std::string& path,
+                                                         std::atomic<int64_t>* inflight) {
+    if (path == "-") return std::make_unique<ChunkReader>(stdin, "<stdin>", false, inflight);
+    std::FILE* f = std::fopen(path.c_str(), "rb");
+    if (f == nullptr) return Error{fmt::format("{}: cannot open: {}", path, std::strerror(errno))};
+    return std::make_unique<ChunkReader>(f, path, true, inflight);
+}
+
+ChunkReader::ChunkReader(std::FILE* f, std::string name, bool owned, std::atomic<int64_t>* inflight)
+    : f_(f), name_(std::move(name)), owned_(owned), inflight_(inflight) {}
+
+ChunkReader::~ChunkReader() {
+    if (owned_) std::fclose(f_);
+}
+
+ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
+    ChunkPtr c = pool_.get();
+    std::string& buf = c->data;
+    std::vector<size_t>& ends = c->line_end;
+    buf.assign(carry_);
+    size_t scan = 0;
+    uint64_t lines = 0;
+    size_t cut = 0;
+    for (;;) {
+        while (lines < max_lines && scan < buf.size()) {
+            const void* nl = std::memchr(buf.data() + scan, '\n', buf.size() - scan);
+            if (nl == nullptr) {
+                scan = buf.size();
+                break;
+            }
+            const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - buf.data());
+            ends.push_back(at);
+            scan = at + 1;
+            cut = scan;
+            ++lines;
+        }
+        if (lines == max_lines) break;
+        if (eof_) {
+            if (cut < buf.size()) { // the last line, without its newline
+                ++lines;
+                ends.push_back(buf.size());
+            }
+            cut = buf.size();
+            break;
+        }
+        if (buf.size() >= max_bytes && lines > 0) break;
+        const size_t old = buf.size();
+        buf.resize(old + std::max(max_bytes > old ? max_bytes - old : 0, size_t{1} << 16));
+        const size_t n = std::fread(buf.data() + old, 1, buf.size() - old, f_);
+        buf.resize(old + n);
+        if (n == 0) {
+            eof_ = true;
+            if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
+        }
+    }
+    carry_.assign(buf, cut, std::string::npos);
+    buf.resize(cut);
+    offset_ += cut;
+    if (buf.empty() || !error_.empty()) return nullptr;
+    c->first_line = lines_before;
+    c->reset_parse();
+    c->inflight = inflight_;
+    inflight_->fetch_add(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
+    return c;
+}
+
+Status ChunkReader::seek(uint64_t offset) {
+    if (::fseeko(f_, 0, SEEK_END) != 0)
+        return Error{fmt::format("{}: cannot seek (a checkpoint needs a regular file): {}", name_,
+                                 std::strerror(errno))};
+    const auto size = ::ftello(f_);
+    if (size < 0 || static_cast<uint64_t>(size) < offset)
+        return Error{fmt::format("{}: the file has {} bytes but the checkpoint was taken at byte {} (was "
+                                 "the input truncated or replaced?)",
+                                 name_, size, offset)};
+    if (::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0)
+        return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
+    offset_ = offset;
+    carry_.clear();
+    return ok_status();
+}
+
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
+    uint32_t parsed = 0;
+    for (;; ++parsed) {
+        const uint32_t b = c.next_block.fetch_add(1, std::memory_order_relaxed);
+        if (b >= c.nblocks) return parsed;
+        ParseBlock& blk = c.blocks[b];
+        blk.arena.clear();
+        blk.strings.clear();
+        const size_t end = std::min<size_t>(c.lines(), size_t{b + 1} * Chunk::kBlockLines);
+        for (size_t i = size_t{b} * Chunk::kBlockLines; i < end; ++i) {
+            LineInfo& info = c.info[i];
+            LineResult& r = c.results[i];
+            const std::string_view text = c.line(i);
+            if (is_blank(text)) {
+                info.kind = LineInfo::Kind::Blank;
+                continue;
+            }
+            if (!decoder.decode_deferred(text, c.first_line + i + 1, r.ev)) {
+                info.kind = LineInfo::Kind::Dead;
+                r.reason = decoder.error().reason;
+                r.detail = decoder.error().detail;
+                continue;
+            }
+            info.kind = LineInfo::Kind::Event;
+            info.time = r.ev.time;
+            info.owner = shard_of(decoder.key_text(), shards);
+            r.block = b;
+            r.first = static_cast<uint32_t>(blk.strings.size());
+            decoder.export_deferred(blk.arena, blk.strings);
+            r.last = static_cast<uint32_t>(blk.strings.size());
+        }
+        // Release: this block's results (and, through the release sequence, every block counted before)
+        // become visible to whoever reads the count with acquire. Only the last block wakes the waiters.
+        if (c.parsed.fetch_add(1, std::memory_order_acq_rel) + 1 == c.nblocks) c.parsed.notify_all();
+    }
+}
+
+bool wait_parsed(const Chunk& c) {
+    if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return false;
+    // A block takes tens of microseconds to parse: spin about as long, then sleep.
+    for (int spin = 0; spin < 256; ++spin) {
+        cpu_relax();
+        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return true;
+    }
+    for (;;) {
+        const uint32_t done = c.parsed.load(std::memory_order_acquire);
+        if (done == c.nblocks) return true;
+        c.parsed.wait(done, std::memory_order_acquire); // sleeps until the count changes
+    }
+}
+
+} // namespace ethogram::runtime

@@ -1,0 +1,150 @@
+// chunk_scan.h: the parallel runtime's input chunks: read once in whole lines, each line validated once by
+// whichever shard claims its block, the results shared read-only by every shard (internal to runtime/).
+#pragma once
+
+#include "compiler/ir/event.h"
+#include "compiler/ir/ir.h"
+#include "runtime/dead_letter.h"
+#include "runtime/decoder.h"
+#include "runtime/expected.h"
+
+#include <atomic>
+#include <cstdint>
+#include <cstdio>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace ethogram::runtime {
+
+/// What every shard reads of a line when it walks the chunk (kept apart from LineResult: 16 bytes a line).
+struct LineInfo {
+    enum class Kind : uint8_t { Blank, Dead, Event };
+    int64_t time = 0;   ///< Event: its time
+    uint32_t owner = 0; ///< Event: the shard of its key
+    Kind kind = Kind::Blank;
+};
+
+/// The rest of what validating one line found; written by the shard that parsed the line's block.
+struct LineResult {
+    DeadReason reason = DeadReason::ParseError; ///< Dead: why
+    uint32_t block = 0;                         ///< Event: the block holding its deferred strings
+    uint32_t first = 0, last = 0;               ///< Event: its strings in that block's `strings`
+    std::string detail;                         ///< Dead: the dead letter's detail
+    /// Event: decoded by Decoder::decode_deferred (no string interned). Only the owner touches it after
+    /// the parse: it swaps it out and commits it into its own pool.
+    ir::Event ev;
+};
+
+/// A block of consecutive lines, parsed by one shard: the text of its events' strings.
+struct ParseBlock {
+    std::string arena;
+    std::vector<DeferredString> strings;
+};
+
+class ChunkPool;
+
+/// A chunk of whole input lines, read by the reader and shared by every shard. The text and line bounds are
+/// read-only once published; `info` and `results` are written once per line by the shard that claims its
+/// block (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed` (release);
+/// each shard waits for every block (wait_parsed) before it walks the chunk. Recycled through a ChunkPool
+/// (buffers, results and events keep their capacity).
+struct Chunk {
+    static constexpr uint32_t kBlockLines = 64;
+
+    std::string data;
+    std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
+    uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
+    bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
+    std::vector<LineInfo> info;
+    std::vector<LineResult> results;
+    std::vector<ParseBlock> blocks;
+    uint32_t nblocks = 0;
+    // On their own cache line: claiming and publishing blocks must not invalidate the line holding the
+    // fields above, which every walking shard reads for every line.
+    alignas(64) std::atomic<uint32_t> next_block{0}; ///< the next block to claim (may run past nblocks)
+    std::atomic<uint32_t> parsed{0};                 ///< blocks parsed
+    char pad_[64 - 2 * sizeof(std::atomic<uint32_t>)] = {};
+
+    size_t lines() const { return line_end.size(); }
+    /// Line `i`'s text, without its newline or a trailing CR.
+    std::string_view line(size_t i) const {
+        const size_t begin = i == 0 ? 0 : line_end[i - 1] + 1;
+        size_t len = line_end[i] - begin;
+        if (len > 0 && data[begin + len - 1] == '\r') --len;
+        return std::string_view(data.data() + begin, len);
+    }
+    /// Readies the results for `line_end.size()` lines, nothing claimed or parsed yet.
+    void reset_parse();
+
+    /// Where the chunk's lines were counted in by the reader (counted out when it is recycled); null for a
+    /// chunk never handed out.
+    std::atomic<int64_t>* inflight = nullptr;
+};
+using ChunkPtr = std::shared_ptr<Chunk>;
+
+/// Recycles chunks (a fresh 1 MiB buffer and thousands of events per chunk cost page faults and allocator
+/// work, each freed by another thread than the one that allocated it). Must outlive its chunks.
+class ChunkPool {
+public:
+    ChunkPool() = default;
+    ~ChunkPool();
+    ChunkPool(const ChunkPool&) = delete;
+    ChunkPool& operator=(const ChunkPool&) = delete;
+    /// An empty chunk; when the last reference goes, its lines are counted out of its `inflight` and it
+    /// comes back here.
+    ChunkPtr get();
+
+private:
+    void put(Chunk* c);
+    std::mutex m_;
+    std::vector<Chunk*> free_;
+};
+
+/// Reads a file or stdin in chunks of whole lines: at most `max_lines` lines, and no more bytes than
+/// `max_bytes` unless one line alone is longer (lines of any length are supported).
+class ChunkReader {
+public:
+    static Expected<std::unique_ptr<ChunkReader>> open(const std::string& path,
+                                                       std::atomic<int64_t>* inflight);
+    ChunkReader(std::FILE* f, std::string name, bool owned, std::atomic<int64_t>* inflight);
+    ~ChunkReader();
+    ChunkReader(const ChunkReader&) = delete;
+    ChunkReader& operator=(const ChunkReader&) = delete;
+
+    /// The next chunk (data, line bounds and `first_line` = `lines_before` set, ready to parse; its lines
+    /// counted into the reader's `inflight` until it is recycled), or nullptr at the end of input or on a
+    /// read error.
+    ChunkPtr next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before);
+    const std::string& error() const { return error_; }
+    /// File offset of the first byte not handed out in a chunk yet.
+    uint64_t offset() const { return offset_; }
+    /// Continues reading at byte `offset` (checkpoint resume); fails on a stream that cannot seek or an
+    /// offset past the end of the file.
+    Status seek(uint64_t offset);
+
+private:
+    std::FILE* f_;
+    std::string name_;
+    bool owned_;
+    std::atomic<int64_t>* inflight_;
+    ChunkPool pool_;
+    std::string carry_; // the start of the next chunk's first line
+    bool eof_ = false;
+    uint64_t offset_ = 0;
+    std::string error_;
+};
+
+/// One shard's share of the validation: claims blocks of `c` not yet claimed and parses them with
+/// `decoder` (decode_deferred: nothing interned), recording each line's result; publishes each block.
+/// `shards` is the shard count (for each event's owner). Never waits. Returns the number of blocks parsed.
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards);
+
+/// Waits until every block of `c` is parsed (a short spin, then a blocking wait: the shards that claimed
+/// the last blocks are parsing them, with no lock held). The results are then visible to the caller.
+/// Returns whether it had to wait at all.
+bool wait_parsed(const Chunk& c);
+
+} // namespace ethogram::runtime
