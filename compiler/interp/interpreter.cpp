@@ -22,10 +22,8 @@ KeyState& Interpreter::key_state(uint32_t key) {
     auto [slot, fresh] = keys_.emplace(key);
     KeyState& ks = *slot;
     if (!fresh) return ks;
-    ks.sessions.assign(en_.rs.sessions.size());
-    // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
-    ks.thresholds.assign(en_.threshold_count, en_.threshold_first);
-    ks.patterns.assign(en_.pattern_count, en_.pattern_first);
+    // The record's arrays are laid out by the key table (default states); the models start from their
+    // priors.
     en_.models.make_states(ks.models);
     return ks;
 }
@@ -39,7 +37,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 
     EventPtr se = make_event(e, next_ord_++);
     // The key's previous event now knows its dwell: the time to this event (any type).
-    if (ks.last) ks.last->dwell = ir::Value::duration(e.time - ks.last->ev.time);
+    if (ks.last) ks.last->set_dwell(e.time - ks.last->ev.time);
     ks.last = se;
 
     to_close_.clear();
@@ -138,8 +136,8 @@ void Interpreter::evict_idle(int64_t wm) {
         return wm > last &&
                static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
     };
-    while (!activity_.empty() && idle(activity_.top().first)) {
-        const uint32_t key = activity_.top().second;
+    while (!activity_.empty() && idle(activity_.top().time())) {
+        const uint32_t key = activity_.top().key;
         activity_.pop();
         KeyState* found = keys_.find(key);
         if (!found) continue;
@@ -182,7 +180,8 @@ void Interpreter::enforce_budget(uint32_t current) {
     }
     size_t guard = activity_.size();
     while (total_bytes_ > en_.opts.max_state_bytes && !activity_.empty() && guard-- > 0) {
-        auto [t, key] = activity_.top();
+        const int64_t t = activity_.top().time();
+        const uint32_t key = activity_.top().key;
         activity_.pop();
         KeyState* ks = keys_.find(key);
         if (!ks) continue;
