@@ -50,6 +50,9 @@ public:
     void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
+    /// The per-key accounting summed afresh (what stats() reports without a budget; under one, stats()
+    /// reports the incremental total, which must equal this).
+    uint64_t recomputed_state_bytes() const;
     void set_coverage(Coverage* cov) { en_.cov = cov; }
     Status save_state(std::string& out) const override; // snapshot.cpp
     Status restore_state(std::string_view in) override; // snapshot.cpp
