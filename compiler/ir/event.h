@@ -38,6 +38,10 @@ public:
         return long_view(p);
     }
     size_t size() const { return texts_.size(); }
+    /// Heap bytes the pool holds: its text chunks, the per-id pointers and the index (their capacity).
+    size_t memory_bytes() const {
+        return chunk_bytes_ + texts_.capacity() * sizeof(const char*) + index_.capacity() * sizeof(Slot);
+    }
 
 private:
     struct Slot {
@@ -54,6 +58,7 @@ private:
     std::vector<const char*> texts_;              // by id: the length-prefixed text, in chunks_
     std::vector<std::unique_ptr<char[]>> chunks_; // the text, never moved
     size_t chunk_left_ = 0;                       // free bytes at the end of chunks_.back()
+    size_t chunk_bytes_ = 0;                      // bytes of all chunks
     std::vector<Slot> index_;                     // size 0 or a power of two
 };
 

@@ -163,11 +163,13 @@ const char* StringPool::store(std::string_view s) {
     if (need > chunk_left_ && need > kPoolChunk / 4) {
         // A long string gets a chunk of its own; the current chunk stays the one to fill.
         auto own = std::make_unique<char[]>(need);
+        chunk_bytes_ += need;
         at = own.get();
         chunks_.insert(chunks_.end() - (chunks_.empty() ? 0 : 1), std::move(own));
     } else {
         if (need > chunk_left_) {
             chunks_.push_back(std::make_unique<char[]>(kPoolChunk));
+            chunk_bytes_ += kPoolChunk;
             chunk_left_ = kPoolChunk;
         }
         at = chunks_.back().get() + (kPoolChunk - chunk_left_);
