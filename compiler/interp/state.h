@@ -158,8 +158,11 @@ public:
         uint32_t base;
     };
     static_assert(alignof(T) <= alignof(Head));
-    /// Bytes of an inline array of `n` states (0 for none).
-    static constexpr size_t inline_bytes(size_t n) { return n == 0 ? 0 : sizeof(Head) + n * sizeof(T); }
+    /// Bytes of an inline array of `n` states (0 for none), a multiple of 8 so that the next array's header
+    /// stays aligned.
+    static constexpr size_t inline_bytes(size_t n) {
+        return n == 0 ? 0 : (sizeof(Head) + n * sizeof(T) + 7) & ~size_t{7};
+    }
 
     Slots() = default;
     Slots(const Slots&) = delete;
