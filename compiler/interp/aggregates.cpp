@@ -106,7 +106,7 @@ void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& 
     for (const StoredEvent* se : elems) {
         Value v;
         if (agg.value == ir::kNoExpr) {
-            v = agg.kind == AggKind::DwellTime ? se->dwell : Value::missing();
+            v = agg.kind == AggKind::DwellTime ? se->dwell() : Value::missing();
         } else {
             EvalContext c = ctx;
             c.current = se;

@@ -100,10 +100,8 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     }
 }
 
-uint64_t Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {
-    uint64_t gen = ++timer_gen;
-    timers.push(Timer{deadline, key, slot, gen});
-    return gen;
+void Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {
+    timers.push(Timer{deadline, key, slot});
 }
 
 void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {

@@ -14,21 +14,25 @@
 
 namespace ethogram::interp {
 
-/// A timer entry. Slots order the timers of one key at one deadline: sessions first (slot = session
-/// index), then pattern rules (slot = sessions + rule index). `gen` invalidates entries lazily: an entry
-/// is live only while its owner's current timer generation equals it.
+/// A timer entry, 16 bytes. Slots order the timers of one key at one deadline: sessions first (slot =
+/// session index), then pattern rules (slot = sessions + rule index). Entries are invalidated lazily: an
+/// entry is live only while its owner is waiting for a timer at exactly its deadline
+/// (SessionState::timer_at of an open session, PatternState::timer_deadline while scheduled). Two entries
+/// of one owner at one deadline are indistinguishable: whichever is popped first acts (what a timer does
+/// depends only on its deadline and its owner's state), and the owner then waits for another deadline or
+/// none, so the other is a no-op. (A 64-bit generation per entry made them 24 bytes.)
 struct Timer {
     int64_t deadline = 0;
     uint32_t key = ir::kNoString;
     uint32_t slot = 0;
-    uint64_t gen = 0;
     bool operator>(const Timer& o) const {
         if (deadline != o.deadline) return deadline > o.deadline;
         if (key != o.key) return key > o.key;
-        if (slot != o.slot) return slot > o.slot;
-        return gen > o.gen;
+        return slot > o.slot;
     }
 };
+
+static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
 
 using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
 
@@ -52,7 +56,6 @@ struct Engine {
     ExprEvaluator eval;
     TimerQueue timers;
     ir::ExecutorStats stats;
-    uint64_t timer_gen = 0;                               ///< source of fresh timer generations
     std::vector<bool> overflow_warned;                    ///< per rule: the overflow warning was logged
     std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
@@ -73,8 +76,8 @@ struct Engine {
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
-    /// Pushes a timer and returns its generation.
-    uint64_t schedule(int64_t deadline, uint32_t key, uint32_t slot);
+    /// Pushes a timer entry (its owner records `deadline` as the one it waits for).
+    void schedule(int64_t deadline, uint32_t key, uint32_t slot);
 };
 
 /// Appends `e` to a capped buffer, dropping (and counting) the oldest when full.

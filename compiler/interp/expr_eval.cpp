@@ -42,7 +42,7 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
         if (se.ev.type >= e.field_by_type.size()) return Value::missing();
         slot = e.field_by_type[se.ev.type];
     }
-    if (slot == ir::kFieldDwell) return se.dwell;
+    if (slot == ir::kFieldDwell) return se.dwell();
     if (slot >= se.ev.fields.size()) return Value::missing();
     return se.ev.fields[slot];
 }
@@ -59,7 +59,8 @@ Value ExprEvaluator::eval(ir::ExprId id, const EvalContext& ctx) {
         NativeFrame f;
         if (ctx.current) {
             f.fields = ctx.current->ev.fields.data();
-            f.dwell = &ctx.current->dwell;
+            f.dwell_value = ctx.current->dwell();
+            f.dwell = &f.dwell_value;
             f.nfields = static_cast<uint32_t>(ctx.current->ev.fields.size());
             f.type = ctx.current->ev.type;
         }

@@ -22,10 +22,8 @@ KeyState& Interpreter::key_state(uint32_t key) {
     auto [slot, fresh] = keys_.emplace(key);
     KeyState& ks = *slot;
     if (!fresh) return ks;
-    ks.sessions.assign(en_.rs.sessions.size());
-    // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
-    ks.thresholds.assign(en_.threshold_count, en_.threshold_first);
-    ks.patterns.assign(en_.pattern_count, en_.pattern_first);
+    // The record's arrays are laid out by the key table (default states); the models start from their
+    // priors.
     en_.models.make_states(ks.models);
     return ks;
 }
@@ -39,7 +37,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 
     EventPtr se = make_event(e, next_ord_++);
     // The key's previous event now knows its dwell: the time to this event (any type).
-    if (ks.last) ks.last->dwell = ir::Value::duration(e.time - ks.last->ev.time);
+    if (ks.last) ks.last->set_dwell(e.time - ks.last->ev.time);
     ks.last = se;
 
     to_close_.clear();
@@ -74,9 +72,11 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
             if (!ks) continue;
             en_.eval.set_key_models(&ks->models);
             const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
-            if (t.slot < sessions)
+            if (t.slot < sessions) {
+                const bool was_open = ks->sessions[t.slot].open();
                 session_timer(en_, *ks, t.slot, t, batch_);
-            else
+                if (was_open && !ks->sessions[t.slot].open()) queue_activity(*ks);
+            } else
                 pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
             if (en_.opts.max_state_bytes > 0) account(*ks);
         }
@@ -128,6 +128,14 @@ bool Interpreter::evictable(const KeyState& ks) const {
 
 void Interpreter::queue_activity(KeyState& ks) {
     if (ks.queued) return;
+    // Without a budget, a key with an open session needs no entry yet: it is not evictable before the
+    // session closes, and its session's timer entry stands for it in the timer queue; it is queued (at the
+    // same time, its latest event's) when the session closes, before the watermark that could evict it is
+    // checked (timers fire first). Under a budget every key is queued: the budget drops the least recently
+    // active keys, open sessions or not.
+    if (en_.opts.max_state_bytes == 0)
+        for (const SessionState& s : ks.sessions)
+            if (s.open()) return;
     ks.queued = true;
     activity_.emplace(ks.last->ev.time, ks.key);
 }
@@ -138,8 +146,8 @@ void Interpreter::evict_idle(int64_t wm) {
         return wm > last &&
                static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
     };
-    while (!activity_.empty() && idle(activity_.top().first)) {
-        const uint32_t key = activity_.top().second;
+    while (!activity_.empty() && idle(activity_.top().time())) {
+        const uint32_t key = activity_.top().key;
         activity_.pop();
         KeyState* found = keys_.find(key);
         if (!found) continue;
@@ -182,7 +190,8 @@ void Interpreter::enforce_budget(uint32_t current) {
     }
     size_t guard = activity_.size();
     while (total_bytes_ > en_.opts.max_state_bytes && !activity_.empty() && guard-- > 0) {
-        auto [t, key] = activity_.top();
+        const int64_t t = activity_.top().time();
+        const uint32_t key = activity_.top().key;
         activity_.pop();
         KeyState* ks = keys_.find(key);
         if (!ks) continue;
@@ -198,13 +207,19 @@ void Interpreter::enforce_budget(uint32_t current) {
     }
 }
 
+uint64_t Interpreter::recomputed_state_bytes() const {
+    uint64_t n = 0;
+    keys_.for_each([&](const KeyState& ks) { n += key_state_bytes(ks); });
+    return n;
+}
+
 ir::ExecutorStats Interpreter::stats() const {
     ir::ExecutorStats s = en_.stats;
     s.live_keys = keys_.size();
     if (en_.opts.max_state_bytes > 0) {
         s.state_bytes = total_bytes_;
     } else {
-        keys_.for_each([&](const KeyState& ks) { s.state_bytes += key_state_bytes(ks); });
+        s.state_bytes = recomputed_state_bytes();
         s.peak_state_bytes = s.state_bytes; // not tracked without a budget: the current value
     }
     return s;

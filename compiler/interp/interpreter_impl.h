@@ -15,6 +15,25 @@
 
 namespace ethogram::interp {
 
+/// An entry of the interpreter's activity queue: a key and the time of its latest event when queued. 12
+/// bytes (the time in two 4-byte halves, so that the entry needs no 8-byte alignment): a
+/// std::pair<int64_t, uint32_t> took 16.
+struct Activity {
+    Activity() = default;
+    Activity(int64_t t, uint32_t k)
+        : hi(static_cast<uint32_t>(static_cast<uint64_t>(t) >> 32)), lo(static_cast<uint32_t>(t)), key(k) {}
+    int64_t time() const { return static_cast<int64_t>((uint64_t{hi} << 32) | lo); }
+    bool operator>(const Activity& o) const {
+        if (hi != o.hi) return static_cast<int32_t>(hi) > static_cast<int32_t>(o.hi);
+        if (lo != o.lo) return lo > o.lo;
+        return key > o.key;
+    }
+    uint32_t hi = 0, lo = 0;
+    uint32_t key = ir::kNoString;
+};
+
+static_assert(sizeof(Activity) == 12, "an activity entry is 12 bytes");
+
 class Interpreter final : public ir::Executor {
 public:
     Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
@@ -22,11 +41,18 @@ public:
         : en_(rs, pool, opts), horizon_(time_horizon(rs)) {
         en_.native = native;
         en_.eval.set_native(native);
+        // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
+        keys_.set_layout(KeyLayout{static_cast<uint32_t>(rs.sessions.size()), en_.threshold_count,
+                                   en_.threshold_first, en_.pattern_count, en_.pattern_first,
+                                   static_cast<uint32_t>(en_.models.size())});
     }
 
     void on_event(const ir::Event& e, ir::DetectionSink& sink) override;
     void advance_watermark(int64_t wm, ir::DetectionSink& sink) override;
     ir::ExecutorStats stats() const override;
+    /// The per-key accounting summed afresh (what stats() reports without a budget; under one, stats()
+    /// reports the incremental total, which must equal this).
+    uint64_t recomputed_state_bytes() const;
     void set_coverage(Coverage* cov) { en_.cov = cov; }
     Status save_state(std::string& out) const override; // snapshot.cpp
     Status restore_state(std::string_view in) override; // snapshot.cpp
@@ -50,9 +76,7 @@ private:
     /// entry per key at most (KeyState::queued), re-queued at the key's latest time when found stale. A
     /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys
     /// do (shards then evict exactly what a single-threaded run evicts).
-    std::priority_queue<std::pair<int64_t, uint32_t>, std::vector<std::pair<int64_t, uint32_t>>,
-                        std::greater<>>
-        activity_;
+    std::priority_queue<Activity, std::vector<Activity>, std::greater<>> activity_;
     int64_t horizon_;          ///< longest time bound of the rule set (µs)
     uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
     bool budget_warned_ = false;

@@ -22,6 +22,8 @@ struct NativeFrame {
     uint32_t type = 0; ///< the current event's type index
     const EvalContext* ctx = nullptr;
     ExprEvaluator* eval = nullptr;
+    /// Storage for the current event's dwell (`dwell` points here): a stored event keeps it in 8 bytes.
+    ir::Value dwell_value;
 };
 
 /// A compiled expression tree: writes its value to `out` and returns 0, or returns non-zero when it met

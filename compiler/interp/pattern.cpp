@@ -281,13 +281,12 @@ void PatternRun::reschedule() {
     if (next == ir::kTimeInfinity) {
         // A deadline of +infinity never fires: nothing to schedule.
         ps_.timer_scheduled = false;
-        ps_.timer_gen = 0;
         return;
     }
     if (ps_.timer_scheduled && ps_.timer_deadline == next) return;
     ps_.timer_scheduled = true;
     ps_.timer_deadline = next;
-    ps_.timer_gen = en_.schedule(next, ks_.key, en_.pattern_slot(rule_));
+    en_.schedule(next, ks_.key, en_.pattern_slot(rule_));
 }
 
 void PatternRun::account() {
@@ -304,7 +303,8 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
         NativeFrame f;
         f.fields = e->ev.fields.data();
-        f.dwell = &e->dwell;
+        f.dwell_value = e->dwell();
+        f.dwell = &f.dwell_value;
         f.nfields = static_cast<uint32_t>(e->ev.fields.size());
         f.type = e->ev.type;
         f.eval = &en.eval;
@@ -339,7 +339,7 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
 void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,
                    std::vector<ir::Detection>& batch) {
     PatternState& ps = ks.patterns[rule];
-    if (!ps.timer_scheduled || ps.timer_gen != t.gen) return;
+    if (!ps.timer_scheduled || ps.timer_deadline != t.deadline) return;
     ps.timer_scheduled = false;
     PatternRun(en, ks, rule).on_timer(t.deadline, batch);
 }

@@ -53,7 +53,10 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         const int64_t d = session_deadline(sess, st);
         // A later deadline keeps the queued entry (at or before it): session_timer moves it on when it
         // fires early. One queue entry per open session instead of one per event.
-        if (opens || d < before) st.timer_gen = en.schedule(d, ks.key, s);
+        if (opens || d < before) {
+            en.schedule(d, ks.key, s);
+            st.timer_at = d;
+        }
         if (ends) to_close.push_back(s);
     }
 }
@@ -62,18 +65,19 @@ void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vect
     SessionState& st = ks.sessions[s];
     if (!st.open()) return;
     for (uint32_t rule : en.session_end_rules[s]) threshold_at_session_end(en, ks, rule, st, time, batch);
-    st.timer_gen = 0; // closes the session and invalidates the pending timer entry
+    st.timer_at = 0; // invalidates the pending timer entry
     st.events.clear();
-    st.last_event.reset();
+    st.last_event.reset(); // closes the session
 }
 
 void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
-    if (!st.open() || st.timer_gen != t.gen) return;
+    if (!st.open() || st.timer_at != t.deadline) return;
     const int64_t deadline = session_deadline(en.rs.sessions[s], st);
     if (t.deadline < deadline) {
         // The session was extended since this entry was queued: the same entry, at the new deadline.
-        en.timers.push(Timer{deadline, t.key, t.slot, t.gen});
+        en.schedule(deadline, t.key, t.slot);
+        st.timer_at = deadline;
         return;
     }
     close_session(en, ks, s, t.deadline, batch);

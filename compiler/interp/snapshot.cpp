@@ -14,7 +14,7 @@ namespace {
 
 /// Version of the layout below; bump it on any change (an old snapshot is then refused, never misread).
 /// 2: compact per-key state (sessions without open/last/deadline, which follow from the rest).
-constexpr uint32_t kStateVersion = 2;
+constexpr uint32_t kStateVersion = 3;
 constexpr uint64_t kNoEvent = UINT64_MAX;
 
 // Assigns each shared event an index on first sight and writes the table at the end.
@@ -31,7 +31,7 @@ public:
         w.u64(order_.size());
         for (const auto& [se, key] : order_) {
             w.event(se->to_event(key));
-            w.value(se->dwell);
+            w.value(se->dwell());
             w.u64(se->ord);
         }
     }
@@ -135,7 +135,6 @@ Status Interpreter::save_state(std::string& out) const {
     w.u32(static_cast<uint32_t>(en_.rs.sessions.size()));
     w.u32(static_cast<uint32_t>(en_.rs.models.size()));
     write_stats(w, en_.stats);
-    w.u64(en_.timer_gen);
     w.u64(en_.overflow_warned.size());
     for (bool b : en_.overflow_warned) w.boolean(b);
     w.boolean(budget_warned_);
@@ -150,13 +149,12 @@ Status Interpreter::save_state(std::string& out) const {
         w.i64(t.deadline);
         w.u32(t.key);
         w.u32(t.slot);
-        w.u64(t.gen);
     }
     auto activity = activity_;
     w.u64(activity.size());
     for (; !activity.empty(); activity.pop()) {
-        w.i64(activity.top().first);
-        w.u32(activity.top().second);
+        w.i64(activity.top().time());
+        w.u32(activity.top().key);
     }
 
     // Keys in id order, so that equal states give equal bytes. The key records go to a second buffer:
@@ -180,7 +178,7 @@ Status Interpreter::save_state(std::string& out) const {
             k.i64(s.start);
             k.u64(s.count);
             k.u64(s.generation);
-            k.u64(s.timer_gen);
+            k.i64(s.timer_at);
             write_ring(k, table, s.events, id);
             k.u64(table.ref(s.last_event, id));
         }
@@ -211,7 +209,6 @@ Status Interpreter::save_state(std::string& out) const {
             }
             k.boolean(p.timer_scheduled);
             k.i64(p.timer_deadline);
-            k.u64(p.timer_gen);
         }
         k.u64(ks.models.size());
         for (const ModelKeyState& m : ks.models) write_model(k, m);
@@ -237,20 +234,18 @@ Status Interpreter::restore_state(std::string_view in) {
                                  rules, sessions, models, en_.rs.rules.size(), en_.rs.sessions.size(),
                                  en_.rs.models.size())};
     read_stats(r, en_.stats);
-    en_.timer_gen = r.u64();
     uint64_t nw = r.count(1);
     if (r.ok() && nw != en_.overflow_warned.size()) r.fail("per-rule table of another size");
     for (uint64_t i = 0; r.ok() && i < nw; ++i) en_.overflow_warned[i] = r.boolean();
     budget_warned_ = r.boolean();
     total_bytes_ = r.u64();
     next_ord_ = r.u64();
-    uint64_t nt = r.count(24);
+    uint64_t nt = r.count(16);
     for (uint64_t i = 0; i < nt && r.ok(); ++i) {
         Timer t;
         t.deadline = r.i64();
         t.key = r.u32();
         t.slot = r.u32();
-        t.gen = r.u64();
         en_.timers.push(t);
     }
     uint64_t na = r.count(12);
@@ -268,8 +263,12 @@ Status Interpreter::restore_state(std::string_view in) {
         const ir::Value dwell = r.value();
         const uint64_t ord = r.u64();
         if (!r.ok()) break;
+        if (dwell.type != ir::Type::Missing && dwell.type != ir::Type::Duration) {
+            r.fail("an event whose dwell is neither missing nor a duration");
+            break;
+        }
         ep = make_event(e, ord);
-        ep->dwell = dwell;
+        if (dwell.type == ir::Type::Duration) ep->set_dwell(dwell.i);
     }
     auto ev = [&](uint64_t i) -> EventPtr {
         if (i == kNoEvent) return nullptr;
@@ -307,12 +306,11 @@ Status Interpreter::restore_state(std::string_view in) {
             s.start = r.i64();
             s.count = r.u64();
             s.generation = r.u64();
-            s.timer_gen = r.u64();
+            s.timer_at = r.i64();
             ring(s.events);
             s.last_event = ev(r.u64());
-            // An open session has a live timer and a latest event (deadline and latest time follow).
-            if (r.ok() && s.open() != static_cast<bool>(s.last_event))
-                r.fail("a session whose timer and latest event disagree");
+            // An open session has a latest event (deadline and latest time follow); a closed one no timer.
+            if (r.ok() && !s.open() && s.timer_at != 0) r.fail("a closed session with a timer");
         }
         expect(r.u64(), ks.thresholds.size(), "a key with another number of threshold rules");
         for (ThresholdState& t : ks.thresholds) {
@@ -344,7 +342,6 @@ Status Interpreter::restore_state(std::string_view in) {
             }
             p.timer_scheduled = r.boolean();
             p.timer_deadline = r.i64();
-            p.timer_gen = r.u64();
         }
         expect(r.u64(), ks.models.size(), "a key with another number of models");
         for (ModelKeyState& m : ks.models) read_model(r, m);
@@ -356,7 +353,6 @@ Status Interpreter::restore_state(std::string_view in) {
         en_.timers = TimerQueue();
         activity_ = decltype(activity_)();
         en_.stats = ir::ExecutorStats();
-        en_.timer_gen = 0;
         total_bytes_ = 0;
         next_ord_ = 0;
         return Error{"executor state: " + r.error()};

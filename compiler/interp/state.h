@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <new>
 #include <utility>
 #include <vector>
@@ -16,8 +17,9 @@ namespace ethogram::interp {
 
 /// An event as the interpreter keeps it: the decoded event (its fields inline, in the same allocation),
 /// its `dwell` pseudo-field, which is only known when the key's next event arrives (missing until then),
-/// and an intrusive reference count. One allocation of 64 + 16 x fields bytes per event (a shared_ptr to an
-/// ir::Event took a control block, the object and a separate field array).
+/// and an intrusive reference count. One allocation of 56 + 16 x fields bytes per event (a shared_ptr to an
+/// ir::Event took a control block, the object and a separate field array; the dwell as an ir::Value took 8
+/// bytes more, which with 2 fields moved the block from malloc's 96-byte size to its 112-byte one).
 struct StoredEvent {
     /// The event's fields: `n` values stored right after the StoredEvent (see make_event).
     struct Fields {
@@ -37,20 +39,28 @@ struct StoredEvent {
         Fields fields;               ///< schema field i (Missing for an absent optional)
         uint32_t id = ir::kNoString; ///< StringPool id of the event's `id` field, if any
         uint16_t type = 0;           ///< index into RuleSet::events
-        /// Not part of the event: EventPtr's reference count (intrusive), here to fill the padding.
+        /// Not part of the event (here to fill the padding): whether dwell_us holds the dwell, and
+        /// EventPtr's reference count (intrusive).
+        bool has_dwell = false;
         uint32_t refs = 0;
     };
     Ev ev;
-    ir::Value dwell; ///< Duration once the key's next event arrived, Missing before
+    int64_t dwell_us = 0; ///< the dwell (µs) once the key's next event arrived (ev.has_dwell)
     /// Processing order (0, 1, 2 ... over all keys). Not `seq`: seq is the arrival order, and a reorder
     /// buffer releases events by time, so a later event may carry a smaller seq.
     uint64_t ord = 0;
 
+    /// The `dwell` pseudo-field: a Duration once the key's next event arrived, Missing before.
+    ir::Value dwell() const { return ev.has_dwell ? ir::Value::duration(dwell_us) : ir::Value::missing(); }
+    void set_dwell(int64_t us) {
+        dwell_us = us;
+        ev.has_dwell = true;
+    }
     /// The decoded event as an ir::Event with key `key` (snapshots).
     ir::Event to_event(uint32_t key) const;
 };
 
-static_assert(sizeof(StoredEvent) == 64, "a stored event is 64 bytes plus its fields");
+static_assert(sizeof(StoredEvent) == 56, "a stored event is 56 bytes plus its fields");
 
 inline const ir::Value* StoredEvent::Fields::data() const {
     // The field array follows the StoredEvent in the allocation make_event made.
@@ -116,78 +126,92 @@ constexpr uint64_t stored_event_alloc_bytes(uint32_t nfields) {
 using EventBuffer = Ring<EventPtr>;
 
 /// One open (or closed) session of one key.
-/// 48 bytes: what follows from other members is not stored (open: a live timer; the latest time: the
+/// 48 bytes: what follows from other members is not stored (open: a latest event; the latest time: the
 /// latest event's; the deadline: sessions.h session_deadline).
 struct SessionState {
     int64_t start = 0;
     uint64_t count = 0;      ///< member events so far (not capped)
     uint64_t generation = 0; ///< incremented when a session opens: resets `over session` edge memory
-    /// The live timer entry's generation (lazy invalidation). Never 0 while the session is open (the first
-    /// generation is 1), always 0 while it is closed.
-    uint64_t timer_gen = 0;
+    /// The deadline of the session's live timer entry (engine.h Timer; at or before the session's
+    /// deadline); 0 while the session is closed.
+    int64_t timer_at = 0;
     EventBuffer events;  ///< the session's events (capped), kept only when a rule scopes over it
     EventPtr last_event; ///< the session's latest event (null while closed)
 
-    bool open() const { return timer_gen != 0; }
+    bool open() const { return static_cast<bool>(last_event); }
     /// Time of the session's latest event (open sessions only).
     int64_t last() const { return last_event->ev.time; }
 };
 
-/// A fixed-size array of per-session or per-rule states in one allocation (its size and first index in the
-/// block's header), nothing while empty: 8 bytes in KeyState where a std::vector took 24. Indexed from
-/// `base`: per-rule states of one kind cover only the rules from the first to the last rule of that kind.
+/// A fixed-size array of per-session or per-rule states stored inline in the key table's record, after
+/// the KeyState (key_table.h): no allocation per array. 4 bytes in KeyState (the byte offset of the array's
+/// 8-byte header, which holds its size and first index, from this object; 0 while empty) where a block
+/// pointer took 8 and its allocation 16 more. Indexed from `base`: per-rule states of one kind cover only
+/// the rules from the first to the last rule of that kind. A KeyState is never moved or copied (its arrays
+/// live at fixed offsets from it); its elements are.
 template <class T>
 class Slots {
 public:
-    Slots() = default;
-    Slots(const Slots&) = delete;
-    Slots& operator=(const Slots&) = delete;
-    Slots(Slots&& o) noexcept : p_(std::exchange(o.p_, nullptr)) {}
-    Slots& operator=(Slots&& o) noexcept {
-        if (this != &o) {
-            clear();
-            p_ = std::exchange(o.p_, nullptr);
-        }
-        return *this;
-    }
-    ~Slots() { clear(); }
-
-    /// Replaces the contents by `n` default states, indexed base .. base + n - 1.
-    void assign(size_t n, uint32_t base = 0) {
-        clear();
-        if (n == 0) return;
-        p_ = static_cast<Head*>(::operator new(sizeof(Head) + n * sizeof(T)));
-        p_->n = static_cast<uint32_t>(n);
-        p_->base = base;
-        for (size_t i = 0; i < n; ++i) new (data() + i) T();
-    }
-    void clear() {
-        if (!p_) return;
-        for (size_t i = 0; i < p_->n; ++i) data()[i].~T();
-        ::operator delete(p_);
-        p_ = nullptr;
-    }
-    size_t size() const { return p_ ? p_->n : 0; }
-    bool empty() const { return p_ == nullptr; }
-    /// Heap bytes of the block (0 while empty).
-    size_t heap_bytes() const { return p_ ? sizeof(Head) + p_->n * sizeof(T) : 0; }
-    /// The state of index `i` (base <= i < base + size()).
-    T& operator[](size_t i) { return data()[i - p_->base]; }
-    const T& operator[](size_t i) const { return data()[i - p_->base]; }
-    T* begin() { return p_ ? data() : nullptr; }
-    T* end() { return p_ ? data() + p_->n : nullptr; }
-    const T* begin() const { return p_ ? data() : nullptr; }
-    const T* end() const { return p_ ? data() + p_->n : nullptr; }
-
-private:
+    /// The inline header before the elements.
     struct alignas(8) Head {
         uint32_t n;
         uint32_t base;
     };
     static_assert(alignof(T) <= alignof(Head));
-    T* data() { return reinterpret_cast<T*>(p_ + 1); }
-    const T* data() const { return reinterpret_cast<const T*>(p_ + 1); }
-    Head* p_ = nullptr;
+    /// Bytes of an inline array of `n` states (0 for none), a multiple of 8 so that the next array's header
+    /// stays aligned.
+    static constexpr size_t inline_bytes(size_t n) {
+        return n == 0 ? 0 : (sizeof(Head) + n * sizeof(T) + 7) & ~size_t{7};
+    }
+
+    Slots() = default;
+    Slots(const Slots&) = delete;
+    Slots& operator=(const Slots&) = delete;
+    ~Slots() { destroy(); }
+
+    /// Binds the array to raw storage of inline_bytes(n) bytes at byte offset `off` (> 0) from this object,
+    /// inside the same record, and constructs `n` default states, indexed base .. base + n - 1. Only the
+    /// key table calls this.
+    void bind(size_t off, size_t n, uint32_t base) {
+        destroy();
+        if (n == 0) return;
+        off_ = static_cast<uint32_t>(off);
+        Head* h = head();
+        h->n = static_cast<uint32_t>(n);
+        h->base = base;
+        for (size_t i = 0; i < n; ++i) new (data() + i) T();
+    }
+    /// Resets the contents to `n` default states; `n` must be the bound size (fixed per rule set).
+    void assign(size_t n) {
+        if (n != size()) std::abort();
+        for (size_t i = 0; i < n; ++i) {
+            data()[i].~T();
+            new (data() + i) T();
+        }
+    }
+    size_t size() const { return off_ ? head()->n : 0; }
+    bool empty() const { return off_ == 0; }
+    /// Bytes of the array and its header inside the record (0 while empty).
+    size_t inline_bytes() const { return inline_bytes(size()); }
+    /// The state of index `i` (base <= i < base + size()).
+    T& operator[](size_t i) { return data()[i - head()->base]; }
+    const T& operator[](size_t i) const { return data()[i - head()->base]; }
+    T* begin() { return off_ ? data() : nullptr; }
+    T* end() { return off_ ? data() + head()->n : nullptr; }
+    const T* begin() const { return off_ ? data() : nullptr; }
+    const T* end() const { return off_ ? data() + head()->n : nullptr; }
+
+private:
+    Head* head() const {
+        return reinterpret_cast<Head*>(const_cast<char*>(reinterpret_cast<const char*>(this)) + off_);
+    }
+    T* data() const { return reinterpret_cast<T*>(head() + 1); }
+    void destroy() {
+        if (!off_) return;
+        for (uint32_t i = 0; i < head()->n; ++i) data()[i].~T();
+        off_ = 0;
+    }
+    uint32_t off_ = 0;
 };
 
 /// A threshold rule's state for one key.
@@ -215,24 +239,30 @@ struct PartialMatch {
 struct PatternState {
     std::vector<PartialMatch> matches; ///< in creation order (= first event order)
     bool timer_scheduled = false;
-    int64_t timer_deadline = 0;
-    uint64_t timer_gen = 0;
+    int64_t timer_deadline = 0; ///< while scheduled: the deadline of the live timer entry (engine.h Timer)
 };
 
 /// Per RuleSet::models: what one key's events taught each model.
 using ModelStates = Slots<ModelKeyState>;
 
-/// Everything the interpreter keeps for one partition key: 56 bytes in the key table's slab, and blocks
-/// allocated only for what the rule set has (sessions, threshold rules, pattern rules, models).
+/// Everything the interpreter keeps for one partition key: 40 bytes at the start of its record in the key
+/// table's slab, followed in the same record by the arrays of what the rule set has (sessions, threshold
+/// rules, pattern rules, models; key_table.h lays them out). Never moved or copied.
 struct KeyState {
+    KeyState() = default;
+    KeyState(const KeyState&) = delete;
+    KeyState& operator=(const KeyState&) = delete;
+
     uint32_t key = ir::kNoString;     ///< kNoString: a free slot of the key table
     bool queued = false;              ///< has an entry in the interpreter's activity queue (eviction)
-    EventPtr last;                    ///< the key's latest event (its dwell is still missing)
     Slots<SessionState> sessions;     ///< per RuleSet::sessions
     Slots<ThresholdState> thresholds; ///< per rule (used for threshold rules), empty without any
     Slots<PatternState> patterns;     ///< per rule (used for pattern rules), empty without any
     ModelStates models;               ///< per RuleSet::models
+    EventPtr last;                    ///< the key's latest event (its dwell is still missing)
     uint64_t bytes = 0;               ///< approximate bytes of this state (state_bytes.h), last computed
 };
+
+static_assert(sizeof(KeyState) == 40, "the fixed part of a key's record");
 
 } // namespace ethogram::interp

@@ -1,6 +1,8 @@
 // state_bytes.cpp: approximate bytes of per-key interpreter state (for --stats and the state budget).
 #include "compiler/interp/state_bytes.h"
 
+#include "compiler/interp/engine.h"
+#include "compiler/interp/interpreter_impl.h"
 #include "compiler/interp/key_table.h"
 
 #include <variant>
@@ -10,15 +12,17 @@ namespace ethogram::interp {
 namespace {
 
 constexpr uint64_t kBlock = 16; // malloc's per-block overhead, roughly
+constexpr uint64_t kTimerEntryBytes = sizeof(Timer);
+constexpr uint64_t kActivityEntryBytes = sizeof(Activity);
 
 template <class V>
 uint64_t vector_bytes(const V& v) {
     return v.capacity() == 0 ? 0 : v.capacity() * sizeof(typename V::value_type) + kBlock;
 }
 
-template <class S>
-uint64_t block_bytes(const S& slots) {
-    const uint64_t n = slots.heap_bytes();
+template <class R>
+uint64_t block_bytes(const R& ring) {
+    const uint64_t n = ring.heap_bytes();
     return n == 0 ? 0 : n + kBlock;
 }
 
@@ -50,19 +54,25 @@ uint64_t stored_event_bytes(const StoredEvent& se) {
 }
 
 uint64_t key_state_bytes(const KeyState& ks) {
-    // The record in the key table's slab and its index entries (key_table.h).
-    uint64_t n = sizeof(KeyState) + KeyTable::kIndexBytesPerKey;
+    // The record in the key table's slab (the KeyState and its arrays) and its index entry (key_table.h).
+    const uint64_t record = sizeof(KeyState) + ks.sessions.inline_bytes() + ks.thresholds.inline_bytes() +
+                            ks.patterns.inline_bytes() + ks.models.inline_bytes();
+    uint64_t n = ((record + 7) & ~uint64_t{7}) + KeyTable::kIndexBytesPerKey;
+    // Its entry in the interpreter's activity queue (at most one) and its live timer entries (one per open
+    // session and per scheduled pattern rule; engine.h Timer). Stale timer entries wait for their deadline
+    // and are not counted.
+    if (ks.queued) n += kActivityEntryBytes;
     const StoredEvent* last = ks.last.get();
     if (last) n += stored_event_bytes(*last);
-    n += block_bytes(ks.sessions) + block_bytes(ks.thresholds) + block_bytes(ks.patterns);
-    n += block_bytes(ks.models);
     for (const ModelKeyState& m : ks.models) n += model_state_bytes(m);
     for (const SessionState& s : ks.sessions) {
+        if (s.open()) n += kTimerEntryBytes;
         n += ring_bytes(s.events, last);
         if (s.last_event && s.last_event.get() != last) n += stored_event_bytes(*s.last_event);
     }
     for (const ThresholdState& t : ks.thresholds) n += ring_bytes(t.scope, last);
     for (const PatternState& p : ks.patterns) {
+        if (p.timer_scheduled) n += kTimerEntryBytes;
         n += vector_bytes(p.matches);
         for (const PartialMatch& m : p.matches) {
             n += vector_bytes(m.bound);

@@ -233,8 +233,7 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
         ks.last = old.last;
         ++out.keys;
     });
-    // Pending timers of carried owners keep their deadlines and generations (the generation counter is
-    // carried too, so a fresh timer never collides with a carried one).
+    // Pending timers of carried owners keep their deadlines (their owners, carried, wait for them).
     TimerQueue timers = std::move(src->en_.timers);
     const auto old_sessions = static_cast<uint32_t>(A.sessions.size());
     while (!timers.empty()) {
@@ -252,7 +251,6 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
         en_.timers.push(t);
         ++out.timers;
     }
-    en_.timer_gen = src->en_.timer_gen;
     next_ord_ = src->next_ord_;
     // Cumulative counters continue; the live ones are those of what was carried.
     const ir::ExecutorStats& os = src->en_.stats;

@@ -17,9 +17,10 @@ constexpr uint32_t kNoString = UINT32_MAX;
 
 /// Interns strings to dense 32-bit ids so that executors compare ids, never text. Ids are stable for the
 /// pool's life, and so are the views (the text lives in chunks that never move). Not thread-safe: one pool
-/// per pipeline (the parallel runtime shards it later). About 40 bytes per string beyond its text (a view
-/// and an 8-byte entry of an open-addressing index at most 3/4 full): every partition key is interned, so
-/// this is part of each key's memory.
+/// per pipeline (the parallel runtime shards it later). About 20 to 30 bytes per string beyond its text (an
+/// 8-byte pointer to the text, which a 1-byte length precedes for strings under 128 bytes, and an 8-byte
+/// entry of an open-addressing index 3/8 to 3/4 full): every partition key is interned, so this is part
+/// of each key's memory.
 class StringPool {
 public:
     StringPool() = default;
@@ -31,8 +32,16 @@ public:
     uint32_t intern(std::string_view s);
     /// The id of `s`, or kNoString when it was never interned.
     uint32_t find(std::string_view s) const;
-    std::string_view view(uint32_t id) const { return views_[id]; }
-    size_t size() const { return views_.size(); }
+    std::string_view view(uint32_t id) const {
+        const auto* p = reinterpret_cast<const unsigned char*>(texts_[id]);
+        if (p[0] < 0x80) return {reinterpret_cast<const char*>(p + 1), p[0]};
+        return long_view(p);
+    }
+    size_t size() const { return texts_.size(); }
+    /// Heap bytes the pool holds: its text chunks, the per-id pointers and the index (their capacity).
+    size_t memory_bytes() const {
+        return chunk_bytes_ + texts_.capacity() * sizeof(const char*) + index_.capacity() * sizeof(Slot);
+    }
 
 private:
     struct Slot {
@@ -41,12 +50,15 @@ private:
     };
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.
     size_t probe(std::string_view s, uint32_t h) const;
-    std::string_view store(std::string_view s);
+    /// Stores `s` after its length (LEB128: 1 byte under 128) and returns where the length starts.
+    const char* store(std::string_view s);
+    static std::string_view long_view(const unsigned char* p);
     void grow();
 
-    std::vector<std::string_view> views_;         // by id, into chunks_
+    std::vector<const char*> texts_;              // by id: the length-prefixed text, in chunks_
     std::vector<std::unique_ptr<char[]>> chunks_; // the text, never moved
     size_t chunk_left_ = 0;                       // free bytes at the end of chunks_.back()
+    size_t chunk_bytes_ = 0;                      // bytes of all chunks
     std::vector<Slot> index_;                     // size 0 or a power of two
 };
 

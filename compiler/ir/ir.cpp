@@ -122,7 +122,7 @@ uint32_t pool_hash(std::string_view s) {
 } // namespace
 
 StringPool::StringPool(const StringPool& o) {
-    for (std::string_view s : o.views_) intern(s);
+    for (uint32_t id = 0; id < o.size(); ++id) intern(o.view(id));
 }
 
 StringPool& StringPool::operator=(const StringPool& o) {
@@ -137,28 +137,47 @@ size_t StringPool::probe(std::string_view s, uint32_t h) const {
     const size_t mask = index_.size() - 1;
     for (size_t i = h & mask;; i = (i + 1) & mask) {
         const Slot& slot = index_[i];
-        if (slot.id == kNoString || (slot.hash == h && views_[slot.id] == s)) return i;
+        if (slot.id == kNoString || (slot.hash == h && view(slot.id) == s)) return i;
     }
 }
 
-std::string_view StringPool::store(std::string_view s) {
-    if (s.empty()) return std::string_view("", 0); // a view with data(), like std::string's
-    if (s.size() > chunk_left_) {
-        // A long string gets a chunk of its own; the current chunk stays the one to fill.
-        if (s.size() > kPoolChunk / 4) {
-            auto own = std::make_unique<char[]>(s.size());
-            std::memcpy(own.get(), s.data(), s.size());
-            std::string_view v(own.get(), s.size());
-            chunks_.insert(chunks_.end() - (chunks_.empty() ? 0 : 1), std::move(own));
-            return v;
-        }
-        chunks_.push_back(std::make_unique<char[]>(kPoolChunk));
-        chunk_left_ = kPoolChunk;
+std::string_view StringPool::long_view(const unsigned char* p) {
+    size_t n = 0;
+    unsigned shift = 0;
+    for (;; ++p, shift += 7) {
+        n |= size_t{*p & 0x7fu} << shift;
+        if (*p < 0x80) break;
     }
-    char* at = chunks_.back().get() + (kPoolChunk - chunk_left_);
-    std::memcpy(at, s.data(), s.size());
-    chunk_left_ -= s.size();
-    return {at, s.size()};
+    return {reinterpret_cast<const char*>(p + 1), n};
+}
+
+const char* StringPool::store(std::string_view s) {
+    unsigned char len[10];
+    size_t nlen = 0;
+    for (size_t n = s.size();; n >>= 7) {
+        len[nlen++] = static_cast<unsigned char>((n & 0x7f) | (n >= 0x80 ? 0x80 : 0));
+        if (n < 0x80) break;
+    }
+    const size_t need = nlen + s.size();
+    char* at;
+    if (need > chunk_left_ && need > kPoolChunk / 4) {
+        // A long string gets a chunk of its own; the current chunk stays the one to fill.
+        auto own = std::make_unique<char[]>(need);
+        chunk_bytes_ += need;
+        at = own.get();
+        chunks_.insert(chunks_.end() - (chunks_.empty() ? 0 : 1), std::move(own));
+    } else {
+        if (need > chunk_left_) {
+            chunks_.push_back(std::make_unique<char[]>(kPoolChunk));
+            chunk_bytes_ += kPoolChunk;
+            chunk_left_ = kPoolChunk;
+        }
+        at = chunks_.back().get() + (kPoolChunk - chunk_left_);
+        chunk_left_ -= need;
+    }
+    std::memcpy(at, len, nlen);
+    if (!s.empty()) std::memcpy(at + nlen, s.data(), s.size());
+    return at;
 }
 
 void StringPool::grow() {
@@ -179,9 +198,9 @@ uint32_t StringPool::intern(std::string_view s) {
         const size_t i = probe(s, h);
         if (index_[i].id != kNoString) return index_[i].id;
     }
-    if ((views_.size() + 1) * 4 > index_.size() * 3) grow();
-    const auto id = static_cast<uint32_t>(views_.size());
-    views_.push_back(store(s));
+    if ((texts_.size() + 1) * 4 > index_.size() * 3) grow();
+    const auto id = static_cast<uint32_t>(texts_.size());
+    texts_.push_back(store(s));
     index_[probe(s, h)] = Slot{id, h};
     return id;
 }
