@@ -157,7 +157,7 @@ TEST(PatternEdge, StartOnlyEventsKeepTimersCapsAndLaterSteps) {
         t.b.pattern("p", {pos("a", {t.A}), absent("n", {t.B}, 10 * kSec)});
         Runner r(t.b.rs);
         r.ev(t.A, "k", 0);
-        r.ev(t.A, "k", 5 * kSec); // the timer stays at 10 s (A0's deadline)
+        r.ev(t.A, "k", 5 * kSec);  // the timer stays at 10 s (A0's deadline)
         r.ev(t.B, "k", 12 * kSec); // after A0 fired: kills A5 only
         r.end();
         ASSERT_EQ(r.sink.out.size(), 1u);
