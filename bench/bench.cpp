@@ -317,6 +317,11 @@ int run_bench(const BenchOptions& o) {
         ns_per(three_interp.t, n), ns_per(three_jit.t, n), ns_per(hand_t, n),
         three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
         three_agree ? "yes" : "NO");
+    if (o.matcher_only) {
+        std::error_code ec;
+        if (o.workload_path.empty()) fs::remove(path, ec);
+        return status;
+    }
 
     // End to end: JSONL file -> detections (written to /dev/null), compile excluded.
     EndToEnd e2e_interp, e2e_jit, e2e_three_jit;

@@ -16,7 +16,8 @@ struct BenchOptions {
     std::string json_path;     ///< where the JSON report goes (empty: none)
     std::string workload_path; ///< keep the generated JSONL here (empty: a temporary file, removed)
     std::vector<uint32_t> compile_sizes = {10, 100, 1000};
-    int repeat = 3; ///< matcher-only runs per engine: the fastest counts
+    int repeat = 3;            ///< matcher-only runs per engine: the fastest counts
+    bool matcher_only = false; ///< skip the end-to-end and compile-time runs (profiling the matchers)
 };
 
 /// Runs the benchmark; returns a process exit code (non-zero when an engine disagrees with another or

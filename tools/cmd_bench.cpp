@@ -19,6 +19,8 @@ CLI::App* add_bench(CLI::App& app, BenchOptions& o) {
     cmd->add_option("--compile-sizes", o.compile_sizes, "Rule counts for the compile-time runs");
     cmd->add_option("--repeat", o.repeat, "Matcher-only runs per engine (the fastest counts)")
         ->check(CLI::Range(1, 100));
+    cmd->add_flag("--matcher-only", o.matcher_only,
+                  "Only the parse-only and matcher-only runs (no end-to-end or compile-time runs)");
     return cmd;
 }
 
@@ -32,6 +34,7 @@ int run_bench(const BenchOptions& o) {
     b.workload_path = o.workload;
     b.compile_sizes = o.compile_sizes;
     b.repeat = o.repeat;
+    b.matcher_only = o.matcher_only;
     return bench::run_bench(b);
 }
 

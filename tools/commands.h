@@ -58,6 +58,7 @@ struct BenchOptions {
     std::string rules_dir, json, workload;
     std::vector<uint32_t> compile_sizes = {10, 100, 1000};
     int repeat = 3;
+    bool matcher_only = false;
 };
 
 struct FmtOptions {

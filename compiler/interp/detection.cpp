@@ -80,6 +80,7 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
 }
 
 void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink) {
+    if (batch.empty()) return; // most events and timers detect nothing: no per-group tables then
     // Winner per group: index into batch.
     std::vector<int64_t> winner(en.rs.groups.size(), -1);
     for (size_t i = 0; i < batch.size(); ++i) {

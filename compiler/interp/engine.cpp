@@ -2,12 +2,69 @@
 #include "compiler/interp/engine.h"
 
 #include <cstring>
+#include <utility>
 
 namespace ethogram::interp {
 
+namespace {
+
+#if defined(__SANITIZE_ADDRESS__)
+constexpr bool kRecycleEvents = false; // let AddressSanitizer see every block's lifetime
+#else
+constexpr bool kRecycleEvents = true;
+#endif
+
+/// Freed stored-event blocks kept for reuse, per field count (all the events of one type have the same
+/// count), per thread. Every event makes one block and frees it when its last reference goes, usually
+/// minutes of stream time later and in bursts (a window's or a session's events at once): glibc then
+/// consolidated and split chunks (malloc and free were about a sixth of the matcher's time). A list
+/// per size is a pop and a push. Bounded (kMaxBytes per thread, the rest goes back to the allocator);
+/// thread-local because several interpreters may run on several threads (`--threads`), and a block freed
+/// on another thread than the one that made it is simply reused there.
+class EventBlocks {
+public:
+    static constexpr uint32_t kMaxFields = 32;
+    static constexpr uint64_t kMaxBytes = uint64_t{1} << 20;
+
+    ~EventBlocks() {
+        for (Node*& head : free_)
+            while (head) ::operator delete(std::exchange(head, head->next));
+    }
+    void* get(uint32_t nfields) {
+        if (nfields > kMaxFields || !free_[nfields]) return ::operator new(stored_event_alloc_bytes(nfields));
+        Node* n = free_[nfields];
+        free_[nfields] = n->next;
+        held_ -= stored_event_alloc_bytes(nfields);
+        return n;
+    }
+    void put(void* p, uint32_t nfields) {
+        const uint64_t bytes = stored_event_alloc_bytes(nfields);
+        if (nfields > kMaxFields || held_ + bytes > kMaxBytes) {
+            ::operator delete(p);
+            return;
+        }
+        auto* n = static_cast<Node*>(p);
+        n->next = free_[nfields];
+        free_[nfields] = n;
+        held_ += bytes;
+    }
+
+private:
+    struct Node {
+        Node* next;
+    };
+    Node* free_[kMaxFields + 1] = {};
+    uint64_t held_ = 0;
+};
+
+thread_local EventBlocks t_event_blocks;
+
+} // namespace
+
 // Stored events (state.h): one allocation, the StoredEvent then its field array.
 EventPtr EventPtr::make(uint32_t nfields) {
-    void* mem = ::operator new(stored_event_alloc_bytes(nfields));
+    void* mem =
+        kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
     auto* se = new (mem) StoredEvent();
     se->ev.fields.n = nfields;
     auto* fields = reinterpret_cast<ir::Value*>(se + 1);
@@ -20,8 +77,12 @@ EventPtr EventPtr::make(uint32_t nfields) {
 
 void EventPtr::release() {
     if (!p_ || --p_->ev.refs > 0) return;
+    const uint32_t nfields = p_->ev.fields.n;
     p_->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
-    ::operator delete(p_);
+    if (kRecycleEvents)
+        t_event_blocks.put(p_, nfields);
+    else
+        ::operator delete(p_);
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {
@@ -89,6 +150,13 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
             for (const ir::Step& st : steps)
                 for (uint16_t t : st.types)
                     if (t < info.touches.size()) info.touches[t] = true;
+        }
+        if (!any_type_counts && !info.positives.empty() && steps[info.positives[0]].max == 1) {
+            info.only_starts.assign(rs.events.size(), true);
+            for (uint32_t s = 0; s < steps.size(); ++s)
+                if (s != info.positives[0])
+                    for (uint16_t t : steps[s].types)
+                        if (t < info.only_starts.size()) info.only_starts[t] = false;
         }
     }
     pattern_rules_by_type.resize(rs.events.size() + 1);

@@ -8,6 +8,8 @@
 #include "compiler/interp/state.h"
 #include "compiler/ir/executor.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <cstdint>
 #include <queue>
 #include <vector>
@@ -34,7 +36,51 @@ struct Timer {
 
 static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
 
-using TimerQueue = std::priority_queue<Timer, std::vector<Timer>, std::greater<Timer>>;
+/// The timer queue: a min-heap of Timers by (deadline, key, slot, gen), 4-ary (a node's children share a
+/// cache line or two: half the levels of a binary heap, which matters once the heap is larger than the
+/// cache; popping was the leading cost of advance_watermark). The same interface as the
+/// std::priority_queue it replaces, and the same order of pops (entries that compare equal are
+/// indistinguishable, see Timer).
+class TimerQueue {
+public:
+    bool empty() const { return h_.empty(); }
+    size_t size() const { return h_.size(); }
+    const Timer& top() const { return h_.front(); }
+    void push(const Timer& t) {
+        size_t i = h_.size();
+        h_.push_back(t);
+        while (i > 0) {
+            const size_t parent = (i - 1) / kArity;
+            if (!(h_[parent] > t)) break;
+            h_[i] = h_[parent];
+            i = parent;
+        }
+        h_[i] = t;
+    }
+    void pop() {
+        const Timer last = h_.back();
+        h_.pop_back();
+        const size_t n = h_.size();
+        if (n == 0) return;
+        size_t i = 0;
+        for (;;) {
+            const size_t first = i * kArity + 1;
+            if (first >= n) break;
+            size_t best = first;
+            const size_t end = std::min(first + kArity, n);
+            for (size_t c = first + 1; c < end; ++c)
+                if (h_[best] > h_[c]) best = c;
+            if (!(last > h_[best])) break;
+            h_[i] = h_[best];
+            i = best;
+        }
+        h_[i] = last;
+    }
+
+private:
+    static constexpr size_t kArity = 4;
+    std::vector<Timer> h_;
+};
 
 /// Per pattern rule: where its positive steps are.
 struct PatternInfo {
@@ -44,6 +90,12 @@ struct PatternInfo {
     /// type). Empty when every type can: a step without types, or a strict step (`=>` kills a match on
     /// any event).
     std::vector<bool> touches;
+    /// Per event type: an event of that type can start a match and change no live one (only the first
+    /// positive step lists the type, that step binds one event, no step is strict or untyped): a live
+    /// match is at a later step, or at the first holding its one event, or waiting out the absence, and
+    /// no other step can take, kill or extend it. PatternRun::on_event then skips the walk over the live
+    /// matches. Empty when no type qualifies.
+    std::vector<bool> only_starts;
 };
 
 /// The interpreter's shared, non-per-key state.

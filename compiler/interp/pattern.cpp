@@ -21,6 +21,7 @@ public:
           live_before_(ps_.matches.size()) {}
 
     void on_event(const EventPtr& e, std::vector<ir::Detection>& batch);
+    bool start_only(const EventPtr& e, std::vector<ir::Detection>& batch);
     void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
 
 private:
@@ -138,7 +139,35 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
     return false;
 }
 
+// An event that can only start a match (PatternInfo::only_starts): the live matches stay as they are, so
+// they are not visited (each is a cache miss per event, and rules like `c -> not p within 30m` hold one
+// per recent cart event). The timer moves only when the started match's deadline is the earliest.
+bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
+    const std::vector<bool>& only = en_.patterns[rule_].only_starts;
+    if (e->ev.type >= only.size() || !only[e->ev.type]) return false;
+    std::vector<PartialMatch> done;
+    const size_t before = ps_.matches.size();
+    const uint64_t drops = en_.stats.overflow_drops;
+    start(e, done);
+    if (!done.empty()) {
+        emit_all(done, "event", batch);
+        reschedule();
+    } else if (ps_.matches.size() != before) {
+        const PartialMatch& m = ps_.matches.back();
+        const int64_t d = m.waiting ? m.absence_deadline : window_end(m);
+        // Unchanged when the other matches were kept (no cap drop) and one of them is due no later.
+        const bool same =
+            before > 0 && en_.stats.overflow_drops == drops && ps_.timer_scheduled && d >= ps_.timer_deadline;
+        if (!same) reschedule();
+    } else if (en_.stats.overflow_drops != drops) {
+        reschedule();
+    }
+    account();
+    return true;
+}
+
 void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
+    if (start_only(e, batch)) return;
     const int64_t t = e->ev.time;
     std::vector<PartialMatch> done;
     // The matches that stay are compacted in place (same order): no second vector per event and rule.
@@ -184,8 +213,10 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
     const ir::Step& first = steps_[pos_[0]];
     if (!first.types.empty() && !type_in(first.types, e->ev.type)) return;
     PartialMatch m;
-    m.bound.resize(steps_.size());
+    // Tested before the per-step vectors exist: nothing is bound yet, and an empty `bound` reads exactly
+    // as empty steps do (a step reference past its end is missing, a step aggregate has no elements).
     if (!satisfies(pos_[0], *e, m)) return;
+    m.bound.resize(steps_.size());
     m.pos = 0;
     m.first_ord = e->ord;
     m.first_time = e->ev.time;

@@ -148,5 +148,54 @@ TEST(PatternEdge, ConsumptionFollowsProcessingOrderNotArrivalSeq) {
     EXPECT_EQ(seqs(r.sink.out[0], 1), Seqs{2});
 }
 
+// Events that can only start a match (PatternInfo::only_starts) skip the walk over the live matches: the
+// timer must still fire at the earliest deadline, the cap must still drop the oldest, and an event of a
+// later step's type still reaches every match.
+TEST(PatternEdge, StartOnlyEventsKeepTimersCapsAndLaterSteps) {
+    {
+        Types t;
+        t.b.pattern("p", {pos("a", {t.A}), absent("n", {t.B}, 10 * kSec)});
+        Runner r(t.b.rs);
+        r.ev(t.A, "k", 0);
+        r.ev(t.A, "k", 5 * kSec);  // the timer stays at 10 s (A0's deadline)
+        r.ev(t.B, "k", 12 * kSec); // after A0 fired: kills A5 only
+        r.end();
+        ASSERT_EQ(r.sink.out.size(), 1u);
+        EXPECT_EQ(r.sink.out[0].time, 10 * kSec);
+        EXPECT_EQ(seqs(r.sink.out[0], 0), Seqs{1});
+    }
+    {
+        Types t;
+        t.b.pattern("p", {pos("a", {t.A}), absent("n", {t.B}, 10 * kSec)});
+        ir::ExecutorOptions o;
+        o.max_partial_matches = 2;
+        Runner r(t.b.rs, o);
+        r.ev(t.A, "k", 0);
+        r.ev(t.A, "k", 1 * kSec);
+        r.ev(t.A, "k", 2 * kSec); // over the cap: A0 is dropped, the timer moves to 11 s
+        r.end();
+        ASSERT_EQ(r.sink.out.size(), 2u);
+        EXPECT_EQ(r.sink.out[0].time, 11 * kSec);
+        EXPECT_EQ(r.sink.out[1].time, 12 * kSec);
+        EXPECT_EQ(r.exec->stats().overflow_drops, 1u);
+    }
+    {
+        Types t;
+        ir::ExprId pos_v = t.b.bin(Op::Gt, t.b.fld(t.A, "v"), t.b.i(0));
+        t.b.pattern("p", {pos("a", {t.A}, pos_v), pos("b", {t.B})}, 10 * kSec);
+        Runner r(t.b.rs);
+        r.ev(t.A, "k", 0, {Value::integer(1)});
+        r.ev(t.A, "k", 1 * kSec, {Value::integer(0)}); // starts nothing
+        r.ev(t.A, "k", 2 * kSec, {Value::integer(2)});
+        r.ev(t.B, "k", 3 * kSec); // completes both; consumption keeps the earliest
+        r.ev(t.A, "k", 20 * kSec, {Value::integer(3)});
+        r.end(); // its window ends unmatched
+        ASSERT_EQ(r.sink.out.size(), 1u);
+        EXPECT_EQ(seqs(r.sink.out[0], 0), Seqs{1});
+        EXPECT_EQ(seqs(r.sink.out[0], 1), Seqs{4});
+        EXPECT_EQ(r.exec->stats().partial_matches, 0u);
+    }
+}
+
 } // namespace
 } // namespace ethogram::interp::testing
