@@ -1,6 +1,7 @@
 // chunk_scan.cpp: reading chunks of whole lines, and validating each line once (see chunk_scan.h).
 #include "runtime/chunk_scan.h"
 
+#include "runtime/line_stage.h"
 #include "runtime/shard.h"
 
 #include <fmt/format.h>
@@ -17,10 +18,6 @@
 namespace ethogram::runtime {
 
 namespace {
-
-bool is_blank(std::string_view s) {
-    return s.find_first_not_of(" \t\r") == std::string_view::npos;
-}
 
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
@@ -163,7 +160,7 @@ uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
             LineInfo& info = c.info[i];
             LineResult& r = c.results[i];
             const std::string_view text = c.line(i);
-            if (is_blank(text)) {
+            if (LineStage::is_blank(text)) {
                 info.kind = LineInfo::Kind::Blank;
                 continue;
             }

@@ -55,8 +55,9 @@ struct Decoder::Impl {
     std::vector<FieldIndex> index;
     std::vector<uint8_t> seen;
     std::string scratch;
-    // Deferred interning (decode_deferred / commit): the strings of the event last decoded, in member order
-    // (the order decode() interns them in), pointing into the parser's buffers or key_buf / id_buf.
+    // Deferred interning (decode_deferred / export_deferred): the strings of the event last decoded, in
+    // member order (the order decode() interns them in), pointing into the parser's buffers or key_buf /
+    // id_buf.
     struct Pending {
         uint16_t slot;
         bool field; ///< also the field's value (false: an int-typed key, only ev.key takes the text)
@@ -68,7 +69,8 @@ struct Decoder::Impl {
     std::string key_buf, id_buf;
     bool int_id = false;
 
-    // A string value: interned now, or recorded for commit() (the value is then kNoString until then).
+    // A string value: interned now, or recorded for export_deferred() (the value is then kNoString until
+    // then).
     uint32_t intern(uint16_t slot, bool field, std::string_view s) {
         if (!defer) return pool.intern(s);
         pending.push_back({slot, field, s});
@@ -239,7 +241,8 @@ struct Decoder::Impl {
                 return false;
             }
         }
-        // Deferred: an integer id's text waits in id_buf for commit() (string ids are pending already).
+        // Deferred: an integer id's text waits in id_buf for export_deferred() (string ids are pending
+        // already).
         if (!finish_event(et, seen, defer ? nullptr : &pool, id_buf, ev, err)) return false;
         int_id = defer && et.id_field != ir::kNoField && ev.fields[et.id_field].type == ir::Type::Int;
         return true;
@@ -255,18 +258,6 @@ struct Decoder::Impl {
             add(p.text, p.slot, p.field ? DeferredString::Field : DeferredString::KeyOnly);
         if (int_id) add(id_buf, 0, DeferredString::IntId);
     }
-
-    // Interns what decode_deferred recorded, in the order decode() would have.
-    void commit(ir::Event& ev) {
-        commit_arena.clear();
-        commit_strings.clear();
-        export_to(commit_arena, commit_strings);
-        Decoder::commit_exported(rs, pool, commit_arena, commit_strings.data(),
-                                 commit_strings.data() + commit_strings.size(), ev);
-        pending.clear();
-    }
-    std::string commit_arena;
-    std::vector<DeferredString> commit_strings;
 };
 
 Decoder::Decoder(const ir::RuleSet& rs, ir::StringPool& pool, DecoderOptions opts)
@@ -286,10 +277,6 @@ bool Decoder::decode_deferred(std::string_view line, uint64_t line_no, ir::Event
 
 std::string_view Decoder::key_text() const {
     return impl_->key_text;
-}
-
-void Decoder::commit(ir::Event& out) {
-    impl_->commit(out);
 }
 
 void Decoder::export_deferred(std::string& arena, std::vector<DeferredString>& out) const {

@@ -65,19 +65,17 @@ public:
     const DecodeError& error() const { return error_; }
 
     /// Validates `line` exactly as decode() does but interns nothing yet: string fields, `key` and `id` of
-    /// `out` stay unset until commit(). For the parallel runtime, where a line is validated by whichever
-    /// shard claims it and committed by the shard that owns its key (export_deferred, commit_exported).
+    /// `out` stay unset until commit_exported(). For the parallel runtime, where a line is validated by
+    /// whichever shard claims it and committed by the shard that owns its key (export_deferred,
+    /// commit_exported).
     bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out);
     /// The key's text of the event last decoded (an integer key as its decimal text); valid until the next
     /// decode.
     std::string_view key_text() const;
-    /// Interns the strings of the event last decoded by decode_deferred (in the order decode() would) and
-    /// sets them in `out`. Call before the next decode.
-    void commit(ir::Event& out);
-    /// After a decode_deferred that returned true: appends the strings commit() would intern (in its order)
-    /// to `arena` (their text) and `out`.
+    /// After a decode_deferred that returned true: appends the strings to intern (in the order decode()
+    /// interns them) to `arena` (their text) and `out`.
     void export_deferred(std::string& arena, std::vector<DeferredString>& out) const;
-    /// commit() from exported strings [first, last) whose text is in `arena`: interns them into `pool` and
+    /// Commits exported strings [first, last) whose text is in `arena`: interns them into `pool` and
     /// sets them in `ev` (decoded by decode_deferred under `rs`). Needs no decoder, so any thread that owns
     /// `pool` may commit an event another thread decoded.
     static void commit_exported(const ir::RuleSet& rs, ir::StringPool& pool, std::string_view arena,

@@ -23,9 +23,9 @@ void ShardLoop::on_chunk(Chunk& c) {
     for (size_t i = 0; i < n; ++i) line(c, i);
     // The executor moves to the time of the latest event released globally: exactly where the
     // single-threaded run's executor is at this point of the input (so timers fire and idle keys are
-    // evicted at the same watermarks). Released events are those at or before the watermark; the others
-    // stay pending for the next chunk. One pass over this chunk's times and those pending from before:
-    // cheaper than every shard keeping a heap of every event.
+    // evicted at the same watermarks). Released events are those at or before the watermark: line() counts
+    // those at once; the held ones (pending) are checked here, one pass per chunk, cheaper than every shard
+    // keeping a heap of every event.
     size_t keep = 0;
     for (int64_t t : pending_) {
         if (t <= watermark_)
@@ -153,7 +153,11 @@ void ShardLoop::line(Chunk& c, size_t i) {
         // arrived before this one, so they come first whatever its time).
         if (!heap_.empty() && heap_.front().time <= watermark_) release(watermark_);
     }
-    pending_.push_back(t);
+    // Released now (at or before the watermark) or when a later watermark passes it (pending).
+    if (t <= watermark_)
+        released_ = std::max(released_, t);
+    else
+        pending_.push_back(t);
     if (index_ == 0) count_buffered(t);
     if (info.owner != index_) return;
     // The event is this shard's alone: take it out of the results (they get ev_'s old buffers back to decode

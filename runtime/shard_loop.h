@@ -94,7 +94,8 @@ private:
     std::vector<TimeRun> times_;
     TimeRun run_;
     uint64_t buffered_ = 0;
-    /// Times of every shard's events not known released at the last chunk end, and of this chunk's.
+    /// Times of every shard's events held back (after the watermark when they arrived) and not known
+    /// released yet.
     std::vector<int64_t> pending_;
     int64_t released_ = ir::kTimeMinusInfinity; ///< time of the latest event released (globally)
     uint64_t reorder_high_water_ = 0;

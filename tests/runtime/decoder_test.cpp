@@ -194,7 +194,8 @@ TEST_F(DecoderTest, TruncationsAndMutationsFailCleanly) {
     EXPECT_LT(ok, 3000); // most mutations break something
 }
 
-// The parallel runtime's path: decode_deferred validates without interning, commit() interns in the order
+// The parallel runtime's path: decode_deferred validates without interning, export_deferred and
+// commit_exported intern in the order
 // decode() does, so the events and the pools are identical; a rejected line interns nothing (decode() may
 // have interned the strings before the bad member, which is why it comes last here).
 TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
@@ -218,7 +219,11 @@ TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
         }
         EXPECT_EQ(deferred.key_text(), pool.view(a.key));
         EXPECT_EQ(b.key, ir::kNoString); // nothing interned yet
-        deferred.commit(b);
+        std::string arena;
+        std::vector<DeferredString> strings;
+        deferred.export_deferred(arena, strings);
+        Decoder::commit_exported(rs, deferred_pool, arena, strings.data(), strings.data() + strings.size(),
+                                 b);
         EXPECT_EQ(b.key, a.key);
         EXPECT_EQ(b.id, a.id);
         EXPECT_EQ(b.time, a.time);
