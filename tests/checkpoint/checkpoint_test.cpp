@@ -16,6 +16,7 @@
 #include <random>
 #include <set>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
 #include <unistd.h>
 #include <vector>
@@ -94,6 +95,33 @@ protected:
         if (pin_threads && std::find(extra.begin(), extra.end(), "--threads") == extra.end())
             a.insert(a.end(), {"--threads", "1"});
         return a;
+    }
+
+    /// The snapshot files in checkpoint directory `ckpt` (under the test's directory).
+    std::set<std::string> snapshots(const std::string& ckpt) const {
+        std::set<std::string> names;
+        std::error_code ec;
+        for (const auto& entry : fs::directory_iterator(path(ckpt), ec)) {
+            const std::string name = entry.path().filename().string();
+            if (name.size() > 5 && name.substr(name.size() - 5) == ".snap") names.insert(name);
+        }
+        return names;
+    }
+
+    /// Waits until child `pid` wrote a snapshot not in `before`, or exited (not reaped), or a generous
+    /// time passed (a few uninterrupted runs' worth).
+    void wait_for_new_snapshot(pid_t pid, const std::string& ckpt, const std::set<std::string>& before,
+                               long long full_ms) const {
+        const auto until = std::chrono::steady_clock::now() + std::chrono::milliseconds(3 * full_ms + 5000);
+        while (std::chrono::steady_clock::now() < until) {
+            siginfo_t info{};
+            if (::waitid(P_PID, static_cast<id_t>(pid), &info, WEXITED | WNOHANG | WNOWAIT) == 0 &&
+                info.si_pid == pid)
+                return;
+            for (const std::string& name : snapshots(ckpt))
+                if (!before.count(name)) return;
+            std::this_thread::sleep_for(std::chrono::milliseconds(2));
+        }
     }
 
     int run(const std::vector<std::string>& a, const std::vector<std::string>& env = {}) {
@@ -325,8 +353,13 @@ TEST_F(Checkpoint, RandomSigkillsEqualUninterrupted) {
     for (;;) {
         ASSERT_LT(runs, 200) << "the run never completed";
         ++runs;
+        const std::set<std::string> before = snapshots("r.ck");
         pid_t pid = spawn(a, {}, path("stderr.log"));
-        std::this_thread::sleep_for(std::chrono::milliseconds(delay_ms(rng)));
+        // Every other kill lands shortly after the run wrote a snapshot of its own: a delay measured on
+        // a loaded machine may otherwise put every kill before the first snapshot (nothing to resume).
+        if (runs % 2 == 0 && runs <= kRandomKills) wait_for_new_snapshot(pid, "r.ck", before, full_ms);
+        std::this_thread::sleep_for(
+            std::chrono::milliseconds(runs % 2 == 0 ? delay_ms(rng) / 10 : delay_ms(rng)));
         if (runs <= kRandomKills) ::kill(pid, SIGKILL);
         int rc = wait_child(pid);
         if (rc == 0) break;
