@@ -159,12 +159,34 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
                         if (t < info.only_starts.size()) info.only_starts[t] = false;
         }
     }
+    group_scopes(nullptr);
     pattern_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;
         const std::vector<bool>& touches = patterns[i].touches;
         for (size_t t = 0; t < pattern_rules_by_type.size(); ++t)
             if (touches.empty() || (t < touches.size() && touches[t])) pattern_rules_by_type[t].push_back(i);
+    }
+}
+
+void Engine::group_scopes(const std::vector<int64_t>* origin) {
+    scope_groups.clear();
+    scope_group.assign(rs.rules.size(), kNoGroup);
+    for (uint32_t r : threshold_rules) {
+        const ir::Threshold& th = rs.rules[r].threshold;
+        if (th.scope != ir::ScopeKind::Window && th.scope != ir::ScopeKind::LastN) continue;
+        const int64_t window = th.scope == ir::ScopeKind::Window ? th.window_us : 0;
+        const uint64_t n = th.scope == ir::ScopeKind::LastN ? th.last_n : 0;
+        uint32_t g = 0;
+        for (; g < scope_groups.size(); ++g) {
+            const ScopeGroup& sg = scope_groups[g];
+            if (sg.kind == th.scope && sg.window_us == window && sg.last_n == n &&
+                (!origin || (*origin)[sg.leader] == (*origin)[r]))
+                break;
+        }
+        if (g == scope_groups.size()) scope_groups.push_back(ScopeGroup{r, 0, th.scope, window, n});
+        ++scope_groups[g].members;
+        scope_group[r] = g;
     }
 }
 

@@ -18,23 +18,24 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
-/// Adds `e` to a Window or LastN scope and drops what fell out of it.
-void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const EventPtr& e) {
+/// Adds `e` to a shared Window or LastN scope ring and drops what fell out of it. An event dropped for the
+/// cap counts once per member rule, as when every rule had its own ring.
+void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
     const uint32_t cap = en.opts.max_scope_events;
-    if (th.scope == ir::ScopeKind::Window) {
-        push_capped(ts.scope, e, cap, en.stats);
+    const uint64_t drops = en.stats.overflow_drops;
+    if (g.kind == ir::ScopeKind::Window) {
+        push_capped(ring, e, cap, en.stats);
         // The window [t - D, t] is inclusive at both ends.
-        const int64_t from = saturating_add(e->ev.time, -th.window_us);
-        while (!ts.scope.empty() && ts.scope.front()->ev.time < from) ts.scope.pop_front();
-    } else if (th.scope == ir::ScopeKind::LastN) {
-        if (th.last_n <= cap) {
-            // Falling out of the last N is the scope's meaning, not an overflow.
-            ts.scope.push_back(e);
-            while (ts.scope.size() > th.last_n) ts.scope.pop_front();
-        } else {
-            push_capped(ts.scope, e, cap, en.stats);
-        }
+        const int64_t from = saturating_add(e->ev.time, -g.window_us);
+        while (!ring.empty() && ring.front()->ev.time < from) ring.pop_front();
+    } else if (g.last_n <= cap) {
+        // Falling out of the last N is the scope's meaning, not an overflow.
+        ring.push_back(e);
+        while (ring.size() > g.last_n) ring.pop_front();
+    } else {
+        push_capped(ring, e, cap, en.stats);
     }
+    en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
 
 /// The rule's condition, through its model gate (docs/semantics.md section 7): with a gate, `when` decides
@@ -75,16 +76,18 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
 } // namespace
 
 void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+    // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
+    // changes them, so this is the order of one ring per rule.
+    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, ks.thresholds[g.leader].scope, e);
     for (uint32_t r : en.threshold_rules) {
         const ir::Rule& rule = en.rs.rules[r];
         const ir::Threshold& th = rule.threshold;
-        ThresholdState& ts = ks.thresholds[r];
-        update_scope(en, th, ts, e);
         if (th.at_session_end || !type_in(th.on_types, e->ev.type)) continue;
+        ThresholdState& ts = ks.thresholds[r];
 
         EvalContext ctx;
         ctx.current = e.get();
-        ctx.scope = &ts.scope;
+        ctx.scope = en.scope_group[r] != Engine::kNoGroup ? &en.scope_ring(ks, r) : &kEmptyScope;
         if (th.scope == ir::ScopeKind::Session) {
             if (th.session >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[th.session];

@@ -1,0 +1,118 @@
+// scope_groups_test.cpp: threshold rules of one Window / LastN scope share one scope ring per key
+// (engine.h ScopeGroup): each rule still sees exactly its own scope, overflow drops count once per rule,
+// the accounted state holds the shared events once, and snapshots of the shared layout round-trip while
+// the layout before sharing (version 3) is refused with both versions named.
+#include "tests/interp/ir_builder.h"
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include <string>
+
+namespace ethogram::interp::testing {
+namespace {
+
+// Three `last 1m` rules (two with the same aggregate over one scope), a `last 2m` one and two `last 2
+// events` ones, over events `a` and `b`.
+struct Mixed {
+    IrBuilder b;
+    uint16_t a = 0, z = 0;
+    Mixed() {
+        a = b.event("a");
+        z = b.event("b");
+        auto count = [&](uint16_t t) { return b.agg(ir::AggKind::Count, {t}); };
+        auto ge = [&](ir::ExprId x, int64_t n) { return b.bin(ir::Op::Ge, x, b.i(n)); };
+        b.threshold("a3", window(kMin, ge(count(a), 3)));
+        b.threshold("a2", window(kMin, ge(count(a), 2)));
+        b.threshold("z2_2m", window(2 * kMin, ge(count(z), 2)));
+        b.threshold("z1", window(kMin, ge(count(z), 1), {z}));
+        b.threshold("last2", last_n(2, ge(count(a), 2)));
+        b.threshold("last2b", last_n(2, ge(count(z), 1), {z}));
+    }
+    // a at 0, 10, 50, 75, 85, 150, 156 s; b at 20, 80, 155 s.
+    void feed(Runner& r) const {
+        const int64_t ts[] = {0, 10, 20, 50, 75, 80, 85, 150, 155, 156};
+        for (size_t i = 0; i < std::size(ts); ++i) r.ev(i % 3 == 2 ? z : a, "k", ts[i] * kSec);
+    }
+    std::vector<std::string> fired(const Runner& r) const {
+        std::vector<std::string> out;
+        for (const ir::Detection& d : r.sink.out)
+            out.push_back(fmt::format("{}@{}", b.rs.rules[d.rule].name, d.time / kSec));
+        return out;
+    }
+};
+
+TEST(ScopeGroups, EachRuleSeesItsOwnScope) {
+    Mixed m;
+    Runner r(m.b.rs);
+    m.feed(r);
+    // Worked out by hand from each rule's own scope ([t - 1m, t], [t - 2m, t], the last 2 events), edge
+    // triggered, per event in rule order.
+    EXPECT_EQ(m.fired(r),
+              (std::vector<std::string>{"a2@10", "last2@10", "z1@20", "last2b@20", "a3@50", "last2@75",
+                                        "z2_2m@80", "a3@85", "last2@150", "z2_2m@155", "a2@156"}));
+}
+
+TEST(ScopeGroups, OverflowDropsCountOncePerRule) {
+    IrBuilder b;
+    const uint16_t a = b.event("a");
+    for (int i = 0; i < 3; ++i)
+        b.threshold(fmt::format("w{}", i),
+                    window(kMin, b.bin(ir::Op::Ge, b.agg(ir::AggKind::Count, {a}), b.i(100))));
+    ir::ExecutorOptions opts;
+    opts.max_scope_events = 2;
+    Runner r(b.rs, opts);
+    for (int i = 0; i < 5; ++i) r.ev(a, "k", i * kSec);
+    EXPECT_EQ(r.exec->stats().overflow_drops, 9u); // 3 events over the cap, for each of 3 rules
+}
+
+TEST(ScopeGroups, SnapshotsRoundTripAndTheUnsharedLayoutIsRefused) {
+    Mixed m;
+    Runner r(m.b.rs);
+    m.feed(r);
+    std::string snap;
+    ASSERT_TRUE(r.exec->save_state(snap).ok());
+    Runner fresh(m.b.rs);
+    for (uint32_t id = static_cast<uint32_t>(fresh.pool.size()); id < r.pool.size(); ++id)
+        fresh.pool.intern(r.pool.view(id));
+    ASSERT_TRUE(fresh.exec->restore_state(snap).ok());
+    std::string again;
+    ASSERT_TRUE(fresh.exec->save_state(again).ok());
+    EXPECT_EQ(snap, again);
+    // Both go on alike (scopes and edge memory restored).
+    r.sink.out.clear();
+    for (Runner* x : {&r, &fresh}) {
+        x->ev(m.a, "k", 157 * kSec);
+        x->ev(m.z, "k", 158 * kSec);
+        EXPECT_EQ(m.fired(*x), (std::vector<std::string>{"a3@157", "last2@157"}));
+    }
+
+    std::string old = snap;
+    old[0] = 3;
+    Runner other(m.b.rs);
+    Status st = other.exec->restore_state(old);
+    ASSERT_FALSE(st.ok());
+    EXPECT_NE(st.error().find("format version 3 (this engine reads version 4)"), std::string::npos)
+        << st.error();
+}
+
+TEST(ScopeGroups, SharedEventsAreAccountedOnce) {
+    // Five rules of one scope hold as many bytes per key as one.
+    auto bytes = [](int rules) {
+        IrBuilder b;
+        const uint16_t a = b.event("a");
+        for (int i = 0; i < rules; ++i)
+            b.threshold(fmt::format("w{}", i),
+                        window(kMin, b.bin(ir::Op::Ge, b.agg(ir::AggKind::Count, {a}), b.i(100 + i))));
+        Runner r(b.rs);
+        for (int i = 0; i < 20; ++i) r.ev(a, "k", i * kSec);
+        return r.exec->stats().state_bytes;
+    };
+    const uint64_t one = bytes(1), five = bytes(5);
+    // Only the per-rule edge memory in the key's record grows (24 bytes a rule).
+    EXPECT_GT(five, one);
+    EXPECT_LE(five - one, 4 * 24u);
+}
+
+} // namespace
+} // namespace ethogram::interp::testing
