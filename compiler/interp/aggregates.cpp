@@ -246,6 +246,11 @@ Value gap_feature(AggKind kind, const std::vector<const StoredEvent*>& elems) {
 
 Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval) {
     if (agg.kind == AggKind::Count) {
+        // A shared threshold scope keeps some counts as it goes (engine.h ScopeGroup::counted).
+        if (ctx.scope_counts && agg.source == ir::AggSource::Scope) {
+            const uint32_t w = eval.scope_word(agg);
+            if (w != ExprEvaluator::kNoWord) return Value::integer(ctx.scope_counts[w]);
+        }
         int64_t n = 0;
         for_each_element(agg, ctx, eval, [&](const StoredEvent*) { ++n; });
         return Value::integer(n);

@@ -117,6 +117,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
       session_keeps_events(r.sessions.size(), false), session_end_rules(r.sessions.size()),
       patterns(r.rules.size()), models(r, p) {
     eval.attach_models(&models);
+    eval.set_scope_words(&agg_word);
     auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
         if (count == 0) first = r;
         count = r - first + 1;
@@ -169,6 +170,50 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     }
 }
 
+namespace {
+
+/// Whether `id` reads nothing but the event it is evaluated on (EventRef::Current) and constants: not its
+/// dwell (set later, when the key's next event arrives), no session, other step, aggregate or model.
+bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
+    if (id == ir::kNoExpr) return true;
+    if (id >= rs.exprs.size()) return false;
+    const ir::Expr& e = rs.exprs[id];
+    switch (e.kind) {
+    case ir::ExprKind::Const: return true;
+    case ir::ExprKind::Field:
+        if (e.ref != ir::EventRef::Current) return false;
+        if (e.field_by_type.empty()) return e.field != ir::kFieldDwell;
+        for (uint16_t f : e.field_by_type)
+            if (f == ir::kFieldDwell) return false;
+        return true;
+    case ir::ExprKind::Unary:
+    case ir::ExprKind::Binary:
+    case ir::ExprKind::InList:
+    case ir::ExprKind::Call:
+        for (ir::ExprId arg : e.args)
+            if (!element_only(rs, arg)) return false;
+        return element_only(rs, e.a) && element_only(rs, e.b);
+    default: return false;
+    }
+}
+
+/// Calls `fn` on every aggregate `id` evaluates, also those inside aggregates' values and filters.
+template <class Fn>
+void for_each_aggregate(const ir::RuleSet& rs, ir::ExprId id, Fn&& fn) {
+    if (id == ir::kNoExpr || id >= rs.exprs.size()) return;
+    const ir::Expr& e = rs.exprs[id];
+    for (ir::ExprId arg : e.args) for_each_aggregate(rs, arg, fn);
+    for_each_aggregate(rs, e.a, fn);
+    for_each_aggregate(rs, e.b, fn);
+    if (e.kind == ir::ExprKind::Aggregate && e.agg < rs.aggregates.size()) {
+        fn(e.agg);
+        for_each_aggregate(rs, rs.aggregates[e.agg].value, fn);
+        for_each_aggregate(rs, rs.aggregates[e.agg].filter, fn);
+    }
+}
+
+} // namespace
+
 void Engine::group_scopes(const std::vector<int64_t>* origin) {
     scope_groups.clear();
     scope_group.assign(rs.rules.size(), kNoGroup);
@@ -184,9 +229,46 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                 (!origin || (*origin)[sg.leader] == (*origin)[r]))
                 break;
         }
-        if (g == scope_groups.size()) scope_groups.push_back(ScopeGroup{r, 0, th.scope, window, n});
+        if (g == scope_groups.size()) scope_groups.push_back(ScopeGroup{r, 0, th.scope, window, n, {}});
         ++scope_groups[g].members;
         scope_group[r] = g;
+    }
+
+    // Counted aggregates: counts over the scope whose elements are known when they enter it, evaluated by
+    // the rules of one group only (a word index is per group).
+    constexpr uint32_t kUnseen = UINT32_MAX - 1, kShared = UINT32_MAX - 2;
+    std::vector<uint32_t> owner(rs.aggregates.size(), kUnseen);
+    auto own = [&](ir::ExprId id, uint32_t g) {
+        for_each_aggregate(
+            rs, id, [&](uint32_t a) { owner[a] = owner[a] == kUnseen || owner[a] == g ? g : kShared; });
+    };
+    for (uint32_t r = 0; r < rs.rules.size(); ++r) {
+        const ir::Rule& rule = rs.rules[r];
+        const uint32_t g = scope_group[r]; // kNoGroup: not over a shared scope
+        own(rule.confidence, g);
+        own(rule.fallback, g);
+        for (const ir::Emit& em : rule.emits) own(em.expr, g);
+        if (rule.kind == ir::RuleKind::Threshold) own(rule.threshold.cond, g);
+        for (const ir::Step& st : rule.pattern.steps) own(st.pred, kNoGroup);
+    }
+    for (const ir::Session& se : rs.sessions)
+        for (const ir::SessionEnd& end : se.ends) own(end.pred, kNoGroup);
+    agg_word.assign(rs.aggregates.size(), ExprEvaluator::kNoWord);
+    for (uint32_t a = 0; a < rs.aggregates.size(); ++a) {
+        const ir::Aggregate& agg = rs.aggregates[a];
+        const uint32_t g = owner[a];
+        if (g >= scope_groups.size() || agg.kind != ir::AggKind::Count ||
+            agg.source != ir::AggSource::Scope || !element_only(rs, agg.filter))
+            continue;
+        // One word for the counts of one group with the same element test.
+        std::vector<uint32_t>& counted = scope_groups[g].counted;
+        uint32_t w = 0;
+        for (; w < counted.size(); ++w) {
+            const ir::Aggregate& o = rs.aggregates[counted[w]];
+            if (o.types == agg.types && o.filter == agg.filter) break;
+        }
+        if (w == counted.size()) counted.push_back(a);
+        agg_word[a] = w;
     }
 }
 

@@ -107,6 +107,11 @@ struct ScopeGroup {
     ir::ScopeKind kind = ir::ScopeKind::Window;
     int64_t window_us = 0;
     uint64_t last_n = 0;
+    /// Aggregates whose value over the ring is kept as a running count (word i of the ring, Ring::words, for
+    /// counted[i]): counts whose element test (types, filter) reads only the element itself, so that an
+    /// event's membership is the same when it enters the ring and when it leaves. Integer counts are exact
+    /// in any order: the value is the rescan's, bit for bit.
+    std::vector<uint32_t> counted;
 };
 
 /// The interpreter's shared, non-per-key state.
@@ -133,6 +138,8 @@ struct Engine {
     std::vector<ScopeGroup> scope_groups;  ///< shared Window / LastN scopes, by first member
     std::vector<uint32_t> scope_group;     ///< per rule: its index in scope_groups, kNoGroup when none
     static constexpr uint32_t kNoGroup = UINT32_MAX;
+    /// Per aggregate: its word in its group's ring (ScopeGroup::counted), kNoWord when it is rescanned.
+    std::vector<uint32_t> agg_word;
     ModelRuntime models; ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).

@@ -2,6 +2,7 @@
 // shared between a key's buffers (scopes, sessions, partial matches, `last`): they are written once in an
 // event table and referred to by index, so that the sharing, and with it the dwell updates, survive.
 #include "compiler/interp/interpreter_impl.h"
+#include "compiler/interp/threshold.h"
 #include "compiler/ir/snapshot_bytes.h"
 
 #include <algorithm>
@@ -344,7 +345,10 @@ Status Interpreter::restore_state(std::string_view in) {
         expect(r.u64(), ks.thresholds.size(), "a key with another number of threshold rules");
         for (uint32_t i = 0; i < ks.thresholds.size(); ++i) {
             ThresholdState& t = ks.thresholds[en_.threshold_first + i];
-            if (en_.holds_ring(en_.threshold_first + i)) ring(t.scope);
+            if (en_.holds_ring(en_.threshold_first + i)) {
+                ring(t.scope);
+                recount_scope(en_, en_.scope_group[en_.threshold_first + i], t.scope);
+            }
             t.evaluated = r.boolean();
             t.previous = r.boolean();
             t.session_gen = r.u64();

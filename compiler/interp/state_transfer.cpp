@@ -1,6 +1,7 @@
 // state_transfer.cpp: hot swap: carries the per-key state of unchanged rules from one interpreter into a
 // fresh one running the next version of the rule set (docs/governance.md, "What a swap carries over").
 #include "compiler/interp/interpreter_impl.h"
+#include "compiler/interp/threshold.h"
 
 #include <algorithm>
 #include <cstring>
@@ -228,6 +229,7 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
                 // The new group's leader takes the ring of the old group (all its members came from there).
                 if (en_.holds_ring(static_cast<uint32_t>(n))) {
                     to.scope = std::move(src->en_.scope_ring(old, static_cast<uint32_t>(r)));
+                    recount_scope(en_, en_.scope_group[n], to.scope);
                     any = any || !to.scope.empty();
                 }
             } else {

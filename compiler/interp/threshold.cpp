@@ -18,22 +18,62 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
+/// Whether `se` is an element of counted aggregate `agg`: of its types and passing its filter (which
+/// reads only the element, engine.h ScopeGroup::counted).
+bool counts(Engine& en, const ir::Aggregate& agg, const StoredEvent* se) {
+    if (!type_in(agg.types, se->ev.type)) return false;
+    if (agg.filter == ir::kNoExpr) return true;
+    EvalContext c;
+    c.current = se;
+    return en.eval.test(agg.filter, c);
+}
+
+/// Adds `sign` to the running counts of the group's aggregates that `se` is an element of.
+void recount(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
+    int64_t* w = ring.words();
+    for (size_t i = 0; i < g.counted.size(); ++i)
+        if (counts(en, en.rs.aggregates[g.counted[i]], se)) w[i] += sign;
+}
+
+void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    ring.push_back(e, static_cast<uint32_t>(g.counted.size()));
+    if (!g.counted.empty()) recount(en, g, ring, e.get(), 1);
+}
+
+void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
+    if (!g.counted.empty()) recount(en, g, ring, ring.front().get(), -1);
+    ring.pop_front();
+}
+
+/// push_capped (engine.h) with the running counts kept.
+void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    const uint32_t cap = en.opts.max_scope_events;
+    if (cap == 0) {
+        ++en.stats.overflow_drops;
+        return;
+    }
+    while (ring.size() >= cap) {
+        pop(en, g, ring);
+        ++en.stats.overflow_drops;
+    }
+    push(en, g, ring, e);
+}
+
 /// Adds `e` to a shared Window or LastN scope ring and drops what fell out of it. An event dropped for the
 /// cap counts once per member rule, as when every rule had its own ring.
 void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
-    const uint32_t cap = en.opts.max_scope_events;
     const uint64_t drops = en.stats.overflow_drops;
     if (g.kind == ir::ScopeKind::Window) {
-        push_capped(ring, e, cap, en.stats);
+        push_capped(en, g, ring, e);
         // The window [t - D, t] is inclusive at both ends.
         const int64_t from = saturating_add(e->ev.time, -g.window_us);
-        while (!ring.empty() && ring.front()->ev.time < from) ring.pop_front();
-    } else if (g.last_n <= cap) {
+        while (!ring.empty() && ring.front()->ev.time < from) pop(en, g, ring);
+    } else if (g.last_n <= en.opts.max_scope_events) {
         // Falling out of the last N is the scope's meaning, not an overflow.
-        ring.push_back(e);
-        while (ring.size() > g.last_n) ring.pop_front();
+        push(en, g, ring, e);
+        while (ring.size() > g.last_n) pop(en, g, ring);
     } else {
-        push_capped(ring, e, cap, en.stats);
+        push_capped(en, g, ring, e);
     }
     en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
@@ -87,7 +127,13 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
 
         EvalContext ctx;
         ctx.current = e.get();
-        ctx.scope = en.scope_group[r] != Engine::kNoGroup ? &en.scope_ring(ks, r) : &kEmptyScope;
+        if (en.scope_group[r] != Engine::kNoGroup) {
+            const EventBuffer& ring = en.scope_ring(ks, r);
+            ctx.scope = &ring;
+            ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
+        } else {
+            ctx.scope = &kEmptyScope;
+        }
         if (th.scope == ir::ScopeKind::Session) {
             if (th.session >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[th.session];
@@ -107,6 +153,13 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         ts.previous = now;
         if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", decision, batch);
     }
+}
+
+void recount_scope(Engine& en, uint32_t group, EventBuffer& ring) {
+    const ScopeGroup& g = en.scope_groups[group];
+    EventBuffer fresh;
+    for (const EventPtr& e : ring) push(en, g, fresh, e);
+    ring = std::move(fresh);
 }
 
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,

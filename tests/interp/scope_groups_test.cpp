@@ -53,6 +53,53 @@ TEST(ScopeGroups, EachRuleSeesItsOwnScope) {
                                         "z2_2m@80", "a3@85", "last2@150", "z2_2m@155", "a2@156"}));
 }
 
+// Counts over a shared scope are kept as running totals where an event's membership is known when it
+// enters (types and a filter reading only the element); the others are rescanned. Both give the rescan's
+// value.
+struct Counted {
+    IrBuilder b;
+    uint16_t a = 0;
+    Counted() { a = b.event("a", {{"x", ir::Type::Int}}); }
+    ir::ExprId count(ir::ExprId filter) { return b.agg(ir::AggKind::Count, {a}, ir::kNoExpr, filter); }
+    std::vector<int64_t> fired_at(Runner& r, const std::vector<std::pair<int64_t, int64_t>>& evs) {
+        for (const auto& [t, x] : evs) r.ev(a, "k", t * kSec, {ir::Value::integer(x)});
+        std::vector<int64_t> out;
+        for (const ir::Detection& d : r.sink.out) out.push_back(d.time / kSec);
+        return out;
+    }
+};
+
+TEST(ScopeGroups, CountsWithAnElementFilterFollowTheWindow) {
+    Counted c;
+    const ir::ExprId big = c.b.bin(ir::Op::Gt, c.b.fld(c.a, "x"), c.b.i(5));
+    c.b.threshold("big2", window(kMin, c.b.bin(ir::Op::Ge, c.count(big), c.b.i(2))));
+    c.b.threshold("any3", window(kMin, c.b.bin(ir::Op::Ge, c.count(ir::kNoExpr), c.b.i(3))));
+    Runner r(c.b.rs);
+    // x > 5 at 0, 30, 100, 130; in [t - 1m, t]: two at 30 (any3: three at 40), one at 100, two at 130.
+    EXPECT_EQ(c.fired_at(r, {{0, 9}, {30, 7}, {40, 1}, {100, 8}, {130, 6}}),
+              (std::vector<int64_t>{30, 40, 130}));
+}
+
+TEST(ScopeGroups, CountsOverTheDwellAreRescanned) {
+    // An event's dwell is set when the key's next event arrives, after it entered the scope.
+    Counted c;
+    const ir::ExprId long_dwell = c.b.bin(ir::Op::Gt, c.b.dwell(), c.b.dur(10 * kSec));
+    c.b.threshold("lingered", window(kMin, c.b.bin(ir::Op::Ge, c.count(long_dwell), c.b.i(1))));
+    Runner r(c.b.rs);
+    EXPECT_EQ(c.fired_at(r, {{0, 1}, {30, 1}, {35, 1}}), (std::vector<int64_t>{30}));
+}
+
+TEST(ScopeGroups, CountsWhoseFilterReadsTheScopeAreRescanned) {
+    // x >= max(a.x) over the scope: an element's membership changes as the scope does.
+    Counted c;
+    const ir::ExprId mx = c.b.agg(ir::AggKind::Max, {c.a}, c.b.fld(c.a, "x"), ir::kNoExpr, ir::Type::Int);
+    const ir::ExprId top = c.b.bin(ir::Op::Ge, c.b.fld(c.a, "x"), mx);
+    c.b.threshold("top2", last_n(3, c.b.bin(ir::Op::Ge, c.count(top), c.b.i(2))));
+    Runner r(c.b.rs);
+    // The last 3 x: {5}, {5, 3}, {5, 3, 5}: two at the maximum; {3, 5, 9}: one; {5, 9, 9}: two.
+    EXPECT_EQ(c.fired_at(r, {{0, 5}, {10, 3}, {20, 5}, {30, 9}, {40, 9}}), (std::vector<int64_t>{20, 40}));
+}
+
 TEST(ScopeGroups, OverflowDropsCountOncePerRule) {
     IrBuilder b;
     const uint16_t a = b.event("a");
