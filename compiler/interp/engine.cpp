@@ -1,6 +1,7 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -229,7 +230,13 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                 (!origin || (*origin)[sg.leader] == (*origin)[r]))
                 break;
         }
-        if (g == scope_groups.size()) scope_groups.push_back(ScopeGroup{r, 0, th.scope, window, n, {}});
+        if (g == scope_groups.size()) {
+            ScopeGroup& sg = scope_groups.emplace_back();
+            sg.leader = r;
+            sg.kind = th.scope;
+            sg.window_us = window;
+            sg.last_n = n;
+        }
         ++scope_groups[g].members;
         scope_group[r] = g;
     }
@@ -257,18 +264,35 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
     for (uint32_t a = 0; a < rs.aggregates.size(); ++a) {
         const ir::Aggregate& agg = rs.aggregates[a];
         const uint32_t g = owner[a];
-        if (g >= scope_groups.size() || agg.kind != ir::AggKind::Count ||
-            agg.source != ir::AggSource::Scope || !element_only(rs, agg.filter))
+        const bool count = agg.kind == ir::AggKind::Count;
+        const bool sum = agg.kind == ir::AggKind::Sum && agg.type == ir::Type::Float &&
+                         agg.value != ir::kNoExpr && element_only(rs, agg.value);
+        if (g >= scope_groups.size() || !(count || sum) || agg.source != ir::AggSource::Scope ||
+            !element_only(rs, agg.filter))
             continue;
-        // One word for the counts of one group with the same element test.
-        std::vector<uint32_t>& counted = scope_groups[g].counted;
-        uint32_t w = 0;
-        for (; w < counted.size(); ++w) {
-            const ir::Aggregate& o = rs.aggregates[counted[w]];
-            if (o.types == agg.types && o.filter == agg.filter) break;
+        // One entry for the aggregates of one group that are alike.
+        ScopeGroup& sg = scope_groups[g];
+        size_t k = 0;
+        for (; k < sg.kept.size(); ++k) {
+            const ir::Aggregate& o = rs.aggregates[sg.kept[k].agg];
+            if (o.kind == agg.kind && o.types == agg.types && o.filter == agg.filter &&
+                o.value == agg.value && o.type == agg.type)
+                break;
         }
-        if (w == counted.size()) counted.push_back(a);
-        agg_word[a] = w;
+        if (k == sg.kept.size()) {
+            sg.kept.push_back(ScopeGroup::Kept{a, sg.words});
+            sg.words += count ? 1 : 2;
+        }
+        agg_word[a] = sg.kept[k].word;
+    }
+    for (ScopeGroup& sg : scope_groups) {
+        sg.kept_by_type.assign(rs.events.size() + 1, {});
+        for (uint32_t k = 0; k < sg.kept.size(); ++k) {
+            const std::vector<uint16_t>& types = rs.aggregates[sg.kept[k].agg].types;
+            for (size_t t = 0; t < sg.kept_by_type.size(); ++t)
+                if (types.empty() || std::find(types.begin(), types.end(), t) != types.end())
+                    sg.kept_by_type[t].push_back(k);
+        }
     }
 }
 

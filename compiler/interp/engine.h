@@ -107,11 +107,21 @@ struct ScopeGroup {
     ir::ScopeKind kind = ir::ScopeKind::Window;
     int64_t window_us = 0;
     uint64_t last_n = 0;
-    /// Aggregates whose value over the ring is kept as a running count (word i of the ring, Ring::words, for
-    /// counted[i]): counts whose element test (types, filter) reads only the element itself, so that an
-    /// event's membership is the same when it enters the ring and when it leaves. Integer counts are exact
-    /// in any order: the value is the rescan's, bit for bit.
-    std::vector<uint32_t> counted;
+    /// Aggregates whose value over the ring is kept as it goes, in the ring's words (Ring::words): those
+    /// whose element test (types, filter) and value read only the element itself, so that an event's part
+    /// is the same when it enters the ring and when it leaves. Each is the rescan's value, bit for bit: a
+    /// count is exact in any order; a float sum is kept only while elements are appended (the rescan's
+    /// order of additions) and is marked stale when an element with a value leaves (the next evaluation
+    /// rescans and keeps the result).
+    struct Kept {
+        uint32_t agg = 0;  ///< the first aggregate of those alike (kind, types, filter, value, type)
+        uint32_t word = 0; ///< Count: the count; Sum: the sum's bits, then its stale flag
+    };
+    std::vector<Kept> kept;
+    uint32_t words = 0; ///< words of the ring
+    /// Per event type (the last entry: a type outside the schema), the entries of `kept` it can be an
+    /// element of.
+    std::vector<std::vector<uint32_t>> kept_by_type;
 };
 
 /// The interpreter's shared, non-per-key state.
@@ -138,7 +148,7 @@ struct Engine {
     std::vector<ScopeGroup> scope_groups;  ///< shared Window / LastN scopes, by first member
     std::vector<uint32_t> scope_group;     ///< per rule: its index in scope_groups, kNoGroup when none
     static constexpr uint32_t kNoGroup = UINT32_MAX;
-    /// Per aggregate: its word in its group's ring (ScopeGroup::counted), kNoWord when it is rescanned.
+    /// Per aggregate: its first word in its group's ring (ScopeGroup::kept), kNoWord when it is rescanned.
     std::vector<uint32_t> agg_word;
     ModelRuntime models; ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step

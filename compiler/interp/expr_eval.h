@@ -26,8 +26,9 @@ struct EvalContext {
     const SessionState* session = nullptr;
     /// Threshold rules: the scope's events, oldest first (AggSource::Scope).
     const EventBuffer* scope = nullptr;
-    /// Threshold rules over a shared scope: its running counts (engine.h ScopeGroup::counted), or null.
-    const int64_t* scope_counts = nullptr;
+    /// Threshold rules over a shared scope: the aggregates it keeps (engine.h ScopeGroup::kept), or null.
+    /// Writable: a stale float sum is rescanned once and kept again.
+    int64_t* scope_counts = nullptr;
 };
 
 /// Evaluates expressions of one rule set. Missing-value rules (the reference reading of

@@ -4,6 +4,9 @@
 #include "compiler/interp/detection.h"
 #include "compiler/interp/value_ops.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace ethogram::interp {
 
 namespace {
@@ -18,30 +21,41 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
-/// Whether `se` is an element of counted aggregate `agg`: of its types and passing its filter (which
-/// reads only the element, engine.h ScopeGroup::counted).
-bool counts(Engine& en, const ir::Aggregate& agg, const StoredEvent* se) {
-    if (!type_in(agg.types, se->ev.type)) return false;
-    if (agg.filter == ir::kNoExpr) return true;
-    EvalContext c;
-    c.current = se;
-    return en.eval.test(agg.filter, c);
-}
-
-/// Adds `sign` to the running counts of the group's aggregates that `se` is an element of.
-void recount(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
+/// Updates the kept aggregates of group `g` for `se` entering (`sign` 1) or leaving (-1) the ring.
+void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
     int64_t* w = ring.words();
-    for (size_t i = 0; i < g.counted.size(); ++i)
-        if (counts(en, en.rs.aggregates[g.counted[i]], se)) w[i] += sign;
+    const auto& by_type = g.kept_by_type;
+    for (uint32_t k : by_type[std::min<size_t>(se->ev.type, by_type.size() - 1)]) {
+        const ScopeGroup::Kept& kept = g.kept[k];
+        const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
+        EvalContext c;
+        c.current = se;
+        if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
+        if (agg.kind == ir::AggKind::Count) {
+            w[kept.word] += sign;
+            continue;
+        }
+        // A float sum: the rescan adds the present values in ring order from 0.0.
+        const ir::Value v = en.eval.eval(agg.value, c);
+        if (v.is_missing()) continue;
+        if (sign < 0) {
+            w[kept.word + 1] = 1; // stale: the first addition is no longer the rescan's
+        } else if (w[kept.word + 1] == 0) {
+            double s;
+            std::memcpy(&s, &w[kept.word], sizeof s);
+            s += as_double(v);
+            std::memcpy(&w[kept.word], &s, sizeof s);
+        }
+    }
 }
 
 void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
-    ring.push_back(e, static_cast<uint32_t>(g.counted.size()));
-    if (!g.counted.empty()) recount(en, g, ring, e.get(), 1);
+    ring.push_back(e, g.words);
+    if (g.words) keep(en, g, ring, e.get(), 1);
 }
 
 void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
-    if (!g.counted.empty()) recount(en, g, ring, ring.front().get(), -1);
+    if (g.words) keep(en, g, ring, ring.front().get(), -1);
     ring.pop_front();
 }
 

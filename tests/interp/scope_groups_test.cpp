@@ -100,6 +100,29 @@ TEST(ScopeGroups, CountsWhoseFilterReadsTheScopeAreRescanned) {
     EXPECT_EQ(c.fired_at(r, {{0, 5}, {10, 3}, {20, 5}, {30, 9}, {40, 9}}), (std::vector<int64_t>{20, 40}));
 }
 
+TEST(ScopeGroups, FloatSumsAreTheRescansSumBitForBit) {
+    // Float additions do not associate: a kept sum follows the rescan's order (from 0.0, oldest first) and
+    // is rescanned once an element with a value has left. 1e16 + 1.0 is 1e16 (doubles there are 2 apart).
+    IrBuilder b;
+    const uint16_t a = b.event("a", {{"x", ir::Type::Float}});
+    const ir::ExprId nonzero = b.bin(ir::Op::Ne, b.fld(a, "x"), b.f(0.0));
+    const ir::ExprId sum = b.agg(ir::AggKind::Sum, {a}, b.fld(a, "x"), nonzero, ir::Type::Float);
+    b.threshold("exact", window(kMin, b.bin(ir::Op::Eq, sum, b.f(-9999999999999998.0))));
+    b.threshold(
+        "big",
+        window(kMin, b.bin(ir::Op::Eq, b.agg(ir::AggKind::Sum, {a}, b.fld(a, "x"), nonzero, ir::Type::Float),
+                           b.f(1e16))));
+    Runner r(b.rs);
+    const std::pair<int64_t, double> evs[] = {{0, 1e16}, {10, 1.0}, {20, 1.0}, {70, -1e16}, {75, 0.0}};
+    for (const auto& [t, x] : evs) r.ev(a, "k", t * kSec, {ir::Value::real(x)});
+    // big: 1e16 from 0 to 20. exact at 70: 1e16 left, ((0 + 1) + 1) - 1e16 = -9999999999999998 (subtracting
+    // 1e16 from the kept 1e16 would give 0, and -1e16 after); at 75: (0 + 1) - 1e16 rounds to -1e16.
+    std::vector<std::string> got;
+    for (const ir::Detection& d : r.sink.out)
+        got.push_back(fmt::format("{}@{}", b.rs.rules[d.rule].name, d.time / kSec));
+    EXPECT_EQ(got, (std::vector<std::string>{"big@0", "exact@70"}));
+}
+
 TEST(ScopeGroups, OverflowDropsCountOncePerRule) {
     IrBuilder b;
     const uint16_t a = b.event("a");
