@@ -162,6 +162,13 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         }
     }
     group_scopes(nullptr);
+    threshold_rules_by_type.resize(rs.events.size() + 1);
+    for (uint32_t r : threshold_rules) {
+        const ir::Threshold& th = rs.rules[r].threshold;
+        if (th.at_session_end) continue;
+        for (size_t t = 0; t < threshold_rules_by_type.size(); ++t)
+            if (type_in(th.on_types, static_cast<uint16_t>(t))) threshold_rules_by_type[t].push_back(r);
+    }
     pattern_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;

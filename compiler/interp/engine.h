@@ -145,8 +145,11 @@ struct Engine {
     /// every rule (and loading its per-key state) per event.
     std::vector<std::vector<uint32_t>> pattern_rules_by_type;
     std::vector<uint32_t> threshold_rules; ///< the threshold rules, in rule order
-    std::vector<ScopeGroup> scope_groups;  ///< shared Window / LastN scopes, by first member
-    std::vector<uint32_t> scope_group;     ///< per rule: its index in scope_groups, kNoGroup when none
+    /// Per event type, the threshold rules an event of that type is evaluated by (not `at session end`,
+    /// the type in `on`), in rule order; the last entry for a type outside the schema.
+    std::vector<std::vector<uint32_t>> threshold_rules_by_type;
+    std::vector<ScopeGroup> scope_groups; ///< shared Window / LastN scopes, by first member
+    std::vector<uint32_t> scope_group;    ///< per rule: its index in scope_groups, kNoGroup when none
     static constexpr uint32_t kNoGroup = UINT32_MAX;
     /// Per aggregate: its first word in its group's ring (ScopeGroup::kept), kNoWord when it is rescanned.
     std::vector<uint32_t> agg_word;

@@ -133,10 +133,10 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
     // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
     // changes them, so this is the order of one ring per rule.
     for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, ks.thresholds[g.leader].scope, e);
-    for (uint32_t r : en.threshold_rules) {
+    const auto& by_type = en.threshold_rules_by_type;
+    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
         const ir::Rule& rule = en.rs.rules[r];
         const ir::Threshold& th = rule.threshold;
-        if (th.at_session_end || !type_in(th.on_types, e->ev.type)) continue;
         ThresholdState& ts = ks.thresholds[r];
 
         EvalContext ctx;
