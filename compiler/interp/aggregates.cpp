@@ -245,6 +245,20 @@ Value gap_feature(AggKind kind, const std::vector<const StoredEvent*>& elems) {
 } // namespace
 
 Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval) {
+    // A shared threshold scope keeps some counts and float sums as it goes (engine.h ScopeGroup::kept).
+    int64_t* kept = nullptr;
+    if (ctx.scope_counts && agg.source == ir::AggSource::Scope) {
+        const uint32_t w = eval.scope_word(agg);
+        if (w != ExprEvaluator::kNoWord) {
+            kept = ctx.scope_counts + w;
+            if (agg.kind == AggKind::Count) return Value::integer(kept[0]);
+            if (kept[1] == 0) {
+                double s;
+                std::memcpy(&s, kept, sizeof s);
+                return Value::real(s);
+            }
+        }
+    }
     if (agg.kind == AggKind::Count) {
         int64_t n = 0;
         for_each_element(agg, ctx, eval, [&](const StoredEvent*) { ++n; });
@@ -264,7 +278,14 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     std::vector<Value>& vs = *scratch;
     values_of(agg, *elems, ctx, eval, vs);
     switch (agg.kind) {
-    case AggKind::Sum: return sum(vs, agg.type);
+    case AggKind::Sum: {
+        const Value s = sum(vs, agg.type);
+        if (kept && s.type == Type::Float) { // a stale kept sum: kept again from here
+            std::memcpy(kept, &s.f, sizeof s.f);
+            kept[1] = 0;
+        }
+        return s;
+    }
     case AggKind::Avg: return average(vs);
     case AggKind::Min: return extreme(vs, false, eval.pool());
     case AggKind::Max: return extreme(vs, true, eval.pool());

@@ -1,6 +1,7 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include <algorithm>
 #include <cstring>
 #include <utility>
 
@@ -117,6 +118,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
       session_keeps_events(r.sessions.size(), false), session_end_rules(r.sessions.size()),
       patterns(r.rules.size()), models(r, p) {
     eval.attach_models(&models);
+    eval.set_scope_words(&agg_word);
     auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
         if (count == 0) first = r;
         count = r - first + 1;
@@ -159,12 +161,145 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
                         if (t < info.only_starts.size()) info.only_starts[t] = false;
         }
     }
+    group_scopes(nullptr);
+    threshold_rules_by_type.resize(rs.events.size() + 1);
+    for (uint32_t r : threshold_rules) {
+        const ir::Threshold& th = rs.rules[r].threshold;
+        if (th.at_session_end) continue;
+        for (size_t t = 0; t < threshold_rules_by_type.size(); ++t)
+            if (type_in(th.on_types, static_cast<uint16_t>(t))) threshold_rules_by_type[t].push_back(r);
+    }
     pattern_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;
         const std::vector<bool>& touches = patterns[i].touches;
         for (size_t t = 0; t < pattern_rules_by_type.size(); ++t)
             if (touches.empty() || (t < touches.size() && touches[t])) pattern_rules_by_type[t].push_back(i);
+    }
+}
+
+namespace {
+
+/// Whether `id` reads nothing but the event it is evaluated on (EventRef::Current) and constants: not its
+/// dwell (set later, when the key's next event arrives), no session, other step, aggregate or model.
+bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
+    if (id == ir::kNoExpr) return true;
+    if (id >= rs.exprs.size()) return false;
+    const ir::Expr& e = rs.exprs[id];
+    switch (e.kind) {
+    case ir::ExprKind::Const: return true;
+    case ir::ExprKind::Field:
+        if (e.ref != ir::EventRef::Current) return false;
+        if (e.field_by_type.empty()) return e.field != ir::kFieldDwell;
+        for (uint16_t f : e.field_by_type)
+            if (f == ir::kFieldDwell) return false;
+        return true;
+    case ir::ExprKind::Unary:
+    case ir::ExprKind::Binary:
+    case ir::ExprKind::InList:
+    case ir::ExprKind::Call:
+        for (ir::ExprId arg : e.args)
+            if (!element_only(rs, arg)) return false;
+        return element_only(rs, e.a) && element_only(rs, e.b);
+    default: return false;
+    }
+}
+
+/// Calls `fn` on every aggregate `id` evaluates, also those inside aggregates' values and filters.
+template <class Fn>
+void for_each_aggregate(const ir::RuleSet& rs, ir::ExprId id, Fn&& fn) {
+    if (id == ir::kNoExpr || id >= rs.exprs.size()) return;
+    const ir::Expr& e = rs.exprs[id];
+    for (ir::ExprId arg : e.args) for_each_aggregate(rs, arg, fn);
+    for_each_aggregate(rs, e.a, fn);
+    for_each_aggregate(rs, e.b, fn);
+    if (e.kind == ir::ExprKind::Aggregate && e.agg < rs.aggregates.size()) {
+        fn(e.agg);
+        for_each_aggregate(rs, rs.aggregates[e.agg].value, fn);
+        for_each_aggregate(rs, rs.aggregates[e.agg].filter, fn);
+    }
+}
+
+} // namespace
+
+void Engine::group_scopes(const std::vector<int64_t>* origin) {
+    scope_groups.clear();
+    scope_group.assign(rs.rules.size(), kNoGroup);
+    for (uint32_t r : threshold_rules) {
+        const ir::Threshold& th = rs.rules[r].threshold;
+        if (th.scope != ir::ScopeKind::Window && th.scope != ir::ScopeKind::LastN) continue;
+        const int64_t window = th.scope == ir::ScopeKind::Window ? th.window_us : 0;
+        const uint64_t n = th.scope == ir::ScopeKind::LastN ? th.last_n : 0;
+        uint32_t g = 0;
+        for (; g < scope_groups.size(); ++g) {
+            const ScopeGroup& sg = scope_groups[g];
+            if (sg.kind == th.scope && sg.window_us == window && sg.last_n == n &&
+                (!origin || (*origin)[sg.leader] == (*origin)[r]))
+                break;
+        }
+        if (g == scope_groups.size()) {
+            ScopeGroup& sg = scope_groups.emplace_back();
+            sg.leader = r;
+            sg.kind = th.scope;
+            sg.window_us = window;
+            sg.last_n = n;
+        }
+        ++scope_groups[g].members;
+        scope_group[r] = g;
+    }
+
+    // Counted aggregates: counts over the scope whose elements are known when they enter it, evaluated by
+    // the rules of one group only (a word index is per group).
+    constexpr uint32_t kUnseen = UINT32_MAX - 1, kShared = UINT32_MAX - 2;
+    std::vector<uint32_t> owner(rs.aggregates.size(), kUnseen);
+    auto own = [&](ir::ExprId id, uint32_t g) {
+        for_each_aggregate(
+            rs, id, [&](uint32_t a) { owner[a] = owner[a] == kUnseen || owner[a] == g ? g : kShared; });
+    };
+    for (uint32_t r = 0; r < rs.rules.size(); ++r) {
+        const ir::Rule& rule = rs.rules[r];
+        const uint32_t g = scope_group[r]; // kNoGroup: not over a shared scope
+        own(rule.confidence, g);
+        own(rule.fallback, g);
+        for (const ir::Emit& em : rule.emits) own(em.expr, g);
+        if (rule.kind == ir::RuleKind::Threshold) own(rule.threshold.cond, g);
+        for (const ir::Step& st : rule.pattern.steps) own(st.pred, kNoGroup);
+    }
+    for (const ir::Session& se : rs.sessions)
+        for (const ir::SessionEnd& end : se.ends) own(end.pred, kNoGroup);
+    agg_word.assign(rs.aggregates.size(), ExprEvaluator::kNoWord);
+    for (uint32_t a = 0; a < rs.aggregates.size(); ++a) {
+        const ir::Aggregate& agg = rs.aggregates[a];
+        const uint32_t g = owner[a];
+        const bool count = agg.kind == ir::AggKind::Count;
+        const bool sum = agg.kind == ir::AggKind::Sum && agg.type == ir::Type::Float &&
+                         agg.value != ir::kNoExpr && element_only(rs, agg.value);
+        if (g >= scope_groups.size() || !(count || sum) || agg.source != ir::AggSource::Scope ||
+            !element_only(rs, agg.filter))
+            continue;
+        // One entry for the aggregates of one group that are alike.
+        ScopeGroup& sg = scope_groups[g];
+        size_t k = 0;
+        for (; k < sg.kept.size(); ++k) {
+            const ir::Aggregate& o = rs.aggregates[sg.kept[k].agg];
+            if (o.kind == agg.kind && o.types == agg.types && o.filter == agg.filter &&
+                o.value == agg.value && o.type == agg.type)
+                break;
+        }
+        if (k == sg.kept.size()) {
+            sg.kept.push_back(ScopeGroup::Kept{a, sg.words});
+            sg.words += count ? 1 : 2;
+        }
+        agg_word[a] = sg.kept[k].word;
+    }
+    for (ScopeGroup& sg : scope_groups) {
+        sg.kept_by_type.assign(rs.events.size() + 1, {});
+        for (uint32_t k = 0; k < sg.kept.size(); ++k) {
+            const std::vector<uint16_t>& types = rs.aggregates[sg.kept[k].agg].types;
+            for (size_t t = 0; t < sg.kept_by_type.size(); ++t)
+                if (types.empty() || std::find(types.begin(), types.end(), t) != types.end())
+                    sg.kept_by_type[t].push_back(k);
+        }
     }
 }
 

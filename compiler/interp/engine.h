@@ -98,6 +98,32 @@ struct PatternInfo {
     std::vector<bool> only_starts;
 };
 
+/// Threshold rules whose Window / LastN scopes are the same (kind, window or N; the cap is the executor's)
+/// see the same events: they share one scope ring per key, pushed and pruned once per event, held by the
+/// group's first rule (`leader`: KeyState::thresholds[leader].scope; the other members' rings stay empty).
+struct ScopeGroup {
+    uint32_t leader = 0;  ///< the rule whose ThresholdState holds the ring
+    uint32_t members = 0; ///< rules sharing it (overflow drops count once per member, as before sharing)
+    ir::ScopeKind kind = ir::ScopeKind::Window;
+    int64_t window_us = 0;
+    uint64_t last_n = 0;
+    /// Aggregates whose value over the ring is kept as it goes, in the ring's words (Ring::words): those
+    /// whose element test (types, filter) and value read only the element itself, so that an event's part
+    /// is the same when it enters the ring and when it leaves. Each is the rescan's value, bit for bit: a
+    /// count is exact in any order; a float sum is kept only while elements are appended (the rescan's
+    /// order of additions) and is marked stale when an element with a value leaves (the next evaluation
+    /// rescans and keeps the result).
+    struct Kept {
+        uint32_t agg = 0;  ///< the first aggregate of those alike (kind, types, filter, value, type)
+        uint32_t word = 0; ///< Count: the count; Sum: the sum's bits, then its stale flag
+    };
+    std::vector<Kept> kept;
+    uint32_t words = 0; ///< words of the ring
+    /// Per event type (the last entry: a type outside the schema), the entries of `kept` it can be an
+    /// element of.
+    std::vector<std::vector<uint32_t>> kept_by_type;
+};
+
 /// The interpreter's shared, non-per-key state.
 struct Engine {
     Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o);
@@ -119,13 +145,37 @@ struct Engine {
     /// every rule (and loading its per-key state) per event.
     std::vector<std::vector<uint32_t>> pattern_rules_by_type;
     std::vector<uint32_t> threshold_rules; ///< the threshold rules, in rule order
-    ModelRuntime models;                   ///< the declared models, decoded once
+    /// Per event type, the threshold rules an event of that type is evaluated by (not `at session end`,
+    /// the type in `on`), in rule order; the last entry for a type outside the schema.
+    std::vector<std::vector<uint32_t>> threshold_rules_by_type;
+    std::vector<ScopeGroup> scope_groups; ///< shared Window / LastN scopes, by first member
+    std::vector<uint32_t> scope_group;    ///< per rule: its index in scope_groups, kNoGroup when none
+    static constexpr uint32_t kNoGroup = UINT32_MAX;
+    /// Per aggregate: its first word in its group's ring (ScopeGroup::kept), kNoWord when it is rescanned.
+    std::vector<uint32_t> agg_word;
+    ModelRuntime models; ///< the declared models, decoded once
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
+
+    /// Groups the Window / LastN threshold rules by scope. `origin` (per rule, or null) splits groups
+    /// further: only rules of equal origin share (a hot swap keeps carried and fresh rings apart).
+    void group_scopes(const std::vector<int64_t>* origin);
+    /// The scope ring of Window / LastN threshold rule `rule` (its group's, held by the leader).
+    EventBuffer& scope_ring(KeyState& ks, uint32_t rule) const {
+        return ks.thresholds[scope_groups[scope_group[rule]].leader].scope;
+    }
+    const EventBuffer& scope_ring(const KeyState& ks, uint32_t rule) const {
+        return ks.thresholds[scope_groups[scope_group[rule]].leader].scope;
+    }
+    /// Whether `rule` holds its group's ring (a Window / LastN threshold rule that leads its group).
+    bool holds_ring(uint32_t rule) const {
+        return rule < scope_group.size() && scope_group[rule] != kNoGroup &&
+               scope_groups[scope_group[rule]].leader == rule;
+    }
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
     /// Pushes a timer entry (its owner records `deadline` as the one it waits for).

@@ -12,8 +12,10 @@ namespace ethogram::interp {
 
 /// A FIFO with the part of std::deque's interface the interpreter uses: push_back, pop_front, front,
 /// back, size, empty, clear and forward iteration (oldest first). One allocation holds the header
-/// (capacity, head, size) and the slots. Capacity grows by doubling, never shrinks except on clear(),
-/// which releases the storage.
+/// (capacity, head, size, words), optional 64-bit words of the owner's (a shared threshold scope keeps
+/// its running counts there: they exist exactly while the ring is allocated, and are zero when it is
+/// allocated) and the slots. Capacity grows by doubling, never shrinks except on clear(), which releases
+/// the storage.
 template <class T>
 class Ring {
 public:
@@ -51,15 +53,21 @@ public:
     bool empty() const { return size() == 0; }
     size_t capacity() const { return p_ ? p_->cap : 0; }
     /// Heap bytes of the one allocation (0 while it has none).
-    size_t heap_bytes() const { return p_ ? sizeof(Head) + p_->cap * sizeof(T) : 0; }
+    size_t heap_bytes() const {
+        return p_ ? sizeof(Head) + p_->words * sizeof(int64_t) + p_->cap * sizeof(T) : 0;
+    }
+    /// The owner's words (null while the ring has no allocation, or was allocated without words).
+    int64_t* words() const { return p_ && p_->words ? reinterpret_cast<int64_t*>(p_ + 1) : nullptr; }
     const T& operator[](size_t i) const { return slots()[(p_->head + i) & (p_->cap - 1)]; }
     const T& front() const { return slots()[p_->head]; }
     const T& back() const { return (*this)[p_->size - 1]; }
     const_iterator begin() const { return const_iterator(this, 0); }
     const_iterator end() const { return const_iterator(this, size()); }
 
-    void push_back(T v) {
-        if (size() == capacity()) grow();
+    /// Appends `v`; `words`: the owner's words (zeroed) to allocate beside the slots, when this push
+    /// allocates the ring (an allocated ring keeps the words it has).
+    void push_back(T v, uint32_t words = 0) {
+        if (size() == capacity()) grow(words);
         new (slots() + ((p_->head + p_->size) & (p_->cap - 1))) T(std::move(v));
         ++p_->size;
     }
@@ -81,18 +89,24 @@ private:
         uint32_t cap;  // 0 or a power of two
         uint32_t head; // index of the oldest element
         uint32_t size;
+        uint32_t words; // int64 words between the header and the slots
     };
     static_assert(alignof(T) <= alignof(Head));
-    T* slots() const { return reinterpret_cast<T*>(p_ + 1); }
+    T* slots() const { return reinterpret_cast<T*>(reinterpret_cast<int64_t*>(p_ + 1) + p_->words); }
 
-    void grow() {
+    void grow(uint32_t words) {
         const uint32_t cap = p_ ? p_->cap * 2 : 2;
-        auto* next = static_cast<Head*>(::operator new (sizeof(Head) + size_t{cap} * sizeof(T)));
+        if (p_) words = p_->words;
+        auto* next = static_cast<Head*>(
+            ::operator new (sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));
         next->cap = cap;
         next->head = 0;
         next->size = 0;
+        next->words = words;
+        auto* w = reinterpret_cast<int64_t*>(next + 1);
+        for (uint32_t i = 0; i < words; ++i) w[i] = p_ ? reinterpret_cast<int64_t*>(p_ + 1)[i] : 0;
         if (p_) {
-            T* to = reinterpret_cast<T*>(next + 1);
+            T* to = reinterpret_cast<T*>(w + words);
             for (uint32_t i = 0; i < p_->size; ++i) {
                 T& from = slots()[(p_->head + i) & (p_->cap - 1)];
                 new (to + i) T(std::move(from));

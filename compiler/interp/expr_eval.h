@@ -26,6 +26,9 @@ struct EvalContext {
     const SessionState* session = nullptr;
     /// Threshold rules: the scope's events, oldest first (AggSource::Scope).
     const EventBuffer* scope = nullptr;
+    /// Threshold rules over a shared scope: the aggregates it keeps (engine.h ScopeGroup::kept), or null.
+    /// Writable: a stale float sum is rescanned once and kept again.
+    int64_t* scope_counts = nullptr;
 };
 
 /// Evaluates expressions of one rule set. Missing-value rules (the reference reading of
@@ -49,6 +52,15 @@ public:
     ir::StringPool& pool() { return pool_; }
     /// Compiled code for some expressions (compiler/jit); null (the default) interprets everything.
     void set_native(const NativeHooks* native) { native_ = native; }
+    /// Per aggregate, its word in EvalContext::scope_counts (kNoWord: rescanned); null: every aggregate is.
+    void set_scope_words(const std::vector<uint32_t>* words) { scope_words_ = words; }
+    static constexpr uint32_t kNoWord = UINT32_MAX;
+    /// The word of aggregate `agg` (an element of ruleset().aggregates) in EvalContext::scope_counts.
+    uint32_t scope_word(const ir::Aggregate& agg) const {
+        if (!scope_words_) return kNoWord;
+        const auto i = static_cast<size_t>(&agg - rs_.aggregates.data());
+        return i < scope_words_->size() ? (*scope_words_)[i] : kNoWord;
+    }
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
@@ -69,6 +81,7 @@ private:
     const ModelRuntime* models_ = nullptr;
     const ModelStates* key_models_ = nullptr;
     const NativeHooks* native_ = nullptr;
+    const std::vector<uint32_t>* scope_words_ = nullptr;
 };
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.

@@ -121,7 +121,7 @@ bool Interpreter::evictable(const KeyState& ks) const {
         // Edge memory: a condition that held at the last evaluation must not fire again.
         if (ts.evaluated && ts.previous) return false;
         // The last N events are in scope however old they are.
-        if (rule.threshold.scope == ir::ScopeKind::LastN && !ts.scope.empty()) return false;
+        if (rule.threshold.scope == ir::ScopeKind::LastN && !en_.scope_ring(ks, r).empty()) return false;
     }
     return true;
 }

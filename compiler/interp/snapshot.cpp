@@ -2,6 +2,7 @@
 // shared between a key's buffers (scopes, sessions, partial matches, `last`): they are written once in an
 // event table and referred to by index, so that the sharing, and with it the dwell updates, survive.
 #include "compiler/interp/interpreter_impl.h"
+#include "compiler/interp/threshold.h"
 #include "compiler/ir/snapshot_bytes.h"
 
 #include <algorithm>
@@ -14,7 +15,8 @@ namespace {
 
 /// Version of the layout below; bump it on any change (an old snapshot is then refused, never misread).
 /// 2: compact per-key state (sessions without open/last/deadline, which follow from the rest).
-constexpr uint32_t kStateVersion = 3;
+/// 4: Window / LastN scope rings shared per scope group (a ring only for each group's leader rule).
+constexpr uint32_t kStateVersion = 4;
 constexpr uint64_t kNoEvent = UINT64_MAX;
 
 // Assigns each shared event an index on first sight and writes the table at the end.
@@ -126,6 +128,29 @@ void read_stats(ir::SnapReader& r, ir::ExecutorStats& s) {
         *v = r.u64();
 }
 
+/// Reads the per-rule scope group leaders and groups `en`'s rules so: a rule in a group names a leader of
+/// the same scope that leads itself; a Window / LastN threshold rule is in a group.
+bool read_scope_groups(ir::SnapReader& r, Engine& en) {
+    const auto n = static_cast<uint32_t>(en.rs.rules.size());
+    std::vector<int64_t> origin(n, -1);
+    for (uint32_t i = 0; i < n && r.ok(); ++i) origin[i] = r.u32();
+    if (!r.ok()) return true; // the reader reports it
+    for (uint32_t i = 0; i < n; ++i) {
+        const bool scoped = en.scope_group[i] != Engine::kNoGroup;
+        if (origin[i] == UINT32_MAX) {
+            if (scoped) return false;
+            continue;
+        }
+        const auto l = static_cast<uint32_t>(origin[i]);
+        if (!scoped || l >= n || origin[l] != l || en.scope_group[l] == Engine::kNoGroup) return false;
+        const ir::Threshold &a = en.rs.rules[i].threshold, &b = en.rs.rules[l].threshold;
+        const bool window = a.scope == ir::ScopeKind::Window;
+        if (a.scope != b.scope || (window ? a.window_us != b.window_us : a.last_n != b.last_n)) return false;
+    }
+    en.group_scopes(&origin);
+    return true;
+}
+
 } // namespace
 
 Status Interpreter::save_state(std::string& out) const {
@@ -137,6 +162,8 @@ Status Interpreter::save_state(std::string& out) const {
     write_stats(w, en_.stats);
     w.u64(en_.overflow_warned.size());
     for (bool b : en_.overflow_warned) w.boolean(b);
+    // Per rule, the leader of its shared scope group (a hot swap may have split groups: see group_scopes).
+    for (uint32_t g : en_.scope_group) w.u32(g == Engine::kNoGroup ? UINT32_MAX : en_.scope_groups[g].leader);
     w.boolean(budget_warned_);
     w.u64(total_bytes_);
     w.u64(next_ord_);
@@ -183,8 +210,10 @@ Status Interpreter::save_state(std::string& out) const {
             k.u64(table.ref(s.last_event, id));
         }
         k.u64(ks.thresholds.size());
-        for (const ThresholdState& t : ks.thresholds) {
-            write_ring(k, table, t.scope, id);
+        for (uint32_t i = 0; i < ks.thresholds.size(); ++i) {
+            const ThresholdState& t = ks.thresholds[en_.threshold_first + i];
+            // Only a group's leader holds a ring (the shared scope of its group).
+            if (en_.holds_ring(en_.threshold_first + i)) write_ring(k, table, t.scope, id);
             k.boolean(t.evaluated);
             k.boolean(t.previous);
             k.u64(t.session_gen);
@@ -237,6 +266,7 @@ Status Interpreter::restore_state(std::string_view in) {
     uint64_t nw = r.count(1);
     if (r.ok() && nw != en_.overflow_warned.size()) r.fail("per-rule table of another size");
     for (uint64_t i = 0; r.ok() && i < nw; ++i) en_.overflow_warned[i] = r.boolean();
+    if (!read_scope_groups(r, en_)) r.fail("scope groups that do not fit this rule set");
     budget_warned_ = r.boolean();
     total_bytes_ = r.u64();
     next_ord_ = r.u64();
@@ -313,8 +343,12 @@ Status Interpreter::restore_state(std::string_view in) {
             if (r.ok() && !s.open() && s.timer_at != 0) r.fail("a closed session with a timer");
         }
         expect(r.u64(), ks.thresholds.size(), "a key with another number of threshold rules");
-        for (ThresholdState& t : ks.thresholds) {
-            ring(t.scope);
+        for (uint32_t i = 0; i < ks.thresholds.size(); ++i) {
+            ThresholdState& t = ks.thresholds[en_.threshold_first + i];
+            if (en_.holds_ring(en_.threshold_first + i)) {
+                ring(t.scope);
+                recount_scope(en_, en_.scope_group[en_.threshold_first + i], t.scope);
+            }
             t.evaluated = r.boolean();
             t.previous = r.boolean();
             t.session_gen = r.u64();
@@ -353,6 +387,7 @@ Status Interpreter::restore_state(std::string_view in) {
         en_.timers = TimerQueue();
         activity_ = decltype(activity_)();
         en_.stats = ir::ExecutorStats();
+        en_.group_scopes(nullptr);
         total_bytes_ = 0;
         next_ord_ = 0;
         return Error{"executor state: " + r.error()};

@@ -1,6 +1,7 @@
 // state_transfer.cpp: hot swap: carries the per-key state of unchanged rules from one interpreter into a
 // fresh one running the next version of the rule set (docs/governance.md, "What a swap carries over").
 #include "compiler/interp/interpreter_impl.h"
+#include "compiler/interp/threshold.h"
 
 #include <algorithm>
 #include <cstring>
@@ -196,6 +197,14 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
     for (int32_t s : sessions) out.carried_sessions += s >= 0;
     for (int32_t m : models) out.carried_models += m >= 0;
 
+    // Shared scope rings: a carried rule shares only with the rules carried from its old group (whose ring
+    // it had), a fresh rule only with fresh ones (an empty ring), as when every rule had its own ring.
+    std::vector<int64_t> origin(B.rules.size(), -1);
+    for (size_t r = 0; r < rules.size(); ++r)
+        if (rules[r] >= 0 && src->en_.scope_group[r] != Engine::kNoGroup)
+            origin[static_cast<size_t>(rules[r])] = src->en_.scope_group[r];
+    en_.group_scopes(&origin);
+
     // Move the per-key state. A key left with nothing carried is dropped: a fresh key behaves the same.
     src->keys_.for_each([&](KeyState& old) {
         const uint32_t key = old.key;
@@ -212,8 +221,17 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
             if (rules[r] < 0) continue;
             const auto n = static_cast<size_t>(rules[r]);
             if (A.rules[r].kind == ir::RuleKind::Threshold) {
-                ks.thresholds[n] = std::move(old.thresholds[r]);
-                any = any || ks.thresholds[n].evaluated || !ks.thresholds[n].scope.empty();
+                ThresholdState &to = ks.thresholds[n], &from = old.thresholds[r];
+                to.evaluated = from.evaluated;
+                to.previous = from.previous;
+                to.session_gen = from.session_gen;
+                any = any || to.evaluated;
+                // The new group's leader takes the ring of the old group (all its members came from there).
+                if (en_.holds_ring(static_cast<uint32_t>(n))) {
+                    to.scope = std::move(src->en_.scope_ring(old, static_cast<uint32_t>(r)));
+                    recount_scope(en_, en_.scope_group[n], to.scope);
+                    any = any || !to.scope.empty();
+                }
             } else {
                 ks.patterns[n] = std::move(old.patterns[r]);
                 out.partial_matches += ks.patterns[n].matches.size();

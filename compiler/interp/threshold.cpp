@@ -4,6 +4,9 @@
 #include "compiler/interp/detection.h"
 #include "compiler/interp/value_ops.h"
 
+#include <algorithm>
+#include <cstring>
+
 namespace ethogram::interp {
 
 namespace {
@@ -18,23 +21,75 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
-/// Adds `e` to a Window or LastN scope and drops what fell out of it.
-void update_scope(Engine& en, const ir::Threshold& th, ThresholdState& ts, const EventPtr& e) {
-    const uint32_t cap = en.opts.max_scope_events;
-    if (th.scope == ir::ScopeKind::Window) {
-        push_capped(ts.scope, e, cap, en.stats);
-        // The window [t - D, t] is inclusive at both ends.
-        const int64_t from = saturating_add(e->ev.time, -th.window_us);
-        while (!ts.scope.empty() && ts.scope.front()->ev.time < from) ts.scope.pop_front();
-    } else if (th.scope == ir::ScopeKind::LastN) {
-        if (th.last_n <= cap) {
-            // Falling out of the last N is the scope's meaning, not an overflow.
-            ts.scope.push_back(e);
-            while (ts.scope.size() > th.last_n) ts.scope.pop_front();
-        } else {
-            push_capped(ts.scope, e, cap, en.stats);
+/// Updates the kept aggregates of group `g` for `se` entering (`sign` 1) or leaving (-1) the ring.
+void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
+    int64_t* w = ring.words();
+    const auto& by_type = g.kept_by_type;
+    for (uint32_t k : by_type[std::min<size_t>(se->ev.type, by_type.size() - 1)]) {
+        const ScopeGroup::Kept& kept = g.kept[k];
+        const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
+        EvalContext c;
+        c.current = se;
+        if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
+        if (agg.kind == ir::AggKind::Count) {
+            w[kept.word] += sign;
+            continue;
+        }
+        // A float sum: the rescan adds the present values in ring order from 0.0.
+        const ir::Value v = en.eval.eval(agg.value, c);
+        if (v.is_missing()) continue;
+        if (sign < 0) {
+            w[kept.word + 1] = 1; // stale: the first addition is no longer the rescan's
+        } else if (w[kept.word + 1] == 0) {
+            double s;
+            std::memcpy(&s, &w[kept.word], sizeof s);
+            s += as_double(v);
+            std::memcpy(&w[kept.word], &s, sizeof s);
         }
     }
+}
+
+void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    ring.push_back(e, g.words);
+    if (g.words) keep(en, g, ring, e.get(), 1);
+}
+
+void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
+    if (g.words) keep(en, g, ring, ring.front().get(), -1);
+    ring.pop_front();
+}
+
+/// push_capped (engine.h) with the running counts kept.
+void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    const uint32_t cap = en.opts.max_scope_events;
+    if (cap == 0) {
+        ++en.stats.overflow_drops;
+        return;
+    }
+    while (ring.size() >= cap) {
+        pop(en, g, ring);
+        ++en.stats.overflow_drops;
+    }
+    push(en, g, ring, e);
+}
+
+/// Adds `e` to a shared Window or LastN scope ring and drops what fell out of it. An event dropped for the
+/// cap counts once per member rule, as when every rule had its own ring.
+void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    const uint64_t drops = en.stats.overflow_drops;
+    if (g.kind == ir::ScopeKind::Window) {
+        push_capped(en, g, ring, e);
+        // The window [t - D, t] is inclusive at both ends.
+        const int64_t from = saturating_add(e->ev.time, -g.window_us);
+        while (!ring.empty() && ring.front()->ev.time < from) pop(en, g, ring);
+    } else if (g.last_n <= en.opts.max_scope_events) {
+        // Falling out of the last N is the scope's meaning, not an overflow.
+        push(en, g, ring, e);
+        while (ring.size() > g.last_n) pop(en, g, ring);
+    } else {
+        push_capped(en, g, ring, e);
+    }
+    en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
 
 /// The rule's condition, through its model gate (docs/semantics.md section 7): with a gate, `when` decides
@@ -75,16 +130,24 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
 } // namespace
 
 void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
-    for (uint32_t r : en.threshold_rules) {
+    // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
+    // changes them, so this is the order of one ring per rule.
+    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, ks.thresholds[g.leader].scope, e);
+    const auto& by_type = en.threshold_rules_by_type;
+    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
         const ir::Rule& rule = en.rs.rules[r];
         const ir::Threshold& th = rule.threshold;
         ThresholdState& ts = ks.thresholds[r];
-        update_scope(en, th, ts, e);
-        if (th.at_session_end || !type_in(th.on_types, e->ev.type)) continue;
 
         EvalContext ctx;
         ctx.current = e.get();
-        ctx.scope = &ts.scope;
+        if (en.scope_group[r] != Engine::kNoGroup) {
+            const EventBuffer& ring = en.scope_ring(ks, r);
+            ctx.scope = &ring;
+            ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
+        } else {
+            ctx.scope = &kEmptyScope;
+        }
         if (th.scope == ir::ScopeKind::Session) {
             if (th.session >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[th.session];
@@ -104,6 +167,13 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         ts.previous = now;
         if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", decision, batch);
     }
+}
+
+void recount_scope(Engine& en, uint32_t group, EventBuffer& ring) {
+    const ScopeGroup& g = en.scope_groups[group];
+    EventBuffer fresh;
+    for (const EventPtr& e : ring) push(en, g, fresh, e);
+    ring = std::move(fresh);
 }
 
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,

@@ -190,12 +190,24 @@ TEST_P(StateTransferTest, UnchangedRulesContinueChangedRulesStartFresh) {
         old.reset();
         EXPECT_EQ(std::set<std::string>(tr.carried_rules.begin(), tr.carried_rules.end()), carried);
         EXPECT_EQ(std::set<std::string>(tr.fresh_rules.begin(), tr.fresh_rules.end()), fresh);
+        // A snapshot right after the swap restores into a fresh v2 executor: the scope rings the swap keeps
+        // apart (busy's carried ring, fresh_rule's and help_clicks' fresh one, all `last 10s`) stay apart.
+        std::string snap;
+        ASSERT_TRUE(next->save_state(snap).ok());
+        auto restored = make(GetParam(), *b1, pool);
+        ASSERT_TRUE(restored->restore_state(snap).ok());
         Collect after;
         after.rs = b1.get();
         after.pool = &pool;
         feed(*next, *b1, pool, lines, k, lines.size(), after);
         next->advance_watermark(ir::kTimeInfinity, after);
         EXPECT_EQ(next->stats().events, lines.size());
+        Collect after_restore;
+        after_restore.rs = b1.get();
+        after_restore.pool = &pool;
+        feed(*restored, *b1, pool, lines, k, lines.size(), after_restore);
+        restored->advance_watermark(ir::kTimeInfinity, after_restore);
+        EXPECT_EQ(after_restore.got, after.got);
 
         // Reference 1: v2 from the start; what it emits from event k on, for the unchanged rules.
         ir::StringPool p2;
@@ -248,6 +260,72 @@ TEST_P(StateTransferTest, ASchemaChangeStartsEverythingFresh) {
     EXPECT_EQ(tr.fresh_rules.size(), b->rules.size());
     EXPECT_EQ(tr.keys, 0u);
     EXPECT_EQ(next->stats().live_keys, 0u);
+}
+
+// Rules of one scope share a scope ring. After a swap, a carried rule keeps its history and a new rule of
+// the same scope starts with an empty scope, as if each had its own ring; a snapshot keeps them apart.
+TEST_P(StateTransferTest, CarriedAndFreshRulesOfOneScopeKeepTheirOwnScopes) {
+    const char* busy = R"(
+rule busy {
+    label intent.purchase;
+    over last 1m;
+    on click;
+    when count(click) == 4;
+}
+rule busy_n {
+    label intent.purchase;
+    over last 5 events;
+    on click;
+    when count(click) == 4;
+}
+)";
+    const char* fresh = R"(
+rule fresh_busy {
+    label intent.purchase;
+    over last 1m;
+    on click;
+    when count(click) == 1;
+}
+rule fresh_n {
+    label intent.purchase;
+    over last 5 events;
+    on click;
+    when count(click) == 1;
+}
+)";
+    auto a = compile(std::string("ruleset st version 1.0.0;\n") + kSchema + busy);
+    auto b = compile(std::string("ruleset st version 2.0.0;\n") + kSchema + fresh + busy);
+    ASSERT_TRUE(a && b);
+    std::vector<std::string> lines;
+    for (int i = 0; i < 4; ++i)
+        lines.push_back("{\"type\":\"click\",\"user\":\"u1\",\"ts\":" + std::to_string(1767225600 + i) +
+                        ",\"button\":\"buy\"}");
+    ir::StringPool pool;
+    ir::seed_string_pool(*a, pool);
+    auto old = make(GetParam(), *a, pool);
+    Collect before;
+    before.rs = a.get();
+    before.pool = &pool;
+    feed(*old, *a, pool, lines, 0, 3, before);
+    EXPECT_TRUE(before.got.empty());
+    runtime::bind_strings(*b, pool);
+    auto next = make(GetParam(), *b, pool);
+    ir::StateTransfer tr;
+    ASSERT_TRUE(next->take_state(*old, tr)) << tr.error;
+    ASSERT_EQ(tr.carried_rules.size(), 2u);
+    std::string snap;
+    ASSERT_TRUE(next->save_state(snap).ok());
+    auto restored = make(GetParam(), *b, pool);
+    ASSERT_TRUE(restored->restore_state(snap).ok());
+    for (ir::Executor* x : {next.get(), restored.get()}) {
+        Collect after;
+        after.rs = b.get();
+        after.pool = &pool;
+        feed(*x, *b, pool, lines, 3, 4, after);
+        std::multiset<std::string> rules;
+        for (const Seen& d : after.got) rules.insert(std::get<0>(d));
+        EXPECT_EQ(rules, (std::multiset<std::string>{"busy", "busy_n", "fresh_busy", "fresh_n"}));
+    }
 }
 
 TEST(StateTransfer, RefusedWithoutASharedPoolOrWhenNotFresh) {
