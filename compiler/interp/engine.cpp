@@ -75,14 +75,50 @@ EventPtr EventPtr::make(uint32_t nfields) {
     return p;
 }
 
-void EventPtr::release() {
-    if (!p_ || --p_->ev.refs > 0) return;
-    const uint32_t nfields = p_->ev.fields.n;
-    p_->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
+void EventPtr::destroy(StoredEvent* p) {
+    const uint32_t nfields = p->ev.fields.n;
+    p->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
     if (kRecycleEvents)
-        t_event_blocks.put(p_, nfields);
+        t_event_blocks.put(p, nfields);
     else
-        ::operator delete(p_);
+        ::operator delete(p);
+}
+
+// Partial matches (state.h): the heap block of a match holding more than kInline events.
+void PartialMatch::grow() {
+    const uint32_t cap = capacity() * 2;
+    auto** block = static_cast<StoredEvent**>(::operator new(cap * (sizeof(StoredEvent*) + sizeof(uint32_t))));
+    auto* tags = reinterpret_cast<uint32_t*>(block + cap);
+    std::memcpy(static_cast<void*>(block), events(), n_ * sizeof(StoredEvent*));
+    std::memcpy(tags, this->tags(), n_ * sizeof(uint32_t));
+    if (cap_ != 0) ::operator delete(in_.heap);
+    in_.heap = block;
+    cap_ = cap;
+}
+
+void PartialMatch::copy_from(const PartialMatch& o) {
+    first_time = o.first_time;
+    absence_deadline = o.absence_deadline;
+    pos = o.pos;
+    count = o.count;
+    waiting = o.waiting;
+    StoredEvent* const* ev = o.events();
+    const uint32_t* tags = o.tags();
+    for (uint32_t i = 0; i < o.n_; ++i) push(ev[i], tags[i]);
+}
+
+void PartialMatch::steal(PartialMatch& o) noexcept {
+    first_time = o.first_time;
+    absence_deadline = o.absence_deadline;
+    pos = o.pos;
+    count = o.count;
+    waiting = o.waiting;
+    n_ = o.n_;
+    cap_ = o.cap_;
+    std::memcpy(tags_, o.tags_, sizeof(tags_));
+    in_ = o.in_;
+    o.n_ = 0;
+    o.cap_ = 0;
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {

@@ -61,7 +61,7 @@ bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMat
     if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
     EvalContext ctx;
     ctx.current = &e;
-    ctx.steps = &m.bound;
+    ctx.steps = &m;
     ctx.candidate_step = step;
     if (en_.cov) count_branches(en_.cov->rules[rule_].step_branches[step], en_.eval, ctx);
     return en_.eval.test(s.pred, ctx);
@@ -72,11 +72,9 @@ void PatternRun::bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const {
         m.pos = pos;
         m.count = 0;
     }
-    m.bound[pos_[pos]].push_back(e);
+    m.push(e.get(), pos_[pos]);
     if (en_.cov) ++en_.cov->rules[rule_].step_hits[pos_[pos]];
     ++m.count;
-    m.last_ord = e->ord;
-    m.last_time = e->ev.time;
 }
 
 // Candidate order (section 4): when the current step holds its minimum, the following steps (past a
@@ -128,7 +126,7 @@ int64_t PatternRun::window_end(const PartialMatch& m) const {
 
 int64_t PatternRun::absence_deadline(const PartialMatch& m) const {
     const ir::Step& a = steps_[static_cast<uint32_t>(absence_)];
-    if (a.within_us >= 0) return saturating_add(m.last_time, a.within_us);
+    if (a.within_us >= 0) return saturating_add(m.last_time(), a.within_us);
     return window_end(m);
 }
 
@@ -208,17 +206,13 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
 
 void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
     if (pos_.empty()) return;
-    // The type test first (satisfies() would fail on it too): most events start nothing, and the match's
-    // per-step vectors are then never allocated.
+    // The type test first (satisfies() would fail on it too): most events start nothing.
     const ir::Step& first = steps_[pos_[0]];
     if (!first.types.empty() && !type_in(first.types, e->ev.type)) return;
     PartialMatch m;
-    // Tested before the per-step vectors exist: nothing is bound yet, and an empty `bound` reads exactly
-    // as empty steps do (a step reference past its end is missing, a step aggregate has no elements).
+    // Nothing is bound yet: a step reference reads missing, a step aggregate has no elements.
     if (!satisfies(pos_[0], *e, m)) return;
-    m.bound.resize(steps_.size());
     m.pos = 0;
-    m.first_ord = e->ord;
     m.first_time = e->ev.time;
     bind(m, 0, e);
     if (complete(m) && finish_positive(m)) {
@@ -268,9 +262,9 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
                           std::vector<ir::Detection>& batch) {
     std::stable_sort(done.begin(), done.end(),
-                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_ord < b.first_ord; });
+                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_ord() < b.first_ord(); });
     const bool absence = why[0] == 'a';
-    auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time; };
+    auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time(); };
     if (r_.keep_all) {
         for (const PartialMatch& m : done) emit(m, time_of(m), why, batch);
         return;
@@ -278,7 +272,8 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
     while (!done.empty()) {
         const PartialMatch w = std::move(done.front());
         emit(w, time_of(w), why, batch);
-        auto overlaps = [&](const PartialMatch& m) { return m.first_ord <= w.last_ord; };
+        const uint64_t w_last = w.last_ord();
+        auto overlaps = [&](const PartialMatch& m) { return m.first_ord() <= w_last; };
         done.erase(std::remove_if(done.begin() + 1, done.end(), overlaps), done.end());
         done.erase(done.begin());
         ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps),
@@ -296,11 +291,12 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
     d.bindings.reserve(pos_.size());
     for (uint32_t s : pos_) {
         ir::Binding& b = d.bindings.emplace_back(ir::Binding{steps_[s].alias, s, {}});
-        b.events.reserve(m.bound[s].size());
-        for (const EventPtr& p : m.bound[s]) b.events.push_back(bound_event(*p));
+        const StepEvents evs = m.step(s);
+        b.events.reserve(evs.size());
+        for (const StoredEvent* p : evs) b.events.push_back(bound_event(*p));
     }
     EvalContext ctx;
-    ctx.steps = &m.bound;
+    ctx.steps = &m;
     finish_detection(en_, d, ctx);
     batch.push_back(std::move(d));
 }
