@@ -220,11 +220,4 @@ void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::Executor
     buf.push_back(e);
 }
 
-bool type_in(const std::vector<uint16_t>& types, uint16_t t) {
-    if (types.empty()) return true;
-    for (uint16_t x : types)
-        if (x == t) return true;
-    return false;
-}
-
 } // namespace ethogram::interp

@@ -143,7 +143,8 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
 bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
     const std::vector<bool>& only = en_.patterns[rule_].only_starts;
     if (e->ev.type >= only.size() || !only[e->ev.type]) return false;
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     const size_t before = ps_.matches.size();
     const uint64_t drops = en_.stats.overflow_drops;
     start(e, done);
@@ -167,7 +168,8 @@ bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch
 void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
     if (start_only(e, batch)) return;
     const int64_t t = e->ev.time;
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     // The matches that stay are compacted in place (same order): no second vector per event and rule.
     auto& ms = ps_.matches;
     size_t kept = 0;
@@ -233,7 +235,8 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
 }
 
 void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     // The matches that stay are compacted in place (same order), as in on_event: no second vector.
     auto& ms = ps_.matches;
     size_t kept = 0;
@@ -261,12 +264,17 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 // discard every match (partial or completed) whose first event is at or before its last event, repeat.
 void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
                           std::vector<ir::Detection>& batch) {
-    std::stable_sort(done.begin(), done.end(),
-                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_ord() < b.first_ord(); });
+    if (done.empty()) return;
+    // One completed match (the common case) needs no sort (stable_sort takes a temporary buffer).
+    if (done.size() > 1)
+        std::stable_sort(done.begin(), done.end(), [](const PartialMatch& a, const PartialMatch& b) {
+            return a.first_ord() < b.first_ord();
+        });
     const bool absence = why[0] == 'a';
     auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time(); };
     if (r_.keep_all) {
         for (const PartialMatch& m : done) emit(m, time_of(m), why, batch);
+        done.clear(); // drops the events' references now
         return;
     }
     while (!done.empty()) {
