@@ -62,13 +62,17 @@ thread_local EventBlocks t_event_blocks;
 } // namespace
 
 // Stored events (state.h): one allocation, the StoredEvent then its field array.
-EventPtr EventPtr::make(uint32_t nfields) {
+EventPtr EventPtr::make(uint32_t nfields, const ir::Value* from) {
     void* mem =
         kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
     auto* se = new (mem) StoredEvent();
     se->ev.fields.n = nfields;
     auto* fields = reinterpret_cast<ir::Value*>(se + 1);
-    for (uint32_t i = 0; i < nfields; ++i) new (fields + i) ir::Value();
+    // Each field is written once: copied (Value is trivially copyable) or made Missing.
+    if (from && nfields > 0)
+        std::memcpy(static_cast<void*>(fields), from, nfields * sizeof(ir::Value));
+    else
+        for (uint32_t i = 0; i < nfields; ++i) new (fields + i) ir::Value();
     se->ev.refs = 1;
     EventPtr p;
     p.p_ = se;
@@ -122,7 +126,7 @@ void PartialMatch::steal(PartialMatch& o) noexcept {
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {
-    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()));
+    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()), e.fields.data());
     StoredEvent& se = *p;
     se.ev.type = e.type;
     se.ev.time = e.time;
@@ -130,9 +134,6 @@ EventPtr make_event(const ir::Event& e, uint64_t ord) {
     se.ev.line = e.line;
     se.ev.id = e.id;
     se.ord = ord;
-    if (!e.fields.empty())
-        std::memcpy(static_cast<void*>(reinterpret_cast<ir::Value*>(p.get() + 1)), e.fields.data(),
-                    e.fields.size() * sizeof(ir::Value));
     return p;
 }
 

@@ -62,7 +62,9 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
     // Timers fire in (deadline, key, slot) order; all the timers of one key at one deadline form one
     // batch for exclusive-group resolution.
+    bool fired = false;
     while (!en_.timers.empty() && en_.timers.top().deadline < wm) {
+        fired = true;
         const int64_t deadline = en_.timers.top().deadline;
         const uint32_t key = en_.timers.top().key;
         while (!en_.timers.empty() && en_.timers.top().deadline == deadline && en_.timers.top().key == key) {
@@ -82,8 +84,14 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
         }
         resolve_batch(en_, batch_, sink);
     }
-    // At end of input nothing is gained by evicting (and the summary keeps the live-key count).
-    if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity) evict_idle(wm);
+    // At end of input nothing is gained by evicting (and the summary keeps the live-key count). Once per
+    // watermark (the caller advances to an event's time, then on_event does again): what a second pass at
+    // the same watermark could find idle was queued since, by a fired timer (a closed session's key, at
+    // its old latest time) or by an event (at the watermark itself, not idle).
+    if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity && (fired || wm != evicted_at_)) {
+        evict_idle(wm);
+        evicted_at_ = wm;
+    }
 }
 
 int64_t Interpreter::time_horizon(const ir::RuleSet& rs) {

@@ -334,6 +334,14 @@ void PatternRun::account() {
 
 void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
     en.bits_event = nullptr;
+    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
+    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
+    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
+    // skipping the rule leaves its state exactly as processing it would. With no such rule, the step
+    // tests are not computed either.
+    const auto& by_type = en.pattern_rules_by_type;
+    const std::vector<uint32_t>& rules = by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)];
+    if (rules.empty()) return;
     const NativeHooks* nh = en.native;
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
         NativeFrame f;
@@ -346,12 +354,7 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         en.step_bits.assign((nh->nbits + 63) / 64, 0);
         if (nh->dispatch[e->ev.type](&f, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
-    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
-    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
-    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
-    // skipping the rule leaves its state exactly as processing it would.
-    const auto& by_type = en.pattern_rules_by_type;
-    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
+    for (uint32_t r : rules) {
         if (ks.patterns[r].matches.empty()) {
             // No live match: only a start can happen, and it needs the first step's type (what
             // PatternRun::start tests first; the rule's state is then left exactly as it is).

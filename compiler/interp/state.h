@@ -108,8 +108,9 @@ public:
     bool operator==(const EventPtr& o) const { return p_ == o.p_; }
     bool operator==(std::nullptr_t) const { return p_ == nullptr; }
 
-    /// A new event with `nfields` fields (Missing), referenced once.
-    static EventPtr make(uint32_t nfields);
+    /// A new event with `nfields` fields, copies of `fields[0 .. nfields)` (Missing when null), referenced
+    /// once.
+    static EventPtr make(uint32_t nfields, const ir::Value* fields = nullptr);
 
     /// Raw references for containers that keep a StoredEvent* (PartialMatch): `retain` adds one,
     /// `release_raw` drops one (and frees the event with its last).
