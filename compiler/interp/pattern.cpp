@@ -291,7 +291,7 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
 
 void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
                       std::vector<ir::Detection>& batch) {
-    ir::Detection d;
+    ir::Detection& d = batch.emplace_back(); // built in place: no move and no destroyed shell per detection
     d.rule = rule_;
     d.key = ks_.key;
     d.time = time;
@@ -306,7 +306,6 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
     EvalContext ctx;
     ctx.steps = &m;
     finish_detection(en_, d, ctx);
-    batch.push_back(std::move(d));
 }
 
 void PatternRun::reschedule() {
