@@ -91,7 +91,8 @@ void EventPtr::destroy(StoredEvent* p) {
 // Partial matches (state.h): the heap block of a match holding more than kInline events.
 void PartialMatch::grow() {
     const uint32_t cap = capacity() * 2;
-    auto** block = static_cast<StoredEvent**>(::operator new(cap*(sizeof(StoredEvent*) + sizeof(uint32_t))));
+    const size_t bytes = size_t{cap} * (sizeof(StoredEvent*) + sizeof(uint32_t));
+    auto** block = static_cast<StoredEvent**>(::operator new(bytes));
     auto* tags = reinterpret_cast<uint32_t*>(block + cap);
     std::memcpy(static_cast<void*>(block), events(), n_ * sizeof(StoredEvent*));
     std::memcpy(tags, this->tags(), n_ * sizeof(uint32_t));
