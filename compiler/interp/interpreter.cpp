@@ -30,8 +30,10 @@ KeyState& Interpreter::key_state(uint32_t key) {
 
 void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // The caller advances the watermark to e.time first; doing it again is harmless and makes the
-    // "timers with deadline < t fire before the event" rule hold for any caller.
-    advance_watermark(e.time, sink);
+    // "timers with deadline < t fire before the event" rule hold for any caller (skipped when it would do
+    // nothing: no timer due and the eviction pass at this watermark done).
+    const bool due = !en_.timers.empty() && en_.timers.top().deadline < e.time;
+    if (due || e.time != evicted_at_ || !en_.opts.evict_idle_keys) advance_watermark(e.time, sink);
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
@@ -50,8 +52,8 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     patterns_on_event(en_, ks, se, batch_);
     // An `end on` event closes its session after every rule has seen it.
     for (uint32_t s : to_close_) close_session(en_, ks, s, e.time, batch_);
-    resolve_batch(en_, batch_, sink);
-    queue_activity(ks);
+    if (!batch_.empty()) resolve_batch(en_, batch_, sink);
+    if (!ks.queued) queue_activity(ks);
     // Accounting on the hot path only under a budget; stats() sums the keys otherwise.
     if (en_.opts.max_state_bytes > 0) {
         account(ks);
