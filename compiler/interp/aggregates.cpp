@@ -87,9 +87,9 @@ void for_each_element(const ir::Aggregate& agg, const EvalContext& ctx, ExprEval
         if (ctx.scope)
             for (const EventPtr& p : *ctx.scope)
                 if (is_element(agg, p.get(), ctx, eval)) fn(p.get());
-    } else if (ctx.steps && agg.step < ctx.steps->size()) {
-        for (const EventPtr& p : (*ctx.steps)[agg.step])
-            if (is_element(agg, p.get(), ctx, eval)) fn(p.get());
+    } else if (ctx.steps) {
+        for (const StoredEvent* p : ctx.steps->step(agg.step))
+            if (is_element(agg, p, ctx, eval)) fn(p);
     }
 }
 

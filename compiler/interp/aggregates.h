@@ -7,7 +7,7 @@
 namespace ethogram::interp {
 
 /// Evaluates `agg`: its elements are the events of `ctx.scope` (AggSource::Scope) or of
-/// `(*ctx.steps)[agg.step]` (AggSource::Step), in time order, whose type is in `agg.types` (empty = any)
+/// `ctx.steps->step(agg.step)` (AggSource::Step), in time order, whose type is in `agg.types` (empty = any)
 /// and that pass `agg.filter` (evaluated with the element as EventRef::Current). One linear scan per call.
 ir::Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval);
 

@@ -63,31 +63,72 @@ thread_local EventBlocks t_event_blocks;
 } // namespace
 
 // Stored events (state.h): one allocation, the StoredEvent then its field array.
-EventPtr EventPtr::make(uint32_t nfields) {
+EventPtr EventPtr::make(uint32_t nfields, const ir::Value* from) {
     void* mem =
         kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
     auto* se = new (mem) StoredEvent();
     se->ev.fields.n = nfields;
     auto* fields = reinterpret_cast<ir::Value*>(se + 1);
-    for (uint32_t i = 0; i < nfields; ++i) new (fields + i) ir::Value();
+    // Each field is written once: copied (Value is trivially copyable) or made Missing.
+    if (from && nfields > 0)
+        std::memcpy(static_cast<void*>(fields), from, nfields * sizeof(ir::Value));
+    else
+        for (uint32_t i = 0; i < nfields; ++i) new (fields + i) ir::Value();
     se->ev.refs = 1;
     EventPtr p;
     p.p_ = se;
     return p;
 }
 
-void EventPtr::release() {
-    if (!p_ || --p_->ev.refs > 0) return;
-    const uint32_t nfields = p_->ev.fields.n;
-    p_->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
+void EventPtr::destroy(StoredEvent* p) {
+    const uint32_t nfields = p->ev.fields.n;
+    p->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
     if (kRecycleEvents)
-        t_event_blocks.put(p_, nfields);
+        t_event_blocks.put(p, nfields);
     else
-        ::operator delete(p_);
+        ::operator delete(p);
+}
+
+// Partial matches (state.h): the heap block of a match holding more than kInline events.
+void PartialMatch::grow() {
+    const uint32_t cap = capacity() * 2;
+    const size_t bytes = size_t{cap} * (sizeof(StoredEvent*) + sizeof(uint32_t));
+    auto** block = static_cast<StoredEvent**>(::operator new(bytes));
+    auto* tags = reinterpret_cast<uint32_t*>(block + cap);
+    std::memcpy(static_cast<void*>(block), events(), n_ * sizeof(StoredEvent*));
+    std::memcpy(tags, this->tags(), n_ * sizeof(uint32_t));
+    if (cap_ != 0) ::operator delete(in_.heap);
+    in_.heap = block;
+    cap_ = cap;
+}
+
+void PartialMatch::copy_from(const PartialMatch& o) {
+    first_time = o.first_time;
+    absence_deadline = o.absence_deadline;
+    pos = o.pos;
+    count = o.count;
+    waiting = o.waiting;
+    StoredEvent* const* ev = o.events();
+    const uint32_t* tags = o.tags();
+    for (uint32_t i = 0; i < o.n_; ++i) push(ev[i], tags[i]);
+}
+
+void PartialMatch::steal(PartialMatch& o) noexcept {
+    first_time = o.first_time;
+    absence_deadline = o.absence_deadline;
+    pos = o.pos;
+    count = o.count;
+    waiting = o.waiting;
+    n_ = o.n_;
+    cap_ = o.cap_;
+    std::memcpy(tags_, o.tags_, sizeof(tags_));
+    in_ = o.in_;
+    o.n_ = 0;
+    o.cap_ = 0;
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {
-    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()));
+    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()), e.fields.data());
     StoredEvent& se = *p;
     se.ev.type = e.type;
     se.ev.time = e.time;
@@ -95,9 +136,6 @@ EventPtr make_event(const ir::Event& e, uint64_t ord) {
     se.ev.line = e.line;
     se.ev.id = e.id;
     se.ord = ord;
-    if (!e.fields.empty())
-        std::memcpy(static_cast<void*>(reinterpret_cast<ir::Value*>(p.get() + 1)), e.fields.data(),
-                    e.fields.size() * sizeof(ir::Value));
     return p;
 }
 
@@ -317,13 +355,6 @@ void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::Executor
         ++stats.overflow_drops;
     }
     buf.push_back(e);
-}
-
-bool type_in(const std::vector<uint16_t>& types, uint16_t t) {
-    if (types.empty()) return true;
-    for (uint16_t x : types)
-        if (x == t) return true;
-    return false;
 }
 
 } // namespace ethogram::interp

@@ -160,6 +160,9 @@ struct Engine {
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
+    /// Scratch for the matches a pattern rule completes on one event or timer (pattern.cpp): reused, so
+    /// that a completion allocates no vector.
+    std::vector<PartialMatch> pattern_done;
 
     /// Groups the Window / LastN threshold rules by scope. `origin` (per rule, or null) splits groups
     /// further: only rules of equal origin share (a hot swap keeps carried and fresh rings apart).
@@ -185,7 +188,12 @@ struct Engine {
 /// Appends `e` to a capped buffer, dropping (and counting) the oldest when full.
 void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats);
 
-/// True when `types` is empty or holds `t`.
-bool type_in(const std::vector<uint16_t>& types, uint16_t t);
+/// True when `types` is empty or holds `t`. Inline: every event tests the types of sessions and steps.
+inline bool type_in(const std::vector<uint16_t>& types, uint16_t t) {
+    if (types.empty()) return true;
+    for (uint16_t x : types)
+        if (x == t) return true;
+    return false;
+}
 
 } // namespace ethogram::interp

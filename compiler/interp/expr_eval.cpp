@@ -23,11 +23,11 @@ namespace {
 const StoredEvent* referenced_event(const ir::Expr& e, const EvalContext& ctx) {
     if (e.ref == ir::EventRef::Current) return ctx.current;
     if (e.step == ctx.candidate_step) return ctx.current;
-    if (!ctx.steps || e.step >= ctx.steps->size()) return nullptr;
-    const auto& bound = (*ctx.steps)[e.step];
+    if (!ctx.steps) return nullptr;
+    const StepEvents bound = ctx.steps->step(e.step);
     // A single-event step holds one event; reading a collected step directly is rejected by sema
     // (E0405), so any other count reads as missing.
-    return bound.size() == 1 ? bound.front().get() : nullptr;
+    return bound.size() == 1 ? bound.front() : nullptr;
 }
 
 std::string_view string_arg(const Value& v, const ir::StringPool& pool) {

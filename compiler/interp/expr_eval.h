@@ -18,8 +18,9 @@ struct ModelKeyState;
 struct EvalContext {
     /// EventRef::Current: a step's candidate, an aggregate's element, a threshold's trigger.
     const StoredEvent* current = nullptr;
-    /// Pattern rules: the events bound so far, per pattern step index (EventRef::Step, AggSource::Step).
-    const std::vector<std::vector<EventPtr>>* steps = nullptr;
+    /// Pattern rules: the match whose bound events (PartialMatch::step, by pattern step index) steps read
+    /// (EventRef::Step, AggSource::Step).
+    const PartialMatch* steps = nullptr;
     /// The step whose candidate `current` is: an EventRef::Step naming it reads `current`.
     uint32_t candidate_step = UINT32_MAX;
     /// The rule's session (SessionAttr), when the rule scopes over a session that is open.

@@ -30,8 +30,10 @@ KeyState& Interpreter::key_state(uint32_t key) {
 
 void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // The caller advances the watermark to e.time first; doing it again is harmless and makes the
-    // "timers with deadline < t fire before the event" rule hold for any caller.
-    advance_watermark(e.time, sink);
+    // "timers with deadline < t fire before the event" rule hold for any caller (skipped when it would do
+    // nothing: no timer due and the eviction pass at this watermark done).
+    const bool due = !en_.timers.empty() && en_.timers.top().deadline < e.time;
+    if (due || e.time != evicted_at_ || !en_.opts.evict_idle_keys) advance_watermark(e.time, sink);
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
@@ -50,8 +52,8 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     patterns_on_event(en_, ks, se, batch_);
     // An `end on` event closes its session after every rule has seen it.
     for (uint32_t s : to_close_) close_session(en_, ks, s, e.time, batch_);
-    resolve_batch(en_, batch_, sink);
-    queue_activity(ks);
+    if (!batch_.empty()) resolve_batch(en_, batch_, sink);
+    if (!ks.queued) queue_activity(ks);
     // Accounting on the hot path only under a budget; stats() sums the keys otherwise.
     if (en_.opts.max_state_bytes > 0) {
         account(ks);
@@ -62,7 +64,9 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
     // Timers fire in (deadline, key, slot) order; all the timers of one key at one deadline form one
     // batch for exclusive-group resolution.
+    bool fired = false;
     while (!en_.timers.empty() && en_.timers.top().deadline < wm) {
+        fired = true;
         const int64_t deadline = en_.timers.top().deadline;
         const uint32_t key = en_.timers.top().key;
         while (!en_.timers.empty() && en_.timers.top().deadline == deadline && en_.timers.top().key == key) {
@@ -82,8 +86,14 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
         }
         resolve_batch(en_, batch_, sink);
     }
-    // At end of input nothing is gained by evicting (and the summary keeps the live-key count).
-    if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity) evict_idle(wm);
+    // At end of input nothing is gained by evicting (and the summary keeps the live-key count). Once per
+    // watermark (the caller advances to an event's time, then on_event does again): what a second pass at
+    // the same watermark could find idle was queued since, by a fired timer (a closed session's key, at
+    // its old latest time) or by an event (at the watermark itself, not idle).
+    if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity && (fired || wm != evicted_at_)) {
+        evict_idle(wm);
+        evicted_at_ = wm;
+    }
 }
 
 int64_t Interpreter::time_horizon(const ir::RuleSet& rs) {

@@ -83,6 +83,8 @@ private:
     std::vector<ir::Detection> batch_;
     std::vector<uint32_t> to_close_;
     uint64_t next_ord_ = 0; ///< processing order of events (see StoredEvent::ord)
+    /// The watermark of the last evict_idle pass (INT64_MIN: none yet).
+    int64_t evicted_at_ = INT64_MIN;
 };
 
 } // namespace ethogram::interp

@@ -61,7 +61,7 @@ bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMat
     if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
     EvalContext ctx;
     ctx.current = &e;
-    ctx.steps = &m.bound;
+    ctx.steps = &m;
     ctx.candidate_step = step;
     if (en_.cov) count_branches(en_.cov->rules[rule_].step_branches[step], en_.eval, ctx);
     return en_.eval.test(s.pred, ctx);
@@ -72,11 +72,9 @@ void PatternRun::bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const {
         m.pos = pos;
         m.count = 0;
     }
-    m.bound[pos_[pos]].push_back(e);
+    m.push(e.get(), pos_[pos]);
     if (en_.cov) ++en_.cov->rules[rule_].step_hits[pos_[pos]];
     ++m.count;
-    m.last_ord = e->ord;
-    m.last_time = e->ev.time;
 }
 
 // Candidate order (section 4): when the current step holds its minimum, the following steps (past a
@@ -128,7 +126,7 @@ int64_t PatternRun::window_end(const PartialMatch& m) const {
 
 int64_t PatternRun::absence_deadline(const PartialMatch& m) const {
     const ir::Step& a = steps_[static_cast<uint32_t>(absence_)];
-    if (a.within_us >= 0) return saturating_add(m.last_time, a.within_us);
+    if (a.within_us >= 0) return saturating_add(m.last_time(), a.within_us);
     return window_end(m);
 }
 
@@ -145,7 +143,8 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
 bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
     const std::vector<bool>& only = en_.patterns[rule_].only_starts;
     if (e->ev.type >= only.size() || !only[e->ev.type]) return false;
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     const size_t before = ps_.matches.size();
     const uint64_t drops = en_.stats.overflow_drops;
     start(e, done);
@@ -169,7 +168,8 @@ bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch
 void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
     if (start_only(e, batch)) return;
     const int64_t t = e->ev.time;
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     // The matches that stay are compacted in place (same order): no second vector per event and rule.
     auto& ms = ps_.matches;
     size_t kept = 0;
@@ -208,17 +208,13 @@ void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) 
 
 void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
     if (pos_.empty()) return;
-    // The type test first (satisfies() would fail on it too): most events start nothing, and the match's
-    // per-step vectors are then never allocated.
+    // The type test first (satisfies() would fail on it too): most events start nothing.
     const ir::Step& first = steps_[pos_[0]];
     if (!first.types.empty() && !type_in(first.types, e->ev.type)) return;
     PartialMatch m;
-    // Tested before the per-step vectors exist: nothing is bound yet, and an empty `bound` reads exactly
-    // as empty steps do (a step reference past its end is missing, a step aggregate has no elements).
+    // Nothing is bound yet: a step reference reads missing, a step aggregate has no elements.
     if (!satisfies(pos_[0], *e, m)) return;
-    m.bound.resize(steps_.size());
     m.pos = 0;
-    m.first_ord = e->ord;
     m.first_time = e->ev.time;
     bind(m, 0, e);
     if (complete(m) && finish_positive(m)) {
@@ -239,7 +235,8 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
 }
 
 void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
-    std::vector<PartialMatch> done;
+    std::vector<PartialMatch>& done = en_.pattern_done;
+    done.clear();
     // The matches that stay are compacted in place (same order), as in on_event: no second vector.
     auto& ms = ps_.matches;
     size_t kept = 0;
@@ -267,18 +264,24 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 // discard every match (partial or completed) whose first event is at or before its last event, repeat.
 void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
                           std::vector<ir::Detection>& batch) {
-    std::stable_sort(done.begin(), done.end(),
-                     [](const PartialMatch& a, const PartialMatch& b) { return a.first_ord < b.first_ord; });
+    if (done.empty()) return;
+    // One completed match (the common case) needs no sort (stable_sort takes a temporary buffer).
+    if (done.size() > 1)
+        std::stable_sort(done.begin(), done.end(), [](const PartialMatch& a, const PartialMatch& b) {
+            return a.first_ord() < b.first_ord();
+        });
     const bool absence = why[0] == 'a';
-    auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time; };
+    auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time(); };
     if (r_.keep_all) {
         for (const PartialMatch& m : done) emit(m, time_of(m), why, batch);
+        done.clear(); // drops the events' references now
         return;
     }
     while (!done.empty()) {
         const PartialMatch w = std::move(done.front());
         emit(w, time_of(w), why, batch);
-        auto overlaps = [&](const PartialMatch& m) { return m.first_ord <= w.last_ord; };
+        const uint64_t w_last = w.last_ord();
+        auto overlaps = [&](const PartialMatch& m) { return m.first_ord() <= w_last; };
         done.erase(std::remove_if(done.begin() + 1, done.end(), overlaps), done.end());
         done.erase(done.begin());
         ps_.matches.erase(std::remove_if(ps_.matches.begin(), ps_.matches.end(), overlaps),
@@ -288,7 +291,7 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
 
 void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
                       std::vector<ir::Detection>& batch) {
-    ir::Detection d;
+    ir::Detection& d = batch.emplace_back(); // built in place: no move and no destroyed shell per detection
     d.rule = rule_;
     d.key = ks_.key;
     d.time = time;
@@ -296,13 +299,13 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
     d.bindings.reserve(pos_.size());
     for (uint32_t s : pos_) {
         ir::Binding& b = d.bindings.emplace_back(ir::Binding{steps_[s].alias, s, {}});
-        b.events.reserve(m.bound[s].size());
-        for (const EventPtr& p : m.bound[s]) b.events.push_back(bound_event(*p));
+        const StepEvents evs = m.step(s);
+        b.events.reserve(evs.size());
+        for (const StoredEvent* p : evs) b.events.push_back(bound_event(*p));
     }
     EvalContext ctx;
-    ctx.steps = &m.bound;
+    ctx.steps = &m;
     finish_detection(en_, d, ctx);
-    batch.push_back(std::move(d));
 }
 
 void PatternRun::reschedule() {
@@ -330,6 +333,14 @@ void PatternRun::account() {
 
 void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
     en.bits_event = nullptr;
+    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
+    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
+    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
+    // skipping the rule leaves its state exactly as processing it would. With no such rule, the step
+    // tests are not computed either.
+    const auto& by_type = en.pattern_rules_by_type;
+    const std::vector<uint32_t>& rules = by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)];
+    if (rules.empty()) return;
     const NativeHooks* nh = en.native;
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
         NativeFrame f;
@@ -342,12 +353,7 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         en.step_bits.assign((nh->nbits + 63) / 64, 0);
         if (nh->dispatch[e->ev.type](&f, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
-    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
-    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
-    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
-    // skipping the rule leaves its state exactly as processing it would.
-    const auto& by_type = en.pattern_rules_by_type;
-    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
+    for (uint32_t r : rules) {
         if (ks.patterns[r].matches.empty()) {
             // No live match: only a start can happen, and it needs the first step's type (what
             // PatternRun::start tests first; the rule's state is then left exactly as it is).

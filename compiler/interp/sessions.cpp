@@ -23,12 +23,6 @@ bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
 
 } // namespace
 
-int64_t session_deadline(const ir::Session& s, const SessionState& st) {
-    int64_t d = saturating_add(st.last(), s.gap_us);
-    if (s.max_us >= 0) d = std::min(d, saturating_add(st.start, s.max_us));
-    return d;
-}
-
 void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
     const int64_t t = e->ev.time;
     for (uint32_t s = 0; s < en.rs.sessions.size(); ++s) {

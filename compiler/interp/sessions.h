@@ -2,13 +2,20 @@
 #pragma once
 
 #include "compiler/interp/engine.h"
+#include "compiler/interp/value_ops.h"
 
+#include <algorithm>
 #include <vector>
 
 namespace ethogram::interp {
 
 /// The deadline of open session `st` of definition `s`: its latest event plus the gap, capped by `max`.
-int64_t session_deadline(const ir::Session& s, const SessionState& st);
+/// Inline: computed twice per event and session.
+inline int64_t session_deadline(const ir::Session& s, const SessionState& st) {
+    int64_t d = saturating_add(st.last(), s.gap_us);
+    if (s.max_us >= 0) d = std::min(d, saturating_add(st.start, s.max_us));
+    return d;
+}
 
 /// Offers event `e` to every session of its key: opens or joins, moves the deadline (and its timer).
 /// Sessions that `e` ends (`end on`) are appended to `to_close`: the caller closes them after the event

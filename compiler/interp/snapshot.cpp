@@ -15,7 +15,9 @@ namespace {
 
 /// Version of the layout below; bump it on any change (an old snapshot is then refused, never misread).
 /// 2: compact per-key state (sessions without open/last/deadline, which follow from the rest).
-/// 4: Window / LastN scope rings shared per scope group (a ring only for each group's leader rule).
+/// 4: Window / LastN scope rings shared per scope group (a ring only for each group's leader rule), and
+/// flat partial matches (each bound event with its step index; the first and last times and orders
+/// follow from the events).
 constexpr uint32_t kStateVersion = 4;
 constexpr uint64_t kNoEvent = UINT64_MAX;
 
@@ -23,10 +25,11 @@ constexpr uint64_t kNoEvent = UINT64_MAX;
 class EventTable {
 public:
     /// `key`: the key whose state refers to `e` (a stored event does not keep its key).
-    uint64_t ref(const EventPtr& e, uint32_t key) {
+    uint64_t ref(const EventPtr& e, uint32_t key) { return ref_raw(e.get(), key); }
+    uint64_t ref_raw(const StoredEvent* e, uint32_t key) {
         if (!e) return kNoEvent;
-        auto [it, fresh] = index_.try_emplace(e.get(), order_.size());
-        if (fresh) order_.emplace_back(e.get(), key);
+        auto [it, fresh] = index_.try_emplace(e, order_.size());
+        if (fresh) order_.emplace_back(e, key);
         return it->second;
     }
     void write(ir::SnapWriter& w) const {
@@ -224,15 +227,11 @@ Status Interpreter::save_state(std::string& out) const {
             for (const PartialMatch& m : p.matches) {
                 k.u32(m.pos);
                 k.u32(m.count);
-                k.u64(m.bound.size());
-                for (const auto& step : m.bound) {
-                    k.u64(step.size());
-                    for (const EventPtr& e : step) k.u64(table.ref(e, id));
+                k.u64(m.size());
+                for (uint32_t i = 0; i < m.size(); ++i) {
+                    k.u32(m.tags()[i]);
+                    k.u64(table.ref_raw(m.events()[i], id));
                 }
-                k.u64(m.first_ord);
-                k.i64(m.first_time);
-                k.u64(m.last_ord);
-                k.i64(m.last_time);
                 k.boolean(m.waiting);
                 k.i64(m.absence_deadline);
             }
@@ -354,23 +353,32 @@ Status Interpreter::restore_state(std::string_view in) {
             t.session_gen = r.u64();
         }
         expect(r.u64(), ks.patterns.size(), "a key with another number of pattern rules");
+        uint32_t rule = en_.pattern_first;
         for (PatternState& p : ks.patterns) {
-            p.matches.resize(r.count(50));
+            const auto nsteps = static_cast<uint32_t>(en_.rs.rules[rule].pattern.steps.size());
+            const auto npos = static_cast<uint32_t>(en_.patterns[rule].positives.size());
+            ++rule;
+            p.matches.resize(r.count(30));
             for (PartialMatch& m : p.matches) {
                 m.pos = r.u32();
                 m.count = r.u32();
-                m.bound.resize(r.count(8));
-                for (auto& step : m.bound) {
-                    step.resize(r.count(8));
-                    for (EventPtr& e : step) {
-                        e = ev(r.u64());
-                        if (!e) r.fail("a missing event in a partial match");
+                if (r.ok() && m.pos >= npos) r.fail("a partial match past its rule's last step");
+                const uint64_t n = r.count(12);
+                if (r.ok() && n == 0) r.fail("a partial match without events");
+                uint32_t prev = 0;
+                for (uint64_t i = 0; i < n && r.ok(); ++i) {
+                    const uint32_t step = r.u32();
+                    EventPtr e = ev(r.u64());
+                    if (!r.ok()) break;
+                    // A match binds its steps in order: its events' steps never decrease.
+                    if (!e || step >= nsteps || step < prev) {
+                        r.fail("a partial match with a missing event or steps out of order");
+                        break;
                     }
+                    prev = step;
+                    m.push(e.get(), step);
                 }
-                m.first_ord = r.u64();
-                m.first_time = r.i64();
-                m.last_ord = r.u64();
-                m.last_time = r.i64();
+                if (r.ok()) m.first_time = m.first().ev.time;
                 m.waiting = r.boolean();
                 m.absence_deadline = r.i64();
             }

@@ -6,6 +6,7 @@
 #include "compiler/interp/model_state.h"
 #include "compiler/ir/event.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -107,11 +108,24 @@ public:
     bool operator==(const EventPtr& o) const { return p_ == o.p_; }
     bool operator==(std::nullptr_t) const { return p_ == nullptr; }
 
-    /// A new event with `nfields` fields (Missing), referenced once.
-    static EventPtr make(uint32_t nfields);
+    /// A new event with `nfields` fields, copies of `fields[0 .. nfields)` (Missing when null), referenced
+    /// once.
+    static EventPtr make(uint32_t nfields, const ir::Value* fields = nullptr);
+
+    /// Raw references for containers that keep a StoredEvent* (PartialMatch): `retain` adds one,
+    /// `release_raw` drops one (and frees the event with its last).
+    static void retain(StoredEvent* p) { ++p->ev.refs; }
+    static void release_raw(StoredEvent* p) {
+        if (--p->ev.refs == 0) destroy(p);
+    }
 
 private:
-    void release();
+    // Inline: dropping a reference is on every path that drops an event (the free, rare per reference, is
+    // out of line in engine.cpp).
+    void release() {
+        if (p_) release_raw(p_);
+    }
+    static void destroy(StoredEvent* p);
     StoredEvent* p_ = nullptr;
 };
 
@@ -222,18 +236,113 @@ struct ThresholdState {
     uint64_t session_gen = 0; ///< the session generation `previous` belongs to (over session)
 };
 
-/// One partial match of a pattern rule.
-struct PartialMatch {
-    uint32_t pos = 0;   ///< index into the rule's positive steps: the step the match is at
-    uint32_t count = 0; ///< events held by that step
-    std::vector<std::vector<EventPtr>> bound; ///< per pattern step index (negations stay empty)
-    uint64_t first_ord = 0;                   ///< StoredEvent::ord of the first bound event
-    int64_t first_time = 0;
-    uint64_t last_ord = 0;
-    int64_t last_time = 0;
-    bool waiting = false;         ///< all positive steps done: waiting out the trailing absence
-    int64_t absence_deadline = 0; ///< when `waiting`
+/// The events a partial match binds to one pattern step: a view into the match (valid until it changes).
+struct StepEvents {
+    StoredEvent* const* b = nullptr;
+    StoredEvent* const* e = nullptr;
+    StoredEvent* const* begin() const { return b; }
+    StoredEvent* const* end() const { return e; }
+    size_t size() const { return static_cast<size_t>(e - b); }
+    bool empty() const { return b == e; }
+    StoredEvent* front() const { return *b; }
 };
+
+/// One partial match of a pattern rule, 72 bytes. Its bound events are one flat array in binding order,
+/// each tagged with its pattern step index: a match binds steps in order, so the tags never decrease and
+/// a step's events are one run of the array. Up to kInline events are stored in the match itself (no
+/// allocation for the common one- to three-event match); more go to one heap block holding the event
+/// pointers and then the tags. Each bound event holds one reference (EventPtr's count). The first event's
+/// time is kept (the window test reads it for every live match per event); its ord, and the last event's
+/// time and ord, are read from the events.
+struct PartialMatch {
+    static constexpr uint32_t kInline = 3;
+
+    int64_t first_time = 0;       ///< time of the first bound event
+    int64_t absence_deadline = 0; ///< when `waiting`
+    uint32_t pos = 0;             ///< index into the rule's positive steps: the step the match is at
+    uint32_t count = 0;           ///< events held by that step
+
+    PartialMatch() = default;
+    PartialMatch(const PartialMatch& o) { copy_from(o); }
+    PartialMatch(PartialMatch&& o) noexcept { steal(o); }
+    PartialMatch& operator=(const PartialMatch& o) {
+        if (this != &o) {
+            clear();
+            copy_from(o);
+        }
+        return *this;
+    }
+    PartialMatch& operator=(PartialMatch&& o) noexcept {
+        if (this != &o) {
+            clear();
+            steal(o);
+        }
+        return *this;
+    }
+    ~PartialMatch() { clear(); }
+
+    /// Appends `e` (one reference) bound to pattern step `step` (not before the last bound event's step).
+    void push(StoredEvent* e, uint32_t step) {
+        if (n_ == capacity()) grow();
+        if (cap_ == 0) {
+            in_.ev[n_] = e;
+            tags_[n_] = step;
+        } else {
+            heap_ev()[n_] = e;
+            heap_tags()[n_] = step;
+        }
+        EventPtr::retain(e);
+        ++n_;
+    }
+    /// Events bound, over all steps.
+    uint32_t size() const { return n_; }
+    StoredEvent* const* events() const { return cap_ == 0 ? in_.ev : heap_ev(); }
+    const uint32_t* tags() const { return cap_ == 0 ? tags_ : heap_tags(); }
+    /// The events bound to pattern step `step` (empty for a step not reached, a negation, an absence).
+    StepEvents step(uint32_t step) const;
+    const StoredEvent& first() const { return *events()[0]; }
+    const StoredEvent& last() const { return *events()[n_ - 1]; }
+    uint64_t first_ord() const { return first().ord; }
+    uint64_t last_ord() const { return last().ord; }
+    int64_t last_time() const { return last().ev.time; }
+    /// Heap bytes of the event block (0 while the events are inline).
+    uint64_t heap_bytes() const { return uint64_t{cap_} * (sizeof(StoredEvent*) + sizeof(uint32_t)); }
+
+    bool waiting = false; ///< all positive steps done: waiting out the trailing absence
+
+private:
+    uint32_t capacity() const { return cap_ == 0 ? kInline : cap_; }
+    StoredEvent** heap_ev() const { return in_.heap; }
+    uint32_t* heap_tags() const { return reinterpret_cast<uint32_t*>(in_.heap + cap_); }
+    void grow();
+    void clear() {
+        StoredEvent* const* ev = events();
+        for (uint32_t i = 0; i < n_; ++i) EventPtr::release_raw(ev[i]);
+        if (cap_ != 0) ::operator delete(in_.heap);
+        n_ = 0;
+        cap_ = 0;
+    }
+    void copy_from(const PartialMatch& o);
+    void steal(PartialMatch& o) noexcept;
+
+    uint32_t n_ = 0;   ///< bound events
+    uint32_t cap_ = 0; ///< 0: inline; else the heap block's capacity in events
+    uint32_t tags_[kInline] = {};
+    union {
+        StoredEvent* ev[kInline];
+        StoredEvent** heap; ///< cap_ event pointers, then cap_ uint32_t tags
+    } in_ = {};
+};
+
+static_assert(sizeof(PartialMatch) == 72, "a partial match is 72 bytes (its first three events inline)");
+
+inline StepEvents PartialMatch::step(uint32_t step) const {
+    // Tags never decrease: the step's run by binary search (a Kleene step may hold many events).
+    const uint32_t* t = tags();
+    StoredEvent* const* ev = events();
+    const auto [lo, hi] = std::equal_range(t, t + n_, step);
+    return StepEvents{ev + (lo - t), ev + (hi - t)};
+}
 
 /// A pattern rule's state for one key.
 struct PatternState {

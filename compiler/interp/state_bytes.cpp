@@ -75,12 +75,11 @@ uint64_t key_state_bytes(const KeyState& ks) {
         if (p.timer_scheduled) n += kTimerEntryBytes;
         n += vector_bytes(p.matches);
         for (const PartialMatch& m : p.matches) {
-            n += vector_bytes(m.bound);
-            for (const auto& step : m.bound) {
-                n += vector_bytes(step);
-                for (const EventPtr& e : step)
-                    if (e.get() != last) n += stored_event_bytes(*e);
-            }
+            // The match is inline in the vector; a match of more than PartialMatch::kInline events has a
+            // heap block.
+            if (const uint64_t h = m.heap_bytes()) n += h + kBlock;
+            for (uint32_t i = 0; i < m.size(); ++i)
+                if (m.events()[i] != last) n += stored_event_bytes(*m.events()[i]);
         }
     }
     return n;

@@ -13,8 +13,8 @@ namespace ethogram::interp {
 /// states), and the stored events. An event referenced from several places (scope buffers, sessions, partial
 /// matches) is counted at every reference but the key's latest event, which is counted once: an upper bound,
 /// as a budget needs. The events of a buffer are costed like its newest one, so that the cost is O(sessions +
-/// rules + partial matches x steps), not O(events held). Allocator overhead (about 16 bytes per block) is
-/// included per block.
+/// rules + events bound by partial matches), not O(events held). Allocator overhead (about 16 bytes per
+/// block) is included per block.
 uint64_t key_state_bytes(const KeyState& ks);
 
 /// Heap bytes one key's model state owns beyond its slot in KeyState::models (HMM rows, per-class states).

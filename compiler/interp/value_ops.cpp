@@ -187,10 +187,4 @@ Value apply_arithmetic(Op op, const Value& a, const Value& b) {
     return temporal(op, a, b);
 }
 
-int64_t saturating_add(int64_t a, int64_t b) {
-    if (b > 0 && a > std::numeric_limits<int64_t>::max() - b) return std::numeric_limits<int64_t>::max();
-    if (b < 0 && a < std::numeric_limits<int64_t>::min() - b) return std::numeric_limits<int64_t>::min();
-    return a + b;
-}
-
 } // namespace ethogram::interp

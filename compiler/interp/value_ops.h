@@ -4,6 +4,7 @@
 #include "compiler/ir/event.h"
 #include "compiler/ir/ir.h"
 
+#include <cstdint>
 #include <optional>
 
 namespace ethogram::interp {
@@ -31,7 +32,12 @@ bool apply_comparison(ir::Op op, const ir::Value& a, const ir::Value& b, const i
 /// duration / number = duration.
 ir::Value apply_arithmetic(ir::Op op, const ir::Value& a, const ir::Value& b);
 
-/// Saturating a + b for event times (deadlines never overflow to the past).
-int64_t saturating_add(int64_t a, int64_t b);
+/// Saturating a + b for event times (deadlines never overflow to the past). Inline: sessions, windows and
+/// patterns compute deadlines with it on every event.
+inline int64_t saturating_add(int64_t a, int64_t b) {
+    int64_t r = 0;
+    if (__builtin_add_overflow(a, b, &r)) return b > 0 ? INT64_MAX : INT64_MIN;
+    return r;
+}
 
 } // namespace ethogram::interp

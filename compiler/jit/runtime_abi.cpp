@@ -32,9 +32,9 @@ static void etho_rt_step_field(const NativeFrame* f, uint32_t expr, Value* out) 
     const ethogram::interp::StoredEvent* ev = nullptr;
     if (e.ref == ethogram::ir::EventRef::Current || e.step == ctx.candidate_step) {
         ev = ctx.current;
-    } else if (ctx.steps && e.step < ctx.steps->size()) {
-        const auto& bound = (*ctx.steps)[e.step];
-        if (bound.size() == 1) ev = bound.front().get();
+    } else if (ctx.steps) {
+        const ethogram::interp::StepEvents bound = ctx.steps->step(e.step);
+        if (bound.size() == 1) ev = bound.front();
     }
     *out = ev ? ethogram::interp::read_field(e, *ev) : Value::missing();
 }
