@@ -18,7 +18,7 @@ ShardLoop::ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, con
       decoder_(rs, shard.pool(), DecoderOptions{o.type_field, o.epoch_unit}),
       lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
 
-void ShardLoop::on_chunk(Chunk& c) {
+void ShardLoop::on_chunk(const Chunk& c) {
     const size_t n = c.lines();
     for (size_t i = 0; i < n; ++i) line(c, i);
     // The executor moves to the time of the latest event released globally: exactly where the
@@ -128,14 +128,18 @@ void ShardLoop::count_buffered(int64_t t) {
     }
 }
 
-void ShardLoop::line(Chunk& c, size_t i) {
+void ShardLoop::line(const Chunk& c, size_t i) {
     ++line_no_;
     const LineInfo info = c.info[i];
     if (info.kind == LineInfo::Kind::Blank) return;
     ++lines_in_;
     if (kill_at_ != 0 && lines_in_ == kill_at_) ::kill(::getpid(), SIGKILL); // test hook
+    const ParseBlock& blk = *c.blocks[i / Chunk::kBlockLines];
+    const ParseBlock::Rec& r = blk.recs[i % Chunk::kBlockLines];
     if (info.kind == LineInfo::Kind::Dead) {
-        if (dead_) dead_->write(line_no_, c.results[i].reason, c.results[i].detail, c.line(i));
+        if (dead_)
+            dead_->write(line_no_, r.reason, std::string_view(blk.arena).substr(r.first, r.last - r.first),
+                         c.line(i));
         return;
     }
     const uint64_t seq = seq_++;
@@ -160,11 +164,15 @@ void ShardLoop::line(Chunk& c, size_t i) {
         pending_.push_back(t);
     if (index_ == 0) count_buffered(t);
     if (info.owner != index_) return;
-    // The event is this shard's alone: take it out of the results (they get ev_'s old buffers back to decode
-    // into when the chunk is recycled) and intern its strings into this shard's pool.
-    LineResult& r = c.results[i];
-    std::swap(ev_, r.ev);
-    const ParseBlock& blk = c.blocks[r.block];
+    // The event is this shard's alone: copy it out of the parse block (whichever shard parsed it) into ev_'s
+    // buffers, which stay on this thread, and intern its strings into this shard's pool.
+    const size_t nfields = rs_.events[r.type].fields.size();
+    ev_.type = r.type;
+    ev_.key = ir::kNoString;
+    ev_.id = ir::kNoString;
+    ev_.time = t;
+    ev_.line = c.first_line + i + 1;
+    ev_.fields.assign(blk.values.begin() + r.values, blk.values.begin() + r.values + nfields);
     Decoder::commit_exported(rs_, shard_.pool(), blk.arena, blk.strings.data() + r.first,
                              blk.strings.data() + r.last, ev_);
     ev_.seq = seq;

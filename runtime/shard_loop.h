@@ -29,12 +29,14 @@ public:
     ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, const PipelineOptions& o, Shard& shard,
               DeadLetterWriter* dead, uint64_t kill_at_line);
 
-    /// This shard's decoder, for its share of the parsing (parse_blocks); interns nothing.
-    Decoder& decoder() { return decoder_; }
+    /// This shard's share of the parsing of `c` (parse_blocks with its decoder, into its own blocks);
+    /// interns nothing. Returns the number of blocks parsed.
+    uint32_t parse(Chunk& c) { return parse_blocks(c, decoder_, blocks_, scratch_, shards_); }
 
     /// Walks a chunk whose every block is parsed (wait_parsed), then moves the executor to the time of the
-    /// latest event released globally. Takes the events of this shard's keys out of the chunk's results.
-    void on_chunk(Chunk& c);
+    /// latest event released globally. Copies the events of this shard's keys out of the chunk's blocks
+    /// (into buffers of its own; the chunk is read-only to it).
+    void on_chunk(const Chunk& c);
 
     /// End of input: releases everything, then advances to the largest event time (the single-threaded run's
     /// last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and to
@@ -63,7 +65,7 @@ private:
         }
     };
 
-    void line(Chunk& c, size_t i);
+    void line(const Chunk& c, size_t i);
     void release(int64_t limit);
     void count_buffered(int64_t t); // shard 0: the reorder buffer's size, as ReorderBuffer counts it
 
@@ -74,7 +76,9 @@ private:
     DeadLetterWriter* dead_;
     uint64_t kill_at_;
     Decoder decoder_;
-    ir::Event ev_;
+    BlockPool blocks_;  ///< where this shard parses (must outlive every chunk: see parallel.cpp)
+    ir::Event scratch_; ///< the line this shard's parse decodes
+    ir::Event ev_;      ///< the event of this shard's keys being committed (its buffers never leave)
     int64_t lateness_;
     uint64_t line_no_ = 0, lines_in_ = 0, seq_ = 0;
     int64_t max_time_ = ir::kTimeMinusInfinity;
