@@ -103,7 +103,7 @@ ChunkReader::~ChunkReader() {
 
 ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
     ChunkPtr c = pool_.get();
-    std::string& buf = c->data;
+    ChunkBytes& buf = c->data;
     std::vector<size_t>& ends = c->line_end;
     buf.assign(carry_);
     size_t scan = 0;
@@ -132,8 +132,10 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
             break;
         }
         if (buf.size() >= max_bytes && lines > 0) break;
+        // Reads in steps of 32 KiB, so that what is read past the chunk's last line (copied to the next
+        // chunk) stays small when the line count ends the chunk before the byte budget does.
         const size_t old = buf.size();
-        buf.resize(old + std::max(max_bytes > old ? max_bytes - old : 0, size_t{1} << 16));
+        buf.resize(old + (size_t{32} << 10));
         const size_t n = std::fread(buf.data() + old, 1, buf.size() - old, f_);
         buf.resize(old + n);
         if (n == 0) {
@@ -141,7 +143,7 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
             if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
         }
     }
-    carry_.assign(buf, cut, std::string::npos);
+    carry_.assign(buf.data() + cut, buf.size() - cut);
     buf.resize(cut);
     offset_ += cut;
     if (buf.empty() || !error_.empty()) return nullptr;

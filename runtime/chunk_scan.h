@@ -8,9 +8,11 @@
 #include "runtime/decoder.h"
 #include "runtime/expected.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -29,6 +31,49 @@ struct LineInfo {
 };
 
 class BlockPool;
+
+/// The bytes of a chunk: grows without zeroing what it grows into (the reader reads straight into it) and
+/// keeps its capacity across chunks.
+class ChunkBytes {
+public:
+    const char* data() const { return p_.get(); }
+    char* data() { return p_.get(); }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    char operator[](size_t i) const { return p_[i]; }
+    void clear() { size_ = 0; }
+    /// Grows (bytes past the old size are left unset) or shrinks to `n` bytes.
+    void resize(size_t n) {
+        reserve(n);
+        size_ = n;
+    }
+    void assign(std::string_view s) {
+        size_ = 0;
+        append(s);
+    }
+    void append(std::string_view s) {
+        reserve(size_ + s.size());
+        if (!s.empty()) std::memcpy(p_.get() + size_, s.data(), s.size());
+        size_ += s.size();
+    }
+    void append(size_t n, char c) {
+        reserve(size_ + n);
+        std::memset(p_.get() + size_, c, n);
+        size_ += n;
+    }
+
+private:
+    void reserve(size_t n) {
+        if (n <= cap_) return;
+        const size_t cap = std::max(n, cap_ * 2);
+        std::unique_ptr<char[]> p(new char[cap]); // uninitialised: written before it is read
+        if (size_ != 0) std::memcpy(p.get(), p_.get(), size_);
+        p_ = std::move(p);
+        cap_ = cap;
+    }
+    std::unique_ptr<char[]> p_;
+    size_t size_ = 0, cap_ = 0;
+};
 
 /// What one shard's parse of a block of lines found, in storage that shard owns: it alone writes a block
 /// (the buffers stay in its core's cache and its allocator), every shard reads it once published, and it
@@ -77,7 +122,7 @@ class ChunkPool;
 struct Chunk {
     static constexpr uint32_t kBlockLines = 64;
 
-    std::string data;
+    ChunkBytes data;
     std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
     uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
     bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
