@@ -6,7 +6,8 @@
 # shards, and the parallel one with --ordered. Reports the best wall time of each, the events/s, and the
 # ratio parallel/single, and the CPU seconds (user + sys) of each, whose ratio bounds the speedup possible
 # on an idle machine; checks that every run wrote the same detections (as multisets). Also prints the
-# machine's load average: on a shared machine the wall-time ratio is only meaningful when the load is low.
+# machine's load average: on a shared machine the wall-time ratio is only meaningful when the load is low,
+# and the allocator etho runs with (`--stats`: tbbmalloc when etho links oneTBB's malloc proxy).
 # Load-independent figure: the parallel runs report each shard thread's CPU seconds (`--stats`); on an idle
 # machine with a core per shard their wall time is about (process CPU - shards' CPU) + the largest shard's
 # CPU (shards do not wait for each other beyond the queues' slack), which the "projected" ratio uses.
@@ -75,4 +76,4 @@ print("bench: projected idle wall ratio from per-shard CPU (1-thread CPU / (seri
       "%.2fx, --ordered %.2fx" % (cs / pp, cs / po))
 PY
 echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run); load average after" \
-    "$(cut -d' ' -f1-3 /proc/loadavg)"
+    "$(cut -d' ' -f1-3 /proc/loadavg); allocator $(sed -n 's/.*; allocator \(.*\)$/\1/p' "$work/stderr" | head -n 1)"

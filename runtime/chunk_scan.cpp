@@ -29,12 +29,28 @@ void cpu_relax() {
 
 } // namespace
 
+ParseBlock* BlockPool::get() {
+    std::lock_guard<std::mutex> lock(m_);
+    if (!free_.empty()) {
+        ParseBlock* b = free_.back();
+        free_.pop_back();
+        return b;
+    }
+    all_.push_back(std::make_unique<ParseBlock>());
+    all_.back()->home = this;
+    return all_.back().get();
+}
+
+void BlockPool::put(ParseBlock* b) {
+    std::lock_guard<std::mutex> lock(m_);
+    free_.push_back(b);
+}
+
 void Chunk::reset_parse() {
     const size_t n = line_end.size();
-    if (results.size() < n) results.resize(n); // never shrunk: the events keep their buffers
     if (info.size() < n) info.resize(n);
     nblocks = static_cast<uint32_t>((n + kBlockLines - 1) / kBlockLines);
-    if (blocks.size() < nblocks) blocks.resize(nblocks);
+    if (blocks.size() < nblocks) blocks.resize(nblocks, nullptr);
     next_block.store(0, std::memory_order_relaxed);
     parsed.store(0, std::memory_order_relaxed);
 }
@@ -61,6 +77,11 @@ void ChunkPool::put(Chunk* c) {
     if (c->inflight) c->inflight->fetch_sub(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
     c->data.clear();
     c->line_end.clear();
+    for (ParseBlock*& b : c->blocks)
+        if (b != nullptr) {
+            b->home->put(b);
+            b = nullptr;
+        }
     std::lock_guard<std::mutex> lock(m_);
     free_.push_back(c);
 }
@@ -82,7 +103,7 @@ ChunkReader::~ChunkReader() {
 
 ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
     ChunkPtr c = pool_.get();
-    std::string& buf = c->data;
+    ChunkBytes& buf = c->data;
     std::vector<size_t>& ends = c->line_end;
     buf.assign(carry_);
     size_t scan = 0;
@@ -111,8 +132,10 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
             break;
         }
         if (buf.size() >= max_bytes && lines > 0) break;
+        // Reads in steps of 32 KiB, so that what is read past the chunk's last line (copied to the next
+        // chunk) stays small when the line count ends the chunk before the byte budget does.
         const size_t old = buf.size();
-        buf.resize(old + std::max(max_bytes > old ? max_bytes - old : 0, size_t{1} << 16));
+        buf.resize(old + (size_t{32} << 10));
         const size_t n = std::fread(buf.data() + old, 1, buf.size() - old, f_);
         buf.resize(old + n);
         if (n == 0) {
@@ -120,10 +143,11 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
             if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
         }
     }
-    carry_.assign(buf, cut, std::string::npos);
+    carry_.assign(buf.data() + cut, buf.size() - cut);
     buf.resize(cut);
     offset_ += cut;
     if (buf.empty() || !error_.empty()) return nullptr;
+    buf.append(kLinePadding, ' '); // each line is parsed in place (Chunk::line)
     c->first_line = lines_before;
     c->reset_parse();
     c->inflight = inflight_;
@@ -147,33 +171,41 @@ Status ChunkReader::seek(uint64_t offset) {
     return ok_status();
 }
 
-uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards) {
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch, uint32_t shards) {
     uint32_t parsed = 0;
     for (;; ++parsed) {
         const uint32_t b = c.next_block.fetch_add(1, std::memory_order_relaxed);
         if (b >= c.nblocks) return parsed;
-        ParseBlock& blk = c.blocks[b];
+        ParseBlock& blk = *pool.get();
+        c.blocks[b] = &blk;
+        blk.values.clear();
         blk.arena.clear();
         blk.strings.clear();
-        const size_t end = std::min<size_t>(c.lines(), size_t{b + 1} * Chunk::kBlockLines);
-        for (size_t i = size_t{b} * Chunk::kBlockLines; i < end; ++i) {
+        const size_t begin = size_t{b} * Chunk::kBlockLines;
+        const size_t end = std::min<size_t>(c.lines(), begin + Chunk::kBlockLines);
+        blk.recs.resize(end - begin);
+        for (size_t i = begin; i < end; ++i) {
             LineInfo& info = c.info[i];
-            LineResult& r = c.results[i];
+            ParseBlock::Rec& r = blk.recs[i - begin];
             const std::string_view text = c.line(i);
             if (LineStage::is_blank(text)) {
                 info.kind = LineInfo::Kind::Blank;
                 continue;
             }
-            if (!decoder.decode_deferred(text, c.first_line + i + 1, r.ev)) {
+            if (!decoder.decode_deferred(text, c.first_line + i + 1, scratch, true)) {
                 info.kind = LineInfo::Kind::Dead;
                 r.reason = decoder.error().reason;
-                r.detail = decoder.error().detail;
+                r.first = static_cast<uint32_t>(blk.arena.size());
+                blk.arena.append(decoder.error().detail);
+                r.last = static_cast<uint32_t>(blk.arena.size());
                 continue;
             }
             info.kind = LineInfo::Kind::Event;
-            info.time = r.ev.time;
+            info.time = scratch.time;
             info.owner = shard_of(decoder.key_text(), shards);
-            r.block = b;
+            r.type = scratch.type;
+            r.values = static_cast<uint32_t>(blk.values.size());
+            blk.values.insert(blk.values.end(), scratch.fields.begin(), scratch.fields.end());
             r.first = static_cast<uint32_t>(blk.strings.size());
             decoder.export_deferred(blk.arena, blk.strings);
             r.last = static_cast<uint32_t>(blk.strings.size());

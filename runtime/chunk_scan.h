@@ -8,9 +8,11 @@
 #include "runtime/decoder.h"
 #include "runtime/expected.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -19,7 +21,8 @@
 
 namespace ethogram::runtime {
 
-/// What every shard reads of a line when it walks the chunk (kept apart from LineResult: 16 bytes a line).
+/// What every shard reads of a line when it walks the chunk (kept apart from the parse blocks: 16 bytes a
+/// line).
 struct LineInfo {
     enum class Kind : uint8_t { Blank, Dead, Event };
     int64_t time = 0;   ///< Event: its time
@@ -27,40 +30,104 @@ struct LineInfo {
     Kind kind = Kind::Blank;
 };
 
-/// The rest of what validating one line found; written by the shard that parsed the line's block.
-struct LineResult {
-    DeadReason reason = DeadReason::ParseError; ///< Dead: why
-    uint32_t block = 0;                         ///< Event: the block holding its deferred strings
-    uint32_t first = 0, last = 0;               ///< Event: its strings in that block's `strings`
-    std::string detail;                         ///< Dead: the dead letter's detail
-    /// Event: decoded by Decoder::decode_deferred (no string interned). Only the owner touches it after
-    /// the parse: it swaps it out and commits it into its own pool.
-    ir::Event ev;
+class BlockPool;
+
+/// The bytes of a chunk: grows without zeroing what it grows into (the reader reads straight into it) and
+/// keeps its capacity across chunks.
+class ChunkBytes {
+public:
+    const char* data() const { return p_.get(); }
+    char* data() { return p_.get(); }
+    size_t size() const { return size_; }
+    bool empty() const { return size_ == 0; }
+    char operator[](size_t i) const { return p_[i]; }
+    void clear() { size_ = 0; }
+    /// Grows (bytes past the old size are left unset) or shrinks to `n` bytes.
+    void resize(size_t n) {
+        reserve(n);
+        size_ = n;
+    }
+    void assign(std::string_view s) {
+        size_ = 0;
+        append(s);
+    }
+    void append(std::string_view s) {
+        reserve(size_ + s.size());
+        if (!s.empty()) std::memcpy(p_.get() + size_, s.data(), s.size());
+        size_ += s.size();
+    }
+    void append(size_t n, char c) {
+        reserve(size_ + n);
+        std::memset(p_.get() + size_, c, n);
+        size_ += n;
+    }
+
+private:
+    void reserve(size_t n) {
+        if (n <= cap_) return;
+        const size_t cap = std::max(n, cap_ * 2);
+        std::unique_ptr<char[]> p(new char[cap]); // uninitialised: written before it is read
+        if (size_ != 0) std::memcpy(p.get(), p_.get(), size_);
+        p_ = std::move(p);
+        cap_ = cap;
+    }
+    std::unique_ptr<char[]> p_;
+    size_t size_ = 0, cap_ = 0;
 };
 
-/// A block of consecutive lines, parsed by one shard: the text of its events' strings.
+/// What one shard's parse of a block of lines found, in storage that shard owns: it alone writes a block
+/// (the buffers stay in its core's cache and its allocator), every shard reads it once published, and it
+/// returns to its shard's BlockPool when the chunk is recycled. The owner of each event copies the event
+/// out into buffers of its own (it never takes another thread's buffers).
 struct ParseBlock {
-    std::string arena;
+    /// Per line of the block (its kind, time and owner are in the chunk's LineInfo).
+    struct Rec {
+        uint32_t values = 0;                        ///< Event: its first field in `values`
+        uint32_t first = 0, last = 0;               ///< Event: its strings in `strings`; Dead: detail bytes
+        uint16_t type = 0;                          ///< Event: its type
+        DeadReason reason = DeadReason::ParseError; ///< Dead: why
+    };
+    std::vector<Rec> recs;
+    std::vector<ir::Value> values; ///< the events' fields, every field of each (decode_deferred: no string)
+    std::string arena;             ///< the text of the strings to intern, and dead letters' details
     std::vector<DeferredString> strings;
+    BlockPool* home = nullptr; ///< the pool of the shard that parses into it
+};
+
+/// One shard's parse blocks: taken by that shard only, given back by whichever thread recycles the chunk.
+class BlockPool {
+public:
+    BlockPool() = default;
+    BlockPool(const BlockPool&) = delete;
+    BlockPool& operator=(const BlockPool&) = delete;
+    /// A block to parse into (by the pool's shard).
+    ParseBlock* get();
+    /// Gives `b` back (any thread; its chunk is being recycled, no shard reads it any more).
+    void put(ParseBlock* b);
+
+private:
+    std::mutex m_;
+    std::vector<ParseBlock*> free_;
+    std::vector<std::unique_ptr<ParseBlock>> all_;
 };
 
 class ChunkPool;
 
 /// A chunk of whole input lines, read by the reader and shared by every shard. The text and line bounds are
-/// read-only once published; `info` and `results` are written once per line by the shard that claims its
-/// block (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed` (release);
-/// each shard waits for every block (wait_parsed) before it walks the chunk. Recycled through a ChunkPool
-/// (buffers, results and events keep their capacity).
+/// read-only once published; `info` is written once per line, and `blocks[b]` once, by the shard that
+/// claims block b (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed`
+/// (release); each shard waits for every block (wait_parsed) before it walks the chunk. Recycled through a
+/// ChunkPool (buffers keep their capacity; the parse blocks go back to their shards' pools). The text is
+/// followed by kLinePadding readable bytes, so that each line is parsed in place.
 struct Chunk {
     static constexpr uint32_t kBlockLines = 64;
 
-    std::string data;
+    ChunkBytes data;
     std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
     uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
     bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
     std::vector<LineInfo> info;
-    std::vector<LineResult> results;
-    std::vector<ParseBlock> blocks;
+    std::vector<ParseBlock*> blocks; ///< by block: what its parse found (null until claimed)
     uint32_t nblocks = 0;
     // On their own cache line: claiming and publishing blocks must not invalidate the line holding the
     // fields above, which every walking shard reads for every line.
@@ -69,14 +136,14 @@ struct Chunk {
     char pad_[64 - 2 * sizeof(std::atomic<uint32_t>)] = {};
 
     size_t lines() const { return line_end.size(); }
-    /// Line `i`'s text, without its newline or a trailing CR.
+    /// Line `i`'s text, without its newline or a trailing CR (kLinePadding readable bytes follow it).
     std::string_view line(size_t i) const {
         const size_t begin = i == 0 ? 0 : line_end[i - 1] + 1;
         size_t len = line_end[i] - begin;
         if (len > 0 && data[begin + len - 1] == '\r') --len;
         return std::string_view(data.data() + begin, len);
     }
-    /// Readies the results for `line_end.size()` lines, nothing claimed or parsed yet.
+    /// Readies the line infos and blocks for `line_end.size()` lines, nothing claimed or parsed yet.
     void reset_parse();
 
     /// Where the chunk's lines were counted in by the reader (counted out when it is recycled); null for a
@@ -138,9 +205,10 @@ private:
 };
 
 /// One shard's share of the validation: claims blocks of `c` not yet claimed and parses them with
-/// `decoder` (decode_deferred: nothing interned), recording each line's result; publishes each block.
-/// `shards` is the shard count (for each event's owner). Never waits. Returns the number of blocks parsed.
-uint32_t parse_blocks(Chunk& c, Decoder& decoder, uint32_t shards);
+/// `decoder` (decode_deferred, in place: nothing interned, `scratch` the decoded event) into blocks of
+/// `pool`, recording each line's result; publishes each block. `shards` is the shard count (for each
+/// event's owner). Never waits. Returns the number of blocks parsed.
+uint32_t parse_blocks(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch, uint32_t shards);
 
 /// Waits until every block of `c` is parsed (a short spin, then a blocking wait: the shards that claimed
 /// the last blocks are parsing them, with no lock held). The results are then visible to the caller.

@@ -10,6 +10,8 @@
 
 namespace ethogram::runtime {
 
+static_assert(kLinePadding >= simdjson::SIMDJSON_PADDING, "decode in place needs simdjson's padding");
+
 namespace {
 
 using simdjson::dom::element;
@@ -198,11 +200,15 @@ struct Decoder::Impl {
                                        json_type_name(jt)));
     }
 
-    bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev) {
-        padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
-        std::copy(line.begin(), line.end(), padded.begin());
+    bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev, bool in_place) {
+        const char* text = line.data();
+        if (!in_place) {
+            padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
+            std::copy(line.begin(), line.end(), padded.begin());
+            text = padded.data();
+        }
         element doc;
-        auto perr = parser.parse(padded.data(), line.size(), false).get(doc);
+        auto perr = parser.parse(text, line.size(), false).get(doc);
         if (perr)
             return decode_fail(err, DeadReason::ParseError,
                                fmt::format("invalid JSON: {}", simdjson::error_message(perr)));
@@ -267,12 +273,12 @@ Decoder::~Decoder() = default;
 
 bool Decoder::decode(std::string_view line, uint64_t line_no, ir::Event& out) {
     impl_->defer = false;
-    return impl_->decode(error_, line, line_no, out);
+    return impl_->decode(error_, line, line_no, out, false);
 }
 
-bool Decoder::decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out) {
+bool Decoder::decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out, bool padded) {
     impl_->defer = true;
-    return impl_->decode(error_, line, line_no, out);
+    return impl_->decode(error_, line, line_no, out, padded);
 }
 
 std::string_view Decoder::key_text() const {

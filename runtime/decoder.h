@@ -25,6 +25,10 @@ struct DecodeError {
     std::string detail;
 };
 
+/// Readable bytes a caller of Decoder::decode_deferred(..., padded = true) guarantees after the line (what
+/// simdjson may read past the end of its input).
+inline constexpr size_t kLinePadding = 64;
+
 /// A string of an event decoded by Decoder::decode_deferred, copied out by export_deferred() so that the
 /// event can be committed later, on another thread, after the decoder has moved on to other lines.
 struct DeferredString {
@@ -68,7 +72,9 @@ public:
     /// `out` stay unset until commit_exported(). For the parallel runtime, where a line is validated by
     /// whichever shard claims it and committed by the shard that owns its key (export_deferred,
     /// commit_exported).
-    bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out);
+    /// With `padded`, at least kLinePadding bytes after `line` are readable (their contents do not matter)
+    /// and the line is parsed where it is, not copied first.
+    bool decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out, bool padded = false);
     /// The key's text of the event last decoded (an integer key as its decimal text); valid until the next
     /// decode.
     std::string_view key_text() const;

@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
+#include <dlfcn.h>
 #include <mutex>
 #include <sys/resource.h>
 #include <thread>
@@ -209,16 +210,22 @@ void add_stats(ir::ExecutorStats& a, const ir::ExecutorStats& b) {
 
 } // namespace
 
+std::string_view process_allocator() {
+    // The proxy exports this marker (oneTBB's own test of whether the replacement is in effect).
+    return ::dlsym(RTLD_DEFAULT, "__TBB_malloc_proxy") != nullptr ? "tbbmalloc" : "glibc malloc";
+}
+
 std::string format_parallel_stats(const ParallelStats& s) {
     std::string cpu;
     for (double c : s.cpu_seconds_per_shard) cpu += fmt::format("{}{:.3f}", cpu.empty() ? "" : "/", c);
-    return fmt::format("stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
-                       "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
-                       "reader {:.3f}\nstats: blocks of lines validated per shard {}, {} waits for a "
-                       "block being validated\n",
-                       s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water,
-                       s.inflight_bound, s.ordered_high_water, cpu, s.reader_cpu_seconds,
-                       fmt::join(s.blocks_per_shard, "/"), s.parse_waits);
+    return fmt::format(
+        "stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
+        "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
+        "reader {:.3f}; allocator {}\nstats: blocks of lines validated per shard {}, {} waits for a "
+        "block being validated\n",
+        s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water, s.inflight_bound,
+        s.ordered_high_water, cpu, s.reader_cpu_seconds, process_allocator(),
+        fmt::join(s.blocks_per_shard, "/"), s.parse_waits);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -231,6 +238,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     popts.chunk_bytes = std::max(1u, popts.chunk_bytes);
     popts.queue_chunks = std::max(1u, popts.queue_chunks);
     const uint32_t n = popts.threads;
+    spdlog::debug("parallel run: {} shards, allocator {}", n, process_allocator());
 
     std::atomic<int64_t> inflight{0}; // lines read and not yet walked by every shard
     auto reader = ChunkReader::open(opts.events_path, &inflight);
@@ -337,11 +345,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 // Validate this chunk's unclaimed blocks, then, if the next chunk is queued already, claim
                 // blocks of it too (parsing ahead): a shard that is ahead in its walk does more of the
                 // shared parsing, and the others rarely find a block of their chunk still in progress.
-                shard_blocks[s] += parse_blocks(*c, loop.decoder(), n);
+                shard_blocks[s] += loop.parse(*c);
                 ChunkPtr next;
                 const bool have_next = queues[s]->try_pop(next);
-                if (have_next && next && !next->barrier)
-                    shard_blocks[s] += parse_blocks(*next, loop.decoder(), n);
+                if (have_next && next && !next->barrier) shard_blocks[s] += loop.parse(*next);
                 shard_waits[s] += wait_parsed(*c) ? 1 : 0;
                 loop.on_chunk(*c);
                 c.reset();

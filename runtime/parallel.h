@@ -50,7 +50,12 @@ struct ParallelStats {
     double reader_cpu_seconds = 0;
 };
 
-/// The parallel statistics as `stats:` lines (shards, events per shard, queue high-water marks).
+/// The malloc the process runs with: "tbbmalloc" when oneTBB's proxy replaced it (etho links it, see
+/// tools/CMakeLists.txt; or LD_PRELOAD), else "glibc malloc".
+std::string_view process_allocator();
+
+/// The parallel statistics as `stats:` lines (shards, events per shard, queue high-water marks, CPU per
+/// shard, the allocator).
 std::string format_parallel_stats(const ParallelStats& s);
 
 /// Runs the input through `popts.threads` shards. Same contract and outputs as run_pipeline: the summary

@@ -18,7 +18,7 @@ ShardLoop::ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, con
       decoder_(rs, shard.pool(), DecoderOptions{o.type_field, o.epoch_unit}),
       lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
 
-void ShardLoop::on_chunk(Chunk& c) {
+void ShardLoop::on_chunk(const Chunk& c) {
     const size_t n = c.lines();
     for (size_t i = 0; i < n; ++i) line(c, i);
     // The executor moves to the time of the latest event released globally: exactly where the
@@ -51,8 +51,12 @@ void ShardLoop::finish() {
 void ShardLoop::save(ir::SnapWriter& w) const {
     for (uint64_t v : {line_no_, lines_in_, seq_, reorder_high_water_}) w.u64(v);
     for (int64_t v : {max_time_, watermark_, released_}) w.i64(v);
-    w.u64(heap_.size());
-    for (const Held& h : heap_) {
+    // The held events sorted on (time, seq): a valid heap order, as the format has it.
+    std::vector<Held> held(fifo_.begin() + static_cast<std::ptrdiff_t>(head_), fifo_.end());
+    held.insert(held.end(), heap_.begin(), heap_.end());
+    std::sort(held.begin(), held.end(), [](const Held& a, const Held& b) { return Later{}(b, a); });
+    w.u64(held.size());
+    for (const Held& h : held) {
         w.i64(h.time);
         w.u64(h.seq);
         w.event(events_[h.slot]);
@@ -76,7 +80,9 @@ void ShardLoop::restore(ir::SnapReader& r) {
     max_time_ = r.i64();
     watermark_ = r.i64();
     released_ = r.i64();
-    heap_.resize(r.count(17));
+    heap_.resize(r.count(17)); // restored as a heap (older snapshots hold any heap order)
+    fifo_.clear();
+    head_ = 0;
     events_.clear();
     free_.clear();
     for (Held& h : heap_) {
@@ -128,14 +134,18 @@ void ShardLoop::count_buffered(int64_t t) {
     }
 }
 
-void ShardLoop::line(Chunk& c, size_t i) {
+void ShardLoop::line(const Chunk& c, size_t i) {
     ++line_no_;
     const LineInfo info = c.info[i];
     if (info.kind == LineInfo::Kind::Blank) return;
     ++lines_in_;
     if (kill_at_ != 0 && lines_in_ == kill_at_) ::kill(::getpid(), SIGKILL); // test hook
+    const ParseBlock& blk = *c.blocks[i / Chunk::kBlockLines];
+    const ParseBlock::Rec& r = blk.recs[i % Chunk::kBlockLines];
     if (info.kind == LineInfo::Kind::Dead) {
-        if (dead_) dead_->write(line_no_, c.results[i].reason, c.results[i].detail, c.line(i));
+        if (dead_)
+            dead_->write(line_no_, r.reason, std::string_view(blk.arena).substr(r.first, r.last - r.first),
+                         c.line(i));
         return;
     }
     const uint64_t seq = seq_++;
@@ -151,7 +161,7 @@ void ShardLoop::line(Chunk& c, size_t i) {
         watermark_ = watermark_after(max_time_, lateness_);
         // Whichever shard's event moved the watermark, this shard's held events up to it are due now (they
         // arrived before this one, so they come first whatever its time).
-        if (!heap_.empty() && heap_.front().time <= watermark_) release(watermark_);
+        if (const Held* e = earliest(); e != nullptr && e->time <= watermark_) release(watermark_);
     }
     // Released now (at or before the watermark) or when a later watermark passes it (pending).
     if (t <= watermark_)
@@ -160,15 +170,19 @@ void ShardLoop::line(Chunk& c, size_t i) {
         pending_.push_back(t);
     if (index_ == 0) count_buffered(t);
     if (info.owner != index_) return;
-    // The event is this shard's alone: take it out of the results (they get ev_'s old buffers back to decode
-    // into when the chunk is recycled) and intern its strings into this shard's pool.
-    LineResult& r = c.results[i];
-    std::swap(ev_, r.ev);
-    const ParseBlock& blk = c.blocks[r.block];
+    // The event is this shard's alone: copy it out of the parse block (whichever shard parsed it) into ev_'s
+    // buffers, which stay on this thread, and intern its strings into this shard's pool.
+    const size_t nfields = rs_.events[r.type].fields.size();
+    ev_.type = r.type;
+    ev_.key = ir::kNoString;
+    ev_.id = ir::kNoString;
+    ev_.time = t;
+    ev_.line = c.first_line + i + 1;
+    ev_.fields.assign(blk.values.begin() + r.values, blk.values.begin() + r.values + nfields);
     Decoder::commit_exported(rs_, shard_.pool(), blk.arena, blk.strings.data() + r.first,
                              blk.strings.data() + r.last, ev_);
     ev_.seq = seq;
-    if (heap_.empty() && t <= watermark_) {
+    if (earliest() == nullptr && t <= watermark_) {
         // In order and not held back (always so without allowed lateness), and none of this shard's events
         // is waiting: released at once (any other event released with it comes before it: t is the
         // watermark, and they arrived earlier).
@@ -184,16 +198,45 @@ void ShardLoop::line(Chunk& c, size_t i) {
         free_.pop_back();
     }
     std::swap(events_[slot], ev_); // ev_ takes the slot's old buffers
-    heap_.push_back(Held{t, seq, slot});
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    hold(Held{t, seq, slot});
     release(watermark_);
 }
 
+void ShardLoop::hold(const Held& h) {
+    if (head_ == fifo_.size()) { // empty: reuse the storage from the start
+        fifo_.clear();
+        head_ = 0;
+    }
+    if (head_ == fifo_.size() || !Later{}(fifo_.back(), h)) {
+        if (head_ >= 4096 && head_ * 2 >= fifo_.size()) { // drop the released prefix
+            fifo_.erase(fifo_.begin(), fifo_.begin() + static_cast<std::ptrdiff_t>(head_));
+            head_ = 0;
+        }
+        fifo_.push_back(h);
+        return;
+    }
+    heap_.push_back(h);
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+}
+
+const ShardLoop::Held* ShardLoop::earliest() const {
+    const Held* f = head_ < fifo_.size() ? &fifo_[head_] : nullptr;
+    if (heap_.empty()) return f;
+    return f == nullptr || Later{}(*f, heap_.front()) ? &heap_.front() : f;
+}
+
 void ShardLoop::release(int64_t limit) {
-    while (!heap_.empty() && heap_.front().time <= limit) {
-        std::pop_heap(heap_.begin(), heap_.end(), Later{});
-        const uint32_t slot = heap_.back().slot;
-        heap_.pop_back();
+    for (;;) {
+        const Held* e = earliest();
+        if (e == nullptr || e->time > limit) return;
+        uint32_t slot = e->slot;
+        if (head_ < fifo_.size() && e == &fifo_[head_]) {
+            ++head_;
+        } else {
+            std::pop_heap(heap_.begin(), heap_.end(), Later{});
+            slot = heap_.back().slot;
+            heap_.pop_back();
+        }
         shard_.on_event(events_[slot]);
         free_.push_back(slot);
     }

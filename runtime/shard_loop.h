@@ -29,12 +29,14 @@ public:
     ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, const PipelineOptions& o, Shard& shard,
               DeadLetterWriter* dead, uint64_t kill_at_line);
 
-    /// This shard's decoder, for its share of the parsing (parse_blocks); interns nothing.
-    Decoder& decoder() { return decoder_; }
+    /// This shard's share of the parsing of `c` (parse_blocks with its decoder, into its own blocks);
+    /// interns nothing. Returns the number of blocks parsed.
+    uint32_t parse(Chunk& c) { return parse_blocks(c, decoder_, blocks_, scratch_, shards_); }
 
     /// Walks a chunk whose every block is parsed (wait_parsed), then moves the executor to the time of the
-    /// latest event released globally. Takes the events of this shard's keys out of the chunk's results.
-    void on_chunk(Chunk& c);
+    /// latest event released globally. Copies the events of this shard's keys out of the chunk's blocks
+    /// (into buffers of its own; the chunk is read-only to it).
+    void on_chunk(const Chunk& c);
 
     /// End of input: releases everything, then advances to the largest event time (the single-threaded run's
     /// last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and to
@@ -63,7 +65,10 @@ private:
         }
     };
 
-    void line(Chunk& c, size_t i);
+    void line(const Chunk& c, size_t i);
+    void hold(const Held& h);
+    /// The earliest held event (on (time, seq)), or null when none is held.
+    const Held* earliest() const;
     void release(int64_t limit);
     void count_buffered(int64_t t); // shard 0: the reorder buffer's size, as ReorderBuffer counts it
 
@@ -74,12 +79,20 @@ private:
     DeadLetterWriter* dead_;
     uint64_t kill_at_;
     Decoder decoder_;
-    ir::Event ev_;
+    BlockPool blocks_;  ///< where this shard parses (must outlive every chunk: see parallel.cpp)
+    ir::Event scratch_; ///< the line this shard's parse decodes
+    ir::Event ev_;      ///< the event of this shard's keys being committed (its buffers never leave)
     int64_t lateness_;
     uint64_t line_no_ = 0, lines_in_ = 0, seq_ = 0;
     int64_t max_time_ = ir::kTimeMinusInfinity;
     int64_t watermark_ = ir::kTimeMinusInfinity;
-    std::vector<Held> heap_;        ///< min-heap on (time, seq) of this shard's held events
+    /// This shard's held events, in two parts: those that arrived in order (each at or after the latest one
+    /// held then: most events, even with allowed lateness), in a FIFO sorted on (time, seq) (`fifo_` from
+    /// `head_` on), and the others in a min-heap on (time, seq). Released from whichever front is earlier:
+    /// the same order as one heap of all, without a heap's log n sifting for the in-order ones.
+    std::vector<Held> fifo_;
+    size_t head_ = 0;
+    std::vector<Held> heap_;
     std::vector<ir::Event> events_; ///< the held events of this shard's keys, by slot
     std::vector<uint32_t> free_;    ///< free slots of events_
     /// Shard 0: the times of every shard's held events, as runs of equal times: a min-heap, and the latest

@@ -291,6 +291,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         std::unique_ptr<ir::Executor> exec = make_executor(rs, pool);
         spdlog::debug("running {} {} ({} rules) with the {} engine", rs.name, rs.version, rs.rules.size(),
                       engine);
+        spdlog::debug("allocator {}", runtime::process_allocator());
         summary = runtime::run_pipeline(rs, pool, *exec, p);
     } else {
         runtime::ParallelOptions po;

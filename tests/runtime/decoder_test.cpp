@@ -239,6 +239,45 @@ TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
     EXPECT_GT(interned, 5u);
 }
 
+// The parallel runtime parses each line in place in its chunk (decode_deferred with `padded`): the bytes
+// after the line (the next lines, or the chunk's padding) must never be taken for part of it. Each line is
+// placed in a buffer followed by text that would complete or change it if it were read, and must decode
+// exactly as it does on its own.
+TEST_F(DecoderTest, DeferredDecodeInPlaceIgnoresTheBytesAfterTheLine) {
+    ir::StringPool copy_pool, place_pool;
+    Decoder copy{rs, copy_pool}, place{rs, place_pool};
+    const std::vector<std::string> lines = {
+        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
+        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
+        R"({"type":"page_view","user":"u7","ts":5,"page":"cart","url":"/y","logged_in":true,"n":12)",
+        R"({"type":"page_view","user":"u7","ts":5,"page":"cart","url":"/y","logged_in":true,"n":12})",
+        R"({"type":"page_view","user":"u7","ts":5,"page":"cart","url":"/y","logged_in":true,"n":"ab)",
+        R"({"type":"page_view","user":"u7","ts":5)",
+    };
+    const std::string after = R"(34,"url":"/z"}"})" + std::string(kLinePadding, '9');
+    for (const std::string& line : lines) {
+        const std::string buf = line + after;
+        ir::Event a, b;
+        const bool ok = copy.decode_deferred(line, 5, a);
+        ASSERT_EQ(place.decode_deferred(std::string_view(buf.data(), line.size()), 5, b, true), ok) << line;
+        if (!ok) {
+            EXPECT_EQ(place.error().detail, copy.error().detail) << line;
+            continue;
+        }
+        EXPECT_EQ(place.key_text(), copy.key_text());
+        ASSERT_EQ(b.fields.size(), a.fields.size());
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
+            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
+        }
+        std::string arena_a, arena_b;
+        std::vector<DeferredString> sa, sb;
+        copy.export_deferred(arena_a, sa);
+        place.export_deferred(arena_b, sb);
+        EXPECT_EQ(arena_b, arena_a) << line;
+    }
+}
+
 // The parallel runtime's path: lines validated by decode_deferred and exported (their strings copied out),
 // then committed later, after the decoder has moved on, into another pool (the owner shard's): the same
 // events and the same pool as decode() gives.
