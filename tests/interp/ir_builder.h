@@ -319,6 +319,18 @@ public:
         exec->on_event(e, sink);
         return e.seq;
     }
+    /// Takes `src`'s state through a snapshot (saved into `snap`): interns `src`'s strings under the same
+    /// ids, restores, and saves again. Empty when that worked and the second save equals `snap` byte for
+    /// byte, else what went wrong.
+    std::string restore_from(Runner& src, std::string& snap) {
+        if (Status st = src.exec->save_state(snap); !st.ok()) return "save: " + st.error();
+        for (uint32_t id = static_cast<uint32_t>(pool.size()); id < src.pool.size(); ++id)
+            pool.intern(src.pool.view(id));
+        if (Status st = exec->restore_state(snap); !st.ok()) return "restore: " + st.error();
+        std::string again;
+        if (Status st = exec->save_state(again); !st.ok()) return "save again: " + st.error();
+        return again == snap ? "" : "the restored state saves to other bytes";
+    }
     void watermark(int64_t w) { exec->advance_watermark(w, sink); }
     void end() { exec->advance_watermark(ir::kTimeInfinity, sink); }
     ir::Value str(const std::string& s) { return ir::Value::string(pool.intern(s)); }
