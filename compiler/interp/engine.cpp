@@ -345,16 +345,4 @@ void Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {
     timers.push(Timer{deadline, key, slot});
 }
 
-void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
-    if (cap == 0) {
-        ++stats.overflow_drops;
-        return;
-    }
-    while (buf.size() >= cap) {
-        buf.pop_front();
-        ++stats.overflow_drops;
-    }
-    buf.push_back(e);
-}
-
 } // namespace ethogram::interp

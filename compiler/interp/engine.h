@@ -185,8 +185,26 @@ struct Engine {
     void schedule(int64_t deadline, uint32_t key, uint32_t slot);
 };
 
+/// Makes room for one more event in a buffer capped at `cap`: while it is full, drops (and counts) its
+/// oldest through `pop` (which removes the buffer's front). False when the cap is 0: the event itself is
+/// dropped, and counted.
+template <class Pop>
+bool make_room(const EventBuffer& buf, uint32_t cap, ir::ExecutorStats& stats, Pop&& pop) {
+    if (cap == 0) {
+        ++stats.overflow_drops;
+        return false;
+    }
+    while (buf.size() >= cap) {
+        pop();
+        ++stats.overflow_drops;
+    }
+    return true;
+}
+
 /// Appends `e` to a capped buffer, dropping (and counting) the oldest when full.
-void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats);
+inline void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
+    if (make_room(buf, cap, stats, [&] { buf.pop_front(); })) buf.push_back(e);
+}
 
 /// True when `types` is empty or holds `t`. Inline: every event tests the types of sessions and steps.
 inline bool type_in(const std::vector<uint16_t>& types, uint16_t t) {

@@ -61,16 +61,7 @@ void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
 
 /// push_capped (engine.h) with the running counts kept.
 void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
-    const uint32_t cap = en.opts.max_scope_events;
-    if (cap == 0) {
-        ++en.stats.overflow_drops;
-        return;
-    }
-    while (ring.size() >= cap) {
-        pop(en, g, ring);
-        ++en.stats.overflow_drops;
-    }
-    push(en, g, ring, e);
+    if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) push(en, g, ring, e);
 }
 
 /// Adds `e` to a shared Window or LastN scope ring and drops what fell out of it. An event dropped for the
