@@ -11,6 +11,11 @@
 # Load-independent figure: the parallel runs report each shard thread's CPU seconds (`--stats`); on an idle
 # machine with a core per shard their wall time is about (process CPU - shards' CPU) + the largest shard's
 # CPU (shards do not wait for each other beyond the queues' slack), which the "projected" ratio uses.
+# Distribution: each repetition runs --threads 1 immediately followed by --threads THREADS (then --ordered),
+# so each repetition is a pair measured under about the same load; the script also reports every pair's
+# wall ratio (1 thread / THREADS threads) with their median, min and max, since the best-of figures above
+# combine runs from different moments. Every run's detections (and dead letters) are checked against the
+# first --threads 1 run's, as multisets.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 example="${1:-ecommerce}"
@@ -38,6 +43,15 @@ run() { # name, extra flags...
         --log-level error --stats "$@" 2>"$work/stderr"
     t1=$(date +%s.%N)
     python3 -c "print($t1 - $t0)" >>"$work/$name.times"
+    # Every run, not only the last: the same detections and dead letters as the first 1-thread run.
+    if [[ ! -e "$work/reference.sorted" ]]; then
+        sort "$work/$name.jsonl" >"$work/reference.sorted"
+        sort "$work/$name.dead.jsonl" >"$work/reference.dead.sorted"
+    fi
+    cmp -s "$work/reference.sorted" <(sort "$work/$name.jsonl") ||
+        { echo "bench: $name ($*) detections differ from --threads 1"; exit 1; }
+    cmp -s "$work/reference.dead.sorted" <(sort "$work/$name.dead.jsonl") ||
+        { echo "bench: $name ($*) dead letters differ from --threads 1"; exit 1; }
     awk '{print $1 + $2}' "$work/cpu" >>"$work/$name.cpu"
     # Projected idle wall time: serial CPU (process minus shards) plus the busiest shard's CPU.
     python3 - "$(awk '{print $1 + $2}' "$work/cpu")" "$work/stderr" >>"$work/$name.proj" <<'PY'
@@ -56,9 +70,6 @@ done
 best() { sort -g "$work/$1.times" | head -n 1; }
 cpu() { sort -g "$work/$1.cpu" | head -n 1; }
 proj() { sort -g "$work/$1.proj" | head -n 1; }
-for name in single parallel ordered; do
-    cmp -s <(sort "$work/single.jsonl") <(sort "$work/$name.jsonl") || { echo "bench: $name detections differ"; exit 1; }
-done
 python3 - "$lines" "$(best single)" "$(best parallel)" "$(best ordered)" "$threads" \
     "$(cpu single)" "$(cpu parallel)" "$(cpu ordered)" "$(proj parallel)" "$(proj ordered)" <<'PY'
 import sys
@@ -75,5 +86,15 @@ print("bench: the most a %s-core run could gain with this CPU overhead, on an id
 print("bench: projected idle wall ratio from per-shard CPU (1-thread CPU / (serial CPU + busiest shard)): "
       "%.2fx, --ordered %.2fx" % (cs / pp, cs / po))
 PY
-echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run); load average after" \
+# Per-pair ratios: repetition i's --threads 1 wall time over its --threads THREADS (and --ordered) wall time.
+python3 - "$threads" "$work/single.times" "$work/parallel.times" "$work/ordered.times" <<'PY'
+import statistics, sys
+t = sys.argv[1]
+single, par, ordr = ([float(x) for x in open(f).read().split()] for f in sys.argv[2:5])
+for name, runs in (("--threads %s" % t, par), ("--threads %s --ordered" % t, ordr)):
+    r = [s / p for s, p in zip(single, runs)]
+    print("bench: per-pair wall ratios, %s (%d pairs): median %.2fx, min %.2fx, max %.2fx: %s"
+          % (name, len(r), statistics.median(r), min(r), max(r), " ".join("%.2f" % x for x in r)))
+PY
+echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run, and the same dead letters); load average after" \
     "$(cut -d' ' -f1-3 /proc/loadavg); allocator $(sed -n 's/.*; allocator \(.*\)$/\1/p' "$work/stderr" | head -n 1)"

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <thread>
 
@@ -48,9 +49,12 @@ void BlockPool::put(ParseBlock* b) {
 
 void Chunk::reset_parse() {
     const size_t n = line_end.size();
-    if (info.size() < n) info.resize(n);
     nblocks = static_cast<uint32_t>((n + kBlockLines - 1) / kBlockLines);
-    if (blocks.size() < nblocks) blocks.resize(nblocks, nullptr);
+    if (block_cap < nblocks) { // a recycled chunk's blocks were all given back (ChunkPool::put)
+        blocks = std::make_unique<std::atomic<ParseBlock*>[]>(nblocks);
+        for (uint32_t b = 0; b < nblocks; ++b) blocks[b].store(nullptr, std::memory_order_relaxed);
+        block_cap = nblocks;
+    }
     next_block.store(0, std::memory_order_relaxed);
     parsed.store(0, std::memory_order_relaxed);
 }
@@ -77,11 +81,10 @@ void ChunkPool::put(Chunk* c) {
     if (c->inflight) c->inflight->fetch_sub(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
     c->data.clear();
     c->line_end.clear();
-    for (ParseBlock*& b : c->blocks)
-        if (b != nullptr) {
+    // The last reference is gone: no shard reads or publishes into this chunk any more.
+    for (uint32_t i = 0; i < c->block_cap; ++i)
+        if (ParseBlock* b = c->blocks[i].exchange(nullptr, std::memory_order_acquire); b != nullptr)
             b->home->put(b);
-            b = nullptr;
-        }
     std::lock_guard<std::mutex> lock(m_);
     free_.push_back(c);
 }
@@ -171,63 +174,90 @@ Status ChunkReader::seek(uint64_t offset) {
     return ok_status();
 }
 
+namespace {
+
+/// Parses block `b` of `c` into a block of `pool` and publishes it, unless another shard published it first
+/// (then the copy goes back to the pool). Returns whether this parse was the one published.
+bool parse_block(Chunk& c, uint32_t b, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                 uint32_t shards) {
+    ParseBlock& blk = *pool.get();
+    blk.values.clear();
+    blk.arena.clear();
+    blk.strings.clear();
+    const size_t begin = size_t{b} * Chunk::kBlockLines;
+    const size_t end = std::min<size_t>(c.lines(), begin + Chunk::kBlockLines);
+    blk.recs.resize(end - begin);
+    blk.info.resize(end - begin);
+    for (size_t i = begin; i < end; ++i) {
+        LineInfo& info = blk.info[i - begin];
+        ParseBlock::Rec& r = blk.recs[i - begin];
+        const std::string_view text = c.line(i);
+        if (LineStage::is_blank(text)) {
+            info.kind = LineInfo::Kind::Blank;
+            continue;
+        }
+        if (!decoder.decode_deferred(text, c.first_line + i + 1, scratch, true)) {
+            info.kind = LineInfo::Kind::Dead;
+            r.reason = decoder.error().reason;
+            r.first = static_cast<uint32_t>(blk.arena.size());
+            blk.arena.append(decoder.error().detail);
+            r.last = static_cast<uint32_t>(blk.arena.size());
+            continue;
+        }
+        info.kind = LineInfo::Kind::Event;
+        info.time = scratch.time;
+        info.owner = shard_of(decoder.key_text(), shards);
+        r.type = scratch.type;
+        r.values = static_cast<uint32_t>(blk.values.size());
+        blk.values.insert(blk.values.end(), scratch.fields.begin(), scratch.fields.end());
+        r.first = static_cast<uint32_t>(blk.strings.size());
+        decoder.export_deferred(blk.arena, blk.strings);
+        r.last = static_cast<uint32_t>(blk.strings.size());
+    }
+    // Release: the block's contents become visible to whoever loads the pointer with acquire. Parsing is
+    // deterministic, so when another shard published this block first (this shard helped a stalled
+    // claimer, or was the stalled claimer), its result is the same and this copy is dropped.
+    ParseBlock* expected = nullptr;
+    if (!c.blocks[b].compare_exchange_strong(expected, &blk, std::memory_order_acq_rel,
+                                             std::memory_order_acquire)) {
+        pool.put(&blk);
+        return false;
+    }
+    c.parsed.fetch_add(1, std::memory_order_acq_rel);
+    return true;
+}
+
+} // namespace
+
 uint32_t parse_blocks(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch, uint32_t shards) {
     uint32_t parsed = 0;
-    for (;; ++parsed) {
+    for (;;) {
         const uint32_t b = c.next_block.fetch_add(1, std::memory_order_relaxed);
         if (b >= c.nblocks) return parsed;
-        ParseBlock& blk = *pool.get();
-        c.blocks[b] = &blk;
-        blk.values.clear();
-        blk.arena.clear();
-        blk.strings.clear();
-        const size_t begin = size_t{b} * Chunk::kBlockLines;
-        const size_t end = std::min<size_t>(c.lines(), begin + Chunk::kBlockLines);
-        blk.recs.resize(end - begin);
-        for (size_t i = begin; i < end; ++i) {
-            LineInfo& info = c.info[i];
-            ParseBlock::Rec& r = blk.recs[i - begin];
-            const std::string_view text = c.line(i);
-            if (LineStage::is_blank(text)) {
-                info.kind = LineInfo::Kind::Blank;
-                continue;
-            }
-            if (!decoder.decode_deferred(text, c.first_line + i + 1, scratch, true)) {
-                info.kind = LineInfo::Kind::Dead;
-                r.reason = decoder.error().reason;
-                r.first = static_cast<uint32_t>(blk.arena.size());
-                blk.arena.append(decoder.error().detail);
-                r.last = static_cast<uint32_t>(blk.arena.size());
-                continue;
-            }
-            info.kind = LineInfo::Kind::Event;
-            info.time = scratch.time;
-            info.owner = shard_of(decoder.key_text(), shards);
-            r.type = scratch.type;
-            r.values = static_cast<uint32_t>(blk.values.size());
-            blk.values.insert(blk.values.end(), scratch.fields.begin(), scratch.fields.end());
-            r.first = static_cast<uint32_t>(blk.strings.size());
-            decoder.export_deferred(blk.arena, blk.strings);
-            r.last = static_cast<uint32_t>(blk.strings.size());
-        }
-        // Release: this block's results (and, through the release sequence, every block counted before)
-        // become visible to whoever reads the count with acquire. Only the last block wakes the waiters.
-        if (c.parsed.fetch_add(1, std::memory_order_acq_rel) + 1 == c.nblocks) c.parsed.notify_all();
+        if (parse_block(c, b, decoder, pool, scratch, shards)) ++parsed;
     }
 }
 
-bool wait_parsed(const Chunk& c) {
-    if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return false;
-    // A block takes tens of microseconds to parse: spin about as long, then sleep.
-    for (int spin = 0; spin < 256; ++spin) {
+CompleteResult complete_parse(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                              uint32_t shards) {
+    CompleteResult res;
+    if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return res;
+    res.waited = true;
+    // A block takes about 100 us to parse (64 lines): a claimer that is running publishes within about
+    // that long; one that is not (descheduled: the reader thread took its core, or another process) could
+    // take a time slice or more, while this shard idles. So wait about two blocks' time, then parse
+    // whatever is still missing here (at most one block's work lost when the claimer was about to publish).
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
+    for (int spin = 1;; ++spin) {
         cpu_relax();
-        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return true;
+        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return res;
+        if (spin % 64 == 0 && std::chrono::steady_clock::now() >= deadline) break;
     }
-    for (;;) {
-        const uint32_t done = c.parsed.load(std::memory_order_acquire);
-        if (done == c.nblocks) return true;
-        c.parsed.wait(done, std::memory_order_acquire); // sleeps until the count changes
-    }
+    for (uint32_t b = 0; b < c.nblocks; ++b)
+        if (c.blocks[b].load(std::memory_order_acquire) == nullptr &&
+            parse_block(c, b, decoder, pool, scratch, shards))
+            ++res.helped;
+    return res;
 }
 
 } // namespace ethogram::runtime

@@ -1,5 +1,6 @@
 // chunk_scan.h: the parallel runtime's input chunks: read once in whole lines, each line validated once by
-// whichever shard claims its block, the results shared read-only by every shard (internal to runtime/).
+// whichever shard claims its block (twice only when a claimer stalls), the results shared read-only by every
+// shard (internal to runtime/).
 #pragma once
 
 #include "compiler/ir/event.h"
@@ -21,8 +22,8 @@
 
 namespace ethogram::runtime {
 
-/// What every shard reads of a line when it walks the chunk (kept apart from the parse blocks: 16 bytes a
-/// line).
+/// What every shard reads of a line when it walks the chunk (kept apart from the rest of its block's results:
+/// 16 bytes a line, contiguous).
 struct LineInfo {
     enum class Kind : uint8_t { Blank, Dead, Event };
     int64_t time = 0;   ///< Event: its time
@@ -80,7 +81,8 @@ private:
 /// returns to its shard's BlockPool when the chunk is recycled. The owner of each event copies the event
 /// out into buffers of its own (it never takes another thread's buffers).
 struct ParseBlock {
-    /// Per line of the block (its kind, time and owner are in the chunk's LineInfo).
+    std::vector<LineInfo> info; ///< per line of the block: what every shard's walk reads
+    /// Per line of the block: what the owner of an event (and shard 0, for dead letters) reads.
     struct Rec {
         uint32_t values = 0;                        ///< Event: its first field in `values`
         uint32_t first = 0, last = 0;               ///< Event: its strings in `strings`; Dead: detail bytes
@@ -114,11 +116,12 @@ private:
 class ChunkPool;
 
 /// A chunk of whole input lines, read by the reader and shared by every shard. The text and line bounds are
-/// read-only once published; `info` is written once per line, and `blocks[b]` once, by the shard that
-/// claims block b (blocks of kBlockLines lines, claimed with an atomic counter), and published by `parsed`
-/// (release); each shard waits for every block (wait_parsed) before it walks the chunk. Recycled through a
-/// ChunkPool (buffers keep their capacity; the parse blocks go back to their shards' pools). The text is
-/// followed by kLinePadding readable bytes, so that each line is parsed in place.
+/// read-only once published. Block b (kBlockLines lines) is claimed with an atomic counter by one shard,
+/// which parses it into a ParseBlock of its own and publishes it in `blocks[b]` (compare-and-swap from null,
+/// release); each shard needs every block before it walks the chunk (complete_parse), and parses itself
+/// whatever a stalled claimer has not published yet (the first published result wins; both are the same).
+/// Recycled through a ChunkPool (buffers keep their capacity; the parse blocks go back to their shards'
+/// pools). The text is followed by kLinePadding readable bytes, so that each line is parsed in place.
 struct Chunk {
     static constexpr uint32_t kBlockLines = 64;
 
@@ -126,16 +129,19 @@ struct Chunk {
     std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
     uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
     bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
-    std::vector<LineInfo> info;
-    std::vector<ParseBlock*> blocks; ///< by block: what its parse found (null until claimed)
+    /// By block: what its parse found, null until published (block_cap entries, nblocks used).
+    std::unique_ptr<std::atomic<ParseBlock*>[]> blocks;
+    uint32_t block_cap = 0;
     uint32_t nblocks = 0;
     // On their own cache line: claiming and publishing blocks must not invalidate the line holding the
-    // fields above, which every walking shard reads for every line.
+    // fields above, which every walking shard reads.
     alignas(64) std::atomic<uint32_t> next_block{0}; ///< the next block to claim (may run past nblocks)
-    std::atomic<uint32_t> parsed{0};                 ///< blocks parsed
+    std::atomic<uint32_t> parsed{0};                 ///< blocks published
     char pad_[64 - 2 * sizeof(std::atomic<uint32_t>)] = {};
 
     size_t lines() const { return line_end.size(); }
+    /// Block b's results, once complete_parse returned (acquire: they are visible to the caller).
+    const ParseBlock& block(size_t b) const { return *blocks[b].load(std::memory_order_acquire); }
     /// Line `i`'s text, without its newline or a trailing CR (kLinePadding readable bytes follow it).
     std::string_view line(size_t i) const {
         const size_t begin = i == 0 ? 0 : line_end[i - 1] + 1;
@@ -143,7 +149,7 @@ struct Chunk {
         if (len > 0 && data[begin + len - 1] == '\r') --len;
         return std::string_view(data.data() + begin, len);
     }
-    /// Readies the line infos and blocks for `line_end.size()` lines, nothing claimed or parsed yet.
+    /// Readies the blocks for `line_end.size()` lines, nothing claimed or parsed yet.
     void reset_parse();
 
     /// Where the chunk's lines were counted in by the reader (counted out when it is recycled); null for a
@@ -210,9 +216,18 @@ private:
 /// event's owner). Never waits. Returns the number of blocks parsed.
 uint32_t parse_blocks(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch, uint32_t shards);
 
-/// Waits until every block of `c` is parsed (a short spin, then a blocking wait: the shards that claimed
-/// the last blocks are parsing them, with no lock held). The results are then visible to the caller.
-/// Returns whether it had to wait at all.
-bool wait_parsed(const Chunk& c);
+/// What complete_parse did.
+struct CompleteResult {
+    bool waited = false; ///< some block was still being parsed by another shard
+    uint32_t helped = 0; ///< blocks this shard parsed again because their claimer had not published them
+};
+
+/// Returns once every block of `c` is published; the results are then visible to the caller. A block still
+/// being parsed by another shard is waited for briefly (about as long as a block's parse takes), then parsed
+/// again by the caller (same arguments as parse_blocks), so that a claimer that is descheduled (a shared
+/// machine, or the reader thread taking its core) never holds the other shards up for longer than that.
+/// Never blocks.
+CompleteResult complete_parse(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                              uint32_t shards);
 
 } // namespace ethogram::runtime

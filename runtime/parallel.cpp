@@ -1,6 +1,7 @@
 // parallel.cpp: the parallel keyed pipeline: the calling thread reads chunks of whole lines and broadcasts
 // them to one thread per shard over bounded queues (backpressure); the shards validate each line once between
-// them (chunk_scan.h), then each walks every line and runs only the events whose key is its own
+// them (chunk_scan.h; a block whose claimer stalls is parsed again by a shard that needs it, rather than
+// waited for), then each walks every line and runs only the events whose key is its own
 // (shard_loop.h).
 #include "runtime/parallel.h"
 
@@ -222,10 +223,10 @@ std::string format_parallel_stats(const ParallelStats& s) {
         "stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
         "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
         "reader {:.3f}; allocator {}\nstats: blocks of lines validated per shard {}, {} waits for a "
-        "block being validated\n",
+        "block being validated, {} blocks validated again (their claimer stalled)\n",
         s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water, s.inflight_bound,
         s.ordered_high_water, cpu, s.reader_cpu_seconds, process_allocator(),
-        fmt::join(s.blocks_per_shard, "/"), s.parse_waits);
+        fmt::join(s.blocks_per_shard, "/"), s.parse_waits, s.blocks_parsed_again);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -318,7 +319,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::string> states(n);
     std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
-    std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0);
+    std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0), shard_helped(n, 0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
         workers.emplace_back([&, s] {
@@ -349,7 +350,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 ChunkPtr next;
                 const bool have_next = queues[s]->try_pop(next);
                 if (have_next && next && !next->barrier) shard_blocks[s] += loop.parse(*next);
-                shard_waits[s] += wait_parsed(*c) ? 1 : 0;
+                const CompleteResult done = loop.complete(*c);
+                shard_waits[s] += done.waited ? 1 : 0;
+                shard_blocks[s] += done.helped;
+                shard_helped[s] += done.helped;
                 loop.on_chunk(*c);
                 c.reset();
                 sink.deliver(shards[s]->take(false));
@@ -466,6 +470,8 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->blocks_per_shard = shard_blocks;
         stats->parse_waits = 0;
         for (uint64_t w : shard_waits) stats->parse_waits += w;
+        stats->blocks_parsed_again = 0;
+        for (uint64_t h : shard_helped) stats->blocks_parsed_again += h;
         stats->reader_cpu_seconds = reader_cpu;
     }
 

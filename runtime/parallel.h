@@ -47,6 +47,9 @@ struct ParallelStats {
     /// block), and how many times a shard found a chunk's blocks still being parsed by others and waited.
     std::vector<uint64_t> blocks_per_shard;
     uint64_t parse_waits = 0;
+    /// Blocks a shard parsed again because their claimer had not published them after a short wait (the
+    /// claimer was descheduled); the first result published is used (both are the same).
+    uint64_t blocks_parsed_again = 0;
     double reader_cpu_seconds = 0;
 };
 

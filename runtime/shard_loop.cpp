@@ -19,8 +19,12 @@ ShardLoop::ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, con
       lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
 
 void ShardLoop::on_chunk(const Chunk& c) {
-    const size_t n = c.lines();
-    for (size_t i = 0; i < n; ++i) line(c, i);
+    for (size_t b = 0; b < c.nblocks; ++b) {
+        const ParseBlock& blk = c.block(b);
+        const size_t base = b * Chunk::kBlockLines, n = blk.info.size();
+        for (size_t j = 0; j < n; ++j) line(c, blk, base + j, j);
+    }
+    line_no_ = c.first_line + c.lines();
     // The executor moves to the time of the latest event released globally: exactly where the
     // single-threaded run's executor is at this point of the input (so timers fire and idle keys are
     // evicted at the same watermarks). Released events are those at or before the watermark: line() counts
@@ -134,26 +138,22 @@ void ShardLoop::count_buffered(int64_t t) {
     }
 }
 
-void ShardLoop::line(const Chunk& c, size_t i) {
-    ++line_no_;
-    const LineInfo info = c.info[i];
+// Inlined into on_chunk's loop: most lines are other shards' events, for which this is bookkeeping only.
+inline void ShardLoop::line(const Chunk& c, const ParseBlock& blk, size_t i, size_t j) {
+    const LineInfo& info = blk.info[j];
     if (info.kind == LineInfo::Kind::Blank) return;
     ++lines_in_;
     if (kill_at_ != 0 && lines_in_ == kill_at_) ::kill(::getpid(), SIGKILL); // test hook
-    const ParseBlock& blk = *c.blocks[i / Chunk::kBlockLines];
-    const ParseBlock::Rec& r = blk.recs[i % Chunk::kBlockLines];
     if (info.kind == LineInfo::Kind::Dead) {
-        if (dead_)
-            dead_->write(line_no_, r.reason, std::string_view(blk.arena).substr(r.first, r.last - r.first),
-                         c.line(i));
+        if (dead_) dead(c, blk, i, j);
         return;
     }
     const uint64_t seq = seq_++;
     const int64_t t = info.time;
     if (t < watermark_) {
         if (dead_)
-            dead_->write(line_no_, DeadReason::Late, late_detail(t, watermark_, opts_.allowed_lateness_us),
-                         c.line(i));
+            dead_->write(c.first_line + i + 1, DeadReason::Late,
+                         late_detail(t, watermark_, opts_.allowed_lateness_us), c.line(i));
         return;
     }
     if (t > max_time_) {
@@ -166,12 +166,23 @@ void ShardLoop::line(const Chunk& c, size_t i) {
     // Released now (at or before the watermark) or when a later watermark passes it (pending).
     if (t <= watermark_)
         released_ = std::max(released_, t);
-    else
+    else if (pending_.empty() || pending_.back() != t)
         pending_.push_back(t);
     if (index_ == 0) count_buffered(t);
-    if (info.owner != index_) return;
+    if (info.owner == index_) own(c, blk, i, j, seq);
+}
+
+void ShardLoop::dead(const Chunk& c, const ParseBlock& blk, size_t i, size_t j) {
+    const ParseBlock::Rec& r = blk.recs[j];
+    dead_->write(c.first_line + i + 1, r.reason,
+                 std::string_view(blk.arena).substr(r.first, r.last - r.first), c.line(i));
+}
+
+void ShardLoop::own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, uint64_t seq) {
     // The event is this shard's alone: copy it out of the parse block (whichever shard parsed it) into ev_'s
     // buffers, which stay on this thread, and intern its strings into this shard's pool.
+    const ParseBlock::Rec& r = blk.recs[j];
+    const int64_t t = blk.info[j].time;
     const size_t nfields = rs_.events[r.type].fields.size();
     ev_.type = r.type;
     ev_.key = ir::kNoString;

@@ -32,8 +32,11 @@ public:
     /// This shard's share of the parsing of `c` (parse_blocks with its decoder, into its own blocks);
     /// interns nothing. Returns the number of blocks parsed.
     uint32_t parse(Chunk& c) { return parse_blocks(c, decoder_, blocks_, scratch_, shards_); }
+    /// Returns once every block of `c` is published, parsing itself those a stalled claimer holds
+    /// (complete_parse).
+    CompleteResult complete(Chunk& c) { return complete_parse(c, decoder_, blocks_, scratch_, shards_); }
 
-    /// Walks a chunk whose every block is parsed (wait_parsed), then moves the executor to the time of the
+    /// Walks a chunk whose every block is published (complete), then moves the executor to the time of the
     /// latest event released globally. Copies the events of this shard's keys out of the chunk's blocks
     /// (into buffers of its own; the chunk is read-only to it).
     void on_chunk(const Chunk& c);
@@ -65,7 +68,11 @@ private:
         }
     };
 
-    void line(const Chunk& c, size_t i);
+    /// Line `i` of `c`, line `j` of its block `blk`.
+    void line(const Chunk& c, const ParseBlock& blk, size_t i, size_t j);
+    /// An event of this shard's keys, not late: copied out of its block, then run or held.
+    void own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, uint64_t seq);
+    void dead(const Chunk& c, const ParseBlock& blk, size_t i, size_t j);
     void hold(const Held& h);
     /// The earliest held event (on (time, seq)), or null when none is held.
     const Held* earliest() const;
@@ -108,7 +115,7 @@ private:
     TimeRun run_;
     uint64_t buffered_ = 0;
     /// Times of every shard's events held back (after the watermark when they arrived) and not known
-    /// released yet.
+    /// released yet (an arrival with the time of the one before is not repeated: only the times matter).
     std::vector<int64_t> pending_;
     int64_t released_ = ir::kTimeMinusInfinity; ///< time of the latest event released (globally)
     uint64_t reorder_high_water_ = 0;
