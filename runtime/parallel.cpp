@@ -161,17 +161,21 @@ public:
     Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed)
         : popts_(p), out_(out), suppressed_(suppressed), merge_(shards) {}
 
-    void deliver(std::unique_ptr<ShardOutput> o) {
+    /// Writes (or merges) the block and gives it back to its shard (Shard::recycle).
+    void deliver(Shard& shard, std::unique_ptr<ShardOutput> o) {
         if (!o) return;
-        std::lock_guard<std::mutex> lock(m_);
-        if (popts_.before_write) popts_.before_write(o->detections);
-        if (popts_.ordered) {
-            merge_.add(*o);
-            merge_.release(out_, suppressed_);
-            return;
+        {
+            std::lock_guard<std::mutex> lock(m_);
+            if (popts_.before_write) popts_.before_write(o->detections);
+            if (popts_.ordered) {
+                merge_.add(*o);
+                merge_.release(out_, suppressed_);
+            } else {
+                if (!o->detections.empty()) out_.write(o->detections);
+                if (suppressed_ && !o->suppressed.empty()) suppressed_->write(o->suppressed);
+            }
         }
-        if (!o->detections.empty()) out_.write(o->detections);
-        if (suppressed_ && !o->suppressed.empty()) suppressed_->write(o->suppressed);
+        shard.recycle(std::move(o));
     }
     uint64_t ordered_high_water() {
         std::lock_guard<std::mutex> lock(m_);
@@ -329,7 +333,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 if (c->barrier) {
                     // A quiescent point: every effect of the chunks before is done; hand over the output,
                     // save the state (in parallel with the other shards), wait for the snapshot.
-                    sink.deliver(shards[s]->take(false));
+                    sink.deliver(*shards[s], shards[s]->take(false));
                     states[s].clear();
                     ir::SnapWriter w(states[s]);
                     std::string loop_state, shard_state;
@@ -356,11 +360,11 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 shard_helped[s] += done.helped;
                 loop.on_chunk(*c);
                 c.reset();
-                sink.deliver(shards[s]->take(false));
+                sink.deliver(*shards[s], shards[s]->take(false));
                 c = have_next ? std::move(next) : queues[s]->pop();
             }
             loop.finish();
-            sink.deliver(shards[s]->take(true));
+            sink.deliver(*shards[s], shards[s]->take(true));
             shards[s]->close();
             shard_cpu[s] = thread_cpu_seconds();
         });

@@ -46,11 +46,26 @@ std::unique_ptr<ShardOutput> Shard::take(bool end) {
     const bool empty =
         !out_ || (out_->detections.empty() && out_->suppressed.empty() && out_->ordered.empty());
     if (empty && !end && !(ordered_ && advanced)) return nullptr;
-    if (!out_) out_ = std::make_unique<ShardOutput>();
+    out();
     out_->shard = index_;
     out_->frontier = frontier_;
     out_->end = end;
     return std::move(out_);
+}
+
+void Shard::recycle(std::unique_ptr<ShardOutput> o) {
+    if (!o) return;
+    o->detections.clear();
+    o->suppressed.clear();
+    o->ordered.clear();
+    o->frontier = ir::kTimeMinusInfinity;
+    o->end = false;
+    spare_ = std::move(o);
+}
+
+ShardOutput& Shard::out() {
+    if (!out_) out_ = spare_ ? std::move(spare_) : std::make_unique<ShardOutput>();
+    return *out_;
 }
 
 Status Shard::save(std::string& out) const {
@@ -126,16 +141,14 @@ void Shard::add(const ir::Detection& d, bool suppressed, std::string& unordered_
 void Shard::emit(ir::Detection&& d) {
     if (!keep(d)) return;
     ++emitted_;
-    if (!out_) out_ = std::make_unique<ShardOutput>();
-    add(d, false, out_->detections);
+    add(d, false, out().detections);
 }
 
 void Shard::suppressed(ir::Detection&& d) {
     if (!keep(d)) return;
     ++suppressed_;
     if (!keep_suppressed_) return;
-    if (!out_) out_ = std::make_unique<ShardOutput>();
-    add(d, true, out_->suppressed);
+    add(d, true, out().suppressed);
 }
 
 } // namespace ethogram::runtime

@@ -63,6 +63,9 @@ public:
     /// What to write since the last call; nullptr when there is nothing to tell (no detection, not the
     /// end, and in ordered mode the frontier did not move since the last block).
     std::unique_ptr<ShardOutput> take(bool end);
+    /// Gives back what take() returned, once written: its buffers keep their capacity for the next blocks
+    /// (a block's text is often hundreds of KiB, grown anew each chunk otherwise).
+    void recycle(std::unique_ptr<ShardOutput> o);
 
     /// Checkpoints: appends the shard's whole state (counters, frontier, production counter, its pool in id
     /// order, the executor's state) to `out`; restore() puts it back into a fresh shard. Between two
@@ -85,6 +88,8 @@ public:
 private:
     bool keep(const ir::Detection& d);
     void add(const ir::Detection& d, bool suppressed, std::string& unordered_out);
+    /// The block being filled (the spare one, or a new one).
+    ShardOutput& out();
 
     uint32_t index_;
     const ir::RuleSet& rs_;
@@ -95,6 +100,7 @@ private:
     bool keep_suppressed_;
     bool ordered_;
     std::unique_ptr<ShardOutput> out_;
+    std::unique_ptr<ShardOutput> spare_; ///< a written block, emptied, to fill next
     int64_t frontier_ = ir::kTimeMinusInfinity;
     bool advanced_ = false; ///< the frontier moved since the last take()
     uint64_t seq_ = 0;

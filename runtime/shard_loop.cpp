@@ -179,36 +179,39 @@ void ShardLoop::dead(const Chunk& c, const ParseBlock& blk, size_t i, size_t j) 
 }
 
 void ShardLoop::own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, uint64_t seq) {
-    // The event is this shard's alone: copy it out of the parse block (whichever shard parsed it) into ev_'s
-    // buffers, which stay on this thread, and intern its strings into this shard's pool.
     const ParseBlock::Rec& r = blk.recs[j];
     const int64_t t = blk.info[j].time;
+    // In order and not held back (always so without allowed lateness), and none of this shard's events is
+    // waiting: released at once (any other event released with it comes before it: t is the watermark, and
+    // they arrived earlier), from ev_. Otherwise held, in a slot of events_.
+    const bool now = earliest() == nullptr && t <= watermark_;
+    uint32_t slot = 0;
+    if (!now) {
+        if (free_.empty()) {
+            slot = static_cast<uint32_t>(events_.size());
+            events_.emplace_back();
+        } else {
+            slot = free_.back();
+            free_.pop_back();
+        }
+    }
+    // The event is this shard's alone: copied out of the parse block (whichever shard parsed it) into
+    // buffers of this thread's, its strings interned into this shard's pool.
+    ir::Event& ev = now ? ev_ : events_[slot];
     const size_t nfields = rs_.events[r.type].fields.size();
-    ev_.type = r.type;
-    ev_.key = ir::kNoString;
-    ev_.id = ir::kNoString;
-    ev_.time = t;
-    ev_.line = c.first_line + i + 1;
-    ev_.fields.assign(blk.values.begin() + r.values, blk.values.begin() + r.values + nfields);
+    ev.type = r.type;
+    ev.key = ir::kNoString;
+    ev.id = ir::kNoString;
+    ev.time = t;
+    ev.line = c.first_line + i + 1;
+    ev.fields.assign(blk.values.begin() + r.values, blk.values.begin() + r.values + nfields);
     Decoder::commit_exported(rs_, shard_.pool(), blk.arena, blk.strings.data() + r.first,
-                             blk.strings.data() + r.last, ev_);
-    ev_.seq = seq;
-    if (earliest() == nullptr && t <= watermark_) {
-        // In order and not held back (always so without allowed lateness), and none of this shard's events
-        // is waiting: released at once (any other event released with it comes before it: t is the
-        // watermark, and they arrived earlier).
-        shard_.on_event(ev_);
+                             blk.strings.data() + r.last, ev);
+    ev.seq = seq;
+    if (now) {
+        shard_.on_event(ev);
         return;
     }
-    uint32_t slot = 0;
-    if (free_.empty()) {
-        slot = static_cast<uint32_t>(events_.size());
-        events_.emplace_back();
-    } else {
-        slot = free_.back();
-        free_.pop_back();
-    }
-    std::swap(events_[slot], ev_); // ev_ takes the slot's old buffers
     hold(Held{t, seq, slot});
     release(watermark_);
 }

@@ -88,7 +88,7 @@ private:
     Decoder decoder_;
     BlockPool blocks_;  ///< where this shard parses (must outlive every chunk: see parallel.cpp)
     ir::Event scratch_; ///< the line this shard's parse decodes
-    ir::Event ev_;      ///< the event of this shard's keys being committed (its buffers never leave)
+    ir::Event ev_;      ///< an event of this shard's keys run at once (its buffers never leave the thread)
     int64_t lateness_;
     uint64_t line_no_ = 0, lines_in_ = 0, seq_ = 0;
     int64_t max_time_ = ir::kTimeMinusInfinity;
