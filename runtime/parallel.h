@@ -20,7 +20,7 @@ struct ParallelOptions {
     /// still in cache when the owners take their events, a chunk after they were parsed.
     uint32_t chunk_lines = 1024;
     uint32_t chunk_bytes = 1 << 18; ///< input bytes per chunk, about (a chunk always ends with a whole line)
-    uint32_t queue_chunks = 8;      ///< capacity of each shard's input queue, in chunks
+    uint32_t queue_chunks = 16;     ///< capacity of each shard's input queue, in chunks
     /// Called before each shard's output block is written (with its text; empty in ordered mode), one call
     /// at a time, under the output lock. For tests (a slow consumer) and embedders.
     std::function<void(std::string_view)> before_write;
