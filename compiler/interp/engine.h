@@ -164,7 +164,11 @@ struct Engine {
     std::vector<bool> overflow_warned;                    ///< per rule: the overflow warning was logged
     std::vector<bool> session_keeps_events;               ///< per session: some rule scopes over it
     std::vector<std::vector<uint32_t>> session_end_rules; ///< per session: `at session end` rules
-    std::vector<PatternInfo> patterns;                    ///< per rule (empty for threshold rules)
+    /// Per event type, the sessions an event of that type can join or end (a member type, an `end on`
+    /// type, or a session without `events`), in session order; the last entry for a type outside the
+    /// schema.
+    std::vector<std::vector<uint32_t>> sessions_by_type;
+    std::vector<PatternInfo> patterns; ///< per rule (empty for threshold rules)
     /// The rules KeyState::thresholds (patterns) covers: from the first to the last rule of that kind.
     uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
     /// Per event type, the pattern rules an event of that type can concern (PatternInfo::touches), in

@@ -150,16 +150,7 @@ bool Interpreter::evictable(const KeyState& ks) const {
     return true;
 }
 
-void Interpreter::queue_activity(KeyState& ks) {
-    if (ks.queued) return;
-    // Without a budget, a key with an open session needs no entry yet: it is not evictable before the
-    // session closes, and its session's timer entry stands for it in the timer queue; it is queued (at the
-    // same time, its latest event's) when the session closes, before the watermark that could evict it is
-    // checked (timers fire first). Under a budget every key is queued: the budget drops the least recently
-    // active keys, open sessions or not.
-    if (en_.opts.max_state_bytes == 0)
-        for (const SessionState& s : ks.sessions)
-            if (s.open()) return;
+void Interpreter::push_activity(KeyState& ks) {
     ks.queued = true;
     activity_.emplace(ks.last->ev.time, ks.key);
 }
