@@ -207,6 +207,15 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         for (size_t t = 0; t < threshold_rules_by_type.size(); ++t)
             if (type_in(th.on_types, static_cast<uint16_t>(t))) threshold_rules_by_type[t].push_back(r);
     }
+    sessions_by_type.resize(rs.events.size() + 1);
+    for (uint32_t s = 0; s < rs.sessions.size(); ++s) {
+        const ir::Session& se = rs.sessions[s];
+        for (size_t t = 0; t < sessions_by_type.size(); ++t) {
+            bool ends = false;
+            for (const ir::SessionEnd& end : se.ends) ends = ends || end.type == t;
+            if (ends || type_in(se.types, static_cast<uint16_t>(t))) sessions_by_type[t].push_back(s);
+        }
+    }
     pattern_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;

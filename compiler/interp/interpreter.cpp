@@ -62,6 +62,19 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 }
 
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
+    // Most calls (one per event) find no timer due and no key idle: answered here, without the frame of
+    // the loop below.
+    if (en_.timers.empty() || en_.timers.top().deadline >= wm) {
+        if (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_) return;
+        if (activity_.empty() || !idle_at(activity_.top().time(), wm)) {
+            evicted_at_ = wm;
+            return;
+        }
+    }
+    fire_timers(wm, sink);
+}
+
+void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
     // Timers fire in (deadline, key, slot) order; all the timers of one key at one deadline form one
     // batch for exclusive-group resolution.
     bool fired = false;
@@ -91,7 +104,8 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
     // the same watermark could find idle was queued since, by a fired timer (a closed session's key, at
     // its old latest time) or by an event (at the watermark itself, not idle).
     if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity && (fired || wm != evicted_at_)) {
-        evict_idle(wm);
+        // The pass's first test, inline: most watermarks find the least recently active key not idle.
+        if (!activity_.empty() && idle_at(activity_.top().time(), wm)) evict_idle(wm);
         evicted_at_ = wm;
     }
 }
@@ -136,26 +150,13 @@ bool Interpreter::evictable(const KeyState& ks) const {
     return true;
 }
 
-void Interpreter::queue_activity(KeyState& ks) {
-    if (ks.queued) return;
-    // Without a budget, a key with an open session needs no entry yet: it is not evictable before the
-    // session closes, and its session's timer entry stands for it in the timer queue; it is queued (at the
-    // same time, its latest event's) when the session closes, before the watermark that could evict it is
-    // checked (timers fire first). Under a budget every key is queued: the budget drops the least recently
-    // active keys, open sessions or not.
-    if (en_.opts.max_state_bytes == 0)
-        for (const SessionState& s : ks.sessions)
-            if (s.open()) return;
+void Interpreter::push_activity(KeyState& ks) {
     ks.queued = true;
     activity_.emplace(ks.last->ev.time, ks.key);
 }
 
 void Interpreter::evict_idle(int64_t wm) {
-    // Idle: wm - last > horizon (as unsigned: wm >= last, and the difference may exceed INT64_MAX).
-    auto idle = [&](int64_t last) {
-        return wm > last &&
-               static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
-    };
+    auto idle = [&](int64_t last) { return idle_at(last, wm); };
     while (!activity_.empty() && idle(activity_.top().time())) {
         const uint32_t key = activity_.top().key;
         activity_.pop();

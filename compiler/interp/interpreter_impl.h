@@ -61,12 +61,34 @@ public:
 
 private:
     KeyState& key_state(uint32_t key);
+    /// advance_watermark's work once some timer is due or some key may be idle: fires the due timers,
+    /// then evicts. Out of line: the common call does neither.
+    [[gnu::noinline]] void fire_timers(int64_t wm, ir::DetectionSink& sink);
     // Bounded state (docs/architecture.md, "Bounded state").
     static int64_t time_horizon(const ir::RuleSet& rs);
     bool evictable(const KeyState& ks) const;
     void evict_idle(int64_t wm);
+    /// Whether a key whose latest event is at `last` is idle at watermark `wm`: wm - last > horizon (as
+    /// unsigned: wm >= last, and the difference may exceed INT64_MAX).
+    bool idle_at(int64_t last, int64_t wm) const {
+        return wm > last &&
+               static_cast<uint64_t>(wm) - static_cast<uint64_t>(last) > static_cast<uint64_t>(horizon_);
+    }
     void account(KeyState& ks);
-    void queue_activity(KeyState& ks);
+    /// Queues `ks` for eviction unless it is queued already. Without a budget, a key with an open session
+    /// needs no entry yet: it is not evictable before the session closes, and its session's timer entry
+    /// stands for it in the timer queue; it is queued (at the same time, its latest event's) when the
+    /// session closes, before the watermark that could evict it is checked (timers fire first). Under a
+    /// budget every key is queued: the budget drops the least recently active keys, open sessions or not.
+    /// Inline: every event asks, and most keys have an entry or an open session.
+    void queue_activity(KeyState& ks) {
+        if (ks.queued) return;
+        if (en_.opts.max_state_bytes == 0)
+            for (const SessionState& s : ks.sessions)
+                if (s.open()) return;
+        push_activity(ks);
+    }
+    void push_activity(KeyState& ks);
     void enforce_budget(uint32_t current);
     void drop_key(KeyState& ks);
 

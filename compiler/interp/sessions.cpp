@@ -25,31 +25,42 @@ bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
 
 void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
     const int64_t t = e->ev.time;
-    for (uint32_t s = 0; s < en.rs.sessions.size(); ++s) {
+    const auto& by_type = en.sessions_by_type;
+    // Only the sessions the event's type can join or end (Engine::sessions_by_type).
+    for (uint32_t s : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
         const ir::Session& sess = en.rs.sessions[s];
-        const bool ends = ends_session(en, sess, e);
+        const bool ends = !sess.ends.empty() && ends_session(en, sess, e);
         // An `end on` event joins the session even when its type is not listed under `events`.
         if (!ends && !type_in(sess.types, e->ev.type)) continue;
         SessionState& st = ks.sessions[s];
         // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
-        const bool opens = !st.open();
-        // The deadline before this event (a new one only moves later, unless `max` caps it).
-        const int64_t before = opens ? 0 : session_deadline(sess, st);
-        if (opens) {
+        if (!st.open()) {
             st.start = t;
-            st.count = 0;
+            st.count = 1;
             st.events.clear();
             ++st.generation;
-        }
-        ++st.count;
-        st.last_event = e;
-        if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
-        const int64_t d = session_deadline(sess, st);
-        // A later deadline keeps the queued entry (at or before it): session_timer moves it on when it
-        // fires early. One queue entry per open session instead of one per event.
-        if (opens || d < before) {
+            st.last_event = e;
+            if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+            const int64_t d = session_deadline(sess, st);
             en.schedule(d, ks.key, s);
             st.timer_at = d;
+        } else {
+            // The deadline is min(last + gap, start + max): a later event only moves it later, and the
+            // queued entry (at or before it) stays: session_timer moves it on when it fires early. One
+            // queue entry per open session instead of one per event. Only an event before the latest (out
+            // of time order, which the runtime never releases) can move it earlier.
+            const bool back = t < st.last();
+            const int64_t before = back ? session_deadline(sess, st) : 0;
+            ++st.count;
+            st.last_event = e;
+            if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+            if (back) {
+                const int64_t d = session_deadline(sess, st);
+                if (d < before) {
+                    en.schedule(d, ks.key, s);
+                    st.timer_at = d;
+                }
+            }
         }
         if (ends) to_close.push_back(s);
     }
