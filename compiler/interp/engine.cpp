@@ -1,6 +1,8 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include "compiler/interp/detection.h"
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -157,6 +159,8 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
       patterns(r.rules.size()), models(r, p) {
     eval.attach_models(&models);
     eval.set_scope_words(&agg_word);
+    id_seed.reserve(rs.rules.size());
+    for (const ir::Rule& rule : rs.rules) id_seed.push_back(detection_id_seed(rule.name));
     auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
         if (count == 0) first = r;
         count = r - first + 1;

@@ -291,14 +291,16 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
 
 void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
                       std::vector<ir::Detection>& batch) {
-    ir::Detection& d = batch.emplace_back(); // built in place: no move and no destroyed shell per detection
+    // Built in place (no move and no destroyed shell per detection), in recycled storage.
+    ir::Detection& d = new_detection(en_, batch);
     d.rule = rule_;
     d.key = ks_.key;
     d.time = time;
     d.trigger = why;
-    d.bindings.reserve(pos_.size());
-    for (uint32_t s : pos_) {
-        ir::Binding& b = d.bindings.emplace_back(ir::Binding{steps_[s].alias, s, {}});
+    size_bindings(d, pos_.size());
+    for (size_t i = 0; i < pos_.size(); ++i) {
+        const uint32_t s = pos_[i];
+        ir::Binding& b = set_binding(d.bindings[i], steps_[s].alias, s);
         const StepEvents evs = m.step(s);
         b.events.reserve(evs.size());
         for (const StoredEvent* p : evs) b.events.push_back(bound_event(*p));
