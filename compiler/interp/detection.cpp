@@ -103,15 +103,17 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     if (en.cov) ++en.cov->rules[d.rule].detections;
 }
 
-ir::Detection& new_detection(Engine& en, std::vector<ir::Detection>& batch) {
+ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detection>& batch) {
     ir::Detection& d = batch.emplace_back();
-    if (!en.spare_bindings.empty()) {
-        d.bindings = std::move(en.spare_bindings.back());
-        en.spare_bindings.pop_back();
+    d.rule = rule;
+    Engine::SpareDetections& spare = en.spare[rule];
+    if (!spare.bindings.empty()) {
+        d.bindings = std::move(spare.bindings.back());
+        spare.bindings.pop_back();
     }
-    if (!en.spare_fields.empty()) {
-        d.fields = std::move(en.spare_fields.back());
-        en.spare_fields.pop_back();
+    if (!spare.fields.empty()) {
+        d.fields = std::move(spare.fields.back());
+        spare.fields.pop_back();
     }
     return d;
 }
@@ -128,14 +130,18 @@ namespace {
 constexpr size_t kMaxSpareEvents = 1024;
 
 /// Keeps the heap storage of a detection the sink is done with for new_detection. The sink may have moved
-/// from it (then there is nothing to keep). At most one spare per detection of the largest batch.
+/// from it (then there is nothing to keep). Per rule, so that a detection reuses storage of its own shape
+/// (bindings, their aliases, a scope's length); at most one spare per detection of the rule in the largest
+/// batch.
 void recycle(Engine& en, ir::Detection& d) {
+    if (d.rule >= en.spare.size()) return;
+    Engine::SpareDetections& spare = en.spare[d.rule];
     if (d.bindings.capacity() != 0) {
         bool small = true;
         for (const ir::Binding& b : d.bindings) small = small && b.events.capacity() <= kMaxSpareEvents;
-        if (small) en.spare_bindings.push_back(std::move(d.bindings));
+        if (small) spare.bindings.push_back(std::move(d.bindings));
     }
-    if (d.fields.capacity() != 0) en.spare_fields.push_back(std::move(d.fields));
+    if (d.fields.capacity() != 0) spare.fields.push_back(std::move(d.fields));
 }
 
 void deliver(Engine& en, ir::Detection& d, ir::DetectionSink& sink) {

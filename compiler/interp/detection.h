@@ -16,10 +16,11 @@ uint64_t detection_id(std::string_view rule, std::string_view key, const std::ve
 /// per rule (Engine::id_seed), so that a detection hashes only its key and its bound events.
 uint64_t detection_id_seed(std::string_view rule);
 
-/// A detection to fill in, appended to `batch` (default members), with the heap storage (bindings and
-/// their event vectors, fields) of detections handed to the sink earlier (resolve_batch keeps it in
-/// Engine::spare_*): building a detection then allocates nothing in the steady state.
-ir::Detection& new_detection(Engine& en, std::vector<ir::Detection>& batch);
+/// A detection of `rule` to fill in, appended to `batch` (default members but `rule`), with the heap
+/// storage (bindings and their event vectors, fields) of the rule's detections handed to the sink earlier
+/// (resolve_batch keeps it in Engine::spare): building a detection then allocates nothing in the steady
+/// state.
+ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detection>& batch);
 
 /// Makes `d.bindings` hold `n` bindings, reusing the ones there (and their event vectors' storage); each
 /// must then be set with set_binding.

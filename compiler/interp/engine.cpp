@@ -174,6 +174,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     eval.set_scope_words(&agg_word);
     id_seed.reserve(rs.rules.size());
     for (const ir::Rule& rule : rs.rules) id_seed.push_back(detection_id_seed(rule.name));
+    spare.resize(rs.rules.size());
     auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
         if (count == 0) first = r;
         count = r - first + 1;

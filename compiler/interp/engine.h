@@ -163,12 +163,15 @@ struct Engine {
     /// Scratch for the matches a pattern rule completes on one event or timer (pattern.cpp): reused, so
     /// that a completion allocates no vector.
     std::vector<PartialMatch> pattern_done;
-    /// Detections (detection.cpp): per rule, the FNV-1a state after its name (the id's first bytes); the
-    /// heap storage of detections the sink is done with, for the next ones (new_detection); scratch of
-    /// resolve_batch.
+    /// Detections (detection.cpp): per rule, the FNV-1a state after its name (the id's first bytes), and
+    /// the heap storage of its detections the sink is done with, for its next ones (new_detection);
+    /// scratch of resolve_batch.
     std::vector<uint64_t> id_seed;
-    std::vector<std::vector<ir::Binding>> spare_bindings;
-    std::vector<std::vector<ir::Value>> spare_fields;
+    struct SpareDetections {
+        std::vector<std::vector<ir::Binding>> bindings;
+        std::vector<std::vector<ir::Value>> fields;
+    };
+    std::vector<SpareDetections> spare;
     std::vector<int64_t> group_winner;
     std::vector<int32_t> group_winner_rule;
 

@@ -292,8 +292,7 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
 void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
                       std::vector<ir::Detection>& batch) {
     // Built in place (no move and no destroyed shell per detection), in recycled storage.
-    ir::Detection& d = new_detection(en_, batch);
-    d.rule = rule_;
+    ir::Detection& d = new_detection(en_, rule_, batch);
     d.key = ks_.key;
     d.time = time;
     d.trigger = why;

@@ -98,8 +98,7 @@ bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char
 /// Builds the detection of threshold rule `rule`.
 void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
           int64_t time, const char* why, const char* decision, std::vector<ir::Detection>& batch) {
-    ir::Detection& d = new_detection(en, batch); // built in place, in recycled storage
-    d.rule = rule;
+    ir::Detection& d = new_detection(en, rule, batch); // built in place, in recycled storage
     if (decision) d.decision = decision;
     d.key = ks.key;
     d.time = time;
