@@ -119,7 +119,7 @@ ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detectio
 }
 
 void size_bindings(ir::Detection& d, size_t n) {
-    // Shrinking destroys the extra bindings (rare: a recycled vector of another rule's detection).
+    // Recycled storage is the rule's own (Engine::spare): the size differs only when the sink changed it.
     d.bindings.resize(n);
 }
 
