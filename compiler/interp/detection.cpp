@@ -2,6 +2,7 @@
 #include "compiler/interp/detection.h"
 
 #include <algorithm>
+#include <array>
 #include <limits>
 
 namespace ethogram::interp {
@@ -19,6 +20,27 @@ void fnv_bytes(uint64_t& h, const void* data, size_t n) {
     }
 }
 
+/// kFnvPrime to the powers 0 .. 8 (mod 2^64).
+constexpr std::array<uint64_t, 9> kPrimePow = [] {
+    std::array<uint64_t, 9> p{};
+    p[0] = 1;
+    for (size_t i = 1; i < p.size(); ++i) p[i] = p[i - 1] * kFnvPrime;
+    return p;
+}();
+
+/// FNV-1a over the 8 little-endian bytes of `v`, the byte-wise value: once the remaining (high) bytes are
+/// all zero, each step is `h = (h ^ 0) * prime`, so the rest is one multiplication by the prime's power
+/// (sequence numbers rarely fill more than three bytes).
+inline uint64_t fnv_u64(uint64_t h, uint64_t v) {
+    for (int i = 0; i < 8; ++i) {
+        if (v == 0) return h * kPrimePow[static_cast<size_t>(8 - i)];
+        h ^= v & 0xff;
+        h *= kFnvPrime;
+        v >>= 8;
+    }
+    return h;
+}
+
 double confidence_of(const ir::Value& v) {
     double c = 0.0;
     if (v.type == ir::Type::Float)
@@ -34,6 +56,7 @@ double confidence_of(const ir::Value& v) {
 } // namespace
 
 uint64_t detection_id(std::string_view rule, std::string_view key, const std::vector<ir::Binding>& bindings) {
+    // The definition, byte by byte (finish_detection computes the same value faster).
     uint64_t h = kFnvOffset;
     fnv_bytes(h, rule.data(), rule.size());
     fnv_bytes(h, key.data(), key.size());
@@ -46,32 +69,33 @@ uint64_t detection_id(std::string_view rule, std::string_view key, const std::ve
     return h;
 }
 
-ir::BoundEvent bound_event(const StoredEvent& se) {
-    ir::BoundEvent b;
-    b.seq = se.ev.seq;
-    b.line = se.ev.line;
-    b.time = se.ev.time;
-    b.id = se.ev.id;
-    b.type = se.ev.type;
-    return b;
+uint64_t detection_id_seed(std::string_view rule) {
+    uint64_t h = kFnvOffset;
+    fnv_bytes(h, rule.data(), rule.size());
+    return h;
 }
 
 void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     const ir::Rule& rule = en.rs.rules[d.rule];
+    // One pass over the bound events: their first and last time, and the id (detection_id's value).
     int64_t first = std::numeric_limits<int64_t>::max(), last = std::numeric_limits<int64_t>::min();
+    const std::string_view key = en.pool.view(d.key);
+    uint64_t h = en.id_seed[d.rule];
+    fnv_bytes(h, key.data(), key.size());
     for (const ir::Binding& b : d.bindings)
         for (const ir::BoundEvent& e : b.events) {
             first = std::min(first, e.time);
             last = std::max(last, e.time);
+            h = fnv_u64(h, e.seq);
         }
+    d.id = h;
     if (first > last) first = last = d.time;
     d.first_time = first;
     d.last_time = last;
-    d.fields.clear();
+    d.fields.clear(); // a recycled vector (new_detection) keeps its storage
     d.fields.reserve(rule.emits.size());
     for (const ir::Emit& em : rule.emits) d.fields.push_back(en.eval.eval(em.expr, ctx));
     d.confidence = rule.confidence == ir::kNoExpr ? 1.0 : confidence_of(en.eval.eval(rule.confidence, ctx));
-    d.id = detection_id(rule.name, en.pool.view(d.key), d.bindings);
     // A pattern step that calls a model holds only with the model's evidence: its matches are decisions
     // of the model. Threshold rules set the decision they took themselves.
     if (d.decision.empty() && !rule.gate.empty()) d.decision = "model";
@@ -79,10 +103,66 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     if (en.cov) ++en.cov->rules[d.rule].detections;
 }
 
+ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detection>& batch) {
+    ir::Detection& d = batch.emplace_back();
+    d.rule = rule;
+    Engine::SpareDetections& spare = en.spare[rule];
+    if (!spare.bindings.empty()) {
+        d.bindings = std::move(spare.bindings.back());
+        spare.bindings.pop_back();
+    }
+    if (!spare.fields.empty()) {
+        d.fields = std::move(spare.fields.back());
+        spare.fields.pop_back();
+    }
+    return d;
+}
+
+void size_bindings(ir::Detection& d, size_t n) {
+    // Recycled storage is the rule's own (Engine::spare): the size differs only when the sink changed it.
+    d.bindings.resize(n);
+}
+
+namespace {
+
+/// Recycled storage is dropped beyond this many bound events in one binding (a large threshold scope), so
+/// that the spares never hold much more than a few detections' worth.
+constexpr size_t kMaxSpareEvents = 1024;
+
+/// Keeps the heap storage of a detection the sink is done with for new_detection. The sink may have moved
+/// from it (then there is nothing to keep). Per rule, so that a detection reuses storage of its own shape
+/// (bindings, their aliases, a scope's length); at most one spare per detection of the rule in the largest
+/// batch.
+void recycle(Engine& en, ir::Detection& d) {
+    if (d.rule >= en.spare.size()) return;
+    Engine::SpareDetections& spare = en.spare[d.rule];
+    if (d.bindings.capacity() != 0) {
+        bool small = true;
+        for (const ir::Binding& b : d.bindings) small = small && b.events.capacity() <= kMaxSpareEvents;
+        if (small) spare.bindings.push_back(std::move(d.bindings));
+    }
+    if (d.fields.capacity() != 0) spare.fields.push_back(std::move(d.fields));
+}
+
+void deliver(Engine& en, ir::Detection& d, ir::DetectionSink& sink) {
+    ++en.stats.detections;
+    sink.emit(std::move(d));
+    recycle(en, d);
+}
+
+} // namespace
+
 void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink) {
     if (batch.empty()) return; // most events and timers detect nothing: no per-group tables then
+    // One detection, or no exclusive groups: every detection wins its group, in production order.
+    if (batch.size() == 1 || en.rs.groups.empty()) {
+        for (ir::Detection& d : batch) deliver(en, d, sink);
+        batch.clear();
+        return;
+    }
     // Winner per group: index into batch.
-    std::vector<int64_t> winner(en.rs.groups.size(), -1);
+    std::vector<int64_t>& winner = en.group_winner;
+    winner.assign(en.rs.groups.size(), -1);
     for (size_t i = 0; i < batch.size(); ++i) {
         const ir::Rule& r = en.rs.rules[batch[i].rule];
         if (r.group < 0 || static_cast<size_t>(r.group) >= winner.size()) continue;
@@ -96,7 +176,9 @@ void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionS
         if (r.priority > wr.priority || (r.priority == wr.priority && batch[i].rule < cur.rule))
             w = static_cast<int64_t>(i);
     }
-    std::vector<int32_t> winner_rule(winner.size(), -1);
+    // The winners' rules, read before any detection is handed over (the sink may move from it).
+    std::vector<int32_t>& winner_rule = en.group_winner_rule;
+    winner_rule.assign(winner.size(), -1);
     for (size_t g = 0; g < winner.size(); ++g)
         if (winner[g] >= 0) winner_rule[g] = static_cast<int32_t>(batch[static_cast<size_t>(winner[g])].rule);
     for (size_t i = 0; i < batch.size(); ++i) {
@@ -104,12 +186,12 @@ void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionS
         const ir::Rule& r = en.rs.rules[d.rule];
         bool grouped = r.group >= 0 && static_cast<size_t>(r.group) < winner.size();
         if (!grouped || winner[static_cast<size_t>(r.group)] == static_cast<int64_t>(i)) {
-            ++en.stats.detections;
-            sink.emit(std::move(d));
+            deliver(en, d, sink);
         } else {
             d.suppressed_by = winner_rule[static_cast<size_t>(r.group)];
             ++en.stats.suppressed;
             sink.suppressed(std::move(d));
+            recycle(en, d);
         }
     }
     batch.clear();

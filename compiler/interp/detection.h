@@ -12,12 +12,42 @@ namespace ethogram::interp {
 /// (8 bytes, little-endian) in binding order.
 uint64_t detection_id(std::string_view rule, std::string_view key, const std::vector<ir::Binding>& bindings);
 
-/// The explanation record of one event.
-ir::BoundEvent bound_event(const StoredEvent& se);
+/// The FNV-1a state after the rule name's bytes (what detection_id starts from after `rule`): computed once
+/// per rule (Engine::id_seed), so that a detection hashes only its key and its bound events.
+uint64_t detection_id_seed(std::string_view rule);
+
+/// A detection of `rule` to fill in, appended to `batch` (default members but `rule`), with the heap
+/// storage (bindings and their event vectors, fields) of the rule's detections handed to the sink earlier
+/// (resolve_batch keeps it in Engine::spare): building a detection then allocates nothing in the steady
+/// state.
+ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detection>& batch);
+
+/// Makes `d.bindings` hold `n` bindings, reusing the ones there (and their event vectors' storage); each
+/// must then be set with set_binding.
+void size_bindings(ir::Detection& d, size_t n);
+
+/// Sets binding `b` (alias, step, no events yet), keeping its event vector's storage.
+inline ir::Binding& set_binding(ir::Binding& b, std::string_view alias, uint32_t step) {
+    b.alias.assign(alias.data(), alias.size());
+    b.step = step;
+    b.events.clear();
+    return b;
+}
+
+/// The explanation record of one event. Inline: threshold detections list their whole scope.
+inline ir::BoundEvent bound_event(const StoredEvent& se) {
+    ir::BoundEvent b;
+    b.seq = se.ev.seq;
+    b.line = se.ev.line;
+    b.time = se.ev.time;
+    b.id = se.ev.id;
+    b.type = se.ev.type;
+    return b;
+}
 
 /// Fills in a detection whose rule, key, time, trigger and bindings are set: first/last time over the
 /// bound events (`time` when none), emits and confidence (clamped to [0,1], missing -> 0) evaluated in
-/// `ctx`, and the id.
+/// `ctx`, and the id (detection_id's value, from the rule's Engine::id_seed).
 void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx);
 
 /// Resolves exclusive groups in one batch (one event, or one timer deadline of one key) and hands the

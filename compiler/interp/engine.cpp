@@ -1,6 +1,8 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include "compiler/interp/detection.h"
+
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -128,14 +130,27 @@ void PartialMatch::steal(PartialMatch& o) noexcept {
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {
-    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()), e.fields.data());
-    StoredEvent& se = *p;
-    se.ev.type = e.type;
-    se.ev.time = e.time;
-    se.ev.seq = e.seq;
-    se.ev.line = e.line;
-    se.ev.id = e.id;
-    se.ord = ord;
+    // Built in one go (not EventPtr::make's Missing fields then overwritten): every event of the stream
+    // passes here.
+    const auto nfields = static_cast<uint32_t>(e.fields.size());
+    void* mem =
+        kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
+    auto* se = new (mem) StoredEvent();
+    se->ev.time = e.time;
+    se->ev.seq = e.seq;
+    se->ev.line = e.line;
+    se->ev.fields.n = nfields;
+    se->ev.id = e.id;
+    se->ev.type = e.type;
+    se->ev.refs = 1;
+    se->ord = ord;
+    auto* fields = reinterpret_cast<ir::Value*>(se + 1);
+    // Value is trivially copyable; events have a handful of fields (a loop, not a call to memcpy).
+    const ir::Value* from = e.fields.data();
+    for (uint32_t i = 0; i < nfields; ++i)
+        std::memcpy(static_cast<void*>(fields + i), from + i, sizeof(ir::Value));
+    EventPtr p;
+    p.p_ = se;
     return p;
 }
 
@@ -157,6 +172,9 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
       patterns(r.rules.size()), models(r, p) {
     eval.attach_models(&models);
     eval.set_scope_words(&agg_word);
+    id_seed.reserve(rs.rules.size());
+    for (const ir::Rule& rule : rs.rules) id_seed.push_back(detection_id_seed(rule.name));
+    spare.resize(rs.rules.size());
     auto cover = [](uint32_t& first, uint32_t& count, uint32_t r) {
         if (count == 0) first = r;
         count = r - first + 1;

@@ -194,6 +194,17 @@ struct Engine {
     /// Scratch for the matches a pattern rule completes on one event or timer (pattern.cpp): reused, so
     /// that a completion allocates no vector.
     std::vector<PartialMatch> pattern_done;
+    /// Detections (detection.cpp): per rule, the FNV-1a state after its name (the id's first bytes), and
+    /// the heap storage of its detections the sink is done with, for its next ones (new_detection);
+    /// scratch of resolve_batch.
+    std::vector<uint64_t> id_seed;
+    struct SpareDetections {
+        std::vector<std::vector<ir::Binding>> bindings;
+        std::vector<std::vector<ir::Value>> fields;
+    };
+    std::vector<SpareDetections> spare;
+    std::vector<int64_t> group_winner;
+    std::vector<int32_t> group_winner_rule;
 
     /// Groups the Window / LastN threshold rules by scope. `origin` (per rule, or null) splits groups
     /// further: only rules of equal origin share (a hot swap keeps carried and fresh rings apart).

@@ -291,17 +291,27 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
 
 void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
                       std::vector<ir::Detection>& batch) {
-    ir::Detection& d = batch.emplace_back(); // built in place: no move and no destroyed shell per detection
-    d.rule = rule_;
+    // Built in place (no move and no destroyed shell per detection), in recycled storage.
+    ir::Detection& d = new_detection(en_, rule_, batch);
     d.key = ks_.key;
     d.time = time;
     d.trigger = why;
-    d.bindings.reserve(pos_.size());
-    for (uint32_t s : pos_) {
-        ir::Binding& b = d.bindings.emplace_back(ir::Binding{steps_[s].alias, s, {}});
-        const StepEvents evs = m.step(s);
-        b.events.reserve(evs.size());
-        for (const StoredEvent* p : evs) b.events.push_back(bound_event(*p));
+    size_bindings(d, pos_.size());
+    // One walk over the match's flat array: the tags never decrease and the positive steps are in order,
+    // so each step's events are the next run of its tag (PartialMatch::step without a search per step).
+    StoredEvent* const* evs = m.events();
+    const uint32_t* tags = m.tags();
+    const uint32_t n = m.size();
+    uint32_t k = 0;
+    for (size_t i = 0; i < pos_.size(); ++i) {
+        const uint32_t s = pos_[i];
+        ir::Binding& b = set_binding(d.bindings[i], steps_[s].alias, s);
+        while (k < n && tags[k] < s) ++k;
+        uint32_t end = k;
+        while (end < n && tags[end] == s) ++end;
+        b.events.resize(end - k);
+        ir::BoundEvent* out = b.events.data();
+        for (; k < end; ++k) *out++ = bound_event(*evs[k]);
     }
     EvalContext ctx;
     ctx.steps = &m;

@@ -98,24 +98,22 @@ bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char
 /// Builds the detection of threshold rule `rule`.
 void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
           int64_t time, const char* why, const char* decision, std::vector<ir::Detection>& batch) {
-    ir::Detection d;
-    d.rule = rule;
+    ir::Detection& d = new_detection(en, rule, batch); // built in place, in recycled storage
     if (decision) d.decision = decision;
     d.key = ks.key;
     d.time = time;
     d.trigger = why;
-    // Sized once: a scope is often tens of events, and growing the vector by doubling was a chain of
-    // allocations per detection.
-    d.bindings.reserve(2);
-    ir::Binding& trig = d.bindings.emplace_back(ir::Binding{"trigger", UINT32_MAX, {}});
+    size_bindings(d, 2);
+    ir::Binding& trig = set_binding(d.bindings[0], "trigger", UINT32_MAX);
     if (trigger) trig.events.push_back(bound_event(*trigger));
-    ir::Binding& scope = d.bindings.emplace_back(ir::Binding{"scope", UINT32_MAX, {}});
+    ir::Binding& scope = set_binding(d.bindings[1], "scope", UINT32_MAX);
     if (ctx.scope) {
-        scope.events.reserve(ctx.scope->size());
-        for (const EventPtr& p : *ctx.scope) scope.events.push_back(bound_event(*p));
+        // Sized once: a scope is often tens of events (growing by doubling was a chain of allocations).
+        scope.events.resize(ctx.scope->size());
+        ir::BoundEvent* out = scope.events.data();
+        for (const EventPtr& p : *ctx.scope) *out++ = bound_event(*p);
     }
     finish_detection(en, d, ctx);
-    batch.push_back(std::move(d));
 }
 
 } // namespace
