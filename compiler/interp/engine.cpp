@@ -130,27 +130,14 @@ void PartialMatch::steal(PartialMatch& o) noexcept {
 }
 
 EventPtr make_event(const ir::Event& e, uint64_t ord) {
-    // Built in one go (not EventPtr::make's Missing fields then overwritten): every event of the stream
-    // passes here.
-    const auto nfields = static_cast<uint32_t>(e.fields.size());
-    void* mem =
-        kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
-    auto* se = new (mem) StoredEvent();
-    se->ev.time = e.time;
-    se->ev.seq = e.seq;
-    se->ev.line = e.line;
-    se->ev.fields.n = nfields;
-    se->ev.id = e.id;
-    se->ev.type = e.type;
-    se->ev.refs = 1;
-    se->ord = ord;
-    auto* fields = reinterpret_cast<ir::Value*>(se + 1);
-    // Value is trivially copyable; events have a handful of fields (a loop, not a call to memcpy).
-    const ir::Value* from = e.fields.data();
-    for (uint32_t i = 0; i < nfields; ++i)
-        std::memcpy(static_cast<void*>(fields + i), from + i, sizeof(ir::Value));
-    EventPtr p;
-    p.p_ = se;
+    EventPtr p = EventPtr::make(static_cast<uint32_t>(e.fields.size()), e.fields.data());
+    StoredEvent& se = *p;
+    se.ev.type = e.type;
+    se.ev.time = e.time;
+    se.ev.seq = e.seq;
+    se.ev.line = e.line;
+    se.ev.id = e.id;
+    se.ord = ord;
     return p;
 }
 

@@ -29,11 +29,10 @@ KeyState& Interpreter::key_state(uint32_t key) {
 }
 
 void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
-    // The caller advances the watermark to e.time first; doing it again is harmless and makes the
-    // "timers with deadline < t fire before the event" rule hold for any caller (skipped when it would do
-    // nothing: no timer due and the eviction pass at this watermark done).
-    const bool due = !en_.timers.empty() && en_.timers.top().deadline < e.time;
-    if (due || e.time != evicted_at_ || !en_.opts.evict_idle_keys) advance_watermark(e.time, sink);
+    // The caller advances the watermark to e.time first; doing it again is harmless (advance_watermark
+    // answers at once when nothing is due) and makes the "timers with deadline < t fire before the event"
+    // rule hold for any caller.
+    advance_watermark(e.time, sink);
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
@@ -104,8 +103,7 @@ void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
     // the same watermark could find idle was queued since, by a fired timer (a closed session's key, at
     // its old latest time) or by an event (at the watermark itself, not idle).
     if (en_.opts.evict_idle_keys && wm != ir::kTimeInfinity && (fired || wm != evicted_at_)) {
-        // The pass's first test, inline: most watermarks find the least recently active key not idle.
-        if (!activity_.empty() && idle_at(activity_.top().time(), wm)) evict_idle(wm);
+        evict_idle(wm);
         evicted_at_ = wm;
     }
 }

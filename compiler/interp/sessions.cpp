@@ -34,32 +34,27 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         if (!ends && !type_in(sess.types, e->ev.type)) continue;
         SessionState& st = ks.sessions[s];
         // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
-        if (!st.open()) {
+        const bool opens = !st.open();
+        // The deadline is min(last + gap, start + max): a later event only moves it later, and the queued
+        // entry (at or before it) stays: session_timer moves it on when it fires early. One queue entry per
+        // open session instead of one per event. Only an event before the latest (out of time order, which
+        // the runtime never releases) can move it earlier.
+        const bool back = !opens && t < st.last();
+        const int64_t before = back ? session_deadline(sess, st) : 0;
+        if (opens) {
             st.start = t;
-            st.count = 1;
+            st.count = 0;
             st.events.clear();
             ++st.generation;
-            st.last_event = e;
-            if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+        }
+        ++st.count;
+        st.last_event = e;
+        if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+        if (opens || back) {
             const int64_t d = session_deadline(sess, st);
-            en.schedule(d, ks.key, s);
-            st.timer_at = d;
-        } else {
-            // The deadline is min(last + gap, start + max): a later event only moves it later, and the
-            // queued entry (at or before it) stays: session_timer moves it on when it fires early. One
-            // queue entry per open session instead of one per event. Only an event before the latest (out
-            // of time order, which the runtime never releases) can move it earlier.
-            const bool back = t < st.last();
-            const int64_t before = back ? session_deadline(sess, st) : 0;
-            ++st.count;
-            st.last_event = e;
-            if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
-            if (back) {
-                const int64_t d = session_deadline(sess, st);
-                if (d < before) {
-                    en.schedule(d, ks.key, s);
-                    st.timer_at = d;
-                }
+            if (opens || d < before) {
+                en.schedule(d, ks.key, s);
+                st.timer_at = d;
             }
         }
         if (ends) to_close.push_back(s);

@@ -126,7 +126,6 @@ private:
         if (p_) release_raw(p_);
     }
     static void destroy(StoredEvent* p);
-    friend EventPtr make_event(const ir::Event& e, uint64_t ord);
     StoredEvent* p_ = nullptr;
 };
 

@@ -22,17 +22,12 @@ struct CopySink : ir::DetectionSink {
 
 /// Every bound event's seq as 8 little-endian bytes, after the rule and key bytes: the id's definition.
 uint64_t id_by_definition(std::string_view rule, std::string_view key, const ir::Detection& d) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    auto mix = [&](unsigned char c) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    };
-    for (char c : rule) mix(static_cast<unsigned char>(c));
-    for (char c : key) mix(static_cast<unsigned char>(c));
+    std::vector<unsigned char> bytes(rule.begin(), rule.end());
+    bytes.insert(bytes.end(), key.begin(), key.end());
     for (const ir::Binding& b : d.bindings)
         for (const ir::BoundEvent& e : b.events)
-            for (int i = 0; i < 8; ++i) mix(static_cast<unsigned char>(e.seq >> (8 * i)));
-    return h;
+            for (int i = 0; i < 8; ++i) bytes.push_back(static_cast<unsigned char>(e.seq >> (8 * i)));
+    return fnv1a(bytes);
 }
 
 TEST(DetectionBuild, IdEqualsItsDefinitionForSeqsOfEveryWidth) {

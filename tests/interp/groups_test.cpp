@@ -73,16 +73,6 @@ TEST(Groups, TimerBatchesAreResolvedPerKeyAndDeadline) {
     EXPECT_EQ(r.sink.suppressed_out[0].suppressed_by, static_cast<int32_t>(p2));
 }
 
-// FNV-1a 64 written from its definition (offset basis 0xcbf29ce484222325, prime 0x100000001b3).
-uint64_t fnv1a(const std::vector<unsigned char>& bytes) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    for (unsigned char c : bytes) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    return h;
-}
-
 TEST(DetectionId, IsFnv1aOverRuleKeyAndBoundSeqs) {
     IrBuilder b;
     uint16_t A = b.event("A");

@@ -352,4 +352,15 @@ inline std::vector<uint64_t> seqs(const ir::Detection& d, size_t b) {
     return out;
 }
 
+/// FNV-1a 64 written from its definition (offset basis 0xcbf29ce484222325, prime 0x100000001b3): the
+/// detection id's definition, independent of the engine's code.
+inline uint64_t fnv1a(const std::vector<unsigned char>& bytes) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    for (unsigned char c : bytes) {
+        h ^= c;
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
 } // namespace ethogram::interp::testing
