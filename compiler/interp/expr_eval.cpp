@@ -47,29 +47,13 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
     return se.ev.fields[slot];
 }
 
-bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {
-    if (id == ir::kNoExpr) return true;
+bool ExprEvaluator::test_value(ir::ExprId id, const EvalContext& ctx) {
     Value v = eval(id, ctx);
     return v.type == Type::Bool && v.b;
 }
 
-Value ExprEvaluator::eval(ir::ExprId id, const EvalContext& ctx) {
+Value ExprEvaluator::interpret(ir::ExprId id, const EvalContext& ctx) {
     if (id == ir::kNoExpr || id >= rs_.exprs.size()) return Value::missing();
-    if (native_ && id < native_->exprs.size() && native_->exprs[id]) {
-        NativeFrame f;
-        if (ctx.current) {
-            f.fields = ctx.current->ev.fields.data();
-            f.dwell_value = ctx.current->dwell();
-            f.dwell = &f.dwell_value;
-            f.nfields = static_cast<uint32_t>(ctx.current->ev.fields.size());
-            f.type = ctx.current->ev.type;
-        }
-        f.ctx = &ctx;
-        f.eval = this;
-        Value out;
-        if (native_->exprs[id](&f, &out) == 0) return out;
-        // Non-zero: a value outside the types the code was specialised for; interpret instead.
-    }
     const ir::Expr& e = rs_.exprs[id];
     switch (e.kind) {
     case ExprKind::Const: return e.constant;

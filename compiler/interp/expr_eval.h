@@ -7,6 +7,7 @@
 #include "compiler/ir/ir.h"
 
 #include <cstdint>
+#include <type_traits>
 #include <vector>
 
 namespace ethogram::interp {
@@ -15,6 +16,7 @@ class ModelRuntime; // models_eval.h
 struct ModelKeyState;
 
 /// What an expression can read. Every pointer may be null (the construct then reads as missing).
+/// Standard layout: compiled code (native_hooks.h) reads it at offsetof() positions.
 struct EvalContext {
     /// EventRef::Current: a step's candidate, an aggregate's element, a threshold's trigger.
     const StoredEvent* current = nullptr;
@@ -45,9 +47,29 @@ public:
     /// `pool` receives the results of `lower(s)`.
     ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs), pool_(pool) {}
 
-    ir::Value eval(ir::ExprId id, const EvalContext& ctx);
-    /// A predicate: kNoExpr holds; a missing or non-bool result does not.
-    bool test(ir::ExprId id, const EvalContext& ctx);
+    /// The value of expression `id` (missing for kNoExpr). Inline: compiled code (NativeHooks::exprs)
+    /// reads `ctx` directly (no frame is built); without it, or when it bails out, interpreted.
+    ir::Value eval(ir::ExprId id, const EvalContext& ctx) {
+        if (native_ && id < native_->exprs.size())
+            if (const NativeExprFn fn = native_->exprs[id]) {
+                ir::Value out;
+                if (fn(&ctx, this, &out) == 0) return out;
+                // Non-zero: a value outside the types the code was specialised for; interpret instead.
+            }
+        return interpret(id, ctx);
+    }
+    /// A predicate: kNoExpr holds; a missing or non-bool result does not. Inline: a compiled predicate
+    /// (NativeHooks::tests) answers without a Value; without one, or when it bails out, interpreted.
+    bool test(ir::ExprId id, const EvalContext& ctx) {
+        if (id == ir::kNoExpr) return true;
+        if (native_ && id < native_->tests.size())
+            if (const NativeTestFn fn = native_->tests[id]) {
+                const int32_t r = fn(&ctx, this);
+                if (r >= 0) return r != 0;
+                // Negative: a value outside the types the code was specialised for; interpret instead.
+            }
+        return test_value(id, ctx);
+    }
 
     const ir::RuleSet& ruleset() const { return rs_; }
     ir::StringPool& pool() { return pool_; }
@@ -70,6 +92,8 @@ public:
     const ModelStates* key_models() const { return key_models_; }
 
 private:
+    bool test_value(ir::ExprId id, const EvalContext& ctx);
+    ir::Value interpret(ir::ExprId id, const EvalContext& ctx);
     ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
     ir::Value call(const ir::Expr& e, const EvalContext& ctx);
     ir::Value unary(const ir::Expr& e, const EvalContext& ctx);
@@ -84,6 +108,9 @@ private:
     const NativeHooks* native_ = nullptr;
     const std::vector<uint32_t>* scope_words_ = nullptr;
 };
+
+static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_v<StoredEvent>,
+              "compiled code reads EvalContext and StoredEvent at offsetof() positions");
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
 ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);

@@ -353,15 +353,10 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     if (rules.empty()) return;
     const NativeHooks* nh = en.native;
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
-        NativeFrame f;
-        f.fields = e->ev.fields.data();
-        f.dwell_value = e->dwell();
-        f.dwell = &f.dwell_value;
-        f.nfields = static_cast<uint32_t>(e->ev.fields.size());
-        f.type = e->ev.type;
-        f.eval = &en.eval;
+        EvalContext ctx;
+        ctx.current = e.get();
         en.step_bits.assign((nh->nbits + 63) / 64, 0);
-        if (nh->dispatch[e->ev.type](&f, en.step_bits.data()) == 0) en.bits_event = e.get();
+        if (nh->dispatch[e->ev.type](&ctx, &en.eval, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
     for (uint32_t r : rules) {
         if (ks.patterns[r].matches.empty()) {

@@ -43,7 +43,7 @@ namespace orc = llvm::orc;
 namespace {
 
 /// Bumped whenever the lowering or the runtime ABI changes: part of the cache key.
-constexpr const char* kJitAbiVersion = "jit-abi-1";
+constexpr const char* kJitAbiVersion = "jit-abi-2";
 /// JitOptions::opt_level -1 compiles up to this many functions at level 2, larger rule sets at level 0:
 /// on 1000 reference rules (3706 functions) the O1 pipeline took 3.4 s of CPU and level 0 0.55 s, and the
 /// matcher ran no measurably slower (the expression code is a small part of its time; docs/performance.md).
@@ -242,16 +242,20 @@ std::string resolve(Session& s, orc::JITDylib& jd, const ir::RuleSet& rs, const 
     orc::SymbolLookupSet names;
     std::vector<orc::SymbolStringPtr> order;
     for (ir::ExprId id : plan.roots) order.push_back(jit.mangleAndIntern(expr_symbol(id)));
+    for (ir::ExprId id : plan.tests) order.push_back(jit.mangleAndIntern(test_symbol(id)));
     for (uint32_t t = 0; t < plan.dispatch.size(); ++t)
         if (plan.dispatch[t]) order.push_back(jit.mangleAndIntern(dispatch_symbol(t)));
     for (auto& n : order) names.add(n);
     auto found = jit.getExecutionSession().lookup(orc::makeJITDylibSearchOrder(&jd), std::move(names));
     if (!found) return error_text(found.takeError());
     c.hooks_.exprs.assign(rs.exprs.size(), nullptr);
+    c.hooks_.tests.assign(rs.exprs.size(), nullptr);
     c.hooks_.dispatch.assign(rs.events.size(), nullptr);
     size_t i = 0;
     for (ir::ExprId id : plan.roots)
         c.hooks_.exprs[id] = (*found)[order[i++]].getAddress().toPtr<interp::NativeExprFn>();
+    for (ir::ExprId id : plan.tests)
+        c.hooks_.tests[id] = (*found)[order[i++]].getAddress().toPtr<interp::NativeTestFn>();
     for (uint32_t t = 0; t < plan.dispatch.size(); ++t)
         if (plan.dispatch[t])
             c.hooks_.dispatch[t] = (*found)[order[i++]].getAddress().toPtr<interp::NativeDispatchFn>();
@@ -328,7 +332,8 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
     Session& s = **session;
     const Plan plan = make_plan(rs);
     const size_t functions =
-        plan.roots.size() + static_cast<size_t>(std::count(plan.dispatch.begin(), plan.dispatch.end(), true));
+        plan.roots.size() + plan.tests.size() +
+        static_cast<size_t>(std::count(plan.dispatch.begin(), plan.dispatch.end(), true));
     // Automatic level: full optimisation while it is cheap, the fast pipeline for large rule sets.
     const int level =
         opts.opt_level < 0 ? (functions <= kFullOptFunctions ? 2 : 0) : std::min(opts.opt_level, 3);
@@ -365,7 +370,7 @@ Expected<std::unique_ptr<CompiledRuleSet>> compile_rule_set(const ir::RuleSet& r
             if (err.empty()) {
                 c->stats_ = stats;
                 c->stats_.functions =
-                    plan.roots.size() +
+                    plan.roots.size() + plan.tests.size() +
                     static_cast<size_t>(std::count(plan.dispatch.begin(), plan.dispatch.end(), true));
                 c->stats_.cache_hit = true;
                 c->stats_.object_bytes = bytes;

@@ -2,7 +2,9 @@
 // compiler/interp/expr_eval.cpp and value_ops.cpp, specialised on the static types of the operands.
 #include "compiler/jit/lower.h"
 
+#include "compiler/interp/expr_eval.h"
 #include "compiler/interp/native_hooks.h"
+#include "compiler/interp/state.h"
 #include "compiler/jit/runtime_abi.h"
 
 #include <llvm/IR/Constants.h>
@@ -119,25 +121,37 @@ bool calls_model(const ir::RuleSet& rs, ir::ExprId id) {
     return false;
 }
 
-std::vector<ir::ExprId> collect_roots(const ir::RuleSet& rs) {
-    std::vector<ir::ExprId> roots;
-    auto add_root = [&](ir::ExprId id) {
-        if (id != ir::kNoExpr && !calls_model(rs, id)) roots.push_back(id);
+/// The compiled roots: `values` are read as values (ExprEvaluator::eval: emits, confidences, aggregate
+/// values), `tests` as predicates (ExprEvaluator::test: step predicates, threshold conditions, session
+/// ends, aggregate filters). Sorted, without duplicates; an expression may be in both.
+struct Roots {
+    std::vector<ir::ExprId> values, tests;
+};
+
+void sort_unique(std::vector<ir::ExprId>& v) {
+    std::sort(v.begin(), v.end());
+    v.erase(std::unique(v.begin(), v.end()), v.end());
+}
+
+Roots collect_roots(const ir::RuleSet& rs) {
+    Roots roots;
+    auto add = [&](std::vector<ir::ExprId>& to, ir::ExprId id) {
+        if (id != ir::kNoExpr && !calls_model(rs, id)) to.push_back(id);
     };
     for (const ir::Rule& r : rs.rules) {
-        add_root(r.confidence);
-        for (const ir::Emit& em : r.emits) add_root(em.expr);
-        if (r.kind == ir::RuleKind::Threshold) add_root(r.threshold.cond);
-        for (const ir::Step& s : r.pattern.steps) add_root(s.pred);
+        add(roots.values, r.confidence);
+        for (const ir::Emit& em : r.emits) add(roots.values, em.expr);
+        if (r.kind == ir::RuleKind::Threshold) add(roots.tests, r.threshold.cond);
+        for (const ir::Step& s : r.pattern.steps) add(roots.tests, s.pred);
     }
     for (const ir::Session& s : rs.sessions)
-        for (const ir::SessionEnd& end : s.ends) add_root(end.pred);
+        for (const ir::SessionEnd& end : s.ends) add(roots.tests, end.pred);
     for (const ir::Aggregate& a : rs.aggregates) {
-        add_root(a.value);
-        add_root(a.filter);
+        add(roots.values, a.value);
+        add(roots.tests, a.filter);
     }
-    std::sort(roots.begin(), roots.end());
-    roots.erase(std::unique(roots.begin(), roots.end()), roots.end());
+    sort_unique(roots.values);
+    sort_unique(roots.tests);
     return roots;
 }
 
@@ -183,22 +197,23 @@ public:
             return fn;
         };
         void_ = llvm::Type::getVoidTy(c_);
-        rt_step_field_ = decl(kAbiStepField, void_, {ptr_, i32_, ptr_});
+        rt_step_event_ = decl(kAbiStepEvent, ptr_, {ptr_, i32_});
         rt_session_ = decl(kAbiSessionAttr, void_, {ptr_, i32_, ptr_});
-        rt_aggregate_ = decl(kAbiAggregate, void_, {ptr_, i32_, ptr_});
+        rt_aggregate_ = decl(kAbiAggregate, void_, {ptr_, ptr_, i32_, ptr_});
         rt_str_cmp_ = decl(kAbiStrCmp, i32_, {ptr_, i64_, i64_});
         rt_str_pred_ = decl(kAbiStrPred, i32_, {ptr_, i32_, i64_, i64_});
         rt_lower_ = decl(kAbiLower, i64_, {ptr_, i64_});
         rt_len_ = decl(kAbiLen, i64_, {ptr_, i64_});
         rt_llround_ = decl(kAbiLlround, i64_, {f64_});
-        for (llvm::Function* f : {rt_str_cmp_, rt_str_pred_, rt_lower_, rt_len_, rt_llround_})
+        for (llvm::Function* f : {rt_step_event_, rt_str_cmp_, rt_str_pred_, rt_lower_, rt_len_, rt_llround_})
             f->setOnlyReadsMemory(); // pure as far as the generated code can tell (lower() interns)
     }
 
-    /// int32 fn(const NativeFrame*, Value* out): 0 = done, 1 = bail out to the interpreter.
+    /// int32 fn(const EvalContext*, ExprEvaluator*, Value* out): 0 = done, 1 = bail out to the
+    /// interpreter (NativeExprFn).
     void expr_function(ir::ExprId id) {
-        llvm::Function* fn = new_function(expr_symbol(id), {ptr_, ptr_});
-        llvm::Value* out = fn->getArg(1);
+        llvm::Function* fn = new_function(expr_symbol(id), {ptr_, ptr_, ptr_}, 1);
+        llvm::Value* out = fn->getArg(2);
         candidate_step_ = UINT32_MAX;
         Val v = lower(id);
         store_value(v, out);
@@ -206,11 +221,21 @@ public:
         finish();
     }
 
-    /// int32 fn(const NativeFrame*, uint64_t* bits): sets the bits of the step tests that hold for an
-    /// event of type `type`; 1 = bail out (the caller then ignores the bits).
+    /// int32 fn(const EvalContext*, ExprEvaluator*): the predicate's reading without a Value (present,
+    /// Bool and true: 1, else 0); -1 = bail out to the interpreter (NativeTestFn).
+    void test_function(ir::ExprId id) {
+        new_function(test_symbol(id), {ptr_, ptr_}, -1);
+        candidate_step_ = UINT32_MAX;
+        llvm::Value* holds = test(lower(id));
+        b_.CreateRet(b_.CreateZExt(holds, i32_));
+        finish();
+    }
+
+    /// int32 fn(const EvalContext*, ExprEvaluator*, uint64_t* bits): sets the bits of the step tests that
+    /// hold for an event (`current`) of type `type`; 1 = bail out (the caller then ignores the bits).
     void dispatch_function(uint32_t type, const Plan& plan) {
-        llvm::Function* fn = new_function(dispatch_symbol(type), {ptr_, ptr_});
-        llvm::Value* bits = fn->getArg(1);
+        llvm::Function* fn = new_function(dispatch_symbol(type), {ptr_, ptr_, ptr_}, 1);
+        llvm::Value* bits = fn->getArg(2);
         for (uint32_t bit = 0; bit < plan.bits.size(); ++bit) {
             auto [rule, step] = plan.bits[bit];
             const ir::Step& s = rs_.rules[rule].pattern.steps[step];
@@ -230,18 +255,22 @@ public:
     std::string error;
 
 private:
-    llvm::Function* new_function(const std::string& name, std::vector<llvm::Type*> args) {
+    /// A function whose first two arguments are the EvalContext and the ExprEvaluator; its bail-out block
+    /// returns `bail`. The current event is loaded once: the context does not change during a call.
+    llvm::Function* new_function(const std::string& name, std::vector<llvm::Type*> args, int32_t bail) {
         auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32_, args, false),
                                           llvm::Function::ExternalLinkage, name, m_);
         fn->setDoesNotThrow();
         fn_ = fn;
-        frame_ = fn->getArg(0);
+        ctx_ = fn->getArg(0);
+        eval_ = fn->getArg(1);
         entry_ = llvm::BasicBlock::Create(c_, "entry", fn);
         bail_ = llvm::BasicBlock::Create(c_, "bail", fn);
         body_ = llvm::BasicBlock::Create(c_, "body", fn);
         b_.SetInsertPoint(bail_);
-        b_.CreateRet(b_.getInt32(1));
+        b_.CreateRet(b_.getInt32(static_cast<uint32_t>(bail)));
         b_.SetInsertPoint(body_);
+        cur_ = load_at(ctx_, offsetof(interp::EvalContext, current), ptr_);
         return fn;
     }
 
@@ -256,8 +285,8 @@ private:
         return eb.CreateAlloca(llvm::ArrayType::get(i64_, 2));
     }
 
-    llvm::Value* frame_field(size_t offset, llvm::Type* t) {
-        return b_.CreateLoad(t, b_.CreateConstGEP1_64(i8_, frame_, static_cast<int64_t>(offset)));
+    llvm::Value* load_at(llvm::Value* base, size_t offset, llvm::Type* t) {
+        return b_.CreateLoad(t, b_.CreateConstGEP1_64(i8_, base, static_cast<int64_t>(offset)));
     }
 
     llvm::Value* i64c(int64_t v) { return llvm::ConstantInt::get(i64_, static_cast<uint64_t>(v), true); }
@@ -319,16 +348,16 @@ private:
         }
         switch (e.kind) {
         case ExprKind::Const: return constant(e.constant);
-        case ExprKind::Field: return field(id, e);
+        case ExprKind::Field: return field(e);
         case ExprKind::SessionAttr: {
             static constexpr Type kTypes[] = {Type::Duration, Type::Int, Type::Timestamp, Type::Timestamp};
             llvm::Value* s = slot();
-            b_.CreateCall(rt_session_, {frame_, b_.getInt32(static_cast<uint32_t>(e.attr)), s});
+            b_.CreateCall(rt_session_, {ctx_, b_.getInt32(static_cast<uint32_t>(e.attr)), s});
             return load_value(s, kTypes[static_cast<int>(e.attr)]);
         }
         case ExprKind::Aggregate: {
             llvm::Value* s = slot();
-            b_.CreateCall(rt_aggregate_, {frame_, b_.getInt32(e.agg), s});
+            b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
             return load_value(s, e.type);
         }
         case ExprKind::Unary: return unary(e);
@@ -350,36 +379,45 @@ private:
         }
     }
 
-    Val field(ir::ExprId id, const ir::Expr& e) {
+    Val field(const ir::Expr& e) {
         const bool current = e.ref == ir::EventRef::Current || e.step == candidate_step_;
-        if (!current) {
-            llvm::Value* s = slot();
-            b_.CreateCall(rt_step_field_, {frame_, b_.getInt32(id), s});
-            return load_value(s, e.type);
-        }
-        // The current event: fields at fixed offsets of the frame's field array.
-        llvm::Value* fields = frame_field(offsetof(interp::NativeFrame, fields), ptr_);
-        llvm::Value* nfields = frame_field(offsetof(interp::NativeFrame, nfields), i32_);
+        // Another step's event: the runtime finds it (the candidate, or the step's single bound event).
+        llvm::Value* ev = current ? cur_ : b_.CreateCall(rt_step_event_, {ctx_, b_.getInt32(e.step)});
+        return event_field(ev, e);
+    }
+
+    /// Field `e` of the StoredEvent at `ev` (null: missing), read at fixed offsets as read_field does:
+    /// the fields follow the StoredEvent in its allocation; the dwell is `has_dwell` + `dwell_us`.
+    Val event_field(llvm::Value* ev, const ir::Expr& e) {
+        using SE = interp::StoredEvent;
+        constexpr size_t kEv = offsetof(SE, ev);
         llvm::Value* s = slot();
         b_.CreateStore(b_.getInt8(0), s); // missing unless found below
         b_.CreateStore(i64c(0), b_.CreateConstGEP1_64(i8_, s, offsetof(ir::Value, i)));
         llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "field.done", fn_);
+        llvm::BasicBlock* has_ev = llvm::BasicBlock::Create(c_, "event", fn_);
+        b_.CreateCondBr(b_.CreateIsNotNull(ev), has_ev, done);
+        b_.SetInsertPoint(has_ev);
         auto read_slot = [&](uint16_t slot_no) {
             if (slot_no == ir::kFieldDwell) {
-                llvm::Value* dwell = frame_field(offsetof(interp::NativeFrame, dwell), ptr_);
-                llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "dwell", fn_);
-                b_.CreateCondBr(b_.CreateIsNotNull(dwell), has, done);
-                b_.SetInsertPoint(has);
-                b_.CreateMemCpy(s, llvm::MaybeAlign(8), dwell, llvm::MaybeAlign(8), sizeof(ir::Value));
+                llvm::Value* has = load_at(ev, kEv + offsetof(SE::Ev, has_dwell), i8_);
+                llvm::Value* known = b_.CreateICmpNE(has, b_.getInt8(0));
+                llvm::Value* us = load_at(ev, offsetof(SE, dwell_us), i64_);
+                b_.CreateStore(
+                    b_.CreateSelect(known, b_.getInt8(static_cast<uint8_t>(Type::Duration)), b_.getInt8(0)),
+                    s);
+                b_.CreateStore(b_.CreateSelect(known, us, i64c(0)),
+                               b_.CreateConstGEP1_64(i8_, s, offsetof(ir::Value, i)));
                 b_.CreateBr(done);
                 return;
             }
             llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "field", fn_);
-            llvm::Value* in_range = b_.CreateICmpULT(b_.getInt32(slot_no), nfields);
-            b_.CreateCondBr(b_.CreateAnd(in_range, b_.CreateIsNotNull(fields)), has, done);
+            llvm::Value* nfields =
+                load_at(ev, kEv + offsetof(SE::Ev, fields) + offsetof(SE::Fields, n), i32_);
+            b_.CreateCondBr(b_.CreateICmpULT(b_.getInt32(slot_no), nfields), has, done);
             b_.SetInsertPoint(has);
-            llvm::Value* src =
-                b_.CreateConstGEP1_64(i8_, fields, int64_t{slot_no} * int64_t{sizeof(ir::Value)});
+            llvm::Value* src = b_.CreateConstGEP1_64(
+                i8_, ev, static_cast<int64_t>(sizeof(SE)) + int64_t{slot_no} * int64_t{sizeof(ir::Value)});
             b_.CreateMemCpy(s, llvm::MaybeAlign(8), src, llvm::MaybeAlign(8), sizeof(ir::Value));
             b_.CreateBr(done);
         };
@@ -387,8 +425,8 @@ private:
             read_slot(e.field);
         } else {
             // Alternatives: the slot depends on the event's type (a switch, no lookup).
-            llvm::Value* type = frame_field(offsetof(interp::NativeFrame, type), i32_);
-            llvm::BasicBlock* entry = b_.GetInsertBlock();
+            llvm::Value* type =
+                b_.CreateZExt(load_at(ev, kEv + offsetof(SE::Ev, type), b_.getInt16Ty()), i32_);
             llvm::SwitchInst* sw = b_.CreateSwitch(type, done);
             for (uint32_t t = 0; t < e.field_by_type.size(); ++t) {
                 if (e.field_by_type[t] == ir::kNoField) continue;
@@ -397,7 +435,6 @@ private:
                 b_.SetInsertPoint(bb);
                 read_slot(e.field_by_type[t]);
             }
-            (void)entry;
         }
         b_.SetInsertPoint(done);
         return load_value(s, e.type);
@@ -499,7 +536,7 @@ private:
             llvm::Value* same = b_.CreateICmpEQ(a.payload, b.payload);
             b_.CreateCondBr(b_.CreateAnd(both, b_.CreateNot(same)), call, join);
             b_.SetInsertPoint(call);
-            llvm::Value* c = b_.CreateCall(rt_str_cmp_, {frame_, a.payload, b.payload});
+            llvm::Value* c = b_.CreateCall(rt_str_cmp_, {eval_, a.payload, b.payload});
             b_.CreateBr(join);
             b_.SetInsertPoint(join);
             llvm::PHINode* phi = b_.CreatePHI(i32_, 2);
@@ -652,7 +689,7 @@ private:
             b_.CreateCondBr(both, callbb, join);
             b_.SetInsertPoint(callbb);
             llvm::Value* r = b_.CreateCall(
-                rt_str_pred_, {frame_, b_.getInt32(static_cast<uint32_t>(e.fn)), s.payload, p.payload});
+                rt_str_pred_, {eval_, b_.getInt32(static_cast<uint32_t>(e.fn)), s.payload, p.payload});
             b_.CreateBr(join);
             b_.SetInsertPoint(join);
             llvm::PHINode* phi = b_.CreatePHI(i32_, 2);
@@ -670,7 +707,7 @@ private:
             b_.CreateCondBr(s.present, callbb, join);
             b_.SetInsertPoint(callbb);
             llvm::Value* r =
-                b_.CreateCall(e.fn == ir::Builtin::Lower ? rt_lower_ : rt_len_, {frame_, s.payload});
+                b_.CreateCall(e.fn == ir::Builtin::Lower ? rt_lower_ : rt_len_, {eval_, s.payload});
             b_.CreateBr(join);
             b_.SetInsertPoint(join);
             llvm::PHINode* phi = b_.CreatePHI(i64_, 2);
@@ -708,10 +745,10 @@ private:
     llvm::IRBuilder<> b_;
     llvm::Type *void_, *i1_, *i8_, *i32_, *i64_, *f64_;
     llvm::PointerType* ptr_;
-    llvm::Function *rt_step_field_, *rt_session_, *rt_aggregate_, *rt_str_cmp_, *rt_str_pred_, *rt_lower_,
+    llvm::Function *rt_step_event_, *rt_session_, *rt_aggregate_, *rt_str_cmp_, *rt_str_pred_, *rt_lower_,
         *rt_len_, *rt_llround_;
     llvm::Function* fn_ = nullptr;
-    llvm::Value* frame_ = nullptr;
+    llvm::Value *ctx_ = nullptr, *eval_ = nullptr, *cur_ = nullptr;
     llvm::BasicBlock *entry_ = nullptr, *bail_ = nullptr, *body_ = nullptr;
     uint32_t candidate_step_ = UINT32_MAX;
 };
@@ -722,6 +759,8 @@ std::string Plan::fingerprint() const {
     // Appends only: GCC 12 warns (-Wrestrict, falsely) on `"x" + std::to_string(...)` here.
     std::string out = "roots";
     for (ir::ExprId id : roots) out.append(":").append(std::to_string(id));
+    out.append("|tests");
+    for (ir::ExprId id : tests) out.append(":").append(std::to_string(id));
     out.append("|bits");
     for (auto [r, s] : bits) out.append(":").append(std::to_string(r)).append(".").append(std::to_string(s));
     out.append("|dispatch");
@@ -730,7 +769,11 @@ std::string Plan::fingerprint() const {
 }
 
 std::string unsupported_reason(const ir::RuleSet& rs) {
-    for (ir::ExprId root : collect_roots(rs)) {
+    Roots roots = collect_roots(rs);
+    std::vector<ir::ExprId> all = roots.values;
+    all.insert(all.end(), roots.tests.begin(), roots.tests.end());
+    sort_unique(all);
+    for (ir::ExprId root : all) {
         std::vector<ir::ExprId> stack{root};
         while (!stack.empty()) {
             ir::ExprId id = stack.back();
@@ -748,7 +791,9 @@ std::string unsupported_reason(const ir::RuleSet& rs) {
 
 Plan make_plan(const ir::RuleSet& rs) {
     Plan p;
-    p.roots = collect_roots(rs);
+    Roots roots = collect_roots(rs);
+    p.roots = std::move(roots.values);
+    p.tests = std::move(roots.tests);
     p.step_bit.resize(rs.rules.size());
     p.dispatch.assign(rs.events.size(), false);
     for (uint32_t r = 0; r < rs.rules.size(); ++r) {
@@ -773,6 +818,10 @@ std::string expr_symbol(ir::ExprId id) {
     return "etho_expr_" + std::to_string(id);
 }
 
+std::string test_symbol(ir::ExprId id) {
+    return "etho_test_" + std::to_string(id);
+}
+
 std::string dispatch_symbol(uint32_t type) {
     return "etho_dispatch_" + std::to_string(type);
 }
@@ -784,6 +833,7 @@ Expected<std::unique_ptr<llvm::Module>> lower(const ir::RuleSet& rs, const Plan&
     auto m = std::make_unique<llvm::Module>("ethogram_rules", ctx);
     Lowerer lw(rs, *m);
     for (ir::ExprId id : plan.roots) lw.expr_function(id);
+    for (ir::ExprId id : plan.tests) lw.test_function(id);
     for (uint32_t t = 0; t < plan.dispatch.size(); ++t)
         if (plan.dispatch[t]) lw.dispatch_function(t, plan);
     if (!lw.error.empty()) return Error{lw.error};

@@ -21,9 +21,12 @@ namespace ethogram::jit {
 /// What gets compiled. Deterministic for a rule set: a warm start recomputes it and finds the same
 /// symbols in the cached object.
 struct Plan {
-    /// Every root expression (step predicates, threshold conditions, session ends, aggregate values and
-    /// filters, emits, confidences): one native function each, sub-expressions inlined.
+    /// Every root expression read as a value (emits, confidences, aggregate values): one native function
+    /// each (NativeExprFn), sub-expressions inlined.
     std::vector<ir::ExprId> roots;
+    /// Every root expression read as a predicate (step predicates, threshold conditions, session ends,
+    /// aggregate filters): one native test function each (NativeTestFn, 0/1 without a Value).
+    std::vector<ir::ExprId> tests;
     /// Per rule, per pattern step: the bit of its precomputed test, or interp::kNoBit.
     std::vector<std::vector<uint32_t>> step_bit;
     /// Per bit: its (rule, step).
@@ -43,6 +46,7 @@ Plan make_plan(const ir::RuleSet& rs);
 
 /// Symbol names of the generated functions.
 std::string expr_symbol(ir::ExprId id);
+std::string test_symbol(ir::ExprId id);
 std::string dispatch_symbol(uint32_t type);
 
 /// Lowers `plan` to LLVM IR. Fails (never miscompiles) on a construct unsupported_reason() rejects.

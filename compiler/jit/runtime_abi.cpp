@@ -13,34 +13,31 @@
 
 namespace {
 
-using ethogram::interp::NativeFrame;
+using ethogram::interp::EvalContext;
+using ethogram::interp::ExprEvaluator;
+using ethogram::interp::StoredEvent;
 using ethogram::ir::Value;
 
-std::string_view view(const NativeFrame* f, int64_t id) {
-    return f->eval->pool().view(static_cast<uint32_t>(id));
+std::string_view view(ExprEvaluator* eval, int64_t id) {
+    return eval->pool().view(static_cast<uint32_t>(id));
 }
 
 } // namespace
 
 extern "C" {
 
-// The value of Field expression `expr` reading a bound step event (EventRef::Step), as the interpreter
-// reads it: the candidate when it is that step, else the step's single bound event, else missing.
-static void etho_rt_step_field(const NativeFrame* f, uint32_t expr, Value* out) {
-    const auto& e = f->eval->ruleset().exprs[expr];
-    const ethogram::interp::EvalContext& ctx = *f->ctx;
-    const ethogram::interp::StoredEvent* ev = nullptr;
-    if (e.ref == ethogram::ir::EventRef::Current || e.step == ctx.candidate_step) {
-        ev = ctx.current;
-    } else if (ctx.steps) {
-        const ethogram::interp::StepEvents bound = ctx.steps->step(e.step);
-        if (bound.size() == 1) ev = bound.front();
-    }
-    *out = ev ? ethogram::interp::read_field(e, *ev) : Value::missing();
+// The event pattern step `step` names for a Field expression reading a bound step (EventRef::Step), as
+// the interpreter finds it: the candidate when it is that step, else the step's single bound event, else
+// none (null: the field reads as missing). The field itself is read by the generated code, inline.
+static const StoredEvent* etho_rt_step_event(const EvalContext* ctx, uint32_t step) {
+    if (step == ctx->candidate_step) return ctx->current;
+    if (!ctx->steps) return nullptr;
+    const ethogram::interp::StepEvents bound = ctx->steps->step(step);
+    return bound.size() == 1 ? bound.front() : nullptr;
 }
 
-static void etho_rt_session_attr(const NativeFrame* f, uint32_t attr, Value* out) {
-    const ethogram::interp::SessionState* s = f->ctx ? f->ctx->session : nullptr;
+static void etho_rt_session_attr(const EvalContext* ctx, uint32_t attr, Value* out) {
+    const ethogram::interp::SessionState* s = ctx->session;
     if (!s || !s->open()) {
         *out = Value::missing();
         return;
@@ -54,17 +51,17 @@ static void etho_rt_session_attr(const NativeFrame* f, uint32_t attr, Value* out
     *out = Value::missing();
 }
 
-static void etho_rt_aggregate(const NativeFrame* f, uint32_t agg, Value* out) {
-    *out = ethogram::interp::eval_aggregate(f->eval->ruleset().aggregates[agg], *f->ctx, *f->eval);
+static void etho_rt_aggregate(const EvalContext* ctx, ExprEvaluator* eval, uint32_t agg, Value* out) {
+    *out = ethogram::interp::eval_aggregate(eval->ruleset().aggregates[agg], *ctx, *eval);
 }
 
-static int32_t etho_rt_str_cmp(const NativeFrame* f, int64_t a, int64_t b) {
-    int c = view(f, a).compare(view(f, b));
+static int32_t etho_rt_str_cmp(ExprEvaluator* eval, int64_t a, int64_t b) {
+    int c = view(eval, a).compare(view(eval, b));
     return c < 0 ? -1 : (c > 0 ? 1 : 0);
 }
 
-static int32_t etho_rt_str_pred(const NativeFrame* f, uint32_t fn, int64_t a, int64_t b) {
-    std::string_view s = view(f, a), p = view(f, b);
+static int32_t etho_rt_str_pred(ExprEvaluator* eval, uint32_t fn, int64_t a, int64_t b) {
+    std::string_view s = view(eval, a), p = view(eval, b);
     switch (static_cast<ethogram::ir::Builtin>(fn)) {
     case ethogram::ir::Builtin::StartsWith: return s.starts_with(p);
     case ethogram::ir::Builtin::EndsWith: return s.ends_with(p);
@@ -72,14 +69,14 @@ static int32_t etho_rt_str_pred(const NativeFrame* f, uint32_t fn, int64_t a, in
     }
 }
 
-static int64_t etho_rt_lower(const NativeFrame* f, int64_t id) {
-    std::string low(view(f, id));
+static int64_t etho_rt_lower(ExprEvaluator* eval, int64_t id) {
+    std::string low(view(eval, id));
     for (char& c : low) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    return f->eval->pool().intern(low);
+    return eval->pool().intern(low);
 }
 
-static int64_t etho_rt_len(const NativeFrame* f, int64_t id) {
-    return static_cast<int64_t>(view(f, id).size());
+static int64_t etho_rt_len(ExprEvaluator* eval, int64_t id) {
+    return static_cast<int64_t>(view(eval, id).size());
 }
 
 static int64_t etho_rt_llround(double x) {
@@ -93,7 +90,7 @@ namespace ethogram::jit {
 std::vector<std::pair<std::string, void*>> runtime_abi_symbols() {
     auto addr = [](auto* fn) { return reinterpret_cast<void*>(fn); };
     return {
-        {kAbiStepField, addr(&etho_rt_step_field)},
+        {kAbiStepEvent, addr(&etho_rt_step_event)},
         {kAbiSessionAttr, addr(&etho_rt_session_attr)},
         {kAbiAggregate, addr(&etho_rt_aggregate)},
         {kAbiStrCmp, addr(&etho_rt_str_cmp)},
