@@ -47,11 +47,48 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
     return se.ev.fields[slot];
 }
 
-bool ExprEvaluator::test_value(ir::ExprId id, const EvalContext& ctx) {
-    Value v = eval(id, ctx);
-    return v.type == Type::Bool && v.b;
+// The native paths are out of line (and taken rarely without native code: never), so that the
+// interpreter's own path stays as it was: one compare more per root, no registers saved for it.
+
+bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {
+    // Without native code ntests_ is 0; kNoExpr is past every table.
+    if (id < ntests_) [[unlikely]]
+        return test_native(id, ctx);
+    return holds(id, ctx);
 }
 
+bool ExprEvaluator::test_native(ir::ExprId id, const EvalContext& ctx) {
+    if (const NativeTestFn fn = native_->tests[id]) {
+        const int32_t r = fn(&ctx, this);
+        if (r >= 0) return r != 0;
+        // Negative: a value outside the types the code was specialised for; interpret instead.
+    }
+    if (id < nexprs_ && native_->exprs[id]) return holds_value(eval_native(id, ctx));
+    return holds(id, ctx);
+}
+
+bool ExprEvaluator::holds(ir::ExprId id, const EvalContext& ctx) {
+    return id == ir::kNoExpr || holds_value(interpret(id, ctx));
+}
+
+Value ExprEvaluator::eval(ir::ExprId id, const EvalContext& ctx) {
+    // Without native code nexprs_ is 0; with it, the number of expressions (kNoExpr is past).
+    if (id < nexprs_) [[unlikely]]
+        return eval_native(id, ctx);
+    return interpret(id, ctx);
+}
+
+Value ExprEvaluator::eval_native(ir::ExprId id, const EvalContext& ctx) {
+    if (const NativeExprFn fn = native_->exprs[id]) {
+        // The compiled code reads `ctx` (and its current event) directly: no frame to build.
+        Value out;
+        if (fn(&ctx, this, &out) == 0) return out;
+        // Non-zero: a value outside the types the code was specialised for; interpret instead.
+    }
+    return interpret(id, ctx);
+}
+
+// Operands (below) are interpreted directly: compiled code exists for roots only (lower.cpp).
 Value ExprEvaluator::interpret(ir::ExprId id, const EvalContext& ctx) {
     if (id == ir::kNoExpr || id >= rs_.exprs.size()) return Value::missing();
     const ir::Expr& e = rs_.exprs[id];
@@ -89,7 +126,7 @@ Value ExprEvaluator::session_attr(const ir::Expr& e, const EvalContext& ctx) con
 }
 
 Value ExprEvaluator::unary(const ir::Expr& e, const EvalContext& ctx) {
-    Value a = eval(e.a, ctx);
+    Value a = interpret(e.a, ctx);
     if (e.op == Op::Not) {
         // not(missing) is missing, which a predicate reads as false: see the class comment.
         if (a.type != Type::Bool) return Value::missing();
@@ -109,16 +146,16 @@ Value ExprEvaluator::unary(const ir::Expr& e, const EvalContext& ctx) {
 
 Value ExprEvaluator::binary(const ir::Expr& e, const EvalContext& ctx) {
     switch (e.op) {
-    case Op::And: return Value::boolean(test(e.a, ctx) && test(e.b, ctx));
-    case Op::Or: return Value::boolean(test(e.a, ctx) || test(e.b, ctx));
+    case Op::And: return Value::boolean(holds(e.a, ctx) && holds(e.b, ctx));
+    case Op::Or: return Value::boolean(holds(e.a, ctx) || holds(e.b, ctx));
     case Op::Eq:
     case Op::Ne:
     case Op::Lt:
     case Op::Le:
     case Op::Gt:
     case Op::Ge: {
-        Value a = eval(e.a, ctx);
-        Value b = eval(e.b, ctx);
+        Value a = interpret(e.a, ctx);
+        Value b = interpret(e.b, ctx);
         return Value::boolean(apply_comparison(e.op, a, b, pool_));
     }
     case Op::Add:
@@ -126,8 +163,8 @@ Value ExprEvaluator::binary(const ir::Expr& e, const EvalContext& ctx) {
     case Op::Mul:
     case Op::Div:
     case Op::Mod: {
-        Value a = eval(e.a, ctx);
-        Value b = eval(e.b, ctx);
+        Value a = interpret(e.a, ctx);
+        Value b = interpret(e.b, ctx);
         return apply_arithmetic(e.op, a, b);
     }
     default: return Value::missing();
@@ -135,7 +172,7 @@ Value ExprEvaluator::binary(const ir::Expr& e, const EvalContext& ctx) {
 }
 
 Value ExprEvaluator::in_list(const ir::Expr& e, const EvalContext& ctx) {
-    Value a = eval(e.a, ctx);
+    Value a = interpret(e.a, ctx);
     if (a.is_missing()) return Value::boolean(false);
     bool found = false;
     for (const Value& c : e.list)
@@ -147,7 +184,7 @@ Value ExprEvaluator::in_list(const ir::Expr& e, const EvalContext& ctx) {
 }
 
 Value ExprEvaluator::call(const ir::Expr& e, const EvalContext& ctx) {
-    auto arg = [&](size_t i) { return i < e.args.size() ? eval(e.args[i], ctx) : Value::missing(); };
+    auto arg = [&](size_t i) { return i < e.args.size() ? interpret(e.args[i], ctx) : Value::missing(); };
     switch (e.fn) {
     case Builtin::StartsWith:
     case Builtin::EndsWith:

@@ -47,34 +47,21 @@ public:
     /// `pool` receives the results of `lower(s)`.
     ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs), pool_(pool) {}
 
-    /// The value of expression `id` (missing for kNoExpr). Inline: compiled code (NativeHooks::exprs)
-    /// reads `ctx` directly (no frame is built); without it, or when it bails out, interpreted.
-    ir::Value eval(ir::ExprId id, const EvalContext& ctx) {
-        if (native_ && id < native_->exprs.size())
-            if (const NativeExprFn fn = native_->exprs[id]) {
-                ir::Value out;
-                if (fn(&ctx, this, &out) == 0) return out;
-                // Non-zero: a value outside the types the code was specialised for; interpret instead.
-            }
-        return interpret(id, ctx);
-    }
-    /// A predicate: kNoExpr holds; a missing or non-bool result does not. Inline: a compiled predicate
-    /// (NativeHooks::tests) answers without a Value; without one, or when it bails out, interpreted.
-    bool test(ir::ExprId id, const EvalContext& ctx) {
-        if (id == ir::kNoExpr) return true;
-        if (native_ && id < native_->tests.size())
-            if (const NativeTestFn fn = native_->tests[id]) {
-                const int32_t r = fn(&ctx, this);
-                if (r >= 0) return r != 0;
-                // Negative: a value outside the types the code was specialised for; interpret instead.
-            }
-        return test_value(id, ctx);
-    }
+    /// The value of expression `id` (missing for kNoExpr). Compiled code (NativeHooks::exprs) reads `ctx`
+    /// directly (no frame is built); without it, or when it bails out, interpreted.
+    ir::Value eval(ir::ExprId id, const EvalContext& ctx);
+    /// A predicate: kNoExpr holds; a missing or non-bool result does not. A compiled predicate
+    /// (NativeHooks::tests) answers without a Value; without one, or when it bails out, through eval.
+    bool test(ir::ExprId id, const EvalContext& ctx);
 
     const ir::RuleSet& ruleset() const { return rs_; }
     ir::StringPool& pool() { return pool_; }
     /// Compiled code for some expressions (compiler/jit); null (the default) interprets everything.
-    void set_native(const NativeHooks* native) { native_ = native; }
+    void set_native(const NativeHooks* native) {
+        native_ = native;
+        nexprs_ = native ? native->exprs.size() : 0;
+        ntests_ = native ? native->tests.size() : 0;
+    }
     /// Per aggregate, its word in EvalContext::scope_counts (kNoWord: rescanned); null: every aggregate is.
     void set_scope_words(const std::vector<uint32_t>* words) { scope_words_ = words; }
     static constexpr uint32_t kNoWord = UINT32_MAX;
@@ -92,8 +79,13 @@ public:
     const ModelStates* key_models() const { return key_models_; }
 
 private:
-    bool test_value(ir::ExprId id, const EvalContext& ctx);
-    ir::Value interpret(ir::ExprId id, const EvalContext& ctx);
+    /// test() and eval() interpreted (operands have no compiled code: only roots do).
+    bool holds(ir::ExprId id, const EvalContext& ctx);
+    [[gnu::noinline]] ir::Value interpret(ir::ExprId id, const EvalContext& ctx);
+    static bool holds_value(const ir::Value& v) { return v.type == ir::Type::Bool && v.b; }
+    /// test() and eval() with the compiled code of `id` (id < the table's size), interpreted on bail-out.
+    [[gnu::noinline]] bool test_native(ir::ExprId id, const EvalContext& ctx);
+    [[gnu::noinline]] ir::Value eval_native(ir::ExprId id, const EvalContext& ctx);
     ir::Value field(const ir::Expr& e, const EvalContext& ctx) const;
     ir::Value call(const ir::Expr& e, const EvalContext& ctx);
     ir::Value unary(const ir::Expr& e, const EvalContext& ctx);
@@ -106,6 +98,7 @@ private:
     const ModelRuntime* models_ = nullptr;
     const ModelStates* key_models_ = nullptr;
     const NativeHooks* native_ = nullptr;
+    size_t nexprs_ = 0, ntests_ = 0; ///< the sizes of native_'s tables (0 without native code)
     const std::vector<uint32_t>* scope_words_ = nullptr;
 };
 
