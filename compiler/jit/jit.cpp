@@ -93,18 +93,33 @@ int module_opt_level(const llvm::Module& m) {
 
 /// Compiles each module with the code generator level its "ethogram.opt" flag asks for: levels 0-1 use
 /// the fast instruction selector (large rule sets compile several times faster), 2-3 the optimising one.
+/// Its two target machines are made on the first compile, not with the session: a run whose rule set
+/// comes from the object cache compiles nothing, and each target machine costs about 0.8M instructions
+/// of start-up (docs/performance.md, "Start-up").
 class LevelledCompiler final : public orc::IRCompileLayer::IRCompiler {
 public:
-    LevelledCompiler(std::unique_ptr<llvm::TargetMachine> fast, std::unique_ptr<llvm::TargetMachine> full,
-                     llvm::ObjectCache* cache)
-        : IRCompiler(orc::irManglingOptionsFromTargetOptions(full->Options)), fast_(std::move(fast)),
-          full_(std::move(full)), cache_(cache) {}
+    LevelledCompiler(orc::JITTargetMachineBuilder builder, llvm::ObjectCache* cache)
+        : IRCompiler(orc::irManglingOptionsFromTargetOptions(builder.getOptions())),
+          builder_(std::move(builder)), cache_(cache) {}
     llvm::Expected<std::unique_ptr<llvm::MemoryBuffer>> operator()(llvm::Module& m) override {
+        std::lock_guard<std::mutex> lock(mu_); // compiles are serialised by the session's lock anyway
+        if (!full_) {
+            auto full = builder_.createTargetMachine();
+            if (!full) return full.takeError();
+            orc::JITTargetMachineBuilder b = builder_;
+            b.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
+            auto fast = b.createTargetMachine();
+            if (!fast) return fast.takeError();
+            full_ = std::move(*full);
+            fast_ = std::move(*fast);
+        }
         orc::SimpleCompiler c(module_opt_level(m) >= 2 ? *full_ : *fast_, cache_);
         return c(m);
     }
 
 private:
+    orc::JITTargetMachineBuilder builder_;
+    std::mutex mu_;
     std::unique_ptr<llvm::TargetMachine> fast_, full_;
     llvm::ObjectCache* cache_;
 };
@@ -148,25 +163,21 @@ private:
         tm_ = std::move(*tm);
 
         CaptureCache* cache = &capture_;
-        auto jit =
-            orc::LLJITBuilder()
-                .setJITTargetMachineBuilder(*jtmb)
-                // Generated code sees only the runtime ABI: no process-wide symbol search.
-                .setLinkProcessSymbolsByDefault(false)
-                .setPlatformSetUp(orc::setUpInactivePlatform)
-                .setCompileFunctionCreator(
-                    [cache](orc::JITTargetMachineBuilder b)
-                        -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
-                        // Target machines made once (compiles are serialised by mu_): creating
-                        // one per module costs more than compiling a small rule set.
-                        auto full = b.createTargetMachine();
-                        if (!full) return full.takeError();
-                        b.setCodeGenOptLevel(llvm::CodeGenOptLevel::None);
-                        auto fast = b.createTargetMachine();
-                        if (!fast) return fast.takeError();
-                        return std::make_unique<LevelledCompiler>(std::move(*fast), std::move(*full), cache);
-                    })
-                .create();
+        auto jit = orc::LLJITBuilder()
+                       .setJITTargetMachineBuilder(*jtmb)
+                       // The layout of the target machine made above: LLJIT would make another to ask.
+                       .setDataLayout(tm_->createDataLayout())
+                       // Generated code sees only the runtime ABI: no process-wide symbol search.
+                       .setLinkProcessSymbolsByDefault(false)
+                       .setPlatformSetUp(orc::setUpInactivePlatform)
+                       .setCompileFunctionCreator(
+                           [cache](orc::JITTargetMachineBuilder b)
+                               -> llvm::Expected<std::unique_ptr<orc::IRCompileLayer::IRCompiler>> {
+                               // Target machines made once, on the first compile: creating one per module
+                               // costs more than compiling a small rule set.
+                               return std::make_unique<LevelledCompiler>(std::move(b), cache);
+                           })
+                       .create();
         if (!jit) return "cannot start LLVM ORC LLJIT: " + error_text(jit.takeError());
         jit_ = std::move(*jit);
         llvm::TargetMachine* tmp = tm_.get();

@@ -72,6 +72,20 @@ TEST(Parser, RejectsMissingSemicolon) {
     EXPECT_FALSE(c.rs);
 }
 
+// parse_file tries SLL prediction first and parses again with LL and error recovery only when SLL fails:
+// a syntax error after valid declarations is reported once, at its place, by the second parse alone.
+TEST(Parser, TwoStageParsingReportsAnErrorOnce) {
+    auto c = compile("event e { key k: int; time t: timestamp; }\n"
+                     "rule ok { label risk.bot; on e; when count(e) > 1; }\n"
+                     "rule bad { label risk.bot; on e; when count(e) > ; }\n",
+                     false);
+    EXPECT_EQ(c.errors, 1u) << c.diags;
+    EXPECT_NE(c.diags.find(":3:50: error[E0001]: expected `(`, `-`, a duration"), std::string::npos)
+        << c.diags;
+    EXPECT_EQ(c.diags.find("E0001"), c.diags.rfind("E0001")) << c.diags;
+    EXPECT_FALSE(c.rs);
+}
+
 TEST(Parser, RejectsGarbage) {
     for (const char* bad :
          {"rule { }", "event x { key k string; }", "rule r { label a.; }", "ruleset x version;",
