@@ -755,6 +755,36 @@ private:
 
 } // namespace
 
+namespace {
+
+/// The sizes and offsets the generated code reads at (event_field, the context's `current`, a Value's type
+/// and payload), and the Value type numbers it tests: part of the object cache's key through
+/// Plan::fingerprint, so that code cached by a build with another layout is never loaded (the ABI version
+/// string is bumped by hand and could be forgotten; a stale offset would read the wrong bytes).
+std::string layout_key() {
+    using SE = interp::StoredEvent;
+    const size_t parts[] = {sizeof(ir::Value),
+                            offsetof(ir::Value, type),
+                            offsetof(ir::Value, i),
+                            sizeof(SE),
+                            offsetof(SE, ev),
+                            offsetof(SE::Ev, has_dwell),
+                            offsetof(SE, dwell_us),
+                            offsetof(SE::Ev, fields),
+                            offsetof(SE::Fields, n),
+                            offsetof(SE::Ev, type),
+                            offsetof(interp::EvalContext, current),
+                            static_cast<size_t>(ir::Type::Bool),
+                            static_cast<size_t>(ir::Type::Int),
+                            static_cast<size_t>(ir::Type::Float),
+                            static_cast<size_t>(ir::Type::Duration)};
+    std::string out = "|layout";
+    for (size_t p : parts) out.append(":").append(std::to_string(p));
+    return out;
+}
+
+} // namespace
+
 std::string Plan::fingerprint() const {
     // Appends only: GCC 12 warns (-Wrestrict, falsely) on `"x" + std::to_string(...)` here.
     std::string out = "roots";
@@ -765,6 +795,7 @@ std::string Plan::fingerprint() const {
     for (auto [r, s] : bits) out.append(":").append(std::to_string(r)).append(".").append(std::to_string(s));
     out.append("|dispatch");
     for (bool d : dispatch) out.append(d ? "1" : "0");
+    out.append(layout_key());
     return out;
 }
 
