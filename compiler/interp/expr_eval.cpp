@@ -21,13 +21,7 @@ namespace {
 
 // The event a Field expression reads, or null.
 const StoredEvent* referenced_event(const ir::Expr& e, const EvalContext& ctx) {
-    if (e.ref == ir::EventRef::Current) return ctx.current;
-    if (e.step == ctx.candidate_step) return ctx.current;
-    if (!ctx.steps) return nullptr;
-    const StepEvents bound = ctx.steps->step(e.step);
-    // A single-event step holds one event; reading a collected step directly is rejected by sema
-    // (E0405), so any other count reads as missing.
-    return bound.size() == 1 ? bound.front() : nullptr;
+    return e.ref == ir::EventRef::Current ? ctx.current : step_event(ctx, e.step);
 }
 
 std::string_view string_arg(const Value& v, const ir::StringPool& pool) {
@@ -49,6 +43,15 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
 
 // The native paths are out of line (and taken rarely without native code: never), so that the
 // interpreter's own path stays as it was: one compare more per root, no registers saved for it.
+
+const StoredEvent* step_event(const EvalContext& ctx, uint32_t step) {
+    if (step == ctx.candidate_step) return ctx.current;
+    if (!ctx.steps) return nullptr;
+    const StepEvents bound = ctx.steps->step(step);
+    // A single-event step holds one event; reading a collected step directly is rejected by sema
+    // (E0405), so any other count reads as missing.
+    return bound.size() == 1 ? bound.front() : nullptr;
+}
 
 bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {
     // Without native code ntests_ is 0; kNoExpr is past every table.

@@ -107,5 +107,8 @@ static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
 ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);
+/// The event pattern step `step` names in `ctx`: the candidate when it is that step, else the step's single
+/// bound event, else null (its fields read as missing). Shared with the JIT's runtime ABI.
+const StoredEvent* step_event(const EvalContext& ctx, uint32_t step);
 
 } // namespace ethogram::interp

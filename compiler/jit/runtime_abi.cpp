@@ -30,10 +30,7 @@ extern "C" {
 // the interpreter finds it: the candidate when it is that step, else the step's single bound event, else
 // none (null: the field reads as missing). The field itself is read by the generated code, inline.
 static const StoredEvent* etho_rt_step_event(const EvalContext* ctx, uint32_t step) {
-    if (step == ctx->candidate_step) return ctx->current;
-    if (!ctx->steps) return nullptr;
-    const ethogram::interp::StepEvents bound = ctx->steps->step(step);
-    return bound.size() == 1 ? bound.front() : nullptr;
+    return ethogram::interp::step_event(*ctx, step);
 }
 
 static void etho_rt_session_attr(const EvalContext* ctx, uint32_t attr, Value* out) {
