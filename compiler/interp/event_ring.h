@@ -36,6 +36,17 @@ public:
         size_t i_;
     };
 
+    /// The allocation's header, followed by `words` int64 words and then `cap` slots. Public because
+    /// compiled code (compiler/jit, an aggregate's loop over a scope) reads a ring at these offsets: the
+    /// ring itself is one pointer to its Head (null while it has no allocation). The slots
+    /// [head, head + size) (mod cap) hold live objects; the others are raw storage.
+    struct alignas(8) Head {
+        uint32_t cap;   ///< 0 or a power of two
+        uint32_t head;  ///< index of the oldest element
+        uint32_t size;  ///< live elements
+        uint32_t words; ///< int64 words between the header and the slots
+    };
+
     Ring() = default;
     Ring(const Ring&) = delete;
     Ring& operator=(const Ring&) = delete;
@@ -84,13 +95,6 @@ public:
     }
 
 private:
-    // The slots [head, head + size) (mod cap) hold live objects; the others are raw storage.
-    struct alignas(8) Head {
-        uint32_t cap;  // 0 or a power of two
-        uint32_t head; // index of the oldest element
-        uint32_t size;
-        uint32_t words; // int64 words between the header and the slots
-    };
     static_assert(alignof(T) <= alignof(Head));
     T* slots() const { return reinterpret_cast<T*>(reinterpret_cast<int64_t*>(p_ + 1) + p_->words); }
 

@@ -32,6 +32,9 @@ struct EvalContext {
     /// Threshold rules over a shared scope: the aggregates it keeps (engine.h ScopeGroup::kept), or null.
     /// Writable: a stale float sum is rescanned once and kept again.
     int64_t* scope_counts = nullptr;
+    /// With scope_counts: per aggregate, its first word there (ExprEvaluator::kNoWord: rescanned); the
+    /// table ExprEvaluator::set_scope_words names, here for compiled code, which reads it inline.
+    const uint32_t* scope_words = nullptr;
 };
 
 /// Evaluates expressions of one rule set. Missing-value rules (the reference reading of

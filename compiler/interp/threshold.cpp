@@ -134,6 +134,7 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
             const EventBuffer& ring = en.scope_ring(ks, r);
             ctx.scope = &ring;
             ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
+            ctx.scope_words = en.agg_word.data();
         } else {
             ctx.scope = &kEmptyScope;
         }
