@@ -21,17 +21,28 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
-/// Updates the kept aggregates of group `g` for `se` entering (`sign` 1) or leaving (-1) the ring.
-void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
-    int64_t* w = ring.words();
+/// The entries of g.kept an event of `se`'s type can be an element of (often none: then no call).
+const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se) {
     const auto& by_type = g.kept_by_type;
-    for (uint32_t k : by_type[std::min<size_t>(se->ev.type, by_type.size() - 1)]) {
+    return by_type[std::min<size_t>(se->ev.type, by_type.size() - 1)];
+}
+
+/// Updates the kept aggregates `ks` (kept_of) of group `g` for `se` entering (`sign` 1) or leaving (-1)
+/// the ring.
+[[gnu::noinline]] void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring,
+                            const std::vector<uint32_t>& ks, const StoredEvent* se, int64_t sign) {
+    int64_t* w = ring.words();
+    for (uint32_t k : ks) {
         const ScopeGroup::Kept& kept = g.kept[k];
         const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
+        const bool count = agg.kind == ir::AggKind::Count;
+        // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
+        // filter and value need not be evaluated.
+        if (!count && w[kept.word + 1] != 0) continue;
         EvalContext c;
         c.current = se;
         if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
-        if (agg.kind == ir::AggKind::Count) {
+        if (count) {
             w[kept.word] += sign;
             continue;
         }
@@ -40,7 +51,7 @@ void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent*
         if (v.is_missing()) continue;
         if (sign < 0) {
             w[kept.word + 1] = 1; // stale: the first addition is no longer the rescan's
-        } else if (w[kept.word + 1] == 0) {
+        } else {
             double s;
             std::memcpy(&s, &w[kept.word], sizeof s);
             s += as_double(v);
@@ -51,11 +62,16 @@ void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent*
 
 void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
     ring.push_back(e, g.words);
-    if (g.words) keep(en, g, ring, e.get(), 1);
+    if (g.words == 0) return;
+    const std::vector<uint32_t>& ks = kept_of(g, e.get());
+    if (!ks.empty()) keep(en, g, ring, ks, e.get(), 1);
 }
 
 void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
-    if (g.words) keep(en, g, ring, ring.front().get(), -1);
+    if (g.words) {
+        const std::vector<uint32_t>& ks = kept_of(g, ring.front().get());
+        if (!ks.empty()) keep(en, g, ring, ks, ring.front().get(), -1);
+    }
     ring.pop_front();
 }
 
