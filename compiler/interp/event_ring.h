@@ -3,6 +3,7 @@
 // bytes).
 #pragma once
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <new>
@@ -76,9 +77,11 @@ public:
     const_iterator end() const { return const_iterator(this, size()); }
 
     /// Appends `v`; `words`: the owner's words (zeroed) to allocate beside the slots, when this push
-    /// allocates the ring (an allocated ring keeps the words it has).
-    void push_back(T v, uint32_t words = 0) {
-        if (size() == capacity()) grow(words);
+    /// allocates the ring (an allocated ring keeps the words it has). The first allocation holds 2 slots;
+    /// a full ring then grows to twice its capacity, and at least to `regrow` (a power of two): a ring
+    /// that outgrew 2 slots usually grows on, and each growth is an allocation and a copy.
+    void push_back(T v, uint32_t words = 0, uint32_t regrow = 4) {
+        if (size() == capacity()) grow(words, regrow);
         new (slots() + ((p_->head + p_->size) & (p_->cap - 1))) T(std::move(v));
         ++p_->size;
     }
@@ -98,8 +101,8 @@ private:
     static_assert(alignof(T) <= alignof(Head));
     T* slots() const { return reinterpret_cast<T*>(reinterpret_cast<int64_t*>(p_ + 1) + p_->words); }
 
-    void grow(uint32_t words) {
-        const uint32_t cap = p_ ? p_->cap * 2 : 2;
+    void grow(uint32_t words, uint32_t regrow) {
+        const uint32_t cap = p_ ? std::max(p_->cap * 2, regrow) : 2;
         if (p_) words = p_->words;
         auto* next = static_cast<Head*>(
             ::operator new (sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));

@@ -61,7 +61,7 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
 }
 
 void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
-    ring.push_back(e, g.words);
+    ring.push_back(e, g.words, 16); // 2, 16, 32, ... slots: a key with one event stays small
     if (g.words == 0) return;
     const std::vector<uint32_t>& ks = kept_of(g, e.get());
     if (!ks.empty()) keep(en, g, ring, ks, e.get(), 1);
