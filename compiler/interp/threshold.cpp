@@ -99,16 +99,29 @@ void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const Even
     en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
 
+/// Predicate `cond` (ExprEvaluator::test): with compiled code, its test function is called here directly,
+/// not through test() and test_native() (two calls, the second saving registers for its fall-back path:
+/// about 25 instructions per rule evaluation); on a bail-out (negative), the evaluator decides.
+bool holds(Engine& en, ir::ExprId cond, const EvalContext& ctx) {
+    if (en.native && cond < en.native->tests.size()) {
+        if (const NativeTestFn fn = en.native->tests[cond]) {
+            const int32_t r = fn(&ctx, &en.eval);
+            if (r >= 0) return r != 0;
+        }
+    }
+    return en.eval.test(cond, ctx);
+}
+
 /// The rule's condition, through its model gate (docs/semantics.md section 7): with a gate, `when` decides
 /// while every gated model has its minimum evidence ("model"), else `fallback when` (or nothing).
 bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char*& decision) {
-    if (rule.gate.empty()) return en.eval.test(rule.threshold.cond, ctx);
+    if (rule.gate.empty()) return holds(en, rule.threshold.cond, ctx);
     if (en.models.confident(rule.gate, en.eval.key_models())) {
         decision = "model";
-        return en.eval.test(rule.threshold.cond, ctx);
+        return holds(en, rule.threshold.cond, ctx);
     }
     decision = "fallback";
-    return rule.fallback != ir::kNoExpr && en.eval.test(rule.fallback, ctx);
+    return rule.fallback != ir::kNoExpr && holds(en, rule.fallback, ctx);
 }
 
 /// Builds the detection of threshold rule `rule`.
