@@ -47,6 +47,10 @@ void PartialMatch::grow() {
     cap_ = cap;
 }
 
+void PartialMatch::free_heap() {
+    blocks::put(in_.heap, heap_bytes());
+}
+
 void PartialMatch::copy_from(const PartialMatch& o) {
     first_time = o.first_time;
     absence_deadline = o.absence_deadline;

@@ -81,7 +81,7 @@ public:
     void clear() {
         if (!p_) return;
         while (p_->size > 0) pop_front();
-        blocks::put(p_, heap_bytes());
+        blocks::put_cold(p_, heap_bytes());
         p_ = nullptr;
     }
 
@@ -100,7 +100,7 @@ private:
         const uint32_t cap = p_ ? p_->cap * 2 : 2;
         if (p_) words = p_->words;
         auto* next = static_cast<Head*>(
-            blocks::get(sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));
+            blocks::get_cold(sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));
         next->cap = cap;
         next->head = 0;
         next->size = 0;
@@ -115,7 +115,7 @@ private:
                 from.~T();
             }
             next->size = p_->size;
-            blocks::put(p_, heap_bytes());
+            blocks::put_cold(p_, heap_bytes());
         }
         p_ = next;
     }

@@ -316,10 +316,11 @@ private:
     StoredEvent** heap_ev() const { return in_.heap; }
     uint32_t* heap_tags() const { return reinterpret_cast<uint32_t*>(in_.heap + cap_); }
     void grow();
+    void free_heap(); // out of line: most matches hold their events inline
     void clear() {
         StoredEvent* const* ev = events();
         for (uint32_t i = 0; i < n_; ++i) EventPtr::release_raw(ev[i]);
-        if (cap_ != 0) blocks::put(in_.heap, heap_bytes());
+        if (cap_ != 0) free_heap();
         n_ = 0;
         cap_ = 0;
     }
