@@ -1,6 +1,7 @@
 // engine.cpp: the interpreter's shared state and the tables precomputed from the rule set.
 #include "compiler/interp/engine.h"
 
+#include "compiler/interp/block_cache.h"
 #include "compiler/interp/detection.h"
 
 #include <algorithm>
@@ -9,65 +10,10 @@
 
 namespace ethogram::interp {
 
-namespace {
-
-#if defined(__SANITIZE_ADDRESS__)
-constexpr bool kRecycleEvents = false; // let AddressSanitizer see every block's lifetime
-#else
-constexpr bool kRecycleEvents = true;
-#endif
-
-/// Freed stored-event blocks kept for reuse, per field count (all the events of one type have the same
-/// count), per thread. Every event makes one block and frees it when its last reference goes, usually
-/// minutes of stream time later and in bursts (a window's or a session's events at once): glibc then
-/// consolidated and split chunks (malloc and free were about a sixth of the matcher's time). A list
-/// per size is a pop and a push. Bounded (kMaxBytes per thread, the rest goes back to the allocator);
-/// thread-local because several interpreters may run on several threads (`--threads`), and a block freed
-/// on another thread than the one that made it is simply reused there.
-class EventBlocks {
-public:
-    static constexpr uint32_t kMaxFields = 32;
-    static constexpr uint64_t kMaxBytes = uint64_t{1} << 20;
-
-    ~EventBlocks() {
-        for (Node*& head : free_)
-            while (head) ::operator delete(std::exchange(head, head->next));
-    }
-    void* get(uint32_t nfields) {
-        if (nfields > kMaxFields || !free_[nfields]) return ::operator new(stored_event_alloc_bytes(nfields));
-        Node* n = free_[nfields];
-        free_[nfields] = n->next;
-        held_ -= stored_event_alloc_bytes(nfields);
-        return n;
-    }
-    void put(void* p, uint32_t nfields) {
-        const uint64_t bytes = stored_event_alloc_bytes(nfields);
-        if (nfields > kMaxFields || held_ + bytes > kMaxBytes) {
-            ::operator delete(p);
-            return;
-        }
-        auto* n = static_cast<Node*>(p);
-        n->next = free_[nfields];
-        free_[nfields] = n;
-        held_ += bytes;
-    }
-
-private:
-    struct Node {
-        Node* next;
-    };
-    Node* free_[kMaxFields + 1] = {};
-    uint64_t held_ = 0;
-};
-
-thread_local EventBlocks t_event_blocks;
-
-} // namespace
-
 // Stored events (state.h): one allocation, the StoredEvent then its field array.
 EventPtr EventPtr::make(uint32_t nfields, const ir::Value* from) {
-    void* mem =
-        kRecycleEvents ? t_event_blocks.get(nfields) : ::operator new(stored_event_alloc_bytes(nfields));
+    // Freed blocks are reused per size (block_cache.h): all the events of one type have the same size.
+    void* mem = blocks::get(stored_event_alloc_bytes(nfields));
     auto* se = new (mem) StoredEvent();
     se->ev.fields.n = nfields;
     auto* fields = reinterpret_cast<ir::Value*>(se + 1);
@@ -85,23 +31,24 @@ EventPtr EventPtr::make(uint32_t nfields, const ir::Value* from) {
 void EventPtr::destroy(StoredEvent* p) {
     const uint32_t nfields = p->ev.fields.n;
     p->~StoredEvent(); // Value and StoredEvent are trivially destructible: nothing else to run
-    if (kRecycleEvents)
-        t_event_blocks.put(p, nfields);
-    else
-        ::operator delete(p);
+    blocks::put(p, stored_event_alloc_bytes(nfields));
 }
 
 // Partial matches (state.h): the heap block of a match holding more than kInline events.
 void PartialMatch::grow() {
     const uint32_t cap = capacity() * 2;
     const size_t bytes = size_t{cap} * (sizeof(StoredEvent*) + sizeof(uint32_t));
-    auto** block = static_cast<StoredEvent**>(::operator new(bytes));
+    auto** block = static_cast<StoredEvent**>(blocks::get(bytes));
     auto* tags = reinterpret_cast<uint32_t*>(block + cap);
     std::memcpy(static_cast<void*>(block), events(), n_ * sizeof(StoredEvent*));
     std::memcpy(tags, this->tags(), n_ * sizeof(uint32_t));
-    if (cap_ != 0) ::operator delete(in_.heap);
+    if (cap_ != 0) blocks::put(in_.heap, heap_bytes());
     in_.heap = block;
     cap_ = cap;
+}
+
+void PartialMatch::free_heap() {
+    blocks::put(in_.heap, heap_bytes());
 }
 
 void PartialMatch::copy_from(const PartialMatch& o) {

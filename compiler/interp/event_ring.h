@@ -3,6 +3,8 @@
 // bytes).
 #pragma once
 
+#include "compiler/interp/block_cache.h"
+
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
@@ -93,7 +95,7 @@ public:
     void clear() {
         if (!p_) return;
         while (p_->size > 0) pop_front();
-        ::operator delete(p_);
+        blocks::put_cold(p_, heap_bytes());
         p_ = nullptr;
     }
 
@@ -105,7 +107,7 @@ private:
         const uint32_t cap = p_ ? std::max(p_->cap * 2, regrow) : 2;
         if (p_) words = p_->words;
         auto* next = static_cast<Head*>(
-            ::operator new (sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));
+            blocks::get_cold(sizeof(Head) + size_t{words} * sizeof(int64_t) + size_t{cap} * sizeof(T)));
         next->cap = cap;
         next->head = 0;
         next->size = 0;
@@ -120,7 +122,7 @@ private:
                 from.~T();
             }
             next->size = p_->size;
-            ::operator delete(p_);
+            blocks::put_cold(p_, heap_bytes());
         }
         p_ = next;
     }

@@ -18,7 +18,7 @@
 
 namespace ethogram::interp {
 
-KeyState& Interpreter::key_state(uint32_t key) {
+KeyState& Interpreter::new_key_state(uint32_t key) {
     auto [slot, fresh] = keys_.emplace(key);
     KeyState& ks = *slot;
     if (!fresh) return ks;

@@ -60,7 +60,13 @@ public:
     bool take_state(ir::Executor& from, ir::StateTransfer& out) override;
 
 private:
-    KeyState& key_state(uint32_t key);
+    /// The key's state, created when absent. The lookup (a page and an entry of the key table's index) is
+    /// inline: every event makes it, and a key is created once per many events.
+    KeyState& key_state(uint32_t key) {
+        if (KeyState* ks = keys_.find(key)) return *ks;
+        return new_key_state(key);
+    }
+    KeyState& new_key_state(uint32_t key);
     /// advance_watermark's work once some timer is due or some key may be idle: fires the due timers,
     /// then evicts. Out of line: the common call does neither.
     [[gnu::noinline]] void fire_timers(int64_t wm, ir::DetectionSink& sink);

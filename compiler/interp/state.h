@@ -2,6 +2,7 @@
 // the rule set, so that a later snapshot can serialise them.
 #pragma once
 
+#include "compiler/interp/block_cache.h"
 #include "compiler/interp/event_ring.h"
 #include "compiler/interp/model_state.h"
 #include "compiler/ir/event.h"
@@ -315,10 +316,11 @@ private:
     StoredEvent** heap_ev() const { return in_.heap; }
     uint32_t* heap_tags() const { return reinterpret_cast<uint32_t*>(in_.heap + cap_); }
     void grow();
+    void free_heap(); // out of line: most matches hold their events inline
     void clear() {
         StoredEvent* const* ev = events();
         for (uint32_t i = 0; i < n_; ++i) EventPtr::release_raw(ev[i]);
-        if (cap_ != 0) ::operator delete(in_.heap);
+        if (cap_ != 0) free_heap();
         n_ = 0;
         cap_ = 0;
     }
@@ -346,7 +348,9 @@ inline StepEvents PartialMatch::step(uint32_t step) const {
 
 /// A pattern rule's state for one key.
 struct PatternState {
-    std::vector<PartialMatch> matches; ///< in creation order (= first event order)
+    /// In creation order (= first event order). Its array comes from the block cache: a vector that
+    /// doubles takes the block another one left when it doubled.
+    std::vector<PartialMatch, blocks::Allocator<PartialMatch>> matches;
     bool timer_scheduled = false;
     int64_t timer_deadline = 0; ///< while scheduled: the deadline of the live timer entry (engine.h Timer)
 };
