@@ -1,5 +1,5 @@
-// block_cache.h: the interpreter's small heap blocks that come and go with the events (stored events, the
-// arrays of partial matches, event rings): carved from chunks per size class and recycled per thread.
+// block_cache.h: a per-thread cache of freed heap blocks by size, for the interpreter's small blocks that
+// come and go with the events (stored events, the arrays of partial matches, event rings).
 #pragma once
 
 #include <cstddef>
@@ -9,40 +9,39 @@
 namespace ethogram::interp::blocks {
 
 #if defined(__SANITIZE_ADDRESS__)
-inline constexpr bool kRecycle = false; // every block from ::operator new: AddressSanitizer sees lifetimes
+inline constexpr bool kRecycle = false; // let AddressSanitizer see every block's lifetime
 #else
 inline constexpr bool kRecycle = true;
 #endif
 
 namespace detail {
 
-/// Free blocks per size class, per thread. A stored event is freed when its last reference goes, usually
-/// minutes of stream time after it was made and in bursts (a window's or a session's events at once), the
-/// arrays of partial matches and rings each time they double, and while the live state grows every event
-/// needs a fresh block: glibc consolidated and split chunks, or cut a fresh one from the top of its heap
-/// (160 to 190 instructions per block), so malloc and free were a sixth of the matcher's time. Here a block
-/// is a pop from its class's list, a freed block a push, and a class with an empty list takes the next
-/// block of a chunk it carves (block_cache.cpp). Blocks are never returned to the allocator: what the
-/// stored state held at its peak stays for reuse by later state (see docs/performance.md). Per thread
-/// because several interpreters may run on several threads (`--threads`); a block freed on another thread
-/// than the one that made it is simply reused there, and a thread's free blocks go to a shared pool when
-/// it exits. Trivial (constant-initialised, no destructor) so that the inline paths read it without a TLS
-/// wrapper call; the first slow path registers the exit hook (`state`).
+/// Freed blocks kept for reuse, per size class, per thread. Stored events are freed when their last
+/// reference goes, usually minutes of stream time after they were made and in bursts (a window's or a
+/// session's events at once), and the arrays of partial matches and rings are freed each time they
+/// double: glibc then consolidated and split chunks (malloc and free were about a sixth of the matcher's
+/// time). A list per class is a pop and a push, inline. Bounded (kMaxBytes per thread, the rest goes back
+/// to the allocator); thread-local because several interpreters may run on several threads
+/// (`--threads`), and a block freed on another thread than the one that made it is simply reused there.
+/// Trivial (constant-initialised, no destructor) so that the inline paths read it without a TLS wrapper
+/// call; the blocks it holds are freed at thread exit by a hook that the first put registers (`state`).
 struct Cache {
     static constexpr size_t kClasses = 257;                  // class c: blocks of 16 c + 8 bytes
-    static constexpr uint8_t kNew = 0, kLive = 1, kDead = 2; // exit hook not registered / registered / ran
+    static constexpr uint64_t kMaxBytes = uint64_t{1} << 20; // held per thread
+    static constexpr uint8_t kNew = 0, kLive = 1, kDead = 2; // hook not registered / registered / ran
 
     struct Node {
         Node* next;
     };
     Node* free[kClasses];
+    uint64_t held;
     uint8_t state;
 };
 
 inline thread_local constinit Cache t_cache{};
 
-/// The size class of a block of `bytes`, and the bytes its blocks take: glibc's usable sizes (16 k + 8),
-/// the malloc chunk an allocation of exactly `bytes` took before blocks were carved.
+/// The size class of a block of `bytes`, and the bytes its blocks are allocated with: glibc's usable
+/// sizes (16 k + 8), so that a block takes the malloc chunk an allocation of exactly `bytes` would.
 constexpr size_t class_of(size_t bytes) {
     return (bytes + 7) / 16;
 }
@@ -55,9 +54,9 @@ void put_slow(void* p, size_t bytes);
 
 } // namespace detail
 
-/// A block of at least `bytes` bytes: a block of the same size class freed before when this thread holds
-/// one (a pop), else one carved from a chunk (larger blocks than the largest class, 4 KiB: ::operator
-/// new). Return it with put(p, bytes), the same `bytes`, on any thread.
+/// A block of at least `bytes` bytes: a block of the same size class this thread freed before when it
+/// holds one (a pop), else a new one from ::operator new. Return it with put(p, bytes), the same `bytes`,
+/// on any thread.
 inline void* get(size_t bytes) {
     if constexpr (!kRecycle) return ::operator new(bytes);
     detail::Cache& c = detail::t_cache;
@@ -65,13 +64,15 @@ inline void* get(size_t bytes) {
     if (k < detail::Cache::kClasses) {
         if (detail::Cache::Node* n = c.free[k]) {
             c.free[k] = n->next;
+            c.held -= detail::class_bytes(k);
             return n;
         }
     }
     return detail::get_slow(bytes);
 }
 
-/// Returns a block from get(bytes) to this thread's free blocks of its class.
+/// Returns a block from get(bytes) to this thread's cache, or to ::operator delete when the cache holds
+/// its bound (1 MiB per thread) or the block is larger than the largest class (4 KiB).
 inline void put(void* p, size_t bytes) {
     if constexpr (!kRecycle) {
         ::operator delete(p);
@@ -79,10 +80,12 @@ inline void put(void* p, size_t bytes) {
     }
     detail::Cache& c = detail::t_cache;
     const size_t k = detail::class_of(bytes);
-    if (k < detail::Cache::kClasses && c.state == detail::Cache::kLive) {
+    if (k < detail::Cache::kClasses && c.state == detail::Cache::kLive &&
+        c.held + detail::class_bytes(k) <= detail::Cache::kMaxBytes) {
         auto* n = static_cast<detail::Cache::Node*>(p);
         n->next = c.free[k];
         c.free[k] = n;
+        c.held += detail::class_bytes(k);
         return;
     }
     detail::put_slow(p, bytes);
