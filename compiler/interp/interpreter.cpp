@@ -94,8 +94,13 @@ void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
                     const bool was_open = ks->sessions[t.slot].open();
                     session_timer(en_, *ks, t.slot, t, batch_);
                     if (was_open && !ks->sessions[t.slot].open()) queue_activity(*ks);
-                } else
-                    pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
+                } else {
+                    // A stale entry (its rule waits for another deadline, or none) does nothing: skipped
+                    // here without the call (pattern_timer checks again).
+                    const PatternState& ps = ks->patterns[t.slot - sessions];
+                    if (ps.timer_scheduled && ps.timer_deadline == t.deadline)
+                        pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
+                }
                 if (en_.opts.max_state_bytes > 0) account(*ks);
             }
             if (en_.timers.empty()) break;
