@@ -159,14 +159,27 @@ private:
             if (target == UINT64_MAX) return false;
             // No entry is before the target bucket (early_ is empty when this is called).
             low_ = std::max(low_, static_cast<int64_t>((target << kShift) ^ kSign));
-            if (target > limit) return false;
+            if (target > limit) {
+                // Nothing due. An empty ring moves up to the watermark's bucket (every entry is later),
+                // so that the timers the next events set land in it rather than in far_.
+                if (ring_n_ == 0 && limit != UINT64_MAX && limit > base_) {
+                    base_ = limit;
+                    sorted_ = false;
+                    migrate();
+                }
+                return false;
+            }
             base_ = target;
             sorted_ = false;
-            while (!far_.empty() && bucket_of(far_.top()) < base_ + kRing) {
-                const U128 r = far_.top();
-                far_.pop();
-                put(r, bucket_of(r));
-            }
+            migrate();
+        }
+    }
+    /// Moves the entries of far_ that the ring now covers into it.
+    void migrate() const {
+        while (!far_.empty() && bucket_of(far_.top()) < base_ + kRing) {
+            const U128 r = far_.top();
+            far_.pop();
+            put(r, bucket_of(r));
         }
     }
     /// The first non-empty ring bucket after base_ (the ring holds an entry, and base_'s bucket is empty).
