@@ -49,8 +49,9 @@ static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
 /// the bench: docs/performance.md). Entries past the ring wait in a heap (`far_`) and move into the ring
 /// as it advances; an entry before the first bucket (restored or carried state, events out of time
 /// order) goes to a heap (`early_`) whose entries all rank below every other, so it is popped first.
-/// `base_` advances only to a due entry (due_before), never past the watermark, so that the timers set
-/// by the next events land in the ring.
+/// due_before() advances `base_` only to a due entry, or (an empty ring) to the bucket of the time it was
+/// asked about, never past the watermark, so that the timers set by the next events land in the ring
+/// (top() and pop() advance it to the least entry, due or not).
 class TimerQueue {
 public:
     TimerQueue() : ring_(kRing) {}
