@@ -6,6 +6,7 @@
 #include "compiler/interp/expr_eval.h"
 #include "compiler/interp/models_eval.h"
 #include "compiler/interp/state.h"
+#include "compiler/interp/timer_queue.h"
 #include "compiler/ir/executor.h"
 
 #include <algorithm>
@@ -15,99 +16,6 @@
 #include <vector>
 
 namespace ethogram::interp {
-
-/// A timer entry, 16 bytes. Slots order the timers of one key at one deadline: sessions first (slot =
-/// session index), then pattern rules (slot = sessions + rule index). Entries are invalidated lazily: an
-/// entry is live only while its owner is waiting for a timer at exactly its deadline
-/// (SessionState::timer_at of an open session, PatternState::timer_deadline while scheduled). Two entries
-/// of one owner at one deadline are indistinguishable: whichever is popped first acts (what a timer does
-/// depends only on its deadline and its owner's state), and the owner then waits for another deadline or
-/// none, so the other is a no-op. (A 64-bit generation per entry made them 24 bytes.)
-struct Timer {
-    int64_t deadline = 0;
-    uint32_t key = ir::kNoString;
-    uint32_t slot = 0;
-    bool operator>(const Timer& o) const {
-        if (deadline != o.deadline) return deadline > o.deadline;
-        if (key != o.key) return key > o.key;
-        return slot > o.slot;
-    }
-};
-
-static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
-
-/// The timer queue: a min-heap of Timers by (deadline, key, slot), 4-ary (a node's children share a
-/// cache line or two: half the levels of a binary heap, which matters once the heap is larger than the
-/// cache; popping was the leading cost of advance_watermark). The same interface as the
-/// std::priority_queue it replaces (but top() returns a copy), and the same order of pops (entries that
-/// compare equal are indistinguishable, see Timer).
-///
-/// An entry is stored as its rank, one unsigned 128-bit number ordered as (deadline, key, slot): the
-/// deadline with its sign bit flipped, then key << 32 | slot. A comparison is then two instructions, not
-/// a branch per field. A pop moves the hole left by the top down to a leaf along the smaller children
-/// (three comparisons per level, not four: the last entry, which refills the hole, is not compared on the
-/// way down) and then sifts the last entry up from there, usually not at all: it came from the bottom.
-class TimerQueue {
-public:
-    bool empty() const { return h_.empty(); }
-    size_t size() const { return h_.size(); }
-    Timer top() const { return timer(h_.front()); }
-    void push(const Timer& t) {
-        h_.push_back(rank(t));
-        sift_up(h_.size() - 1, rank(t));
-    }
-    void pop() {
-        const U128 last = h_.back();
-        h_.pop_back();
-        const size_t n = h_.size();
-        if (n == 0) return;
-        U128* h = h_.data();
-        size_t i = 0;
-        for (;;) {
-            const size_t first = i * kArity + 1;
-            if (first >= n) break;
-            size_t best = first;
-            if (first + kArity <= n) {
-                // All four children (every node but the last parent): a tournament, no loop.
-                const size_t ab = h[first + 1] < h[first] ? first + 1 : first;
-                const size_t cd = h[first + 3] < h[first + 2] ? first + 3 : first + 2;
-                best = h[cd] < h[ab] ? cd : ab;
-            } else {
-                for (size_t c = first + 1; c < n; ++c)
-                    if (h[c] < h[best]) best = c;
-            }
-            h[i] = h[best];
-            i = best;
-        }
-        sift_up(i, last);
-    }
-
-private:
-    __extension__ using U128 = unsigned __int128;
-    static constexpr size_t kArity = 4;
-    static constexpr uint64_t kSign = uint64_t{1} << 63;
-    static U128 rank(const Timer& t) {
-        const uint64_t hi = static_cast<uint64_t>(t.deadline) ^ kSign;
-        return (U128{hi} << 64) | (uint64_t{t.key} << 32) | t.slot;
-    }
-    static Timer timer(U128 r) {
-        const auto lo = static_cast<uint64_t>(r);
-        return Timer{static_cast<int64_t>(static_cast<uint64_t>(r >> 64) ^ kSign),
-                     static_cast<uint32_t>(lo >> 32), static_cast<uint32_t>(lo)};
-    }
-    /// Places `r` at hole `i` or above it.
-    void sift_up(size_t i, U128 r) {
-        U128* h = h_.data();
-        while (i > 0) {
-            const size_t parent = (i - 1) / kArity;
-            if (!(r < h[parent])) break;
-            h[i] = h[parent];
-            i = parent;
-        }
-        h[i] = r;
-    }
-    std::vector<U128> h_;
-};
 
 /// Per pattern rule: where its positive steps are.
 struct PatternInfo {

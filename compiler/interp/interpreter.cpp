@@ -63,7 +63,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
     // Most calls (one per event) find no timer due and no key idle: answered here, without the frame of
     // the loop below.
-    if (en_.timers.empty() || en_.timers.top().deadline >= wm) {
+    if (!en_.timers.due_before(wm)) {
         if (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_) return;
         if (activity_.empty() || !idle_at(activity_.top().time(), wm)) {
             evicted_at_ = wm;
@@ -77,24 +77,35 @@ void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
     // Timers fire in (deadline, key, slot) order; all the timers of one key at one deadline form one
     // batch for exclusive-group resolution.
     bool fired = false;
-    while (!en_.timers.empty() && en_.timers.top().deadline < wm) {
+    const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
+    while (en_.timers.due_before(wm)) {
         fired = true;
-        const int64_t deadline = en_.timers.top().deadline;
-        const uint32_t key = en_.timers.top().key;
-        while (!en_.timers.empty() && en_.timers.top().deadline == deadline && en_.timers.top().key == key) {
-            Timer t = en_.timers.top();
+        Timer t = en_.timers.top();
+        const int64_t deadline = t.deadline;
+        const uint32_t key = t.key;
+        // One key lookup per batch: the timers of the batch are all of this key, and firing one neither
+        // creates nor removes a key.
+        KeyState* ks = keys_.find(key);
+        if (ks) en_.eval.set_key_models(&ks->models);
+        for (;;) {
             en_.timers.pop();
-            KeyState* ks = keys_.find(t.key);
-            if (!ks) continue;
-            en_.eval.set_key_models(&ks->models);
-            const auto sessions = static_cast<uint32_t>(en_.rs.sessions.size());
-            if (t.slot < sessions) {
-                const bool was_open = ks->sessions[t.slot].open();
-                session_timer(en_, *ks, t.slot, t, batch_);
-                if (was_open && !ks->sessions[t.slot].open()) queue_activity(*ks);
-            } else
-                pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
-            if (en_.opts.max_state_bytes > 0) account(*ks);
+            if (ks) {
+                if (t.slot < sessions) {
+                    const bool was_open = ks->sessions[t.slot].open();
+                    session_timer(en_, *ks, t.slot, t, batch_);
+                    if (was_open && !ks->sessions[t.slot].open()) queue_activity(*ks);
+                } else {
+                    // A stale entry (its rule waits for another deadline, or none) does nothing: skipped
+                    // here without the call (pattern_timer checks again).
+                    const PatternState& ps = ks->patterns[t.slot - sessions];
+                    if (ps.timer_scheduled && ps.timer_deadline == t.deadline)
+                        pattern_timer(en_, *ks, t.slot - sessions, t, batch_);
+                }
+                if (en_.opts.max_state_bytes > 0) account(*ks);
+            }
+            if (en_.timers.empty()) break;
+            t = en_.timers.top();
+            if (t.deadline != deadline || t.key != key) break;
         }
         resolve_batch(en_, batch_, sink);
     }
