@@ -20,6 +20,9 @@ namespace ethogram::runtime {
 
 namespace {
 
+/// The reader's fread size (see ChunkReader::next).
+constexpr size_t kReadStep = size_t{32} << 10;
+
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -105,10 +108,13 @@ ChunkReader::~ChunkReader() {
 }
 
 ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
-    ChunkPtr c = pool_.get();
+    // The chunk read ahead into (it starts with what the last read brought past the previous chunk).
+    ChunkPtr c = next_ ? std::move(next_) : pool_.get();
     ChunkBytes& buf = c->data;
     std::vector<size_t>& ends = c->line_end;
-    buf.assign(carry_);
+    // A chunk's usual size at once (a recycled chunk has it already), not by doubling, which copies the
+    // bytes read so far at each step.
+    buf.reserve(max_bytes + kReadStep + kLinePadding);
     size_t scan = 0;
     uint64_t lines = 0;
     size_t cut = 0;
@@ -138,7 +144,7 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
         // Reads in steps of 32 KiB, so that what is read past the chunk's last line (copied to the next
         // chunk) stays small when the line count ends the chunk before the byte budget does.
         const size_t old = buf.size();
-        buf.resize(old + (size_t{32} << 10));
+        buf.resize(old + kReadStep);
         const size_t n = std::fread(buf.data() + old, 1, buf.size() - old, f_);
         buf.resize(old + n);
         if (n == 0) {
@@ -146,7 +152,13 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
             if (std::ferror(f_)) error_ = fmt::format("{}: read failed: {}", name_, std::strerror(errno));
         }
     }
-    carry_.assign(buf.data() + cut, buf.size() - cut);
+    // What was read past the cut starts the next chunk: copied once, straight into it (the padding below
+    // overwrites it here).
+    if (cut < buf.size()) {
+        next_ = pool_.get();
+        next_->data.reserve(max_bytes + kReadStep + kLinePadding);
+        next_->data.assign(std::string_view(buf.data() + cut, buf.size() - cut));
+    }
     buf.resize(cut);
     offset_ += cut;
     if (buf.empty() || !error_.empty()) return nullptr;
@@ -170,7 +182,7 @@ Status ChunkReader::seek(uint64_t offset) {
     if (::fseeko(f_, static_cast<off_t>(offset), SEEK_SET) != 0)
         return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
     offset_ = offset;
-    carry_.clear();
+    next_.reset();
     return ok_status();
 }
 
@@ -238,25 +250,28 @@ uint32_t parse_blocks(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& sc
     }
 }
 
-CompleteResult complete_parse(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
-                              uint32_t shards) {
-    CompleteResult res;
-    if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return res;
+const ParseBlock& complete_block(Chunk& c, uint32_t b, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                                 uint32_t shards, CompleteResult& res) {
+    if (const ParseBlock* blk = c.blocks[b].load(std::memory_order_acquire)) return *blk;
     res.waited = true;
     // A block takes about 100 us to parse (64 lines): a claimer that is running publishes within about
     // that long; one that is not (descheduled: the reader thread took its core, or another process) could
-    // take a time slice or more, while this shard idles. So wait about two blocks' time, then parse
-    // whatever is still missing here (at most one block's work lost when the claimer was about to publish).
+    // take a time slice or more, while this shard idles. So wait about two blocks' time, then parse the
+    // block here (at most one block's work lost when the claimer was about to publish).
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(200);
     for (int spin = 1;; ++spin) {
         cpu_relax();
-        if (c.parsed.load(std::memory_order_acquire) == c.nblocks) return res;
+        if (const ParseBlock* blk = c.blocks[b].load(std::memory_order_acquire)) return *blk;
         if (spin % 64 == 0 && std::chrono::steady_clock::now() >= deadline) break;
     }
-    for (uint32_t b = 0; b < c.nblocks; ++b)
-        if (c.blocks[b].load(std::memory_order_acquire) == nullptr &&
-            parse_block(c, b, decoder, pool, scratch, shards))
-            ++res.helped;
+    if (parse_block(c, b, decoder, pool, scratch, shards)) ++res.helped;
+    return *c.blocks[b].load(std::memory_order_acquire); // this parse's, or the claimer's published first
+}
+
+CompleteResult complete_parse(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                              uint32_t shards) {
+    CompleteResult res;
+    for (uint32_t b = 0; b < c.nblocks; ++b) complete_block(c, b, decoder, pool, scratch, shards, res);
     return res;
 }
 

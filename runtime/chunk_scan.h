@@ -62,8 +62,7 @@ public:
         std::memset(p_.get() + size_, c, n);
         size_ += n;
     }
-
-private:
+    /// Room for `n` bytes without growing (keeping the contents).
     void reserve(size_t n) {
         if (n <= cap_) return;
         const size_t cap = std::max(n, cap_ * 2);
@@ -72,6 +71,8 @@ private:
         p_ = std::move(p);
         cap_ = cap;
     }
+
+private:
     std::unique_ptr<char[]> p_;
     size_t size_ = 0, cap_ = 0;
 };
@@ -118,10 +119,10 @@ class ChunkPool;
 /// A chunk of whole input lines, read by the reader and shared by every shard. The text and line bounds are
 /// read-only once published. Block b (kBlockLines lines) is claimed with an atomic counter by one shard,
 /// which parses it into a ParseBlock of its own and publishes it in `blocks[b]` (compare-and-swap from null,
-/// release); each shard needs every block before it walks the chunk (complete_parse), and parses itself
-/// whatever a stalled claimer has not published yet (the first published result wins; both are the same).
-/// Recycled through a ChunkPool (buffers keep their capacity; the parse blocks go back to their shards'
-/// pools). The text is followed by kLinePadding readable bytes, so that each line is parsed in place.
+/// release); each shard needs every block, in order, as it walks the chunk (complete_block), and parses
+/// itself whatever a stalled claimer has not published yet (the first published result wins; both are the
+/// same). Recycled through a ChunkPool (buffers keep their capacity; the parse blocks go back to their
+/// shards' pools). The text is followed by kLinePadding readable bytes, so that each line is parsed in place.
 struct Chunk {
     static constexpr uint32_t kBlockLines = 64;
 
@@ -140,7 +141,7 @@ struct Chunk {
     char pad_[64 - 2 * sizeof(std::atomic<uint32_t>)] = {};
 
     size_t lines() const { return line_end.size(); }
-    /// Block b's results, once complete_parse returned (acquire: they are visible to the caller).
+    /// Block b's results, once complete_block returned it (acquire: they are visible to the caller).
     const ParseBlock& block(size_t b) const { return *blocks[b].load(std::memory_order_acquire); }
     /// Line `i`'s text, without its newline or a trailing CR (kLinePadding readable bytes follow it).
     std::string_view line(size_t i) const {
@@ -204,7 +205,7 @@ private:
     bool owned_;
     std::atomic<int64_t>* inflight_;
     ChunkPool pool_;
-    std::string carry_; // the start of the next chunk's first line
+    ChunkPtr next_; // the next chunk, holding the start of its first line (read past the previous chunk)
     bool eof_ = false;
     uint64_t offset_ = 0;
     std::string error_;
@@ -222,11 +223,16 @@ struct CompleteResult {
     uint32_t helped = 0; ///< blocks this shard parsed again because their claimer had not published them
 };
 
-/// Returns once every block of `c` is published; the results are then visible to the caller. A block still
+/// Returns block `b` of `c` once it is published (its results are then visible to the caller). A block still
 /// being parsed by another shard is waited for briefly (about as long as a block's parse takes), then parsed
 /// again by the caller (same arguments as parse_blocks), so that a claimer that is descheduled (a shared
 /// machine, or the reader thread taking its core) never holds the other shards up for longer than that.
-/// Never blocks.
+/// Never blocks. Adds to `res` what it did. A shard walks a chunk block by block with this, so that it
+/// waits only when its walk reaches a block still being parsed, not for the chunk's last block first.
+const ParseBlock& complete_block(Chunk& c, uint32_t b, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
+                                 uint32_t shards, CompleteResult& res);
+
+/// complete_block for every block of `c`: returns once every block is published.
 CompleteResult complete_parse(Chunk& c, Decoder& decoder, BlockPool& pool, ir::Event& scratch,
                               uint32_t shards);
 

@@ -354,11 +354,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 ChunkPtr next;
                 const bool have_next = queues[s]->try_pop(next);
                 if (have_next && next && !next->barrier) shard_blocks[s] += loop.parse(*next);
-                const CompleteResult done = loop.complete(*c);
+                const CompleteResult done = loop.on_chunk(*c);
                 shard_waits[s] += done.waited ? 1 : 0;
                 shard_blocks[s] += done.helped;
                 shard_helped[s] += done.helped;
-                loop.on_chunk(*c);
                 c.reset();
                 sink.deliver(*shards[s], shards[s]->take(false));
                 c = have_next ? std::move(next) : queues[s]->pop();

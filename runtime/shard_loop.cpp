@@ -18,10 +18,11 @@ ShardLoop::ShardLoop(uint32_t index, uint32_t shards, const ir::RuleSet& rs, con
       decoder_(rs, shard.pool(), DecoderOptions{o.type_field, o.epoch_unit}),
       lateness_(o.allowed_lateness_us < 0 ? 0 : o.allowed_lateness_us) {}
 
-void ShardLoop::on_chunk(const Chunk& c) {
-    for (size_t b = 0; b < c.nblocks; ++b) {
-        const ParseBlock& blk = c.block(b);
-        const size_t base = b * Chunk::kBlockLines, n = blk.info.size();
+CompleteResult ShardLoop::on_chunk(Chunk& c) {
+    CompleteResult res;
+    for (uint32_t b = 0; b < c.nblocks; ++b) {
+        const ParseBlock& blk = complete_block(c, b, decoder_, blocks_, scratch_, shards_, res);
+        const size_t base = size_t{b} * Chunk::kBlockLines, n = blk.info.size();
         for (size_t j = 0; j < n; ++j) line(c, blk, base + j, j);
     }
     line_no_ = c.first_line + c.lines();
@@ -39,6 +40,7 @@ void ShardLoop::on_chunk(const Chunk& c) {
     }
     pending_.resize(keep);
     shard_.advance(released_);
+    return res;
 }
 
 void ShardLoop::finish() {

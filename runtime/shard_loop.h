@@ -32,14 +32,11 @@ public:
     /// This shard's share of the parsing of `c` (parse_blocks with its decoder, into its own blocks);
     /// interns nothing. Returns the number of blocks parsed.
     uint32_t parse(Chunk& c) { return parse_blocks(c, decoder_, blocks_, scratch_, shards_); }
-    /// Returns once every block of `c` is published, parsing itself those a stalled claimer holds
-    /// (complete_parse).
-    CompleteResult complete(Chunk& c) { return complete_parse(c, decoder_, blocks_, scratch_, shards_); }
-
-    /// Walks a chunk whose every block is published (complete), then moves the executor to the time of the
-    /// latest event released globally. Copies the events of this shard's keys out of the chunk's blocks
-    /// (into buffers of its own; the chunk is read-only to it).
-    void on_chunk(const Chunk& c);
+    /// Walks a chunk block by block, each once published (complete_block: waiting briefly for a block still
+    /// being parsed, parsing itself one a stalled claimer holds), then moves the executor to the time of
+    /// the latest event released globally. Copies the events of this shard's keys out of the chunk's blocks
+    /// (into buffers of its own; the published blocks are read-only to it). Returns what the waits did.
+    CompleteResult on_chunk(Chunk& c);
 
     /// End of input: releases everything, then advances to the largest event time (the single-threaded run's
     /// last finite watermark, where its executor last evicts idle keys, so live-key counts agree) and to
