@@ -1,5 +1,6 @@
 // block_cache_test.cpp: the interpreter's block cache (compiler/interp/block_cache.h): blocks are usable
-// at their full size, freed blocks come back per size class, and a block freed on another thread is reused there.
+// at their full size, freed blocks come back per size class, and a block freed on another thread is reused
+// there.
 #include "compiler/interp/block_cache.h"
 
 #include <gtest/gtest.h>
