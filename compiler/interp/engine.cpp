@@ -171,10 +171,31 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     pattern_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t i = 0; i < rs.rules.size(); ++i) {
         if (rs.rules[i].kind != ir::RuleKind::Pattern) continue;
-        const std::vector<bool>& touches = patterns[i].touches;
-        for (size_t t = 0; t < pattern_rules_by_type.size(); ++t)
-            if (touches.empty() || (t < touches.size() && touches[t])) pattern_rules_by_type[t].push_back(i);
+        const PatternInfo& info = patterns[i];
+        const std::vector<bool>& touches = info.touches;
+        for (size_t t = 0; t < pattern_rules_by_type.size(); ++t) {
+            if (!touches.empty() && !(t < touches.size() && touches[t])) continue;
+            PatternVisit v;
+            v.rule = i;
+            v.slot = i - pattern_first;
+            v.first_takes =
+                !info.positives.empty() &&
+                type_in(rs.rules[i].pattern.steps[info.positives[0]].types, static_cast<uint16_t>(t));
+            v.only_starts = t < info.only_starts.size() && info.only_starts[t];
+            pattern_rules_by_type[t].push_back(v);
+        }
     }
+}
+
+void Engine::use_native(const NativeHooks* nh) {
+    native = nh;
+    for (std::vector<PatternVisit>& visits : pattern_rules_by_type)
+        for (PatternVisit& v : visits) {
+            const std::vector<uint32_t>& pos = patterns[v.rule].positives;
+            v.first_bit = kNoBit;
+            if (nh && !pos.empty() && v.rule < nh->step_bit.size() && pos[0] < nh->step_bit[v.rule].size())
+                v.first_bit = nh->step_bit[v.rule][pos[0]];
+        }
 }
 
 namespace {

@@ -33,6 +33,18 @@ struct PatternInfo {
     std::vector<bool> only_starts;
 };
 
+/// One pattern rule an event of some type walks (Engine::pattern_rules_by_type): what patterns_on_event
+/// needs to skip it without loading the rule, its steps or PatternInfo.
+struct PatternVisit {
+    uint32_t rule = 0;
+    uint32_t slot = 0; ///< rule - Engine::pattern_first: its index from the start of KeyState::patterns
+    /// The first positive step's native bit (NativeHooks::step_bit, set by Engine::use_native), kNoBit
+    /// when none (or no first step, or no compiled code).
+    uint32_t first_bit = kNoBit;
+    bool first_takes = false; ///< the first positive step lists the type (or any type); false without one
+    bool only_starts = false; ///< PatternInfo::only_starts of the type
+};
+
 /// Threshold rules whose Window / LastN scopes are the same (kind, window or N; the cap is the executor's)
 /// see the same events: they share one scope ring per key, pushed and pruned once per event, held by the
 /// group's first rule (`leader`: KeyState::thresholds[leader].scope; the other members' rings stay empty).
@@ -81,8 +93,9 @@ struct Engine {
     uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
     /// Per event type, the pattern rules an event of that type can concern (PatternInfo::touches), in
     /// rule order; the last entry (index rs.events.size()) for a type outside the schema. Saves walking
-    /// every rule (and loading its per-key state) per event.
-    std::vector<std::vector<uint32_t>> pattern_rules_by_type;
+    /// every rule (and loading its per-key state) per event; each entry carries the per-type facts that
+    /// decide whether the rule can act (PatternVisit).
+    std::vector<std::vector<PatternVisit>> pattern_rules_by_type;
     std::vector<uint32_t> threshold_rules; ///< the threshold rules, in rule order
     /// Per event type, the threshold rules an event of that type is evaluated by (not `at session end`,
     /// the type in `on`), in rule order; the last entry for a type outside the schema.
@@ -96,6 +109,8 @@ struct Engine {
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;
+    /// Sets `native` and the first-step bits of pattern_rules_by_type (PatternVisit::first_bit).
+    void use_native(const NativeHooks* nh);
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting

@@ -39,7 +39,7 @@ public:
     Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
                 const NativeHooks* native = nullptr)
         : en_(rs, pool, opts), horizon_(time_horizon(rs)) {
-        en_.native = native;
+        en_.use_native(native);
         en_.eval.set_native(native);
         // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
         keys_.set_layout(KeyLayout{static_cast<uint32_t>(rs.sessions.size()), en_.threshold_count,

@@ -20,8 +20,9 @@ public:
           pos_(en.patterns[rule].positives), absence_(en.patterns[rule].absence), ps_(ks.patterns[rule]),
           live_before_(ps_.matches.size()) {}
 
-    void on_event(const EventPtr& e, std::vector<ir::Detection>& batch);
-    bool start_only(const EventPtr& e, std::vector<ir::Detection>& batch);
+    /// `only_starts`: PatternInfo::only_starts of the event's type.
+    void on_event(const EventPtr& e, bool only_starts, std::vector<ir::Detection>& batch);
+    void start_only(const EventPtr& e, std::vector<ir::Detection>& batch);
     void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
 
 private:
@@ -140,9 +141,7 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
 // An event that can only start a match (PatternInfo::only_starts): the live matches stay as they are, so
 // they are not visited (each is a cache miss per event, and rules like `c -> not p within 30m` hold one
 // per recent cart event). The timer moves only when the started match's deadline is the earliest.
-bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
-    const std::vector<bool>& only = en_.patterns[rule_].only_starts;
-    if (e->ev.type >= only.size() || !only[e->ev.type]) return false;
+void PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
     std::vector<PartialMatch>& done = en_.pattern_done;
     done.clear();
     const size_t before = ps_.matches.size();
@@ -162,11 +161,13 @@ bool PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch
         reschedule();
     }
     account();
-    return true;
 }
 
-void PatternRun::on_event(const EventPtr& e, std::vector<ir::Detection>& batch) {
-    if (start_only(e, batch)) return;
+void PatternRun::on_event(const EventPtr& e, bool only_starts, std::vector<ir::Detection>& batch) {
+    if (only_starts) {
+        start_only(e, batch);
+        return;
+    }
     const int64_t t = e->ev.time;
     std::vector<PartialMatch>& done = en_.pattern_done;
     done.clear();
@@ -349,7 +350,7 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     // skipping the rule leaves its state exactly as processing it would. With no such rule, the step
     // tests are not computed either.
     const auto& by_type = en.pattern_rules_by_type;
-    const std::vector<uint32_t>& rules = by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)];
+    const std::vector<PatternVisit>& rules = by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)];
     if (rules.empty()) return;
     const NativeHooks* nh = en.native;
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
@@ -358,22 +359,19 @@ void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         en.step_bits.assign((nh->nbits + 63) / 64, 0);
         if (nh->dispatch[e->ev.type](&ctx, &en.eval, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
-    for (uint32_t r : rules) {
-        if (ks.patterns[r].matches.empty()) {
-            // No live match: only a start can happen, and it needs the first step's type (what
-            // PatternRun::start tests first; the rule's state is then left exactly as it is).
-            const auto& pos = en.patterns[r].positives;
-            if (pos.empty()) continue;
-            const ir::Step& first = en.rs.rules[r].pattern.steps[pos[0]];
-            if (!first.types.empty() && !type_in(first.types, e->ev.type)) continue;
-        }
-        if (en.bits_event && ks.patterns[r].matches.empty()) {
-            // No live match: only a start can happen, and the first step's precomputed test says no.
-            const auto& pos = en.patterns[r].positives;
-            const uint32_t bit = pos.empty() ? kNoBit : nh->step_bit[r][pos[0]];
-            if (pos.empty() || (bit != kNoBit && !((en.step_bits[bit >> 6] >> (bit & 63)) & 1))) continue;
-        }
-        PatternRun(en, ks, r).on_event(e, batch);
+    const bool bits = en.bits_event != nullptr;
+    // The key's pattern states (KeyState::patterns, from Engine::pattern_first), found once per event.
+    const PatternState* states = ks.patterns.begin();
+    for (const PatternVisit& v : rules) {
+        // With no live match, or when the event can only start one (PatternInfo::only_starts: the live
+        // matches stay as they are), only a start can happen, and it needs the first step's type (what
+        // PatternRun::start tests first) and, when precomputed, its test: without them the rule's state
+        // is left exactly as it is (no match, no timer move, no cap drop).
+        const bool first_fails =
+            !v.first_takes ||
+            (bits && v.first_bit != kNoBit && !((en.step_bits[v.first_bit >> 6] >> (v.first_bit & 63)) & 1));
+        if (first_fails && (v.only_starts || states[v.slot].matches.empty())) continue;
+        PatternRun(en, ks, v.rule).on_event(e, v.only_starts, batch);
     }
     en.bits_event = nullptr;
 }
