@@ -32,6 +32,8 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
 [[gnu::noinline]] void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring,
                             const std::vector<uint32_t>& ks, const StoredEvent* se, int64_t sign) {
     int64_t* w = ring.words();
+    EvalContext c; // the element alone: built once for every entry
+    c.current = se;
     for (uint32_t k : ks) {
         const ScopeGroup::Kept& kept = g.kept[k];
         const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
@@ -39,8 +41,6 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
         // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
         // filter and value need not be evaluated.
         if (!count && w[kept.word + 1] != 0) continue;
-        EvalContext c;
-        c.current = se;
         if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
         if (count) {
             w[kept.word] += sign;
