@@ -151,7 +151,6 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
                         if (t < info.only_starts.size()) info.only_starts[t] = false;
         }
     }
-    group_scopes(nullptr);
     threshold_rules_by_type.resize(rs.events.size() + 1);
     for (uint32_t r : threshold_rules) {
         const ir::Threshold& th = rs.rules[r].threshold;
@@ -159,6 +158,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         for (size_t t = 0; t < threshold_rules_by_type.size(); ++t)
             if (type_in(th.on_types, static_cast<uint16_t>(t))) threshold_rules_by_type[t].push_back(r);
     }
+    group_scopes(nullptr); // after threshold_rules_by_type: builds threshold_visits_by_type from it
     sessions_by_type.resize(rs.events.size() + 1);
     for (uint32_t s = 0; s < rs.sessions.size(); ++s) {
         const ir::Session& se = rs.sessions[s];
@@ -311,6 +311,20 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             sg.words += count ? 1 : 2;
         }
         agg_word[a] = sg.kept[k].word;
+    }
+    threshold_visits_by_type.assign(threshold_rules_by_type.size(), {});
+    for (size_t t = 0; t < threshold_rules_by_type.size(); ++t) {
+        for (uint32_t r : threshold_rules_by_type[t]) {
+            const ir::Rule& rule = rs.rules[r];
+            ThresholdVisit v;
+            v.rule = r;
+            v.slot = r - threshold_first;
+            if (scope_group[r] != kNoGroup) v.ring = scope_groups[scope_group[r]].leader - threshold_first;
+            v.cond = rule.threshold.cond;
+            v.gated = !rule.gate.empty();
+            v.session = rule.threshold.scope == ir::ScopeKind::Session;
+            threshold_visits_by_type[t].push_back(v);
+        }
     }
     for (ScopeGroup& sg : scope_groups) {
         sg.kept_by_type.assign(rs.events.size() + 1, {});

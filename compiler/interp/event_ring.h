@@ -103,7 +103,8 @@ private:
     static_assert(alignof(T) <= alignof(Head));
     T* slots() const { return reinterpret_cast<T*>(reinterpret_cast<int64_t*>(p_ + 1) + p_->words); }
 
-    void grow(uint32_t words, uint32_t regrow) {
+    // Out of line: the rare path, which would otherwise keep push_back's callers from being inlined.
+    [[gnu::noinline]] void grow(uint32_t words, uint32_t regrow) {
         const uint32_t cap = p_ ? std::max(p_->cap * 2, regrow) : 2;
         if (p_) words = p_->words;
         auto* next = static_cast<Head*>(

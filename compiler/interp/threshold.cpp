@@ -32,6 +32,8 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
 [[gnu::noinline]] void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring,
                             const std::vector<uint32_t>& ks, const StoredEvent* se, int64_t sign) {
     int64_t* w = ring.words();
+    EvalContext c; // the element alone: built once for every entry
+    c.current = se;
     for (uint32_t k : ks) {
         const ScopeGroup::Kept& kept = g.kept[k];
         const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
@@ -39,8 +41,6 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
         // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
         // filter and value need not be evaluated.
         if (!count && w[kept.word + 1] != 0) continue;
-        EvalContext c;
-        c.current = se;
         if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
         if (count) {
             w[kept.word] += sign;
@@ -60,7 +60,10 @@ const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se)
     }
 }
 
-void push(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+/// Appends `e` to `ring` with its running counts. Inlined: a call per group per event cost about 20
+/// instructions of prologue and epilogue.
+[[gnu::always_inline]] inline void push(Engine& en, const ScopeGroup& g, EventBuffer& ring,
+                                        const EventPtr& e) {
     ring.push_back(e, g.words, 16); // 2, 16, 32, ... slots: a key with one event stays small
     if (g.words == 0) return;
     const std::vector<uint32_t>& ks = kept_of(g, e.get());
@@ -76,7 +79,8 @@ void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
 }
 
 /// push_capped (engine.h) with the running counts kept.
-void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+[[gnu::always_inline]] inline void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring,
+                                               const EventPtr& e) {
     if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) push(en, g, ring, e);
 }
 
@@ -96,7 +100,8 @@ void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const Even
     } else {
         push_capped(en, g, ring, e);
     }
-    en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
+    if (en.stats.overflow_drops != drops)
+        en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
 
 /// Predicate `cond` (ExprEvaluator::test): with compiled code, its test function is called here directly,
@@ -150,24 +155,34 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
 void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
     // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
     // changes them, so this is the order of one ring per rule.
-    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, ks.thresholds[g.leader].scope, e);
-    const auto& by_type = en.threshold_rules_by_type;
-    for (uint32_t r : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
-        const ir::Rule& rule = en.rs.rules[r];
-        const ir::Threshold& th = rule.threshold;
-        ThresholdState& ts = ks.thresholds[r];
-
-        EvalContext ctx;
-        ctx.current = e.get();
-        if (en.scope_group[r] != Engine::kNoGroup) {
-            const EventBuffer& ring = en.scope_ring(ks, r);
+    const size_t type = std::min<size_t>(e->ev.type, en.threshold_visits_by_type.size() - 1);
+    const std::vector<Engine::ThresholdVisit>& visits = en.threshold_visits_by_type[type];
+    // The states, indexed by ThresholdVisit::slot (rule - threshold_first).
+    ThresholdState* const states = ks.thresholds.begin();
+    const uint32_t first = en.threshold_first;
+    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, states[g.leader - first].scope, e);
+    if (visits.empty()) return;
+    // Per event, not per rule: the compiled tests and the context's constant part.
+    const NativeTestFn* const tests = en.native ? en.native->tests.data() : nullptr;
+    const size_t n_tests = en.native ? en.native->tests.size() : 0;
+    Coverage* const cov = en.cov;
+    EvalContext ctx;
+    ctx.current = e.get();
+    for (const Engine::ThresholdVisit& v : visits) {
+        ThresholdState& ts = states[v.slot];
+        if (v.ring != Engine::kNoRing) {
+            const EventBuffer& ring = states[v.ring].scope;
             ctx.scope = &ring;
             ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
             ctx.scope_words = en.agg_word.data();
         } else {
             ctx.scope = &kEmptyScope;
+            ctx.scope_counts = nullptr;
+            ctx.scope_words = nullptr;
         }
-        if (th.scope == ir::ScopeKind::Session) {
+        ctx.session = nullptr;
+        if (v.session) {
+            const ir::Threshold& th = en.rs.rules[v.rule].threshold;
             if (th.session >= ks.sessions.size()) continue;
             const SessionState& st = ks.sessions[th.session];
             ctx.session = st.open() ? &st : nullptr;
@@ -179,12 +194,20 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
             }
         }
         const char* decision = nullptr;
-        const bool now = decide(en, rule, ctx, decision);
-        if (en.cov) count_condition(en, r, now, ctx);
+        bool now;
+        if (v.gated) {
+            now = decide(en, en.rs.rules[v.rule], ctx, decision);
+        } else {
+            // holds() with the per-event loads hoisted.
+            int32_t r = -1;
+            if (v.cond < n_tests && tests[v.cond]) r = tests[v.cond](&ctx, &en.eval);
+            now = r >= 0 ? r != 0 : en.eval.test(v.cond, ctx);
+        }
+        if (cov) count_condition(en, v.rule, now, ctx);
         const bool fire = now && !(ts.evaluated && ts.previous);
         ts.evaluated = true;
         ts.previous = now;
-        if (fire) emit(en, ks, r, e.get(), ctx, e->ev.time, "event", decision, batch);
+        if (fire) emit(en, ks, v.rule, e.get(), ctx, e->ev.time, "event", decision, batch);
     }
 }
 
