@@ -1,4 +1,4 @@
-// timer_queue.h: the interpreter's timer entries and their queue (a radix heap of 128-bit ranks).
+// timer_queue.h: the interpreter's timer entries and their queue (a calendar of 128-bit ranks).
 // Internal header.
 #pragma once
 
