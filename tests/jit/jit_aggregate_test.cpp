@@ -4,9 +4,9 @@
 // present, missing or of another type than declared (the native code then bails out, and the evaluator
 // interprets), and with the scope's kept words (engine.h ScopeGroup::kept): a kept count, a fresh kept
 // float sum and a stale one, which both engines rescan and write back alike.
-#include "compiler/driver/compile.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/jit/jit.h"
+#include "tests/jit/jit_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -37,41 +37,15 @@ rule th { label t; over last 5m; on A; when count(A) >= 0;
                mi = min(A.x), xi = max(B.x where f), my = min(A.y), xy = max(A.y), md = max(A.d where x > 1); }
 )";
 
-std::unique_ptr<ir::RuleSet> compile(const std::string& text) {
-    compiler::Diagnostics diags;
-    auto res = compiler::compile_source("agg_test.etho", text, diags);
-    EXPECT_TRUE(res.ruleset) << diags.render();
-    return std::move(res.ruleset);
-}
-
-bool same_value(const Value& a, const Value& b) {
-    if (a.type != b.type) return false;
-    if (a.type == Type::Missing) return true;
-    if (a.type == Type::Bool) return a.b == b.b;
-    return std::memcmp(&a.i, &b.i, sizeof a.i) == 0; // floats bit for bit
-}
-
-class JitAggregates : public ::testing::Test {
+class JitAggregates : public CompiledRules {
 protected:
     void SetUp() override {
-        rs = compile(kRules);
-        ASSERT_TRUE(rs);
-        auto c = jit::compile_rule_set(*rs, {});
-        ASSERT_TRUE(c) << c.error();
-        code = std::move(*c);
-        ir::seed_string_pool(*rs, pool);
+        compile("agg_test.etho", kRules);
+        if (HasFatalFailure()) return;
         for (const ir::Emit& em : rs->rules[0].emits) {
             ASSERT_EQ(rs->exprs[em.expr].kind, ir::ExprKind::Aggregate) << em.name;
             aggs.push_back(em.expr);
         }
-    }
-
-    uint16_t slot(uint16_t type, const std::string& name) const {
-        const auto& fs = rs->events[type].fields;
-        for (size_t i = 0; i < fs.size(); ++i)
-            if (fs[i].name == name) return static_cast<uint16_t>(i);
-        ADD_FAILURE() << "no field " << name;
-        return 0;
     }
 
     /// A random reading of field `name`: present (of its type), missing, or (rarely) of another type.
@@ -92,20 +66,11 @@ protected:
     }
 
     EventPtr event(uint16_t type, std::mt19937& rng, uint64_t ord, bool& wrong) {
-        ir::Event in;
-        in.type = type;
-        in.time = static_cast<int64_t>(ord) * ir::kMicrosPerSecond;
-        in.seq = ord;
-        in.fields.assign(rs->events[type].fields.size(), Value::missing());
-        in.fields[slot(type, "u")] = Value::string(pool.intern("k"));
-        in.fields[slot(type, "ts")] = Value::timestamp(in.time);
+        ir::Event in = blank_event(type, ord);
         for (const char* f : {"x", "y", "d", "f"}) in.fields[slot(type, f)] = reading(f, rng, wrong);
         return interp::make_event(in, ord);
     }
 
-    std::unique_ptr<ir::RuleSet> rs;
-    std::unique_ptr<jit::CompiledRuleSet> code;
-    ir::StringPool pool;
     std::vector<ir::ExprId> aggs;
 };
 

@@ -3,9 +3,9 @@
 // wrong-type values (a wrong type bails out, and the evaluator then interprets), compiled values
 // (NativeHooks::exprs) equal ExprEvaluator::eval, and the per-type dispatch sets exactly the bits the
 // interpreted step tests hold for. Every entry reads the EvalContext and its StoredEvent directly.
-#include "compiler/driver/compile.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/jit/jit.h"
+#include "tests/jit/jit_fixture.h"
 
 #include <gtest/gtest.h>
 
@@ -36,29 +36,11 @@ rule th { label t; over last 5m; on A; when count(A where f) >= 1 and sum(A.x wh
           emit n = count(A where x > 1), m = sum(A.x), mx = max(A.dwell), slow = count(A where dwell > 1s); }
 )";
 
-std::unique_ptr<ir::RuleSet> compile(const std::string& text) {
-    compiler::Diagnostics diags;
-    auto res = compiler::compile_source("entry_test.etho", text, diags);
-    EXPECT_TRUE(res.ruleset) << diags.render();
-    return std::move(res.ruleset);
-}
-
-bool same_value(const Value& a, const Value& b) {
-    if (a.type != b.type) return false;
-    if (a.type == Type::Missing) return true;
-    if (a.type == Type::Bool) return a.b == b.b;
-    return std::memcmp(&a.i, &b.i, sizeof a.i) == 0; // floats bit for bit
-}
-
-class JitEntries : public ::testing::Test {
+class JitEntries : public CompiledRules {
 protected:
     void SetUp() override {
-        rs = compile(kRules);
-        ASSERT_TRUE(rs);
-        auto c = jit::compile_rule_set(*rs, {});
-        ASSERT_TRUE(c) << c.error();
-        code = std::move(*c);
-        ir::seed_string_pool(*rs, pool);
+        compile("entry_test.etho", kRules);
+        if (HasFatalFailure()) return;
         for (const ir::Rule& r : rs->rules) {
             for (const ir::Step& s : r.pattern.steps)
                 if (s.pred != ir::kNoExpr) preds.push_back(s.pred);
@@ -71,23 +53,9 @@ protected:
         }
     }
 
-    uint16_t slot(uint16_t type, const std::string& name) const {
-        const auto& fs = rs->events[type].fields;
-        for (size_t i = 0; i < fs.size(); ++i)
-            if (fs[i].name == name) return static_cast<uint16_t>(i);
-        ADD_FAILURE() << "no field " << name;
-        return 0;
-    }
-
     /// An event of `type` with x, f, s as given (Missing where so), its dwell when `dwell_us` >= 0.
     EventPtr event(uint16_t type, Value x, Value f, Value s, int64_t dwell_us, uint64_t ord) {
-        ir::Event in;
-        in.type = type;
-        in.time = static_cast<int64_t>(ord) * ir::kMicrosPerSecond;
-        in.seq = ord;
-        in.fields.assign(rs->events[type].fields.size(), Value::missing());
-        in.fields[slot(type, "u")] = Value::string(pool.intern("k"));
-        in.fields[slot(type, "ts")] = Value::timestamp(in.time);
+        ir::Event in = blank_event(type, ord);
         in.fields[slot(type, "x")] = x;
         in.fields[slot(type, "f")] = f;
         in.fields[slot(type, "s")] = s;
@@ -96,9 +64,6 @@ protected:
         return e;
     }
 
-    std::unique_ptr<ir::RuleSet> rs;
-    std::unique_ptr<jit::CompiledRuleSet> code;
-    ir::StringPool pool;
     std::vector<ir::ExprId> preds, values;
 };
 
