@@ -1,0 +1,237 @@
+// lower_values.cpp: the Lowerer's functions (expression, test, dispatch), values and event fields.
+#include "compiler/jit/lowerer.h"
+
+#include "compiler/interp/expr_eval.h"
+#include "compiler/interp/state.h"
+#include "compiler/jit/runtime_abi.h"
+
+#include <llvm/IR/Constants.h>
+#include <llvm/IR/Function.h>
+#include <llvm/IR/Module.h>
+
+#include <algorithm>
+#include <cstddef>
+
+namespace ethogram::jit::detail {
+
+Lowerer::Lowerer(const ir::RuleSet& rs, llvm::Module& m) : rs_(rs), m_(m), c_(m.getContext()), b_(c_) {
+    i1_ = llvm::Type::getInt1Ty(c_);
+    i8_ = llvm::Type::getInt8Ty(c_);
+    i32_ = llvm::Type::getInt32Ty(c_);
+    i64_ = llvm::Type::getInt64Ty(c_);
+    f64_ = llvm::Type::getDoubleTy(c_);
+    ptr_ = llvm::PointerType::getUnqual(c_);
+    auto decl = [&](const char* name, llvm::Type* ret, std::vector<llvm::Type*> args) {
+        auto* fn = llvm::Function::Create(llvm::FunctionType::get(ret, args, false),
+                                          llvm::Function::ExternalLinkage, name, m_);
+        fn->setDoesNotThrow();
+        return fn;
+    };
+    void_ = llvm::Type::getVoidTy(c_);
+    rt_step_event_ = decl(kAbiStepEvent, ptr_, {ptr_, i32_});
+    rt_session_ = decl(kAbiSessionAttr, void_, {ptr_, i32_, ptr_});
+    rt_aggregate_ = decl(kAbiAggregate, void_, {ptr_, ptr_, i32_, ptr_});
+    rt_str_cmp_ = decl(kAbiStrCmp, i32_, {ptr_, i64_, i64_});
+    rt_str_pred_ = decl(kAbiStrPred, i32_, {ptr_, i32_, i64_, i64_});
+    rt_lower_ = decl(kAbiLower, i64_, {ptr_, i64_});
+    rt_len_ = decl(kAbiLen, i64_, {ptr_, i64_});
+    rt_llround_ = decl(kAbiLlround, i64_, {f64_});
+    for (llvm::Function* f : {rt_step_event_, rt_str_cmp_, rt_str_pred_, rt_lower_, rt_len_, rt_llround_})
+        f->setOnlyReadsMemory(); // pure as far as the generated code can tell (lower() interns)
+}
+
+void Lowerer::expr_function(ir::ExprId id) {
+    llvm::Function* fn = new_function(expr_symbol(id), {ptr_, ptr_, ptr_}, 1);
+    llvm::Value* out = fn->getArg(2);
+    candidate_step_ = UINT32_MAX;
+    Val v = lower(id);
+    store_value(v, out);
+    b_.CreateRet(b_.getInt32(0));
+    finish();
+}
+
+void Lowerer::test_function(ir::ExprId id) {
+    new_function(test_symbol(id), {ptr_, ptr_}, -1);
+    candidate_step_ = UINT32_MAX;
+    llvm::Value* holds = test(lower(id));
+    b_.CreateRet(b_.CreateZExt(holds, i32_));
+    finish();
+}
+
+void Lowerer::dispatch_function(uint32_t type, const Plan& plan) {
+    llvm::Function* fn = new_function(dispatch_symbol(type), {ptr_, ptr_, ptr_}, 1);
+    llvm::Value* bits = fn->getArg(2);
+    for (uint32_t bit = 0; bit < plan.bits.size(); ++bit) {
+        auto [rule, step] = plan.bits[bit];
+        const ir::Step& s = rs_.rules[rule].pattern.steps[step];
+        if (!s.types.empty() && std::find(s.types.begin(), s.types.end(), type) == s.types.end()) continue;
+        candidate_step_ = step;
+        llvm::Value* holds = s.pred == ir::kNoExpr ? b_.getTrue() : test(lower(s.pred));
+        llvm::Value* word = b_.CreateConstGEP1_64(i64_, bits, bit >> 6);
+        llvm::Value* old = b_.CreateLoad(i64_, word);
+        llvm::Value* mask = b_.CreateShl(b_.CreateZExt(holds, i64_), bit & 63);
+        b_.CreateStore(b_.CreateOr(old, mask), word);
+    }
+    b_.CreateRet(b_.getInt32(0));
+    finish();
+}
+
+llvm::Function* Lowerer::new_function(const std::string& name, std::vector<llvm::Type*> args, int32_t bail) {
+    auto* fn = llvm::Function::Create(llvm::FunctionType::get(i32_, args, false),
+                                      llvm::Function::ExternalLinkage, name, m_);
+    fn->setDoesNotThrow();
+    fn_ = fn;
+    ctx_ = fn->getArg(0);
+    eval_ = fn->getArg(1);
+    entry_ = llvm::BasicBlock::Create(c_, "entry", fn);
+    bail_ = llvm::BasicBlock::Create(c_, "bail", fn);
+    body_ = llvm::BasicBlock::Create(c_, "body", fn);
+    b_.SetInsertPoint(bail_);
+    b_.CreateRet(b_.getInt32(static_cast<uint32_t>(bail)));
+    b_.SetInsertPoint(body_);
+    cur_ = load_at(ctx_, offsetof(interp::EvalContext, current), ptr_);
+    return fn;
+}
+
+void Lowerer::finish() {
+    // Allocas were put in the entry block; it falls through to the body.
+    llvm::IRBuilder<> eb(entry_);
+    eb.CreateBr(body_);
+}
+
+Val Lowerer::load_value(llvm::Value* p, Type st) {
+    llvm::Value* tag = b_.CreateLoad(i8_, p);
+    llvm::Value* is_st = b_.CreateICmpEQ(tag, b_.getInt8(static_cast<uint8_t>(st)));
+    llvm::Value* is_missing = b_.CreateICmpEQ(tag, b_.getInt8(0));
+    llvm::BasicBlock* ok = llvm::BasicBlock::Create(c_, "ok", fn_);
+    b_.CreateCondBr(b_.CreateOr(is_st, is_missing), ok, bail_);
+    b_.SetInsertPoint(ok);
+    if (st == Type::Missing) return missing();
+    llvm::Value* pp = b_.CreateConstGEP1_64(i8_, p, offsetof(ir::Value, i));
+    llvm::Value* payload = nullptr;
+    if (st == Type::Bool)
+        payload = b_.CreateICmpNE(b_.CreateLoad(i8_, pp), b_.getInt8(0));
+    else if (st == Type::Float)
+        payload = b_.CreateLoad(f64_, pp);
+    else
+        payload = b_.CreateLoad(i64_, pp);
+    return Val{st, is_st, payload};
+}
+
+void Lowerer::store_value(const Val& v, llvm::Value* out) {
+    llvm::Value* payload = i64c(0);
+    llvm::Value* tag = b_.getInt8(0);
+    if (v.st != Type::Missing) {
+        if (v.st == Type::Bool)
+            payload = b_.CreateZExt(v.payload, i64_);
+        else if (v.st == Type::Float)
+            payload = b_.CreateBitCast(v.payload, i64_);
+        else
+            payload = v.payload;
+        payload = b_.CreateSelect(v.present, payload, i64c(0));
+        tag = b_.CreateSelect(v.present, b_.getInt8(static_cast<uint8_t>(v.st)), b_.getInt8(0));
+    }
+    b_.CreateStore(tag, out);
+    b_.CreateStore(payload, b_.CreateConstGEP1_64(i8_, out, offsetof(ir::Value, i)));
+}
+
+Val Lowerer::lower(ir::ExprId id) {
+    if (id == ir::kNoExpr || id >= rs_.exprs.size()) return missing();
+    const ir::Expr& e = rs_.exprs[id];
+    std::string why = check_node(rs_, e);
+    if (!why.empty()) {
+        if (error.empty()) error = "expression " + std::to_string(id) + ": " + why;
+        return missing();
+    }
+    switch (e.kind) {
+    case ExprKind::Const: return constant(e.constant);
+    case ExprKind::Field: return field(e);
+    case ExprKind::SessionAttr: {
+        static constexpr Type kTypes[] = {Type::Duration, Type::Int, Type::Timestamp, Type::Timestamp};
+        llvm::Value* s = slot();
+        b_.CreateCall(rt_session_, {ctx_, b_.getInt32(static_cast<uint32_t>(e.attr)), s});
+        return load_value(s, kTypes[static_cast<int>(e.attr)]);
+    }
+    case ExprKind::Aggregate: {
+        Val v;
+        if (aggregate_loop(e, v)) return v;
+        llvm::Value* s = slot();
+        b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
+        return load_value(s, e.type);
+    }
+    case ExprKind::Unary: return unary(e);
+    case ExprKind::Binary: return binary(e);
+    case ExprKind::InList: return in_list(e);
+    case ExprKind::Call: return call(e);
+    default: break;
+    }
+    if (error.empty()) error = "expression " + std::to_string(id) + ": not supported";
+    return missing();
+}
+
+Val Lowerer::constant(const ir::Value& v) {
+    switch (v.type) {
+    case Type::Missing: return missing();
+    case Type::Bool: return present(Type::Bool, b_.getInt1(v.b));
+    case Type::Float: return present(Type::Float, f64c(v.f));
+    default: return present(v.type, i64c(v.i));
+    }
+}
+
+Val Lowerer::field(const ir::Expr& e) {
+    const bool current = e.ref == ir::EventRef::Current || e.step == candidate_step_;
+    // Another step's event: the runtime finds it (the candidate, or the step's single bound event).
+    llvm::Value* ev = current ? cur_ : b_.CreateCall(rt_step_event_, {ctx_, b_.getInt32(e.step)});
+    return event_field(ev, e);
+}
+
+Val Lowerer::event_field(llvm::Value* ev, const ir::Expr& e) {
+    using SE = interp::StoredEvent;
+    constexpr size_t kEv = offsetof(SE, ev);
+    llvm::Value* s = slot();
+    b_.CreateStore(b_.getInt8(0), s); // missing unless found below
+    b_.CreateStore(i64c(0), b_.CreateConstGEP1_64(i8_, s, offsetof(ir::Value, i)));
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "field.done", fn_);
+    llvm::BasicBlock* has_ev = llvm::BasicBlock::Create(c_, "event", fn_);
+    b_.CreateCondBr(b_.CreateIsNotNull(ev), has_ev, done);
+    b_.SetInsertPoint(has_ev);
+    auto read_slot = [&](uint16_t slot_no) {
+        if (slot_no == ir::kFieldDwell) {
+            llvm::Value* has = load_at(ev, kEv + offsetof(SE::Ev, has_dwell), i8_);
+            llvm::Value* known = b_.CreateICmpNE(has, b_.getInt8(0));
+            llvm::Value* us = load_at(ev, offsetof(SE, dwell_us), i64_);
+            b_.CreateStore(
+                b_.CreateSelect(known, b_.getInt8(static_cast<uint8_t>(Type::Duration)), b_.getInt8(0)), s);
+            b_.CreateStore(b_.CreateSelect(known, us, i64c(0)),
+                           b_.CreateConstGEP1_64(i8_, s, offsetof(ir::Value, i)));
+            b_.CreateBr(done);
+            return;
+        }
+        llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "field", fn_);
+        llvm::Value* nfields = load_at(ev, kEv + offsetof(SE::Ev, fields) + offsetof(SE::Fields, n), i32_);
+        b_.CreateCondBr(b_.CreateICmpULT(b_.getInt32(slot_no), nfields), has, done);
+        b_.SetInsertPoint(has);
+        llvm::Value* src = b_.CreateConstGEP1_64(
+            i8_, ev, static_cast<int64_t>(sizeof(SE)) + int64_t{slot_no} * int64_t{sizeof(ir::Value)});
+        b_.CreateMemCpy(s, llvm::MaybeAlign(8), src, llvm::MaybeAlign(8), sizeof(ir::Value));
+        b_.CreateBr(done);
+    };
+    if (e.field_by_type.empty()) {
+        read_slot(e.field);
+    } else {
+        // Alternatives: the slot depends on the event's type (a switch, no lookup).
+        llvm::Value* type = b_.CreateZExt(load_at(ev, kEv + offsetof(SE::Ev, type), b_.getInt16Ty()), i32_);
+        llvm::SwitchInst* sw = b_.CreateSwitch(type, done);
+        for (uint32_t t = 0; t < e.field_by_type.size(); ++t) {
+            if (e.field_by_type[t] == ir::kNoField) continue;
+            llvm::BasicBlock* bb = llvm::BasicBlock::Create(c_, "type", fn_);
+            sw->addCase(b_.getInt32(t), bb);
+            b_.SetInsertPoint(bb);
+            read_slot(e.field_by_type[t]);
+        }
+    }
+    b_.SetInsertPoint(done);
+    return load_value(s, e.type);
+}
+
+} // namespace ethogram::jit::detail
