@@ -68,6 +68,10 @@ private:
     CompiledRules& compile(const std::vector<std::string>& paths);
     void run_case(const TestFile& tf, const TestCase& tc, CompiledRules& cr, const ReplayOptions& ro,
                   CaseResult& out);
+    /// Replays the case's `lines` with perturbed event times (RunnerOptions::jitter_us) and records in
+    /// `out.flips` the detections that appear or disappear; a flip fails a case marked stable.
+    void check_stability(const TestCase& tc, const ir::RuleSet& rs, const std::vector<std::string>& lines,
+                         const ReplayOptions& base, CaseResult& out) const;
 
     RunnerOptions opts_;
     std::map<std::string, std::unique_ptr<CompiledRules>> cache_;
