@@ -6,6 +6,8 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <cstdint>
+#include <string>
 #include <vector>
 
 namespace ethogram::runtime {
@@ -55,6 +57,23 @@ struct Decoder::Impl {
     simdjson::dom::parser parser;
     std::string padded; // the line plus simdjson's padding, reused
     std::vector<FieldIndex> index;
+    // Per event type, the schema's field names in a small open table indexed by a hash of a member
+    // name's length and three of its bytes, with a seed chosen so that no two fields share an entry: a
+    // member is found by one compare instead of a string hash and a bucket walk (std::hash over the
+    // name and a modulo; about a third of decoding's own instructions). An entry two fields would share
+    // sends the lookup to the field index.
+    struct NameTable {
+        struct Entry {
+            std::string_view name; ///< a schema field's name; empty: no field hashes here
+            uint16_t slot = kIgnored;
+        };
+        std::vector<Entry> entries;
+        uint32_t seed = 0, mask = 0;
+        bool collides = false; ///< some entry has two fields (marked with slot kCollides)
+    };
+    static constexpr uint16_t kIgnored = UINT16_MAX; ///< not a schema field (the type member, extras)
+    static constexpr uint16_t kCollides = UINT16_MAX - 1;
+    std::vector<NameTable> names;
     std::vector<uint8_t> seen;
     std::string scratch;
     // Deferred interning (decode_deferred / export_deferred): the strings of the event last decoded, in
@@ -80,7 +99,61 @@ struct Decoder::Impl {
     }
 
     Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
-        : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {}
+        : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {
+        names.reserve(rs.events.size());
+        for (const ir::EventType& et : rs.events) names.push_back(name_table(et));
+    }
+
+    static uint32_t name_hash(std::string_view s, uint32_t seed) {
+        const size_t n = s.size();
+        const uint32_t h = static_cast<uint32_t>(n) * 0x9E3779B1u ^
+                           static_cast<unsigned char>(s[0]) * 0x85EBCA77u ^
+                           static_cast<unsigned char>(s[n / 2]) * 0xC2B2AE3Du ^
+                           static_cast<unsigned char>(s[n - 1]) * 0x27D4EB2Fu;
+        return (h ^ seed) * 0x165667B1u >> 16;
+    }
+
+    static NameTable name_table(const ir::EventType& et) {
+        NameTable t;
+        uint32_t size = 16;
+        while (size < 4 * et.fields.size()) size *= 2;
+        t.mask = size - 1;
+        // Try a few seeds for an entry per field; keep the last (with collisions marked) if none has.
+        for (uint32_t seed = 0; seed < 64; ++seed) {
+            t.seed = seed * 0x9E3779B9u;
+            t.entries.assign(size, {});
+            t.collides = false;
+            for (size_t f = 0; f < et.fields.size(); ++f) {
+                const std::string_view name = et.fields[f].name;
+                if (name.empty()) { // cannot be hashed (never from the front end): always the index
+                    t.collides = true;
+                    continue;
+                }
+                NameTable::Entry& e = t.entries[name_hash(name, t.seed) & t.mask];
+                if (e.slot == kIgnored) {
+                    e = {name, static_cast<uint16_t>(f)};
+                } else {
+                    e.slot = kCollides;
+                    t.collides = true;
+                }
+            }
+            if (!t.collides) break;
+        }
+        return t;
+    }
+
+    // The slot of the member `name` of an event of type `t`, kIgnored when the schema has no such field.
+    uint16_t member_slot(int t, std::string_view name) const {
+        const NameTable& nt = names[static_cast<size_t>(t)];
+        if (!name.empty()) {
+            const NameTable::Entry& e = nt.entries[name_hash(name, nt.seed) & nt.mask];
+            if (e.slot != kCollides) return e.slot != kIgnored && e.name == name ? e.slot : kIgnored;
+        }
+        if (!nt.collides) return kIgnored;
+        const FieldIndex& idx = index[static_cast<size_t>(t)];
+        auto it = idx.find(name);
+        return it == idx.end() ? kIgnored : it->second;
+    }
 
     bool bad_type(DecodeError& err, const ir::EventType& et, const ir::FieldDef& fd, element v) {
         return decode_fail(err, DeadReason::BadField,
@@ -229,7 +302,6 @@ struct Decoder::Impl {
         if (t < 0)
             return decode_fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
         const ir::EventType& et = rs.events[t];
-        const FieldIndex& idx = index[t];
 
         begin_event(rs, t, line_no, ev, seen);
         pending.clear();
@@ -237,9 +309,8 @@ struct Decoder::Impl {
         int_id = false;
 
         for (auto member : obj) {
-            auto it = idx.find(member.key);
-            if (it == idx.end()) continue; // unknown members (and the type field) are ignored
-            uint16_t slot = it->second;
+            const uint16_t slot = member_slot(t, member.key);
+            if (slot == kIgnored) continue; // unknown members (and the type field) are ignored
             seen[slot] = 1;
             if (slot == et.key_field) {
                 if (!key(err, et, member.value, ev)) return false;

@@ -3,6 +3,7 @@
 
 #include "tests/runtime/test_schema.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 namespace ethogram::runtime {
@@ -328,6 +329,36 @@ TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
     // decode() also interned what preceded the bad member of the first dead letter ("e-2"): one more.
     ASSERT_EQ(owner_pool.size() + 1, pool.size());
     for (uint32_t i = 0; i < owner_pool.size(); ++i) EXPECT_EQ(owner_pool.view(i), pool.view(i));
+}
+
+// The decoder finds a member's field through a small per-type hash table (with the field index behind
+// entries two names share): every field of a wide schema is found by its name, and names that differ
+// from a field's only in a byte the hash does not read, or in length, are ignored as unknown members.
+TEST(DecoderNames, WideSchemaEveryFieldFoundNearMissesIgnored) {
+    ir::RuleSet rs;
+    ir::EventType et;
+    et.name = "wide";
+    et.fields.push_back(testing::field("k", ir::Type::String));
+    et.fields.push_back(testing::field("ts", ir::Type::Timestamp));
+    // Names alike in length, first, middle and last byte, so that some of them share a table entry.
+    for (int i = 0; i < 60; ++i)
+        et.fields.push_back(testing::field(fmt::format("f{:02d}x", i), ir::Type::Int, true));
+    et.key_field = 0;
+    et.time_field = 1;
+    rs.events = {et};
+    ir::StringPool pool;
+    Decoder dec{rs, pool};
+    std::string line = R"({"type":"wide","k":"a","ts":5)";
+    for (int i = 59; i >= 0; --i) line += fmt::format(R"(,"f{:02d}x":{})", i, 1000 + i);
+    line += R"(,"f0x":1,"f00y":2,"f00xx":3,"":4,"F00x":5})";
+    ir::Event ev;
+    ASSERT_TRUE(dec.decode(line, 1, ev)) << dec.error().detail;
+    ASSERT_EQ(ev.fields.size(), 62u);
+    for (int i = 0; i < 60; ++i) {
+        EXPECT_EQ(ev.fields[2 + i].type, ir::Type::Int) << i;
+        EXPECT_EQ(ev.fields[2 + i].i, 1000 + i) << i;
+    }
+    EXPECT_EQ(ev.time, 5000); // 5 ms since the epoch, in µs
 }
 
 } // namespace
