@@ -22,6 +22,10 @@ void LineStage::refuse(uint64_t line_no, DeadReason reason, std::string_view det
 void LineStage::offer(std::string_view line, uint64_t line_no) {
     ++lines_in_;
     ir::Event ev;
+    if (!spare_fields_.empty()) { // a released event's field array: decoding then allocates nothing
+        ev.fields = std::move(spare_fields_.back());
+        spare_fields_.pop_back();
+    }
     if (!decoder_->decode(line, line_no, ev)) {
         refuse(line_no, decoder_->error().reason, decoder_->error().detail, line);
         return;
@@ -40,11 +44,13 @@ void LineStage::offer(std::string_view line, uint64_t line_no) {
 }
 
 void LineStage::release() {
-    for (const ir::Event& e : ready_) {
+    for (ir::Event& e : ready_) {
         exec_->advance_watermark(e.time, *sink_);
         exec_->on_event(e, *sink_);
         ++processed_;
         if (!lines_.empty()) lines_.erase(e.seq);
+        // The executor keeps copies of what it stores, never the event: its field array is free again.
+        if (spare_fields_.size() < kSpareFields) spare_fields_.push_back(std::move(e.fields));
     }
     ready_.clear();
 }
