@@ -49,43 +49,38 @@ const std::vector<std::string>* enum_names(const ir::RuleSet& rs, const ir::Rule
     return nullptr;
 }
 
-void append_value(std::string& out, const ir::Value& v, const ir::StringPool& pool,
+void append_value(JsonOut& out, const ir::Value& v, const ir::StringPool& pool,
                   const std::vector<std::string>* enum_values) {
     switch (v.type) {
-    case ir::Type::Missing: out += "null"; break;
-    case ir::Type::Bool: out += v.b ? "true" : "false"; break;
-    case ir::Type::Int: append_json_int(out, v.i); break;
-    case ir::Type::Float: append_json_double(out, v.f); break;
+    case ir::Type::Missing: out.lit("null"); break;
+    case ir::Type::Bool:
+        if (v.b)
+            out.lit("true");
+        else
+            out.lit("false");
+        break;
+    case ir::Type::Int: out.int64(v.i); break;
+    case ir::Type::Float: out.real(v.f); break;
     case ir::Type::String:
         if (v.i >= 0 && static_cast<size_t>(v.i) < pool.size())
-            append_json_string(out, pool.view(static_cast<uint32_t>(v.i)));
+            out.string(pool.view(static_cast<uint32_t>(v.i)));
         else
-            out += "null";
+            out.lit("null");
         break;
     case ir::Type::Enum:
         if (enum_values && v.i >= 0 && static_cast<size_t>(v.i) < enum_values->size())
-            append_json_string(out, (*enum_values)[static_cast<size_t>(v.i)]);
+            out.string((*enum_values)[static_cast<size_t>(v.i)]);
         else
-            append_json_int(out, v.i);
+            out.int64(v.i);
         break;
-    case ir::Type::Timestamp:
-        out.push_back('"');
-        append_rfc3339(out, v.i);
-        out.push_back('"');
-        break;
+    case ir::Type::Timestamp: out.time(v.i); break;
     case ir::Type::Duration:
         if (v.i % 1000 == 0)
-            append_json_int(out, v.i / 1000);
+            out.int64(v.i / 1000);
         else
-            append_json_double(out, static_cast<double>(v.i) / 1000.0);
+            out.real(static_cast<double>(v.i) / 1000.0);
         break;
     }
-}
-
-void append_time(std::string& out, int64_t us) {
-    out.push_back('"');
-    append_rfc3339(out, us);
-    out.push_back('"');
 }
 
 /// Index of the first listed event of a binding: all but the last `cap` are omitted (cap 0: none).
@@ -93,155 +88,160 @@ size_t first_listed(const ir::Binding& b, uint32_t cap) {
     return cap != 0 && b.events.size() > cap ? b.events.size() - cap : 0;
 }
 
-void append_explain(std::string& out, const ir::Detection& d, const ir::RuleSet& rs, const ir::Rule& rule,
+void append_explain(JsonOut& out, const ir::Detection& d, const ir::RuleSet& rs, const ir::Rule& rule,
                     uint32_t cap) {
-    out += ",\"explain\":[";
+    out.lit(",\"explain\":[");
     bool first = true;
     for (const ir::Binding& b : d.bindings) {
         bool step = b.step != UINT32_MAX && b.step < rule.pattern.steps.size();
         if (!step && b.alias != "trigger") continue; // a threshold's scope is listed under "events"
         for (size_t j = first_listed(b, cap); j < b.events.size(); ++j) {
             const ir::BoundEvent& e = b.events[j];
-            if (!first) out.push_back(',');
+            if (!first) out.ch(',');
             first = false;
-            out += "{\"alias\":";
-            append_json_string(out, b.alias);
+            out.lit("{\"alias\":");
+            out.string(b.alias);
             if (step) {
-                out += ",\"step\":";
-                append_json_uint(out, b.step);
+                out.lit(",\"step\":");
+                out.uint64(b.step);
             }
-            out += ",\"type\":";
-            append_json_string(out,
-                               e.type < rs.events.size() ? std::string_view(rs.events[e.type].name) : "?");
+            out.lit(",\"type\":");
+            out.string(e.type < rs.events.size() ? std::string_view(rs.events[e.type].name) : "?");
             if (step) {
-                out += ",\"predicate\":";
-                append_json_string(out, rule.pattern.steps[b.step].pred_text);
+                out.lit(",\"predicate\":");
+                out.string(rule.pattern.steps[b.step].pred_text);
             }
-            out += ",\"line\":";
-            append_json_uint(out, e.line);
-            out.push_back('}');
+            out.lit(",\"line\":");
+            out.uint64(e.line);
+            out.ch('}');
         }
     }
-    out.push_back(']');
+    out.ch(']');
 }
 
 /// `"models":{"nav":{"evidence":12,"confident":true,"surprise":1.5,"loglik":-0.9}}` (null scores before
 /// the key's first observed event).
-void append_model_scores(std::string& out, const ir::Detection& d, const ir::RuleSet& rs) {
-    out += ",\"models\":{";
+void append_model_scores(JsonOut& out, const ir::Detection& d, const ir::RuleSet& rs) {
+    out.lit(",\"models\":{");
     bool first = true;
     for (const ir::ModelScore& m : d.models) {
         if (m.model >= rs.models.size()) continue;
-        if (!first) out.push_back(',');
+        if (!first) out.ch(',');
         first = false;
-        append_json_string(out, rs.models[m.model].name);
-        out += ":{\"evidence\":";
-        append_json_uint(out, m.evidence);
-        out += m.confident ? ",\"confident\":true" : ",\"confident\":false";
-        out += ",\"surprise\":";
-        append_json_double(out, m.surprise);
-        out += ",\"loglik\":";
-        append_json_double(out, m.loglik);
-        out.push_back('}');
+        out.string(rs.models[m.model].name);
+        out.lit(":{\"evidence\":");
+        out.uint64(m.evidence);
+        if (m.confident)
+            out.lit(",\"confident\":true");
+        else
+            out.lit(",\"confident\":false");
+        out.lit(",\"surprise\":");
+        out.real(m.surprise);
+        out.lit(",\"loglik\":");
+        out.real(m.loglik);
+        out.ch('}');
     }
-    out.push_back('}');
+    out.ch('}');
 }
 
 } // namespace
 
 void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
-                      const OutputOptions& opts, std::string& out) {
+                      const OutputOptions& opts, std::string& text) {
+    JsonOut out(text);
     const ir::Rule& rule = rs.rules[d.rule];
-    out += "{\"rule\":";
-    append_json_string(out, rule.name);
-    out += ",\"behaviour\":";
-    append_json_string(out,
-                       rule.label < rs.taxonomy.size() ? std::string_view(rs.taxonomy[rule.label].path) : "");
-    out += ",\"key\":";
+    out.lit("{\"rule\":");
+    out.string(rule.name);
+    out.lit(",\"behaviour\":");
+    out.string(rule.label < rs.taxonomy.size() ? std::string_view(rs.taxonomy[rule.label].path) : "");
+    out.lit(",\"key\":");
     if (d.key < pool.size())
-        append_json_string(out, pool.view(d.key));
+        out.string(pool.view(d.key));
     else
-        out += "null";
-    out += ",\"time\":";
-    append_time(out, d.time);
-    out += ",\"first\":";
-    append_time(out, d.first_time);
-    out += ",\"last\":";
-    append_time(out, d.last_time);
-    out += ",\"severity\":";
-    append_json_string(out, ir::severity_name(rule.severity));
-    out += ",\"confidence\":";
-    append_json_double(out, d.confidence);
-    out += ",\"trigger\":";
-    append_json_string(out, d.trigger);
+        out.lit("null");
+    out.lit(",\"time\":");
+    out.time(d.time);
+    out.lit(",\"first\":");
+    out.time(d.first_time);
+    out.lit(",\"last\":");
+    out.time(d.last_time);
+    out.lit(",\"severity\":");
+    out.string(ir::severity_name(rule.severity));
+    out.lit(",\"confidence\":");
+    out.real(d.confidence);
+    out.lit(",\"trigger\":");
+    out.string(d.trigger);
     if (!d.decision.empty()) {
-        out += ",\"decision\":";
-        append_json_string(out, d.decision);
+        out.lit(",\"decision\":");
+        out.string(d.decision);
     }
 
-    out += ",\"fields\":{";
+    out.lit(",\"fields\":{");
     static const std::vector<uint16_t> kNoTypes;
     const std::vector<uint16_t>& current =
         rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNoTypes;
     for (size_t i = 0; i < rule.emits.size() && i < d.fields.size(); ++i) {
-        if (i) out.push_back(',');
-        append_json_string(out, rule.emits[i].name);
-        out.push_back(':');
+        if (i) out.ch(',');
+        out.string(rule.emits[i].name);
+        out.ch(':');
         append_value(out, d.fields[i], pool, enum_names(rs, rule, rule.emits[i].expr, current));
     }
-    out += "},\"events\":{";
+    out.lit("},\"events\":{");
     for (size_t i = 0; i < d.bindings.size(); ++i) {
         const ir::Binding& b = d.bindings[i];
-        if (i) out.push_back(',');
-        append_json_string(out, b.alias);
-        out += ":[";
+        if (i) out.ch(',');
+        out.string(b.alias);
+        out.lit(":[");
         const size_t from = first_listed(b, opts.max_events_per_alias);
         for (size_t j = from; j < b.events.size(); ++j) {
             const ir::BoundEvent& e = b.events[j];
-            if (j > from) out.push_back(',');
-            out += "{\"line\":";
-            append_json_uint(out, e.line);
-            out += ",\"time\":";
-            append_time(out, e.time);
+            if (j > from) out.ch(',');
+            out.lit("{\"line\":");
+            out.uint64(e.line);
+            out.lit(",\"time\":");
+            out.time(e.time);
             if (e.id != ir::kNoString && e.id < pool.size()) {
-                out += ",\"id\":";
-                append_json_string(out, pool.view(e.id));
+                out.lit(",\"id\":");
+                out.string(pool.view(e.id));
             }
-            out.push_back('}');
+            out.ch('}');
         }
-        out.push_back(']');
+        out.ch(']');
     }
-    out.push_back('}');
+    out.ch('}');
     bool any_omitted = false;
     for (const ir::Binding& b : d.bindings) {
         size_t omitted = first_listed(b, opts.max_events_per_alias);
         if (omitted == 0) continue;
-        out += any_omitted ? "," : ",\"omitted\":{";
+        if (any_omitted)
+            out.ch(',');
+        else
+            out.lit(",\"omitted\":{");
         any_omitted = true;
-        append_json_string(out, b.alias);
-        out.push_back(':');
-        append_json_uint(out, omitted);
+        out.string(b.alias);
+        out.ch(':');
+        out.uint64(omitted);
     }
-    if (any_omitted) out.push_back('}');
-    out += ",\"ruleset\":";
-    append_json_string(out, rs.name);
-    out += ",\"version\":";
-    append_json_string(out, rs.version);
+    if (any_omitted) out.ch('}');
+    out.lit(",\"ruleset\":");
+    out.string(rs.name);
+    out.lit(",\"version\":");
+    out.string(rs.version);
     if (!opts.bundle_hash.empty()) { // provenance of a bundle run: which rule text, which bundle
-        out += ",\"rule_hash\":";
-        append_json_string(out, rule.hash);
-        out += ",\"bundle\":";
-        append_json_string(out, opts.bundle_hash);
+        out.lit(",\"rule_hash\":");
+        out.string(rule.hash);
+        out.lit(",\"bundle\":");
+        out.string(opts.bundle_hash);
     }
-    out += ",\"id\":";
-    append_json_hex16(out, d.id);
+    out.lit(",\"id\":");
+    out.hex16(d.id);
     if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);
     if (opts.explain && !d.models.empty()) append_model_scores(out, d, rs);
     if (d.suppressed_by >= 0 && static_cast<size_t>(d.suppressed_by) < rs.rules.size()) {
-        out += ",\"suppressed_by\":";
-        append_json_string(out, rs.rules[static_cast<size_t>(d.suppressed_by)].name);
+        out.lit(",\"suppressed_by\":");
+        out.string(rs.rules[static_cast<size_t>(d.suppressed_by)].name);
     }
-    out.push_back('}');
+    out.ch('}');
 }
 
 DetectionWriter::DetectionWriter(const ir::RuleSet& rs, const ir::StringPool& pool, OutputOptions opts,

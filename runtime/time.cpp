@@ -3,7 +3,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
+#include <climits>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 namespace ethogram::runtime {
@@ -193,55 +197,85 @@ Expected<int64_t> duration_from_millis(double ms) {
     return static_cast<int64_t>(us);
 }
 
-void append_rfc3339(std::string& out, int64_t us) {
+namespace {
+
+// "00" to "99": two digits per table read instead of a division per digit.
+constexpr auto kTwoDigits = [] {
+    std::array<char, 200> t{};
+    for (int i = 0; i < 100; ++i) {
+        t[static_cast<size_t>(2 * i)] = static_cast<char>('0' + i / 10);
+        t[static_cast<size_t>(2 * i + 1)] = static_cast<char>('0' + i % 10);
+    }
+    return t;
+}();
+
+void put2(char* p, int64_t v) {
+    std::memcpy(p, &kTwoDigits[static_cast<size_t>(2 * v)], 2);
+}
+
+} // namespace
+
+size_t write_rfc3339(char* dst, int64_t us) {
     int64_t days = us / kMicrosPerDay;
     int64_t rem = us % kMicrosPerDay;
     if (rem < 0) { // floor division for times before 1970
         rem += kMicrosPerDay;
         --days;
     }
-    Civil c = civil_from_days(days);
-    int64_t secs = rem / kMicrosPerSecond;
-    int64_t frac = rem % kMicrosPerSecond;
-    if (c.y >= 0 && c.y <= 9999) {
-        // The common case, digit by digit: this runs for every event listed in every detection, and
-        // fmt's runtime format-string parsing was most of the cost of writing detections.
-        char buf[32];
-        auto put = [&](size_t at, int64_t v, int width) {
-            for (int k = width - 1; k >= 0; --k, v /= 10)
-                buf[at + static_cast<size_t>(k)] = char('0' + v % 10);
-        };
-        put(0, c.y, 4);
-        buf[4] = '-';
-        put(5, c.m, 2);
-        buf[7] = '-';
-        put(8, c.d, 2);
-        buf[10] = 'T';
-        put(11, secs / 3600, 2);
-        buf[13] = ':';
-        put(14, secs / 60 % 60, 2);
-        buf[16] = ':';
-        put(17, secs % 60, 2);
-        buf[19] = '.';
-        size_t n = 20;
-        if (frac % 1000 == 0) {
-            put(n, frac / 1000, 3);
-            n += 3;
-        } else {
-            put(n, frac, 6);
-            n += 6;
+    const int64_t secs = rem / kMicrosPerSecond;
+    const int64_t frac = rem % kMicrosPerSecond;
+    // The date part ("YYYY-MM-DDT") of the day last written on this thread: a detection lists event times
+    // that mostly share their day, and the civil date was a third of the cost of a time stamp. Years
+    // 0000 to 9999 only; the others go through fmt below.
+    thread_local int64_t cached_day = INT64_MIN;
+    thread_local char cached_date[11];
+    if (days != cached_day) {
+        const Civil c = civil_from_days(days);
+        if (c.y < 0 || c.y > 9999) {
+            auto r =
+                frac % 1000 == 0
+                    ? fmt::format_to_n(dst, kRfc3339MaxSize, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                                       c.y, c.m, c.d, secs / 3600, secs / 60 % 60, secs % 60, frac / 1000)
+                    : fmt::format_to_n(dst, kRfc3339MaxSize, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z",
+                                       c.y, c.m, c.d, secs / 3600, secs / 60 % 60, secs % 60, frac);
+            return std::min(r.size, kRfc3339MaxSize);
         }
-        buf[n++] = 'Z';
-        out.append(buf, n);
-        return;
+        put2(cached_date, c.y / 100);
+        put2(cached_date + 2, c.y % 100);
+        cached_date[4] = '-';
+        put2(cached_date + 5, c.m);
+        cached_date[7] = '-';
+        put2(cached_date + 8, c.d);
+        cached_date[10] = 'T';
+        cached_day = days;
     }
-    auto it = std::back_inserter(out);
-    fmt::format_to(it, "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}", c.y, c.m, c.d, secs / 3600, secs / 60 % 60,
-                   secs % 60);
-    if (frac % 1000 == 0)
-        fmt::format_to(it, ".{:03}Z", frac / 1000);
-    else
-        fmt::format_to(it, ".{:06}Z", frac);
+    std::memcpy(dst, cached_date, sizeof cached_date);
+    put2(dst + 11, secs / 3600);
+    dst[13] = ':';
+    put2(dst + 14, secs / 60 % 60);
+    dst[16] = ':';
+    put2(dst + 17, secs % 60);
+    dst[19] = '.';
+    size_t n = 20;
+    if (frac % 1000 == 0) { // whole milliseconds: three digits
+        const int64_t ms = frac / 1000;
+        dst[20] = static_cast<char>('0' + ms / 100);
+        put2(dst + 21, ms % 100);
+        n = 23;
+    } else {
+        dst[20] = static_cast<char>('0' + frac / 100000);
+        put2(dst + 21, frac / 1000 % 100);
+        put2(dst + 23, frac / 10 % 100);
+        dst[25] = static_cast<char>('0' + frac % 10);
+        n = 26;
+    }
+    dst[n++] = 'Z';
+    return n;
+}
+
+void append_rfc3339(std::string& out, int64_t us) {
+    char buf[kRfc3339MaxSize];
+    out.append(buf, write_rfc3339(buf, us));
 }
 
 std::string format_rfc3339(int64_t us) {

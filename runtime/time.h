@@ -3,6 +3,7 @@
 
 #include "runtime/expected.h"
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -35,6 +36,11 @@ Expected<int64_t> duration_from_millis(double ms);
 std::string format_rfc3339(int64_t us);
 /// Appends the same text to `out` (no temporary).
 void append_rfc3339(std::string& out, int64_t us);
+/// The longest text write_rfc3339 writes (years outside 0000-9999 take more than four digits).
+inline constexpr size_t kRfc3339MaxSize = 48;
+/// Writes format_rfc3339(us) to `dst` (room for kRfc3339MaxSize chars); returns its length. Thread-safe:
+/// the last day's date text it keeps is per thread.
+size_t write_rfc3339(char* dst, int64_t us);
 
 /// Formats a duration for humans ("1h30m", "250ms"); used in logs and summaries.
 std::string format_duration(int64_t us);

@@ -4,7 +4,15 @@
 #include "runtime/json_writer.h"
 #include "tests/runtime/test_schema.h"
 
+#include "runtime/time.h"
+
 #include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <random>
+#include <string>
 
 namespace ethogram::runtime {
 namespace {
@@ -51,6 +59,67 @@ TEST(JsonNumbers, ShortestRoundTrip) {
     EXPECT_EQ(dbl(-2.5), "-2.5");
     EXPECT_EQ(dbl(std::numeric_limits<double>::quiet_NaN()), "null");
     EXPECT_EQ(dbl(std::numeric_limits<double>::infinity()), "null");
+}
+
+// JsonOut (the buffered writer detections are formatted with) against the append_json_* functions and
+// format_rfc3339, which define the text: random strings (plain, escaped, UTF-8, invalid bytes, lengths
+// around the word size), doubles (whole numbers up to and past 2^53, -0, fractions, extremes), times
+// (before 1970, beyond year 9999, on whole milliseconds and not), integers and ids.
+TEST(JsonOut, WritesWhatTheAppendFunctionsWrite) {
+    std::mt19937_64 rng(11);
+    static const char kBytes[] = "abcXYZ019 _-.:/\\\"\n\t\x01\x1f\x7f\xc3\xa9\xe2\x82\xac\xff\xc0";
+    const size_t plain_bytes = 15, all_bytes = sizeof kBytes - 1;
+    std::string expected, got;
+    {
+        JsonOut out(got);
+        for (int i = 0; i < 5000; ++i) {
+            std::string s(rng() % 40, ' ');
+            for (char& c : s) c = kBytes[rng() % (i % 2 ? all_bytes : plain_bytes)];
+            append_json_string(expected, s);
+            out.string(s);
+        }
+        std::uniform_real_distribution<double> unit(-1, 1);
+        for (int i = 0; i < 5000; ++i) {
+            double v = 0;
+            switch (i % 5) {
+            case 0: v = static_cast<double>(static_cast<int64_t>(rng() % 2000001) - 1000000); break;
+            case 1: v = std::ldexp(static_cast<double>(rng() >> 11), static_cast<int>(rng() % 12)); break;
+            case 2: v = unit(rng) * std::pow(10.0, static_cast<int>(rng() % 40) - 20); break;
+            case 3: v = std::ldexp(1.0, 53) + static_cast<double>(rng() % 5) - 2; break;
+            default: v = i % 10 == 4 ? -0.0 : std::numeric_limits<double>::max() * unit(rng); break;
+            }
+            append_json_double(expected, v);
+            expected.push_back(',');
+            out.real(v);
+            out.ch(',');
+        }
+        const int64_t year_10000 = *parse_rfc3339("9999-12-31T23:59:59Z") + 1'000'000;
+        for (int i = 0; i < 3000; ++i) {
+            int64_t us = static_cast<int64_t>(rng() % 400'000'000'000'000'000ULL) - 100'000'000'000'000'000LL;
+            if (i % 3 == 0) us -= us % 1000;
+            if (i % 7 == 0) us = year_10000 + i;
+            if (i % 11 == 0) us = -us;
+            expected += '"' + format_rfc3339(us) + '"';
+            out.time(us);
+            const uint64_t n = rng() >> (rng() % 64);
+            append_json_uint(expected, n);
+            out.uint64(n);
+            append_json_int(expected, -static_cast<int64_t>(n >> 1));
+            out.int64(-static_cast<int64_t>(n >> 1));
+            append_json_hex16(expected, n);
+            out.hex16(n);
+            out.lit("{\"k\":");
+            expected += "{\"k\":";
+        }
+    }
+    // On a difference, show where it starts rather than two megabytes of text.
+    const auto [g, e] = std::mismatch(got.begin(), got.end(), expected.begin(), expected.end());
+    const auto context = [](auto it, auto end) {
+        return std::string(it, it + std::min<ptrdiff_t>(60, end - it));
+    };
+    EXPECT_TRUE(got == expected) << "first difference at byte " << (g - got.begin()) << ": got \""
+                                 << context(g, got.end()) << "\", expected \"" << context(e, expected.end())
+                                 << "\"";
 }
 
 TEST(JsonNumbers, LongestFormsAndIntegers) {
