@@ -13,6 +13,9 @@ namespace ethogram::interp {
 
 namespace {
 
+/// What a first step's test reads as the match's steps: nothing bound yet.
+const PartialMatch kNothingBound;
+
 class PatternRun {
 public:
     PatternRun(Engine& en, KeyState& ks, uint32_t rule)
@@ -38,6 +41,8 @@ private:
     void start(const EventPtr& e, std::vector<PartialMatch>& done);
     void emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch);
     void emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch);
+    /// Binds a fresh match `m` to its first event `e`.
+    void init(PartialMatch& m, const EventPtr& e) const;
     void reschedule();
     void account();
 
@@ -212,14 +217,13 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
     // The type test first (satisfies() would fail on it too): most events start nothing.
     const ir::Step& first = steps_[pos_[0]];
     if (!first.types.empty() && !type_in(first.types, e->ev.type)) return;
-    PartialMatch m;
     // Nothing is bound yet: a step reference reads missing, a step aggregate has no elements.
-    if (!satisfies(pos_[0], *e, m)) return;
-    m.pos = 0;
-    m.first_time = e->ev.time;
-    bind(m, 0, e);
-    if (complete(m) && finish_positive(m)) {
-        done.push_back(std::move(m));
+    if (!satisfies(pos_[0], *e, kNothingBound)) return;
+    // The match is built where it stays (no local match moved in and destroyed per start). Bound to one
+    // event at the first step, it is complete when that is the only positive step and needs at most one.
+    const bool completes = pos_.size() == 1 && first.min <= 1;
+    if (completes && absence_ < 0) {
+        init(done.emplace_back(), e);
         return;
     }
     const uint32_t cap = en_.opts.max_partial_matches;
@@ -232,7 +236,20 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
                          cap);
         }
     }
-    if (cap > 0) ps_.matches.push_back(std::move(m));
+    if (cap == 0) {
+        // Nothing is kept; the binding is still counted, as a kept one is.
+        if (en_.cov) ++en_.cov->rules[rule_].step_hits[pos_[0]];
+        return;
+    }
+    PartialMatch& m = ps_.matches.emplace_back();
+    init(m, e);
+    if (completes) finish_positive(m); // waits out the trailing absence
+}
+
+void PatternRun::init(PartialMatch& m, const EventPtr& e) const {
+    m.pos = 0;
+    m.first_time = e->ev.time;
+    bind(m, 0, e);
 }
 
 void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
@@ -279,7 +296,9 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
         return;
     }
     while (!done.empty()) {
-        const PartialMatch w = std::move(done.front());
+        // Emitted where it is (no move out and destruction of a moved-from shell): the front stays in
+        // place until it is erased below, after its last ord is read.
+        const PartialMatch& w = done.front();
         emit(w, time_of(w), why, batch);
         const uint64_t w_last = w.last_ord();
         auto overlaps = [&](const PartialMatch& m) { return m.first_ord() <= w_last; };
