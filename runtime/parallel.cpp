@@ -57,25 +57,57 @@ private:
     uint64_t round_ = 0;
 };
 
-/// A blocking queue of bounded capacity per shard (oneTBB; hand-offs are once per chunk).
+/// A blocking queue of bounded capacity per shard (oneTBB; hand-offs are once per chunk). A full queue
+/// makes the reader wait until the shard has taken a few chunks (kRoom), not one: woken for every chunk
+/// taken, the reader preempted a shard about twice per chunk.
 class ChunkQueue {
 public:
-    explicit ChunkQueue(size_t capacity) { q_.set_capacity(static_cast<std::ptrdiff_t>(capacity)); }
+    explicit ChunkQueue(size_t capacity) : capacity_(static_cast<std::ptrdiff_t>(capacity)) {
+        q_.set_capacity(capacity_);
+    }
     /// Blocks while the queue is full: the shard is behind (backpressure on the reader).
-    void push(ChunkPtr c) { q_.push(std::move(c)); }
+    void push(ChunkPtr c) {
+        if (capacity_ > kRoom && q_.size() >= capacity_) {
+            std::unique_lock<std::mutex> lock(m_);
+            waiting_.store(true, std::memory_order_seq_cst);
+            // The timeout only bounds a wake-up lost between the shard's check of `waiting_` and this
+            // wait (the push below blocks in any case until there is room).
+            while (q_.size() > capacity_ - kRoom)
+                if (cv_.wait_for(lock, std::chrono::milliseconds(2)) == std::cv_status::timeout) break;
+            waiting_.store(false, std::memory_order_relaxed);
+        }
+        q_.push(std::move(c));
+    }
     /// Blocks while the queue is empty; nullptr is the end of the input.
     ChunkPtr pop() {
         ChunkPtr c;
         q_.pop(c);
+        taken();
         return c;
     }
     /// The next chunk if one is queued already (parsing ahead), without waiting.
-    bool try_pop(ChunkPtr& c) { return q_.try_pop(c); }
+    bool try_pop(ChunkPtr& c) {
+        if (!q_.try_pop(c)) return false;
+        taken();
+        return true;
+    }
 
 private:
+    static constexpr std::ptrdiff_t kRoom = 4;
+    void taken() {
+        if (waiting_.load(std::memory_order_seq_cst) && q_.size() <= capacity_ - kRoom) {
+            std::lock_guard<std::mutex> lock(m_);
+            cv_.notify_one();
+        }
+    }
+
     // oneTBB's bounded queue: blocking push/pop that sleep (after a short spin) instead of busy-waiting,
     // which matters when there are exactly as many threads as cores.
     tbb::concurrent_bounded_queue<ChunkPtr> q_;
+    std::ptrdiff_t capacity_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::atomic<bool> waiting_{false};
 };
 
 /// The ordered merge: lines are held until every shard's frontier has passed their time, then written by
