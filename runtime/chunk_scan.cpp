@@ -26,9 +26,6 @@ namespace {
 /// The reader's fread size (see ChunkReader::next).
 constexpr size_t kReadStep = size_t{32} << 10;
 
-/// The mapped bytes the reader drops from the process at once, once every chunk over them is recycled.
-constexpr size_t kDropBatch = size_t{1} << 20;
-
 void cpu_relax() {
 #if defined(__x86_64__) || defined(__i386__)
     _mm_pause();
@@ -88,8 +85,17 @@ ChunkPtr ChunkPool::get() {
 
 void ChunkPool::put(Chunk* c) {
     if (c->inflight) c->inflight->fetch_sub(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
-    c->mapped = nullptr;
-    c->mapped_size = 0;
+    if (c->mapped != nullptr) {
+        // Drops the chunk's own pages from the process (those it shares with a neighbour stay): the mapping
+        // then holds only the chunks in flight. Pages read again (a neighbour's padding) come back from the
+        // page cache as they were.
+        static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
+        const uintptr_t from = (reinterpret_cast<uintptr_t>(c->mapped) + page - 1) & ~(page - 1);
+        const uintptr_t to = (reinterpret_cast<uintptr_t>(c->mapped) + c->mapped_size) & ~(page - 1);
+        if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
+        c->mapped = nullptr;
+        c->mapped_size = 0;
+    }
     c->data.clear();
     c->line_end.clear();
     // The last reference is gone: no shard reads or publishes into this chunk any more.
@@ -159,26 +165,7 @@ ChunkPtr ChunkReader::next_mapped(size_t max_bytes, uint64_t max_lines, uint64_t
     c->mapped = map_ + begin;
     c->mapped_size = cut - begin;
     offset_ = cut;
-    out_.emplace_back(cut, c);
-    drop_done();
     return hand_out(std::move(c), lines_before);
-}
-
-void ChunkReader::drop_done() {
-    // The chunks handed out in order: those recycled at the front (a weak reference expires when the chunk
-    // goes back to the pool) no longer need their bytes.
-    size_t done = dropped_;
-    while (!out_.empty() && out_.front().second.expired()) {
-        done = out_.front().first;
-        out_.pop_front();
-    }
-    // Dropped in batches (each call costs a TLB flush on every core running the process), whole pages
-    // only: the page holding the next chunk's first bytes stays.
-    static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-    const size_t to = done & ~(page - 1);
-    if (to < dropped_ + kDropBatch) return;
-    ::madvise(const_cast<char*>(map_) + dropped_, to - dropped_, MADV_DONTNEED);
-    dropped_ = to;
 }
 
 ChunkPtr ChunkReader::hand_out(ChunkPtr c, uint64_t lines_before) {
@@ -266,11 +253,6 @@ Status ChunkReader::seek(uint64_t offset) {
     offset_ = offset;
     next_.reset();
     map_done_ = false; // the mapped part from `offset`, if any is left
-    out_.clear();
-    if (map_ != nullptr) { // nothing before `offset` is read: drop it when the first batch goes
-        static const size_t page = static_cast<size_t>(::sysconf(_SC_PAGESIZE));
-        dropped_ = std::min<size_t>(offset, map_size_) & ~(page - 1);
-    }
     return ok_status();
 }
 

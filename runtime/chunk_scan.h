@@ -14,7 +14,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <deque>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -188,10 +187,10 @@ private:
 /// `max_bytes` unless one line alone is longer (lines of any length are supported). A regular file is mapped
 /// (read-only) and its chunks point into the mapping instead of being copied (the copy was most of the
 /// reader's CPU, and the shards then read lines another core had just written); each chunk's pages are
-/// dropped from the process (MADV_DONTNEED, by the reader, a few MiB at a time) once the chunks over them
-/// are recycled, so that the mapping does not grow the resident set with the input. The chunk that reaches
-/// the end of the mapping (the file's size when it was opened), and anything appended since, is read as from
-/// a stream. A regular file must not be truncated while it is read (that would end the process with SIGBUS).
+/// dropped from the process (MADV_DONTNEED) when the chunk is recycled, so that the mapping does not grow
+/// the resident set with the input. The chunk that reaches the end of the mapping (the file's size when
+/// it was opened), and anything appended since, is read as from a stream. A regular file must not be
+/// truncated while it is read (that would end the process with SIGBUS).
 class ChunkReader {
 public:
     static Expected<std::unique_ptr<ChunkReader>> open(const std::string& path,
@@ -217,8 +216,6 @@ private:
     /// is then positioned at offset_ and the rest is read from it).
     ChunkPtr next_mapped(size_t max_bytes, uint64_t max_lines, uint64_t lines_before);
     ChunkPtr hand_out(ChunkPtr c, uint64_t lines_before);
-    /// Drops the mapped pages of chunks every shard is done with (recycled), a batch at a time.
-    void drop_done();
 
     std::FILE* f_;
     std::string name_;
@@ -226,9 +223,6 @@ private:
     const char* map_ = nullptr; ///< a regular file's mapping (null: read it as a stream)
     size_t map_size_ = 0;
     bool map_done_ = false; ///< the mapping's usable part is handed out; the rest is read from f_
-    /// Mapped chunks handed out, in order: the end of each and a reference that expires when it is recycled.
-    std::deque<std::pair<size_t, std::weak_ptr<Chunk>>> out_;
-    size_t dropped_ = 0; ///< the mapping's pages before this offset are dropped from the process
     std::atomic<int64_t>* inflight_;
     ChunkPool pool_;
     ChunkPtr next_; // the next chunk, holding the start of its first line (read past the previous chunk)
