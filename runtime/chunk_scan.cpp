@@ -10,10 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <cstring>
-#include <sys/mman.h>
-#include <sys/stat.h>
 #include <thread>
-#include <unistd.h>
 
 #if defined(__x86_64__) || defined(__i386__)
 #include <immintrin.h>
@@ -85,17 +82,6 @@ ChunkPtr ChunkPool::get() {
 
 void ChunkPool::put(Chunk* c) {
     if (c->inflight) c->inflight->fetch_sub(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
-    if (c->mapped != nullptr) {
-        // Drops the chunk's own pages from the process (those it shares with a neighbour stay): the mapping
-        // then holds only the chunks in flight. Pages read again (a neighbour's padding) come back from the
-        // page cache as they were.
-        static const uintptr_t page = static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE));
-        const uintptr_t from = (reinterpret_cast<uintptr_t>(c->mapped) + page - 1) & ~(page - 1);
-        const uintptr_t to = (reinterpret_cast<uintptr_t>(c->mapped) + c->mapped_size) & ~(page - 1);
-        if (to > from) ::madvise(reinterpret_cast<void*>(from), to - from, MADV_DONTNEED);
-        c->mapped = nullptr;
-        c->mapped_size = 0;
-    }
     c->data.clear();
     c->line_end.clear();
     // The last reference is gone: no shard reads or publishes into this chunk any more.
@@ -115,72 +101,13 @@ Expected<std::unique_ptr<ChunkReader>> ChunkReader::open(const std::string& path
 }
 
 ChunkReader::ChunkReader(std::FILE* f, std::string name, bool owned, std::atomic<int64_t>* inflight)
-    : f_(f), name_(std::move(name)), owned_(owned), inflight_(inflight) {
-    // A regular file opened here is mapped (stdin is always read as a stream); when that fails it is read.
-    struct stat st {};
-    if (!owned_ || ::fstat(::fileno(f_), &st) != 0 || !S_ISREG(st.st_mode) ||
-        static_cast<uint64_t>(st.st_size) <= kLinePadding)
-        return;
-    void* p = ::mmap(nullptr, static_cast<size_t>(st.st_size), PROT_READ, MAP_PRIVATE, ::fileno(f_), 0);
-    if (p == MAP_FAILED) return;
-    map_ = static_cast<const char*>(p);
-    map_size_ = static_cast<size_t>(st.st_size);
-}
+    : f_(f), name_(std::move(name)), owned_(owned), inflight_(inflight) {}
 
 ChunkReader::~ChunkReader() {
-    next_.reset();
-    if (map_ != nullptr) ::munmap(const_cast<char*>(map_), map_size_);
     if (owned_) std::fclose(f_);
 }
 
-ChunkPtr ChunkReader::next_mapped(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
-    const size_t begin = offset_;
-    ChunkPtr c = pool_.get();
-    std::vector<size_t>& ends = c->line_end;
-    size_t cut = begin;
-    uint64_t lines = 0;
-    bool at_end = false; // no newline left in the mapping
-    while (lines < max_lines) {
-        const void* nl = std::memchr(map_ + cut, '\n', map_size_ - cut);
-        if (nl == nullptr) {
-            at_end = true;
-            break;
-        }
-        const size_t at = static_cast<size_t>(static_cast<const char*>(nl) - map_);
-        if (lines > 0 && at + 1 - begin > max_bytes) break;
-        ends.push_back(at - begin);
-        cut = at + 1;
-        ++lines;
-    }
-    // A chunk that reaches the end of the mapping (its last line has no newline there, or fewer than
-    // kLinePadding bytes follow it) is read from the stream, like everything after it: the same chunks as
-    // reading it all would give at the end of the file, and whatever was appended since it was opened.
-    if (at_end || cut + kLinePadding > map_size_) {
-        map_done_ = true;
-        ends.clear();
-        if (::fseeko(f_, static_cast<off_t>(begin), SEEK_SET) != 0)
-            error_ = fmt::format("{}: cannot seek: {}", name_, std::strerror(errno));
-        return nullptr;
-    }
-    c->mapped = map_ + begin;
-    c->mapped_size = cut - begin;
-    offset_ = cut;
-    return hand_out(std::move(c), lines_before);
-}
-
-ChunkPtr ChunkReader::hand_out(ChunkPtr c, uint64_t lines_before) {
-    c->first_line = lines_before;
-    c->reset_parse();
-    c->inflight = inflight_;
-    inflight_->fetch_add(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
-    return c;
-}
-
 ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_before) {
-    if (map_ != nullptr && !map_done_) {
-        if (ChunkPtr c = next_mapped(max_bytes, max_lines, lines_before)) return c;
-        if (!error_.empty()) return nullptr;
-    }
     // The chunk read ahead into (it starts with what the last read brought past the previous chunk).
     ChunkPtr c = next_ ? std::move(next_) : pool_.get();
     ChunkBytes& buf = c->data;
@@ -236,7 +163,11 @@ ChunkPtr ChunkReader::next(size_t max_bytes, uint64_t max_lines, uint64_t lines_
     offset_ += cut;
     if (buf.empty() || !error_.empty()) return nullptr;
     buf.append(kLinePadding, ' '); // each line is parsed in place (Chunk::line)
-    return hand_out(std::move(c), lines_before);
+    c->first_line = lines_before;
+    c->reset_parse();
+    c->inflight = inflight_;
+    inflight_->fetch_add(static_cast<int64_t>(c->lines()), std::memory_order_relaxed);
+    return c;
 }
 
 Status ChunkReader::seek(uint64_t offset) {
@@ -252,7 +183,6 @@ Status ChunkReader::seek(uint64_t offset) {
         return Error{fmt::format("{}: cannot seek: {}", name_, std::strerror(errno))};
     offset_ = offset;
     next_.reset();
-    map_done_ = false; // the mapped part from `offset`, if any is left
     return ok_status();
 }
 

@@ -127,12 +127,7 @@ struct Chunk {
     static constexpr uint32_t kBlockLines = 64;
 
     ChunkBytes data;
-    /// A chunk of a regular file is not copied: its text is in the reader's read-only mapping of the file,
-    /// `mapped_size` bytes from `mapped` (followed by at least kLinePadding mapped bytes), and `data` is
-    /// unused; null for a chunk read into `data`.
-    const char* mapped = nullptr;
-    size_t mapped_size = 0;
-    std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of the text)
+    std::vector<size_t> line_end; ///< per line: the end of its text (its newline, or the end of `data`)
     uint64_t first_line = 0;      ///< the input line number of the line before this chunk's first
     bool barrier = false;         ///< not input: a checkpoint is due (every shard saves its state and waits)
     /// By block: what its parse found, null until published (block_cap entries, nblocks used).
@@ -150,11 +145,10 @@ struct Chunk {
     const ParseBlock& block(size_t b) const { return *blocks[b].load(std::memory_order_acquire); }
     /// Line `i`'s text, without its newline or a trailing CR (kLinePadding readable bytes follow it).
     std::string_view line(size_t i) const {
-        const char* text = mapped != nullptr ? mapped : data.data();
         const size_t begin = i == 0 ? 0 : line_end[i - 1] + 1;
         size_t len = line_end[i] - begin;
-        if (len > 0 && text[begin + len - 1] == '\r') --len;
-        return std::string_view(text + begin, len);
+        if (len > 0 && data[begin + len - 1] == '\r') --len;
+        return std::string_view(data.data() + begin, len);
     }
     /// Readies the blocks for `line_end.size()` lines, nothing claimed or parsed yet.
     void reset_parse();
@@ -184,13 +178,7 @@ private:
 };
 
 /// Reads a file or stdin in chunks of whole lines: at most `max_lines` lines, and no more bytes than
-/// `max_bytes` unless one line alone is longer (lines of any length are supported). A regular file is mapped
-/// (read-only) and its chunks point into the mapping instead of being copied (the copy was most of the
-/// reader's CPU, and the shards then read lines another core had just written); each chunk's pages are
-/// dropped from the process (MADV_DONTNEED) when the chunk is recycled, so that the mapping does not grow
-/// the resident set with the input. The chunk that reaches the end of the mapping (the file's size when
-/// it was opened), and anything appended since, is read as from a stream. A regular file must not be
-/// truncated while it is read (that would end the process with SIGBUS).
+/// `max_bytes` unless one line alone is longer (lines of any length are supported).
 class ChunkReader {
 public:
     static Expected<std::unique_ptr<ChunkReader>> open(const std::string& path,
@@ -212,17 +200,9 @@ public:
     Status seek(uint64_t offset);
 
 private:
-    /// The next chunk from the mapping, or nullptr when the chunk would reach the mapping's end (the stream
-    /// is then positioned at offset_ and the rest is read from it).
-    ChunkPtr next_mapped(size_t max_bytes, uint64_t max_lines, uint64_t lines_before);
-    ChunkPtr hand_out(ChunkPtr c, uint64_t lines_before);
-
     std::FILE* f_;
     std::string name_;
     bool owned_;
-    const char* map_ = nullptr; ///< a regular file's mapping (null: read it as a stream)
-    size_t map_size_ = 0;
-    bool map_done_ = false; ///< the mapping's usable part is handed out; the rest is read from f_
     std::atomic<int64_t>* inflight_;
     ChunkPool pool_;
     ChunkPtr next_; // the next chunk, holding the start of its first line (read past the previous chunk)

@@ -179,47 +179,5 @@ TEST_F(ChunkScan, ParallelConcurrentClaimsAndHelpAgree) {
     }
 }
 
-// A regular file is read through a mapping: small chunks of it point into the mapping, the chunk that
-// reaches its end is read (copied) instead, and together they hand out every line once, in order, from the
-// start or from a seek (a checkpoint resume); chunks are recycled (and their pages dropped) as they go.
-TEST_F(ChunkScan, ParallelMappedChunksCoverTheFile) {
-    const std::string all = stream();
-    std::vector<std::string> want;
-    for (size_t p = 0; p < all.size();) {
-        const size_t nl = all.find('\n', p);
-        want.push_back(all.substr(p, nl - p));
-        p = nl + 1;
-    }
-    size_t tenth = 0; // the start of line 11: where a checkpoint resume may seek to
-    for (int i = 0; i < 10; ++i) tenth = all.find('\n', tenth) + 1;
-    for (const uint64_t from : {uint64_t{0}, uint64_t{tenth}}) {
-        auto r = runtime::ChunkReader::open(path_, &inflight_);
-        ASSERT_TRUE(static_cast<bool>(r));
-        runtime::ChunkReader& rd = **r;
-        const size_t first = from == 0 ? 0 : 10;
-        if (from != 0) {
-            ASSERT_TRUE(static_cast<bool>(rd.seek(from)));
-        }
-        std::vector<std::string> got;
-        size_t mapped = 0, copied = 0;
-        while (runtime::ChunkPtr c = rd.next(512, 7, 0)) {
-            (c->mapped != nullptr ? mapped : copied) += 1;
-            for (size_t i = 0; i < c->lines(); ++i) got.emplace_back(c->line(i));
-            EXPECT_EQ(
-                rd.offset(), from + [&] {
-                    size_t n = 0;
-                    for (const std::string& l : got) n += l.size() + 1;
-                    return n;
-                }());
-        }
-        EXPECT_TRUE(rd.error().empty()) << rd.error();
-        EXPECT_EQ(got,
-                  std::vector<std::string>(want.begin() + static_cast<std::ptrdiff_t>(first), want.end()));
-        EXPECT_GT(mapped, 10u);
-        EXPECT_EQ(copied, 1u);
-    }
-    EXPECT_EQ(inflight_.load(), 0);
-}
-
 } // namespace
 } // namespace ethogram::parallel_test
