@@ -57,99 +57,189 @@ private:
     uint64_t round_ = 0;
 };
 
-/// A blocking queue of bounded capacity per shard (oneTBB; hand-offs are once per chunk).
+/// A blocking queue of bounded capacity per shard (oneTBB; hand-offs are once per chunk). A full queue
+/// makes the reader wait until the shard has taken a few chunks (kRoom), not one: woken for every chunk
+/// taken, the reader preempted a shard about twice per chunk.
 class ChunkQueue {
 public:
-    explicit ChunkQueue(size_t capacity) { q_.set_capacity(static_cast<std::ptrdiff_t>(capacity)); }
+    explicit ChunkQueue(size_t capacity) : capacity_(static_cast<std::ptrdiff_t>(capacity)) {
+        q_.set_capacity(capacity_);
+    }
     /// Blocks while the queue is full: the shard is behind (backpressure on the reader).
-    void push(ChunkPtr c) { q_.push(std::move(c)); }
+    void push(ChunkPtr c) {
+        if (capacity_ > kRoom && q_.size() >= capacity_) {
+            std::unique_lock<std::mutex> lock(m_);
+            waiting_.store(true, std::memory_order_seq_cst);
+            // The timeout only bounds a wake-up lost between the shard's check of `waiting_` and this
+            // wait (the push below blocks in any case until there is room).
+            while (q_.size() > capacity_ - kRoom)
+                if (cv_.wait_for(lock, std::chrono::milliseconds(2)) == std::cv_status::timeout) break;
+            waiting_.store(false, std::memory_order_relaxed);
+        }
+        q_.push(std::move(c));
+    }
     /// Blocks while the queue is empty; nullptr is the end of the input.
     ChunkPtr pop() {
         ChunkPtr c;
         q_.pop(c);
+        taken();
         return c;
     }
     /// The next chunk if one is queued already (parsing ahead), without waiting.
-    bool try_pop(ChunkPtr& c) { return q_.try_pop(c); }
+    bool try_pop(ChunkPtr& c) {
+        if (!q_.try_pop(c)) return false;
+        taken();
+        return true;
+    }
 
 private:
+    static constexpr std::ptrdiff_t kRoom = 4;
+    void taken() {
+        if (waiting_.load(std::memory_order_seq_cst) && q_.size() <= capacity_ - kRoom) {
+            std::lock_guard<std::mutex> lock(m_);
+            cv_.notify_one();
+        }
+    }
+
     // oneTBB's bounded queue: blocking push/pop that sleep (after a short spin) instead of busy-waiting,
     // which matters when there are exactly as many threads as cores.
     tbb::concurrent_bounded_queue<ChunkPtr> q_;
+    std::ptrdiff_t capacity_;
+    std::mutex m_;
+    std::condition_variable cv_;
+    std::atomic<bool> waiting_{false};
 };
 
-/// The ordered merge: lines are held until every shard's frontier has passed their time.
+/// The ordered merge: lines are held until every shard's frontier has passed their time, then written by
+/// (time, key, shard, seq). Each block arrives sorted by (time, key, seq) (Shard::take sorts it on its own
+/// thread), so under the output lock this only merges a few sorted runs (the blocks with lines still held)
+/// into one buffer and writes it once; written-out blocks go back to their shard for reuse.
 class OrderedMerge {
 public:
-    explicit OrderedMerge(size_t shards) : frontier_(shards, ir::kTimeMinusInfinity) {}
+    explicit OrderedMerge(size_t shards) : frontier_(shards, ir::kTimeMinusInfinity), done_(shards) {}
 
-    void add(ShardOutput& o) {
-        for (OrderedLine& l : o.ordered) {
-            heap_.push_back(std::move(l));
-            std::push_heap(heap_.begin(), heap_.end(), After{});
-        }
-        high_water_ = std::max<uint64_t>(high_water_, heap_.size());
-        frontier_[o.shard] = o.end ? ir::kTimeInfinity : o.frontier;
+    /// Takes the block; returns a block of the same shard that is written out (to recycle), or null.
+    std::unique_ptr<ShardOutput> add(std::unique_ptr<ShardOutput> o) {
+        const uint32_t shard = o->shard;
+        frontier_[shard] = o->end ? ir::kTimeInfinity : o->frontier;
+        if (o->ordered.empty()) return o;
+        held_ += o->ordered.size();
+        high_water_ = std::max<uint64_t>(high_water_, held_);
+        runs_.push_back(std::move(o));
+        return take_done(shard);
     }
 
     /// Writes every line no shard can still precede.
     void release(OutputFile& out, OutputFile* suppressed) {
         const int64_t limit = *std::min_element(frontier_.begin(), frontier_.end());
-        while (!heap_.empty() && (heap_.front().time < limit || limit == ir::kTimeInfinity)) {
-            std::pop_heap(heap_.begin(), heap_.end(), After{});
-            OrderedLine& l = heap_.back();
-            if (!l.suppressed)
-                out.write(l.text);
-            else if (suppressed)
-                suppressed->write(l.text);
-            heap_.pop_back();
+        text_.clear();
+        supp_text_.clear();
+        for (;;) {
+            ShardOutput* best = nullptr;
+            for (const auto& r : runs_)
+                if (r->ordered_next < r->ordered.size() && (!best || before(*r, *best))) best = r.get();
+            if (!best) break;
+            const OrderedRef& l = best->ordered[best->ordered_next];
+            if (!(l.time < limit || limit == ir::kTimeInfinity)) break;
+            (l.suppressed ? supp_text_ : text_).append(best->text(l));
+            ++best->ordered_next;
+            --held_;
+        }
+        if (!text_.empty()) out.write(text_);
+        if (suppressed && !supp_text_.empty()) suppressed->write(supp_text_);
+        // Blocks written out in full wait in done_ until their shard delivers again.
+        for (size_t i = 0; i < runs_.size();) {
+            if (runs_[i]->ordered_next < runs_[i]->ordered.size()) {
+                ++i;
+                continue;
+            }
+            const uint32_t shard = runs_[i]->shard;
+            if (!done_[shard]) done_[shard] = std::move(runs_[i]);
+            runs_.erase(runs_.begin() + static_cast<std::ptrdiff_t>(i));
         }
     }
 
     uint64_t high_water() const { return high_water_; }
 
-    // Checkpoints: the frontiers and the lines held (in heap order).
+    // Checkpoints: the frontiers and the lines held, earliest first (which is a heap order of the format's
+    // max-heap on "after", so snapshots stay those of version 5).
     void save(ir::SnapWriter& w) const {
         w.u64(frontier_.size());
         for (int64_t f : frontier_) w.i64(f);
         w.u64(high_water_);
-        w.u64(heap_.size());
-        for (const OrderedLine& l : heap_) {
+        std::vector<size_t> next;
+        for (const auto& r : runs_) next.push_back(r->ordered_next);
+        w.u64(held_);
+        for (;;) {
+            size_t best = runs_.size();
+            for (size_t i = 0; i < runs_.size(); ++i)
+                if (next[i] < runs_[i]->ordered.size() &&
+                    (best == runs_.size() || before(*runs_[i], next[i], *runs_[best], next[best])))
+                    best = i;
+            if (best == runs_.size()) break;
+            const ShardOutput& o = *runs_[best];
+            const OrderedRef& l = o.ordered[next[best]++];
             w.i64(l.time);
-            w.str(l.key);
+            w.str(o.key(l));
             w.u64(l.seq);
-            w.u32(l.shard);
+            w.u32(o.shard);
             w.boolean(l.suppressed);
-            w.str(l.text);
+            w.str(o.text(l));
         }
     }
     void restore(ir::SnapReader& r) {
         if (r.u64() != frontier_.size()) r.fail("ordered merge: another shard count");
         for (int64_t& f : frontier_) f = r.i64();
         high_water_ = r.u64();
-        heap_.resize(r.count(24));
-        for (OrderedLine& l : heap_) {
-            l.time = r.i64();
-            l.key = r.str();
-            l.seq = r.u64();
-            l.shard = r.u32();
-            l.suppressed = r.boolean();
-            l.text = r.str();
+        const uint64_t n = r.count(24);
+        std::vector<std::unique_ptr<ShardOutput>> blocks(frontier_.size());
+        for (uint64_t i = 0; i < n && r.ok(); ++i) {
+            const int64_t time = r.i64();
+            const std::string key = r.str();
+            const uint64_t seq = r.u64();
+            const uint32_t shard = r.u32();
+            const bool supp = r.boolean();
+            const std::string text = r.str();
+            if (shard >= blocks.size()) {
+                r.fail("ordered merge: a line of no shard");
+                break;
+            }
+            if (!blocks[shard]) {
+                blocks[shard] = std::make_unique<ShardOutput>();
+                blocks[shard]->shard = shard;
+            }
+            blocks[shard]->add_ordered(time, key, seq, supp, text);
         }
+        runs_.clear();
+        held_ = 0;
+        for (auto& b : blocks)
+            if (b) {
+                b->sort_ordered();
+                held_ += b->ordered.size();
+                runs_.push_back(std::move(b));
+            }
     }
 
 private:
-    // A max-heap on "after": the earliest (time, key, shard, seq) on top.
-    struct After {
-        bool operator()(const OrderedLine& a, const OrderedLine& b) const {
-            if (a.time != b.time) return a.time > b.time;
-            if (a.key != b.key) return a.key > b.key;
-            if (a.shard != b.shard) return a.shard > b.shard;
-            return a.seq > b.seq;
-        }
-    };
+    // Whether a's line `i` comes before b's line `j`: by (time, key, shard, seq).
+    static bool before(const ShardOutput& a, size_t i, const ShardOutput& b, size_t j) {
+        const OrderedRef &x = a.ordered[i], &y = b.ordered[j];
+        if (x.time != y.time) return x.time < y.time;
+        const int c = a.key(x).compare(b.key(y));
+        if (c != 0) return c < 0;
+        if (a.shard != b.shard) return a.shard < b.shard;
+        return x.seq < y.seq;
+    }
+    static bool before(const ShardOutput& a, const ShardOutput& b) {
+        return before(a, a.ordered_next, b, b.ordered_next);
+    }
+    std::unique_ptr<ShardOutput> take_done(uint32_t shard) { return std::move(done_[shard]); }
+
     std::vector<int64_t> frontier_;
-    std::vector<OrderedLine> heap_;
+    std::vector<std::unique_ptr<ShardOutput>> runs_; ///< blocks with lines not written yet
+    std::vector<std::unique_ptr<ShardOutput>> done_; ///< per shard: one written-out block to give back
+    std::string text_, supp_text_;                   ///< what one release writes
+    uint64_t held_ = 0;
     uint64_t high_water_ = 0;
 };
 
@@ -161,14 +251,15 @@ public:
     Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed)
         : popts_(p), out_(out), suppressed_(suppressed), merge_(shards) {}
 
-    /// Writes (or merges) the block and gives it back to its shard (Shard::recycle).
+    /// Writes (or merges) the block and gives it (or, ordered, a block of that shard the merge is done
+    /// with) back to its shard (Shard::recycle).
     void deliver(Shard& shard, std::unique_ptr<ShardOutput> o) {
         if (!o) return;
         {
             std::lock_guard<std::mutex> lock(m_);
             if (popts_.before_write) popts_.before_write(o->detections);
             if (popts_.ordered) {
-                merge_.add(*o);
+                o = merge_.add(std::move(o));
                 merge_.release(out_, suppressed_);
             } else {
                 if (!o->detections.empty()) out_.write(o->detections);

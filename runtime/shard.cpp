@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <utility>
 
 namespace ethogram::runtime {
@@ -41,6 +42,29 @@ bool Shard::advance(int64_t wm) {
     return true;
 }
 
+void ShardOutput::add_ordered(int64_t time, std::string_view k, uint64_t seq, bool supp, std::string_view t) {
+    OrderedRef r;
+    r.time = time;
+    r.seq = seq;
+    r.suppressed = supp;
+    r.key_off = static_cast<uint32_t>(ordered_keys.size());
+    r.key_len = static_cast<uint32_t>(k.size());
+    ordered_keys.append(k);
+    r.text_off = ordered_text.size();
+    r.text_len = static_cast<uint32_t>(t.size());
+    ordered_text.append(t);
+    ordered.push_back(r);
+}
+
+void ShardOutput::sort_ordered() {
+    std::sort(ordered.begin(), ordered.end(), [this](const OrderedRef& a, const OrderedRef& b) {
+        if (a.time != b.time) return a.time < b.time;
+        const int c = key(a).compare(key(b));
+        if (c != 0) return c < 0;
+        return a.seq < b.seq;
+    });
+}
+
 std::unique_ptr<ShardOutput> Shard::take(bool end) {
     const bool advanced = std::exchange(advanced_, false);
     const bool empty =
@@ -50,6 +74,8 @@ std::unique_ptr<ShardOutput> Shard::take(bool end) {
     out_->shard = index_;
     out_->frontier = frontier_;
     out_->end = end;
+    // Sorted here, on the shard's own thread and outside the output lock.
+    if (ordered_) out_->sort_ordered();
     return std::move(out_);
 }
 
@@ -57,7 +83,10 @@ void Shard::recycle(std::unique_ptr<ShardOutput> o) {
     if (!o) return;
     o->detections.clear();
     o->suppressed.clear();
+    o->ordered_text.clear();
+    o->ordered_keys.clear();
     o->ordered.clear();
+    o->ordered_next = 0;
     o->frontier = ir::kTimeMinusInfinity;
     o->end = false;
     spare_ = std::move(o);
@@ -127,15 +156,21 @@ void Shard::add(const ir::Detection& d, bool suppressed, std::string& unordered_
         unordered_out.push_back('\n');
         return;
     }
-    OrderedLine l;
-    l.time = d.time;
-    l.key = d.key < pool_.size() ? std::string(pool_.view(d.key)) : std::string();
-    l.seq = seq_++;
-    l.shard = index_;
-    l.suppressed = suppressed;
-    format_detection(d, rs_, pool_, out_opts_, l.text);
-    l.text.push_back('\n');
-    out_->ordered.push_back(std::move(l));
+    ShardOutput& o = out();
+    const std::string_view key = d.key < pool_.size() ? pool_.view(d.key) : std::string_view();
+    OrderedRef r;
+    r.time = d.time;
+    r.seq = seq_++;
+    r.suppressed = suppressed;
+    r.key_off = static_cast<uint32_t>(o.ordered_keys.size());
+    r.key_len = static_cast<uint32_t>(key.size());
+    o.ordered_keys.append(key);
+    // Formatted straight into the block's buffer.
+    r.text_off = o.ordered_text.size();
+    format_detection(d, rs_, pool_, out_opts_, o.ordered_text);
+    o.ordered_text.push_back('\n');
+    r.text_len = static_cast<uint32_t>(o.ordered_text.size() - r.text_off);
+    o.ordered.push_back(r);
 }
 
 void Shard::emit(ir::Detection&& d) {

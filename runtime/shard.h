@@ -25,14 +25,17 @@ using ExecutorFactory = std::function<std::unique_ptr<ir::Executor>(const ir::Ru
 /// The stable shard of a key: FNV-1a of its text modulo `shards`.
 uint32_t shard_of(std::string_view key, uint32_t shards);
 
-/// A detection formatted by a shard, for the ordered output mode.
-struct OrderedLine {
+/// A detection formatted by a shard, for the ordered output mode: where its line and its key's text are in
+/// the block's buffers (one buffer per block rather than two strings per line: formatting a line into a
+/// string of its own reallocated it several times).
+struct OrderedRef {
     int64_t time = 0;
-    std::string key;
     uint64_t seq = 0; ///< production order within the shard
-    uint32_t shard = 0;
+    uint64_t text_off = 0;
+    uint32_t text_len = 0;
+    uint32_t key_off = 0;
+    uint32_t key_len = 0;
     bool suppressed = false;
-    std::string text; ///< the JSON line, with its newline
 };
 
 /// What a shard hands over for writing after one input chunk.
@@ -40,9 +43,24 @@ struct ShardOutput {
     uint32_t shard = 0;
     std::string detections; ///< unordered mode: JSON lines to append as they are
     std::string suppressed;
-    std::vector<OrderedLine> ordered;          ///< ordered mode
+    /// Ordered mode: the lines (each with its newline) and keys of `ordered`, in production order; take()
+    /// sorts `ordered` by (time, key, seq) on the shard's thread, so the merge only merges sorted runs.
+    std::string ordered_text;
+    std::string ordered_keys;
+    std::vector<OrderedRef> ordered;
+    size_t ordered_next = 0;                   ///< the merge's cursor: ordered[0, next) are written
     int64_t frontier = ir::kTimeMinusInfinity; ///< every later detection of this shard has time >= this
     bool end = false;
+
+    std::string_view key(const OrderedRef& r) const { return {ordered_keys.data() + r.key_off, r.key_len}; }
+    std::string_view text(const OrderedRef& r) const {
+        return {ordered_text.data() + r.text_off, r.text_len};
+    }
+    /// Appends one line (with its newline) to the ordered buffers, unsorted.
+    void add_ordered(int64_t time, std::string_view key, uint64_t seq, bool suppressed,
+                     std::string_view text);
+    /// Sorts `ordered` by (time, key, seq): the merge's order within one shard.
+    void sort_ordered();
 };
 
 /// One shard: runs the events of its keys (interned in its own pool) through its executor and formats the
