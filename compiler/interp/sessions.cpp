@@ -64,7 +64,11 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
 void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
     if (!st.open()) return;
+    // The session does not change while its `at session end` rules read it: alike aggregates over it may
+    // share a rescan (ExprEvaluator::open_memo).
+    en.eval.open_memo();
     for (uint32_t rule : en.session_end_rules[s]) threshold_at_session_end(en, ks, rule, st, time, batch);
+    en.eval.close_memo();
     st.timer_at = 0; // invalidates the pending timer entry
     st.events.clear();
     st.last_event.reset(); // closes the session
