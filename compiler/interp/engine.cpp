@@ -341,6 +341,7 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         sg.slot = sg.leader - threshold_first;
         sg.keep_steps.clear();
         sg.keep_from.assign(1, 0);
+        sg.keep_types = 0;
         for (size_t t = 0; t <= rs.events.size(); ++t) {
             for (const ScopeGroup::Kept& k : sg.kept) {
                 const ir::Aggregate& agg = rs.aggregates[k.agg];
@@ -349,6 +350,8 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                 const bool count = agg.kind == ir::AggKind::Count;
                 sg.keep_steps.push_back({k.word, agg.filter, count ? ir::kNoExpr : agg.value, count});
             }
+            if (sg.keep_steps.size() != sg.keep_from.back())
+                sg.keep_types |= uint64_t{1} << std::min<size_t>(t, 63);
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }

@@ -79,6 +79,9 @@ struct ScopeGroup {
     /// keep_steps[keep_from[t] .. keep_from[t + 1]) (the last type: one outside the schema).
     std::vector<KeepStep> keep_steps;
     std::vector<uint32_t> keep_from;
+    /// Bit t (t < 63): events of type t have KeepSteps; bit 63: some type from 63 on has. A push or pop
+    /// of an event no kept aggregate counts (most of them) tests one bit.
+    uint64_t keep_types = 0;
 };
 
 /// The interpreter's shared, non-per-key state.

@@ -82,7 +82,7 @@ using KeepStep = ScopeGroup::KeepStep;
 
 /// Calls keep() for `se` entering or leaving the ring of `g` when a kept aggregate can count it.
 inline void keep_if(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
-    if (g.keep_steps.empty()) return;
+    if (!((g.keep_types >> std::min<uint32_t>(se->ev.type, 63)) & 1)) return;
     const size_t t = std::min<size_t>(se->ev.type, g.keep_from.size() - 2);
     const uint32_t from = g.keep_from[t], to = g.keep_from[t + 1];
     if (from != to) keep(en, ring, g.keep_steps.data() + from, g.keep_steps.data() + to, se, sign);
