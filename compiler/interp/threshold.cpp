@@ -178,9 +178,10 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
     for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, states[g.slot].scope, e, t, cap);
     if (visits.empty()) return;
     Coverage* const cov = en.cov;
-    const uint32_t* const words = en.agg_word.data();
     EvalContext ctx;
     ctx.current = e.get();
+    // Read only with scope_counts (null for a rule without a shared scope).
+    ctx.scope_words = en.agg_word.data();
     // The scopes stay as they are until the next event: alike aggregates over one may share a rescan.
     en.eval.open_memo();
     for (const Engine::ThresholdVisit& v : visits) {
@@ -189,11 +190,9 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
             const EventBuffer& ring = states[v.ring].scope;
             ctx.scope = &ring;
             ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
-            ctx.scope_words = words;
         } else {
             ctx.scope = &kEmptyScope;
             ctx.scope_counts = nullptr;
-            ctx.scope_words = nullptr;
         }
         ctx.session = nullptr;
         if (v.session != Engine::kNoSession) {
