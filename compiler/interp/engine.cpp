@@ -163,9 +163,12 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     for (uint32_t s = 0; s < rs.sessions.size(); ++s) {
         const ir::Session& se = rs.sessions[s];
         for (size_t t = 0; t < sessions_by_type.size(); ++t) {
-            bool ends = false;
-            for (const ir::SessionEnd& end : se.ends) ends = ends || end.type == t;
-            if (ends || type_in(se.types, static_cast<uint16_t>(t))) sessions_by_type[t].push_back(s);
+            SessionVisit v;
+            v.session = s;
+            for (const ir::SessionEnd& end : se.ends) v.ends = v.ends || end.type == t;
+            v.joins = type_in(se.types, static_cast<uint16_t>(t));
+            v.stores = session_keeps_events[s];
+            if (v.ends || v.joins) sessions_by_type[t].push_back(v);
         }
     }
     pattern_rules_by_type.resize(rs.events.size() + 1);

@@ -100,7 +100,15 @@ struct Engine {
     /// Per event type, the sessions an event of that type can join or end (a member type, an `end on`
     /// type, or a session without `events`), in session order; the last entry for a type outside the
     /// schema.
-    std::vector<std::vector<uint32_t>> sessions_by_type;
+    /// One session an event type can join or end, with what sessions_on_event asks of the type, so that it
+    /// reads neither the session's types nor its ends for an event that cannot end it.
+    struct SessionVisit {
+        uint32_t session = 0;
+        bool joins = false;  ///< the type is a member type (or the session has no `events`)
+        bool ends = false;   ///< some `end on` of the session names the type (its predicate decides)
+        bool stores = false; ///< session_keeps_events: a rule scopes over the session
+    };
+    std::vector<std::vector<SessionVisit>> sessions_by_type;
     std::vector<PatternInfo> patterns; ///< per rule (empty for threshold rules)
     /// The rules KeyState::thresholds (patterns) covers: from the first to the last rule of that kind.
     uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
