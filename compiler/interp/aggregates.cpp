@@ -242,23 +242,8 @@ Value gap_feature(AggKind kind, const std::vector<const StoredEvent*>& elems) {
     }
 }
 
-} // namespace
-
-Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval) {
-    // A shared threshold scope keeps some counts and float sums as it goes (engine.h ScopeGroup::kept).
-    int64_t* kept = nullptr;
-    if (ctx.scope_counts && agg.source == ir::AggSource::Scope) {
-        const uint32_t w = eval.scope_word(agg);
-        if (w != ExprEvaluator::kNoWord) {
-            kept = ctx.scope_counts + w;
-            if (agg.kind == AggKind::Count) return Value::integer(kept[0]);
-            if (kept[1] == 0) {
-                double s;
-                std::memcpy(&s, kept, sizeof s);
-                return Value::real(s);
-            }
-        }
-    }
+/// The aggregate rescanned over its elements (a stale kept float sum, `kept`, is kept again).
+Value rescan(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, int64_t* kept) {
     if (agg.kind == AggKind::Count) {
         int64_t n = 0;
         for_each_element(agg, ctx, eval, [&](const StoredEvent*) { ++n; });
@@ -305,6 +290,40 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     case AggKind::Transitions: return Value::integer(transitions(vs));
     default: return Value::missing();
     }
+}
+
+} // namespace
+
+Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval) {
+    // A shared threshold scope keeps some counts and float sums as it goes (engine.h ScopeGroup::kept).
+    int64_t* kept = nullptr;
+    if (ctx.scope_counts && agg.source == ir::AggSource::Scope) {
+        const uint32_t w = eval.scope_word(agg);
+        if (w != ExprEvaluator::kNoWord) {
+            kept = ctx.scope_counts + w;
+            if (agg.kind == AggKind::Count) return Value::integer(kept[0]);
+            if (kept[1] == 0) {
+                double s;
+                std::memcpy(&s, kept, sizeof s);
+                return Value::real(s);
+            }
+        }
+    }
+    // Several rules of one scope often test the same feature on one event (and an emit repeats its
+    // condition's aggregate): while the memo is open, alike aggregates over an unchanged scope share one
+    // rescan (ExprEvaluator::open_memo).
+    ExprEvaluator::AggMemo* memo = ctx.steps ? nullptr : eval.memo_of(agg);
+    if (memo && memo->epoch == eval.memo_epoch() && memo->scope == ctx.scope &&
+        memo->session == ctx.session && memo->current == ctx.current) {
+        if (kept && memo->value.type == Type::Float) { // as the rescan: a stale kept sum is kept again
+            std::memcpy(kept, &memo->value.f, sizeof memo->value.f);
+            kept[1] = 0;
+        }
+        return memo->value;
+    }
+    const Value v = rescan(agg, ctx, eval, kept);
+    if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.session, ctx.current, v};
+    return v;
 }
 
 } // namespace ethogram::interp

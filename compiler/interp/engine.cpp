@@ -163,9 +163,12 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
     for (uint32_t s = 0; s < rs.sessions.size(); ++s) {
         const ir::Session& se = rs.sessions[s];
         for (size_t t = 0; t < sessions_by_type.size(); ++t) {
-            bool ends = false;
-            for (const ir::SessionEnd& end : se.ends) ends = ends || end.type == t;
-            if (ends || type_in(se.types, static_cast<uint16_t>(t))) sessions_by_type[t].push_back(s);
+            SessionVisit v;
+            v.session = s;
+            for (const ir::SessionEnd& end : se.ends) v.ends = v.ends || end.type == t;
+            v.joins = type_in(se.types, static_cast<uint16_t>(t));
+            v.stores = session_keeps_events[s];
+            if (v.ends || v.joins) sessions_by_type[t].push_back(v);
         }
     }
     pattern_rules_by_type.resize(rs.events.size() + 1);
@@ -196,6 +199,12 @@ void Engine::use_native(const NativeHooks* nh) {
             if (nh && !pos.empty() && v.rule < nh->step_bit.size() && pos[0] < nh->step_bit[v.rule].size())
                 v.first_bit = nh->step_bit[v.rule][pos[0]];
         }
+    for (std::vector<ThresholdVisit>& visits : threshold_visits_by_type)
+        for (ThresholdVisit& v : visits) v.test = native_test(v.cond);
+}
+
+NativeTestFn Engine::native_test(ir::ExprId cond) const {
+    return native && cond < native->tests.size() ? native->tests[cond] : nullptr;
 }
 
 namespace {
@@ -321,18 +330,32 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             v.slot = r - threshold_first;
             if (scope_group[r] != kNoGroup) v.ring = scope_groups[scope_group[r]].leader - threshold_first;
             v.cond = rule.threshold.cond;
+            v.test = native_test(v.cond);
             v.gated = !rule.gate.empty();
-            v.session = rule.threshold.scope == ir::ScopeKind::Session;
+            // A session rule whose session is outside the rule set is never evaluated (as before visits).
+            if (rule.threshold.scope == ir::ScopeKind::Session) {
+                if (rule.threshold.session >= rs.sessions.size()) continue;
+                v.session = rule.threshold.session;
+            }
             threshold_visits_by_type[t].push_back(v);
         }
     }
     for (ScopeGroup& sg : scope_groups) {
-        sg.kept_by_type.assign(rs.events.size() + 1, {});
-        for (uint32_t k = 0; k < sg.kept.size(); ++k) {
-            const std::vector<uint16_t>& types = rs.aggregates[sg.kept[k].agg].types;
-            for (size_t t = 0; t < sg.kept_by_type.size(); ++t)
-                if (types.empty() || std::find(types.begin(), types.end(), t) != types.end())
-                    sg.kept_by_type[t].push_back(k);
+        sg.slot = sg.leader - threshold_first;
+        sg.keep_steps.clear();
+        sg.keep_from.assign(1, 0);
+        sg.keep_types = 0;
+        for (size_t t = 0; t <= rs.events.size(); ++t) {
+            for (const ScopeGroup::Kept& k : sg.kept) {
+                const ir::Aggregate& agg = rs.aggregates[k.agg];
+                if (!agg.types.empty() && std::find(agg.types.begin(), agg.types.end(), t) == agg.types.end())
+                    continue;
+                const bool count = agg.kind == ir::AggKind::Count;
+                sg.keep_steps.push_back({k.word, agg.filter, count ? ir::kNoExpr : agg.value, count});
+            }
+            if (sg.keep_steps.size() != sg.keep_from.back())
+                sg.keep_types |= uint64_t{1} << std::min<size_t>(t, 63);
+            sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }
 }

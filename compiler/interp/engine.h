@@ -66,9 +66,22 @@ struct ScopeGroup {
     };
     std::vector<Kept> kept;
     uint32_t words = 0; ///< words of the ring
-    /// Per event type (the last entry: a type outside the schema), the entries of `kept` it can be an
-    /// element of.
-    std::vector<std::vector<uint32_t>> kept_by_type;
+    uint32_t slot = 0;  ///< leader - Engine::threshold_first: the ring holder's index in KeyState::thresholds
+    /// An entry of `kept` as the ring's push and pop read it (so that they load neither the entry's
+    /// aggregate nor the rule set).
+    struct KeepStep {
+        uint32_t word = 0;
+        ir::ExprId filter = ir::kNoExpr;
+        ir::ExprId value = ir::kNoExpr; ///< a float sum's value; kNoExpr for a count
+        bool count = false;
+    };
+    /// The KeepSteps an event can be an element of, by its type: those of type t are
+    /// keep_steps[keep_from[t] .. keep_from[t + 1]) (the last type: one outside the schema).
+    std::vector<KeepStep> keep_steps;
+    std::vector<uint32_t> keep_from;
+    /// Bit t (t < 63): events of type t have KeepSteps; bit 63: some type from 63 on has. A push or pop
+    /// of an event no kept aggregate counts (most of them) tests one bit.
+    uint64_t keep_types = 0;
 };
 
 /// The interpreter's shared, non-per-key state.
@@ -87,7 +100,15 @@ struct Engine {
     /// Per event type, the sessions an event of that type can join or end (a member type, an `end on`
     /// type, or a session without `events`), in session order; the last entry for a type outside the
     /// schema.
-    std::vector<std::vector<uint32_t>> sessions_by_type;
+    /// One session an event type can join or end, with what sessions_on_event asks of the type, so that it
+    /// reads neither the session's types nor its ends for an event that cannot end it.
+    struct SessionVisit {
+        uint32_t session = 0;
+        bool joins = false;  ///< the type is a member type (or the session has no `events`)
+        bool ends = false;   ///< some `end on` of the session names the type (its predicate decides)
+        bool stores = false; ///< session_keeps_events: a rule scopes over the session
+    };
+    std::vector<std::vector<SessionVisit>> sessions_by_type;
     std::vector<PatternInfo> patterns; ///< per rule (empty for threshold rules)
     /// The rules KeyState::thresholds (patterns) covers: from the first to the last rule of that kind.
     uint32_t threshold_first = 0, threshold_count = 0, pattern_first = 0, pattern_count = 0;
@@ -108,9 +129,12 @@ struct Engine {
         uint32_t slot = 0;       ///< rule - threshold_first: its state's index in KeyState::thresholds
         uint32_t ring = kNoRing; ///< slot of the rule holding its shared scope ring, kNoRing for none
         ir::ExprId cond = ir::kNoExpr;
-        bool gated = false;   ///< a model gate (decide() then reads the rule)
-        bool session = false; ///< over a session
+        /// The condition's compiled test (NativeHooks::tests), null without one (set by use_native).
+        NativeTestFn test = nullptr;
+        uint32_t session = kNoSession; ///< the session it scopes over, kNoSession when none
+        bool gated = false;            ///< a model gate (decide() then reads the rule)
     };
+    static constexpr uint32_t kNoSession = UINT32_MAX;
     /// threshold_rules_by_type as visits (rebuilt by group_scopes: `ring` depends on the groups).
     std::vector<std::vector<ThresholdVisit>> threshold_visits_by_type;
     std::vector<ScopeGroup> scope_groups; ///< shared Window / LastN scopes, by first member
@@ -122,8 +146,11 @@ struct Engine {
     /// Compiled code (compiler/jit), or null. With a dispatch function for the event's type, the step
     /// tests of the event being processed are computed once into `step_bits` (`bits_event` names it).
     const NativeHooks* native = nullptr;
-    /// Sets `native` and the first-step bits of pattern_rules_by_type (PatternVisit::first_bit).
+    /// Sets `native`, the first-step bits of pattern_rules_by_type (PatternVisit::first_bit) and the
+    /// conditions' compiled tests of threshold_visits_by_type (ThresholdVisit::test).
     void use_native(const NativeHooks* nh);
+    /// The compiled test of predicate `cond`, null without one.
+    NativeTestFn native_test(ir::ExprId cond) const;
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting

@@ -9,6 +9,9 @@
 #include <cstdlib>
 #include <string>
 
+#include <map>
+#include <tuple>
+
 namespace ethogram::interp {
 
 using ir::Builtin;
@@ -43,6 +46,21 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
 
 // The native paths are out of line (and taken rarely without native code: never), so that the
 // interpreter's own path stays as it was: one compare more per root, no registers saved for it.
+
+ExprEvaluator::ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs), pool_(pool) {
+    // Memo entries (open_memo): one per class of alike scope aggregates, named by its first member.
+    const auto& aggs = rs_.aggregates;
+    agg_class_.assign(aggs.size(), kNoWord);
+    std::map<std::tuple<int, std::vector<uint16_t>, ir::ExprId, ir::ExprId, int>, uint32_t> first;
+    for (uint32_t a = 0; a < aggs.size(); ++a) {
+        const ir::Aggregate& x = aggs[a];
+        if (x.source != ir::AggSource::Scope) continue;
+        const auto key =
+            std::make_tuple(static_cast<int>(x.kind), x.types, x.value, x.filter, static_cast<int>(x.type));
+        agg_class_[a] = first.try_emplace(key, a).first->second;
+    }
+    memo_.resize(aggs.size());
+}
 
 const StoredEvent* step_event(const EvalContext& ctx, uint32_t step) {
     if (step == ctx.candidate_step) return ctx.current;

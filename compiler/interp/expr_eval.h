@@ -48,7 +48,7 @@ struct EvalContext {
 class ExprEvaluator {
 public:
     /// `pool` receives the results of `lower(s)`.
-    ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(rs), pool_(pool) {}
+    ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool);
 
     /// The value of expression `id` (missing for kNoExpr). Compiled code (NativeHooks::exprs) reads `ctx`
     /// directly (no frame is built); without it, or when it bails out, interpreted.
@@ -74,6 +74,31 @@ public:
         const auto i = static_cast<size_t>(&agg - rs_.aggregates.data());
         return i < scope_words_->size() ? (*scope_words_)[i] : kNoWord;
     }
+
+    /// The memo of scope aggregates (eval_aggregate): while it is open, an aggregate's value over a scope is
+    /// remembered, and an aggregate alike it (the same kind, source, types, filter, value and type) over
+    /// the same scope, session and current event returns it. The caller opens it only while no scope,
+    /// session, model or dwell can change (the threshold rules of one event after the scopes were updated,
+    /// the `at session end` rules of one closing session), so that the remembered value is the one a rescan
+    /// would compute: several rules of one scope often test the same feature, and an emit often repeats
+    /// its condition's aggregate.
+    struct AggMemo {
+        uint64_t epoch = 0; ///< the opening it was computed in (0: never)
+        const void* scope = nullptr;
+        const void* session = nullptr;
+        const void* current = nullptr;
+        ir::Value value;
+    };
+    void open_memo() { memo_epoch_ = ++memo_openings_; }
+    void close_memo() { memo_epoch_ = 0; }
+    /// The memo entry of scope aggregate `agg` (an element of ruleset().aggregates) while the memo is open,
+    /// else null.
+    AggMemo* memo_of(const ir::Aggregate& agg) {
+        if (memo_epoch_ == 0) return nullptr;
+        const auto i = static_cast<size_t>(&agg - rs_.aggregates.data());
+        return i < agg_class_.size() && agg_class_[i] != kNoWord ? &memo_[agg_class_[i]] : nullptr;
+    }
+    uint64_t memo_epoch() const { return memo_epoch_; }
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
@@ -103,6 +128,10 @@ private:
     const NativeHooks* native_ = nullptr;
     size_t nexprs_ = 0, ntests_ = 0; ///< the sizes of native_'s tables (0 without native code)
     const std::vector<uint32_t>* scope_words_ = nullptr;
+    /// Per aggregate: its memo entry (the first aggregate alike it), kNoWord for step aggregates.
+    std::vector<uint32_t> agg_class_;
+    std::vector<AggMemo> memo_;
+    uint64_t memo_epoch_ = 0, memo_openings_ = 0;
 };
 
 static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_v<StoredEvent>,

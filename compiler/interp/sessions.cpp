@@ -27,11 +27,12 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
     const int64_t t = e->ev.time;
     const auto& by_type = en.sessions_by_type;
     // Only the sessions the event's type can join or end (Engine::sessions_by_type).
-    for (uint32_t s : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
+    for (const Engine::SessionVisit& v : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
+        const uint32_t s = v.session;
         const ir::Session& sess = en.rs.sessions[s];
-        const bool ends = !sess.ends.empty() && ends_session(en, sess, e);
+        const bool ends = v.ends && ends_session(en, sess, e);
         // An `end on` event joins the session even when its type is not listed under `events`.
-        if (!ends && !type_in(sess.types, e->ev.type)) continue;
+        if (!ends && !v.joins) continue;
         SessionState& st = ks.sessions[s];
         // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
         const bool opens = !st.open();
@@ -49,7 +50,7 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
         }
         ++st.count;
         st.last_event = e;
-        if (en.session_keeps_events[s]) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+        if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
         if (opens || back) {
             const int64_t d = session_deadline(sess, st);
             if (opens || d < before) {
@@ -64,7 +65,11 @@ void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<
 void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {
     SessionState& st = ks.sessions[s];
     if (!st.open()) return;
+    // The session does not change while its `at session end` rules read it: alike aggregates over it may
+    // share a rescan (ExprEvaluator::open_memo).
+    en.eval.open_memo();
     for (uint32_t rule : en.session_end_rules[s]) threshold_at_session_end(en, ks, rule, st, time, batch);
+    en.eval.close_memo();
     st.timer_at = 0; // invalidates the pending timer entry
     st.events.clear();
     st.last_event.reset(); // closes the session

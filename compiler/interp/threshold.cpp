@@ -21,89 +21,6 @@ void count_condition(Engine& en, uint32_t rule, bool now, const EvalContext& ctx
     count_branches(rc.cond, en.eval, ctx);
 }
 
-/// The entries of g.kept an event of `se`'s type can be an element of (often none: then no call).
-const std::vector<uint32_t>& kept_of(const ScopeGroup& g, const StoredEvent* se) {
-    const auto& by_type = g.kept_by_type;
-    return by_type[std::min<size_t>(se->ev.type, by_type.size() - 1)];
-}
-
-/// Updates the kept aggregates `ks` (kept_of) of group `g` for `se` entering (`sign` 1) or leaving (-1)
-/// the ring.
-[[gnu::noinline]] void keep(Engine& en, const ScopeGroup& g, EventBuffer& ring,
-                            const std::vector<uint32_t>& ks, const StoredEvent* se, int64_t sign) {
-    int64_t* w = ring.words();
-    EvalContext c; // the element alone: built once for every entry
-    c.current = se;
-    for (uint32_t k : ks) {
-        const ScopeGroup::Kept& kept = g.kept[k];
-        const ir::Aggregate& agg = en.rs.aggregates[kept.agg];
-        const bool count = agg.kind == ir::AggKind::Count;
-        // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
-        // filter and value need not be evaluated.
-        if (!count && w[kept.word + 1] != 0) continue;
-        if (agg.filter != ir::kNoExpr && !en.eval.test(agg.filter, c)) continue;
-        if (count) {
-            w[kept.word] += sign;
-            continue;
-        }
-        // A float sum: the rescan adds the present values in ring order from 0.0.
-        const ir::Value v = en.eval.eval(agg.value, c);
-        if (v.is_missing()) continue;
-        if (sign < 0) {
-            w[kept.word + 1] = 1; // stale: the first addition is no longer the rescan's
-        } else {
-            double s;
-            std::memcpy(&s, &w[kept.word], sizeof s);
-            s += as_double(v);
-            std::memcpy(&w[kept.word], &s, sizeof s);
-        }
-    }
-}
-
-/// Appends `e` to `ring` with its running counts. Inlined: a call per group per event cost about 20
-/// instructions of prologue and epilogue.
-[[gnu::always_inline]] inline void push(Engine& en, const ScopeGroup& g, EventBuffer& ring,
-                                        const EventPtr& e) {
-    ring.push_back(e, g.words, 16); // 2, 16, 32, ... slots: a key with one event stays small
-    if (g.words == 0) return;
-    const std::vector<uint32_t>& ks = kept_of(g, e.get());
-    if (!ks.empty()) keep(en, g, ring, ks, e.get(), 1);
-}
-
-void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
-    if (g.words) {
-        const std::vector<uint32_t>& ks = kept_of(g, ring.front().get());
-        if (!ks.empty()) keep(en, g, ring, ks, ring.front().get(), -1);
-    }
-    ring.pop_front();
-}
-
-/// push_capped (engine.h) with the running counts kept.
-[[gnu::always_inline]] inline void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring,
-                                               const EventPtr& e) {
-    if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) push(en, g, ring, e);
-}
-
-/// Adds `e` to a shared Window or LastN scope ring and drops what fell out of it. An event dropped for the
-/// cap counts once per member rule, as when every rule had its own ring.
-void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
-    const uint64_t drops = en.stats.overflow_drops;
-    if (g.kind == ir::ScopeKind::Window) {
-        push_capped(en, g, ring, e);
-        // The window [t - D, t] is inclusive at both ends.
-        const int64_t from = saturating_add(e->ev.time, -g.window_us);
-        while (!ring.empty() && ring.front()->ev.time < from) pop(en, g, ring);
-    } else if (g.last_n <= en.opts.max_scope_events) {
-        // Falling out of the last N is the scope's meaning, not an overflow.
-        push(en, g, ring, e);
-        while (ring.size() > g.last_n) pop(en, g, ring);
-    } else {
-        push_capped(en, g, ring, e);
-    }
-    if (en.stats.overflow_drops != drops)
-        en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
-}
-
 /// Predicate `cond` (ExprEvaluator::test): with compiled code, its test function is called here directly,
 /// not through test() and test_native() (two calls, the second saving registers for its fall-back path:
 /// about 25 instructions per rule evaluation); on a bail-out (negative), the evaluator decides.
@@ -119,6 +36,103 @@ bool holds(Engine& en, ir::ExprId cond, const EvalContext& ctx) {
 
 /// The rule's condition, through its model gate (docs/semantics.md section 7): with a gate, `when` decides
 /// while every gated model has its minimum evidence ("model"), else `fallback when` (or nothing).
+/// The value of `id` (ExprEvaluator::eval): with compiled code, its function is called here directly; on a
+/// bail-out, the evaluator decides.
+ir::Value value_of(Engine& en, ir::ExprId id, const EvalContext& ctx) {
+    if (en.native && id < en.native->exprs.size()) {
+        if (const NativeExprFn fn = en.native->exprs[id]) {
+            ir::Value out;
+            if (fn(&ctx, &en.eval, &out) == 0) return out;
+        }
+    }
+    return en.eval.eval(id, ctx);
+}
+
+using KeepStep = ScopeGroup::KeepStep;
+
+/// Updates the kept aggregates [k, end) (ScopeGroup::keep_steps of the event's type) of `ring` for `se`
+/// entering (`sign` 1) or leaving (-1) it.
+[[gnu::noinline]] void keep(Engine& en, EventBuffer& ring, const KeepStep* k, const KeepStep* end,
+                            const StoredEvent* se, int64_t sign) {
+    int64_t* w = ring.words();
+    EvalContext c; // the element alone: built once for every entry
+    c.current = se;
+    for (; k != end; ++k) {
+        // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
+        // filter and value need not be evaluated.
+        if (!k->count && w[k->word + 1] != 0) continue;
+        if (k->filter != ir::kNoExpr && !holds(en, k->filter, c)) continue;
+        if (k->count) {
+            w[k->word] += sign;
+            continue;
+        }
+        // A float sum: the rescan adds the present values in ring order from 0.0.
+        const ir::Value v = value_of(en, k->value, c);
+        if (v.is_missing()) continue;
+        if (sign < 0) {
+            w[k->word + 1] = 1; // stale: the first addition is no longer the rescan's
+        } else {
+            double sum;
+            std::memcpy(&sum, &w[k->word], sizeof sum);
+            sum += as_double(v);
+            std::memcpy(&w[k->word], &sum, sizeof sum);
+        }
+    }
+}
+
+/// Calls keep() for `se` entering or leaving the ring of `g` when a kept aggregate can count it.
+inline void keep_if(Engine& en, const ScopeGroup& g, EventBuffer& ring, const StoredEvent* se, int64_t sign) {
+    if (!((g.keep_types >> std::min<uint32_t>(se->ev.type, 63)) & 1)) return;
+    const size_t t = std::min<size_t>(se->ev.type, g.keep_from.size() - 2);
+    const uint32_t from = g.keep_from[t], to = g.keep_from[t + 1];
+    if (from != to) keep(en, ring, g.keep_steps.data() + from, g.keep_steps.data() + to, se, sign);
+}
+
+/// Appends `e` to `ring` with its running counts. Inlined: a call per group per event cost about 20
+/// instructions of prologue and epilogue.
+[[gnu::always_inline]] inline void push(Engine& en, const ScopeGroup& g, EventBuffer& ring,
+                                        const EventPtr& e) {
+    ring.push_back(e, g.words, 16); // 2, 16, 32, ... slots: a key with one event stays small
+    keep_if(en, g, ring, e.get(), 1);
+}
+
+void pop(Engine& en, const ScopeGroup& g, EventBuffer& ring) {
+    keep_if(en, g, ring, ring.front().get(), -1);
+    ring.pop_front();
+}
+
+/// push_capped (engine.h) with the running counts kept. Out of line: the cap is rarely reached, and the
+/// common path (room left) is tested by the caller. An event dropped for the cap counts once per member
+/// rule, as when every rule had its own ring.
+[[gnu::noinline]] void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+    const uint64_t drops = en.stats.overflow_drops;
+    if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) push(en, g, ring, e);
+    if (en.stats.overflow_drops != drops)
+        en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
+}
+
+/// Adds `e` (at time `t`) to a shared Window or LastN scope ring and drops what fell out of it.
+[[gnu::always_inline]] inline void update_scope(Engine& en, const ScopeGroup& g, EventBuffer& ring,
+                                                const EventPtr& e, int64_t t, uint32_t cap) {
+    if (g.kind == ir::ScopeKind::Window) {
+        if (ring.size() < cap) // (cap 0: never)
+            push(en, g, ring, e);
+        else
+            push_capped(en, g, ring, e);
+        // The window [t - D, t] is inclusive at both ends.
+        const int64_t from = saturating_add(t, -g.window_us);
+        while (!ring.empty() && ring.front()->ev.time < from) pop(en, g, ring);
+    } else if (g.last_n <= cap) {
+        // Falling out of the last N is the scope's meaning, not an overflow.
+        push(en, g, ring, e);
+        while (ring.size() > g.last_n) pop(en, g, ring);
+    } else if (ring.size() < cap) {
+        push(en, g, ring, e);
+    } else {
+        push_capped(en, g, ring, e);
+    }
+}
+
 bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char*& decision) {
     if (rule.gate.empty()) return holds(en, rule.threshold.cond, ctx);
     if (en.models.confident(rule.gate, en.eval.key_models())) {
@@ -157,34 +171,32 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
     // changes them, so this is the order of one ring per rule.
     const size_t type = std::min<size_t>(e->ev.type, en.threshold_visits_by_type.size() - 1);
     const std::vector<Engine::ThresholdVisit>& visits = en.threshold_visits_by_type[type];
-    // The states, indexed by ThresholdVisit::slot (rule - threshold_first).
+    // The states, indexed by ThresholdVisit::slot and ScopeGroup::slot (rule - threshold_first).
     ThresholdState* const states = ks.thresholds.begin();
-    const uint32_t first = en.threshold_first;
-    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, states[g.leader - first].scope, e);
+    const int64_t t = e->ev.time;
+    const uint32_t cap = en.opts.max_scope_events;
+    for (const ScopeGroup& g : en.scope_groups) update_scope(en, g, states[g.slot].scope, e, t, cap);
     if (visits.empty()) return;
-    // Per event, not per rule: the compiled tests and the context's constant part.
-    const NativeTestFn* const tests = en.native ? en.native->tests.data() : nullptr;
-    const size_t n_tests = en.native ? en.native->tests.size() : 0;
     Coverage* const cov = en.cov;
     EvalContext ctx;
     ctx.current = e.get();
+    // Read only with scope_counts (null for a rule without a shared scope).
+    ctx.scope_words = en.agg_word.data();
+    // The scopes stay as they are until the next event: alike aggregates over one may share a rescan.
+    en.eval.open_memo();
     for (const Engine::ThresholdVisit& v : visits) {
         ThresholdState& ts = states[v.slot];
         if (v.ring != Engine::kNoRing) {
             const EventBuffer& ring = states[v.ring].scope;
             ctx.scope = &ring;
             ctx.scope_counts = ring.words(); // null while empty (a rescan of nothing then)
-            ctx.scope_words = en.agg_word.data();
         } else {
             ctx.scope = &kEmptyScope;
             ctx.scope_counts = nullptr;
-            ctx.scope_words = nullptr;
         }
         ctx.session = nullptr;
-        if (v.session) {
-            const ir::Threshold& th = en.rs.rules[v.rule].threshold;
-            if (th.session >= ks.sessions.size()) continue;
-            const SessionState& st = ks.sessions[th.session];
+        if (v.session != Engine::kNoSession) {
+            const SessionState& st = ks.sessions[v.session];
             ctx.session = st.open() ? &st : nullptr;
             ctx.scope = st.open() ? &st.events : &kEmptyScope;
             // The edge memory of an `over session` rule belongs to one session.
@@ -198,9 +210,8 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         if (v.gated) {
             now = decide(en, en.rs.rules[v.rule], ctx, decision);
         } else {
-            // holds() with the per-event loads hoisted.
-            int32_t r = -1;
-            if (v.cond < n_tests && tests[v.cond]) r = tests[v.cond](&ctx, &en.eval);
+            // holds() with the compiled test found once (Engine::use_native).
+            const int32_t r = v.test ? v.test(&ctx, &en.eval) : -1;
             now = r >= 0 ? r != 0 : en.eval.test(v.cond, ctx);
         }
         if (cov) count_condition(en, v.rule, now, ctx);
@@ -209,6 +220,7 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
         ts.previous = now;
         if (fire) emit(en, ks, v.rule, e.get(), ctx, e->ev.time, "event", decision, batch);
     }
+    en.eval.close_memo();
 }
 
 void recount_scope(Engine& en, uint32_t group, EventBuffer& ring) {

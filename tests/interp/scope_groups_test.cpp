@@ -178,5 +178,30 @@ TEST(ScopeGroups, SharedEventsAreAccountedOnce) {
     EXPECT_LE(five - one, 4 * 24u);
 }
 
+// Alike aggregates over one scope (here `distinct` in two conditions and two emits) share one rescan while
+// the scope cannot change (ExprEvaluator::open_memo): each rule and emit still gets its own scope's value on
+// every event and key, never one remembered from an earlier event or another key.
+TEST(ScopeGroups, AlikeAggregatesSharingARescanSeeTheirOwnEvent) {
+    IrBuilder b;
+    const uint16_t a = b.event("a", {{"x", ir::Type::Int}});
+    const ir::ExprId x = b.fld(a, "x");
+    auto distinct = [&] { return b.agg(ir::AggKind::Distinct, {a}, x, ir::kNoExpr, ir::Type::Int); };
+    const uint32_t two = b.threshold("two", last_n(3, b.bin(ir::Op::Ge, distinct(), b.i(2))));
+    b.emit(two, "d", distinct());
+    const uint32_t three = b.threshold("three", last_n(3, b.bin(ir::Op::Ge, distinct(), b.i(3))));
+    b.emit(three, "d", distinct());
+    Runner r(b.rs);
+    // Key k: x = 1, 1, 2, 3, 3, 3, 4 (distinct over the last 3: 1, 1, 2, 3, 2, 1, 2); key j between them:
+    // x = 5, 6 (1, 2).
+    const std::pair<const char*, int64_t> evs[] = {{"k", 1}, {"k", 1}, {"j", 5}, {"k", 2}, {"k", 3},
+                                                   {"j", 6}, {"k", 3}, {"k", 3}, {"k", 4}};
+    for (size_t i = 0; i < std::size(evs); ++i)
+        r.ev(a, evs[i].first, static_cast<int64_t>(i) * kSec, {ir::Value::integer(evs[i].second)});
+    std::vector<std::string> got;
+    for (const ir::Detection& d : r.sink.out)
+        got.push_back(fmt::format("{}@{}={}", b.rs.rules[d.rule].name, d.time / kSec, d.fields.at(0).i));
+    EXPECT_EQ(got, (std::vector<std::string>{"two@3=2", "three@4=3", "two@5=2", "two@8=2"}));
+}
+
 } // namespace
 } // namespace ethogram::interp::testing
