@@ -33,13 +33,12 @@ void LineStage::offer(std::string_view line, uint64_t line_no) {
     ev.seq = seq_++;
     const int64_t t = ev.time;
     const uint64_t s = ev.seq;
-    if (!reorder_.push(std::move(ev))) {
+    if (!reorder_.push_and_pop_ready(std::move(ev), ready_)) {
         refuse(line_no, DeadReason::Late, late_detail(t, reorder_.watermark(), opts_.allowed_lateness_us),
                line);
         return;
     }
     if (keep_lines_) lines_.emplace(s, std::make_pair(line_no, std::string(line)));
-    reorder_.pop_ready(ready_);
     release();
 }
 

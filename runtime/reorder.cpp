@@ -40,6 +40,25 @@ bool ReorderBuffer::push(ir::Event&& e) {
     return true;
 }
 
+bool ReorderBuffer::push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out) {
+    if (e.time < watermark_) return false;
+    if (e.time > max_time_) {
+        max_time_ = e.time;
+        watermark_ = watermark_after(max_time_, lateness_);
+    }
+    if (heap_.empty() && e.time <= watermark_) { // what push and pop_ready would do, without the heap
+        out.clear();
+        out.push_back(std::move(e));
+        high_water_ = std::max<size_t>(high_water_, 1);
+        return true;
+    }
+    heap_.push_back(std::move(e));
+    std::push_heap(heap_.begin(), heap_.end(), Later{});
+    high_water_ = std::max(high_water_, heap_.size());
+    pop_while(watermark_, out);
+    return true;
+}
+
 void ReorderBuffer::pop_while(int64_t limit, std::vector<ir::Event>& out) {
     out.clear();
     while (!heap_.empty() && heap_.front().time <= limit) {

@@ -33,6 +33,11 @@ public:
 
     /// Moves every event with time <= watermark into `out` (cleared first), in (time, seq) order.
     void pop_ready(std::vector<ir::Event>& out);
+    /// push(e) then pop_ready(out), in one step: an event that would be released at once (nothing
+    /// buffered, its time not after the watermark: every event when no lateness is allowed) goes straight
+    /// to `out` without passing through the heap. Returns false (and keeps nothing, `out` untouched) when
+    /// `e` is late.
+    bool push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out);
     /// Moves every buffered event into `out` (end of input), in (time, seq) order.
     void drain(std::vector<ir::Event>& out);
 
