@@ -28,33 +28,36 @@ std::string late_detail(int64_t time, int64_t watermark, int64_t allowed_latenes
 ReorderBuffer::ReorderBuffer(int64_t allowed_lateness_us)
     : lateness_(allowed_lateness_us < 0 ? 0 : allowed_lateness_us) {}
 
-bool ReorderBuffer::push(ir::Event&& e) {
-    if (e.time < watermark_) return false;
-    if (e.time > max_time_) {
-        max_time_ = e.time;
+bool ReorderBuffer::admit(int64_t time) {
+    if (time < watermark_) return false;
+    if (time > max_time_) {
+        max_time_ = time;
         watermark_ = watermark_after(max_time_, lateness_);
     }
+    return true;
+}
+
+void ReorderBuffer::enqueue(ir::Event&& e) {
     heap_.push_back(std::move(e));
     std::push_heap(heap_.begin(), heap_.end(), Later{});
     high_water_ = std::max(high_water_, heap_.size());
+}
+
+bool ReorderBuffer::push(ir::Event&& e) {
+    if (!admit(e.time)) return false;
+    enqueue(std::move(e));
     return true;
 }
 
 bool ReorderBuffer::push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out) {
-    if (e.time < watermark_) return false;
-    if (e.time > max_time_) {
-        max_time_ = e.time;
-        watermark_ = watermark_after(max_time_, lateness_);
-    }
+    if (!admit(e.time)) return false;
     if (heap_.empty() && e.time <= watermark_) { // what push and pop_ready would do, without the heap
         out.clear();
         out.push_back(std::move(e));
         high_water_ = std::max<size_t>(high_water_, 1);
         return true;
     }
-    heap_.push_back(std::move(e));
-    std::push_heap(heap_.begin(), heap_.end(), Later{});
-    high_water_ = std::max(high_water_, heap_.size());
+    enqueue(std::move(e));
     pop_while(watermark_, out);
     return true;
 }

@@ -57,6 +57,10 @@ public:
     }
 
 private:
+    /// The verdict on an event at `time` (false: late), moving the watermark when it is the latest yet.
+    bool admit(int64_t time);
+    /// Buffers an admitted event.
+    void enqueue(ir::Event&& e);
     void pop_while(int64_t limit, std::vector<ir::Event>& out);
 
     int64_t lateness_;
