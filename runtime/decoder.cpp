@@ -120,6 +120,7 @@ struct Decoder::Impl {
     static constexpr uint16_t kIgnored = UINT16_MAX; ///< not a schema field (the type member, extras)
     static constexpr uint16_t kCollides = UINT16_MAX - 1;
     std::vector<NameTable> names;
+    NameTable types; // the event types' names (index: the type)
     std::vector<uint8_t> seen;
     // The line's members: from the flat scan, or copied from the DOM (never fewer than kFlatMembers).
     std::vector<JsonMember> members = std::vector<JsonMember>(kFlatMembers);
@@ -151,7 +152,10 @@ struct Decoder::Impl {
     Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
         : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {
         names.reserve(rs.events.size());
-        for (const ir::EventType& et : rs.events) names.push_back(name_table(et));
+        for (const ir::EventType& et : rs.events)
+            names.push_back(
+                name_table(et.fields.size(), [&](size_t f) { return std::string_view(et.fields[f].name); }));
+        types = name_table(rs.events.size(), [&](size_t t) { return std::string_view(rs.events[t].name); });
     }
 
     static uint32_t name_hash(std::string_view s, uint32_t seed) {
@@ -163,25 +167,34 @@ struct Decoder::Impl {
         return (h ^ seed) * 0x165667B1u >> 16;
     }
 
-    static NameTable name_table(const ir::EventType& et) {
+    // A table over `count` names (name(i) the i-th); a name that cannot be hashed (empty) or two names
+    // that share an entry under every seed tried leave the table marked `collides`.
+    template <class Name>
+    static NameTable name_table(size_t count, Name name) {
         NameTable t;
         uint32_t size = 16;
-        while (size < 4 * et.fields.size()) size *= 2;
+        while (size < 4 * count) size *= 2;
         t.mask = size - 1;
-        // Try a few seeds for an entry per field; keep the last (with collisions marked) if none has.
+        if (count >= kCollides) { // more names than slots: every lookup goes the slow way
+            t.collides = true;
+            t.entries.assign(1, {std::string_view(), kCollides});
+            t.mask = 0;
+            return t;
+        }
+        // Try a few seeds for an entry per name; keep the last (with collisions marked) if none has.
         for (uint32_t seed = 0; seed < 64; ++seed) {
             t.seed = seed * 0x9E3779B9u;
             t.entries.assign(size, {});
             t.collides = false;
-            for (size_t f = 0; f < et.fields.size(); ++f) {
-                const std::string_view name = et.fields[f].name;
-                if (name.empty()) { // cannot be hashed (never from the front end): always the index
+            for (size_t f = 0; f < count; ++f) {
+                const std::string_view n = name(f);
+                if (n.empty()) { // cannot be hashed (never from the front end): always the slow way
                     t.collides = true;
                     continue;
                 }
-                NameTable::Entry& e = t.entries[name_hash(name, t.seed) & t.mask];
+                NameTable::Entry& e = t.entries[name_hash(n, t.seed) & t.mask];
                 if (e.slot == kIgnored) {
-                    e = {name, static_cast<uint16_t>(f)};
+                    e = {n, static_cast<uint16_t>(f)};
                 } else {
                     e.slot = kCollides;
                     t.collides = true;
@@ -192,14 +205,27 @@ struct Decoder::Impl {
         return t;
     }
 
+    // `name`'s index in `nt`: kIgnored when no name of the table is `name`, kCollides when only the slow
+    // way can tell.
+    static uint16_t lookup(const NameTable& nt, std::string_view name) {
+        if (name.empty()) return nt.collides ? kCollides : kIgnored;
+        const NameTable::Entry& e = nt.entries[name_hash(name, nt.seed) & nt.mask];
+        if (e.slot == kCollides) return kCollides;
+        return e.slot != kIgnored && same_text(e.name, name) ? e.slot : kIgnored;
+    }
+
+    // The event type named `name` (RuleSet::find_event's answer), -1 when none.
+    int event_type(std::string_view name) const {
+        const uint16_t t = lookup(types, name);
+        if (t == kCollides) return rs.find_event(name);
+        return t == kIgnored ? -1 : t;
+    }
+
     // The slot of the member `name` of an event of type `t`, kIgnored when the schema has no such field.
     uint16_t member_slot(int t, std::string_view name) const {
         const NameTable& nt = names[static_cast<size_t>(t)];
-        if (!name.empty()) {
-            const NameTable::Entry& e = nt.entries[name_hash(name, nt.seed) & nt.mask];
-            if (e.slot != kCollides) return e.slot != kIgnored && e.name == name ? e.slot : kIgnored;
-        }
-        if (!nt.collides) return kIgnored;
+        const uint16_t slot = lookup(nt, name);
+        if (slot != kCollides) return slot;
         const FieldIndex& idx = index[static_cast<size_t>(t)];
         auto it = idx.find(name);
         return it == idx.end() ? kIgnored : it->second;
@@ -366,7 +392,7 @@ struct Decoder::Impl {
         const JsonMember* const last = first + nmembers;
         const JsonValue* tv = nullptr;
         for (const JsonMember* m = first; m != last; ++m) {
-            if (m->key == opts.type_field) {
+            if (same_text(m->key, opts.type_field)) {
                 tv = &m->value;
                 break;
             }
@@ -379,7 +405,7 @@ struct Decoder::Impl {
                                fmt::format("\"{}\" must be a string naming the event type, got {}",
                                            opts.type_field, json_type_name(tv->type)));
         const std::string_view tname = tv->s;
-        int t = rs.find_event(tname);
+        const int t = event_type(tname);
         if (t < 0)
             return decode_fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
         const ir::EventType& et = rs.events[t];

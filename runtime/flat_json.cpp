@@ -12,12 +12,15 @@
 #include <cmath>
 #include <system_error>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace ethogram::runtime {
 
 namespace {
 
-constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull,
-                   kLows = 0x7F7F7F7F7F7F7F7Full;
+constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
 
 inline bool is_ws(unsigned char c) {
     return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
@@ -33,21 +36,36 @@ inline const char* skip_ws(const char* p, const char* e) {
     return p;
 }
 
-// The high bit of each byte of `w` that is zero, exactly (no false positives).
-inline uint64_t zero_bytes(uint64_t w) {
-    return ~(((w & kLows) + kLows) | w | kLows);
-}
-
-// The high bit of each byte of `w` a string's text cannot hold as is: '"', '\\', below 0x20, 0x80 and up.
+// The high bit of each byte of `w` a string's text cannot hold as is ('"', '\\', below 0x20, 0x80 and up).
+// Exact up to the first such byte (a borrow only runs upward from a byte that is one), which is all the
+// caller uses.
 inline uint64_t special_bytes(uint64_t w) {
-    const uint64_t below_space = ~(((w & kLows) + kOnes * (0x80 - 0x20)) | w | kLows);
-    return zero_bytes(w ^ (kOnes * '"')) | zero_bytes(w ^ (kOnes * '\\')) | below_space | (w & kHighs);
+    const uint64_t quote = w ^ (kOnes * '"'), bslash = w ^ (kOnes * '\\');
+    return (((quote - kOnes) & ~quote) | ((bslash - kOnes) & ~bslash) | ((w - kOnes * 0x20) & ~w) | w) &
+           kHighs;
 }
 
 // A string's text after its opening quote: printable ASCII without backslash, up to the closing quote.
-// Returns past the closing quote, or null to decline. Eight bytes at a time while eight remain.
+// Returns past the closing quote, or null to decline. Sixteen bytes at a time (SSE2) or eight while that
+// many remain, then byte by byte.
 inline const char* scan_string(const char* p, const char* e, std::string_view& out) {
     const char* start = p;
+#if defined(__SSE2__)
+    const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
+    while (e - p >= 16) {
+        const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // A signed compare: bytes 0x80 and up are negative, so below 0x20 catches them too.
+        const __m128i special = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(v, quote), _mm_cmpeq_epi8(v, bslash)), _mm_cmplt_epi8(v, space));
+        if (const auto m = static_cast<unsigned>(_mm_movemask_epi8(special))) {
+            p += __builtin_ctz(m); // the first special byte
+            if (*p != '"') return nullptr;
+            out = std::string_view(start, static_cast<size_t>(p - start));
+            return p + 1;
+        }
+        p += 16;
+    }
+#endif
     while (e - p >= 8) {
         uint64_t w;
         __builtin_memcpy(&w, p, 8);

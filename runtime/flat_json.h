@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <string_view>
 
 namespace ethogram::runtime {
@@ -32,6 +33,35 @@ struct JsonMember {
     std::string_view key;
     JsonValue value;
 };
+
+/// Whether `a` and `b` hold the same text: memcmp's answer, inline for the short names of members and event
+/// types (two overlapping word loads each, never a byte past either string).
+inline bool same_text(std::string_view a, std::string_view b) {
+    const size_t n = a.size();
+    if (n != b.size()) return false;
+    const char* p = a.data();
+    const char* q = b.data();
+    if (n >= 8) {
+        if (n > 16) return std::memcmp(p, q, n) == 0;
+        uint64_t x0, x1, y0, y1;
+        std::memcpy(&x0, p, 8);
+        std::memcpy(&y0, q, 8);
+        std::memcpy(&x1, p + n - 8, 8);
+        std::memcpy(&y1, q + n - 8, 8);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    if (n >= 4) {
+        uint32_t x0, x1, y0, y1;
+        std::memcpy(&x0, p, 4);
+        std::memcpy(&y0, q, 4);
+        std::memcpy(&x1, p + n - 4, 4);
+        std::memcpy(&y1, q + n - 4, 4);
+        return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+    }
+    for (size_t i = 0; i < n; ++i)
+        if (p[i] != q[i]) return false;
+    return true;
+}
 
 /// The most members scan_flat_object takes (more: declined to the DOM).
 inline constexpr int kFlatMembers = 64;
