@@ -36,6 +36,14 @@ inline const char* skip_ws(const char* p, const char* e) {
     return p;
 }
 
+// Moves p past whitespace; the byte there, or 0 at the end of the line (never a byte the scan accepts
+// where it peeks, so a NUL in the line is declined like the end).
+inline char peek(const char*& p, const char* e) {
+    if (p != e && static_cast<unsigned char>(*p) > ' ') return *p; // no whitespace: the usual case
+    p = skip_ws(p, e);
+    return p == e ? '\0' : *p;
+}
+
 // The high bit of each byte of `w` a string's text cannot hold as is ('"', '\\', below 0x20, 0x80 and up).
 // Exact up to the first such byte (a borrow only runs upward from a byte that is one), which is all the
 // caller uses.
@@ -201,22 +209,19 @@ int scan_flat_object(std::string_view line, JsonMember* out, int max_members) {
     int n = 0;
     const char* p = line.data();
     const char* const e = p + line.size();
-    p = skip_ws(p, e);
-    if (p == e || *p != '{') return -1;
-    p = skip_ws(p + 1, e);
-    if (p == e) return -1;
-    if (*p != '}') {
+    if (peek(p, e) != '{') return -1;
+    ++p;
+    char c = peek(p, e);
+    if (c != '}') {
         for (;;) {
-            if (p == e || *p != '"' || n == max_members) return -1;
+            if (c != '"' || n == max_members) return -1;
             JsonMember& m = out[n++];
             p = scan_string(p + 1, e, m.key);
-            if (p == nullptr) return -1;
-            p = skip_ws(p, e);
-            if (p == e || *p != ':') return -1;
-            p = skip_ws(p + 1, e);
-            if (p == e) return -1;
+            if (p == nullptr || peek(p, e) != ':') return -1;
+            ++p;
             JsonValue& v = m.value;
-            switch (*p) {
+            const char vc = peek(p, e);
+            switch (vc) {
             case '"':
                 v.type = JsonType::String;
                 p = scan_string(p + 1, e, v.s);
@@ -236,17 +241,18 @@ int scan_flat_object(std::string_view line, JsonMember* out, int max_members) {
                 p = scan_literal(p, e, "null");
                 break;
             default:
-                if (*p != '-' && !is_digit(static_cast<unsigned char>(*p))) return -1; // nested, or bad
+                // Nested values, bad bytes and the end of the line (0) are declined.
+                if (vc != '-' && !is_digit(static_cast<unsigned char>(vc))) return -1;
                 p = scan_number(p, e, v);
                 break;
             }
             if (p == nullptr) return -1;
             // What follows a value must be a separator (so "truex" or "1x" are declined).
-            p = skip_ws(p, e);
-            if (p == e) return -1;
-            if (*p == '}') break;
-            if (*p != ',') return -1;
-            p = skip_ws(p + 1, e);
+            c = peek(p, e);
+            if (c == '}') break;
+            if (c != ',') return -1;
+            ++p;
+            c = peek(p, e);
         }
     }
     return skip_ws(p + 1, e) == e ? n : -1;
