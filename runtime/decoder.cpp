@@ -237,8 +237,45 @@ struct Decoder::Impl {
                                        json_type_name(v.type)));
     }
 
-    // Decodes one member into `out`; false (with `err`) when it does not fit the field.
+    // Decodes one member into `out`; false (with `err`) when it does not fit the field. The usual cases
+    // here, inlined into the member loop; null, the rest and every error in field_all.
     bool field(DecodeError& err, const ir::EventType& et, uint16_t slot, const JsonValue& v, ir::Value& out) {
+        const ir::FieldDef& fd = et.fields[slot];
+        switch (fd.type) {
+        case ir::Type::Int:
+            if (v.type != JsonType::Int64) break;
+            out = ir::Value::integer(v.i);
+            return true;
+        case ir::Type::Float:
+            if (v.type != JsonType::Double && v.type != JsonType::Int64) break;
+            out = ir::Value::real(v.as_double());
+            return true;
+        case ir::Type::String:
+            if (v.type != JsonType::String) break;
+            out = ir::Value::string(intern(slot, true, v.s));
+            return true;
+        case ir::Type::Bool:
+            if (v.type != JsonType::Bool) break;
+            out = ir::Value::boolean(v.b);
+            return true;
+        case ir::Type::Enum:
+            if (v.type != JsonType::String) break;
+            return enum_value(et, fd, v.s, out, err);
+        case ir::Type::Timestamp:
+            if (v.type != JsonType::Int64) break;
+            if (auto t = epoch_to_micros(v.i, opts.epoch_unit)) {
+                out = ir::Value::timestamp(*t);
+                return true;
+            }
+            break;
+        default: break;
+        }
+        return field_all(err, et, slot, v, out);
+    }
+
+    // Every case of field(), with the error texts.
+    [[gnu::noinline]] bool field_all(DecodeError& err, const ir::EventType& et, uint16_t slot,
+                                     const JsonValue& v, ir::Value& out) {
         const ir::FieldDef& fd = et.fields[slot];
         const JsonType jt = v.type;
         if (jt == JsonType::Null) {
@@ -278,13 +315,6 @@ struct Decoder::Impl {
             return enum_value(et, fd, v.s, out, err);
         }
         case ir::Type::Timestamp: {
-            // The common cases first, without an Expected (whose error is a std::string).
-            if (jt == JsonType::Int64) {
-                if (auto t = epoch_to_micros(v.i, opts.epoch_unit)) {
-                    out = ir::Value::timestamp(*t);
-                    return true;
-                }
-            }
             Expected<int64_t> t = Error{};
             if (jt == JsonType::String)
                 t = parse_rfc3339(v.s);
