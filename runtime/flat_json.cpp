@@ -8,6 +8,7 @@
 // stay simdjson's.
 #include "runtime/flat_json.h"
 
+#include <bit>
 #include <charconv>
 #include <cmath>
 #include <system_error>
@@ -206,6 +207,8 @@ inline const char* scan_literal(const char* p, const char* e, std::string_view w
 } // namespace
 
 int scan_flat_object(std::string_view line, JsonMember* out, int max_members) {
+    // The word tricks above (the first special byte, eight digits) read bytes in little-endian order.
+    if constexpr (std::endian::native != std::endian::little) return -1;
     int n = 0;
     const char* p = line.data();
     const char* const e = p + line.size();
