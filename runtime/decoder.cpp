@@ -2,6 +2,7 @@
 #include "runtime/decoder.h"
 
 #include "runtime/event_finish.h"
+#include "runtime/flat_json.h"
 
 #include <fmt/format.h>
 #include <simdjson.h>
@@ -19,6 +20,20 @@ namespace {
 using simdjson::dom::element;
 using simdjson::dom::element_type;
 
+std::string_view json_type_name(JsonType t) {
+    switch (t) {
+    case JsonType::Array: return "array";
+    case JsonType::Object: return "object";
+    case JsonType::Int64:
+    case JsonType::Uint64: return "integer";
+    case JsonType::Double: return "number";
+    case JsonType::String: return "string";
+    case JsonType::Bool: return "boolean";
+    case JsonType::Null: return "null";
+    }
+    return "?";
+}
+
 std::string_view json_type_name(element_type t) {
     switch (t) {
     case element_type::ARRAY: return "array";
@@ -31,6 +46,37 @@ std::string_view json_type_name(element_type t) {
     case element_type::NULL_VALUE: return "null";
     }
     return "?";
+}
+
+// What the decoder reads of a DOM element (a member's value).
+JsonValue json_value(element v) {
+    JsonValue j;
+    switch (v.type()) {
+    case element_type::ARRAY: j.type = JsonType::Array; break;
+    case element_type::OBJECT: j.type = JsonType::Object; break;
+    case element_type::INT64:
+        j.type = JsonType::Int64;
+        j.i = v.get_int64().value_unsafe();
+        break;
+    case element_type::UINT64:
+        j.type = JsonType::Uint64;
+        j.u = v.get_uint64().value_unsafe();
+        break;
+    case element_type::DOUBLE:
+        j.type = JsonType::Double;
+        j.d = v.get_double().value_unsafe();
+        break;
+    case element_type::STRING:
+        j.type = JsonType::String;
+        j.s = v.get_string().value_unsafe();
+        break;
+    case element_type::BOOL:
+        j.type = JsonType::Bool;
+        j.b = v.get_bool().value_unsafe();
+        break;
+    case element_type::NULL_VALUE: j.type = JsonType::Null; break;
+    }
+    return j;
 }
 
 // What each field type accepts, for "expected ..." messages.
@@ -74,7 +120,12 @@ struct Decoder::Impl {
     static constexpr uint16_t kIgnored = UINT16_MAX; ///< not a schema field (the type member, extras)
     static constexpr uint16_t kCollides = UINT16_MAX - 1;
     std::vector<NameTable> names;
+    NameTable types; // the event types' names (index: the type)
     std::vector<uint8_t> seen;
+    // The line's members: from the flat scan, or copied from the DOM (never fewer than kFlatMembers).
+    std::vector<JsonMember> members = std::vector<JsonMember>(kFlatMembers);
+    size_t nmembers = 0;
+    uint64_t flat_lines = 0;
     std::string scratch;
     // Deferred interning (decode_deferred / export_deferred): the strings of the event last decoded, in
     // member order (the order decode() interns them in), pointing into the parser's buffers or key_buf /
@@ -101,7 +152,10 @@ struct Decoder::Impl {
     Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
         : rs(r), pool(p), opts(std::move(o)), index(build_field_index(r)) {
         names.reserve(rs.events.size());
-        for (const ir::EventType& et : rs.events) names.push_back(name_table(et));
+        for (const ir::EventType& et : rs.events)
+            names.push_back(
+                name_table(et.fields.size(), [&](size_t f) { return std::string_view(et.fields[f].name); }));
+        types = name_table(rs.events.size(), [&](size_t t) { return std::string_view(rs.events[t].name); });
     }
 
     static uint32_t name_hash(std::string_view s, uint32_t seed) {
@@ -113,25 +167,34 @@ struct Decoder::Impl {
         return (h ^ seed) * 0x165667B1u >> 16;
     }
 
-    static NameTable name_table(const ir::EventType& et) {
+    // A table over `count` names (name(i) the i-th); a name that cannot be hashed (empty) or two names
+    // that share an entry under every seed tried leave the table marked `collides`.
+    template <class Name>
+    static NameTable name_table(size_t count, Name name) {
         NameTable t;
         uint32_t size = 16;
-        while (size < 4 * et.fields.size()) size *= 2;
+        while (size < 4 * count) size *= 2;
         t.mask = size - 1;
-        // Try a few seeds for an entry per field; keep the last (with collisions marked) if none has.
+        if (count >= kCollides) { // more names than slots: every lookup goes the slow way
+            t.collides = true;
+            t.entries.assign(1, {std::string_view(), kCollides});
+            t.mask = 0;
+            return t;
+        }
+        // Try a few seeds for an entry per name; keep the last (with collisions marked) if none has.
         for (uint32_t seed = 0; seed < 64; ++seed) {
             t.seed = seed * 0x9E3779B9u;
             t.entries.assign(size, {});
             t.collides = false;
-            for (size_t f = 0; f < et.fields.size(); ++f) {
-                const std::string_view name = et.fields[f].name;
-                if (name.empty()) { // cannot be hashed (never from the front end): always the index
+            for (size_t f = 0; f < count; ++f) {
+                const std::string_view n = name(f);
+                if (n.empty()) { // cannot be hashed (never from the front end): always the slow way
                     t.collides = true;
                     continue;
                 }
-                NameTable::Entry& e = t.entries[name_hash(name, t.seed) & t.mask];
+                NameTable::Entry& e = t.entries[name_hash(n, t.seed) & t.mask];
                 if (e.slot == kIgnored) {
-                    e = {name, static_cast<uint16_t>(f)};
+                    e = {n, static_cast<uint16_t>(f)};
                 } else {
                     e.slot = kCollides;
                     t.collides = true;
@@ -142,30 +205,80 @@ struct Decoder::Impl {
         return t;
     }
 
+    // `name`'s index in `nt`: kIgnored when no name of the table is `name`, kCollides when only the slow
+    // way can tell.
+    static uint16_t lookup(const NameTable& nt, std::string_view name) {
+        if (name.empty()) return nt.collides ? kCollides : kIgnored;
+        const NameTable::Entry& e = nt.entries[name_hash(name, nt.seed) & nt.mask];
+        if (e.slot == kCollides) return kCollides;
+        return e.slot != kIgnored && same_text(e.name, name) ? e.slot : kIgnored;
+    }
+
+    // The event type named `name` (RuleSet::find_event's answer), -1 when none.
+    int event_type(std::string_view name) const {
+        const uint16_t t = lookup(types, name);
+        if (t == kCollides) return rs.find_event(name);
+        return t == kIgnored ? -1 : t;
+    }
+
     // The slot of the member `name` of an event of type `t`, kIgnored when the schema has no such field.
     uint16_t member_slot(int t, std::string_view name) const {
         const NameTable& nt = names[static_cast<size_t>(t)];
-        if (!name.empty()) {
-            const NameTable::Entry& e = nt.entries[name_hash(name, nt.seed) & nt.mask];
-            if (e.slot != kCollides) return e.slot != kIgnored && e.name == name ? e.slot : kIgnored;
-        }
-        if (!nt.collides) return kIgnored;
+        const uint16_t slot = lookup(nt, name);
+        if (slot != kCollides) return slot;
         const FieldIndex& idx = index[static_cast<size_t>(t)];
         auto it = idx.find(name);
         return it == idx.end() ? kIgnored : it->second;
     }
 
-    bool bad_type(DecodeError& err, const ir::EventType& et, const ir::FieldDef& fd, element v) {
+    bool bad_type(DecodeError& err, const ir::EventType& et, const ir::FieldDef& fd, const JsonValue& v) {
         return decode_fail(err, DeadReason::BadField,
                            fmt::format("{}.{}: expected {}, got {}", et.name, fd.name, expected_json(fd.type),
-                                       json_type_name(v.type())));
+                                       json_type_name(v.type)));
     }
 
-    // Decodes one member into `out`; false (with `err`) when it does not fit the field.
-    bool field(DecodeError& err, const ir::EventType& et, uint16_t slot, element v, ir::Value& out) {
+    // Decodes one member into `out`; false (with `err`) when it does not fit the field. The usual cases
+    // here, inlined into the member loop; null, the rest and every error in field_all.
+    bool field(DecodeError& err, const ir::EventType& et, uint16_t slot, const JsonValue& v, ir::Value& out) {
         const ir::FieldDef& fd = et.fields[slot];
-        element_type jt = v.type();
-        if (jt == element_type::NULL_VALUE) {
+        switch (fd.type) {
+        case ir::Type::Int:
+            if (v.type != JsonType::Int64) break;
+            out = ir::Value::integer(v.i);
+            return true;
+        case ir::Type::Float:
+            if (v.type != JsonType::Double && v.type != JsonType::Int64) break;
+            out = ir::Value::real(v.as_double());
+            return true;
+        case ir::Type::String:
+            if (v.type != JsonType::String) break;
+            out = ir::Value::string(intern(slot, true, v.s));
+            return true;
+        case ir::Type::Bool:
+            if (v.type != JsonType::Bool) break;
+            out = ir::Value::boolean(v.b);
+            return true;
+        case ir::Type::Enum:
+            if (v.type != JsonType::String) break;
+            return enum_value(et, fd, v.s, out, err);
+        case ir::Type::Timestamp:
+            if (v.type != JsonType::Int64) break;
+            if (auto t = epoch_to_micros(v.i, opts.epoch_unit)) {
+                out = ir::Value::timestamp(*t);
+                return true;
+            }
+            break;
+        default: break;
+        }
+        return field_all(err, et, slot, v, out);
+    }
+
+    // Every case of field(), with the error texts.
+    [[gnu::noinline]] bool field_all(DecodeError& err, const ir::EventType& et, uint16_t slot,
+                                     const JsonValue& v, ir::Value& out) {
+        const ir::FieldDef& fd = et.fields[slot];
+        const JsonType jt = v.type;
+        if (jt == JsonType::Null) {
             if (fd.optional) {
                 out = ir::Value::missing();
                 return true;
@@ -175,45 +288,40 @@ struct Decoder::Impl {
         }
         switch (fd.type) {
         case ir::Type::Int:
-            if (jt == element_type::INT64) {
-                out = ir::Value::integer(v.get_int64().value_unsafe());
+            if (jt == JsonType::Int64) {
+                out = ir::Value::integer(v.i);
                 return true;
             }
-            if (jt == element_type::UINT64)
-                return decode_fail(err, DeadReason::BadField,
-                                   fmt::format("{}.{}: integer {} out of the int64 range", et.name, fd.name,
-                                               v.get_uint64().value_unsafe()));
+            if (jt == JsonType::Uint64)
+                return decode_fail(
+                    err, DeadReason::BadField,
+                    fmt::format("{}.{}: integer {} out of the int64 range", et.name, fd.name, v.u));
             return bad_type(err, et, fd, v);
         case ir::Type::Float:
-            if (jt == element_type::INT64)
-                out = ir::Value::real(double(v.get_int64().value_unsafe()));
-            else if (jt == element_type::UINT64)
-                out = ir::Value::real(double(v.get_uint64().value_unsafe()));
-            else if (jt == element_type::DOUBLE)
-                out = ir::Value::real(v.get_double().value_unsafe());
-            else
+            if (jt != JsonType::Int64 && jt != JsonType::Uint64 && jt != JsonType::Double)
                 return bad_type(err, et, fd, v);
+            out = ir::Value::real(v.as_double());
             return true;
         case ir::Type::String:
-            if (jt != element_type::STRING) return bad_type(err, et, fd, v);
-            out = ir::Value::string(intern(slot, true, v.get_string().value_unsafe()));
+            if (jt != JsonType::String) return bad_type(err, et, fd, v);
+            out = ir::Value::string(intern(slot, true, v.s));
             return true;
         case ir::Type::Bool:
-            if (jt != element_type::BOOL) return bad_type(err, et, fd, v);
-            out = ir::Value::boolean(v.get_bool().value_unsafe());
+            if (jt != JsonType::Bool) return bad_type(err, et, fd, v);
+            out = ir::Value::boolean(v.b);
             return true;
         case ir::Type::Enum: {
-            if (jt != element_type::STRING) return bad_type(err, et, fd, v);
-            return enum_value(et, fd, v.get_string().value_unsafe(), out, err);
+            if (jt != JsonType::String) return bad_type(err, et, fd, v);
+            return enum_value(et, fd, v.s, out, err);
         }
         case ir::Type::Timestamp: {
             Expected<int64_t> t = Error{};
-            if (jt == element_type::STRING)
-                t = parse_rfc3339(v.get_string().value_unsafe());
-            else if (jt == element_type::INT64)
-                t = epoch_to_micros(v.get_int64().value_unsafe(), opts.epoch_unit);
-            else if (jt == element_type::UINT64 || jt == element_type::DOUBLE)
-                t = epoch_to_micros(v.get_double().value_unsafe(), opts.epoch_unit);
+            if (jt == JsonType::String)
+                t = parse_rfc3339(v.s);
+            else if (jt == JsonType::Int64)
+                t = epoch_to_micros(v.i, opts.epoch_unit);
+            else if (jt == JsonType::Uint64 || jt == JsonType::Double)
+                t = epoch_to_micros(v.as_double(), opts.epoch_unit);
             else
                 return decode_fail(err, DeadReason::BadTime,
                                    fmt::format("{}.{}: expected {}, got {}", et.name, fd.name,
@@ -226,10 +334,10 @@ struct Decoder::Impl {
         }
         case ir::Type::Duration: {
             Expected<int64_t> d = Error{};
-            if (jt == element_type::STRING)
-                d = parse_duration(v.get_string().value_unsafe());
-            else if (jt == element_type::INT64 || jt == element_type::UINT64 || jt == element_type::DOUBLE)
-                d = duration_from_millis(v.get_double().value_unsafe());
+            if (jt == JsonType::String)
+                d = parse_duration(v.s);
+            else if (jt == JsonType::Int64 || jt == JsonType::Uint64 || jt == JsonType::Double)
+                d = duration_from_millis(v.as_double());
             else
                 return bad_type(err, et, fd, v);
             if (!d)
@@ -245,20 +353,20 @@ struct Decoder::Impl {
     }
 
     // The key: a string, or an integer interned as decimal text.
-    bool key(DecodeError& err, const ir::EventType& et, element v, ir::Event& ev) {
+    bool key(DecodeError& err, const ir::EventType& et, const JsonValue& v, ir::Event& ev) {
         const ir::FieldDef& fd = et.fields[et.key_field];
-        element_type jt = v.type();
-        if (jt == element_type::NULL_VALUE)
+        const JsonType jt = v.type;
+        if (jt == JsonType::Null)
             return decode_fail(err, DeadReason::MissingField,
                                fmt::format("{}.{}: the key is null", et.name, fd.name));
-        if (jt == element_type::STRING && fd.type == ir::Type::String) {
-            key_text = v.get_string().value_unsafe();
+        if (jt == JsonType::String && fd.type == ir::Type::String) {
+            key_text = v.s;
             ev.key = intern(et.key_field, true, key_text);
             ev.fields[et.key_field] = ir::Value::string(ev.key);
             return true;
         }
-        if (jt == element_type::INT64) {
-            int64_t n = v.get_int64().value_unsafe();
+        if (jt == JsonType::Int64) {
+            const int64_t n = v.i;
             key_buf.clear();
             fmt::format_to(std::back_inserter(key_buf), "{}", n);
             key_text = key_buf;
@@ -274,6 +382,16 @@ struct Decoder::Impl {
     }
 
     bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev, bool in_place) {
+        // The common line, a flat object of plain members, is split by one scan; whatever the scan declines
+        // is parsed by simdjson's DOM, which gives the verdicts and texts of malformed lines.
+        if (!opts.dom_only) {
+            const int n = scan_flat_object(line, members.data(), kFlatMembers);
+            if (n >= 0) {
+                nmembers = static_cast<size_t>(n);
+                ++flat_lines;
+                return decode_members(err, line_no, ev);
+            }
+        }
         const char* text = line.data();
         if (!in_place) {
             padded.resize(line.size() + simdjson::SIMDJSON_PADDING);
@@ -289,16 +407,35 @@ struct Decoder::Impl {
         if (doc.get_object().get(obj))
             return decode_fail(err, DeadReason::ParseError,
                                fmt::format("expected a JSON object, got {}", json_type_name(doc.type())));
-        element tv;
-        if (obj.at_key(opts.type_field).get(tv))
+        nmembers = 0;
+        for (auto member : obj) {
+            if (nmembers == members.size()) members.resize(2 * nmembers);
+            members[nmembers++] = JsonMember{member.key, json_value(member.value)};
+        }
+        return decode_members(err, line_no, ev);
+    }
+
+    // The members of a JSON object (in order, duplicates kept) -> the event.
+    bool decode_members(DecodeError& err, uint64_t line_no, ir::Event& ev) {
+        // The type member: the first of that name (what the DOM's at_key finds).
+        const JsonMember* const first = members.data();
+        const JsonMember* const last = first + nmembers;
+        const JsonValue* tv = nullptr;
+        for (const JsonMember* m = first; m != last; ++m) {
+            if (same_text(m->key, opts.type_field)) {
+                tv = &m->value;
+                break;
+            }
+        }
+        if (tv == nullptr)
             return decode_fail(err, DeadReason::MissingType,
                                fmt::format("no \"{}\" member naming the event type", opts.type_field));
-        std::string_view tname;
-        if (tv.get_string().get(tname))
+        if (tv->type != JsonType::String)
             return decode_fail(err, DeadReason::MissingType,
                                fmt::format("\"{}\" must be a string naming the event type, got {}",
-                                           opts.type_field, json_type_name(tv.type())));
-        int t = rs.find_event(tname);
+                                           opts.type_field, json_type_name(tv->type)));
+        const std::string_view tname = tv->s;
+        const int t = event_type(tname);
         if (t < 0)
             return decode_fail(err, DeadReason::UnknownType, fmt::format("unknown event type \"{}\"", tname));
         const ir::EventType& et = rs.events[t];
@@ -308,7 +445,8 @@ struct Decoder::Impl {
         key_text = {};
         int_id = false;
 
-        for (auto member : obj) {
+        for (const JsonMember* m = first; m != last; ++m) {
+            const JsonMember& member = *m;
             const uint16_t slot = member_slot(t, member.key);
             if (slot == kIgnored) continue; // unknown members (and the type field) are ignored
             seen[slot] = 1;
@@ -324,7 +462,6 @@ struct Decoder::Impl {
         int_id = defer && et.id_field != ir::kNoField && ev.fields[et.id_field].type == ir::Type::Int;
         return true;
     }
-
     // What decode_deferred recorded, copied out in the order decode() interns it.
     void export_to(std::string& arena, std::vector<DeferredString>& out) const {
         auto add = [&](std::string_view text, uint16_t slot, DeferredString::Kind kind) {
@@ -350,6 +487,10 @@ bool Decoder::decode(std::string_view line, uint64_t line_no, ir::Event& out) {
 bool Decoder::decode_deferred(std::string_view line, uint64_t line_no, ir::Event& out, bool padded) {
     impl_->defer = true;
     return impl_->decode(error_, line, line_no, out, padded);
+}
+
+uint64_t Decoder::flat_lines() const {
+    return impl_->flat_lines;
 }
 
 std::string_view Decoder::key_text() const {

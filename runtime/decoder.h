@@ -17,6 +17,9 @@ namespace ethogram::runtime {
 struct DecoderOptions {
     std::string type_field = "type"; ///< the JSON member naming the event type
     EpochUnit epoch_unit = EpochUnit::Millis;
+    /// Every line through simdjson's DOM parser, never the flat-object scan (runtime/flat_json.h): the
+    /// reference the tests compare the scan against. Verdicts, events and texts are the same either way.
+    bool dom_only = false;
 };
 
 /// Why a line was rejected: the dead-letter reason and a human-readable detail naming the field.
@@ -67,6 +70,8 @@ public:
     /// Returns false on a dead letter, with the reason in error().
     bool decode(std::string_view line, uint64_t line_no, ir::Event& out);
     const DecodeError& error() const { return error_; }
+    /// Lines decoded so far through the flat-object scan rather than simdjson's DOM (for tests).
+    uint64_t flat_lines() const;
 
     /// Validates `line` exactly as decode() does but interns nothing yet: string fields, `key` and `id` of
     /// `out` stay unset until commit_exported(). For the parallel runtime, where a line is validated by

@@ -361,5 +361,32 @@ TEST(DecoderNames, WideSchemaEveryFieldFoundNearMissesIgnored) {
     EXPECT_EQ(ev.time, 5000); // 5 ms since the epoch, in µs
 }
 
+// The event type is found through the same kind of table: with many look-alike type names (some sharing an
+// entry) every type is found by its name, and near misses are unknown types.
+TEST(DecoderNames, ManyEventTypesEachFoundNearMissesUnknown) {
+    ir::RuleSet rs;
+    for (int i = 0; i < 80; ++i) {
+        ir::EventType et;
+        et.name = fmt::format("t{:02d}x", i);
+        et.fields.push_back(testing::field("k", ir::Type::String));
+        et.fields.push_back(testing::field("ts", ir::Type::Timestamp));
+        et.key_field = 0;
+        et.time_field = 1;
+        rs.events.push_back(et);
+    }
+    ir::StringPool pool;
+    Decoder dec{rs, pool};
+    ir::Event ev;
+    for (int i = 0; i < 80; ++i) {
+        ASSERT_TRUE(dec.decode(fmt::format(R"({{"type":"t{:02d}x","k":"a","ts":5}})", i), 1, ev))
+            << dec.error().detail;
+        EXPECT_EQ(ev.type, i);
+    }
+    for (const char* name : {"t0x", "t00y", "t00xx", "", "T00x"}) {
+        EXPECT_FALSE(dec.decode(fmt::format(R"({{"type":"{}","k":"a","ts":5}})", name), 1, ev)) << name;
+        EXPECT_EQ(dec.error().reason, DeadReason::UnknownType) << name;
+    }
+}
+
 } // namespace
 } // namespace ethogram::runtime
