@@ -100,7 +100,7 @@ void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
             t = en_.timers.top();
             if (t.deadline != deadline || t.key != key) break;
         }
-        resolve_batch(en_, batch_, sink);
+        if (!batch_.empty()) resolve_batch(en_, batch_, sink); // most timers detect nothing
     }
     // At end of input nothing is gained by evicting (and the summary keeps the live-key count). Once per
     // watermark (the caller advances to an event's time, then on_event does again): what a second pass at
