@@ -374,7 +374,12 @@ void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vect
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
         EvalContext ctx;
         ctx.current = e.get();
-        en.step_bits.assign((nh->nbits + 63) / 64, 0);
+        // Cleared in place: one word for up to 64 step tests (most rule sets), without assign's memset call.
+        const size_t words = (nh->nbits + 63) / 64;
+        if (words == 1 && en.step_bits.size() == 1)
+            en.step_bits[0] = 0;
+        else
+            en.step_bits.assign(words, 0);
         if (nh->dispatch[e->ev.type](&ctx, &en.eval, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
     const bool bits = en.bits_event != nullptr;
