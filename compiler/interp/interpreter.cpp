@@ -32,7 +32,7 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // The caller advances the watermark to e.time first; doing it again is harmless (advance_watermark
     // answers at once when nothing is due) and makes the "timers with deadline < t fire before the event"
     // rule hold for any caller.
-    advance_watermark(e.time, sink);
+    advance(e.time, sink);
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
@@ -61,16 +61,9 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
 }
 
 void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
-    // Most calls (one per event) find no timer due and no key idle: answered here, without the frame of
-    // the loop below.
-    if (!en_.timers.due_before(wm)) {
-        if (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_) return;
-        if (activity_.empty() || !idle_at(activity_.top().time(), wm)) {
-            evicted_at_ = wm;
-            return;
-        }
-    }
-    fire_timers(wm, sink);
+    // Most calls (one per event) find no timer due and no key idle: answered by advance() without the
+    // frame of fire_timers' loop.
+    advance(wm, sink);
 }
 
 void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
@@ -107,7 +100,7 @@ void Interpreter::fire_timers(int64_t wm, ir::DetectionSink& sink) {
             t = en_.timers.top();
             if (t.deadline != deadline || t.key != key) break;
         }
-        resolve_batch(en_, batch_, sink);
+        if (!batch_.empty()) resolve_batch(en_, batch_, sink); // most timers detect nothing
     }
     // At end of input nothing is gained by evicting (and the summary keeps the live-key count). Once per
     // watermark (the caller advances to an event's time, then on_event does again): what a second pass at

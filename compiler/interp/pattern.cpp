@@ -361,21 +361,25 @@ void PatternRun::account() {
 
 } // namespace
 
-void patterns_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vector<PatternVisit>& rules,
+                    std::vector<ir::Detection>& batch) {
     en.bits_event = nullptr;
-    // Only the rules some step of which lists the event's type (or that any type concerns): an event of a
-    // type no step lists can neither start, extend, kill nor complete a match (the matches it would see
-    // past their window are gone: their timer fired before the event), and leaves the timer as it is:
-    // skipping the rule leaves its state exactly as processing it would. With no such rule, the step
-    // tests are not computed either.
-    const auto& by_type = en.pattern_rules_by_type;
-    const std::vector<PatternVisit>& rules = by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)];
-    if (rules.empty()) return;
+    // Only the rules some step of which lists the event's type (or that any type concerns: `rules`, from
+    // patterns_on_event): an event of a type no step lists can neither start, extend, kill nor complete a
+    // match (the matches it would see past their window are gone: their timer fired before the event),
+    // and leaves the timer as it is: skipping the rule leaves its state exactly as processing it would.
+    // With no such rule, the step tests are not computed either (and bits_event stays null: it is reset
+    // after every visit).
     const NativeHooks* nh = en.native;
     if (nh && e->ev.type < nh->dispatch.size() && nh->dispatch[e->ev.type]) {
         EvalContext ctx;
         ctx.current = e.get();
-        en.step_bits.assign((nh->nbits + 63) / 64, 0);
+        // Cleared in place: one word for up to 64 step tests (most rule sets), without assign's memset call.
+        const size_t words = (nh->nbits + 63) / 64;
+        if (words == 1 && en.step_bits.size() == 1)
+            en.step_bits[0] = 0;
+        else
+            en.step_bits.assign(words, 0);
         if (nh->dispatch[e->ev.type](&ctx, &en.eval, en.step_bits.data()) == 0) en.bits_event = e.get();
     }
     const bool bits = en.bits_event != nullptr;
