@@ -1,17 +1,119 @@
-// block_cache.cpp: the slow paths of the per-thread block cache (block_cache.h).
+// block_cache.cpp: the slow paths of the per-thread block cache (block_cache.h): carving, the sweep that
+// gives whole free chunks back to the allocator, and the thread exit.
 #include "compiler/interp/block_cache.h"
 
+#include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <mutex>
 #include <utility>
+#include <vector>
 
 namespace ethogram::interp::blocks::detail {
 
 namespace {
 
-/// Frees the blocks this thread's cache holds when the thread exits; blocks put after that go straight
-/// back to the allocator.
+constexpr std::align_val_t kChunkAlign{Cache::kChunkBytes};
+
+std::atomic<uint64_t> g_live_chunks{0};
+
+/// The free carved blocks of exited threads, per class, for the next thread that sweeps or carves: their
+/// chunks may still hold live blocks (freed later, on another thread), which only a list holding every
+/// free block of a chunk can see.
+struct Orphans {
+    std::mutex mu;
+    Cache::Node* free[Cache::kCarveClasses] = {};
+    std::atomic<bool> any{false};
+};
+
+Orphans& orphans() {
+    static Orphans* o = new Orphans; // never destroyed: threads may exit during static destruction
+    return *o;
+}
+
+uintptr_t chunk_of(const void* p) {
+    return reinterpret_cast<uintptr_t>(p) & ~uintptr_t{Cache::kChunkBytes - 1};
+}
+
+void push(Cache& c, void* p, size_t k) {
+    auto* n = static_cast<Cache::Node*>(p);
+    n->next = c.free[k];
+    c.free[k] = n;
+    c.held += class_bytes(k);
+}
+
+/// Moves the orphaned blocks into this thread's lists.
+void adopt(Cache& c) {
+    Orphans& o = orphans();
+    std::lock_guard<std::mutex> lock(o.mu);
+    for (size_t k = 0; k < Cache::kCarveClasses; ++k)
+        while (Cache::Node* n = o.free[k]) {
+            o.free[k] = n->next;
+            push(c, n, k);
+        }
+    o.any.store(false, std::memory_order_relaxed);
+}
+
+/// Gives back every chunk of class k whose blocks are all in this thread's list (none is live, none is in
+/// another list, none is left to carve).
+void sweep_class(Cache& c, size_t k) {
+    if (!c.free[k]) return;
+    std::vector<uintptr_t> chunks;
+    for (Cache::Node* n = c.free[k]; n; n = n->next) chunks.push_back(chunk_of(n));
+    std::sort(chunks.begin(), chunks.end());
+    std::vector<uintptr_t> whole;
+    for (size_t i = 0; i < chunks.size();) {
+        size_t j = i;
+        while (j < chunks.size() && chunks[j] == chunks[i]) ++j;
+        if (j - i == carve_count(k)) whole.push_back(chunks[i]);
+        i = j;
+    }
+    if (whole.empty()) return;
+    Cache::Node** at = &c.free[k];
+    while (Cache::Node* n = *at) {
+        if (std::binary_search(whole.begin(), whole.end(), chunk_of(n))) {
+            *at = n->next;
+            c.held -= class_bytes(k);
+        } else {
+            at = &n->next;
+        }
+    }
+    for (uintptr_t ch : whole) {
+        // The class's current chunk is whole only when it is carved to its end: the next carve takes a new
+        // one (carve_next == carve_end), so nothing reads it again.
+        ::operator delete(reinterpret_cast<void*>(ch), kChunkAlign);
+        g_live_chunks.fetch_sub(1, std::memory_order_relaxed);
+    }
+}
+
+void sweep(Cache& c) {
+    if (orphans().any.load(std::memory_order_relaxed)) adopt(c);
+    for (size_t k = 0; k < Cache::kCarveClasses; ++k) sweep_class(c, k);
+    c.sweep_at = std::max(Cache::kMaxBytes, 2 * c.held);
+}
+
+/// Frees the blocks this thread's cache holds when the thread exits: the uncarved rest of its chunks
+/// becomes free blocks, whole free chunks go back, the other carved blocks become orphans, the rest is
+/// deleted. Blocks put after that go back to the allocator, or to the orphans when carved.
 struct ExitHook {
     ~ExitHook() {
         Cache& c = t_cache;
+        for (size_t k = 0; k < Cache::kCarveClasses; ++k) {
+            for (char* p = c.carve_next[k]; p && p != c.carve_end[k]; p += carve_stride(k)) push(c, p, k);
+            c.carve_next[k] = c.carve_end[k] = nullptr;
+        }
+        sweep(c);
+        {
+            Orphans& o = orphans();
+            std::lock_guard<std::mutex> lock(o.mu);
+            for (size_t k = 0; k < Cache::kCarveClasses; ++k)
+                while (Cache::Node* n = c.free[k]) {
+                    c.free[k] = n->next;
+                    n->next = o.free[k];
+                    o.free[k] = n;
+                    o.any.store(true, std::memory_order_relaxed);
+                }
+        }
         for (Cache::Node*& head : c.free)
             while (head) ::operator delete(std::exchange(head, head->next));
         c.held = 0;
@@ -21,20 +123,75 @@ struct ExitHook {
 
 thread_local ExitHook t_exit_hook;
 
+/// Registers the exit hook on the first slow path of a thread.
+void go_live(Cache& c) {
+    (void)&t_exit_hook;
+    c.state = Cache::kLive;
+}
+
+/// Carves the first block of a new chunk for class k (its current one is carved to its end, or there is
+/// none), after taking in the orphans (whose blocks of class k are reused first).
+[[gnu::noinline]] void* carve_chunk(Cache& c, size_t k) {
+    if (c.state == Cache::kNew) go_live(c);
+    if (orphans().any.load(std::memory_order_relaxed)) {
+        adopt(c);
+        if (Cache::Node* n = c.free[k]) {
+            c.free[k] = n->next;
+            c.held -= class_bytes(k);
+            return n;
+        }
+    }
+    auto* p = static_cast<char*>(::operator new(Cache::kChunkBytes, kChunkAlign));
+    g_live_chunks.fetch_add(1, std::memory_order_relaxed);
+    c.carve_end[k] = p + carve_count(k) * carve_stride(k);
+    c.carve_next[k] = p + carve_stride(k);
+    return p;
+}
+
 } // namespace
+
+uint64_t live_chunks() {
+    return g_live_chunks.load(std::memory_order_relaxed);
+}
 
 void* get_slow(size_t bytes) {
     const size_t k = class_of(bytes);
+    if constexpr (kRecycle) {
+        if (k < Cache::kCarveClasses) {
+            // The next block of the class's current chunk: a bump (the chunk's blocks go back together).
+            Cache& c = t_cache;
+            char* p = c.carve_next[k];
+            if (p == c.carve_end[k]) return carve_chunk(c, k);
+            c.carve_next[k] = p + carve_stride(k);
+            return p;
+        }
+    }
     return ::operator new(k < Cache::kClasses ? class_bytes(k) : bytes);
 }
 
 void put_slow(void* p, size_t bytes) {
     Cache& c = t_cache;
     const size_t k = class_of(bytes);
+    if (k < Cache::kCarveClasses) {
+        // A carved block never goes back alone: to the cache (swept when it holds enough), or after this
+        // thread's exit to the orphans.
+        if (c.state == Cache::kDead) {
+            Orphans& o = orphans();
+            std::lock_guard<std::mutex> lock(o.mu);
+            auto* n = static_cast<Cache::Node*>(p);
+            n->next = o.free[k];
+            o.free[k] = n;
+            o.any.store(true, std::memory_order_relaxed);
+            return;
+        }
+        if (c.state == Cache::kNew) go_live(c);
+        push(c, p, k);
+        if (c.held > std::max(Cache::kMaxBytes, c.sweep_at)) sweep(c);
+        return;
+    }
     if (k < Cache::kClasses && c.state == Cache::kNew) {
         // The first block this thread keeps: register the hook that frees the kept blocks at its exit.
-        (void)&t_exit_hook;
-        c.state = Cache::kLive;
+        go_live(c);
         put(p, bytes);
         return;
     }
