@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <mutex>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -13,26 +14,24 @@ namespace ethogram::interp::blocks::detail {
 
 namespace {
 
-constexpr std::align_val_t kChunkAlign{Cache::kChunkBytes};
-
 std::atomic<uint64_t> g_live_chunks{0};
 
-/// The free carved blocks of exited threads, per class, for the next thread that sweeps or carves: their
-/// chunks may still hold live blocks (freed later, on another thread), which only a list holding every
-/// free block of a chunk can see.
-struct Orphans {
+/// What the threads share, under one lock: the chunks (their start addresses, so that a sweep finds a
+/// block's chunk; chunks are plain allocations, not aligned: glibc's aligned allocation left the unused
+/// part before each 16 KiB chunk to small allocations that rarely came, 58 to 95 bytes more RSS per idle
+/// key in `parallel_state_bytes`), and the free carved blocks of exited threads per class (the orphans),
+/// for the next thread that sweeps or carves: their chunks may still hold live blocks (freed later, on
+/// another thread), which only a list holding every free block of a chunk can see.
+struct Shared {
     std::mutex mu;
-    Cache::Node* free[Cache::kCarveClasses] = {};
-    std::atomic<bool> any{false};
+    std::set<uintptr_t> chunks;
+    Cache::Node* orphans[Cache::kCarveClasses] = {};
+    std::atomic<bool> any_orphans{false};
 };
 
-Orphans& orphans() {
-    static Orphans* o = new Orphans; // never destroyed: threads may exit during static destruction
-    return *o;
-}
-
-uintptr_t chunk_of(const void* p) {
-    return reinterpret_cast<uintptr_t>(p) & ~uintptr_t{Cache::kChunkBytes - 1};
+Shared& shared() {
+    static Shared* s = new Shared; // never destroyed: threads may exit during static destruction
+    return *s;
 }
 
 void push(Cache& c, void* p, size_t k) {
@@ -44,20 +43,23 @@ void push(Cache& c, void* p, size_t k) {
 
 /// Moves the orphaned blocks into this thread's lists.
 void adopt(Cache& c) {
-    Orphans& o = orphans();
-    std::lock_guard<std::mutex> lock(o.mu);
+    Shared& sh = shared();
+    std::lock_guard<std::mutex> lock(sh.mu);
     for (size_t k = 0; k < Cache::kCarveClasses; ++k)
-        while (Cache::Node* n = o.free[k]) {
-            o.free[k] = n->next;
+        while (Cache::Node* n = sh.orphans[k]) {
+            sh.orphans[k] = n->next;
             push(c, n, k);
         }
-    o.any.store(false, std::memory_order_relaxed);
+    sh.any_orphans.store(false, std::memory_order_relaxed);
 }
 
 /// Gives back every chunk of class k whose blocks are all in this thread's list (none is live, none is in
-/// another list, none is left to carve).
-void sweep_class(Cache& c, size_t k) {
+/// another list, none is left to carve). `starts`: every chunk's start, sorted.
+void sweep_class(Cache& c, size_t k, const std::vector<uintptr_t>& starts) {
     if (!c.free[k]) return;
+    auto chunk_of = [&](const void* p) {
+        return *(std::upper_bound(starts.begin(), starts.end(), reinterpret_cast<uintptr_t>(p)) - 1);
+    };
     std::vector<uintptr_t> chunks;
     for (Cache::Node* n = c.free[k]; n; n = n->next) chunks.push_back(chunk_of(n));
     std::sort(chunks.begin(), chunks.end());
@@ -78,17 +80,28 @@ void sweep_class(Cache& c, size_t k) {
             at = &n->next;
         }
     }
+    Shared& sh = shared();
+    std::lock_guard<std::mutex> lock(sh.mu);
     for (uintptr_t ch : whole) {
         // The class's current chunk is whole only when it is carved to its end: the next carve takes a new
         // one (carve_next == carve_end), so nothing reads it again.
-        ::operator delete(reinterpret_cast<void*>(ch), kChunkAlign);
+        sh.chunks.erase(ch);
+        ::operator delete(reinterpret_cast<void*>(ch));
         g_live_chunks.fetch_sub(1, std::memory_order_relaxed);
     }
 }
 
 void sweep(Cache& c) {
-    if (orphans().any.load(std::memory_order_relaxed)) adopt(c);
-    for (size_t k = 0; k < Cache::kCarveClasses; ++k) sweep_class(c, k);
+    if (shared().any_orphans.load(std::memory_order_relaxed)) adopt(c);
+    std::vector<uintptr_t> starts;
+    {
+        // A snapshot: chunks other threads add meanwhile hold none of this thread's free blocks, and only
+        // this thread removes the chunks its free blocks are in.
+        Shared& sh = shared();
+        std::lock_guard<std::mutex> lock(sh.mu);
+        starts.assign(sh.chunks.begin(), sh.chunks.end());
+    }
+    for (size_t k = 0; k < Cache::kCarveClasses; ++k) sweep_class(c, k, starts);
     c.sweep_at = std::max(Cache::kMaxBytes, 2 * c.held);
 }
 
@@ -104,14 +117,14 @@ struct ExitHook {
         }
         sweep(c);
         {
-            Orphans& o = orphans();
-            std::lock_guard<std::mutex> lock(o.mu);
+            Shared& sh = shared();
+            std::lock_guard<std::mutex> lock(sh.mu);
             for (size_t k = 0; k < Cache::kCarveClasses; ++k)
                 while (Cache::Node* n = c.free[k]) {
                     c.free[k] = n->next;
-                    n->next = o.free[k];
-                    o.free[k] = n;
-                    o.any.store(true, std::memory_order_relaxed);
+                    n->next = sh.orphans[k];
+                    sh.orphans[k] = n;
+                    sh.any_orphans.store(true, std::memory_order_relaxed);
                 }
         }
         for (Cache::Node*& head : c.free)
@@ -133,7 +146,8 @@ void go_live(Cache& c) {
 /// none), after taking in the orphans (whose blocks of class k are reused first).
 [[gnu::noinline]] void* carve_chunk(Cache& c, size_t k) {
     if (c.state == Cache::kNew) go_live(c);
-    if (orphans().any.load(std::memory_order_relaxed)) {
+    Shared& sh = shared();
+    if (sh.any_orphans.load(std::memory_order_relaxed)) {
         adopt(c);
         if (Cache::Node* n = c.free[k]) {
             c.free[k] = n->next;
@@ -141,7 +155,11 @@ void go_live(Cache& c) {
             return n;
         }
     }
-    auto* p = static_cast<char*>(::operator new(Cache::kChunkBytes, kChunkAlign));
+    auto* p = static_cast<char*>(::operator new(Cache::kChunkBytes));
+    {
+        std::lock_guard<std::mutex> lock(sh.mu);
+        sh.chunks.insert(reinterpret_cast<uintptr_t>(p));
+    }
     g_live_chunks.fetch_add(1, std::memory_order_relaxed);
     c.carve_end[k] = p + carve_count(k) * carve_stride(k);
     c.carve_next[k] = p + carve_stride(k);
@@ -176,12 +194,12 @@ void put_slow(void* p, size_t bytes) {
         // A carved block never goes back alone: to the cache (swept when it holds enough), or after this
         // thread's exit to the orphans.
         if (c.state == Cache::kDead) {
-            Orphans& o = orphans();
-            std::lock_guard<std::mutex> lock(o.mu);
+            Shared& sh = shared();
+            std::lock_guard<std::mutex> lock(sh.mu);
             auto* n = static_cast<Cache::Node*>(p);
-            n->next = o.free[k];
-            o.free[k] = n;
-            o.any.store(true, std::memory_order_relaxed);
+            n->next = sh.orphans[k];
+            sh.orphans[k] = n;
+            sh.any_orphans.store(true, std::memory_order_relaxed);
             return;
         }
         if (c.state == Cache::kNew) go_live(c);

@@ -39,7 +39,7 @@ namespace detail {
 struct Cache {
     static constexpr size_t kClasses = 257;                  // class c: blocks of 16 c + 8 bytes
     static constexpr size_t kCarveClasses = 65;              // classes carved from chunks (blocks <= 1032)
-    static constexpr size_t kChunkBytes = 16384;             // a chunk: aligned, so a block finds its own
+    static constexpr size_t kChunkBytes = 16384;             // a chunk of carved blocks
     static constexpr uint64_t kMaxBytes = uint64_t{1} << 20; // held per thread before a sweep / delete
     static constexpr uint8_t kNew = 0, kLive = 1, kDead = 2; // hook not registered / registered / ran
 
