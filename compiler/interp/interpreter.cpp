@@ -31,8 +31,8 @@ KeyState& Interpreter::new_key_state(uint32_t key) {
 void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // The caller advances the watermark to e.time first; doing it again is harmless (advance_watermark
     // answers at once when nothing is due) and makes the "timers with deadline < t fire before the event"
-    // rule hold for any caller.
-    advance_watermark(e.time, sink);
+    // rule hold for any caller. Asked inline first: the caller's advance left nothing to do.
+    if (!watermark_quiet(e.time)) advance_watermark(e.time, sink);
     ++en_.stats.events;
     KeyState& ks = key_state(e.key);
 
@@ -64,7 +64,8 @@ void Interpreter::advance_watermark(int64_t wm, ir::DetectionSink& sink) {
     // Most calls (one per event) find no timer due and no key idle: answered here, without the frame of
     // the loop below.
     if (!en_.timers.due_before(wm)) {
-        if (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_) return;
+        if (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_)
+            return; // watermark_quiet
         if (activity_.empty() || !idle_at(activity_.top().time(), wm)) {
             evicted_at_ = wm;
             return;

@@ -67,6 +67,12 @@ private:
         return new_key_state(key);
     }
     KeyState& new_key_state(uint32_t key);
+    /// Whether advance_watermark(wm) has nothing to do: no timer due before `wm` and no eviction pass to
+    /// make. Inline: on_event asks once per event, right after its caller advanced to the same time.
+    bool watermark_quiet(int64_t wm) const {
+        return !en_.timers.due_before(wm) &&
+               (!en_.opts.evict_idle_keys || wm == ir::kTimeInfinity || wm == evicted_at_);
+    }
     /// advance_watermark's work once some timer is due or some key may be idle: fires the due timers,
     /// then evicts. Out of line: the common call does neither.
     [[gnu::noinline]] void fire_timers(int64_t wm, ir::DetectionSink& sink);
