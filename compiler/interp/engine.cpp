@@ -176,7 +176,10 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         for (size_t t = 0; t < sessions_by_type.size(); ++t) {
             SessionVisit v;
             v.session = s;
-            for (const ir::SessionEnd& end : se.ends) v.ends = v.ends || end.type == t;
+            for (const ir::SessionEnd& end : se.ends) {
+                v.ends = v.ends || end.type == t;
+                v.ends_always = v.ends_always || (end.type == t && end.pred == ir::kNoExpr);
+            }
             v.joins = type_in(se.types, static_cast<uint16_t>(t));
             v.stores = session_keeps_events[s];
             if (v.ends || v.joins) sessions_by_type[t].push_back(v);
