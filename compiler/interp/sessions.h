@@ -25,16 +25,17 @@ void visit_session(Engine& en, KeyState& ks, const Engine::SessionVisit& v, cons
 /// Offers event `e` to every session of its key: opens or joins, moves the deadline (and its timer).
 /// Sessions that `e` ends (`end on`) are appended to `to_close`: the caller closes them after the event
 /// has been processed by every rule. Inline, with the common case (the event joins an open session as its
-/// latest event, and neither ends it nor is stored by it: only the count and the latest event change)
+/// latest event and does not end it: only the count, the latest event and the stored events change)
 /// handled here: the call's frame cost as much as that work (visit_session does the rest).
 inline void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
     const auto& by_type = en.sessions_by_type;
     // Only the sessions the event's type can join or end (Engine::sessions_by_type).
     for (const Engine::SessionVisit& v : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
         SessionState& st = ks.sessions[v.session];
-        if (v.joins && !v.ends && !v.stores && st.open() && e->ev.time >= st.last()) {
+        if (v.joins && !v.ends && st.open() && e->ev.time >= st.last()) {
             ++st.count;
             st.last_event = e;
+            if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
             continue;
         }
         visit_session(en, ks, v, e, to_close);

@@ -1,7 +1,7 @@
 // session_visit_test.cpp: how events visit sessions (sessions.h: the common case inline, the rest in
-// visit_session). A session that no rule reads takes the inline case for most events, one that a rule
-// scopes over never does (it stores its events); both must keep the same state, since snapshots,
-// checkpoints, the state accounting and hot swaps see a session whether a rule reads it or not.
+// visit_session). A session that no rule reads (it stores no events) and one that a rule scopes over (it
+// stores them) must keep the same state, since snapshots, checkpoints, the state accounting and hot swaps
+// see a session whether a rule reads it or not.
 #include "tests/interp/ir_builder.h"
 
 #include <gtest/gtest.h>
@@ -94,11 +94,13 @@ TEST(SessionVisit, AnUnreadSessionKeepsTheStateOfARead) {
     ASSERT_EQ(q.sink.out.size(), 5u);
     const std::vector<int64_t> events = {6, 1, 2, 4, 2};
     const std::vector<int64_t> starts = {0, 1 * kMin, 6 * kMin, 26 * kMin, 60 * kMin};
+    const std::vector<int64_t> lasts = {5 * kMin, 1 * kMin, 14 * kMin, 50 * kMin, 61 * kMin};
     for (size_t i = 0; i < p.sink.out.size(); ++i) {
         const ir::Detection& d = p.sink.out[i];
         ASSERT_EQ(d.fields.size(), 3u);
         EXPECT_EQ(d.fields[0].i, events[i]) << i;
         EXPECT_EQ(d.fields[1].i, starts[i]) << i;
+        EXPECT_EQ(d.fields[2].i, lasts[i]) << i;
         const ir::Detection& e = q.sink.out[i];
         ASSERT_EQ(e.fields.size(), 3u);
         for (size_t f = 0; f < 3; ++f) EXPECT_EQ(e.fields[f].i, d.fields[f].i) << i << " " << f;
