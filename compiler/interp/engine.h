@@ -104,9 +104,10 @@ struct Engine {
     /// reads neither the session's types nor its ends for an event that cannot end it.
     struct SessionVisit {
         uint32_t session = 0;
-        bool joins = false;  ///< the type is a member type (or the session has no `events`)
-        bool ends = false;   ///< some `end on` of the session names the type (its predicate decides)
-        bool stores = false; ///< session_keeps_events: a rule scopes over the session
+        bool joins = false;       ///< the type is a member type (or the session has no `events`)
+        bool ends = false;        ///< some `end on` of the session names the type (its predicate decides)
+        bool ends_always = false; ///< some `end on` names the type without a predicate: no evaluation
+        bool stores = false;      ///< session_keeps_events: a rule scopes over the session
     };
     std::vector<std::vector<SessionVisit>> sessions_by_type;
     std::vector<PatternInfo> patterns; ///< per rule (empty for threshold rules)

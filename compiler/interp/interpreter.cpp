@@ -24,7 +24,7 @@ KeyState& Interpreter::new_key_state(uint32_t key) {
     if (!fresh) return ks;
     // The record's arrays are laid out by the key table (default states); the models start from their
     // priors.
-    en_.models.make_states(ks.models);
+    if (!en_.models.empty()) en_.models.make_states(ks.models);
     return ks;
 }
 

@@ -10,8 +10,8 @@ namespace ethogram::interp {
 
 namespace {
 
-/// True when `e` is an `end on` event of session `s`.
-bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
+/// True when `e` is an `end on` event of session `s`. Out of line: only `end on` types with a predicate ask.
+[[gnu::noinline]] bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
     for (const ir::SessionEnd& end : s.ends) {
         if (end.type != e->ev.type) continue;
         EvalContext ctx;
@@ -23,43 +23,40 @@ bool ends_session(Engine& en, const ir::Session& s, const EventPtr& e) {
 
 } // namespace
 
-void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<uint32_t>& to_close) {
+void visit_session(Engine& en, KeyState& ks, const Engine::SessionVisit& v, const EventPtr& e,
+                   std::vector<uint32_t>& to_close) {
     const int64_t t = e->ev.time;
-    const auto& by_type = en.sessions_by_type;
-    // Only the sessions the event's type can join or end (Engine::sessions_by_type).
-    for (const Engine::SessionVisit& v : by_type[std::min<size_t>(e->ev.type, by_type.size() - 1)]) {
-        const uint32_t s = v.session;
-        const ir::Session& sess = en.rs.sessions[s];
-        const bool ends = v.ends && ends_session(en, sess, e);
-        // An `end on` event joins the session even when its type is not listed under `events`.
-        if (!ends && !v.joins) continue;
-        SessionState& st = ks.sessions[s];
-        // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
-        const bool opens = !st.open();
-        // The deadline is min(last + gap, start + max): a later event only moves it later, and the queued
-        // entry (at or before it) stays: session_timer moves it on when it fires early. One queue entry per
-        // open session instead of one per event. Only an event before the latest (out of time order, which
-        // the runtime never releases) can move it earlier.
-        const bool back = !opens && t < st.last();
-        const int64_t before = back ? session_deadline(sess, st) : 0;
-        if (opens) {
-            st.start = t;
-            st.count = 0;
-            st.events.clear();
-            ++st.generation;
-        }
-        ++st.count;
-        st.last_event = e;
-        if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
-        if (opens || back) {
-            const int64_t d = session_deadline(sess, st);
-            if (opens || d < before) {
-                en.schedule(d, ks.key, s);
-                st.timer_at = d;
-            }
-        }
-        if (ends) to_close.push_back(s);
+    const uint32_t s = v.session;
+    const ir::Session& sess = en.rs.sessions[s];
+    const bool ends = v.ends && (v.ends_always || ends_session(en, sess, e));
+    // An `end on` event joins the session even when its type is not listed under `events`.
+    if (!ends && !v.joins) return;
+    SessionState& st = ks.sessions[s];
+    // Timers with deadline < t fired before this event, so an open session has t <= deadline here.
+    const bool opens = !st.open();
+    // The deadline is min(last + gap, start + max): a later event only moves it later, and the queued
+    // entry (at or before it) stays: session_timer moves it on when it fires early. One queue entry per
+    // open session instead of one per event. Only an event before the latest (out of time order, which
+    // the runtime never releases) can move it earlier.
+    const bool back = !opens && t < st.last();
+    const int64_t before = back ? session_deadline(sess, st) : 0;
+    if (opens) {
+        st.start = t;
+        st.count = 0;
+        st.events.clear();
+        ++st.generation;
     }
+    ++st.count;
+    st.last_event = e;
+    if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+    if (opens || back) {
+        const int64_t d = session_deadline(sess, st);
+        if (opens || d < before) {
+            en.schedule(d, ks.key, s);
+            st.timer_at = d;
+        }
+    }
+    if (ends) to_close.push_back(s);
 }
 
 void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {

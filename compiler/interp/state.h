@@ -121,6 +121,7 @@ public:
     }
 
 private:
+    friend EventPtr make_event(const ir::Event& e, uint64_t ord); // builds the event in place
     // Inline: dropping a reference is on every path that drops an event (the free, rare per reference, is
     // out of line in engine.cpp).
     void release() {
