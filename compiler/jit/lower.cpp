@@ -197,6 +197,7 @@ std::string layout_key() {
                             offsetof(SE::Ev, type),
                             offsetof(interp::EvalContext, current),
                             offsetof(interp::EvalContext, scope),
+                            offsetof(interp::EvalContext, scope_from),
                             offsetof(interp::EvalContext, scope_counts),
                             offsetof(interp::EvalContext, scope_words),
                             offsetof(interp::EvalContext, session),
