@@ -293,14 +293,14 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
     }
     for (uint32_t g = 0; g < scope_groups.size(); ++g) {
         ScopeGroup& sg = scope_groups[g];
-        if (sg.holder == g) {
-            ring_groups.push_back(g);
-        } else {
+        if (sg.holder != g) {
             sg.role = ScopeGroup::Role::View;
             scope_groups[sg.holder].views.push_back(g);
             scope_groups[sg.holder].role = ScopeGroup::Role::Holder;
         }
     }
+    for (const ScopeGroup& sg : scope_groups)
+        if (sg.role != ScopeGroup::Role::View) ring_groups.push_back(&sg);
 
     // Counted aggregates: counts over the scope whose elements are known when they enter it, evaluated by
     // the rules of one group only (a word index is per group).
@@ -348,10 +348,8 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         }
         agg_word[a] = sg.kept[k].word;
     }
-    for (uint32_t g : ring_groups) {
-        ScopeGroup& h = scope_groups[g];
+    for (ScopeGroup& h : scope_groups)
         for (uint32_t v : h.views) scope_groups[v].size_word = h.words++;
-    }
     threshold_visits_by_type.assign(threshold_rules_by_type.size(), {});
     for (size_t t = 0; t < threshold_rules_by_type.size(); ++t) {
         for (uint32_t r : threshold_rules_by_type[t]) {

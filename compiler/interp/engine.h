@@ -100,6 +100,8 @@ struct ScopeGroup {
 /// The interpreter's shared, non-per-key state.
 struct Engine {
     Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o);
+    Engine(const Engine&) = delete; // ring_groups points into scope_groups
+    Engine& operator=(const Engine&) = delete;
 
     const ir::RuleSet& rs;
     ir::StringPool& pool;
@@ -155,8 +157,10 @@ struct Engine {
     /// threshold_rules_by_type as visits (rebuilt by group_scopes: `ring` depends on the groups).
     std::vector<std::vector<ThresholdVisit>> threshold_visits_by_type;
     std::vector<ScopeGroup> scope_groups; ///< shared Window / LastN scopes, by first member
-    std::vector<uint32_t> ring_groups;    ///< the groups that hold a ring (ScopeGroup::holder == itself)
-    std::vector<uint32_t> scope_group;    ///< per rule: its index in scope_groups, kNoGroup when none
+    /// The groups that hold a ring (ScopeGroup::holder == itself), in group order: what the per-event
+    /// update walks (pointers into scope_groups, which group_scopes does not change afterwards).
+    std::vector<const ScopeGroup*> ring_groups;
+    std::vector<uint32_t> scope_group; ///< per rule: its index in scope_groups, kNoGroup when none
     static constexpr uint32_t kNoGroup = UINT32_MAX;
     /// Per aggregate: its first word in its group's ring (ScopeGroup::kept), kNoWord when it is rescanned.
     std::vector<uint32_t> agg_word;

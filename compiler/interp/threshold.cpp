@@ -228,12 +228,12 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
     ThresholdState* const states = ks.thresholds.begin();
     const int64_t t = e->ev.time;
     const uint32_t cap = en.opts.max_scope_events;
-    for (const ScopeGroup& g : en.scope_groups) {
-        if (g.role == ScopeGroup::Role::Ring) [[likely]]
-            update_scope(en, g, states[g.slot].scope, e, t, cap);
-        else if (g.role == ScopeGroup::Role::Holder)
-            update_nest(en, g, states[g.slot].scope, e, t, cap);
-        // A view's events are in its holder's ring.
+    // Views (nested windows) are updated with their holder's ring.
+    for (const ScopeGroup* g : en.ring_groups) {
+        if (g->role == ScopeGroup::Role::Ring) [[likely]]
+            update_scope(en, *g, states[g->slot].scope, e, t, cap);
+        else
+            update_nest(en, *g, states[g->slot].scope, e, t, cap);
     }
     if (visits.empty()) return;
     Coverage* const cov = en.cov;
@@ -291,8 +291,8 @@ void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vecto
 }
 
 void Engine::unnest(KeyState& ks) const {
-    for (const uint32_t gi : ring_groups) {
-        const ScopeGroup& h = scope_groups[gi];
+    for (const ScopeGroup* hp : ring_groups) {
+        const ScopeGroup& h = *hp;
         const EventBuffer& ring = ks.thresholds[h.leader].scope;
         if (!h.nested() || ring.empty()) continue;
         for (uint32_t v : h.views) {
