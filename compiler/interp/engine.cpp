@@ -391,6 +391,23 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }
+    // A holder's views' steps by type, in one list: an event enters every view at once.
+    for (ScopeGroup& h : scope_groups) {
+        h.view_steps.clear();
+        h.view_from.assign(1, 0);
+        h.view_types = 0;
+        if (h.role != ScopeGroup::Role::Holder) continue;
+        for (size_t t = 0; t <= rs.events.size(); ++t) {
+            for (uint32_t v : h.views) {
+                const ScopeGroup& g = scope_groups[v];
+                h.view_steps.insert(h.view_steps.end(), g.keep_steps.begin() + g.keep_from[t],
+                                    g.keep_steps.begin() + g.keep_from[t + 1]);
+            }
+            if (h.view_steps.size() != h.view_from.back())
+                h.view_types |= uint64_t{1} << std::min<size_t>(t, 63);
+            h.view_from.push_back(static_cast<uint32_t>(h.view_steps.size()));
+        }
+    }
 }
 
 void Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {

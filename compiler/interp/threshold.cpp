@@ -168,10 +168,16 @@ inline void keep_if(Engine& en, const ScopeGroup& g, EventBuffer& ring, const St
     // The ring is allocated now, with its words; it does not change until the holder prunes.
     int64_t* const w = ring.words();
     const auto p = ring.parts();
+    // The event enters every view: their kept aggregates in one call.
+    const StoredEvent* se = e.get();
+    if ((h.view_types >> std::min<uint32_t>(se->ev.type, 63)) & 1) {
+        const size_t ty = std::min<size_t>(se->ev.type, h.view_from.size() - 2);
+        const uint32_t vf = h.view_from[ty], vt = h.view_from[ty + 1];
+        if (vf != vt) keep(en, ring, h.view_steps.data() + vf, h.view_steps.data() + vt, se, 1);
+    }
     for (uint32_t v : h.views) {
         const ScopeGroup& g = groups[v];
         int64_t size = w[g.size_word] + 1;
-        keep_if(en, g, ring, e.get(), 1);
         const int64_t from = saturating_add(t, -g.window_us);
         for (;;) {
             const StoredEvent* oldest = p[p.size - static_cast<size_t>(size)].get();
