@@ -391,13 +391,15 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }
-    // A holder's views' steps by type, in one list: an event enters every view at once.
+    // A holder's steps and its views' by type, in one list: an event enters the whole family at once.
     for (ScopeGroup& h : scope_groups) {
         h.view_steps.clear();
         h.view_from.assign(1, 0);
         h.view_types = 0;
         if (h.role != ScopeGroup::Role::Holder) continue;
         for (size_t t = 0; t <= rs.events.size(); ++t) {
+            h.view_steps.insert(h.view_steps.end(), h.keep_steps.begin() + h.keep_from[t],
+                                h.keep_steps.begin() + h.keep_from[t + 1]);
             for (uint32_t v : h.views) {
                 const ScopeGroup& g = scope_groups[v];
                 h.view_steps.insert(h.view_steps.end(), g.keep_steps.begin() + g.keep_from[t],

@@ -95,8 +95,8 @@ struct ScopeGroup {
     enum class Role : uint8_t { Ring, Holder, View };
     Role role = Role::Ring;
     bool nested() const { return role == Role::Holder; }
-    /// A holder's: the KeepSteps of all its views by type, as keep_steps / keep_from / keep_types (an
-    /// entering event enters every view: one keep call for them all).
+    /// A holder's: its own KeepSteps and those of all its views, by type, as keep_steps / keep_from /
+    /// keep_types (an event enters the whole family: one keep call for them all).
     std::vector<KeepStep> view_steps;
     std::vector<uint32_t> view_from;
     uint64_t view_types = 0;

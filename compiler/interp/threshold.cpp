@@ -106,9 +106,16 @@ inline void keep_if(Engine& en, const ScopeGroup& g, EventBuffer& ring, const St
 /// push_capped (engine.h) with the running counts kept. Out of line: the cap is rarely reached, and the
 /// common path (room left) is tested by the caller. An event dropped for the cap counts once per member
 /// rule, as when every rule had its own ring.
-[[gnu::noinline]] void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e) {
+/// `keep_entry` false: the caller keeps the entering event's aggregates (update_nest).
+[[gnu::noinline]] void push_capped(Engine& en, const ScopeGroup& g, EventBuffer& ring, const EventPtr& e,
+                                   bool keep_entry = true) {
     const uint64_t drops = en.stats.overflow_drops;
-    if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) push(en, g, ring, e);
+    if (make_room(ring, en.opts.max_scope_events, en.stats, [&] { pop(en, g, ring); })) {
+        if (keep_entry)
+            push(en, g, ring, e);
+        else
+            ring.push_back(e, g.words, 16);
+    }
     if (en.stats.overflow_drops != drops)
         en.stats.overflow_drops += (en.stats.overflow_drops - drops) * (g.members - 1);
 }
@@ -161,14 +168,15 @@ inline void keep_if(Engine& en, const ScopeGroup& g, EventBuffer& ring, const St
             }
         }
     }
+    // The event's kept aggregates for the holder and its views together, below.
     if (ring.size() < cap)
-        push(en, h, ring, e);
+        ring.push_back(e, h.words, 16);
     else
-        push_capped(en, h, ring, e);
+        push_capped(en, h, ring, e, false);
     // The ring is allocated now, with its words; it does not change until the holder prunes.
     int64_t* const w = ring.words();
     const auto p = ring.parts();
-    // The event enters every view: their kept aggregates in one call.
+    // The event enters the holder and every view: their kept aggregates in one call.
     const StoredEvent* se = e.get();
     if ((h.view_types >> std::min<uint32_t>(se->ev.type, 63)) & 1) {
         const size_t ty = std::min<size_t>(se->ev.type, h.view_from.size() - 2);
