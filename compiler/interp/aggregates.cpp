@@ -85,8 +85,10 @@ template <class Fn>
 void for_each_element(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, Fn&& fn) {
     if (agg.source == ir::AggSource::Scope) {
         if (ctx.scope)
-            for (const EventPtr& p : *ctx.scope)
-                if (is_element(agg, p.get(), ctx, eval)) fn(p.get());
+            for (size_t i = ctx.scope_from, n = ctx.scope->size(); i < n; ++i) {
+                const StoredEvent* p = (*ctx.scope)[i].get();
+                if (is_element(agg, p, ctx, eval)) fn(p);
+            }
     } else if (ctx.steps) {
         for (const StoredEvent* p : ctx.steps->step(agg.step))
             if (is_element(agg, p, ctx, eval)) fn(p);
@@ -314,7 +316,7 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     // rescan (ExprEvaluator::open_memo).
     ExprEvaluator::AggMemo* memo = ctx.steps ? nullptr : eval.memo_of(agg);
     if (memo && memo->epoch == eval.memo_epoch() && memo->scope == ctx.scope &&
-        memo->session == ctx.session && memo->current == ctx.current) {
+        memo->from == ctx.scope_from && memo->session == ctx.session && memo->current == ctx.current) {
         if (kept && memo->value.type == Type::Float) { // as the rescan: a stale kept sum is kept again
             std::memcpy(kept, &memo->value.f, sizeof memo->value.f);
             kept[1] = 0;
@@ -322,7 +324,7 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
         return memo->value;
     }
     const Value v = rescan(agg, ctx, eval, kept);
-    if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.session, ctx.current, v};
+    if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.scope_from, ctx.session, ctx.current, v};
     return v;
 }
 

@@ -290,6 +290,31 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         ++scope_groups[g].members;
         scope_group[r] = g;
     }
+    // Nested windows: the Window groups of one origin share the widest one's ring. Groups of different
+    // origins (a hot swap's carried and fresh rules, a restored state's groups) may hold different
+    // events, so they never nest.
+    ring_groups.clear();
+    for (uint32_t g = 0; g < scope_groups.size(); ++g) {
+        ScopeGroup& sg = scope_groups[g];
+        sg.holder = g;
+        if (sg.kind != ir::ScopeKind::Window) continue;
+        for (uint32_t h = 0; h < scope_groups.size(); ++h) {
+            const ScopeGroup& o = scope_groups[h];
+            if (o.kind == ir::ScopeKind::Window && o.window_us > scope_groups[sg.holder].window_us &&
+                (!origin || (*origin)[o.leader] == (*origin)[sg.leader]))
+                sg.holder = h;
+        }
+    }
+    for (uint32_t g = 0; g < scope_groups.size(); ++g) {
+        ScopeGroup& sg = scope_groups[g];
+        if (sg.holder != g) {
+            sg.role = ScopeGroup::Role::View;
+            scope_groups[sg.holder].views.push_back(g);
+            scope_groups[sg.holder].role = ScopeGroup::Role::Holder;
+        }
+    }
+    for (const ScopeGroup& sg : scope_groups)
+        if (sg.role != ScopeGroup::Role::View) ring_groups.push_back(&sg);
 
     // Counted aggregates: counts over the scope whose elements are known when they enter it, evaluated by
     // the rules of one group only (a word index is per group).
@@ -330,11 +355,15 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                 break;
         }
         if (k == sg.kept.size()) {
-            sg.kept.push_back(ScopeGroup::Kept{a, sg.words});
-            sg.words += count ? 1 : 2;
+            // Words in the holder's ring: a family's groups share its allocation.
+            ScopeGroup& holder = scope_groups[sg.holder];
+            sg.kept.push_back(ScopeGroup::Kept{a, holder.words});
+            holder.words += count ? 1 : 2;
         }
         agg_word[a] = sg.kept[k].word;
     }
+    for (ScopeGroup& h : scope_groups)
+        for (uint32_t v : h.views) scope_groups[v].size_word = h.words++;
     threshold_visits_by_type.assign(threshold_rules_by_type.size(), {});
     for (size_t t = 0; t < threshold_rules_by_type.size(); ++t) {
         for (uint32_t r : threshold_rules_by_type[t]) {
@@ -342,7 +371,11 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             ThresholdVisit v;
             v.rule = r;
             v.slot = r - threshold_first;
-            if (scope_group[r] != kNoGroup) v.ring = scope_groups[scope_group[r]].leader - threshold_first;
+            if (scope_group[r] != kNoGroup) {
+                const ScopeGroup& sg = scope_groups[scope_group[r]];
+                v.ring = scope_groups[sg.holder].leader - threshold_first;
+                if (sg.holder != scope_group[r]) v.view = sg.size_word;
+            }
             v.cond = rule.threshold.cond;
             v.test = native_test(v.cond);
             v.gated = !rule.gate.empty();
@@ -370,6 +403,25 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             if (sg.keep_steps.size() != sg.keep_from.back())
                 sg.keep_types |= uint64_t{1} << std::min<size_t>(t, 63);
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
+        }
+    }
+    // A holder's steps and its views' by type, in one list: an event enters the whole family at once.
+    for (ScopeGroup& h : scope_groups) {
+        h.view_steps.clear();
+        h.view_from.assign(1, 0);
+        h.view_types = 0;
+        if (h.role != ScopeGroup::Role::Holder) continue;
+        for (size_t t = 0; t <= rs.events.size(); ++t) {
+            h.view_steps.insert(h.view_steps.end(), h.keep_steps.begin() + h.keep_from[t],
+                                h.keep_steps.begin() + h.keep_from[t + 1]);
+            for (uint32_t v : h.views) {
+                const ScopeGroup& g = scope_groups[v];
+                h.view_steps.insert(h.view_steps.end(), g.keep_steps.begin() + g.keep_from[t],
+                                    g.keep_steps.begin() + g.keep_from[t + 1]);
+            }
+            if (h.view_steps.size() != h.view_from.back())
+                h.view_types |= uint64_t{1} << std::min<size_t>(t, 63);
+            h.view_from.push_back(static_cast<uint32_t>(h.view_steps.size()));
         }
     }
 }

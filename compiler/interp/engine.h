@@ -65,7 +65,7 @@ struct ScopeGroup {
         uint32_t word = 0; ///< Count: the count; Sum: the sum's bits, then its stale flag
     };
     std::vector<Kept> kept;
-    uint32_t words = 0; ///< words of the ring
+    uint32_t words = 0; ///< words of the ring (a holder's: those of its whole family, see below)
     uint32_t slot = 0;  ///< leader - Engine::threshold_first: the ring holder's index in KeyState::thresholds
     /// An entry of `kept` as the ring's push and pop read it (so that they load neither the entry's
     /// aggregate nor the rule set).
@@ -82,11 +82,31 @@ struct ScopeGroup {
     /// Bit t (t < 63): events of type t have KeepSteps; bit 63: some type from 63 on has. A push or pop
     /// of an event no kept aggregate counts (most of them) tests one bit.
     uint64_t keep_types = 0;
+    /// Nested windows: the Window groups of one origin (see group_scopes) keep one ring, the widest
+    /// group's, since each narrower window holds a suffix of the same events (every event of the key
+    /// enters every scope, and a narrower window prunes at least as far). `holder` is the group whose
+    /// ring holds this group's events (its own index when it holds one); a nested group (a view) is the
+    /// holder ring's last `size` elements, `size` in the holder ring's word `size_word`. Kept words of
+    /// every group of a family are in the holder ring's words (`words` counts them all on the holder).
+    uint32_t holder = 0;
+    uint32_t size_word = 0;
+    std::vector<uint32_t> views; ///< a holder's nested groups (indices into Engine::scope_groups)
+    /// What the per-event update does with the group (one byte to test there).
+    enum class Role : uint8_t { Ring, Holder, View };
+    Role role = Role::Ring;
+    bool nested() const { return role == Role::Holder; }
+    /// A holder's: its own KeepSteps and those of all its views, by type, as keep_steps / keep_from /
+    /// keep_types (an event enters the whole family: one keep call for them all).
+    std::vector<KeepStep> view_steps;
+    std::vector<uint32_t> view_from;
+    uint64_t view_types = 0;
 };
 
 /// The interpreter's shared, non-per-key state.
 struct Engine {
     Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOptions& o);
+    Engine(const Engine&) = delete; // ring_groups points into scope_groups
+    Engine& operator=(const Engine&) = delete;
 
     const ir::RuleSet& rs;
     ir::StringPool& pool;
@@ -123,12 +143,16 @@ struct Engine {
     /// the type in `on`), in rule order; the last entry for a type outside the schema.
     std::vector<std::vector<uint32_t>> threshold_rules_by_type;
     static constexpr uint32_t kNoRing = UINT32_MAX;
+    static constexpr uint32_t kNoView = UINT32_MAX;
     /// One visit of a per-event threshold rule: what thresholds_on_event reads per rule, gathered so that
     /// a visit loads neither the rule nor its group (about 100 instructions of set-up per rule before).
     struct ThresholdVisit {
         uint32_t rule = 0;
         uint32_t slot = 0;       ///< rule - threshold_first: its state's index in KeyState::thresholds
         uint32_t ring = kNoRing; ///< slot of the rule holding its shared scope ring, kNoRing for none
+        /// A nested group's size word in that ring (ScopeGroup::size_word), kNoView when the rule's scope
+        /// is the whole ring.
+        uint32_t view = kNoView;
         ir::ExprId cond = ir::kNoExpr;
         /// The condition's compiled test (NativeHooks::tests), null without one (set by use_native).
         NativeTestFn test = nullptr;
@@ -139,7 +163,10 @@ struct Engine {
     /// threshold_rules_by_type as visits (rebuilt by group_scopes: `ring` depends on the groups).
     std::vector<std::vector<ThresholdVisit>> threshold_visits_by_type;
     std::vector<ScopeGroup> scope_groups; ///< shared Window / LastN scopes, by first member
-    std::vector<uint32_t> scope_group;    ///< per rule: its index in scope_groups, kNoGroup when none
+    /// The groups that hold a ring (ScopeGroup::holder == itself), in group order: what the per-event
+    /// update walks (pointers into scope_groups, which group_scopes does not change afterwards).
+    std::vector<const ScopeGroup*> ring_groups;
+    std::vector<uint32_t> scope_group; ///< per rule: its index in scope_groups, kNoGroup when none
     static constexpr uint32_t kNoGroup = UINT32_MAX;
     /// Per aggregate: its first word in its group's ring (ScopeGroup::kept), kNoWord when it is rescanned.
     std::vector<uint32_t> agg_word;
@@ -173,7 +200,12 @@ struct Engine {
     /// Groups the Window / LastN threshold rules by scope. `origin` (per rule, or null) splits groups
     /// further: only rules of equal origin share (a hot swap keeps carried and fresh rings apart).
     void group_scopes(const std::vector<int64_t>* origin);
-    /// The scope ring of Window / LastN threshold rule `rule` (its group's, held by the leader).
+    /// Copies the events of each nested group of `ks` (the suffix of its holder's ring) into the ring of
+    /// the group's leader, which is otherwise empty, so that scope_ring() then returns every group's
+    /// events (a hot swap moves rings by group). The holder rings' words are left as they are.
+    void unnest(KeyState& ks) const;
+    /// The scope ring of Window / LastN threshold rule `rule` (its group's, held by the leader; for a
+    /// nested group, empty unless unnest() filled it).
     EventBuffer& scope_ring(KeyState& ks, uint32_t rule) const {
         return ks.thresholds[scope_groups[scope_group[rule]].leader].scope;
     }

@@ -75,6 +75,15 @@ public:
     const T& operator[](size_t i) const { return slots()[(p_->head + i) & (p_->cap - 1)]; }
     const T& front() const { return slots()[p_->head]; }
     const T& back() const { return (*this)[p_->size - 1]; }
+    /// The ring's layout read once, for a loop that indexes it while only the owner's words change (a
+    /// nested window's view, threshold.cpp): element i (0: the oldest) without reloading the header.
+    struct Parts {
+        const T* slots;
+        uint32_t head, mask, size;
+        const T& operator[](size_t i) const { return slots[(head + i) & mask]; }
+    };
+    /// Parts of an allocated ring.
+    Parts parts() const { return Parts{slots(), p_->head, p_->cap - 1, p_->size}; }
     const_iterator begin() const { return const_iterator(this, 0); }
     const_iterator end() const { return const_iterator(this, size()); }
 

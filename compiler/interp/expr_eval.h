@@ -25,6 +25,9 @@ struct EvalContext {
     const PartialMatch* steps = nullptr;
     /// The step whose candidate `current` is: an EventRef::Step naming it reads `current`.
     uint32_t candidate_step = UINT32_MAX;
+    /// With `scope`: its elements start at this index (a nested window's view of a wider window's ring,
+    /// engine.h ScopeGroup::holder); 0 otherwise.
+    uint32_t scope_from = 0;
     /// The rule's session (SessionAttr), when the rule scopes over a session that is open.
     const SessionState* session = nullptr;
     /// Threshold rules: the scope's events, oldest first (AggSource::Scope).
@@ -85,6 +88,7 @@ public:
     struct AggMemo {
         uint64_t epoch = 0; ///< the opening it was computed in (0: never)
         const void* scope = nullptr;
+        uint32_t from = 0; ///< EvalContext::scope_from: nested windows share a ring
         const void* session = nullptr;
         const void* current = nullptr;
         ir::Value value;

@@ -46,9 +46,9 @@ private:
     std::vector<std::pair<const StoredEvent*, uint32_t>> order_;
 };
 
-void write_ring(ir::SnapWriter& w, EventTable& t, const EventBuffer& b, uint32_t key) {
-    w.u64(b.size());
-    for (const EventPtr& e : b) w.u64(t.ref(e, key));
+void write_ring(ir::SnapWriter& w, EventTable& t, const EventBuffer& b, uint32_t key, size_t from = 0) {
+    w.u64(b.size() - from);
+    for (size_t i = from; i < b.size(); ++i) w.u64(t.ref(b[i], key));
 }
 
 void write_model(ir::SnapWriter& w, const ModelKeyState& m) {
@@ -215,8 +215,20 @@ Status Interpreter::save_state(std::string& out) const {
         k.u64(ks.thresholds.size());
         for (uint32_t i = 0; i < ks.thresholds.size(); ++i) {
             const ThresholdState& t = ks.thresholds[en_.threshold_first + i];
-            // Only a group's leader holds a ring (the shared scope of its group).
-            if (en_.holds_ring(en_.threshold_first + i)) write_ring(k, table, t.scope, id);
+            // Only a group's leader holds a ring (the shared scope of its group). A nested window is
+            // written as its own ring was before nesting: its holder ring's last events (the format is
+            // unchanged; a restored state does not nest, see Engine::group_scopes).
+            const uint32_t rule = en_.threshold_first + i;
+            if (en_.holds_ring(rule)) {
+                const ScopeGroup& g = en_.scope_groups[en_.scope_group[rule]];
+                if (g.holder == en_.scope_group[rule]) {
+                    write_ring(k, table, t.scope, id);
+                } else {
+                    const EventBuffer& ring = ks.thresholds[en_.scope_groups[g.holder].leader].scope;
+                    const size_t size = ring.empty() ? 0 : static_cast<size_t>(ring.words()[g.size_word]);
+                    write_ring(k, table, ring, id, ring.size() - size);
+                }
+            }
             k.boolean(t.evaluated);
             k.boolean(t.previous);
             k.u64(t.session_gen);

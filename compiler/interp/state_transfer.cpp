@@ -208,6 +208,8 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
     // Move the per-key state. A key left with nothing carried is dropped: a fresh key behaves the same.
     src->keys_.for_each([&](KeyState& old) {
         const uint32_t key = old.key;
+        // Nested windows keep one ring per family: give each old group its own events to move.
+        src->en_.unnest(old);
         KeyState& ks = key_state(key);
         bool any = false;
         for (size_t s = 0; s < sessions.size(); ++s) {

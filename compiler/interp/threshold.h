@@ -12,7 +12,8 @@ namespace ethogram::interp {
 void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch);
 
 /// Rebuilds the running counts of shared scope `ring` of group `group` from its events (after a restore or
-/// a hot swap, whose rings come without them or with another group's).
+/// a hot swap, whose rings come without them or with another group's). Not for a holder of nested groups
+/// (their sizes are not in the events): restored and carried groups never nest (Engine::group_scopes).
 void recount_scope(Engine& en, uint32_t group, EventBuffer& ring);
 
 /// Evaluates `at session end` rule `rule` once over the closing session `st` (still open); the detection

@@ -178,10 +178,11 @@ bool current_only(const ir::RuleSet& rs, ir::ExprId id, uint32_t step) {
 
 namespace {
 
-/// The sizes and offsets the generated code reads at (event_field, the context's `current`, a Value's type
-/// and payload), and the Value type numbers it tests: part of the object cache's key through
-/// Plan::fingerprint, so that code cached by a build with another layout is never loaded (the ABI version
-/// string is bumped by hand and could be forgotten; a stale offset would read the wrong bytes).
+/// The sizes and offsets the generated code reads at (event_field, session_attr, aggregate_loop, the
+/// context's `current`, a Value's type and payload), and the Value type numbers it tests: part of the
+/// object cache's key through Plan::fingerprint, so that code cached by a build with another layout is never
+/// loaded (the ABI version string is bumped by hand and could be forgotten; a stale offset would read the
+/// wrong bytes).
 std::string layout_key() {
     using SE = interp::StoredEvent;
     const size_t parts[] = {sizeof(ir::Value),
@@ -196,8 +197,15 @@ std::string layout_key() {
                             offsetof(SE::Ev, type),
                             offsetof(interp::EvalContext, current),
                             offsetof(interp::EvalContext, scope),
+                            offsetof(interp::EvalContext, scope_from),
                             offsetof(interp::EvalContext, scope_counts),
                             offsetof(interp::EvalContext, scope_words),
+                            offsetof(interp::EvalContext, session),
+                            offsetof(interp::SessionState, start),
+                            offsetof(interp::SessionState, count),
+                            offsetof(interp::SessionState, last_event),
+                            offsetof(SE::Ev, time),
+                            sizeof(interp::EventPtr),
                             sizeof(interp::EventBuffer::Head),
                             offsetof(interp::EventBuffer::Head, cap),
                             offsetof(interp::EventBuffer::Head, head),
@@ -206,7 +214,8 @@ std::string layout_key() {
                             static_cast<size_t>(ir::Type::Bool),
                             static_cast<size_t>(ir::Type::Int),
                             static_cast<size_t>(ir::Type::Float),
-                            static_cast<size_t>(ir::Type::Duration)};
+                            static_cast<size_t>(ir::Type::Duration),
+                            static_cast<size_t>(ir::Type::Timestamp)};
     std::string out = "|layout";
     for (size_t p : parts) out.append(":").append(std::to_string(p));
     return out;

@@ -105,7 +105,8 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
         b_.CreateBr(scan);
     }
 
-    // The scan: accumulators, then the ring (ctx->scope, one pointer to its Head; null: no elements).
+    // The scan: accumulators, then the ring (ctx->scope, one pointer to its Head; null: no elements) from
+    // ctx->scope_from on.
     b_.SetInsertPoint(scan);
     llvm::Value* n = var(i64_);    // elements with a present value (count: elements)
     llvm::Value* acc = var(acc_t); // sum, or min / max so far
@@ -126,13 +127,15 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     llvm::Value* words = b_.CreateZExt(load_at(head_p, offsetof(Buf::Head, words), i32_), i64_);
     llvm::Value* slots = b_.CreateGEP(i64_, b_.CreateConstGEP1_64(i8_, head_p, sizeof(Buf::Head)), words);
     llvm::Value* mask = b_.CreateSub(cap, b_.getInt32(1));
+    // A nested window's view starts at ctx->scope_from (0 for a whole ring).
+    llvm::Value* from = load_at(ctx_, offsetof(interp::EvalContext, scope_from), i32_);
     llvm::BasicBlock* loop = llvm::BasicBlock::Create(c_, "agg.loop", fn_);
     llvm::BasicBlock* body = llvm::BasicBlock::Create(c_, "agg.body", fn_);
     llvm::BasicBlock* next = llvm::BasicBlock::Create(c_, "agg.next", fn_);
     b_.CreateBr(loop);
     b_.SetInsertPoint(loop);
     llvm::PHINode* i = b_.CreatePHI(i32_, 2);
-    i->addIncoming(b_.getInt32(0), has_ring);
+    i->addIncoming(from, has_ring);
     b_.CreateCondBr(b_.CreateICmpULT(i, size), body, after);
     b_.SetInsertPoint(body);
     llvm::Value* idx = b_.CreateZExt(b_.CreateAnd(b_.CreateAdd(head, i), mask), i64_);

@@ -11,8 +11,12 @@
 
 #include <algorithm>
 #include <cstddef>
+#include <type_traits>
 
 namespace ethogram::jit::detail {
+
+// session_attr reads a SessionState at offsetof() positions.
+static_assert(std::is_standard_layout_v<interp::SessionState>);
 
 Lowerer::Lowerer(const ir::RuleSet& rs, llvm::Module& m) : rs_(rs), m_(m), c_(m.getContext()), b_(c_) {
     i1_ = llvm::Type::getInt1Ty(c_);
@@ -29,7 +33,6 @@ Lowerer::Lowerer(const ir::RuleSet& rs, llvm::Module& m) : rs_(rs), m_(m), c_(m.
     };
     void_ = llvm::Type::getVoidTy(c_);
     rt_step_event_ = decl(kAbiStepEvent, ptr_, {ptr_, i32_});
-    rt_session_ = decl(kAbiSessionAttr, void_, {ptr_, i32_, ptr_});
     rt_aggregate_ = decl(kAbiAggregate, void_, {ptr_, ptr_, i32_, ptr_});
     rt_str_cmp_ = decl(kAbiStrCmp, i32_, {ptr_, i64_, i64_});
     rt_str_pred_ = decl(kAbiStrPred, i32_, {ptr_, i32_, i64_, i64_});
@@ -146,12 +149,7 @@ Val Lowerer::lower(ir::ExprId id) {
     switch (e.kind) {
     case ExprKind::Const: return constant(e.constant);
     case ExprKind::Field: return field(e);
-    case ExprKind::SessionAttr: {
-        static constexpr Type kTypes[] = {Type::Duration, Type::Int, Type::Timestamp, Type::Timestamp};
-        llvm::Value* s = slot();
-        b_.CreateCall(rt_session_, {ctx_, b_.getInt32(static_cast<uint32_t>(e.attr)), s});
-        return load_value(s, kTypes[static_cast<int>(e.attr)]);
-    }
+    case ExprKind::SessionAttr: return session_attr(e);
     case ExprKind::Aggregate: {
         Val v;
         if (aggregate_loop(e, v)) return v;
@@ -176,6 +174,57 @@ Val Lowerer::constant(const ir::Value& v) {
     case Type::Float: return present(Type::Float, f64c(v.f));
     default: return present(v.type, i64c(v.i));
     }
+}
+
+Val Lowerer::session_attr(const ir::Expr& e) {
+    using interp::SessionState;
+    // ExprEvaluator::session_attr: missing without a session or while it is closed (no latest event).
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    llvm::BasicBlock* has = llvm::BasicBlock::Create(c_, "session", fn_);
+    llvm::BasicBlock* open = llvm::BasicBlock::Create(c_, "session.open", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "session.done", fn_);
+    llvm::Value* s = load_at(ctx_, offsetof(interp::EvalContext, session), ptr_);
+    b_.CreateCondBr(b_.CreateIsNotNull(s), has, done);
+    b_.SetInsertPoint(has);
+    // EventPtr is one pointer (asserted in lower_aggregate.cpp): the StoredEvent itself.
+    llvm::Value* last_ev = load_at(s, offsetof(SessionState, last_event), ptr_);
+    b_.CreateCondBr(b_.CreateIsNotNull(last_ev), open, done);
+    b_.SetInsertPoint(open);
+    auto last = [&] {
+        return load_at(last_ev, offsetof(interp::StoredEvent, ev) + offsetof(interp::StoredEvent::Ev, time),
+                       i64_);
+    };
+    Type t = Type::Timestamp;
+    llvm::Value* v = nullptr;
+    switch (e.attr) {
+    case ir::SessionAttr::Duration:
+        t = Type::Duration;
+        v = b_.CreateSub(last(), load_at(s, offsetof(SessionState, start), i64_));
+        break;
+    case ir::SessionAttr::Events:
+        t = Type::Int;
+        v = load_at(s, offsetof(SessionState, count), i64_);
+        break;
+    case ir::SessionAttr::Start: v = load_at(s, offsetof(SessionState, start), i64_); break;
+    case ir::SessionAttr::Last: v = last(); break;
+    }
+    if (!v) { // check_node rejects unknown attributes; never reached
+        b_.CreateBr(bail_);
+        b_.SetInsertPoint(done);
+        return missing();
+    }
+    llvm::BasicBlock* open_end = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* present = b_.CreatePHI(i1_, 3);
+    present->addIncoming(b_.getFalse(), from);
+    present->addIncoming(b_.getFalse(), has);
+    present->addIncoming(b_.getTrue(), open_end);
+    llvm::PHINode* payload = b_.CreatePHI(i64_, 3);
+    payload->addIncoming(i64c(0), from);
+    payload->addIncoming(i64c(0), has);
+    payload->addIncoming(v, open_end);
+    return Val{t, present, payload};
 }
 
 Val Lowerer::field(const ir::Expr& e) {

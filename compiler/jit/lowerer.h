@@ -93,6 +93,9 @@ private:
     Val lower(ir::ExprId id);
     Val constant(const ir::Value& v);
     Val field(const ir::Expr& e);
+    /// Session attribute `e` of the context's session, read at fixed offsets of its SessionState (missing
+    /// without a session or while it is closed), as ExprEvaluator::session_attr computes it.
+    Val session_attr(const ir::Expr& e);
 
     /// Field `e` of the StoredEvent at `ev` (null: missing), read at fixed offsets as read_field does:
     /// the fields follow the StoredEvent in its allocation; the dwell is `has_dwell` + `dwell_us`.
@@ -155,8 +158,8 @@ private:
     llvm::IRBuilder<> b_;
     llvm::Type *void_, *i1_, *i8_, *i32_, *i64_, *f64_;
     llvm::PointerType* ptr_;
-    llvm::Function *rt_step_event_, *rt_session_, *rt_aggregate_, *rt_str_cmp_, *rt_str_pred_, *rt_lower_,
-        *rt_len_, *rt_llround_;
+    llvm::Function *rt_step_event_, *rt_aggregate_, *rt_str_cmp_, *rt_str_pred_, *rt_lower_, *rt_len_,
+        *rt_llround_;
     llvm::Function* fn_ = nullptr;
     llvm::Value *ctx_ = nullptr, *eval_ = nullptr, *cur_ = nullptr;
     llvm::BasicBlock *entry_ = nullptr, *bail_ = nullptr, *body_ = nullptr;

@@ -1,5 +1,5 @@
 // runtime_abi.cpp: the runtime ABI of generated code: reads that need the interpreter's state (bound
-// step events, sessions, aggregates) and string operations that need the string pool.
+// step events, aggregates) and string operations that need the string pool.
 #include "compiler/jit/runtime_abi.h"
 
 #include "compiler/interp/aggregates.h"
@@ -31,21 +31,6 @@ extern "C" {
 // none (null: the field reads as missing). The field itself is read by the generated code, inline.
 static const StoredEvent* etho_rt_step_event(const EvalContext* ctx, uint32_t step) {
     return ethogram::interp::step_event(*ctx, step);
-}
-
-static void etho_rt_session_attr(const EvalContext* ctx, uint32_t attr, Value* out) {
-    const ethogram::interp::SessionState* s = ctx->session;
-    if (!s || !s->open()) {
-        *out = Value::missing();
-        return;
-    }
-    switch (static_cast<ethogram::ir::SessionAttr>(attr)) {
-    case ethogram::ir::SessionAttr::Duration: *out = Value::duration(s->last() - s->start); return;
-    case ethogram::ir::SessionAttr::Events: *out = Value::integer(static_cast<int64_t>(s->count)); return;
-    case ethogram::ir::SessionAttr::Start: *out = Value::timestamp(s->start); return;
-    case ethogram::ir::SessionAttr::Last: *out = Value::timestamp(s->last()); return;
-    }
-    *out = Value::missing();
 }
 
 static void etho_rt_aggregate(const EvalContext* ctx, ExprEvaluator* eval, uint32_t agg, Value* out) {
@@ -88,7 +73,6 @@ std::vector<std::pair<std::string, void*>> runtime_abi_symbols() {
     auto addr = [](auto* fn) { return reinterpret_cast<void*>(fn); };
     return {
         {kAbiStepEvent, addr(&etho_rt_step_event)},
-        {kAbiSessionAttr, addr(&etho_rt_session_attr)},
         {kAbiAggregate, addr(&etho_rt_aggregate)},
         {kAbiStrCmp, addr(&etho_rt_str_cmp)},
         {kAbiStrPred, addr(&etho_rt_str_pred)},

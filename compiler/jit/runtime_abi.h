@@ -10,7 +10,6 @@
 namespace ethogram::jit {
 
 inline constexpr const char* kAbiStepEvent = "etho_rt_step_event";
-inline constexpr const char* kAbiSessionAttr = "etho_rt_session_attr";
 inline constexpr const char* kAbiAggregate = "etho_rt_aggregate";
 inline constexpr const char* kAbiStrCmp = "etho_rt_str_cmp";
 inline constexpr const char* kAbiStrPred = "etho_rt_str_pred";

@@ -33,7 +33,8 @@ taxonomy { intent { purchase; } }
 )";
 
 // Rules present in both versions with the same text: buy_then_pay (pattern), buy_no_pay (absence timer),
-// busy (window), per_visit (session scope). help_clicks changes its literal; gone is removed; fresh_rule
+// busy (window), quick (a narrower window, nested in busy's ring: engine.h ScopeGroup::holder), per_visit
+// (session scope). help_clicks changes its literal; gone is removed; fresh_rule
 // is new in v2 and, being first, puts its literal first in v2's string table.
 const char* kCommon = R"(
 rule buy_then_pay {
@@ -49,6 +50,12 @@ rule busy {
     over last 10s;
     on click;
     when count(click) >= 4;
+}
+rule quick {
+    label intent.purchase;
+    over last 5s;
+    on click;
+    when count(click) >= 2;
 }
 rule per_visit {
     label intent.purchase;
@@ -163,7 +170,7 @@ std::multiset<Seen> only(const std::multiset<Seen>& s, const std::set<std::strin
 class StateTransferTest : public ::testing::TestWithParam<std::string> {};
 
 TEST_P(StateTransferTest, UnchangedRulesContinueChangedRulesStartFresh) {
-    const std::set<std::string> carried = {"buy_then_pay", "buy_no_pay", "busy", "per_visit"};
+    const std::set<std::string> carried = {"buy_then_pay", "buy_no_pay", "busy", "quick", "per_visit"};
     const std::set<std::string> fresh = {"fresh_rule", "help_clicks"};
     const uint32_t seeds = GetParam() == "jit" ? 2 : 6; // each JIT run compiles three rule sets
     for (uint32_t seed = 1; seed <= seeds; ++seed) {

@@ -2,8 +2,9 @@
 // max; with and without a filter; int, float and duration values) against the evaluator's
 // eval_aggregate: on random scopes (empty ones and no scope at all among them) of events whose fields are
 // present, missing or of another type than declared (the native code then bails out, and the evaluator
-// interprets), and with the scope's kept words (engine.h ScopeGroup::kept): a kept count, a fresh kept
-// float sum and a stale one, which both engines rescan and write back alike.
+// interprets), on views of a ring's last elements (a nested window's scope: EvalContext::scope_from), and
+// with the scope's kept words (engine.h ScopeGroup::kept): a kept count, a fresh kept float sum and a
+// stale one, which both engines rescan and write back alike.
 #include "compiler/interp/expr_eval.h"
 #include "compiler/jit/jit.h"
 #include "tests/jit/jit_fixture.h"
@@ -80,7 +81,7 @@ TEST_F(JitAggregates, CompiledLoopsAgreeWithTheEvaluator) {
     ExprEvaluator native(*rs, pool);
     native.set_native(&h);
     std::mt19937 rng(12345);
-    int compared = 0, bailed = 0, empty = 0, missing = 0;
+    int compared = 0, bailed = 0, empty = 0, missing = 0, from_views = 0;
     for (int round = 0; round < 3000; ++round) {
         interp::EventBuffer scope;
         bool wrong = false;
@@ -90,6 +91,9 @@ TEST_F(JitAggregates, CompiledLoopsAgreeWithTheEvaluator) {
         EvalContext ctx;
         ctx.current = n ? scope.back().get() : nullptr;
         ctx.scope = round % 50 == 7 ? nullptr : &scope; // no scope at all: nothing to aggregate
+        // A nested window's view (engine.h ScopeGroup::holder): the ring's elements from scope_from on.
+        if (ctx.scope && round % 3 == 1) ctx.scope_from = static_cast<uint32_t>(rng() % (n + 1));
+        from_views += ctx.scope_from > 0;
         for (ir::ExprId id : aggs) {
             ASSERT_NE(h.exprs[id], nullptr) << "expression " << id;
             const Value want = plain.eval(id, ctx);
@@ -109,6 +113,7 @@ TEST_F(JitAggregates, CompiledLoopsAgreeWithTheEvaluator) {
     EXPECT_GT(bailed, 100);
     EXPECT_GT(empty, 100);
     EXPECT_GT(missing, 1000);
+    EXPECT_GT(from_views, 500);
 }
 
 TEST_F(JitAggregates, KeptWordsAreReadAndKeptAgainAlike) {
