@@ -359,16 +359,21 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         sg.keep_steps.clear();
         sg.keep_from.assign(1, 0);
         sg.keep_types = 0;
+        sg.keep_plain = 0;
         for (size_t t = 0; t <= rs.events.size(); ++t) {
+            bool plain = t < 63;
             for (const ScopeGroup::Kept& k : sg.kept) {
                 const ir::Aggregate& agg = rs.aggregates[k.agg];
                 if (!agg.types.empty() && std::find(agg.types.begin(), agg.types.end(), t) == agg.types.end())
                     continue;
                 const bool count = agg.kind == ir::AggKind::Count;
                 sg.keep_steps.push_back({k.word, agg.filter, count ? ir::kNoExpr : agg.value, count});
+                plain = plain && count && agg.filter == ir::kNoExpr;
             }
-            if (sg.keep_steps.size() != sg.keep_from.back())
+            if (sg.keep_steps.size() != sg.keep_from.back()) {
                 sg.keep_types |= uint64_t{1} << std::min<size_t>(t, 63);
+                if (plain) sg.keep_plain |= uint64_t{1} << t;
+            }
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }

@@ -82,6 +82,9 @@ struct ScopeGroup {
     /// Bit t (t < 63): events of type t have KeepSteps; bit 63: some type from 63 on has. A push or pop
     /// of an event no kept aggregate counts (most of them) tests one bit.
     uint64_t keep_types = 0;
+    /// Bit t (t < 63), within keep_types: every KeepStep of type t is a count without filter, so a push or
+    /// pop adds to its words inline (keep_if) rather than through keep() and an evaluation context.
+    uint64_t keep_plain = 0;
 };
 
 /// The interpreter's shared, non-per-key state.
