@@ -215,10 +215,19 @@ void Engine::use_native(const NativeHooks* nh) {
         }
     for (std::vector<ThresholdVisit>& visits : threshold_visits_by_type)
         for (ThresholdVisit& v : visits) v.test = native_test(v.cond);
+    for (ScopeGroup& sg : scope_groups)
+        for (ScopeGroup::KeepStep& k : sg.keep_steps) {
+            k.filter_fn = native_test(k.filter);
+            k.value_fn = k.count ? nullptr : native_expr(k.value);
+        }
 }
 
 NativeTestFn Engine::native_test(ir::ExprId cond) const {
     return native && cond < native->tests.size() ? native->tests[cond] : nullptr;
+}
+
+NativeExprFn Engine::native_expr(ir::ExprId id) const {
+    return native && id < native->exprs.size() ? native->exprs[id] : nullptr;
 }
 
 namespace {
@@ -367,7 +376,9 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                 if (!agg.types.empty() && std::find(agg.types.begin(), agg.types.end(), t) == agg.types.end())
                     continue;
                 const bool count = agg.kind == ir::AggKind::Count;
-                sg.keep_steps.push_back({k.word, agg.filter, count ? ir::kNoExpr : agg.value, count});
+                const ir::ExprId value = count ? ir::kNoExpr : agg.value;
+                sg.keep_steps.push_back(
+                    {k.word, agg.filter, value, count, native_test(agg.filter), native_expr(value)});
                 plain = plain && count && agg.filter == ir::kNoExpr;
             }
             if (sg.keep_steps.size() != sg.keep_from.back()) {

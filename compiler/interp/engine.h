@@ -74,6 +74,10 @@ struct ScopeGroup {
         ir::ExprId filter = ir::kNoExpr;
         ir::ExprId value = ir::kNoExpr; ///< a float sum's value; kNoExpr for a count
         bool count = false;
+        /// The filter's compiled test and the value's compiled function (null: the evaluator decides), set
+        /// with the steps and by use_native, so that keep() calls them without looking them up.
+        NativeTestFn filter_fn = nullptr;
+        NativeExprFn value_fn = nullptr;
     };
     /// The KeepSteps an event can be an element of, by its type: those of type t are
     /// keep_steps[keep_from[t] .. keep_from[t + 1]) (the last type: one outside the schema).
@@ -155,6 +159,8 @@ struct Engine {
     void use_native(const NativeHooks* nh);
     /// The compiled test of predicate `cond`, null without one.
     NativeTestFn native_test(ir::ExprId cond) const;
+    /// The compiled function of expression `id`, null without one.
+    NativeExprFn native_expr(ir::ExprId id) const;
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
