@@ -215,10 +215,21 @@ void Engine::use_native(const NativeHooks* nh) {
         }
     for (std::vector<ThresholdVisit>& visits : threshold_visits_by_type)
         for (ThresholdVisit& v : visits) v.test = native_test(v.cond);
+    // A holder's view_steps are copies of its family's steps: they need the functions too.
+    for (ScopeGroup& sg : scope_groups)
+        for (auto* steps : {&sg.keep_steps, &sg.view_steps})
+            for (ScopeGroup::KeepStep& k : *steps) {
+                k.filter_fn = native_test(k.filter);
+                k.value_fn = k.count ? nullptr : native_expr(k.value);
+            }
 }
 
 NativeTestFn Engine::native_test(ir::ExprId cond) const {
     return native && cond < native->tests.size() ? native->tests[cond] : nullptr;
+}
+
+NativeExprFn Engine::native_expr(ir::ExprId id) const {
+    return native && id < native->exprs.size() ? native->exprs[id] : nullptr;
 }
 
 namespace {
@@ -392,16 +403,23 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         sg.keep_steps.clear();
         sg.keep_from.assign(1, 0);
         sg.keep_types = 0;
+        sg.keep_plain = 0;
         for (size_t t = 0; t <= rs.events.size(); ++t) {
+            bool plain = t < 63;
             for (const ScopeGroup::Kept& k : sg.kept) {
                 const ir::Aggregate& agg = rs.aggregates[k.agg];
                 if (!agg.types.empty() && std::find(agg.types.begin(), agg.types.end(), t) == agg.types.end())
                     continue;
                 const bool count = agg.kind == ir::AggKind::Count;
-                sg.keep_steps.push_back({k.word, agg.filter, count ? ir::kNoExpr : agg.value, count});
+                const ir::ExprId value = count ? ir::kNoExpr : agg.value;
+                sg.keep_steps.push_back(
+                    {k.word, agg.filter, value, count, native_test(agg.filter), native_expr(value)});
+                plain = plain && count && agg.filter == ir::kNoExpr;
             }
-            if (sg.keep_steps.size() != sg.keep_from.back())
+            if (sg.keep_steps.size() != sg.keep_from.back()) {
                 sg.keep_types |= uint64_t{1} << std::min<size_t>(t, 63);
+                if (plain) sg.keep_plain |= uint64_t{1} << t;
+            }
             sg.keep_from.push_back(static_cast<uint32_t>(sg.keep_steps.size()));
         }
     }

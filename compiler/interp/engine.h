@@ -74,6 +74,10 @@ struct ScopeGroup {
         ir::ExprId filter = ir::kNoExpr;
         ir::ExprId value = ir::kNoExpr; ///< a float sum's value; kNoExpr for a count
         bool count = false;
+        /// The filter's compiled test and the value's compiled function (null: the evaluator decides), set
+        /// with the steps and by use_native, so that keep() calls them without looking them up.
+        NativeTestFn filter_fn = nullptr;
+        NativeExprFn value_fn = nullptr;
     };
     /// The KeepSteps an event can be an element of, by its type: those of type t are
     /// keep_steps[keep_from[t] .. keep_from[t + 1]) (the last type: one outside the schema).
@@ -82,6 +86,9 @@ struct ScopeGroup {
     /// Bit t (t < 63): events of type t have KeepSteps; bit 63: some type from 63 on has. A push or pop
     /// of an event no kept aggregate counts (most of them) tests one bit.
     uint64_t keep_types = 0;
+    /// Bit t (t < 63), within keep_types: every KeepStep of type t is a count without filter, so a push or
+    /// pop adds to its words inline (keep_if) rather than through keep() and an evaluation context.
+    uint64_t keep_plain = 0;
     /// Nested windows: the Window groups of one origin (see group_scopes) keep one ring, the widest
     /// group's, since each narrower window holds a suffix of the same events (every event of the key
     /// enters every scope, and a narrower window prunes at least as far). `holder` is the group whose
@@ -179,6 +186,8 @@ struct Engine {
     void use_native(const NativeHooks* nh);
     /// The compiled test of predicate `cond`, null without one.
     NativeTestFn native_test(ir::ExprId cond) const;
+    /// The compiled function of expression `id`, null without one.
+    NativeExprFn native_expr(ir::ExprId id) const;
     std::vector<uint64_t> step_bits;
     const StoredEvent* bits_event = nullptr;
     Coverage* cov = nullptr; ///< optional counters (etho test --coverage); null: no counting
