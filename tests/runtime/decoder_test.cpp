@@ -1,5 +1,6 @@
 // decoder_test.cpp: JSON line decoding and every validation (dead-letter) reason.
 #include "runtime/decoder.h"
+#include "runtime/event_finish.h"
 
 #include "tests/runtime/test_schema.h"
 
@@ -385,6 +386,59 @@ TEST(DecoderNames, ManyEventTypesEachFoundNearMissesUnknown) {
     for (const char* name : {"t0x", "t00y", "t00xx", "", "T00x"}) {
         EXPECT_FALSE(dec.decode(fmt::format(R"({{"type":"{}","k":"a","ts":5}})", name), 1, ev)) << name;
         EXPECT_EQ(dec.error().reason, DeadReason::UnknownType) << name;
+    }
+}
+
+// begin_event and finish_event (shared with embed's typed events) over types of 1 to 19 fields, one event
+// reused across types of every size (as LineStage reuses released field arrays): every field missing
+// after begin_event, and finish_event's verdict that of the rule "every required field seen", for random
+// seen sets and optional flags (the word-at-a-time count of the fields seen must not miss one).
+TEST(EventFinish, VerdictsOverReusedEventsOfEverySize) {
+    ir::RuleSet rs;
+    for (size_t n = 1; n < 20; ++n) {
+        ir::EventType et;
+        et.name = fmt::format("t{}", n);
+        for (size_t f = 0; f < n; ++f) {
+            ir::FieldDef fd;
+            fd.name = fmt::format("f{}", f);
+            fd.type = ir::Type::Int;
+            fd.optional = (f * 7 + n) % 3 == 0;
+            et.fields.push_back(fd);
+        }
+        rs.events.push_back(et);
+    }
+    ir::StringPool pool;
+    ir::Event ev;
+    std::vector<uint8_t> seen;
+    std::string scratch;
+    uint64_t r = 12345;
+    auto next = [&] { return r = r * 6364136223846793005ull + 1442695040888963407ull, r >> 33; };
+    for (int i = 0; i < 20000; ++i) {
+        const int t = static_cast<int>(next() % rs.events.size());
+        const ir::EventType& et = rs.events[static_cast<size_t>(t)];
+        begin_event(rs, t, 7, ev, seen);
+        ASSERT_EQ(ev.fields.size(), et.fields.size());
+        ASSERT_GE(seen.size(), et.fields.size());
+        for (size_t f = 0; f < et.fields.size(); ++f) {
+            ASSERT_TRUE(ev.fields[f].is_missing());
+            ASSERT_EQ(seen[f], 0);
+        }
+        bool want = true;
+        std::string first_missing;
+        for (size_t f = 0; f < et.fields.size(); ++f) {
+            if (next() % 8 != 0) {
+                seen[f] = 1;
+                ev.fields[f] = ir::Value::integer(1);
+            } else if (!et.fields[f].optional && want) {
+                want = false;
+                first_missing = fmt::format("{}.{}: missing required field", et.name, et.fields[f].name);
+            }
+        }
+        DecodeError err;
+        ASSERT_EQ(finish_event(et, seen, &pool, scratch, ev, err), want) << i;
+        if (!want) {
+            EXPECT_EQ(err.detail, first_missing);
+        }
     }
 }
 
