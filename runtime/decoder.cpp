@@ -260,14 +260,21 @@ struct Decoder::Impl {
             return true;
         case ir::Type::Enum:
             if (v.type != JsonType::String) break;
-            return enum_value(et, fd, v.s, out, err);
-        case ir::Type::Timestamp:
-            if (v.type != JsonType::Int64) break;
-            if (auto t = epoch_to_micros(v.i, opts.epoch_unit)) {
-                out = ir::Value::timestamp(*t);
-                return true;
+            // The first value of that name, as enum_value finds it (which also gives the error text).
+            for (size_t i = 0; i < fd.enum_values.size(); ++i) {
+                if (same_text(fd.enum_values[i], v.s)) {
+                    out = ir::Value::enumeration(static_cast<int64_t>(i));
+                    return true;
+                }
             }
-            break;
+            return enum_value(et, fd, v.s, out, err);
+        case ir::Type::Timestamp: {
+            if (v.type != JsonType::Int64) break;
+            int64_t us = 0;
+            if (!epoch_int_micros(v.i, opts.epoch_unit, us)) break;
+            out = ir::Value::timestamp(us);
+            return true;
+        }
         default: break;
         }
         return field_all(err, et, slot, v, out);
