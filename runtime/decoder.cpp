@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 #include <simdjson.h>
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <vector>
@@ -121,6 +122,12 @@ struct Decoder::Impl {
     static constexpr uint16_t kCollides = UINT16_MAX - 1;
     std::vector<NameTable> names;
     NameTable types; // the event types' names (index: the type)
+    // Per type, the slot each member position had on the last line of that type (kIgnored: look it up):
+    // lines of a type mostly list the same members in the same order, so the member at position i is
+    // first compared with the field found there last time, without hashing its name. Positions past
+    // kLayoutMembers always look up.
+    static constexpr size_t kLayoutMembers = 16;
+    std::vector<std::array<uint16_t, kLayoutMembers>> layouts;
     std::vector<uint8_t> seen;
     // The line's members: from the flat scan, or copied from the DOM (never fewer than kFlatMembers).
     std::vector<JsonMember> members = std::vector<JsonMember>(kFlatMembers);
@@ -156,6 +163,9 @@ struct Decoder::Impl {
             names.push_back(
                 name_table(et.fields.size(), [&](size_t f) { return std::string_view(et.fields[f].name); }));
         types = name_table(rs.events.size(), [&](size_t t) { return std::string_view(rs.events[t].name); });
+        std::array<uint16_t, kLayoutMembers> none;
+        none.fill(kIgnored);
+        layouts.assign(rs.events.size(), none);
     }
 
     static uint32_t name_hash(std::string_view s, uint32_t seed) {
@@ -260,14 +270,21 @@ struct Decoder::Impl {
             return true;
         case ir::Type::Enum:
             if (v.type != JsonType::String) break;
-            return enum_value(et, fd, v.s, out, err);
-        case ir::Type::Timestamp:
-            if (v.type != JsonType::Int64) break;
-            if (auto t = epoch_to_micros(v.i, opts.epoch_unit)) {
-                out = ir::Value::timestamp(*t);
-                return true;
+            // The first value of that name, as enum_value finds it (which also gives the error text).
+            for (size_t i = 0; i < fd.enum_values.size(); ++i) {
+                if (same_text(fd.enum_values[i], v.s)) {
+                    out = ir::Value::enumeration(static_cast<int64_t>(i));
+                    return true;
+                }
             }
-            break;
+            return enum_value(et, fd, v.s, out, err);
+        case ir::Type::Timestamp: {
+            if (v.type != JsonType::Int64) break;
+            int64_t us = 0;
+            if (!epoch_int_micros(v.i, opts.epoch_unit, us)) break;
+            out = ir::Value::timestamp(us);
+            return true;
+        }
         default: break;
         }
         return field_all(err, et, slot, v, out);
@@ -445,9 +462,22 @@ struct Decoder::Impl {
         key_text = {};
         int_id = false;
 
+        std::array<uint16_t, kLayoutMembers>& layout = layouts[static_cast<size_t>(t)];
         for (const JsonMember* m = first; m != last; ++m) {
             const JsonMember& member = *m;
-            const uint16_t slot = member_slot(t, member.key);
+            const auto pos = static_cast<size_t>(m - first);
+            uint16_t slot = kIgnored;
+            if (pos < kLayoutMembers) {
+                const uint16_t guess = layout[pos];
+                if (guess != kIgnored && same_text(et.fields[guess].name, member.key)) {
+                    slot = guess;
+                } else {
+                    slot = member_slot(t, member.key);
+                    layout[pos] = slot;
+                }
+            } else {
+                slot = member_slot(t, member.key);
+            }
             if (slot == kIgnored) continue; // unknown members (and the type field) are ignored
             seen[slot] = 1;
             if (slot == et.key_field) {

@@ -19,7 +19,9 @@ using FieldIndex = std::unordered_map<std::string_view, uint16_t>;
 std::vector<FieldIndex> build_field_index(const ir::RuleSet& rs);
 
 /// Readies `ev` to be filled as an event of type `t`: type and line set, key/id/time cleared, every field
-/// missing; `seen` (one flag per field) cleared for the decoder to mark the fields it fills.
+/// missing; `seen` (one flag per field) cleared for the decoder to mark the fields it fills. `seen` is
+/// sized to a whole number of 8-byte words (at least one flag per field, the rest 0), which lets
+/// finish_event count the fields seen a word at a time.
 void begin_event(const ir::RuleSet& rs, int t, uint64_t line_no, ir::Event& ev, std::vector<uint8_t>& seen);
 
 /// A dead letter: sets `err` and returns false (how every decoder step reports one).

@@ -33,24 +33,34 @@ void LineStage::offer(std::string_view line, uint64_t line_no) {
     ev.seq = seq_++;
     const int64_t t = ev.time;
     const uint64_t s = ev.seq;
-    if (!reorder_.push_and_pop_ready(std::move(ev), ready_)) {
+    switch (reorder_.admit_event(t)) {
+    case ReorderBuffer::Admit::Late:
         refuse(line_no, DeadReason::Late, late_detail(t, reorder_.watermark(), opts_.allowed_lateness_us),
                line);
         return;
+    case ReorderBuffer::Admit::Straight:
+        // Released at once (every event without lateness): to the executor from here, not through
+        // ready_, and its line is not kept (it would be dropped again on release).
+        release_one(ev);
+        return;
+    case ReorderBuffer::Admit::Buffer: break;
     }
+    reorder_.push_admitted(std::move(ev), ready_);
     if (keep_lines_) lines_.emplace(s, std::make_pair(line_no, std::string(line)));
     release();
 }
 
+void LineStage::release_one(ir::Event& e) {
+    exec_->advance_watermark(e.time, *sink_);
+    exec_->on_event(e, *sink_);
+    ++processed_;
+    if (!lines_.empty()) lines_.erase(e.seq);
+    // The executor keeps copies of what it stores, never the event: its field array is free again.
+    if (spare_fields_.size() < kSpareFields) spare_fields_.push_back(std::move(e.fields));
+}
+
 void LineStage::release() {
-    for (ir::Event& e : ready_) {
-        exec_->advance_watermark(e.time, *sink_);
-        exec_->on_event(e, *sink_);
-        ++processed_;
-        if (!lines_.empty()) lines_.erase(e.seq);
-        // The executor keeps copies of what it stores, never the event: its field array is free again.
-        if (spare_fields_.size() < kSpareFields) spare_fields_.push_back(std::move(e.fields));
-    }
+    for (ir::Event& e : ready_) release_one(e);
     ready_.clear();
 }
 

@@ -67,7 +67,8 @@ public:
                        double wall_seconds) const;
 
 private:
-    void release(); // hands `ready_` to the executor
+    void release();                 // hands `ready_` to the executor
+    void release_one(ir::Event& e); // hands one released event to the executor, keeps its field array
     void refuse(uint64_t line_no, DeadReason reason, std::string_view detail, std::string_view line);
 
     ir::StringPool& pool_;

@@ -50,16 +50,21 @@ bool ReorderBuffer::push(ir::Event&& e) {
 }
 
 bool ReorderBuffer::push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out) {
-    if (!admit(e.time)) return false;
-    if (heap_.empty() && e.time <= watermark_) { // what push and pop_ready would do, without the heap
+    switch (admit_event(e.time)) {
+    case Admit::Late: return false;
+    case Admit::Straight: // what push and pop_ready would do, without the heap
         out.clear();
         out.push_back(std::move(e));
-        high_water_ = std::max<size_t>(high_water_, 1);
         return true;
+    case Admit::Buffer: break;
     }
+    push_admitted(std::move(e), out);
+    return true;
+}
+
+void ReorderBuffer::push_admitted(ir::Event&& e, std::vector<ir::Event>& out) {
     enqueue(std::move(e));
     pop_while(watermark_, out);
-    return true;
 }
 
 void ReorderBuffer::pop_while(int64_t limit, std::vector<ir::Event>& out) {

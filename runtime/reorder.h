@@ -38,6 +38,22 @@ public:
     /// to `out` without passing through the heap. Returns false (and keeps nothing, `out` untouched) when
     /// `e` is late.
     bool push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out);
+
+    /// push_and_pop_ready in two steps, for a caller that hands an event released at once to its
+    /// consumer itself (LineStage, without moving it through a vector): the verdict on an event at `time`
+    /// (the watermark moved as push would). Straight: it would be released at once and is the caller's
+    /// now; Buffer: the caller must pass it to push_admitted; Late: drop it (nothing kept).
+    enum class Admit : uint8_t { Late, Straight, Buffer };
+    Admit admit_event(int64_t time) {
+        if (!admit(time)) return Admit::Late;
+        if (heap_.empty() && time <= watermark_) {
+            if (high_water_ == 0) high_water_ = 1;
+            return Admit::Straight;
+        }
+        return Admit::Buffer;
+    }
+    /// After admit_event said Buffer: buffers `e` and moves every event now ready into `out` (cleared).
+    void push_admitted(ir::Event&& e, std::vector<ir::Event>& out);
     /// Moves every buffered event into `out` (end of input), in (time, seq) order.
     void drain(std::vector<ir::Event>& out);
 

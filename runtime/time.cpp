@@ -72,8 +72,8 @@ Error bad(std::string_view s, std::string_view why) {
 }
 
 // Timestamps are limited to years 0000..9999 (what RFC 3339 can write).
-const int64_t kMinTime = days_from_civil(0, 1, 1) * kMicrosPerDay;
-const int64_t kMaxTime = days_from_civil(10000, 1, 1) * kMicrosPerDay - 1;
+const int64_t kMinTime = kFirstMicros;
+const int64_t kMaxTime = kLastMicros;
 
 } // namespace
 
@@ -146,11 +146,11 @@ Expected<int64_t> epoch_to_micros(double v, EpochUnit unit) {
 }
 
 Expected<int64_t> epoch_to_micros(int64_t v, EpochUnit unit) {
-    int64_t mul = unit == EpochUnit::Millis ? 1000 : kMicrosPerSecond;
-    if (v < kMinTime / mul || v > kMaxTime / mul)
+    int64_t us = 0;
+    if (!epoch_int_micros(v, unit, us))
         return Error{fmt::format("epoch time {} {} is outside years 0000..9999", v,
                                  unit == EpochUnit::Millis ? "ms" : "s")};
-    return v * mul;
+    return us;
 }
 
 Expected<int64_t> parse_duration(std::string_view s) {

@@ -50,6 +50,8 @@ private:
     };
     /// The slot holding `s` (hash `h`), or the empty slot where it would go.
     size_t probe(std::string_view s, uint32_t h) const;
+    /// intern's miss: a new id for `s` (hash `h`), the index grown first when it would be over 3/4 full.
+    [[gnu::noinline]] uint32_t insert(std::string_view s, uint32_t h);
     /// Stores `s` after its length (LEB128: 1 byte under 128) and returns where the length starts.
     const char* store(std::string_view s);
     static std::string_view long_view(const unsigned char* p);

@@ -1,5 +1,6 @@
 // decoder_test.cpp: JSON line decoding and every validation (dead-letter) reason.
 #include "runtime/decoder.h"
+#include "runtime/event_finish.h"
 
 #include "tests/runtime/test_schema.h"
 
@@ -385,6 +386,118 @@ TEST(DecoderNames, ManyEventTypesEachFoundNearMissesUnknown) {
     for (const char* name : {"t0x", "t00y", "t00xx", "", "T00x"}) {
         EXPECT_FALSE(dec.decode(fmt::format(R"({{"type":"{}","k":"a","ts":5}})", name), 1, ev)) << name;
         EXPECT_EQ(dec.error().reason, DeadReason::UnknownType) << name;
+    }
+}
+
+// begin_event and finish_event (shared with embed's typed events) over types of 1 to 19 fields, one event
+// reused across types of every size (as LineStage reuses released field arrays): every field missing
+// after begin_event, and finish_event's verdict that of the rule "every required field seen", for random
+// seen sets and optional flags (the word-at-a-time count of the fields seen must not miss one).
+TEST(EventFinish, VerdictsOverReusedEventsOfEverySize) {
+    ir::RuleSet rs;
+    for (size_t n = 1; n < 20; ++n) {
+        ir::EventType et;
+        et.name = fmt::format("t{}", n);
+        for (size_t f = 0; f < n; ++f) {
+            ir::FieldDef fd;
+            fd.name = fmt::format("f{}", f);
+            fd.type = ir::Type::Int;
+            fd.optional = (f * 7 + n) % 3 == 0;
+            et.fields.push_back(fd);
+        }
+        rs.events.push_back(et);
+    }
+    ir::StringPool pool;
+    ir::Event ev;
+    std::vector<uint8_t> seen;
+    std::string scratch;
+    uint64_t r = 12345;
+    auto next = [&] { return r = r * 6364136223846793005ull + 1442695040888963407ull, r >> 33; };
+    for (int i = 0; i < 20000; ++i) {
+        const int t = static_cast<int>(next() % rs.events.size());
+        const ir::EventType& et = rs.events[static_cast<size_t>(t)];
+        begin_event(rs, t, 7, ev, seen);
+        ASSERT_EQ(ev.fields.size(), et.fields.size());
+        ASSERT_GE(seen.size(), et.fields.size());
+        for (size_t f = 0; f < et.fields.size(); ++f) {
+            ASSERT_TRUE(ev.fields[f].is_missing());
+            ASSERT_EQ(seen[f], 0);
+        }
+        bool want = true;
+        std::string first_missing;
+        for (size_t f = 0; f < et.fields.size(); ++f) {
+            if (next() % 8 != 0) {
+                seen[f] = 1;
+                ev.fields[f] = ir::Value::integer(1);
+            } else if (!et.fields[f].optional && want) {
+                want = false;
+                first_missing = fmt::format("{}.{}: missing required field", et.name, et.fields[f].name);
+            }
+        }
+        DecodeError err;
+        ASSERT_EQ(finish_event(et, seen, &pool, scratch, ev, err), want) << i;
+        if (!want) {
+            EXPECT_EQ(err.detail, first_missing);
+        }
+    }
+}
+
+// The member loop first tries the field found at the same position on the type's last line. One decoder
+// over 20,000 lines whose members come in random orders, with some left out, repeated, unknown or named
+// like a field of the other type, against a fresh decoder per line (which has no last line): the same
+// verdict, dead-letter text and field values (strings by text: the two use pools of their own).
+TEST(DecoderLayout, GuessedSlotsAgreeWithAFreshDecoderPerLine) {
+    const ir::RuleSet rs = testing::make_ruleset();
+    ir::StringPool pool, fresh_pool;
+    Decoder dec{rs, pool};
+    uint64_t r = 99;
+    auto next = [&] { return r = r * 6364136223846793005ull + 1442695040888963407ull, r >> 33; };
+    const std::vector<std::string> pv = {R"("user":"u1")",       R"("ts":1772438672468)",
+                                         R"("event_id":"e7")",   R"("page":"cart")",
+                                         R"("url":"/p/2")",      R"("price":2.5)",
+                                         R"("logged_in":false)", R"("n":3)",
+                                         R"("amount":1.5)",      R"("zz":1)",
+                                         R"("account":4)"};
+    const std::vector<std::string> pu = {R"("account":17)", R"("ts":1772438672468)", R"("amount":9.25)",
+                                         R"("user":"u2")",  R"("extra":"x")",        R"("page":"home")"};
+    for (int i = 0; i < 20000; ++i) {
+        const bool is_pv = next() % 2 == 0;
+        std::vector<std::string> members = is_pv ? pv : pu;
+        std::vector<std::string> line_members;
+        for (const std::string& m : members) {
+            const uint64_t k = next() % 16;
+            if (k == 0) continue; // left out
+            line_members.push_back(m);
+            if (k == 1) line_members.push_back(m); // repeated
+        }
+        if (next() % 4 != 0) { // mostly the same order as the last line of the type, sometimes shuffled
+            for (size_t j = line_members.size(); j > 1; --j)
+                std::swap(line_members[j - 1], line_members[next() % j]);
+        }
+        std::string line = is_pv ? R"({"type":"page_view")" : R"({"type":"purchase")";
+        for (const std::string& m : line_members) line += "," + m;
+        line += "}";
+        ir::Event a, b;
+        Decoder fresh{rs, fresh_pool};
+        const bool ok_a = dec.decode(line, 1, a);
+        const bool ok_b = fresh.decode(line, 1, b);
+        ASSERT_EQ(ok_a, ok_b) << line;
+        if (!ok_a) {
+            ASSERT_EQ(dec.error().detail, fresh.error().detail) << line;
+            continue;
+        }
+        ASSERT_EQ(a.fields.size(), b.fields.size());
+        ASSERT_EQ(a.time, b.time);
+        ASSERT_EQ(pool.view(a.key), fresh_pool.view(b.key)) << line;
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            ASSERT_EQ(a.fields[f].type, b.fields[f].type) << line << " field " << f;
+            if (a.fields[f].type == ir::Type::String) {
+                ASSERT_EQ(pool.view(static_cast<uint32_t>(a.fields[f].i)),
+                          fresh_pool.view(static_cast<uint32_t>(b.fields[f].i)));
+            } else if (a.fields[f].type != ir::Type::Missing) {
+                ASSERT_EQ(a.fields[f].i, b.fields[f].i) << line << " field " << f;
+            }
+        }
     }
 }
 

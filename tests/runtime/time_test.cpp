@@ -81,6 +81,31 @@ TEST(Epoch, MillisAndSeconds) {
     EXPECT_FALSE(epoch_to_micros(1e300, EpochUnit::Seconds));
 }
 
+// The inline range (kFirstMicros..kLastMicros, written as day numbers) is years 0000..9999 as the
+// RFC 3339 parser counts them, and epoch_int_micros accepts exactly what epoch_to_micros does.
+TEST(Epoch, InlineRangeIsYears0000To9999) {
+    EXPECT_EQ(*parse_rfc3339("0000-01-01T00:00:00Z"), kFirstMicros);
+    EXPECT_EQ(*parse_rfc3339("9999-12-31T23:59:59.999999Z"), kLastMicros);
+    for (EpochUnit unit : {EpochUnit::Millis, EpochUnit::Seconds}) {
+        const int64_t mul = unit == EpochUnit::Millis ? 1000 : 1000000;
+        for (int64_t edge : {kFirstMicros / mul, kLastMicros / mul, int64_t{0}, INT64_MIN, INT64_MAX}) {
+            for (int64_t d : {int64_t{-1}, int64_t{0}, int64_t{1}}) {
+                if ((d < 0 && edge == INT64_MIN) || (d > 0 && edge == INT64_MAX)) continue;
+                const int64_t v = edge + d;
+                int64_t us = -1;
+                const bool ok = epoch_int_micros(v, unit, us);
+                const Expected<int64_t> e = epoch_to_micros(v, unit);
+                ASSERT_EQ(ok, static_cast<bool>(e)) << v;
+                if (ok) {
+                    EXPECT_EQ(us, *e);
+                    EXPECT_GE(us, kFirstMicros);
+                    EXPECT_LE(us, kLastMicros);
+                }
+            }
+        }
+    }
+}
+
 TEST(Duration, Units) {
     EXPECT_EQ(*parse_duration("250ms"), 250000);
     EXPECT_EQ(*parse_duration("30s"), 30000000);
