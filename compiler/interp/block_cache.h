@@ -20,27 +20,14 @@ namespace detail {
 /// reference goes, usually minutes of stream time after they were made and in bursts (a window's or a
 /// session's events at once), and the arrays of partial matches and rings are freed each time they
 /// double: glibc then consolidated and split chunks (malloc and free were about a sixth of the matcher's
-/// time). A list per class is a pop and a push, inline. Thread-local because several interpreters may run
-/// on several threads (`--threads`), and a block freed on another thread than the one that made it is
-/// simply reused there. Trivial (constant-initialised, no destructor) so that the inline paths read it
-/// without a TLS wrapper call; what it holds is given back at thread exit by a hook that the first slow
-/// path registers (`state`).
-///
-/// Blocks of the small classes (below kCarveClasses: up to 1,032 bytes, the stored events, most match
-/// arrays and rings) are carved from 16 KiB chunks, the next one of a class's current chunk when its
-/// list is empty, instead of a malloc each (a growing live state needs a fresh block for a third of the
-/// events on the 3 benchmark rules, 135 to 190 instructions each under oneTBB's malloc or glibc's). A
-/// chunk goes back to the allocator when all its blocks are free in one thread's lists: a sweep
-/// (block_cache.cpp) counts the free blocks per chunk when the thread holds more than kMaxBytes free and
-/// more than twice what it held after its last sweep (so that a fragmented state is not swept on every
-/// free), and at thread exit; a thread that exits hands the free blocks of chunks still in use to the
-/// next sweep or carve of any thread (the orphans), so that those chunks can go back too. Larger blocks
-/// are one allocation each, and above kMaxBytes held go back to the allocator one by one.
+/// time). A list per class is a pop and a push, inline. Bounded (kMaxBytes per thread, the rest goes back
+/// to the allocator); thread-local because several interpreters may run on several threads
+/// (`--threads`), and a block freed on another thread than the one that made it is simply reused there.
+/// Trivial (constant-initialised, no destructor) so that the inline paths read it without a TLS wrapper
+/// call; the blocks it holds are freed at thread exit by a hook that the first put registers (`state`).
 struct Cache {
     static constexpr size_t kClasses = 257;                  // class c: blocks of 16 c + 8 bytes
-    static constexpr size_t kCarveClasses = 65;              // classes carved from chunks (blocks <= 1032)
-    static constexpr size_t kChunkBytes = 16384;             // a chunk of carved blocks
-    static constexpr uint64_t kMaxBytes = uint64_t{1} << 20; // held per thread before a sweep / delete
+    static constexpr uint64_t kMaxBytes = uint64_t{1} << 20; // held per thread
     static constexpr uint8_t kNew = 0, kLive = 1, kDead = 2; // hook not registered / registered / ran
 
     struct Node {
@@ -49,10 +36,6 @@ struct Cache {
     Node* free[kClasses];
     uint64_t held;
     uint8_t state;
-    /// The current chunk of each carved class: its next uncarved block and its end (null: none yet).
-    char* carve_next[kCarveClasses];
-    char* carve_end[kCarveClasses];
-    uint64_t sweep_at; ///< held bytes above which a put sweeps (0: kMaxBytes)
 };
 
 inline thread_local constinit Cache t_cache{};
@@ -65,18 +48,6 @@ constexpr size_t class_of(size_t bytes) {
 constexpr size_t class_bytes(size_t c) {
     return c * 16 + 8;
 }
-/// The distance between carved blocks of class c: the block and 8 bytes, as a malloc chunk takes (so that
-/// a carved block is 16-byte aligned like malloc's, and takes no more room).
-constexpr size_t carve_stride(size_t c) {
-    return class_bytes(c) + 8;
-}
-/// Blocks of class c in one chunk.
-constexpr size_t carve_count(size_t c) {
-    return Cache::kChunkBytes / carve_stride(c);
-}
-
-/// Chunks allocated and not yet given back, over all threads (tests, and the docs' figures).
-uint64_t live_chunks();
 
 void* get_slow(size_t bytes);
 void put_slow(void* p, size_t bytes);
@@ -84,8 +55,7 @@ void put_slow(void* p, size_t bytes);
 } // namespace detail
 
 /// A block of at least `bytes` bytes: a block of the same size class this thread freed before when it
-/// holds one (a pop), else a new one: carved from the class's chunk (up to 1,032 bytes), or from
-/// ::operator new. Return it with put(p, bytes), the same `bytes`,
+/// holds one (a pop), else a new one from ::operator new. Return it with put(p, bytes), the same `bytes`,
 /// on any thread.
 inline void* get(size_t bytes) {
     if constexpr (!kRecycle) return ::operator new(bytes);
@@ -102,8 +72,7 @@ inline void* get(size_t bytes) {
 }
 
 /// Returns a block from get(bytes) to this thread's cache, or to ::operator delete when the cache holds
-/// its bound (1 MiB per thread) or the block is larger than the largest class (4 KiB); a carved block
-/// always goes to the cache (its chunk goes back whole, block_cache.cpp's sweep).
+/// its bound (1 MiB per thread) or the block is larger than the largest class (4 KiB).
 inline void put(void* p, size_t bytes) {
     if constexpr (!kRecycle) {
         ::operator delete(p);

@@ -1,11 +1,10 @@
 // block_cache_test.cpp: the interpreter's block cache (compiler/interp/block_cache.h): blocks are usable
-// at their full size, freed blocks come back per size class, a block freed on another thread is reused
-// there, and carved chunks go back to the allocator once all their blocks are free.
+// at their full size, freed blocks come back per size class, and a block freed on another thread is reused
+// there.
 #include "compiler/interp/block_cache.h"
 
 #include <gtest/gtest.h>
 
-#include <cstdint>
 #include <cstring>
 #include <set>
 #include <thread>
@@ -55,52 +54,6 @@ TEST(BlockCache, ThreadsFreeEachOthersBlocksAndReuseThem) {
     freer.join();
     if (!blocks::kRecycle) return;
     EXPECT_EQ(reused, std::set<void*>(made.begin(), made.end()));
-}
-
-TEST(BlockCache, CarvedBlocksAreAlignedLikeMalloc) {
-    std::vector<std::pair<void*, size_t>> live;
-    for (size_t bytes : {8u, 24u, 56u, 168u, 1032u})
-        for (int i = 0; i < 100; ++i) live.emplace_back(blocks::get(bytes), bytes);
-    for (auto [p, bytes] : live) {
-        EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u);
-        blocks::put(p, bytes);
-    }
-}
-
-// A thread that frees what it carved, more than the cache's bound, gives the chunks back before it exits
-// (the sweep), and all of them at its exit.
-TEST(BlockCache, FreeChunksGoBackToTheAllocator) {
-    if (!blocks::kRecycle) GTEST_SKIP() << "every block is its own allocation under AddressSanitizer";
-    const uint64_t before = blocks::detail::live_chunks();
-    std::thread t([&] {
-        std::vector<void*> made(40000); // 40,000 blocks of 168 bytes: 6.7 MB
-        for (void*& p : made) p = blocks::get(168);
-        EXPECT_GE(blocks::detail::live_chunks(), before + 40000 / blocks::detail::carve_count(10));
-        for (void* p : made) blocks::put(p, 168);
-        // What is left: at most the bound's worth of chunks (and the current one).
-        EXPECT_LE(blocks::detail::live_chunks(),
-                  before + 2 + blocks::detail::Cache::kMaxBytes / blocks::detail::Cache::kChunkBytes * 2);
-    });
-    t.join();
-    EXPECT_EQ(blocks::detail::live_chunks(), before);
-}
-
-// Blocks carved by one thread and freed by others after it exited: the chunks still go back (the exited
-// thread's free blocks wait as orphans for the next sweep).
-TEST(BlockCache, ChunksOfAnExitedThreadGoBack) {
-    if (!blocks::kRecycle) GTEST_SKIP() << "every block is its own allocation under AddressSanitizer";
-    const uint64_t before = blocks::detail::live_chunks();
-    std::vector<void*> made(5000);
-    std::thread maker([&] {
-        for (void*& p : made) p = blocks::get(56);
-        for (size_t i = 0; i < made.size(); i += 2) blocks::put(made[i], 56); // half freed here
-    });
-    maker.join();
-    std::thread freer([&] {
-        for (size_t i = 1; i < made.size(); i += 2) blocks::put(made[i], 56); // the other half here
-    });
-    freer.join();
-    EXPECT_EQ(blocks::detail::live_chunks(), before);
 }
 
 TEST(BlockCache, VectorsGrowThroughTheAllocator) {
