@@ -1,11 +1,13 @@
 // block_cache_test.cpp: the interpreter's block cache (compiler/interp/block_cache.h): blocks are usable
-// at their full size, freed blocks come back per size class, and a block freed on another thread is reused
-// there.
+// at their full size, freed blocks come back per size class, a chunk goes back with its last block, and
+// blocks freed on another thread than their chunk's go back too.
 #include "compiler/interp/block_cache.h"
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
 #include <cstring>
+#include <mutex>
 #include <set>
 #include <thread>
 #include <vector>
@@ -39,21 +41,66 @@ TEST(BlockCache, FreedBlocksAreReusedWithinTheirClass) {
     blocks::put(b, 72);
 }
 
-TEST(BlockCache, ThreadsFreeEachOthersBlocksAndReuseThem) {
+TEST(BlockCache, ThreadsFreeEachOthersBlocks) {
+    // Blocks made on a thread that has exited, freed on another: their chunks go back with the last one.
+    const uint64_t chunks0 = blocks::detail::live_chunks();
     std::vector<void*> made(1000);
     std::thread maker([&] {
         for (void*& p : made) p = blocks::get(200);
     });
     maker.join();
-    std::set<void*> reused;
     std::thread freer([&] {
-        for (void* p : made) blocks::put(p, 200); // 1000 blocks of 200 bytes: within the thread's bound
-        for (size_t i = 0; i < made.size(); ++i) reused.insert(blocks::get(200));
-        for (void* p : reused) blocks::put(p, 200);
-    }); // exits holding them: its exit hook frees them (LeakSanitizer would report them otherwise)
+        for (void* p : made) blocks::put(p, 200);
+    });
     freer.join();
-    if (!blocks::kRecycle) return;
-    EXPECT_EQ(reused, std::set<void*>(made.begin(), made.end()));
+    EXPECT_EQ(blocks::detail::live_chunks(), chunks0);
+}
+
+TEST(BlockCache, BlocksFreedWhileTheirThreadRunsGoBackAtItsExit) {
+    const uint64_t chunks0 = blocks::detail::live_chunks();
+    std::vector<void*> made(1000);
+    std::mutex mu;
+    std::condition_variable cv;
+    int phase = 0;
+    std::thread maker([&] {
+        for (void*& p : made) p = blocks::get(200);
+        std::unique_lock<std::mutex> lock(mu);
+        phase = 1;
+        cv.notify_all();
+        cv.wait(lock, [&] { return phase == 2; });
+        void* again = blocks::get(200); // takes in the blocks the other thread freed into its current chunk
+        blocks::put(again, 200);
+    });
+    {
+        std::unique_lock<std::mutex> lock(mu);
+        cv.wait(lock, [&] { return phase == 1; });
+        for (void* p : made) blocks::put(p, 200); // into the maker's chunks, which it still owns
+        phase = 2;
+        cv.notify_all();
+    }
+    maker.join();
+    EXPECT_EQ(blocks::detail::live_chunks(), chunks0);
+}
+
+TEST(BlockCache, AChunkGoesBackWithItsLastBlock) {
+    if (!blocks::kRecycle) GTEST_SKIP() << "every block is its own allocation under AddressSanitizer";
+    const uint64_t chunks0 = blocks::detail::live_chunks();
+    std::thread t([&] {
+        const size_t per_chunk = blocks::detail::carve_count(blocks::detail::class_of(200));
+        std::vector<void*> made(per_chunk * 10);
+        for (void*& p : made) p = blocks::get(200);
+        EXPECT_EQ(blocks::detail::live_chunks(), chunks0 + 10);
+        for (size_t i = 0; i < made.size(); i += 2) blocks::put(made[i], 200); // every chunk half free
+        EXPECT_EQ(blocks::detail::live_chunks(), chunks0 + 10);
+        for (size_t i = 1; i < made.size(); i += 2) blocks::put(made[i], 200);
+        // The current chunk stays, one empty chunk is kept as the spare, the other 8 went back.
+        EXPECT_EQ(blocks::detail::live_chunks(), chunks0 + 2);
+        for (void*& p : made) p = blocks::get(200); // reused: the current chunk, the spare, then new ones
+        EXPECT_EQ(blocks::detail::live_chunks(), chunks0 + 10);
+        for (void* p : made) blocks::put(p, 200);
+    });
+    t.join();
+    EXPECT_EQ(blocks::detail::live_chunks(), chunks0); // the exit gave back the current chunk and the spare
 }
 
 TEST(BlockCache, VectorsGrowThroughTheAllocator) {
