@@ -52,6 +52,14 @@ Decoder::Impl::Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
     none.fill(kIgnored);
     layouts.assign(rs.events.size(), none);
     flat_layouts.assign(rs.events.size(), none);
+    flat_types.resize(rs.events.size());
+    for (size_t t = 0; t < rs.events.size(); ++t) {
+        const ir::EventType& et = rs.events[t];
+        FlatType& ft = flat_types[t];
+        ft.fits = et.fields.size() <= 64;
+        for (size_t f = 0; f < et.fields.size() && ft.fits; ++f)
+            if (!et.fields[f].optional) ft.required |= uint64_t{1} << f;
+    }
     plain_fields.resize(rs.events.size());
     for (size_t t = 0; t < rs.events.size(); ++t)
         for (const ir::FieldDef& fd : rs.events[t].fields)
@@ -220,7 +228,7 @@ bool Decoder::Impl::decode(DecodeError& err, std::string_view line, uint64_t lin
         record = true;
         const Flat f = decode_flat(err, line, line_no, ev);
         record = defer;
-        if (f != Flat::Declined) return f == Flat::Decoded;
+        if (f == Flat::Decoded) return true;
         const int n = scan_flat_object(line, members.data(), kFlatMembers);
         if (n >= 0) {
             nmembers = static_cast<size_t>(n);

@@ -15,7 +15,10 @@
 #include "runtime/decoder_impl.h"
 #include "runtime/flat_json_scan.h"
 
+#include <fmt/format.h>
+
 #include <bit>
+#include <iterator>
 
 namespace ethogram::runtime {
 
@@ -24,7 +27,7 @@ using namespace flat_scan;
 namespace {
 
 // Whether the bytes at p are `name` and then the closing quote ("name" is plain: equal bytes, equal names).
-inline bool name_at(const char* p, const char* e, std::string_view name) {
+[[gnu::always_inline]] inline bool name_at(const char* p, const char* e, std::string_view name) {
     const size_t n = name.size();
     if (static_cast<size_t>(e - p) <= n || p[n] != '"') return false;
     return same_text(std::string_view(p, n), name);
@@ -53,7 +56,17 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
     if (t < 0) return Flat::Declined;
     const ir::EventType& et = rs.events[static_cast<size_t>(t)];
 
-    begin_event(rs, t, line_no, ev, seen);
+    const FlatType& ft = flat_types[static_cast<size_t>(t)];
+    if (!ft.fits) return Flat::Declined;
+    // begin_event's work, with the fields seen as bits (what finish_event checks, below).
+    ev.type = static_cast<uint16_t>(t);
+    ev.line = line_no;
+    ev.key = ir::kNoString;
+    ev.id = ir::kNoString;
+    ev.time = 0;
+    if (ev.fields.size() != et.fields.size()) ev.fields.resize(et.fields.size());
+    for (ir::Value& f : ev.fields) f = ir::Value::missing();
+    uint64_t seen_bits = 0;
     pending.clear();
     key_text = {};
     int_id = false;
@@ -86,8 +99,8 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
         if (slot != kIgnored) { // unknown members (and the type's duplicates) are ignored
             if (slot == et.key_field) {
                 // A second key member: the member loop (key_buf holds one integer key's text at a time).
-                if (seen[slot]) return Flat::Declined;
-                seen[slot] = 1;
+                if (seen_bits >> slot & 1) return Flat::Declined;
+                seen_bits |= uint64_t{1} << slot;
                 if (v.type == JsonType::String &&
                     et.fields[slot].type == ir::Type::String) { // key()'s usual case
                     key_text = v.s;
@@ -97,7 +110,7 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
                     return Flat::Declined;
                 }
             } else {
-                seen[slot] = 1;
+                seen_bits |= uint64_t{1} << slot;
                 if (!field(err, et, slot, v, ev.fields[slot])) return Flat::Declined;
             }
         }
@@ -105,8 +118,14 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
         c = peek(p, e);
     }
     if (c != '}' || skip_ws(p + 1, e) != e) return Flat::Declined;
+    // finish_event's checks: a required field not seen, or no event time, is the member loop's to report.
+    if ((ft.required & ~seen_bits) != 0) return Flat::Declined;
+    if (et.time_field != ir::kNoField) {
+        const ir::Value& tval = ev.fields[et.time_field];
+        if (tval.is_missing()) return Flat::Declined;
+        ev.time = tval.i;
+    }
     ++flat_lines;
-
     if (!defer) {
         for (const Pending& s : pending) {
             const uint32_t id = pool.intern(s.text);
@@ -114,8 +133,21 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
             if (s.slot == et.key_field) ev.key = id;
         }
     }
-    if (!finish_event(et, seen, defer ? nullptr : &pool, id_buf, ev, err)) return Flat::Failed;
-    int_id = defer && et.id_field != ir::kNoField && ev.fields[et.id_field].type == ir::Type::Int;
+    // The id, as finish_event takes it (deferred: an integer id's text waits in id_buf).
+    if (et.id_field != ir::kNoField) {
+        const ir::Value& id = ev.fields[et.id_field];
+        if (id.type == ir::Type::String) {
+            ev.id = static_cast<uint32_t>(id.i);
+        } else if (id.type == ir::Type::Int) {
+            if (!defer) {
+                ev.id = intern_decimal(pool, id_buf, id.i);
+            } else {
+                id_buf.clear();
+                fmt::format_to(std::back_inserter(id_buf), "{}", id.i);
+                int_id = true;
+            }
+        }
+    }
     return Flat::Decoded;
 }
 

@@ -60,6 +60,13 @@ struct Decoder::Impl {
     std::vector<std::array<uint16_t, kLayoutMembers>> flat_layouts;
     std::vector<std::vector<uint8_t>> plain_fields;
     bool type_plain = false; ///< the type member's name is plain
+    // Per type, for the fused scan: whether it takes the type at all (at most 64 fields: the fields seen
+    // are bits), and the bits of its required fields.
+    struct FlatType {
+        bool fits = false;
+        uint64_t required = 0;
+    };
+    std::vector<FlatType> flat_types;
     std::vector<uint8_t> seen;
     // The line's members: from the flat scan, or copied from the DOM (never fewer than kFlatMembers).
     std::vector<JsonMember> members = std::vector<JsonMember>(kFlatMembers);
@@ -136,7 +143,8 @@ struct Decoder::Impl {
 
     // Decodes one member into `out`; false (with `err`) when it does not fit the field. The usual cases
     // here, inlined into the member loop; null, the rest and every error in field_all.
-    bool field(DecodeError& err, const ir::EventType& et, uint16_t slot, const JsonValue& v, ir::Value& out) {
+    [[gnu::always_inline]] bool field(DecodeError& err, const ir::EventType& et, uint16_t slot,
+                                      const JsonValue& v, ir::Value& out) {
         const ir::FieldDef& fd = et.fields[slot];
         switch (fd.type) {
         case ir::Type::Int:
@@ -184,9 +192,9 @@ struct Decoder::Impl {
     bool key(DecodeError& err, const ir::EventType& et, const JsonValue& v, ir::Event& ev);
 
     bool decode(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev, bool in_place);
-    // The usual line in one fused scan (decoder_flat.cpp): Decoded or Failed (a dead letter, with `err`)
-    // when it took the line, Declined (nothing interned) for the other decoders to take it.
-    enum class Flat : uint8_t { Declined, Decoded, Failed };
+    // The usual line in one fused scan (decoder_flat.cpp): Decoded, or Declined (nothing interned) for the
+    // other decoders to take it, and every line that is a dead letter.
+    enum class Flat : uint8_t { Declined, Decoded };
     Flat decode_flat(DecodeError& err, std::string_view line, uint64_t line_no, ir::Event& ev);
     /// Whether `name` is printable ASCII without '"' or '\\' (a JSON string's text as is).
     static bool plain_name(std::string_view name) {

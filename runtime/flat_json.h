@@ -36,7 +36,7 @@ struct JsonMember {
 
 /// Whether `a` and `b` hold the same text: memcmp's answer, inline for the short names of members and event
 /// types (two overlapping word loads each, never a byte past either string).
-inline bool same_text(std::string_view a, std::string_view b) {
+[[gnu::always_inline]] inline bool same_text(std::string_view a, std::string_view b) {
     const size_t n = a.size();
     if (n != b.size()) return false;
     const char* p = a.data();

@@ -20,23 +20,23 @@ namespace ethogram::runtime::flat_scan {
 
 constexpr uint64_t kOnes = 0x0101010101010101ull, kHighs = 0x8080808080808080ull;
 
-inline bool is_ws(unsigned char c) {
+[[gnu::always_inline]] inline bool is_ws(unsigned char c) {
     return c <= ' ' && (c == ' ' || c == '\t' || c == '\n' || c == '\r');
 }
 
-inline bool is_digit(unsigned char c) {
+[[gnu::always_inline]] inline bool is_digit(unsigned char c) {
     return static_cast<unsigned char>(c - '0') <= 9;
 }
 
 // JSON whitespace (usually none: one compare).
-inline const char* skip_ws(const char* p, const char* e) {
+[[gnu::always_inline]] inline const char* skip_ws(const char* p, const char* e) {
     while (p != e && is_ws(static_cast<unsigned char>(*p))) ++p;
     return p;
 }
 
 // Moves p past whitespace; the byte there, or 0 at the end of the line (never a byte the scan accepts
 // where it peeks, so a NUL in the line is declined like the end).
-inline char peek(const char*& p, const char* e) {
+[[gnu::always_inline]] inline char peek(const char*& p, const char* e) {
     if (p != e && static_cast<unsigned char>(*p) > ' ') return *p; // no whitespace: the usual case
     p = skip_ws(p, e);
     return p == e ? '\0' : *p;
@@ -45,7 +45,7 @@ inline char peek(const char*& p, const char* e) {
 // The high bit of each byte of `w` a string's text cannot hold as is ('"', '\\', below 0x20, 0x80 and up).
 // Exact up to the first such byte (a borrow only runs upward from a byte that is one), which is all the
 // caller uses.
-inline uint64_t special_bytes(uint64_t w) {
+[[gnu::always_inline]] inline uint64_t special_bytes(uint64_t w) {
     const uint64_t quote = w ^ (kOnes * '"'), bslash = w ^ (kOnes * '\\');
     return (((quote - kOnes) & ~quote) | ((bslash - kOnes) & ~bslash) | ((w - kOnes * 0x20) & ~w) | w) &
            kHighs;
@@ -54,7 +54,7 @@ inline uint64_t special_bytes(uint64_t w) {
 // A string's text after its opening quote: printable ASCII without backslash, up to the closing quote.
 // Returns past the closing quote, or null to decline. Sixteen bytes at a time (SSE2) or eight while that
 // many remain, then byte by byte.
-inline const char* scan_string(const char* p, const char* e, std::string_view& out) {
+[[gnu::always_inline]] inline const char* scan_string(const char* p, const char* e, std::string_view& out) {
     const char* start = p;
 #if defined(__SSE2__)
     const __m128i quote = _mm_set1_epi8('"'), bslash = _mm_set1_epi8('\\'), space = _mm_set1_epi8(0x20);
@@ -213,14 +213,14 @@ inline const char* scan_number(const char* p, const char* e, JsonValue& v) {
     return p;
 }
 
-inline const char* scan_literal(const char* p, const char* e, std::string_view word) {
+[[gnu::always_inline]] inline const char* scan_literal(const char* p, const char* e, std::string_view word) {
     if (static_cast<size_t>(e - p) < word.size() || std::string_view(p, word.size()) != word) return nullptr;
     return p + word.size();
 }
 
 // One member's value at p (after the colon and any whitespace): its type and contents in `v`. Returns
 // past the value, or null to decline (nested values, bad bytes, anything the scan is not sure of).
-inline const char* scan_value(const char* p, const char* e, JsonValue& v) {
+[[gnu::always_inline]] inline const char* scan_value(const char* p, const char* e, JsonValue& v) {
     const char vc = peek(p, e);
     switch (vc) {
     case '"': v.type = JsonType::String; return scan_string(p + 1, e, v.s);
