@@ -8,10 +8,11 @@
 // loads) instead of being scanned for its closing quote and then compared.
 //
 // What it takes it decides exactly as the other two decoders would: it declines (and interns nothing) on
-// anything else: a line the flat scan would not take, the type not first or not a known type, and any
-// member that does not fit its field, whose verdict and text come from the member loop then, in member
-// order. Strings are recorded while scanning and interned once the whole line is scanned, in member order
-// (the order decode_members interns them in).
+// anything else: a line the flat scan would not take, the type not first or not a known type, a second key
+// member, any member that does not fit its field, a required field missing or no event time (every dead
+// letter: its verdict and text come from the member loop or the DOM then, in member order). Strings are
+// recorded while scanning and interned once the whole line is scanned, in member order (the order
+// decode_members interns them in).
 #include "runtime/decoder_impl.h"
 #include "runtime/flat_json_scan.h"
 
