@@ -4,6 +4,9 @@
 #include "runtime/json_writer.h"
 #include "runtime/time.h"
 
+#include <string>
+#include <vector>
+
 namespace ethogram::runtime {
 
 namespace {
@@ -144,30 +147,98 @@ void append_model_scores(JsonOut& out, const ir::Detection& d, const ir::RuleSet
     out.ch('}');
 }
 
-} // namespace
+/// A detection's times are mostly a few values (its time, first and last, and its events' times): the
+/// last two written, with their text, so that a repeated one is copied rather than formatted again.
+class TimeCache {
+public:
+    void write(JsonOut& out, int64_t us) {
+        for (Entry& e : entries_) {
+            if (e.len != 0 && e.us == us) {
+                out.raw(e.text, e.len);
+                return;
+            }
+        }
+        Entry& e = entries_[next_];
+        next_ ^= 1;
+        e.us = us;
+        e.len = static_cast<uint8_t>(write_rfc3339(e.text + 1, us) + 2);
+        e.text[0] = '"';
+        e.text[e.len - 1] = '"';
+        out.raw(e.text, e.len);
+    }
 
-void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
-                      const OutputOptions& opts, std::string& text) {
-    JsonOut out(text);
-    const ir::Rule& rule = rs.rules[d.rule];
+private:
+    struct Entry {
+        int64_t us = 0;
+        uint8_t len = 0; ///< 0: empty
+        char text[kRfc3339MaxSize + 2];
+    };
+    Entry entries_[2];
+    unsigned next_ = 0;
+};
+
+// The detection's text up to the key: `{"rule":...,"behaviour":...,"key":`.
+void write_head(JsonOut& out, const ir::RuleSet& rs, const ir::Rule& rule) {
     out.lit("{\"rule\":");
     out.string(rule.name);
     out.lit(",\"behaviour\":");
     out.string(rule.label < rs.taxonomy.size() ? std::string_view(rs.taxonomy[rule.label].path) : "");
     out.lit(",\"key\":");
+}
+
+// `,"severity":...,"confidence":`.
+void write_severity(JsonOut& out, const ir::Rule& rule) {
+    out.lit(",\"severity\":");
+    out.string(ir::severity_name(rule.severity));
+    out.lit(",\"confidence\":");
+}
+
+// `,"ruleset":...,"version":...` (and the bundle's provenance) `,"id":`.
+void write_tail(JsonOut& out, const ir::RuleSet& rs, const ir::Rule& rule, const OutputOptions& opts) {
+    out.lit(",\"ruleset\":");
+    out.string(rs.name);
+    out.lit(",\"version\":");
+    out.string(rs.version);
+    if (!opts.bundle_hash.empty()) { // provenance of a bundle run: which rule text, which bundle
+        out.lit(",\"rule_hash\":");
+        out.string(rule.hash);
+        out.lit(",\"bundle\":");
+        out.string(opts.bundle_hash);
+    }
+    out.lit(",\"id\":");
+}
+
+const std::vector<uint16_t> kNoTypes;
+
+// The types EventRef::Current may be in the rule's emits (empty: any).
+const std::vector<uint16_t>& current_types(const ir::Rule& rule) {
+    return rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNoTypes;
+}
+
+// A detection of `rule` as text; `pieces`, when given, holds the rule's constant parts already written.
+void format(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
+            const OutputOptions& opts, const RulePieces* pieces, std::string& text) {
+    JsonOut out(text);
+    TimeCache times;
+    const ir::Rule& rule = rs.rules[d.rule];
+    if (pieces)
+        out.raw(pieces->head.data(), pieces->head.size());
+    else
+        write_head(out, rs, rule);
     if (d.key < pool.size())
         out.string(pool.view(d.key));
     else
         out.lit("null");
     out.lit(",\"time\":");
-    out.time(d.time);
+    times.write(out, d.time);
     out.lit(",\"first\":");
-    out.time(d.first_time);
+    times.write(out, d.first_time);
     out.lit(",\"last\":");
-    out.time(d.last_time);
-    out.lit(",\"severity\":");
-    out.string(ir::severity_name(rule.severity));
-    out.lit(",\"confidence\":");
+    times.write(out, d.last_time);
+    if (pieces)
+        out.raw(pieces->severity.data(), pieces->severity.size());
+    else
+        write_severity(out, rule);
     out.real(d.confidence);
     out.lit(",\"trigger\":");
     out.string(d.trigger);
@@ -177,14 +248,18 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     }
 
     out.lit(",\"fields\":{");
-    static const std::vector<uint16_t> kNoTypes;
-    const std::vector<uint16_t>& current =
-        rule.kind == ir::RuleKind::Threshold ? rule.threshold.on_types : kNoTypes;
     for (size_t i = 0; i < rule.emits.size() && i < d.fields.size(); ++i) {
         if (i) out.ch(',');
-        out.string(rule.emits[i].name);
-        out.ch(':');
-        append_value(out, d.fields[i], pool, enum_names(rs, rule, rule.emits[i].expr, current));
+        if (pieces) {
+            const std::string& name = pieces->emit_names[i];
+            out.raw(name.data(), name.size());
+            append_value(out, d.fields[i], pool, pieces->emit_enums[i]);
+        } else {
+            out.string(rule.emits[i].name);
+            out.ch(':');
+            append_value(out, d.fields[i], pool,
+                         enum_names(rs, rule, rule.emits[i].expr, current_types(rule)));
+        }
     }
     out.lit("},\"events\":{");
     for (size_t i = 0; i < d.bindings.size(); ++i) {
@@ -199,7 +274,7 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
             out.lit("{\"line\":");
             out.uint64(e.line);
             out.lit(",\"time\":");
-            out.time(e.time);
+            times.write(out, e.time);
             if (e.id != ir::kNoString && e.id < pool.size()) {
                 out.lit(",\"id\":");
                 out.string(pool.view(e.id));
@@ -223,17 +298,10 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
         out.uint64(omitted);
     }
     if (any_omitted) out.ch('}');
-    out.lit(",\"ruleset\":");
-    out.string(rs.name);
-    out.lit(",\"version\":");
-    out.string(rs.version);
-    if (!opts.bundle_hash.empty()) { // provenance of a bundle run: which rule text, which bundle
-        out.lit(",\"rule_hash\":");
-        out.string(rule.hash);
-        out.lit(",\"bundle\":");
-        out.string(opts.bundle_hash);
-    }
-    out.lit(",\"id\":");
+    if (pieces)
+        out.raw(pieces->tail.data(), pieces->tail.size());
+    else
+        write_tail(out, rs, rule, opts);
     out.hex16(d.id);
     if (opts.explain) append_explain(out, d, rs, rule, opts.max_events_per_alias);
     if (opts.explain && !d.models.empty()) append_model_scores(out, d, rs);
@@ -244,9 +312,43 @@ void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::S
     out.ch('}');
 }
 
+} // namespace
+
+RulePieces::RulePieces(const ir::RuleSet& rs, const ir::Rule& rule, const OutputOptions& opts) {
+    auto text = [](std::string& s, auto&& write) {
+        JsonOut out(s);
+        write(out);
+    };
+    text(head, [&](JsonOut& out) { write_head(out, rs, rule); });
+    text(severity, [&](JsonOut& out) { write_severity(out, rule); });
+    text(tail, [&](JsonOut& out) { write_tail(out, rs, rule, opts); });
+    for (const ir::Emit& e : rule.emits) {
+        std::string name;
+        text(name, [&](JsonOut& out) {
+            out.string(e.name);
+            out.ch(':');
+        });
+        emit_names.push_back(std::move(name));
+        emit_enums.push_back(enum_names(rs, rule, e.expr, current_types(rule)));
+    }
+}
+
+void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
+                      const OutputOptions& opts, std::string& text) {
+    format(d, rs, pool, opts, nullptr, text);
+}
+
+void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
+                      const OutputOptions& opts, const RulePieces& pieces, std::string& text) {
+    format(d, rs, pool, opts, &pieces, text);
+}
+
 DetectionWriter::DetectionWriter(const ir::RuleSet& rs, const ir::StringPool& pool, OutputOptions opts,
                                  OutputFile* out, OutputFile* suppressed)
-    : rs_(rs), pool_(pool), opts_(opts), out_(out), suppressed_out_(suppressed) {}
+    : rs_(rs), pool_(pool), opts_(opts), out_(out), suppressed_out_(suppressed) {
+    pieces_.reserve(rs.rules.size());
+    for (const ir::Rule& rule : rs.rules) pieces_.emplace_back(rs, rule, opts_);
+}
 
 bool DetectionWriter::keep(const ir::Detection& d) {
     if (opts_.only < 0) return true;
@@ -260,7 +362,7 @@ void DetectionWriter::emit(ir::Detection&& d) {
     ++emitted_;
     if (!out_) return;
     buf_.clear();
-    format_detection(d, rs_, pool_, opts_, buf_);
+    format_detection(d, rs_, pool_, opts_, pieces_[d.rule], buf_);
     buf_.push_back('\n');
     out_->write(buf_);
 }
@@ -270,7 +372,7 @@ void DetectionWriter::suppressed(ir::Detection&& d) {
     ++suppressed_;
     if (!suppressed_out_) return;
     buf_.clear();
-    format_detection(d, rs_, pool_, opts_, buf_);
+    format_detection(d, rs_, pool_, opts_, pieces_[d.rule], buf_);
     buf_.push_back('\n');
     suppressed_out_->write(buf_);
 }

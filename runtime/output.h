@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 namespace ethogram::runtime {
 
@@ -34,6 +35,22 @@ struct OutputOptions {
 /// schema; when that is not possible the index is written as a number.
 void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
                       const OutputOptions& opts, std::string& out);
+
+/// A rule's constant parts of its detections' text, written once (what format_detection writes for them):
+/// for a writer that formats many detections.
+struct RulePieces {
+    RulePieces(const ir::RuleSet& rs, const ir::Rule& rule, const OutputOptions& opts);
+    std::string head;                    ///< `{"rule":...,"behaviour":...,"key":`
+    std::string severity;                ///< `,"severity":...,"confidence":`
+    std::string tail;                    ///< `,"ruleset":...,"version":...` (bundle provenance) `,"id":`
+    std::vector<std::string> emit_names; ///< per emit: `"name":`
+    std::vector<const std::vector<std::string>*> emit_enums; ///< per emit: its enum's value names, or null
+};
+
+/// format_detection with `rule`'s pieces (RulePieces(rs, rs.rules[d.rule], opts)) already written: the same
+/// text.
+void format_detection(const ir::Detection& d, const ir::RuleSet& rs, const ir::StringPool& pool,
+                      const OutputOptions& opts, const RulePieces& pieces, std::string& out);
 
 /// The DetectionSink the pipeline hands to the executor: filters (--only), formats and writes detections
 /// and suppressed detections, and counts them. A null suppressed stream only counts (the pipeline logs it).
@@ -63,6 +80,7 @@ private:
     OutputOptions opts_;
     OutputFile* out_;
     OutputFile* suppressed_out_;
+    std::vector<RulePieces> pieces_; // by rule
     std::string buf_;
     uint64_t emitted_ = 0, suppressed_ = 0, filtered_ = 0;
 };

@@ -49,19 +49,6 @@ bool ReorderBuffer::push(ir::Event&& e) {
     return true;
 }
 
-bool ReorderBuffer::push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out) {
-    switch (admit_event(e.time)) {
-    case Admit::Late: return false;
-    case Admit::Straight: // what push and pop_ready would do, without the heap
-        out.clear();
-        out.push_back(std::move(e));
-        return true;
-    case Admit::Buffer: break;
-    }
-    push_admitted(std::move(e), out);
-    return true;
-}
-
 void ReorderBuffer::push_admitted(ir::Event&& e, std::vector<ir::Event>& out) {
     enqueue(std::move(e));
     pop_while(watermark_, out);

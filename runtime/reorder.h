@@ -33,16 +33,11 @@ public:
 
     /// Moves every event with time <= watermark into `out` (cleared first), in (time, seq) order.
     void pop_ready(std::vector<ir::Event>& out);
-    /// push(e) then pop_ready(out), in one step: an event that would be released at once (nothing
-    /// buffered, its time not after the watermark: every event when no lateness is allowed) goes straight
-    /// to `out` without passing through the heap. Returns false (and keeps nothing, `out` untouched) when
-    /// `e` is late.
-    bool push_and_pop_ready(ir::Event&& e, std::vector<ir::Event>& out);
-
-    /// push_and_pop_ready in two steps, for a caller that hands an event released at once to its
-    /// consumer itself (LineStage, without moving it through a vector): the verdict on an event at `time`
-    /// (the watermark moved as push would). Straight: it would be released at once and is the caller's
-    /// now; Buffer: the caller must pass it to push_admitted; Late: drop it (nothing kept).
+    /// push(e) then pop_ready(out) in two steps, for a caller that hands an event released at once to its
+    /// consumer itself (LineStage, without moving it through a vector or the heap): the verdict on an
+    /// event at `time` (the watermark moved as push would). Straight: it would be released at once
+    /// (nothing buffered, its time not after the watermark: every event when no lateness is allowed) and
+    /// is the caller's now; Buffer: the caller must pass it to push_admitted; Late: drop it (nothing kept).
     enum class Admit : uint8_t { Late, Straight, Buffer };
     Admit admit_event(int64_t time) {
         if (!admit(time)) return Admit::Late;

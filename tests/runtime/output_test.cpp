@@ -253,6 +253,30 @@ TEST_F(DetectionFormat, LongBindingsListTheMostRecentEventsAndCountTheRest) {
     EXPECT_EQ(out.find("omitted"), std::string::npos) << out;
 }
 
+// The writer's form (each rule's constant text written once, RulePieces) gives format_detection's text
+// under every option that changes those pieces: explain, a bundle's provenance, a small cap, a detection
+// suppressed by another rule, times repeated or not, and an emit whose enum cannot be traced.
+TEST_F(DetectionFormat, RulePiecesWriteTheSameText) {
+    std::vector<OutputOptions> options(4);
+    options[1].explain = true;
+    options[2].bundle_hash = "b1f2";
+    options[3].explain = true;
+    options[3].max_events_per_alias = 1;
+    options[3].bundle_hash = "x\"y";
+    for (int variant = 0; variant < 4; ++variant) {
+        if (variant == 3) rs.rules[0].emits[4].expr = ir::kNoExpr;
+        ir::Detection d = detection();
+        if (variant == 1) d.suppressed_by = 1;
+        if (variant == 2) d.first_time = d.last_time = d.time;
+        for (const OutputOptions& opts : options) {
+            std::string one, pieces;
+            format_detection(d, rs, pool, opts, one);
+            format_detection(d, rs, pool, opts, RulePieces(rs, rs.rules[d.rule], opts), pieces);
+            EXPECT_EQ(one, pieces) << "variant " << variant;
+        }
+    }
+}
+
 TEST_F(DetectionFormat, UnresolvableEnumFallsBackToIndex) {
     rs.rules[0].emits[4].expr = ir::kNoExpr;
     std::string out;

@@ -109,33 +109,6 @@ TEST(Reorder, ManyRandomEventsComeOutSorted) {
     }
 }
 
-// push_and_pop_ready (the line stage's step, with its shortcut past the heap) against push then
-// pop_ready: the same verdicts, releases, watermark and high water, for lateness 0 and not, on streams
-// in order, nearly in order and shuffled.
-TEST(Reorder, PushAndPopReadyEqualsPushThenPopReady) {
-    for (int64_t lateness : {int64_t{0}, int64_t{1}, int64_t{500}, int64_t{100000}}) {
-        for (uint64_t spread : {uint64_t{1}, uint64_t{20}, uint64_t{3000}}) {
-            ReorderBuffer one(lateness), two(lateness);
-            std::vector<ir::Event> out_one, out_two;
-            uint64_t x = 99 + spread;
-            for (uint64_t s = 0; s < 3000; ++s) {
-                x = x * 6364136223846793005ULL + 1442695040888963407ULL;
-                const int64_t t = static_cast<int64_t>(s * 10) + static_cast<int64_t>((x >> 33) % spread);
-                const bool a = one.push_and_pop_ready(at(t, s), out_one);
-                const bool b = two.push(at(t, s));
-                ASSERT_EQ(a, b) << "event " << s;
-                if (!b) continue;
-                two.pop_ready(out_two);
-                ASSERT_EQ(out_one.size(), out_two.size()) << "event " << s;
-                for (size_t i = 0; i < out_one.size(); ++i) ASSERT_EQ(out_one[i].seq, out_two[i].seq);
-                ASSERT_EQ(one.watermark(), two.watermark());
-                ASSERT_EQ(one.size(), two.size());
-                ASSERT_EQ(one.high_water(), two.high_water());
-            }
-        }
-    }
-}
-
 // admit_event then push_admitted (LineStage's two steps, which keep a Straight event themselves) against
 // push then pop_ready: Straight exactly when push then pop_ready would release that one event alone, and
 // otherwise the same verdicts, releases, watermark, size and high water.
