@@ -30,7 +30,16 @@ public:
     void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
 
 private:
-    bool satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const;
+    /// Inline: most tests are a precomputed bit; the evaluation is out of line (evaluate).
+    bool satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
+        if (en_.bits_event == &e && p_.step_bit) {
+            // Precomputed by the native dispatch function for this event (type and predicate).
+            const uint32_t bit = p_.step_bit[step];
+            if (bit != kNoBit) return (en_.step_bits[bit >> 6] >> (bit & 63)) & 1;
+        }
+        return evaluate(step, e, m);
+    }
+    [[gnu::noinline]] bool evaluate(uint32_t step, const StoredEvent& e, const PartialMatch& m) const;
     bool try_bind(PartialMatch& m, const EventPtr& e) const;
     bool killed_by(const PartialMatch& m, const StoredEvent& e) const;
     bool complete(const PartialMatch& m) const;
@@ -58,12 +67,7 @@ private:
     size_t live_before_;
 };
 
-bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
-    if (en_.bits_event == &e && p_.step_bit) {
-        // Precomputed by the native dispatch function for this event (type and predicate).
-        const uint32_t bit = p_.step_bit[step];
-        if (bit != kNoBit) return (en_.step_bits[bit >> 6] >> (bit & 63)) & 1;
-    }
+bool PatternRun::evaluate(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
     const ir::Step& s = steps_[step];
     if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
     EvalContext ctx;
