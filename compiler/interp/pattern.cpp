@@ -53,7 +53,7 @@ private:
     void emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch);
     void emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch);
     /// Binds a fresh match `m` to its first event `e`.
-    void init(PartialMatch& m, const EventPtr& e) const;
+    [[gnu::always_inline]] inline void init(PartialMatch& m, const EventPtr& e) const;
     void reschedule();
     void account();
 
