@@ -142,6 +142,10 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         }
         PatternInfo& info = patterns[i];
         const auto& steps = rule.pattern.steps;
+        info.rule = i;
+        info.steps = steps.data();
+        info.within_us = rule.pattern.within_us;
+        info.keep_all = rule.keep_all;
         bool any_type_counts = false;
         for (uint32_t s = 0; s < steps.size(); ++s) {
             if (steps[s].kind == ir::StepKind::Positive) info.positives.push_back(s);
@@ -193,6 +197,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         for (size_t t = 0; t < pattern_rules_by_type.size(); ++t) {
             if (!touches.empty() && !(t < touches.size() && touches[t])) continue;
             PatternVisit v;
+            v.info = &info;
             v.rule = i;
             v.slot = i - pattern_first;
             v.first_takes =
@@ -206,6 +211,9 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
 
 void Engine::use_native(const NativeHooks* nh) {
     native = nh;
+    for (uint32_t r = 0; r < patterns.size(); ++r)
+        patterns[r].step_bit =
+            nh && r < nh->step_bit.size() && !nh->step_bit[r].empty() ? nh->step_bit[r].data() : nullptr;
     for (std::vector<PatternVisit>& visits : pattern_rules_by_type)
         for (PatternVisit& v : visits) {
             const std::vector<uint32_t>& pos = patterns[v.rule].positives;

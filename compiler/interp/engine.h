@@ -17,10 +17,18 @@
 
 namespace ethogram::interp {
 
-/// Per pattern rule: where its positive steps are.
+/// Per pattern rule: where its positive steps are, and what a visit of the rule reads of it (pattern.cpp's
+/// PatternRun), gathered at setup so that a visit loads neither the rule nor its pattern.
 struct PatternInfo {
     std::vector<uint32_t> positives; ///< pattern step indices of the positive steps, in order
     int32_t absence = -1;            ///< step index of the trailing absence, -1 when none
+    uint32_t rule = 0;               ///< the rule's index in RuleSet::rules
+    const ir::Step* steps = nullptr; ///< the rule's pattern steps (RuleSet::rules[rule].pattern.steps)
+    int64_t within_us = -1;          ///< the pattern's `within`, -1 when unbounded
+    bool keep_all = false;           ///< ir::Rule::keep_all (no consumption)
+    /// NativeHooks::step_bit of the rule (per step: its bit in Engine::step_bits, or kNoBit), null without
+    /// compiled code (set by Engine::use_native).
+    const uint32_t* step_bit = nullptr;
     /// Per event type: whether an event of that type can change the rule's state (some step lists the
     /// type). Empty when every type can: a step without types, or a strict step (`=>` kills a match on
     /// any event).
@@ -36,6 +44,7 @@ struct PatternInfo {
 /// One pattern rule an event of some type walks (Engine::pattern_rules_by_type): what patterns_on_event
 /// needs to skip it without loading the rule, its steps or PatternInfo.
 struct PatternVisit {
+    const PatternInfo* info = nullptr; ///< Engine::patterns[rule] (the Engine is never moved)
     uint32_t rule = 0;
     uint32_t slot = 0; ///< rule - Engine::pattern_first: its index from the start of KeyState::patterns
     /// The first positive step's native bit (NativeHooks::step_bit, set by Engine::use_native), kNoBit

@@ -62,15 +62,6 @@ ExprEvaluator::ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(
     memo_.resize(aggs.size());
 }
 
-const StoredEvent* step_event(const EvalContext& ctx, uint32_t step) {
-    if (step == ctx.candidate_step) return ctx.current;
-    if (!ctx.steps) return nullptr;
-    const StepEvents bound = ctx.steps->step(step);
-    // A single-event step holds one event; reading a collected step directly is rejected by sema
-    // (E0405), so any other count reads as missing.
-    return bound.size() == 1 ? bound.front() : nullptr;
-}
-
 bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {
     // Without native code ntests_ is 0; kNoExpr is past every table.
     if (id < ntests_) [[unlikely]]

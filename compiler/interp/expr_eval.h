@@ -144,7 +144,12 @@ static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
 ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);
 /// The event pattern step `step` names in `ctx`: the candidate when it is that step, else the step's single
-/// bound event, else null (its fields read as missing). Shared with the JIT's runtime ABI.
-const StoredEvent* step_event(const EvalContext& ctx, uint32_t step);
+/// bound event, else null (its fields read as missing). Shared with the JIT's runtime ABI. A single-event
+/// step holds one event; reading a collected step directly is rejected by sema (E0405), so any other count
+/// reads as missing.
+inline const StoredEvent* step_event(const EvalContext& ctx, uint32_t step) {
+    if (step == ctx.candidate_step) return ctx.current;
+    return ctx.steps ? ctx.steps->single(step) : nullptr;
+}
 
 } // namespace ethogram::interp

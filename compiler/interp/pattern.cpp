@@ -18,10 +18,11 @@ const PartialMatch kNothingBound;
 
 class PatternRun {
 public:
-    PatternRun(Engine& en, KeyState& ks, uint32_t rule)
-        : en_(en), ks_(ks), rule_(rule), r_(en.rs.rules[rule]), steps_(r_.pattern.steps),
-          pos_(en.patterns[rule].positives), absence_(en.patterns[rule].absence), ps_(ks.patterns[rule]),
-          live_before_(ps_.matches.size()) {}
+    /// `ps`: the rule's state in `ks`. What is per rule is read from `p` (Engine::patterns, built at
+    /// setup); only the key's state is per visit.
+    PatternRun(Engine& en, KeyState& ks, const PatternInfo& p, PatternState& ps)
+        : en_(en), ks_(ks), p_(p), rule_(p.rule), steps_(p.steps), pos_(p.positives), absence_(p.absence),
+          ps_(ps), live_before_(ps_.matches.size()) {}
 
     /// `only_starts`: PatternInfo::only_starts of the event's type.
     void on_event(const EventPtr& e, bool only_starts, std::vector<ir::Detection>& batch);
@@ -29,11 +30,21 @@ public:
     void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
 
 private:
-    bool satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const;
+    /// Inline: most tests are a precomputed bit; the evaluation is out of line (evaluate).
+    bool satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
+        if (en_.bits_event == &e && p_.step_bit) {
+            // Precomputed by the native dispatch function for this event (type and predicate).
+            const uint32_t bit = p_.step_bit[step];
+            if (bit != kNoBit) return (en_.step_bits[bit >> 6] >> (bit & 63)) & 1;
+        }
+        return evaluate(step, e, m);
+    }
+    [[gnu::noinline]] bool evaluate(uint32_t step, const StoredEvent& e, const PartialMatch& m) const;
     bool try_bind(PartialMatch& m, const EventPtr& e) const;
     bool killed_by(const PartialMatch& m, const StoredEvent& e) const;
     bool complete(const PartialMatch& m) const;
-    void bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const;
+    /// Inline where a start or an advance binds (GCC kept it out of line: a call and a frame per binding).
+    [[gnu::always_inline]] inline void bind(PartialMatch& m, uint32_t pos, const EventPtr& e) const;
     int64_t window_end(const PartialMatch& m) const;
     int64_t absence_deadline(const PartialMatch& m) const;
     /// Moves `m` from "all positive steps hold their minimum" to done (true) or to waiting (false).
@@ -42,27 +53,22 @@ private:
     void emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch);
     void emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch);
     /// Binds a fresh match `m` to its first event `e`.
-    void init(PartialMatch& m, const EventPtr& e) const;
+    [[gnu::always_inline]] inline void init(PartialMatch& m, const EventPtr& e) const;
     void reschedule();
     void account();
 
     Engine& en_;
     KeyState& ks_;
+    const PatternInfo& p_;
     uint32_t rule_;
-    const ir::Rule& r_;
-    const std::vector<ir::Step>& steps_;
+    const ir::Step* steps_;
     const std::vector<uint32_t>& pos_;
     int32_t absence_;
     PatternState& ps_;
     size_t live_before_;
 };
 
-bool PatternRun::satisfies(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
-    if (en_.bits_event == &e) {
-        // Precomputed by the native dispatch function for this event (type and predicate).
-        const uint32_t bit = en_.native->step_bit[rule_][step];
-        if (bit != kNoBit) return (en_.step_bits[bit >> 6] >> (bit & 63)) & 1;
-    }
+bool PatternRun::evaluate(uint32_t step, const StoredEvent& e, const PartialMatch& m) const {
     const ir::Step& s = steps_[step];
     if (!s.types.empty() && !type_in(s.types, e.ev.type)) return false;
     EvalContext ctx;
@@ -126,8 +132,8 @@ bool PatternRun::complete(const PartialMatch& m) const {
 }
 
 int64_t PatternRun::window_end(const PartialMatch& m) const {
-    if (r_.pattern.within_us < 0) return ir::kTimeInfinity;
-    return saturating_add(m.first_time, r_.pattern.within_us);
+    if (p_.within_us < 0) return ir::kTimeInfinity;
+    return saturating_add(m.first_time, p_.within_us);
 }
 
 int64_t PatternRun::absence_deadline(const PartialMatch& m) const {
@@ -206,7 +212,7 @@ void PatternRun::on_event(const EventPtr& e, bool only_starts, std::vector<ir::D
     }
     ms.erase(ms.begin() + static_cast<std::ptrdiff_t>(kept), ms.end());
     // Under consumption a match completed on this event discards any match the event would start.
-    if (r_.keep_all || done.empty()) start(e, done);
+    if (p_.keep_all || done.empty()) start(e, done);
     emit_all(done, "event", batch);
     reschedule();
     account();
@@ -232,8 +238,8 @@ void PatternRun::start(const EventPtr& e, std::vector<PartialMatch>& done) {
         ++en_.stats.overflow_drops;
         if (!en_.overflow_warned[rule_]) {
             en_.overflow_warned[rule_] = true;
-            spdlog::warn("rule '{}': {} partial matches for one key (the cap); dropping the oldest", r_.name,
-                         cap);
+            spdlog::warn("rule '{}': {} partial matches for one key (the cap); dropping the oldest",
+                         en_.rs.rules[rule_].name, cap);
         }
     }
     if (cap == 0) {
@@ -290,7 +296,7 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
         });
     const bool absence = why[0] == 'a';
     auto time_of = [&](const PartialMatch& m) { return absence ? m.absence_deadline : m.last_time(); };
-    if (r_.keep_all) {
+    if (p_.keep_all) {
         for (const PartialMatch& m : done) emit(m, time_of(m), why, batch);
         done.clear(); // drops the events' references now
         return;
@@ -384,7 +390,7 @@ void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vect
     }
     const bool bits = en.bits_event != nullptr;
     // The key's pattern states (KeyState::patterns, from Engine::pattern_first), found once per event.
-    const PatternState* states = ks.patterns.begin();
+    PatternState* states = ks.patterns.begin();
     for (const PatternVisit& v : rules) {
         // With no live match, or when the event can only start one (PatternInfo::only_starts: the live
         // matches stay as they are), only a start can happen, and it needs the first step's type (what
@@ -394,7 +400,7 @@ void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vect
             !v.first_takes ||
             (bits && v.first_bit != kNoBit && !((en.step_bits[v.first_bit >> 6] >> (v.first_bit & 63)) & 1));
         if (first_fails && (v.only_starts || states[v.slot].matches.empty())) continue;
-        PatternRun(en, ks, v.rule).on_event(e, v.only_starts, batch);
+        PatternRun(en, ks, *v.info, states[v.slot]).on_event(e, v.only_starts, batch);
     }
     en.bits_event = nullptr;
 }
@@ -404,7 +410,7 @@ void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,
     PatternState& ps = ks.patterns[rule];
     if (!ps.timer_scheduled || ps.timer_deadline != t.deadline) return;
     ps.timer_scheduled = false;
-    PatternRun(en, ks, rule).on_timer(t.deadline, batch);
+    PatternRun(en, ks, en.patterns[rule], ps).on_timer(t.deadline, batch);
 }
 
 } // namespace ethogram::interp

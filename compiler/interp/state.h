@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <new>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -310,7 +311,34 @@ struct PartialMatch {
     /// Heap bytes of the event block (0 while the events are inline).
     uint64_t heap_bytes() const { return uint64_t{cap_} * (sizeof(StoredEvent*) + sizeof(uint32_t)); }
 
+    /// The one event bound to pattern step `step`; null when the step holds none or several (what a
+    /// Field expression reading the step finds, expr_eval.h step_event).
+    const StoredEvent* single(uint32_t step) const {
+        if (n_ > kInline) {
+            const StepEvents bound = this->step(step);
+            return bound.size() == 1 ? bound.front() : nullptr;
+        }
+        // Inline (at most three events): a scan costs less than the binary search's set-up.
+        for (uint32_t i = 0; i < n_; ++i) {
+            if (tags_[i] < step) continue;
+            if (tags_[i] > step) break;
+            return i + 1 < n_ && tags_[i + 1] == step ? nullptr : in_.ev[i];
+        }
+        return nullptr;
+    }
+
     bool waiting = false; ///< all positive steps done: waiting out the trailing absence
+
+    // The representation. Public only so that the struct is standard layout (all data members of one
+    // access): compiled code (compiler/jit) reads a bound step's event at offsetof() positions. Use the
+    // functions above.
+    uint32_t n_ = 0;   ///< bound events
+    uint32_t cap_ = 0; ///< 0: inline; else the heap block's capacity in events
+    uint32_t tags_[kInline] = {};
+    union {
+        StoredEvent* ev[kInline];
+        StoredEvent** heap; ///< cap_ event pointers, then cap_ uint32_t tags
+    } in_ = {};
 
 private:
     uint32_t capacity() const { return cap_ == 0 ? kInline : cap_; }
@@ -327,17 +355,10 @@ private:
     }
     void copy_from(const PartialMatch& o);
     void steal(PartialMatch& o) noexcept;
-
-    uint32_t n_ = 0;   ///< bound events
-    uint32_t cap_ = 0; ///< 0: inline; else the heap block's capacity in events
-    uint32_t tags_[kInline] = {};
-    union {
-        StoredEvent* ev[kInline];
-        StoredEvent** heap; ///< cap_ event pointers, then cap_ uint32_t tags
-    } in_ = {};
 };
 
 static_assert(sizeof(PartialMatch) == 72, "a partial match is 72 bytes (its first three events inline)");
+static_assert(std::is_standard_layout_v<PartialMatch>, "compiled code reads a match at offsetof() positions");
 
 inline StepEvents PartialMatch::step(uint32_t step) const {
     // Tags never decrease: the step's run by binary search (a Kleene step may hold many events).

@@ -179,10 +179,10 @@ bool current_only(const ir::RuleSet& rs, ir::ExprId id, uint32_t step) {
 namespace {
 
 /// The sizes and offsets the generated code reads at (event_field, session_attr, aggregate_loop, the
-/// context's `current`, a Value's type and payload), and the Value type numbers it tests: part of the
-/// object cache's key through Plan::fingerprint, so that code cached by a build with another layout is never
-/// loaded (the ABI version string is bumped by hand and could be forgotten; a stale offset would read the
-/// wrong bytes).
+/// context's `current`, a bound step's event in the context's match, a Value's type and payload), and the
+/// Value type numbers it tests: part of the object cache's key through Plan::fingerprint, so that code cached
+/// by a build with another layout is never loaded (the ABI version string is bumped by hand and could be
+/// forgotten; a stale offset would read the wrong bytes).
 std::string layout_key() {
     using SE = interp::StoredEvent;
     const size_t parts[] = {sizeof(ir::Value),
@@ -201,6 +201,13 @@ std::string layout_key() {
                             offsetof(interp::EvalContext, scope_counts),
                             offsetof(interp::EvalContext, scope_words),
                             offsetof(interp::EvalContext, session),
+                            offsetof(interp::EvalContext, steps),
+                            offsetof(interp::EvalContext, candidate_step),
+                            offsetof(interp::PartialMatch, n_),
+                            offsetof(interp::PartialMatch, cap_),
+                            offsetof(interp::PartialMatch, tags_),
+                            offsetof(interp::PartialMatch, in_),
+                            sizeof(interp::StoredEvent*),
                             offsetof(interp::SessionState, start),
                             offsetof(interp::SessionState, count),
                             offsetof(interp::SessionState, last_event),

@@ -41,6 +41,53 @@ Lowerer::Lowerer(const ir::RuleSet& rs, llvm::Module& m) : rs_(rs), m_(m), c_(m.
     rt_llround_ = decl(kAbiLlround, i64_, {f64_});
     for (llvm::Function* f : {rt_step_event_, rt_str_cmp_, rt_str_pred_, rt_lower_, rt_len_, rt_llround_})
         f->setOnlyReadsMemory(); // pure as far as the generated code can tell (lower() interns)
+    map_step_reads();
+}
+
+void Lowerer::map_step_reads() {
+    constexpr int32_t kUnset = -2;
+    step_at_.assign(rs_.exprs.size(), kUnset);
+    std::vector<ir::ExprId> stack;
+    std::vector<int32_t> at;
+    for (const ir::Rule& r : rs_.rules) {
+        if (r.kind != ir::RuleKind::Pattern) continue;
+        const std::vector<ir::Step>& steps = r.pattern.steps;
+        // A match binds the positive steps in order; a step of exactly one event before `s` cannot be
+        // skipped (the candidate order passes only minimum-0 steps) and holds one event once passed.
+        at.assign(steps.size(), -1);
+        int32_t k = 0;
+        bool fixed = true;
+        for (uint32_t s = 0; s < steps.size(); ++s) {
+            if (steps[s].kind != ir::StepKind::Positive) continue;
+            if (fixed && !steps[s].collected()) at[s] = k;
+            fixed = fixed && !steps[s].collected();
+            ++k;
+        }
+        stack.clear();
+        auto push = [&](ir::ExprId id) {
+            if (id != ir::kNoExpr) stack.push_back(id);
+        };
+        push(r.confidence);
+        for (const ir::Emit& em : r.emits) push(em.expr);
+        for (const ir::Step& st : steps) push(st.pred);
+        while (!stack.empty()) {
+            const ir::ExprId id = stack.back();
+            stack.pop_back();
+            if (id >= rs_.exprs.size()) continue;
+            const ir::Expr& e = rs_.exprs[id];
+            if (e.kind == ir::ExprKind::Field && e.ref == ir::EventRef::Step) {
+                const int32_t v = e.step < at.size() ? at[e.step] : -1;
+                step_at_[id] = step_at_[id] == kUnset || step_at_[id] == v ? v : -1;
+            }
+            if (e.kind == ir::ExprKind::Aggregate && e.agg < rs_.aggregates.size()) {
+                push(rs_.aggregates[e.agg].value);
+                push(rs_.aggregates[e.agg].filter);
+            }
+            children(e, stack);
+        }
+    }
+    for (int32_t& v : step_at_)
+        if (v == kUnset) v = -1;
 }
 
 void Lowerer::expr_function(ir::ExprId id) {
@@ -229,9 +276,53 @@ Val Lowerer::session_attr(const ir::Expr& e) {
 
 Val Lowerer::field(const ir::Expr& e) {
     const bool current = e.ref == ir::EventRef::Current || e.step == candidate_step_;
-    // Another step's event: the runtime finds it (the candidate, or the step's single bound event).
-    llvm::Value* ev = current ? cur_ : b_.CreateCall(rt_step_event_, {ctx_, b_.getInt32(e.step)});
-    return event_field(ev, e);
+    return event_field(current ? cur_ : step_event(e), e);
+}
+
+llvm::Value* Lowerer::step_event(const ir::Expr& e) {
+    using interp::EvalContext;
+    using interp::PartialMatch;
+    const int32_t k = step_at_[static_cast<size_t>(&e - rs_.exprs.data())];
+    // Not at a fixed index: the runtime finds it (the candidate, or the step's single bound event).
+    if (k < 0) return b_.CreateCall(rt_step_event_, {ctx_, b_.getInt32(e.step)});
+    llvm::Value* null = llvm::ConstantPointerNull::get(ptr_);
+    llvm::BasicBlock* from = b_.GetInsertBlock();
+    llvm::BasicBlock* bound = llvm::BasicBlock::Create(c_, "step.bound", fn_);
+    llvm::BasicBlock* match = llvm::BasicBlock::Create(c_, "step.match", fn_);
+    llvm::BasicBlock* held = llvm::BasicBlock::Create(c_, "step.held", fn_);
+    llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "step.done", fn_);
+    llvm::Value* cand = load_at(ctx_, offsetof(EvalContext, candidate_step), i32_);
+    b_.CreateCondBr(b_.CreateICmpEQ(cand, b_.getInt32(e.step)), done, bound);
+    b_.SetInsertPoint(bound);
+    llvm::Value* m = load_at(ctx_, offsetof(EvalContext, steps), ptr_);
+    b_.CreateCondBr(b_.CreateIsNull(m), done, match);
+    b_.SetInsertPoint(match);
+    llvm::Value* n = load_at(m, offsetof(PartialMatch, n_), i32_);
+    b_.CreateCondBr(b_.CreateICmpUGT(n, b_.getInt32(static_cast<uint32_t>(k))), held, done);
+    // Index k exists: inline (cap_ 0) in tags_ / in_.ev, else in the heap block (cap_ event pointers,
+    // then cap_ tags). The tag is the step: the match has passed the steps before it.
+    b_.SetInsertPoint(held);
+    llvm::Value* cap = load_at(m, offsetof(PartialMatch, cap_), i32_);
+    llvm::Value* heap = load_at(m, offsetof(PartialMatch, in_), ptr_);
+    llvm::Value* inline_ = b_.CreateICmpEQ(cap, b_.getInt32(0));
+    llvm::Value* evs =
+        b_.CreateSelect(inline_, b_.CreateConstGEP1_64(i8_, m, offsetof(PartialMatch, in_)), heap);
+    llvm::Value* heap_tags =
+        b_.CreateGEP(i8_, heap, b_.CreateMul(b_.CreateZExt(cap, i64_), i64c(sizeof(interp::StoredEvent*))));
+    llvm::Value* tags =
+        b_.CreateSelect(inline_, b_.CreateConstGEP1_64(i8_, m, offsetof(PartialMatch, tags_)), heap_tags);
+    llvm::Value* tag = b_.CreateLoad(i32_, b_.CreateConstGEP1_64(i32_, tags, static_cast<uint64_t>(k)));
+    llvm::Value* ev = b_.CreateLoad(ptr_, b_.CreateConstGEP1_64(ptr_, evs, static_cast<uint64_t>(k)));
+    llvm::Value* found = b_.CreateSelect(b_.CreateICmpEQ(tag, b_.getInt32(e.step)), ev, null);
+    llvm::BasicBlock* held_end = b_.GetInsertBlock();
+    b_.CreateBr(done);
+    b_.SetInsertPoint(done);
+    llvm::PHINode* out = b_.CreatePHI(ptr_, 4);
+    out->addIncoming(cur_, from);
+    out->addIncoming(null, bound);
+    out->addIncoming(null, match);
+    out->addIncoming(found, held_end);
+    return out;
 }
 
 Val Lowerer::event_field(llvm::Value* ev, const ir::Expr& e) {

@@ -93,6 +93,13 @@ private:
     Val lower(ir::ExprId id);
     Val constant(const ir::Value& v);
     Val field(const ir::Expr& e);
+    /// The event `e` (a Field reading another pattern step) reads, as interp::step_event finds it: the
+    /// candidate when the context's candidate step is that step, else the step's single bound event of the
+    /// context's match, else null. Inline when the event's index in a match is fixed (step_at_), else a
+    /// runtime call.
+    llvm::Value* step_event(const ir::Expr& e);
+    /// Fills step_at_ from the rules' patterns and the expressions each rule reads.
+    void map_step_reads();
     /// Session attribute `e` of the context's session, read at fixed offsets of its SessionState (missing
     /// without a session or while it is closed), as ExprEvaluator::session_attr computes it.
     Val session_attr(const ir::Expr& e);
@@ -164,6 +171,11 @@ private:
     llvm::Value *ctx_ = nullptr, *eval_ = nullptr, *cur_ = nullptr;
     llvm::BasicBlock *entry_ = nullptr, *bail_ = nullptr, *body_ = nullptr;
     uint32_t candidate_step_ = UINT32_MAX;
+    /// Per expression: for a Field reading another pattern step whose event, once bound, is always at the
+    /// same index of a match's flat array (PartialMatch::events: the step binds one event and every
+    /// positive step before it binds exactly one, so that it cannot be skipped either), that index; -1 for
+    /// any other expression (and for one read by rules that disagree).
+    std::vector<int32_t> step_at_;
 };
 
 } // namespace ethogram::jit::detail
