@@ -10,8 +10,10 @@ namespace ethogram::interp::blocks::detail {
 /// A thread's identity in its chunks. Outlives the thread while any chunk it made is in use (`chunks`
 /// counts them after its exit), so that a free never compares against a reused address.
 struct Owner {
-    bool alive = true;   // under the lock: set false by the exit hook
-    uint64_t chunks = 0; // after the exit: chunks still in use (the last one's release deletes this)
+    bool alive = true;      // under the lock: set false by the exit hook
+    uint64_t chunks = 0;    // after the exit: chunks still in use (the last one's release deletes this)
+    Chunk* adopt = nullptr; // under the lock: chunks other threads freed blocks into (`queued`)
+    std::atomic<bool> pending{false}; // `adopt` is not empty (read without the lock by the owner)
 };
 
 namespace {
@@ -74,6 +76,40 @@ void take_remote(Chunk* ch) {
         ch->free = n;
         --ch->live;
         n = next;
+    }
+}
+
+/// Gives back ch, empty and not the current chunk of its class (or keeps it as the spare).
+void release(Cache& c, Chunk* ch) {
+    if (ch->linked) unlink_partial(c, ch);
+    unlink_all(c, ch);
+    if (c.spare)
+        delete_chunk(ch);
+    else
+        c.spare = ch;
+}
+
+/// The owner takes in the blocks other threads freed into its chunks (the adopt list): a chunk that is
+/// now empty goes back, one with free blocks joins the partial list. Without it, a full chunk whose
+/// blocks another thread freed (an engine pushed on one thread and destroyed on another, or moved between
+/// a pool's threads) would be held until its owner's exit. Under the lock, so that no remote free
+/// enlists a chunk while it is taken off the list.
+void adopt(Cache& c) {
+    std::lock_guard<std::mutex> g(lock());
+    Owner* o = c.owner;
+    Chunk* ch = std::exchange(o->adopt, nullptr);
+    o->pending.store(false, std::memory_order_relaxed);
+    while (ch) {
+        Chunk* next = ch->adopt_next;
+        ch->queued.store(false, std::memory_order_relaxed);
+        take_remote(ch);
+        if (c.cur[ch->cls] != ch) {
+            if (ch->live == 0)
+                release(c, ch);
+            else if (!ch->linked && ch->free)
+                link_partial(c, ch);
+        }
+        ch = next;
     }
 }
 
@@ -153,6 +189,7 @@ void* get_carve(size_t k) {
         ch->linked = false;
         c.cur[k] = nullptr;
     }
+    if (!c.partial[k] && c.owner->pending.load(std::memory_order_relaxed)) adopt(c);
     if (Chunk* ch = c.partial[k]) {
         // A chunk with free blocks becomes the current one (it stays `linked`).
         unlink_partial(c, ch);
@@ -184,15 +221,10 @@ void put_carved_slow(void* p, Chunk* ch) {
         n->next = ch->free;
         ch->free = n;
         --ch->live;
-        if (ch->live == 0 && c.cur[ch->cls] != ch) {
-            // The last live block: the chunk goes back whole (or is kept as the spare), its free blocks
-            // unread.
-            if (ch->linked) unlink_partial(c, ch);
-            unlink_all(c, ch);
-            if (c.spare)
-                delete_chunk(ch);
-            else
-                c.spare = ch;
+        // The last live block: the chunk goes back whole (or is kept as the spare), its free blocks
+        // unread; one in the adopt list stays (linked, as it has free blocks) until the adopt gives it back.
+        if (ch->live == 0 && c.cur[ch->cls] != ch && !ch->queued.load(std::memory_order_acquire)) {
+            release(c, ch);
             return;
         }
         if (!ch->linked) link_partial(c, ch);
@@ -202,6 +234,14 @@ void put_carved_slow(void* p, Chunk* ch) {
     std::lock_guard<std::mutex> g(lock());
     Owner* o = ch->owner;
     if (o->alive) {
+        // Enlisted before the push, so that the owner, once it takes this block in (an acquire that
+        // pairs with the push's release), sees the chunk is in its adopt list and does not give it back.
+        if (!ch->queued.load(std::memory_order_relaxed)) {
+            ch->queued.store(true, std::memory_order_relaxed);
+            ch->adopt_next = o->adopt;
+            o->adopt = ch;
+            o->pending.store(true, std::memory_order_release);
+        }
         Node* head = ch->remote.load(std::memory_order_relaxed);
         do n->next = head;
         while (

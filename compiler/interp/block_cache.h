@@ -41,8 +41,11 @@ struct Owner;
 /// a search. The chunk's free list and live count belong to the thread that made it (`owner`): a put there
 /// is a push and a decrement, and the put that frees the last live block gives the chunk back (or keeps it
 /// as the thread's one spare), in O(1), without looking at the other free blocks. A block freed on another
-/// thread goes to `remote` (taken in by the owner when the chunk is its current one again, or at its exit);
-/// after the owner exited, its chunks count their frees under a lock and go back at zero.
+/// thread goes to `remote`, and the chunk joins its owner's adopt list, which the owner takes in before it
+/// makes a new chunk (so that a full chunk whose blocks another thread freed is reused or given back while
+/// its owner runs, not held until its exit); the current chunk's remote blocks are also taken in when its
+/// free list runs dry. After the owner exited, its chunks count their frees under a lock and go back at
+/// zero.
 struct Chunk {
     Node* free;                // freed blocks of this chunk (owner only)
     char* bump;                // the next block never handed out
@@ -53,9 +56,11 @@ struct Chunk {
     Chunk* all_next;           //
     Owner* owner;              // the thread that made it (never changes)
     std::atomic<Node*> remote; // blocks freed on other threads, not yet counted
+    Chunk* adopt_next;         // in the owner's list of chunks with remote frees (`queued`, under the lock)
     uint32_t live;             // blocks handed out and not freed (remote frees counted when taken in)
     uint16_t cls;              //
     bool linked;               // current chunk of its class, or in the partial list
+    std::atomic<bool> queued;  // in the owner's adopt list (set under the lock before a remote push)
 };
 
 inline constexpr size_t kChunkBytes = 65536;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <condition_variable>
 #include <cstring>
 #include <mutex>
@@ -79,6 +80,44 @@ TEST(BlockCache, BlocksFreedWhileTheirThreadRunsGoBackAtItsExit) {
         cv.notify_all();
     }
     maker.join();
+    EXPECT_EQ(blocks::detail::live_chunks(), chunks0);
+}
+
+TEST(BlockCache, ChunksAnotherThreadEmptiedAreReusedWhileTheirOwnerRuns) {
+    // An engine pushed on one thread and destroyed on another (or moved between a pool's threads): the
+    // owner's full chunks, emptied by the other thread, are adopted the next time it needs a chunk, so that
+    // making and freeing such a batch again and again does not grow the chunks held.
+    if (!blocks::kRecycle) GTEST_SKIP() << "every block is its own allocation under AddressSanitizer";
+    const uint64_t chunks0 = blocks::detail::live_chunks();
+    const size_t per_chunk = blocks::detail::carve_count(blocks::detail::class_of(200));
+    std::vector<void*> made(per_chunk * 10);
+    std::mutex mu;
+    std::condition_variable cv;
+    int round = 0, freed = 0;
+    uint64_t most = 0;
+    std::thread maker([&] {
+        for (int r = 1; r <= 5; ++r) {
+            for (void*& p : made) p = blocks::get(200);
+            most = std::max(most, blocks::detail::live_chunks() - chunks0);
+            std::unique_lock<std::mutex> lock(mu);
+            round = r;
+            cv.notify_all();
+            cv.wait(lock, [&] { return freed == r; });
+        }
+    });
+    std::thread freer([&] {
+        for (int r = 1; r <= 5; ++r) {
+            std::unique_lock<std::mutex> lock(mu);
+            cv.wait(lock, [&] { return round == r; });
+            for (void* p : made) blocks::put(p, 200); // into the maker's chunks, which it still owns
+            freed = r;
+            cv.notify_all();
+        }
+    });
+    freer.join();
+    maker.join();
+    // Ten chunks a round; held until the maker's exit, five rounds would have needed fifty.
+    EXPECT_LE(most, 12u);
     EXPECT_EQ(blocks::detail::live_chunks(), chunks0);
 }
 
