@@ -213,12 +213,12 @@ bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char
 
 /// Builds the detection of threshold rule `rule`.
 void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
-          int64_t time, const char* why, const char* decision, std::vector<ir::Detection>& batch) {
+          int64_t time, std::string_view why, const char* decision, DetectionBatch& batch) {
     ir::Detection& d = new_detection(en, rule, batch); // built in place, in recycled storage
-    if (decision) d.decision = decision;
+    if (decision) set_text(d.decision, decision);
     d.key = ks.key;
     d.time = time;
-    d.trigger = why;
+    set_text(d.trigger, why);
     size_bindings(d, 2);
     ir::Binding& trig = set_binding(d.bindings[0], "trigger", UINT32_MAX);
     if (trigger) trig.events.push_back(bound_event(*trigger));
@@ -235,7 +235,7 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
 
 } // namespace
 
-void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, DetectionBatch& batch) {
     // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
     // changes them, so this is the order of one ring per rule.
     const size_t type = std::min<size_t>(e->ev.type, en.threshold_visits_by_type.size() - 1);
@@ -329,7 +329,7 @@ void recount_scope(Engine& en, uint32_t group, EventBuffer& ring) {
 }
 
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
-                              std::vector<ir::Detection>& batch) {
+                              DetectionBatch& batch) {
     EvalContext ctx;
     ctx.current = st.last_event.get();
     ctx.session = &st;
