@@ -14,7 +14,15 @@ constexpr uint64_t kFnvPrime = 1099511628211ULL;
 
 void fnv_bytes(uint64_t& h, const void* data, size_t n) {
     const auto* p = static_cast<const unsigned char*>(data);
-    for (size_t i = 0; i < n; ++i) {
+    size_t i = 0;
+    // Four bytes a step (a key is often ten or more): the same value with a quarter of the loop's tests.
+    for (; i + 4 <= n; i += 4) {
+        h = (h ^ p[i]) * kFnvPrime;
+        h = (h ^ p[i + 1]) * kFnvPrime;
+        h = (h ^ p[i + 2]) * kFnvPrime;
+        h = (h ^ p[i + 3]) * kFnvPrime;
+    }
+    for (; i < n; ++i) {
         h ^= p[i];
         h *= kFnvPrime;
     }
@@ -32,6 +40,14 @@ constexpr std::array<uint64_t, 9> kPrimePow = [] {
 /// all zero, each step is `h = (h ^ 0) * prime`, so the rest is one multiplication by the prime's power
 /// (sequence numbers rarely fill more than three bytes).
 inline uint64_t fnv_u64(uint64_t h, uint64_t v) {
+    if (v < (uint64_t{1} << 24)) {
+        // The common case without a test per byte: three bytes, a zero one too (h ^ 0 = h), then the five
+        // zero high bytes as one multiplication.
+        h = (h ^ (v & 0xff)) * kFnvPrime;
+        h = (h ^ ((v >> 8) & 0xff)) * kFnvPrime;
+        h = (h ^ (v >> 16)) * kFnvPrime;
+        return h * kPrimePow[5];
+    }
     for (int i = 0; i < 8; ++i) {
         if (v == 0) return h * kPrimePow[static_cast<size_t>(8 - i)];
         h ^= v & 0xff;
@@ -92,9 +108,10 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx) {
     if (first > last) first = last = d.time;
     d.first_time = first;
     d.last_time = last;
-    d.fields.clear(); // a recycled vector (new_detection) keeps its storage
-    d.fields.reserve(rule.emits.size());
-    for (const ir::Emit& em : rule.emits) d.fields.push_back(en.eval.eval(em.expr, ctx));
+    // A reused record (new_detection) has its rule's number of fields already: they are overwritten.
+    if (d.fields.size() != rule.emits.size()) d.fields.resize(rule.emits.size());
+    ir::Value* out = d.fields.data();
+    for (const ir::Emit& em : rule.emits) *out++ = en.eval.eval(em.expr, ctx);
     d.confidence = rule.confidence == ir::kNoExpr ? 1.0 : confidence_of(en.eval.eval(rule.confidence, ctx));
     // A pattern step that calls a model holds only with the model's evidence: its matches are decisions
     // of the model. Threshold rules set the decision they took themselves.
