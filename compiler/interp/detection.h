@@ -43,12 +43,14 @@ inline void set_text(std::string& s, std::string_view v) {
     s.assign(v.data(), v.size());
 }
 
-/// Sets binding `b` (alias, step, no events yet), keeping its event vector's storage.
-inline ir::Binding& set_binding(ir::Binding& b, std::string_view alias, uint32_t step) {
+/// Sets binding `b` (alias, step, `n` events, each to be overwritten by the caller), keeping its event
+/// vector's storage. Returns the events to write.
+inline ir::BoundEvent* set_binding(ir::Binding& b, std::string_view alias, uint32_t step, size_t n) {
     set_text(b.alias, alias);
     b.step = step;
-    b.events.clear();
-    return b;
+    // A reused record mostly has the count already (no value-initialisation of what is overwritten).
+    if (b.events.size() != n) b.events.resize(n);
+    return b.events.data();
 }
 
 /// The explanation record of one event. Inline: threshold detections list their whole scope.

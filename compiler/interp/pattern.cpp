@@ -329,12 +329,10 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, std::string_view why,
     uint32_t k = 0;
     for (size_t i = 0; i < pos_.size(); ++i) {
         const uint32_t s = pos_[i];
-        ir::Binding& b = set_binding(d.bindings[i], steps_[s].alias, s);
         while (k < n && tags[k] < s) ++k;
         uint32_t end = k;
         while (end < n && tags[end] == s) ++end;
-        b.events.resize(end - k);
-        ir::BoundEvent* out = b.events.data();
+        ir::BoundEvent* out = set_binding(d.bindings[i], steps_[s].alias, s, end - k);
         for (; k < end; ++k) *out++ = bound_event(*evs[k]);
     }
     EvalContext ctx;

@@ -220,16 +220,15 @@ void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, c
     d.time = time;
     set_text(d.trigger, why);
     size_bindings(d, 2);
-    ir::Binding& trig = set_binding(d.bindings[0], "trigger", UINT32_MAX);
-    if (trigger) trig.events.push_back(bound_event(*trigger));
-    ir::Binding& scope = set_binding(d.bindings[1], "scope", UINT32_MAX);
-    if (ctx.scope) {
-        // Sized once: a scope is often tens of events (growing by doubling was a chain of allocations).
-        const size_t n = ctx.scope->size();
-        scope.events.resize(n - ctx.scope_from);
-        ir::BoundEvent* out = scope.events.data();
+    if (trigger)
+        *set_binding(d.bindings[0], "trigger", UINT32_MAX, 1) = bound_event(*trigger);
+    else
+        set_binding(d.bindings[0], "trigger", UINT32_MAX, 0);
+    // Sized once: a scope is often tens of events (growing by doubling was a chain of allocations).
+    const size_t n = ctx.scope ? ctx.scope->size() : 0;
+    ir::BoundEvent* out = set_binding(d.bindings[1], "scope", UINT32_MAX, ctx.scope ? n - ctx.scope_from : 0);
+    if (ctx.scope)
         for (size_t i = ctx.scope_from; i < n; ++i) *out++ = bound_event(*(*ctx.scope)[i]);
-    }
     finish_detection(en, d, ctx);
 }
 
