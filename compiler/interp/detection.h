@@ -3,6 +3,7 @@
 
 #include "compiler/interp/engine.h"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -16,22 +17,40 @@ uint64_t detection_id(std::string_view rule, std::string_view key, const std::ve
 /// per rule (Engine::id_seed), so that a detection hashes only its key and its bound events.
 uint64_t detection_id_seed(std::string_view rule);
 
-/// A detection of `rule` to fill in, appended to `batch` (default members but `rule`), with the heap
-/// storage (bindings and their event vectors, fields) of the rule's detections handed to the sink earlier
-/// (resolve_batch keeps it in Engine::spare): building a detection then allocates nothing in the steady
-/// state.
-ir::Detection& new_detection(Engine& en, uint32_t rule, std::vector<ir::Detection>& batch);
+/// A detection of `rule` to fill in, appended to `batch`: one of the rule's records (Engine::spare), whose
+/// heap storage (bindings and their event vectors, fields, strings) is that of the rule's detection handed
+/// to the sink earlier, so that building a detection allocates nothing in the steady state. Only `rule`,
+/// `suppressed_by` (-1), `decision` and `models` (empty) are reset: the caller sets the key, time, trigger
+/// and every binding (size_bindings, set_binding), and finish_detection the rest.
+ir::Detection& new_detection(Engine& en, uint32_t rule, DetectionBatch& batch);
 
 /// Makes `d.bindings` hold `n` bindings, reusing the ones there (and their event vectors' storage); each
 /// must then be set with set_binding.
-void size_bindings(ir::Detection& d, size_t n);
+inline void size_bindings(ir::Detection& d, size_t n) {
+    // Recycled storage is the rule's own: the size differs only the first time, or when the sink moved from
+    // it.
+    if (d.bindings.size() != n) d.bindings.resize(n);
+}
 
-/// Sets binding `b` (alias, step, no events yet), keeping its event vector's storage.
-inline ir::Binding& set_binding(ir::Binding& b, std::string_view alias, uint32_t step) {
-    b.alias.assign(alias.data(), alias.size());
+/// Sets `s` to `v`, without writing when it already holds it (a reused record holds its rule's aliases and,
+/// mostly, the same trigger): a short compare is cheaper than std::string's general assignment.
+inline void set_text(std::string& s, std::string_view v) {
+    if (s.size() == v.size()) {
+        size_t i = 0;
+        while (i < v.size() && s[i] == v[i]) ++i;
+        if (i == v.size()) return;
+    }
+    s.assign(v.data(), v.size());
+}
+
+/// Sets binding `b` (alias, step, `n` events, each to be overwritten by the caller), keeping its event
+/// vector's storage. Returns the events to write.
+inline ir::BoundEvent* set_binding(ir::Binding& b, std::string_view alias, uint32_t step, size_t n) {
+    set_text(b.alias, alias);
     b.step = step;
-    b.events.clear();
-    return b;
+    // A reused record mostly has the count already (no value-initialisation of what is overwritten).
+    if (b.events.size() != n) b.events.resize(n);
+    return b.events.data();
 }
 
 /// The explanation record of one event. Inline: threshold detections list their whole scope.
@@ -54,6 +73,6 @@ void finish_detection(Engine& en, ir::Detection& d, const EvalContext& ctx);
 /// detections to `sink` in production order: per group, the detection of the highest priority wins
 /// (ties: the rule declared first, then the one produced first); the group's other detections go to
 /// `sink.suppressed` with `suppressed_by` = the winner's rule.
-void resolve_batch(Engine& en, std::vector<ir::Detection>& batch, ir::DetectionSink& sink);
+void resolve_batch(Engine& en, DetectionBatch& batch, ir::DetectionSink& sink);
 
 } // namespace ethogram::interp

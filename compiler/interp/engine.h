@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <queue>
 #include <vector>
 
@@ -19,6 +20,10 @@ namespace ethogram::interp {
 
 /// Per pattern rule: where its positive steps are, and what a visit of the rule reads of it (pattern.cpp's
 /// PatternRun), gathered at setup so that a visit loads neither the rule nor its pattern.
+/// The detections of one event, or of one timer deadline of one key, in production order: pointers to
+/// the engine's per-rule detection storage (Engine::spare), handed to the sink by resolve_batch.
+using DetectionBatch = std::vector<ir::Detection*>;
+
 struct PatternInfo {
     std::vector<uint32_t> positives; ///< pattern step indices of the positive steps, in order
     int32_t absence = -1;            ///< step index of the trailing absence, -1 when none
@@ -204,12 +209,14 @@ struct Engine {
     /// that a completion allocates no vector.
     std::vector<PartialMatch> pattern_done;
     /// Detections (detection.cpp): per rule, the FNV-1a state after its name (the id's first bytes), and
-    /// the heap storage of its detections the sink is done with, for its next ones (new_detection);
-    /// scratch of resolve_batch.
+    /// the rule's detection records, built in place by new_detection and reused whole once the sink is done
+    /// with them (resolve_batch), so that a detection neither constructs nor destroys a record, nor
+    /// allocates, in the steady state; `used` of them are in the current batch (at most the rule's
+    /// detections in one batch, so a handful); scratch of resolve_batch.
     std::vector<uint64_t> id_seed;
     struct SpareDetections {
-        std::vector<std::vector<ir::Binding>> bindings;
-        std::vector<std::vector<ir::Value>> fields;
+        std::vector<std::unique_ptr<ir::Detection>> dets; ///< stable addresses: the batch points at them
+        uint32_t used = 0;
     };
     std::vector<SpareDetections> spare;
     std::vector<int64_t> group_winner;

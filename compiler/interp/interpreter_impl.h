@@ -120,7 +120,7 @@ private:
     int64_t horizon_;          ///< longest time bound of the rule set (µs)
     uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
     bool budget_warned_ = false;
-    std::vector<ir::Detection> batch_;
+    DetectionBatch batch_;
     std::vector<uint32_t> to_close_;
     uint64_t next_ord_ = 0; ///< processing order of events (see StoredEvent::ord)
     /// The watermark of the last evict_idle pass (INT64_MIN: none yet).

@@ -25,9 +25,9 @@ public:
           ps_(ps), live_before_(ps_.matches.size()) {}
 
     /// `only_starts`: PatternInfo::only_starts of the event's type.
-    void on_event(const EventPtr& e, bool only_starts, std::vector<ir::Detection>& batch);
-    void start_only(const EventPtr& e, std::vector<ir::Detection>& batch);
-    void on_timer(int64_t deadline, std::vector<ir::Detection>& batch);
+    void on_event(const EventPtr& e, bool only_starts, DetectionBatch& batch);
+    void start_only(const EventPtr& e, DetectionBatch& batch);
+    void on_timer(int64_t deadline, DetectionBatch& batch);
 
 private:
     /// Inline: most tests are a precomputed bit; the evaluation is out of line (evaluate).
@@ -50,8 +50,8 @@ private:
     /// Moves `m` from "all positive steps hold their minimum" to done (true) or to waiting (false).
     bool finish_positive(PartialMatch& m) const;
     void start(const EventPtr& e, std::vector<PartialMatch>& done);
-    void emit_all(std::vector<PartialMatch>& done, const char* why, std::vector<ir::Detection>& batch);
-    void emit(const PartialMatch& m, int64_t time, const char* why, std::vector<ir::Detection>& batch);
+    void emit_all(std::vector<PartialMatch>& done, std::string_view why, DetectionBatch& batch);
+    void emit(const PartialMatch& m, int64_t time, std::string_view why, DetectionBatch& batch);
     /// Binds a fresh match `m` to its first event `e`.
     [[gnu::always_inline]] inline void init(PartialMatch& m, const EventPtr& e) const;
     void reschedule();
@@ -152,7 +152,7 @@ bool PatternRun::finish_positive(PartialMatch& m) const {
 // An event that can only start a match (PatternInfo::only_starts): the live matches stay as they are, so
 // they are not visited (each is a cache miss per event, and rules like `c -> not p within 30m` hold one
 // per recent cart event). The timer moves only when the started match's deadline is the earliest.
-void PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch) {
+void PatternRun::start_only(const EventPtr& e, DetectionBatch& batch) {
     std::vector<PartialMatch>& done = en_.pattern_done;
     done.clear();
     const size_t before = ps_.matches.size();
@@ -174,7 +174,7 @@ void PatternRun::start_only(const EventPtr& e, std::vector<ir::Detection>& batch
     account();
 }
 
-void PatternRun::on_event(const EventPtr& e, bool only_starts, std::vector<ir::Detection>& batch) {
+void PatternRun::on_event(const EventPtr& e, bool only_starts, DetectionBatch& batch) {
     if (only_starts) {
         start_only(e, batch);
         return;
@@ -258,7 +258,7 @@ void PatternRun::init(PartialMatch& m, const EventPtr& e) const {
     bind(m, 0, e);
 }
 
-void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
+void PatternRun::on_timer(int64_t deadline, DetectionBatch& batch) {
     std::vector<PartialMatch>& done = en_.pattern_done;
     done.clear();
     // The matches that stay are compacted in place (same order), as in on_event: no second vector.
@@ -286,8 +286,7 @@ void PatternRun::on_timer(int64_t deadline, std::vector<ir::Detection>& batch) {
 
 // Completed matches, earliest first event first. Consumption (default) is greedy: emit the earliest,
 // discard every match (partial or completed) whose first event is at or before its last event, repeat.
-void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
-                          std::vector<ir::Detection>& batch) {
+void PatternRun::emit_all(std::vector<PartialMatch>& done, std::string_view why, DetectionBatch& batch) {
     if (done.empty()) return;
     // One completed match (the common case) needs no sort (stable_sort takes a temporary buffer).
     if (done.size() > 1)
@@ -315,13 +314,12 @@ void PatternRun::emit_all(std::vector<PartialMatch>& done, const char* why,
     }
 }
 
-void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
-                      std::vector<ir::Detection>& batch) {
+void PatternRun::emit(const PartialMatch& m, int64_t time, std::string_view why, DetectionBatch& batch) {
     // Built in place (no move and no destroyed shell per detection), in recycled storage.
     ir::Detection& d = new_detection(en_, rule_, batch);
     d.key = ks_.key;
     d.time = time;
-    d.trigger = why;
+    set_text(d.trigger, why);
     size_bindings(d, pos_.size());
     // One walk over the match's flat array: the tags never decrease and the positive steps are in order,
     // so each step's events are the next run of its tag (PartialMatch::step without a search per step).
@@ -331,12 +329,10 @@ void PatternRun::emit(const PartialMatch& m, int64_t time, const char* why,
     uint32_t k = 0;
     for (size_t i = 0; i < pos_.size(); ++i) {
         const uint32_t s = pos_[i];
-        ir::Binding& b = set_binding(d.bindings[i], steps_[s].alias, s);
         while (k < n && tags[k] < s) ++k;
         uint32_t end = k;
         while (end < n && tags[end] == s) ++end;
-        b.events.resize(end - k);
-        ir::BoundEvent* out = b.events.data();
+        ir::BoundEvent* out = set_binding(d.bindings[i], steps_[s].alias, s, end - k);
         for (; k < end; ++k) *out++ = bound_event(*evs[k]);
     }
     EvalContext ctx;
@@ -368,7 +364,7 @@ void PatternRun::account() {
 } // namespace
 
 void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vector<PatternVisit>& rules,
-                    std::vector<ir::Detection>& batch) {
+                    DetectionBatch& batch) {
     en.bits_event = nullptr;
     // Only the rules some step of which lists the event's type (or that any type concerns: `rules`, from
     // patterns_on_event): an event of a type no step lists can neither start, extend, kill nor complete a
@@ -405,8 +401,7 @@ void visit_patterns(Engine& en, KeyState& ks, const EventPtr& e, const std::vect
     en.bits_event = nullptr;
 }
 
-void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t,
-                   std::vector<ir::Detection>& batch) {
+void pattern_timer(Engine& en, KeyState& ks, uint32_t rule, const Timer& t, DetectionBatch& batch) {
     PatternState& ps = ks.patterns[rule];
     if (!ps.timer_scheduled || ps.timer_deadline != t.deadline) return;
     ps.timer_scheduled = false;

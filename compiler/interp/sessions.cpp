@@ -59,7 +59,7 @@ void visit_session(Engine& en, KeyState& ks, const Engine::SessionVisit& v, cons
     if (ends) to_close.push_back(s);
 }
 
-void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch) {
+void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, DetectionBatch& batch) {
     SessionState& st = ks.sessions[s];
     if (!st.open()) return;
     // The session does not change while its `at session end` rules read it: alike aggregates over it may
@@ -72,7 +72,7 @@ void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vect
     st.last_event.reset(); // closes the session
 }
 
-void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch) {
+void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, DetectionBatch& batch) {
     SessionState& st = ks.sessions[s];
     if (!st.open() || st.timer_at != t.deadline) return;
     const int64_t deadline = session_deadline(en.rs.sessions[s], st);

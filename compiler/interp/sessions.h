@@ -44,9 +44,9 @@ inline void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::
 
 /// Closes session `s` of `ks`: evaluates its `at session end` rules with detection time `time`, then
 /// forgets the session's events.
-void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, std::vector<ir::Detection>& batch);
+void close_session(Engine& en, KeyState& ks, uint32_t s, int64_t time, DetectionBatch& batch);
 
 /// A session timer fired: closes the session when the timer is still live.
-void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, std::vector<ir::Detection>& batch);
+void session_timer(Engine& en, KeyState& ks, uint32_t s, const Timer& t, DetectionBatch& batch);
 
 } // namespace ethogram::interp

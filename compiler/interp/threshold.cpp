@@ -213,29 +213,28 @@ bool decide(Engine& en, const ir::Rule& rule, const EvalContext& ctx, const char
 
 /// Builds the detection of threshold rule `rule`.
 void emit(Engine& en, KeyState& ks, uint32_t rule, const StoredEvent* trigger, const EvalContext& ctx,
-          int64_t time, const char* why, const char* decision, std::vector<ir::Detection>& batch) {
+          int64_t time, std::string_view why, const char* decision, DetectionBatch& batch) {
     ir::Detection& d = new_detection(en, rule, batch); // built in place, in recycled storage
-    if (decision) d.decision = decision;
+    if (decision) set_text(d.decision, decision);
     d.key = ks.key;
     d.time = time;
-    d.trigger = why;
+    set_text(d.trigger, why);
     size_bindings(d, 2);
-    ir::Binding& trig = set_binding(d.bindings[0], "trigger", UINT32_MAX);
-    if (trigger) trig.events.push_back(bound_event(*trigger));
-    ir::Binding& scope = set_binding(d.bindings[1], "scope", UINT32_MAX);
-    if (ctx.scope) {
-        // Sized once: a scope is often tens of events (growing by doubling was a chain of allocations).
-        const size_t n = ctx.scope->size();
-        scope.events.resize(n - ctx.scope_from);
-        ir::BoundEvent* out = scope.events.data();
+    if (trigger)
+        *set_binding(d.bindings[0], "trigger", UINT32_MAX, 1) = bound_event(*trigger);
+    else
+        set_binding(d.bindings[0], "trigger", UINT32_MAX, 0);
+    // Sized once: a scope is often tens of events (growing by doubling was a chain of allocations).
+    const size_t n = ctx.scope ? ctx.scope->size() : 0;
+    ir::BoundEvent* out = set_binding(d.bindings[1], "scope", UINT32_MAX, ctx.scope ? n - ctx.scope_from : 0);
+    if (ctx.scope)
         for (size_t i = ctx.scope_from; i < n; ++i) *out++ = bound_event(*(*ctx.scope)[i]);
-    }
     finish_detection(en, d, ctx);
 }
 
 } // namespace
 
-void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch) {
+void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, DetectionBatch& batch) {
     // Every shared scope first (once per group), then the rules: evaluating reads the scopes, never
     // changes them, so this is the order of one ring per rule.
     const size_t type = std::min<size_t>(e->ev.type, en.threshold_visits_by_type.size() - 1);
@@ -329,7 +328,7 @@ void recount_scope(Engine& en, uint32_t group, EventBuffer& ring) {
 }
 
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
-                              std::vector<ir::Detection>& batch) {
+                              DetectionBatch& batch) {
     EvalContext ctx;
     ctx.current = st.last_event.get();
     ctx.session = &st;

@@ -9,7 +9,7 @@ namespace ethogram::interp {
 
 /// Adds `e` to the Window / LastN scopes of its key and evaluates every per-event threshold rule whose
 /// `on` types include it (sessions must already have seen `e`).
-void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::vector<ir::Detection>& batch);
+void thresholds_on_event(Engine& en, KeyState& ks, const EventPtr& e, DetectionBatch& batch);
 
 /// Rebuilds the running counts of shared scope `ring` of group `group` from its events (after a restore or
 /// a hot swap, whose rings come without them or with another group's). Not for a holder of nested groups
@@ -19,6 +19,6 @@ void recount_scope(Engine& en, uint32_t group, EventBuffer& ring);
 /// Evaluates `at session end` rule `rule` once over the closing session `st` (still open); the detection
 /// time is `time`. The `trigger` binding is the session's last event.
 void threshold_at_session_end(Engine& en, KeyState& ks, uint32_t rule, const SessionState& st, int64_t time,
-                              std::vector<ir::Detection>& batch);
+                              DetectionBatch& batch);
 
 } // namespace ethogram::interp

@@ -80,13 +80,11 @@ struct Shapes {
     Shapes() { b.emit(th, "n", b.agg(AggKind::Count, {A})); }
 };
 
-std::vector<ir::Detection> run_shapes(const Shapes& s, bool copy) {
+/// Runs the shapes' script through `sink`.
+void feed_shapes(const Shapes& s, ir::DetectionSink& sink) {
     ir::StringPool pool;
     ir::seed_string_pool(s.b.rs, pool);
     auto exec = make_interpreter(s.b.rs, pool, {});
-    CopySink copies;
-    CollectSink moves;
-    ir::DetectionSink& sink = copy ? static_cast<ir::DetectionSink&>(copies) : moves;
     uint64_t seq = 0;
     // Bursts of A then a B, and a burst of A alone: the threshold re-arms when count(A) in the last 8
     // drops below 3.
@@ -112,6 +110,12 @@ std::vector<ir::Detection> run_shapes(const Shapes& s, bool copy) {
         }
     }
     exec->advance_watermark(ir::kTimeInfinity, sink);
+}
+
+std::vector<ir::Detection> run_shapes(const Shapes& s, bool copy) {
+    CopySink copies;
+    CollectSink moves;
+    feed_shapes(s, copy ? static_cast<ir::DetectionSink&>(copies) : moves);
     return copy ? copies.out : moves.out;
 }
 
@@ -144,6 +148,92 @@ TEST(DetectionBuild, RecycledStorageBuildsTheSameDetections) {
         EXPECT_EQ(f.fields.size(), f.rule == s.th ? 1u : 0u) << i;
     }
     EXPECT_TRUE(th && ab && many); // every shape was built, after others
+}
+
+/// Copies every detection, then scribbles on the record it was handed (strings, bindings, fields, models,
+/// suppressed_by), which the executor reuses for the rule's next detection: nothing of it may leak there.
+struct ScribbleSink : ir::DetectionSink {
+    std::vector<ir::Detection> out;
+    static void scribble(ir::Detection& d) {
+        d.trigger = "scribbled over the small-string size";
+        d.decision = "fallback";
+        if (!d.bindings.empty()) {
+            d.bindings[0].alias = "zz";
+            d.bindings[0].events.push_back({});
+        }
+        d.fields.push_back(ir::Value::integer(7));
+        d.models.emplace_back();
+        d.suppressed_by = 12345;
+        d.confidence = -1;
+    }
+    void emit(ir::Detection&& d) override {
+        out.push_back(d);
+        scribble(d);
+    }
+    void suppressed(ir::Detection&& d) override {
+        out.push_back(d);
+        scribble(d);
+    }
+};
+
+TEST(DetectionBuild, AReusedRecordKeepsNothingOfWhatTheSinkDidToIt) {
+    Shapes s;
+    const std::vector<ir::Detection> fresh = run_shapes(s, false);
+    ScribbleSink sink;
+    feed_shapes(s, sink);
+    ASSERT_EQ(fresh.size(), sink.out.size());
+    for (size_t i = 0; i < fresh.size(); ++i) {
+        const ir::Detection& f = fresh[i];
+        const ir::Detection& r = sink.out[i];
+        EXPECT_EQ(f.rule, r.rule) << i;
+        EXPECT_EQ(f.id, r.id) << i;
+        EXPECT_EQ(f.trigger, r.trigger) << i;
+        EXPECT_EQ(f.decision, r.decision) << i;
+        EXPECT_EQ(f.suppressed_by, r.suppressed_by) << i;
+        EXPECT_EQ(f.confidence, r.confidence) << i;
+        EXPECT_EQ(f.models.size(), r.models.size()) << i;
+        ASSERT_EQ(f.bindings.size(), r.bindings.size()) << i;
+        for (size_t k = 0; k < f.bindings.size(); ++k) {
+            EXPECT_EQ(f.bindings[k].alias, r.bindings[k].alias) << i;
+            EXPECT_EQ(seqs(f, k), seqs(r, k)) << i;
+        }
+        ASSERT_EQ(f.fields.size(), r.fields.size()) << i;
+        for (size_t k = 0; k < f.fields.size(); ++k) EXPECT_EQ(f.fields[k].i, r.fields[k].i) << i;
+    }
+}
+
+TEST(DetectionBuild, AReusedRecordOfASuppressedDetectionWinsWithoutSuppressedBy) {
+    // `low` fires with `high` on k1's A (and loses the group), then alone on k2's B, in the same record.
+    IrBuilder b;
+    uint16_t A = b.event("A");
+    uint16_t B = b.event("B");
+    ir::ExprId one_a = b.bin(Op::Eq, b.agg(AggKind::Count, {A}), b.i(1));
+    ir::ExprId one_b = b.bin(Op::Eq, b.agg(AggKind::Count, {B}), b.i(1));
+    uint32_t low = b.threshold("low", last_n(5, b.bin(Op::Or, one_a, one_b)));
+    uint32_t high = b.threshold("high", last_n(5, one_a));
+    b.group("g", {{low, 1}, {high, 2}});
+    ir::StringPool pool;
+    ir::seed_string_pool(b.rs, pool);
+    auto exec = make_interpreter(b.rs, pool, {});
+    CopySink sink;
+    uint64_t seq = 0;
+    for (auto [type, key] : {std::pair{A, "k1"}, std::pair{B, "k2"}}) {
+        ir::Event e;
+        e.type = type;
+        e.key = pool.intern(key);
+        e.time = static_cast<int64_t>(seq) * 1000;
+        e.seq = ++seq;
+        e.line = seq;
+        e.fields = {ir::Value::string(e.key), ir::Value::timestamp(e.time)};
+        exec->advance_watermark(e.time, sink);
+        exec->on_event(e, sink);
+    }
+    ASSERT_EQ(sink.out.size(), 3u);
+    EXPECT_EQ(sink.out[0].rule, low);
+    EXPECT_EQ(sink.out[0].suppressed_by, static_cast<int32_t>(high));
+    EXPECT_EQ(sink.out[1].rule, high);
+    EXPECT_EQ(sink.out[2].rule, low);
+    EXPECT_EQ(sink.out[2].suppressed_by, -1);
 }
 
 } // namespace
