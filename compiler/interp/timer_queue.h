@@ -42,7 +42,7 @@ static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
 ///
 /// A calendar queue: the interpreter pushes entries at or after the time of the event or timer that sets
 /// them, a few minutes to hours ahead, and pops them in order as the watermark passes them. Entries are
-/// kept by bucket (their deadline's 2^kShift µs, about 17 s) in a ring of kRing buckets (about 4.8 h)
+/// kept by bucket (their deadline's 2^kShift µs, about 8.4 s) in a ring of kRing buckets (about 4.8 h)
 /// starting at the bucket of the least entry (`base_`): a push appends to its bucket, and a bucket is
 /// sorted once, when it becomes the first (a pop then takes its last entry). This replaced a 4-ary heap
 /// whose pops walked every level of a heap of all pending timers (about 260 instructions per timer on
@@ -108,8 +108,11 @@ public:
 
 private:
     __extension__ using U128 = unsigned __int128;
-    static constexpr unsigned kShift = 24;
-    static constexpr uint64_t kRing = 1024, kMask = kRing - 1;
+    /// 8.4 s buckets (half the 17 s ones before): a first bucket's sort is over half the entries, about one
+    /// comparison less per entry; the ring keeps its span (jit / 50 rules: 30 fewer instructions per event,
+    /// the three rules 2 more; 4.2 s buckets were no better, 1 s ones worse).
+    static constexpr unsigned kShift = 23;
+    static constexpr uint64_t kRing = 2048, kMask = kRing - 1;
     static constexpr uint64_t kSign = uint64_t{1} << 63;
     static U128 rank(const Timer& t) {
         const uint64_t hi = static_cast<uint64_t>(t.deadline) ^ kSign;
