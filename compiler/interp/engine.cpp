@@ -143,6 +143,7 @@ Engine::Engine(const ir::RuleSet& r, ir::StringPool& p, const ir::ExecutorOption
         PatternInfo& info = patterns[i];
         const auto& steps = rule.pattern.steps;
         info.rule = i;
+        info.timer_slot = pattern_slot(i);
         info.steps = steps.data();
         info.within_us = rule.pattern.within_us;
         info.keep_all = rule.keep_all;
@@ -450,10 +451,6 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             h.view_from.push_back(static_cast<uint32_t>(h.view_steps.size()));
         }
     }
-}
-
-void Engine::schedule(int64_t deadline, uint32_t key, uint32_t slot) {
-    timers.push(Timer{deadline, key, slot});
 }
 
 } // namespace ethogram::interp

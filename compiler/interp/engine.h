@@ -28,6 +28,7 @@ struct PatternInfo {
     std::vector<uint32_t> positives; ///< pattern step indices of the positive steps, in order
     int32_t absence = -1;            ///< step index of the trailing absence, -1 when none
     uint32_t rule = 0;               ///< the rule's index in RuleSet::rules
+    uint32_t timer_slot = 0;         ///< Engine::pattern_slot(rule): its timer entries' slot
     const ir::Step* steps = nullptr; ///< the rule's pattern steps (RuleSet::rules[rule].pattern.steps)
     int64_t within_us = -1;          ///< the pattern's `within`, -1 when unbounded
     bool keep_all = false;           ///< ir::Rule::keep_all (no consumption)
@@ -244,8 +245,9 @@ struct Engine {
     }
 
     uint32_t pattern_slot(uint32_t rule) const { return static_cast<uint32_t>(rs.sessions.size()) + rule; }
-    /// Pushes a timer entry (its owner records `deadline` as the one it waits for).
-    void schedule(int64_t deadline, uint32_t key, uint32_t slot);
+    /// Pushes a timer entry (its owner records `deadline` as the one it waits for). Inline: the queue's
+    /// common push is an append (TimerQueue::push).
+    void schedule(int64_t deadline, uint32_t key, uint32_t slot) { timers.push(Timer{deadline, key, slot}); }
 };
 
 /// Makes room for one more event in a buffer capped at `cap`: while it is full, drops (and counts) its

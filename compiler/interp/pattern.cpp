@@ -352,7 +352,7 @@ void PatternRun::reschedule() {
     if (ps_.timer_scheduled && ps_.timer_deadline == next) return;
     ps_.timer_scheduled = true;
     ps_.timer_deadline = next;
-    en_.schedule(next, ks_.key, en_.pattern_slot(rule_));
+    en_.schedule(next, ks_.key, p_.timer_slot);
 }
 
 void PatternRun::account() {
