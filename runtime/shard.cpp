@@ -26,6 +26,8 @@ Shard::Shard(uint32_t index, const ir::RuleSet& rs, const ExecutorFactory& make,
     : index_(index), rs_(rs), out_opts_(out_opts), keep_suppressed_(keep_suppressed), ordered_(ordered) {
     ir::seed_string_pool(rs, pool_);
     exec_ = make(rs, pool_);
+    pieces_.reserve(rs.rules.size());
+    for (const ir::Rule& rule : rs.rules) pieces_.emplace_back(rs, rule, out_opts_);
 }
 
 void Shard::on_event(const ir::Event& e) {
@@ -152,7 +154,7 @@ bool Shard::keep(const ir::Detection& d) {
 
 void Shard::add(const ir::Detection& d, bool suppressed, std::string& unordered_out) {
     if (!ordered_) {
-        format_detection(d, rs_, pool_, out_opts_, unordered_out);
+        format_detection(d, rs_, pool_, out_opts_, pieces_[d.rule], unordered_out);
         unordered_out.push_back('\n');
         return;
     }
@@ -167,7 +169,7 @@ void Shard::add(const ir::Detection& d, bool suppressed, std::string& unordered_
     o.ordered_keys.append(key);
     // Formatted straight into the block's buffer.
     r.text_off = o.ordered_text.size();
-    format_detection(d, rs_, pool_, out_opts_, o.ordered_text);
+    format_detection(d, rs_, pool_, out_opts_, pieces_[d.rule], o.ordered_text);
     o.ordered_text.push_back('\n');
     r.text_len = static_cast<uint32_t>(o.ordered_text.size() - r.text_off);
     o.ordered.push_back(r);

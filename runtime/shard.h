@@ -115,6 +115,7 @@ private:
     std::unique_ptr<ir::Executor> exec_;
     ir::ExecutorStats final_stats_;
     OutputOptions out_opts_;
+    std::vector<RulePieces> pieces_; ///< by rule: its constant text, written once (as DetectionWriter)
     bool keep_suppressed_;
     bool ordered_;
     std::unique_ptr<ShardOutput> out_;
