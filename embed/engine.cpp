@@ -1,10 +1,13 @@
 // engine.cpp: the embedding API (include/ethogram/engine.h) over the front end, the runtime's decoder and
-// the reference interpreter: one event at a time, on the caller's thread.
+// the JIT or the reference interpreter: one event at a time, on the caller's thread.
 #include "ethogram/engine.h"
 
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
 #include "compiler/ir/snapshot_bytes.h"
+#ifdef ETHOGRAM_HAVE_JIT
+#include "compiler/jit/jit.h"
+#endif
 #include "embed/typed_event.h"
 #include "models/model_file.h"
 #include "runtime/checkpoint.h"
@@ -27,6 +30,38 @@ struct Later {
     }
 };
 
+// The executor EngineOptions::engine asks for ("jit" or "interp"; checked by check_options), or the
+// interpreter when the JIT cannot run, with the reason in `warning`. `used` names the one made.
+std::unique_ptr<ir::Executor> make_executor(const ir::RuleSet& rs, ir::StringPool& pool,
+                                            const EngineOptions& o, const ir::ExecutorOptions& eo,
+                                            std::string& used, std::string& warning) {
+    if (o.engine == "jit") {
+#ifdef ETHOGRAM_HAVE_JIT
+        jit::JitOptions jo;
+        if (o.jit_cache) jo.cache_dir = o.jit_cache_dir.empty() ? jit::default_cache_dir() : o.jit_cache_dir;
+        jit::CompileStats cs;
+        auto j = jit::make_jit_executor(rs, pool, eo, jo, &cs);
+        if (j) {
+            used = "jit";
+            if (!cs.cache_warning.empty()) warning = "JIT cache: " + cs.cache_warning;
+            return std::move(*j);
+        }
+        warning = fmt::format("the JIT engine cannot run these rules ({}); using the interpreter", j.error());
+#else
+        warning = "this libethogram was built without LLVM (no JIT engine); using the interpreter";
+#endif
+    }
+    used = "interp";
+    return interp::make_interpreter(rs, pool, eo);
+}
+
+// An unknown EngineOptions::engine: the reason, else empty.
+std::string check_options(const EngineOptions& o) {
+    if (o.engine != "jit" && o.engine != "interp")
+        return fmt::format("unknown engine '{}' (EngineOptions::engine: \"jit\" or \"interp\")", o.engine);
+    return {};
+}
+
 } // namespace
 
 struct Engine::Impl : ir::DetectionSink {
@@ -36,6 +71,8 @@ struct Engine::Impl : ir::DetectionSink {
     std::unique_ptr<runtime::Decoder> decoder;
     std::unique_ptr<embed::TypedDecoder> typed; ///< Engine::push's decoder, made on first use
     std::unique_ptr<ir::Executor> exec;
+    std::string engine_used, engine_warning;
+    std::vector<runtime::RulePieces> pieces; ///< each rule's constant detection text, written once
     std::function<void(const Detection&)> callback;
     std::vector<Detection> queue;
     std::vector<ir::Event> heap;
@@ -56,8 +93,13 @@ struct Engine::Impl : ir::DetectionSink {
         eo.max_scope_events = o.max_scope_events;
         eo.max_state_bytes = o.max_state_bytes;
         eo.evict_idle_keys = o.evict_idle_keys;
-        exec = interp::make_interpreter(*rs, pool, eo);
+        exec = make_executor(*rs, pool, o, eo, engine_used, engine_warning);
+        const runtime::OutputOptions oo = output_options();
+        pieces.reserve(rs->rules.size());
+        for (const ir::Rule& rule : rs->rules) pieces.emplace_back(*rs, rule, oo);
     }
+
+    runtime::OutputOptions output_options() const { return runtime::OutputOptions{opts.explain, -1, 1000}; }
 
     void deliver(const ir::Detection& d, bool suppressed) {
         Detection out;
@@ -65,7 +107,7 @@ struct Engine::Impl : ir::DetectionSink {
         out.key = d.key < pool.size() ? std::string(pool.view(d.key)) : std::string();
         out.time_us = d.time;
         out.suppressed = suppressed;
-        runtime::format_detection(d, *rs, pool, runtime::OutputOptions{opts.explain, -1, 1000}, out.json);
+        runtime::format_detection(d, *rs, pool, output_options(), pieces[d.rule], out.json);
         if (callback)
             callback(out);
         else
@@ -155,6 +197,10 @@ Engine::~Engine() = default;
 
 std::unique_ptr<Engine> Engine::from_source(std::string_view name, std::string_view text,
                                             const EngineOptions& opts, std::string* error) {
+    if (std::string bad = check_options(opts); !bad.empty()) {
+        if (error) *error = std::move(bad);
+        return nullptr;
+    }
     compiler::Diagnostics diags;
     compiler::CompileResult res = compiler::compile_source(name, text, diags);
     if (!res.ruleset || diags.error_count() > 0) {
@@ -166,6 +212,10 @@ std::unique_ptr<Engine> Engine::from_source(std::string_view name, std::string_v
 
 std::unique_ptr<Engine> Engine::from_files(const std::vector<std::string>& paths, const EngineOptions& opts,
                                            std::string* error) {
+    if (std::string bad = check_options(opts); !bad.empty()) {
+        if (error) *error = std::move(bad);
+        return nullptr;
+    }
     compiler::Diagnostics diags;
     compiler::CompileResult res = compiler::compile_paths(paths, diags);
     if (!res.ruleset || diags.error_count() > 0) {
@@ -224,6 +274,14 @@ std::string Engine::ruleset_name() const {
 
 std::string Engine::ruleset_version() const {
     return impl_->rs->version;
+}
+
+std::string Engine::engine_name() const {
+    return impl_->engine_used;
+}
+
+std::string Engine::engine_warning() const {
+    return impl_->engine_warning;
 }
 
 // Snapshot payload: u32 version, the counters, the reorder state, every pool string in id order, then the

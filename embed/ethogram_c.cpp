@@ -65,6 +65,15 @@ void ethogram_engine_free(ethogram_engine* e) {
     delete e;
 }
 
+const char* ethogram_engine_name(const ethogram_engine* e) {
+    return e->engine->engine_name() == "jit" ? "jit" : "interp";
+}
+
+char* ethogram_engine_warning(const ethogram_engine* e) {
+    const std::string w = e->engine->engine_warning();
+    return w.empty() ? nullptr : dup_string(w);
+}
+
 void ethogram_set_callback(ethogram_engine* e, ethogram_detection_fn fn, void* user) {
     if (!fn) {
         e->engine->on_detection(nullptr);

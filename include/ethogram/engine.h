@@ -22,6 +22,15 @@ struct EngineOptions {
     uint64_t max_state_bytes = 0;        ///< state budget (0 = none)
     bool evict_idle_keys = true;         ///< never changes output
     bool explain = false;                ///< add the explanation to each detection's JSON
+    /// The executor: "jit" (native code compiled with LLVM's ORC JIT, the default, as `etho run --engine
+    /// jit`) or "interp" (the reference interpreter). Both write the same detections, byte for byte. When the
+    /// JIT cannot run (a libethogram built without LLVM, a construct it does not compile), the interpreter
+    /// runs and Engine::engine_warning() says why. Any other value: from_source / from_files fail.
+    std::string engine = "jit";
+    /// The JIT's object cache (a warm start skips compiling): false = none. The directory: empty = the
+    /// default ($ETHOGRAM_JIT_CACHE, else $XDG_CACHE_HOME/ethogram/jit, else $HOME/.cache/ethogram/jit).
+    bool jit_cache = true;
+    std::string jit_cache_dir;
 };
 
 /// One detection: the fields a caller routes on, and the full JSON line `etho run` would write.
@@ -181,6 +190,12 @@ public:
     /// The rule set's name and version (its `ruleset` header).
     std::string ruleset_name() const;
     std::string ruleset_version() const;
+    /// The executor running the rules: "jit" or "interp" (EngineOptions::engine, or "interp" after a
+    /// fall-back).
+    std::string engine_name() const;
+    /// Why the engine asked for is not the one running (the JIT could not start or compile these rules);
+    /// empty when it is. Also a corrupt JIT cache entry that was rebuilt.
+    std::string engine_warning() const;
 
     /// Snapshot and restore (docs/architecture.md, "Checkpoints and recovery"): every bit of the engine's
     /// state (reorder buffer, watermark, interned strings, per-key partial matches, sessions, aggregates,

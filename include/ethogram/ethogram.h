@@ -28,6 +28,11 @@ ethogram_engine* ethogram_engine_from_source(const char* name, const char* text,
 ethogram_engine* ethogram_engine_from_files(const char* const* paths, size_t n, int64_t allowed_lateness_us,
                                             char** error);
 void ethogram_engine_free(ethogram_engine* e);
+/** The executor running the rules: "jit" (the default) or "interp" (the JIT could not start or compile
+ *  these rules; ethogram_engine_warning says why). Static strings: do not free. */
+const char* ethogram_engine_name(const ethogram_engine* e);
+/** Why the JIT is not running (or a JIT cache entry was rebuilt), else NULL. Release with ethogram_free. */
+char* ethogram_engine_warning(const ethogram_engine* e);
 
 /** Detections go to `fn` as they are produced; with `fn` NULL they are queued for ethogram_poll. */
 void ethogram_set_callback(ethogram_engine* e, ethogram_detection_fn fn, void* user);

@@ -1,5 +1,6 @@
 // engine_test.cpp: the public C++ embedding API (include/ethogram/engine.h) through libethogram only.
 #include <ethogram/engine.h>
+#include <ethogram/ethogram.h>
 
 #include "tests/support/embed_fixtures.h"
 
@@ -14,6 +15,15 @@ const std::string kRules = ethogram::test_support::shop_rules("embed.test");
 
 std::string cart(const std::string& user, long ms) {
     return R"({"type":"cart","user":")" + user + R"(","ts":)" + std::to_string(ms) + "}";
+}
+
+std::string buy(const std::string& user, long ms) {
+    std::string s = R"({"type":"buy","user":")";
+    s += user;
+    s += R"(","ts":)";
+    s += std::to_string(ms);
+    s += "}";
+    return s;
 }
 
 TEST(Engine, CompileErrorsAreReported) {
@@ -78,6 +88,64 @@ TEST(Engine, LatenessReordersWithinTheBound) {
     e->flush();
     EXPECT_EQ(e->stats().processed, 2u);
     EXPECT_EQ(e->poll().size(), 2u);
+}
+
+TEST(Engine, UnknownEngineIsRefused) {
+    ethogram::EngineOptions o;
+    o.engine = "fast";
+    std::string error;
+    EXPECT_EQ(ethogram::Engine::from_source("shop.etho", kRules, o, &error), nullptr);
+    EXPECT_NE(error.find("unknown engine 'fast'"), std::string::npos) << error;
+}
+
+// The engine asked for is the one that runs (the JIT when the library has it), and both give the same
+// detections for the same pushes, late and malformed lines included.
+TEST(Engine, JitAndInterpreterGiveTheSameDetections) {
+    std::vector<std::vector<std::string>> outs;
+    for (const char* name : {"interp", "jit"}) {
+        ethogram::EngineOptions o;
+        o.engine = name;
+        o.allowed_lateness_us = 2 * 1000000LL;
+        auto e = ethogram::test_support::engine_from_source(kRules, o);
+        ASSERT_NE(e, nullptr);
+#ifdef ETHOGRAM_HAVE_JIT
+        EXPECT_EQ(e->engine_name(), name);
+        EXPECT_EQ(e->engine_warning(), "");
+#else
+        EXPECT_EQ(e->engine_name(), "interp");
+        if (std::string(name) == "jit") EXPECT_NE(e->engine_warning(), "");
+#endif
+        std::vector<std::string> got;
+        e->on_detection([&](const ethogram::Detection& d) { got.push_back(d.json); });
+        for (int i = 0; i < 40; ++i) {
+            std::string user = "u"; // appended, not `"u" + ...`: GCC 12 warns -Wrestrict on that here
+            user += std::to_string(i % 7);
+            std::string error;
+            e->push_json(cart(user, i * 97000L), &error);
+            if (i % 5 == 0) e->push_json(buy(user, i * 97000L + 500));
+            if (i % 11 == 0) e->push_json("{broken", &error);
+        }
+        e->flush();
+        EXPECT_GT(got.size(), 0u);
+        outs.push_back(got);
+    }
+    EXPECT_EQ(outs[0], outs[1]);
+}
+
+TEST(Engine, CApiNamesItsEngine) {
+    char* error = nullptr;
+    ethogram_engine* e = ethogram_engine_from_source("shop.etho", kRules.c_str(), 0, &error);
+    ASSERT_NE(e, nullptr) << (error ? error : "");
+#ifdef ETHOGRAM_HAVE_JIT
+    EXPECT_STREQ(ethogram_engine_name(e), "jit");
+    EXPECT_EQ(ethogram_engine_warning(e), nullptr);
+#else
+    EXPECT_STREQ(ethogram_engine_name(e), "interp");
+    char* w = ethogram_engine_warning(e);
+    EXPECT_NE(w, nullptr);
+    ethogram_free(w);
+#endif
+    ethogram_engine_free(e);
 }
 
 } // namespace

@@ -10,6 +10,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace {
@@ -55,6 +56,39 @@ TEST(Snapshot, RestoredEngineContinuesExactly) {
         EXPECT_EQ(b->stats().events_in, ref->stats().events_in);
         EXPECT_EQ(b->stats().detections, ref->stats().detections);
         EXPECT_EQ(b->stats().dead_letters, ref->stats().dead_letters);
+    }
+}
+
+// A snapshot taken under one engine restores into the other (the state is the interpreter's in both), and
+// the run continues exactly: the JIT and the interpreter can replace each other across a restart.
+TEST(Snapshot, RestoresAcrossEngines) {
+    const auto ls = lines();
+    auto with = [](const char* engine) {
+        ethogram::EngineOptions o;
+        o.allowed_lateness_us = ethogram::test_support::kExampleLatenessUs;
+        o.engine = engine;
+        std::string error;
+        auto e = ethogram::Engine::from_files({example_dir("ecommerce") + "/rules"}, o, &error);
+        EXPECT_NE(e, nullptr) << error;
+        return e;
+    };
+    auto ref = with("interp");
+    for (const auto& l : ls) ref->push_json(l);
+    ref->flush();
+    const auto want = jsons(*ref);
+    ASSERT_GT(want.size(), 100u);
+    for (auto [first, second] : {std::pair{"jit", "interp"}, std::pair{"interp", "jit"}}) {
+        auto a = with(first);
+        const size_t cut = ls.size() / 2;
+        for (size_t i = 0; i < cut; ++i) a->push_json(ls[i]);
+        auto got = jsons(*a);
+        auto b = with(second);
+        std::string error;
+        ASSERT_TRUE(b->restore(a->snapshot(), &error)) << error;
+        for (size_t i = cut; i < ls.size(); ++i) b->push_json(ls[i]);
+        b->flush();
+        for (auto& j : jsons(*b)) got.push_back(j);
+        EXPECT_EQ(got, want) << first << " -> " << second;
     }
 }
 
