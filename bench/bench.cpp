@@ -3,6 +3,7 @@
 #include "bench/bench.h"
 
 #include "bench/handwritten.h"
+#include "bench/heap_reserve.h"
 #include "bench/workload.h"
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
@@ -11,8 +12,10 @@
 #include "runtime/pipeline.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <simdjson.h>
 
+#include <algorithm>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
@@ -137,32 +140,57 @@ std::vector<ir::Event> decode_all(const ir::RuleSet& rs, ir::StringPool& pool, c
 }
 
 struct MatchRun {
-    Timing t;
+    Timing t;                     ///< the fastest timed run
+    std::vector<uint64_t> faults; ///< minor page faults of every timed run, in order
+    uint64_t warmup_faults = 0;   ///< those of the untimed warm-up run
     std::vector<uint64_t> per_rule;
     uint64_t total = 0;
     uint64_t live_keys = 0;
 };
 
-/// Feeds pre-decoded events to fresh executors `repeat` times; the fastest run (CPU time) counts.
-template <class Make>
-MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t rules, int repeat) {
+/// One untimed warm-up run, then `repeat` timed runs; each run builds its matcher with `make`, feeds it
+/// the events with `feed`, and destroys it. The fastest timed run (CPU time) counts, and every timed run's
+/// page faults are kept. The warm-up is there for every matcher alike: the first run of a matcher grows
+/// the heap and fills the allocator's caches, the timed ones then measure the steady state.
+template <class Make, class Feed, class Record>
+MatchRun best_of(int repeat, Make make, Feed feed, Record record) {
     MatchRun best;
-    for (int r = 0; r < repeat; ++r) {
-        std::unique_ptr<ir::Executor> ex = make();
-        CountSink sink(rules);
-        Timing t = timed([&] {
-            for (const ir::Event& e : events) {
-                ex->advance_watermark(e.time, sink);
-                ex->on_event(e, sink);
-            }
-            ex->advance_watermark(ir::kTimeInfinity, sink);
-        });
+    for (int r = -1; r < repeat; ++r) {
+        auto m = make();
+        Timing t = timed([&] { feed(*m); });
+        if (r < 0) {
+            best.warmup_faults = t.faults;
+            continue;
+        }
+        best.faults.push_back(t.faults);
         if (r == 0 || t.cpu < best.t.cpu) best.t = t;
-        best.per_rule = sink.per_rule;
-        best.total = sink.total();
-        best.live_keys = ex->stats().live_keys;
+        record(*m, best);
     }
     return best;
+}
+
+/// Feeds pre-decoded events to fresh executors (best_of).
+template <class Make>
+MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t rules, int repeat) {
+    std::unique_ptr<CountSink> sink;
+    return best_of(
+        repeat,
+        [&] {
+            sink = std::make_unique<CountSink>(rules);
+            return make();
+        },
+        [&](ir::Executor& ex) {
+            for (const ir::Event& e : events) {
+                ex.advance_watermark(e.time, *sink);
+                ex.on_event(e, *sink);
+            }
+            ex.advance_watermark(ir::kTimeInfinity, *sink);
+        },
+        [&](ir::Executor& ex, MatchRun& best) {
+            best.per_rule = sink->per_rule;
+            best.total = sink->total();
+            best.live_keys = ex.stats().live_keys;
+        });
 }
 
 /// simdjson On-Demand over the whole file (every member of every line visited): the parse floor.
@@ -193,20 +221,33 @@ Timing parse_only(const std::string& path, uint64_t& docs_out) {
 
 struct EndToEnd {
     Timing t;
+    uint64_t warmup_faults = 0; ///< minor page faults of the untimed warm-up run
     uint64_t detections = 0;
 };
 
-EndToEnd end_to_end(const ir::RuleSet& rs, ir::StringPool& pool, ir::Executor& ex, const std::string& path) {
+/// An untimed warm-up run, then the timed one, each with its own string pool and executor (made by `make`
+/// from the pool), destroyed before the next: no run finds the heap held by another engine's state.
+template <class Make>
+EndToEnd end_to_end(const ir::RuleSet& rs, Make make, const std::string& path) {
     runtime::PipelineOptions p;
     p.events_path = path;
     p.out_path = "/dev/null";
     p.dead_letter_path = "/dev/null";
     p.print_summary = false;
     EndToEnd r;
-    r.t = timed([&] {
-        auto s = runtime::run_pipeline(rs, pool, ex, p);
-        if (s) r.detections = s->detections + s->suppressed;
-    });
+    for (int run = 0; run < 2; ++run) {
+        ir::StringPool pool;
+        ir::seed_string_pool(rs, pool);
+        std::unique_ptr<ir::Executor> ex = make(pool);
+        Timing t = timed([&] {
+            auto s = runtime::run_pipeline(rs, pool, *ex, p);
+            if (s) r.detections = s->detections + s->suppressed;
+        });
+        if (run == 0)
+            r.warmup_faults = t.faults;
+        else
+            r.t = t;
+    }
     return r;
 }
 
@@ -286,6 +327,9 @@ int run_bench(const BenchOptions& o) {
     ir::seed_string_pool(*three, three_pool);
     const std::vector<ir::Event> ref_events = decode_all(*reference, ref_pool, jsonl);
     const std::vector<ir::Event> three_events = decode_all(*three, three_pool, jsonl);
+    // Every timed run from here on, of every matcher, on the same warm heap (held to the end: the
+    // end-to-end runs too); made after the decoded events so that they do not take its room.
+    const HeapReserve reserve(size_t{o.heap_reserve_mib} << 20);
     const ir::ExecutorOptions eo;
     const interp::NativeHooks* ref_hooks = &(*ref_code)->hooks();
     const interp::NativeHooks* three_hooks = &(*three_code)->hooks();
@@ -301,16 +345,14 @@ int run_bench(const BenchOptions& o) {
         matcher_only([&] { return interp::make_interpreter(*three, three_pool, eo, three_hooks); },
                      three_events, nthree, o.repeat);
     HandCounts hand;
-    Timing hand_t;
-    for (int r = 0; r < o.repeat; ++r) {
-        HandWritten hw(*three);
-        Timing t = timed([&] {
+    const MatchRun hand_run = best_of(
+        o.repeat, [&] { return std::make_unique<HandWritten>(*three); },
+        [&](HandWritten& hw) {
             for (const ir::Event& e : three_events) hw.on_event(e);
             hw.finish();
-        });
-        if (r == 0 || t.cpu < hand_t.cpu) hand_t = t;
-        hand = hw.counts();
-    }
+        },
+        [&](HandWritten& hw, MatchRun&) { hand = hw.counts(); });
+    const Timing& hand_t = hand_run.t;
     const uint64_t n = ref_events.size();
     const bool ref_agree = ref_interp.per_rule == ref_jit.per_rule;
     const std::vector<uint64_t> hand_rules = {hand.search_burst, hand.cart_then_buy, hand.abandon};
@@ -329,11 +371,24 @@ int run_bench(const BenchOptions& o) {
         three_agree ? "yes" : "NO");
     // Page faults are kernel time in `cpu`, and how many a run takes depends on the memory the allocator
     // kept from the runs before it, not only on the code timed (docs/performance.md: the hand-written
-    // baseline after carve2), so they are shown beside the times.
-    fmt::print("  minor page faults of the best runs: 50 rules interp {}, jit {}; 3 rules interp {}, jit {}, "
-               "hand-written {}\n",
-               ref_interp.t.faults, ref_jit.t.faults, three_interp.t.faults, three_jit.t.faults,
-               hand_t.faults);
+    // baseline after carve2), so every timed run's are shown beside the times.
+    const auto runs = [](const MatchRun& m) { return fmt::format("{}", fmt::join(m.faults, "/")); };
+    fmt::print("  minor page faults per timed run (after one untimed warm-up run each; heap reserve {} MiB): "
+               "50 rules interp {}, jit {}; 3 rules interp {}, jit {}, hand-written {}\n",
+               reserve.bytes() >> 20, runs(ref_interp), runs(ref_jit), runs(three_interp), runs(three_jit),
+               runs(hand_run));
+    // A fault costs the kernel a microsecond or more (zeroing a page included): flag a run whose faults
+    // may be more than 2% of its time.
+    for (const MatchRun* m :
+         std::initializer_list<const MatchRun*>{&ref_interp, &ref_jit, &three_interp, &three_jit, &hand_run})
+        for (uint64_t f : m->faults)
+            if (static_cast<double>(f) * 1e-6 > 0.02 * m->t.cpu) {
+                fmt::print(
+                    "  note: a timed run took {} page faults, at a microsecond each more than 2% of its "
+                    "time: a larger --heap-reserve may remove them\n",
+                    f);
+                break;
+            }
     if (o.matcher_only) {
         std::error_code ec;
         if (o.workload_path.empty()) fs::remove(path, ec);
@@ -341,19 +396,16 @@ int run_bench(const BenchOptions& o) {
     }
 
     // End to end: JSONL file -> detections (written to /dev/null), compile excluded.
-    EndToEnd e2e_interp, e2e_jit, e2e_three_jit;
-    {
-        ir::StringPool p1, p2, p3;
-        ir::seed_string_pool(*reference, p1);
-        ir::seed_string_pool(*reference, p2);
-        ir::seed_string_pool(*three, p3);
-        auto ex1 = interp::make_interpreter(*reference, p1, eo);
-        e2e_interp = end_to_end(*reference, p1, *ex1, path);
-        auto ex2 = interp::make_interpreter(*reference, p2, eo, ref_hooks);
-        e2e_jit = end_to_end(*reference, p2, *ex2, path);
-        auto ex3 = interp::make_interpreter(*three, p3, eo, three_hooks);
-        e2e_three_jit = end_to_end(*three, p3, *ex3, path);
-    }
+    const EndToEnd e2e_interp = end_to_end(
+        *reference, [&](ir::StringPool& pool) { return interp::make_interpreter(*reference, pool, eo); },
+        path);
+    const EndToEnd e2e_jit = end_to_end(
+        *reference,
+        [&](ir::StringPool& pool) { return interp::make_interpreter(*reference, pool, eo, ref_hooks); },
+        path);
+    const EndToEnd e2e_three_jit = end_to_end(
+        *three, [&](ir::StringPool& pool) { return interp::make_interpreter(*three, pool, eo, three_hooks); },
+        path);
     fmt::print(
         "end-to-end, 50 rules: interp {:.0f} ns/event, jit {:.0f} ns/event; jit end-to-end throughput = "
         "{:.2f} of parse-only\n",
@@ -361,6 +413,10 @@ int run_bench(const BenchOptions& o) {
     fmt::print(
         "end-to-end, 3 rules (jit): {:.0f} ns/event = {:.2f}x the hand-written matcher + parse floor\n",
         ns_per(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+    fmt::print(
+        "  minor page faults (after one untimed warm-up run each): 50 rules interp {}, jit {}; 3 rules jit "
+        "{}; parse-only {} (it reads the file into fresh memory, as a run of etho would)\n",
+        e2e_interp.t.faults, e2e_jit.t.faults, e2e_three_jit.t.faults, parse.faults);
 
     // Compile times and warm starts.
     std::string compile_json;
@@ -417,23 +473,36 @@ int run_bench(const BenchOptions& o) {
             "{{\"cpu_s\": {:.4f}, \"wall_s\": {:.4f}, \"ns_per_event\": {:.1f}, \"minor_faults\": {}}}",
             t.cpu, t.wall, ns_per(t, n), t.faults);
     };
+    // A matcher-only timing: the fastest run's, with every timed run's page faults and the warm-up's.
+    auto match_timing = [&](const MatchRun& m) {
+        std::string t = timing(m.t, n);
+        t.pop_back();
+        return t + fmt::format(", \"minor_faults_per_run\": [{}], \"warmup_minor_faults\": {}}}",
+                               fmt::join(m.faults, ", "), m.warmup_faults);
+    };
+    auto e2e_timing = [&](const EndToEnd& e) {
+        std::string t = timing(e.t, n);
+        t.pop_back();
+        return t + fmt::format(", \"warmup_minor_faults\": {}}}", e.warmup_faults);
+    };
+    json += fmt::format("  \"heap_reserve_mib\": {},\n  \"warmup_runs\": 1,\n", reserve.bytes() >> 20);
     json += fmt::format("  \"parse_only\": {},\n", timing(parse, docs));
     json += fmt::format(
         "  \"matcher_only_50\": {{\"interp\": {}, \"jit\": {}, \"speedup\": {:.3f}, \"detections\": "
         "{}, \"engines_agree\": {}}},\n",
-        timing(ref_interp.t, n), timing(ref_jit.t, n), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
+        match_timing(ref_interp), match_timing(ref_jit), ref_interp.t.cpu / ref_jit.t.cpu, ref_jit.total,
         ref_agree);
     json += fmt::format(
         "  \"matcher_only_3\": {{\"interp\": {}, \"jit\": {}, \"handwritten\": {}, \"jit_vs_interp\": "
         "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}}},\n",
-        timing(three_interp.t, n), timing(three_jit.t, n), timing(hand_t, n),
+        match_timing(three_interp), match_timing(three_jit), match_timing(hand_run),
         three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree);
     json += fmt::format(
         "  \"end_to_end_50\": {{\"interp\": {}, \"jit\": {}, \"jit_fraction_of_parse_only\": {:.3f}}},\n",
-        timing(e2e_interp.t, n), timing(e2e_jit.t, n), parse.cpu / e2e_jit.t.cpu);
+        e2e_timing(e2e_interp), e2e_timing(e2e_jit), parse.cpu / e2e_jit.t.cpu);
     json +=
         fmt::format("  \"end_to_end_3_jit\": {{\"timing\": {}, \"vs_handwritten_plus_parse\": {:.3f}}},\n",
-                    timing(e2e_three_jit.t, n), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
+                    e2e_timing(e2e_three_jit), e2e_three_jit.t.cpu / (hand_t.cpu + parse.cpu));
     json += fmt::format("  \"compile_reference_50_ms\": {:.1f},\n  \"compile_three_ms\": {:.1f},\n",
                         ref_stats.total_ms, three_stats.total_ms);
     json += "  \"compile\": [\n" + compile_json + "\n  ],\n";

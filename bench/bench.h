@@ -18,6 +18,8 @@ struct BenchOptions {
     std::vector<uint32_t> compile_sizes = {10, 100, 1000};
     int repeat = 3;            ///< matcher-only runs per engine: the fastest counts
     bool matcher_only = false; ///< skip the end-to-end and compile-time runs (profiling the matchers)
+    /// MiB of small-object heap kept mapped for every timed run (bench/heap_reserve.h); 0: none
+    uint32_t heap_reserve_mib = 64;
 };
 
 /// Runs the benchmark; returns a process exit code (non-zero when an engine disagrees with another or

@@ -19,6 +19,10 @@ CLI::App* add_bench(CLI::App& app, BenchOptions& o) {
     cmd->add_option("--compile-sizes", o.compile_sizes, "Rule counts for the compile-time runs");
     cmd->add_option("--repeat", o.repeat, "Matcher-only runs per engine (the fastest counts)")
         ->check(CLI::Range(1, 100));
+    cmd->add_option("--heap-reserve", o.heap_reserve_mib,
+                    "MiB of small-object heap kept mapped for every timed run, so that none pays for first "
+                    "touches of fresh pages (0: none; docs/performance.md)")
+        ->check(CLI::Range(0u, 65536u));
     cmd->add_flag("--matcher-only", o.matcher_only,
                   "Only the parse-only and matcher-only runs (no end-to-end or compile-time runs)");
     return cmd;
@@ -35,6 +39,7 @@ int run_bench(const BenchOptions& o) {
     b.compile_sizes = o.compile_sizes;
     b.repeat = o.repeat;
     b.matcher_only = o.matcher_only;
+    b.heap_reserve_mib = o.heap_reserve_mib;
     return bench::run_bench(b);
 }
 

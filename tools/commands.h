@@ -59,6 +59,7 @@ struct BenchOptions {
     std::vector<uint32_t> compile_sizes = {10, 100, 1000};
     int repeat = 3;
     bool matcher_only = false;
+    uint32_t heap_reserve_mib = 64;
 };
 
 struct FmtOptions {

@@ -217,4 +217,45 @@ TEST_F(Cli, FmtCheckAndRewrite) {
     EXPECT_EQ(slurp(broken), "rule {{{\n"); // left untouched
 }
 
+#ifdef ETHO_HAS_BENCH
+/// Counts the non-overlapping occurrences of `part` in `s`.
+size_t count(const std::string& s, const std::string& part) {
+    size_t n = 0;
+    for (size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + part.size())) ++n;
+    return n;
+}
+
+// Page faults are part of a timing's CPU time, and how many a run takes depends on the heap it finds
+// (docs/performance.md): every timing in the report carries its faults, every matcher-only timing those
+// of each timed run and of its warm-up (the end-to-end ones: of the warm-up), and the report names the heap
+// reserve the runs had.
+TEST_F(Cli, BenchReportsThePageFaultsOfEveryTiming) {
+    Result r = etho("bench --events 2000 --users 200 --repeat 2 --compile-sizes 10 --heap-reserve 8 --json " +
+                    path("bench.json"));
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_TRUE(has(r.out, "minor page faults per timed run (after one untimed warm-up run each; heap "
+                           "reserve 8 MiB)"))
+        << r.out;
+    EXPECT_TRUE(has(r.out, ", hand-written ")) << r.out;
+    const std::string j = slurp(path("bench.json"));
+    EXPECT_TRUE(has(j, "\"heap_reserve_mib\": 8,")) << j;
+    EXPECT_TRUE(has(j, "\"warmup_runs\": 1,")) << j;
+    // parse-only, 2 x 50-rule matcher, 3 x 3-rule matcher (interp, jit, hand-written), 3 end to end.
+    EXPECT_EQ(count(j, "\"cpu_s\""), 9u) << j;
+    EXPECT_EQ(count(j, "\"minor_faults\": "), 9u) << j;
+    EXPECT_EQ(count(j, "\"warmup_minor_faults\": "), 8u) << j; // and the 3 end-to-end runs
+    // --repeat 2: two timed runs each.
+    size_t lists = 0;
+    for (size_t at = j.find("\"minor_faults_per_run\": ["); at != std::string::npos;
+         at = j.find("\"minor_faults_per_run\": [", at + 1)) {
+        const size_t end = j.find(']', at);
+        ASSERT_NE(end, std::string::npos);
+        EXPECT_EQ(count(j.substr(at, end - at), ","), 1u) << j.substr(at, end - at);
+        ++lists;
+    }
+    EXPECT_EQ(lists, 5u) << j;
+    EXPECT_TRUE(has(j, "\"handwritten\": {\"cpu_s\"")) << j;
+}
+#endif
+
 } // namespace
