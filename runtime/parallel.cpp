@@ -312,16 +312,18 @@ std::string_view process_allocator() {
 }
 
 std::string format_parallel_stats(const ParallelStats& s) {
-    std::string cpu;
+    std::string cpu, ends;
     for (double c : s.cpu_seconds_per_shard) cpu += fmt::format("{}{:.3f}", cpu.empty() ? "" : "/", c);
+    for (double e : s.shard_end_seconds) ends += fmt::format("{}{:.3f}", ends.empty() ? "" : "/", e);
     return fmt::format(
         "stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
         "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
         "reader {:.3f}; allocator {}\nstats: blocks of lines validated per shard {}, {} waits for a "
-        "block being validated, {} blocks validated again (their claimer stalled)\n",
+        "block being validated, {} blocks validated again (their claimer stalled)\nstats: seconds from the "
+        "first read to the end of input {:.3f}, to each shard's last event {}\n",
         s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water, s.inflight_bound,
         s.ordered_high_water, cpu, s.reader_cpu_seconds, process_allocator(),
-        fmt::join(s.blocks_per_shard, "/"), s.parse_waits, s.blocks_parsed_again);
+        fmt::join(s.blocks_per_shard, "/"), s.parse_waits, s.blocks_parsed_again, s.reader_end_seconds, ends);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -414,6 +416,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::string> states(n);
     std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
+    std::vector<Moment> shard_end(n);
     std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0), shard_helped(n, 0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
@@ -455,6 +458,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
             }
             loop.finish();
             sink.deliver(*shards[s], shards[s]->take(true));
+            shard_end[s] = Moment::now();
             shards[s]->close();
             shard_cpu[s] = thread_cpu_seconds();
         });
@@ -505,6 +509,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
 
     // The calling thread reads and broadcasts; it mostly waits (on the input or on full queues).
     const double reader_cpu0 = thread_cpu_seconds();
+    const Moment first_read = Moment::now();
     uint64_t inflight_high_water = 0, chunks = 0;
     std::string failure;
     while (ChunkPtr c = rd.next(popts.chunk_bytes, popts.chunk_lines, lines_read)) {
@@ -529,6 +534,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     }
     // Even after a read or checkpoint error the shards are shut down cleanly before returning.
     for (auto& q : queues) q->push(nullptr);
+    const Moment reader_end = Moment::now();
     const double reader_cpu = thread_cpu_seconds() - reader_cpu0;
     for (auto& t : workers) t.join();
     if (!failure.empty()) return Error{failure};
@@ -552,6 +558,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         sum.resumed_from = ck->resumed_from();
     }
     sum.events_per_second = sum.wall_seconds > 0 ? static_cast<double>(sum.processed) / sum.wall_seconds : 0;
+    const Moment last_event =
+        *std::max_element(shard_end.begin(), shard_end.end(),
+                          [](const Moment& a, const Moment& b) { return a.steady < b.steady; });
+    set_steady_state(sum, start, first_read, last_event);
     if (stats) {
         stats->shards = n;
         stats->events_per_shard.clear();
@@ -567,6 +577,12 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->blocks_parsed_again = 0;
         for (uint64_t h : shard_helped) stats->blocks_parsed_again += h;
         stats->reader_cpu_seconds = reader_cpu;
+        const auto since_first = [&](const Moment& m) {
+            return std::chrono::duration<double>(m.steady - first_read.steady).count();
+        };
+        stats->reader_end_seconds = since_first(reader_end);
+        stats->shard_end_seconds.clear();
+        for (const Moment& m : shard_end) stats->shard_end_seconds.push_back(since_first(m));
     }
 
     if (auto r = out->close(); !r) return Error{r.error()};
