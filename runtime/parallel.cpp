@@ -504,7 +504,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
             loop.finish();
             sink.deliver(*shards[s], shards[s]->take(true));
             shard_end[s] = Moment::now();
-            shards[s]->close();
+            shards[s]->close(!skip_final_free(opts));
             shard_cpu[s] = thread_cpu_seconds();
         });
 

@@ -90,6 +90,22 @@ Expected<RunSummary> run_pipeline(const ir::RuleSet& rs, ir::StringPool& pool, i
     return sum;
 }
 
+bool skip_final_free(const PipelineOptions& opts) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+    (void)opts;
+    return false;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || __has_feature(memory_sanitizer)
+    (void)opts;
+    return false;
+#else
+    return opts.exit_after;
+#endif
+#else
+    return opts.exit_after;
+#endif
+}
+
 Moment Moment::now() {
     return Moment{std::chrono::steady_clock::now(),
                   std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count()};
