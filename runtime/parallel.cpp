@@ -250,12 +250,15 @@ private:
 ///
 /// The outputs may come opened without truncation (OutputFile::open_untruncated): cutting a previous run's
 /// output, tens of MiB, to nothing took 8-14 ms of kernel time before the first event, serial. A thread
-/// started here cuts them while the shards start; until it is done the blocks' text is held in memory (a
-/// few MiB at most), then written first, so the files end up byte for byte as before.
+/// started here cuts them while the shards start; until it is done the blocks' text is held in memory
+/// (what the shards deliver while the cut lasts: about 1.5 MiB per 10 ms here), then written first, so the
+/// files end up byte for byte as before.
 class Sink {
 public:
-    Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed)
+    /// `cut`: the outputs were opened without truncation (and not to resume), so this cuts them.
+    Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed, bool cut)
         : popts_(p), out_(out), suppressed_(suppressed), merge_(shards) {
+        if (!cut) return;
         const bool cut_out = out.needs_truncate(), cut_supp = suppressed && suppressed->needs_truncate();
         if (!cut_out && !cut_supp) return;
         cutting_ = true;
@@ -399,7 +402,8 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     }
     const bool resume = ck && ck->resuming();
     // Without checkpoints the detections' outputs are cut by the Sink's thread, not by open (see Sink).
-    auto outs = open_run_outputs(opts, ck.get(), /*untruncated=*/ck == nullptr);
+    const bool cut_later = ck == nullptr;
+    auto outs = open_run_outputs(opts, ck.get(), /*untruncated=*/cut_later);
     if (!outs) return Error{outs.error()};
     std::unique_ptr<OutputFile> out = std::move(outs->out), suppressed_out = std::move(outs->suppressed);
     std::unique_ptr<DeadLetterWriter> dead = std::move(outs->dead);
@@ -415,7 +419,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                                                     s == 0 && ck ? ck->kill_at_line() : 0));
         queues.push_back(std::make_unique<ChunkQueue>(popts.queue_chunks));
     }
-    Sink sink(n, popts, *out, suppressed_out.get());
+    Sink sink(n, popts, *out, suppressed_out.get(), cut_later);
     ChunkReader& rd = **reader;
     uint64_t lines_read = 0; // by the reader, blank lines included (the
                              // checkpoint cadence counts these)
