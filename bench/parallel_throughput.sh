@@ -16,6 +16,12 @@
 # wall ratio (1 thread / THREADS threads) with their median, min and max, since the best-of figures above
 # combine runs from different moments. Every run's detections (and dead letters) are checked against the
 # first --threads 1 run's, as multisets.
+# Steady state (besides, never instead of, the whole-process figures above): `etho run --stats` reports the
+# Unix times of its first read of the input and of its last event processed; the script splits each run's
+# wall time into start-up (process start to the first read: loading, compiling the rules, opening the
+# outputs, starting the shards), steady state (first read to last event) and end (last event to the process's
+# exit: closing the outputs, teardown), and reports the steady-state events/s and ratios the same way (best
+# of, per-pair median). An etho without those figures (older builds) gets no steady-state lines.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 example="${1:-ecommerce}"
@@ -43,6 +49,15 @@ run() { # name, extra flags...
         --log-level error --stats "$@" 2>"$work/stderr"
     t1=$(date +%s.%N)
     python3 -c "print($t1 - $t0)" >>"$work/$name.times"
+    # Start-up, steady state and end of this run (empty when etho does not report the steady state).
+    python3 - "$t0" "$t1" "$work/stderr" >>"$work/$name.phases" <<'PY'
+import re, sys
+t0, t1 = float(sys.argv[1]), float(sys.argv[2])
+m = re.search(r"unix times ([0-9.]+) to ([0-9.]+)", open(sys.argv[3]).read())
+if m:
+    first, last = float(m.group(1)), float(m.group(2))
+    print(first - t0, last - first, t1 - last)
+PY
     # Every run, not only the last: the same detections and dead letters as the first 1-thread run.
     if [[ ! -e "$work/reference.sorted" ]]; then
         sort "$work/$name.jsonl" >"$work/reference.sorted"
@@ -98,3 +113,25 @@ for name, runs in (("--threads %s" % t, par), ("--threads %s --ordered" % t, ord
 PY
 echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run, and the same dead letters); load average after" \
     "$(cut -d' ' -f1-3 /proc/loadavg); allocator $(sed -n 's/.*; allocator \(.*\)$/\1/p' "$work/stderr" | head -n 1)"
+# Steady state: from each run's first read to its last event processed (etho --stats), with the start-up and
+# end around it; best of, and the per-pair ratios as above.
+python3 - "$lines" "$threads" "$work/single.phases" "$work/parallel.phases" "$work/ordered.phases" <<'PY'
+import statistics, sys
+n, t = int(sys.argv[1]), sys.argv[2]
+runs = [[[float(x) for x in l.split()] for l in open(f).read().splitlines() if l.strip()] for f in sys.argv[3:6]]
+if any(len(r) == 0 for r in runs):
+    print("bench: steady state: not reported by this etho")
+    sys.exit(0)
+single, par, ordr = runs
+best = [min(p[1] for p in r) for r in runs]
+for name, r, b in (("--threads 1", single, best[0]), ("--threads %s" % t, par, best[1]),
+                   ("--threads %s --ordered" % t, ordr, best[2])):
+    print("bench: steady state %-22s best %.3f s, %9.0f events/s, ratio %.2fx; median start-up %.1f ms, "
+          "steady %.1f ms, end %.1f ms" % (name + ":", b, n / b, best[0] / b,
+          1e3 * statistics.median(p[0] for p in r), 1e3 * statistics.median(p[1] for p in r),
+          1e3 * statistics.median(p[2] for p in r)))
+for name, r in (("--threads %s" % t, par), ("--threads %s --ordered" % t, ordr)):
+    q = [s[1] / p[1] for s, p in zip(single, r)]
+    print("bench: steady-state per-pair ratios, %s (%d pairs): median %.2fx, min %.2fx, max %.2fx: %s"
+          % (name, len(q), statistics.median(q), min(q), max(q), " ".join("%.2f" % x for x in q)))
+PY

@@ -267,10 +267,11 @@ Status Checkpointer::take(PipelineParts& p) {
     return write(payload, *p.lines_in, p.exec->stats().live_keys);
 }
 
-Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck) {
+Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck, bool untruncated) {
     const bool resume = ck != nullptr && ck->resuming();
     auto open_out = [&](const std::string& path, uint64_t len) {
-        return resume ? OutputFile::open_resume(path, len) : OutputFile::open(path);
+        if (resume) return OutputFile::open_resume(path, len);
+        return untruncated && ck == nullptr ? OutputFile::open_untruncated(path) : OutputFile::open(path);
     };
     RunOutputs o;
     auto out = open_out(opts.out_path, resume ? ck->resume_lengths().out : 0);

@@ -127,6 +127,9 @@ struct RunOutputs {
 };
 /// Opens the outputs of a run: truncated, or, when `ck` resumes from a snapshot, cut back to the lengths it
 /// recorded and appended to. The single-threaded and the sharded pipelines both open theirs here.
-Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck);
+/// With `untruncated` (no checkpoint only) the detections and suppressed outputs are opened without
+/// truncating them (OutputFile::open_untruncated): the caller cuts them before its first write.
+Expected<RunOutputs> open_run_outputs(const PipelineOptions& opts, const Checkpointer* ck,
+                                      bool untruncated = false);
 
 } // namespace ethogram::runtime

@@ -5,6 +5,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -29,6 +31,29 @@ Expected<std::unique_ptr<OutputFile>> OutputFile::open(const std::string& path) 
     if (f == nullptr)
         return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(errno))};
     return std::unique_ptr<OutputFile>(new OutputFile(f, path, true));
+}
+
+Expected<std::unique_ptr<OutputFile>> OutputFile::open_untruncated(const std::string& path) {
+    if (path == "-") return stdout_stream();
+    // As fopen(path, "wb") opens it, but without O_TRUNC.
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT, 0666);
+    std::FILE* f = fd < 0 ? nullptr : ::fdopen(fd, "wb");
+    if (f == nullptr) {
+        const int err = errno;
+        if (fd >= 0) ::close(fd);
+        return Error{fmt::format("{}: cannot open for writing: {}", path, std::strerror(err))};
+    }
+    return std::unique_ptr<OutputFile>(new OutputFile(f, path, true));
+}
+
+bool OutputFile::needs_truncate() const {
+    struct stat st {};
+    return owned_ && f_ != nullptr && ::fstat(::fileno(f_), &st) == 0 && S_ISREG(st.st_mode) &&
+           st.st_size > 0;
+}
+
+void OutputFile::truncate() {
+    if (::ftruncate(::fileno(f_), 0) != 0 && error_ == 0) error_ = errno;
 }
 
 Expected<std::unique_ptr<OutputFile>> OutputFile::open_resume(const std::string& path, uint64_t length) {

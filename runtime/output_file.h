@@ -22,6 +22,14 @@ public:
     /// shorter than `length`.
     static Expected<std::unique_ptr<OutputFile>> open_resume(const std::string& path, uint64_t length);
     static std::unique_ptr<OutputFile> stderr_stream();
+    /// Opens (creates) `path` without truncating it, for a caller that cuts it with truncate() before its
+    /// first write (the parallel pipeline does it on another thread: cutting a large previous output takes
+    /// milliseconds of kernel time). "-" is stdout.
+    static Expected<std::unique_ptr<OutputFile>> open_untruncated(const std::string& path);
+    /// Whether the file opened by open_untruncated has bytes to cut (a regular file that is not empty).
+    bool needs_truncate() const;
+    /// Cuts the file to nothing (what open's O_TRUNC does); a failure is reported by close().
+    void truncate();
 
     ~OutputFile();
     OutputFile(const OutputFile&) = delete;

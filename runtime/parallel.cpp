@@ -129,8 +129,9 @@ public:
         return take_done(shard);
     }
 
-    /// Writes every line no shard can still precede.
-    void release(OutputFile& out, OutputFile* suppressed) {
+    /// Writes every line no shard can still precede, through `write(text, suppressed)`.
+    template <class Write>
+    void release(Write&& write) {
         const int64_t limit = *std::min_element(frontier_.begin(), frontier_.end());
         text_.clear();
         supp_text_.clear();
@@ -145,8 +146,8 @@ public:
             ++best->ordered_next;
             --held_;
         }
-        if (!text_.empty()) out.write(text_);
-        if (suppressed && !supp_text_.empty()) suppressed->write(supp_text_);
+        if (!text_.empty()) write(text_, false);
+        if (!supp_text_.empty()) write(supp_text_, true);
         // Blocks written out in full wait in done_ until their shard delivers again.
         for (size_t i = 0; i < runs_.size();) {
             if (runs_[i]->ordered_next < runs_[i]->ordered.size()) {
@@ -246,10 +247,30 @@ private:
 /// Where shards hand their output blocks: written in place under one lock (a block per chunk and shard, so
 /// the lock is taken rarely), or merged first in ordered mode. No writer thread: on a machine with as many
 /// cores as shards there is no core for it.
+///
+/// The outputs may come opened without truncation (OutputFile::open_untruncated): cutting a previous run's
+/// output, tens of MiB, to nothing took 8-14 ms of kernel time before the first event, serial. A thread
+/// started here cuts them while the shards start; until it is done the blocks' text is held in memory
+/// (what the shards deliver while the cut lasts: about 1.5 MiB per 10 ms here), then written first, so the
+/// files end up byte for byte as before.
 class Sink {
 public:
-    Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed)
-        : popts_(p), out_(out), suppressed_(suppressed), merge_(shards) {}
+    /// `cut`: the outputs were opened without truncation (and not to resume), so this cuts them.
+    Sink(size_t shards, const ParallelOptions& p, OutputFile& out, OutputFile* suppressed, bool cut)
+        : popts_(p), out_(out), suppressed_(suppressed), merge_(shards) {
+        if (!cut) return;
+        const bool cut_out = out.needs_truncate(), cut_supp = suppressed && suppressed->needs_truncate();
+        if (!cut_out && !cut_supp) return;
+        cutting_ = true;
+        cutter_ = std::thread([this, cut_out, cut_supp] {
+            if (cut_out) out_.truncate();
+            if (cut_supp) suppressed_->truncate();
+            cut_.store(true, std::memory_order_release);
+        });
+    }
+    ~Sink() { finish(); }
+    Sink(const Sink&) = delete;
+    Sink& operator=(const Sink&) = delete;
 
     /// Writes (or merges) the block and gives it (or, ordered, a block of that shard the merge is done
     /// with) back to its shard (Shard::recycle).
@@ -257,16 +278,22 @@ public:
         if (!o) return;
         {
             std::lock_guard<std::mutex> lock(m_);
+            if (cutting_ && cut_.load(std::memory_order_acquire)) write_held();
             if (popts_.before_write) popts_.before_write(o->detections);
             if (popts_.ordered) {
                 o = merge_.add(std::move(o));
-                merge_.release(out_, suppressed_);
+                merge_.release([this](std::string_view text, bool supp) { write(text, supp); });
             } else {
-                if (!o->detections.empty()) out_.write(o->detections);
-                if (suppressed_ && !o->suppressed.empty()) suppressed_->write(o->suppressed);
+                write(o->detections, false);
+                write(o->suppressed, true);
             }
         }
         shard.recycle(std::move(o));
+    }
+    /// Waits for the outputs to be cut and writes what was held: before the outputs are synced or closed.
+    void finish() {
+        std::lock_guard<std::mutex> lock(m_);
+        if (cutting_) write_held();
     }
     uint64_t ordered_high_water() {
         std::lock_guard<std::mutex> lock(m_);
@@ -276,11 +303,31 @@ public:
     OrderedMerge& merge() { return merge_; }
 
 private:
+    void write(std::string_view text, bool supp) {
+        if (text.empty() || (supp && !suppressed_)) return;
+        if (cutting_)
+            (supp ? held_supp_ : held_out_).append(text);
+        else
+            (supp ? *suppressed_ : out_).write(text);
+    }
+    void write_held() {
+        cutter_.join(); // done (or about to be: it has nothing left to do after setting cut_)
+        cutting_ = false;
+        out_.write(held_out_);
+        if (suppressed_) suppressed_->write(held_supp_);
+        std::string().swap(held_out_);
+        std::string().swap(held_supp_);
+    }
+
     const ParallelOptions& popts_;
     OutputFile& out_;
     OutputFile* suppressed_;
     std::mutex m_;
     OrderedMerge merge_;
+    std::thread cutter_;
+    bool cutting_ = false;         ///< the outputs are being cut: text goes to held_* (under m_)
+    std::atomic<bool> cut_{false}; ///< set by the cutter when done
+    std::string held_out_, held_supp_;
 };
 
 /// CPU seconds (user + system) the calling thread has used so far.
@@ -312,16 +359,18 @@ std::string_view process_allocator() {
 }
 
 std::string format_parallel_stats(const ParallelStats& s) {
-    std::string cpu;
+    std::string cpu, ends;
     for (double c : s.cpu_seconds_per_shard) cpu += fmt::format("{}{:.3f}", cpu.empty() ? "" : "/", c);
+    for (double e : s.shard_end_seconds) ends += fmt::format("{}{:.3f}", ends.empty() ? "" : "/", e);
     return fmt::format(
         "stats: {} shards, events per shard {}; {} chunks read, at most {} lines in flight "
         "(bound {}), {} detections held for ordering\nstats: cpu seconds per shard {}, "
         "reader {:.3f}; allocator {}\nstats: blocks of lines validated per shard {}, {} waits for a "
-        "block being validated, {} blocks validated again (their claimer stalled)\n",
+        "block being validated, {} blocks validated again (their claimer stalled)\nstats: seconds from the "
+        "first read to the end of input {:.3f}, to each shard's last event {}\n",
         s.shards, fmt::join(s.events_per_shard, "/"), s.chunks, s.inflight_high_water, s.inflight_bound,
         s.ordered_high_water, cpu, s.reader_cpu_seconds, process_allocator(),
-        fmt::join(s.blocks_per_shard, "/"), s.parse_waits, s.blocks_parsed_again);
+        fmt::join(s.blocks_per_shard, "/"), s.parse_waits, s.blocks_parsed_again, s.reader_end_seconds, ends);
 }
 
 Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const ExecutorFactory& make,
@@ -352,7 +401,9 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                 std::min<uint64_t>(popts.chunk_lines, std::max<uint64_t>(1, opts.checkpoint.every_events)));
     }
     const bool resume = ck && ck->resuming();
-    auto outs = open_run_outputs(opts, ck.get());
+    // Without checkpoints the detections' outputs are cut by the Sink's thread, not by open (see Sink).
+    const bool cut_later = ck == nullptr;
+    auto outs = open_run_outputs(opts, ck.get(), /*untruncated=*/cut_later);
     if (!outs) return Error{outs.error()};
     std::unique_ptr<OutputFile> out = std::move(outs->out), suppressed_out = std::move(outs->suppressed);
     std::unique_ptr<DeadLetterWriter> dead = std::move(outs->dead);
@@ -368,7 +419,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
                                                     s == 0 && ck ? ck->kill_at_line() : 0));
         queues.push_back(std::make_unique<ChunkQueue>(popts.queue_chunks));
     }
-    Sink sink(n, popts, *out, suppressed_out.get());
+    Sink sink(n, popts, *out, suppressed_out.get(), cut_later);
     ChunkReader& rd = **reader;
     uint64_t lines_read = 0; // by the reader, blank lines included (the
                              // checkpoint cadence counts these)
@@ -414,6 +465,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     std::vector<std::string> states(n);
     std::vector<std::string> save_errors(n);
     std::vector<double> shard_cpu(n, 0.0);
+    std::vector<Moment> shard_end(n);
     std::vector<uint64_t> shard_blocks(n, 0), shard_waits(n, 0), shard_helped(n, 0);
     std::vector<std::thread> workers;
     for (uint32_t s = 0; s < n; ++s)
@@ -455,7 +507,8 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
             }
             loop.finish();
             sink.deliver(*shards[s], shards[s]->take(true));
-            shards[s]->close();
+            shard_end[s] = Moment::now();
+            shards[s]->close(!skip_final_free(opts));
             shard_cpu[s] = thread_cpu_seconds();
         });
 
@@ -505,6 +558,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
 
     // The calling thread reads and broadcasts; it mostly waits (on the input or on full queues).
     const double reader_cpu0 = thread_cpu_seconds();
+    const Moment first_read = Moment::now();
     uint64_t inflight_high_water = 0, chunks = 0;
     std::string failure;
     while (ChunkPtr c = rd.next(popts.chunk_bytes, popts.chunk_lines, lines_read)) {
@@ -529,6 +583,7 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
     }
     // Even after a read or checkpoint error the shards are shut down cleanly before returning.
     for (auto& q : queues) q->push(nullptr);
+    const Moment reader_end = Moment::now();
     const double reader_cpu = thread_cpu_seconds() - reader_cpu0;
     for (auto& t : workers) t.join();
     if (!failure.empty()) return Error{failure};
@@ -552,6 +607,10 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         sum.resumed_from = ck->resumed_from();
     }
     sum.events_per_second = sum.wall_seconds > 0 ? static_cast<double>(sum.processed) / sum.wall_seconds : 0;
+    const Moment last_event =
+        *std::max_element(shard_end.begin(), shard_end.end(),
+                          [](const Moment& a, const Moment& b) { return a.steady < b.steady; });
+    set_steady_state(sum, start, first_read, last_event);
     if (stats) {
         stats->shards = n;
         stats->events_per_shard.clear();
@@ -567,8 +626,15 @@ Expected<RunSummary> run_parallel_pipeline(const ir::RuleSet& rs, const Executor
         stats->blocks_parsed_again = 0;
         for (uint64_t h : shard_helped) stats->blocks_parsed_again += h;
         stats->reader_cpu_seconds = reader_cpu;
+        const auto since_first = [&](const Moment& m) {
+            return std::chrono::duration<double>(m.steady - first_read.steady).count();
+        };
+        stats->reader_end_seconds = since_first(reader_end);
+        stats->shard_end_seconds.clear();
+        for (const Moment& m : shard_end) stats->shard_end_seconds.push_back(since_first(m));
     }
 
+    sink.finish();
     if (auto r = out->close(); !r) return Error{r.error()};
     if (suppressed_out)
         if (auto r = suppressed_out->close(); !r) return Error{r.error()};

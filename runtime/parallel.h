@@ -51,6 +51,11 @@ struct ParallelStats {
     /// claimer was descheduled); the first result published is used (both are the same).
     uint64_t blocks_parsed_again = 0;
     double reader_cpu_seconds = 0;
+    /// Seconds from the first read to: the reader's end of input (the last chunk handed out), and each
+    /// shard's last event processed (its last detections handed to the output). The steady state
+    /// (RunSummary::steady_seconds) ends with the latest shard.
+    double reader_end_seconds = 0;
+    std::vector<double> shard_end_seconds;
 };
 
 /// The malloc the process runs with: "tbbmalloc" when oneTBB's proxy replaced it (etho links it, see

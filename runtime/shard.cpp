@@ -139,8 +139,15 @@ Status Shard::restore(std::string_view state) {
     return ok_status();
 }
 
-void Shard::close() {
+void Shard::close(bool free_state) {
     final_stats_ = exec_->stats();
+    if (!free_state) {
+        // Deliberately never freed: the process exits next and the OS takes the pages back in bulk.
+        (void)exec_.release();
+        (void)new ir::StringPool(std::move(pool_));
+        pool_ = ir::StringPool();
+        return;
+    }
     exec_.reset();
     pool_ = ir::StringPool();
 }

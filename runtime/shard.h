@@ -100,8 +100,10 @@ public:
     uint64_t filtered() const { return filtered_; }
     ir::ExecutorStats stats() const { return exec_ ? exec_->stats() : final_stats_; }
     /// End of the run: keeps the executor's statistics and frees its state and the pool, on the shard's
-    /// own thread (freeing a large state is a noticeable serial cost at the end otherwise).
-    void close();
+    /// own thread (freeing a large state is a noticeable serial cost at the end otherwise); with
+    /// `free_state` false (the process is about to exit, see PipelineOptions::exit_after) leaves them to
+    /// the OS instead.
+    void close(bool free_state = true);
 
 private:
     bool keep(const ir::Detection& d);

@@ -174,6 +174,7 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
         p.allowed_lateness_us = *d;
     }
     p.epoch_unit = cfg.epoch_unit;
+    p.exit_after = true; // etho exits when the run ends: the executors' state is left to the OS
     if (cmd.count("--epoch-unit")) p.epoch_unit = *runtime::parse_epoch_unit(o.epoch_unit);
 
     std::vector<std::string> rules = o.rules;
@@ -293,6 +294,8 @@ int run_run(const RunOptions& o, const CLI::App& cmd) {
                       engine);
         spdlog::debug("allocator {}", runtime::process_allocator());
         summary = runtime::run_pipeline(rs, pool, *exec, p);
+        // Freeing the state object by object costs time after the last event; the OS takes it back at exit.
+        if (runtime::skip_final_free(p)) (void)exec.release();
     } else {
         runtime::ParallelOptions po;
         po.threads = threads;

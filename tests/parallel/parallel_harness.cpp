@@ -55,6 +55,9 @@ RunOutput run_stream(const ir::RuleSet& rs, const std::string& jsonl, const RunC
     o.out_path = dir + "/out.jsonl";
     o.dead_letter_path = dir + "/dead.jsonl";
     o.suppressed_path = dir + "/suppressed.jsonl";
+    if (!cfg.stale_output.empty())
+        for (const std::string* path : {&o.out_path, &o.dead_letter_path, &o.suppressed_path})
+            std::ofstream(*path, std::ios::binary) << cfg.stale_output;
     o.allowed_lateness_us = cfg.lateness_us;
     o.print_summary = false;
     RunOutput r;

@@ -30,6 +30,8 @@ struct RunConfig {
     int64_t lateness_us = 0;
     ir::ExecutorOptions exec;
     runtime::ParallelOptions parallel; ///< threads and ordered are taken from above
+    /// What the output files hold before the run (a previous run's output), which the run must replace.
+    std::string stale_output;
 };
 
 /// Runs `jsonl` through the interpreter with `cfg` (temporary files, removed afterwards).
