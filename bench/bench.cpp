@@ -370,7 +370,7 @@ int run_bench(const BenchOptions& o) {
         three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
         three_agree ? "yes" : "NO");
     // Page faults are kernel time in `cpu`, and how many a run takes depends on the memory the allocator
-    // kept from the runs before it, not only on the code timed (docs/performance.md: the hand-written
+    // kept from the runs before it, not only on the code timed (docs/performance-history.md: the hand-written
     // baseline after carve2), so every timed run's are shown beside the times.
     const auto runs = [](const MatchRun& m) { return fmt::format("{}", fmt::join(m.faults, "/")); };
     fmt::print("  minor page faults per timed run (after one untimed warm-up run each; heap reserve {} MiB): "

@@ -13,9 +13,9 @@ namespace ethogram::bench {
 /// of its heap, while large blocks (the engines' 64 KiB chunks, hash tables, vectors) stay in the large
 /// object cache. A matcher whose state is small objects (the hand-written baseline's deques and hash
 /// nodes) then gets fresh pages on every run, each a minor page fault, and one whose state is large blocks
-/// does not (docs/performance.md, "`etho bench`: the same heap for every matcher"). The kept blocks pin the
-/// regions, so the freed room stays mapped for whichever run needs it next: process-wide, the same for
-/// every engine and the baseline. `bytes` 0: nothing kept (the allocator's own behaviour).
+/// does not (docs/performance-history.md, "`etho bench`: the same heap for every matcher"). The kept blocks
+/// pin the regions, so the freed room stays mapped for whichever run needs it next: process-wide, the same
+/// for every engine and the baseline. `bytes` 0: nothing kept (the allocator's own behaviour).
 class HeapReserve {
 public:
     explicit HeapReserve(size_t bytes);

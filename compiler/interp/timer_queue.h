@@ -46,8 +46,8 @@ static_assert(sizeof(Timer) == 16, "a timer entry is 16 bytes");
 /// starting at the bucket of the least entry (`base_`): a push appends to its bucket, and a bucket is
 /// sorted once, when it becomes the first (a pop then takes its last entry). This replaced a 4-ary heap
 /// whose pops walked every level of a heap of all pending timers (about 260 instructions per timer on
-/// the bench: docs/performance.md). Entries past the ring wait in a heap (`far_`) and move into the ring
-/// as it advances; an entry before the first bucket (restored or carried state, events out of time
+/// the bench: docs/performance-history.md). Entries past the ring wait in a heap (`far_`) and move into the
+/// ring as it advances; an entry before the first bucket (restored or carried state, events out of time
 /// order) goes to a heap (`early_`) whose entries all rank below every other, so it is popped first.
 /// due_before() advances `base_` only to a due entry, or (an empty ring) to the bucket of the time it was
 /// asked about, never past the watermark, so that the timers set by the next events land in the ring

@@ -46,7 +46,8 @@ namespace {
 constexpr const char* kJitAbiVersion = "jit-abi-5";
 /// JitOptions::opt_level -1 compiles up to this many functions at level 2, larger rule sets at level 0:
 /// on 1000 reference rules (3706 functions) the O1 pipeline took 3.4 s of CPU and level 0 0.55 s, and the
-/// matcher ran no measurably slower (the expression code is a small part of its time; docs/performance.md).
+/// matcher ran no measurably slower (the expression code is a small part of its time;
+/// docs/performance-history.md, the first tables).
 constexpr size_t kFullOptFunctions = 300;
 
 std::string error_text(llvm::Error err) {
@@ -95,7 +96,7 @@ int module_opt_level(const llvm::Module& m) {
 /// the fast instruction selector (large rule sets compile several times faster), 2-3 the optimising one.
 /// Its two target machines are made on the first compile, not with the session: a run whose rule set
 /// comes from the object cache compiles nothing, and each target machine costs about 0.8M instructions
-/// of start-up (docs/performance.md, "Start-up").
+/// of start-up (docs/performance-history.md, "Start-up").
 class LevelledCompiler final : public orc::IRCompileLayer::IRCompiler {
 public:
     LevelledCompiler(orc::JITTargetMachineBuilder builder, llvm::ObjectCache* cache)

@@ -226,9 +226,9 @@ size_t count(const std::string& s, const std::string& part) {
 }
 
 // Page faults are part of a timing's CPU time, and how many a run takes depends on the heap it finds
-// (docs/performance.md): every timing in the report carries its faults, every matcher-only timing those
-// of each timed run and of its warm-up (the end-to-end ones: of the warm-up), and the report names the heap
-// reserve the runs had.
+// (docs/performance-history.md, "`etho bench`: the same heap for every matcher"): every timing in the report
+// carries its faults, every matcher-only timing those of each timed run and of its warm-up (the end-to-end
+// ones: of the warm-up), and the report names the heap reserve the runs had.
 TEST_F(Cli, BenchReportsThePageFaultsOfEveryTiming) {
     Result r = etho("bench --events 2000 --users 200 --repeat 2 --compile-sizes 10 --heap-reserve 8 --json " +
                     path("bench.json"));

@@ -1,6 +1,6 @@
 // flat_json_test.cpp: the decoder's flat-object scan against simdjson's DOM, line by line, on a random mix of
 // valid, malformed, multi-document, empty, oversized and unusual lines: the same verdicts, events, interned
-// strings and dead-letter texts (docs/performance.md, "The flat-object scan").
+// strings and dead-letter texts (docs/performance-history.md, "The flat-object scan").
 #include "runtime/decoder.h"
 #include "runtime/flat_json.h"
 
