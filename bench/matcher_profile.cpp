@@ -5,6 +5,7 @@
 // the detections (rule, key, times, trigger, bound events, fields, confidence, id) to compare builds. `hand`
 // is the count-only hand-written code (no digest: its count only), `handfull` the hand-written code that
 // builds every detection (bench/handwritten_full.h): its digest is the engines'.
+#include "bench/digest_sink.h"
 #include "bench/handwritten.h"
 #include "bench/handwritten_full.h"
 #include "bench/workload.h"
@@ -15,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -38,41 +38,7 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-/// FNV-1a over everything a detection carries that the output shows.
-struct DigestSink : ir::DetectionSink {
-    uint64_t h = 14695981039346656037ULL;
-    uint64_t n = 0;
-    void mix(uint64_t v) {
-        for (int i = 0; i < 8; ++i) {
-            h ^= (v >> (8 * i)) & 0xff;
-            h *= 1099511628211ULL;
-        }
-    }
-    void add(const ir::Detection& d, uint64_t suppressed) {
-        ++n;
-        mix(d.rule);
-        mix(d.key);
-        mix(static_cast<uint64_t>(d.time));
-        mix(suppressed);
-        mix(static_cast<uint64_t>(d.first_time));
-        mix(static_cast<uint64_t>(d.last_time));
-        for (char c : d.trigger + "/" + d.decision) mix(static_cast<unsigned char>(c));
-        for (const ir::Binding& b : d.bindings) {
-            mix(b.step);
-            for (const ir::BoundEvent& e : b.events) mix(e.seq);
-        }
-        for (const ir::Value& v : d.fields) {
-            mix(static_cast<uint64_t>(v.type));
-            mix(static_cast<uint64_t>(v.i));
-        }
-        uint64_t c = 0;
-        std::memcpy(&c, &d.confidence, sizeof c);
-        mix(c);
-        mix(d.id);
-    }
-    void emit(ir::Detection&& d) override { add(d, 0); }
-    void suppressed(ir::Detection&& d) override { add(d, 1); }
-};
+using bench::DigestSink;
 
 /// The measured loop, not inlined: `valgrind --tool=callgrind --toggle-collect='*run_events*'` counts it
 /// alone.
