@@ -124,7 +124,7 @@ void HandWrittenFull::fire_absences(uint32_t key, int64_t at, ir::DetectionSink&
     }
 }
 
-void HandWrittenFull::advance_watermark(int64_t t, ir::DetectionSink& sink) {
+void HandWrittenFull::fire_until(int64_t t, ir::DetectionSink& sink) {
     // hw_abandon: a deadline fires once the watermark is past it. The keys of one deadline fire in key
     // order (the executors' timer order); each key's carts in arrival order.
     while (!deadlines_.empty() && deadlines_.front().at < t) {
@@ -134,14 +134,15 @@ void HandWrittenFull::advance_watermark(int64_t t, ir::DetectionSink& sink) {
             due_keys_.push_back(deadlines_.front().key);
             deadlines_.pop_front();
         }
-        std::sort(due_keys_.begin(), due_keys_.end());
-        due_keys_.erase(std::unique(due_keys_.begin(), due_keys_.end()), due_keys_.end());
+        if (due_keys_.size() > 1) {
+            std::sort(due_keys_.begin(), due_keys_.end());
+            due_keys_.erase(std::unique(due_keys_.begin(), due_keys_.end()), due_keys_.end());
+        }
         for (uint32_t key : due_keys_) fire_absences(key, at, sink);
     }
 }
 
 void HandWrittenFull::on_event(const ir::Event& e, ir::DetectionSink& sink) {
-    advance_watermark(e.time, sink);
     Key& k = keys_[e.key];
     const ir::BoundEvent be = bound(e);
 

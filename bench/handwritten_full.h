@@ -24,8 +24,12 @@ class HandWrittenFull {
 public:
     /// `pool`: where the events' keys are interned (the detection id hashes the key's text).
     HandWrittenFull(const ir::RuleSet& rs, const ir::StringPool& pool);
-    /// hw_abandon: every pending absence deadline before `t` fires, in (deadline, key) order.
-    void advance_watermark(int64_t t, ir::DetectionSink& sink);
+    /// hw_abandon: every pending absence deadline before `t` fires, in (deadline, key) order. Inline: most
+    /// calls (one per event) find nothing due.
+    void advance_watermark(int64_t t, ir::DetectionSink& sink) {
+        if (!deadlines_.empty() && deadlines_.front().at < t) fire_until(t, sink);
+    }
+    /// The caller has advanced the watermark to `e.time`.
     void on_event(const ir::Event& e, ir::DetectionSink& sink);
 
 private:
@@ -52,6 +56,7 @@ private:
                 items.erase(items.begin(), items.begin() + static_cast<std::ptrdiff_t>(head));
                 head = 0;
             }
+            if (items.capacity() == 0) items.reserve(8); // not 1, 2, 4, 8: a key's queues are mostly short
             items.push_back(v);
         }
     };
@@ -73,6 +78,7 @@ private:
         std::vector<std::string> aliases; ///< pattern rules: the positive steps' aliases (steps 0, 1, ...)
     };
 
+    void fire_until(int64_t t, ir::DetectionSink& sink);
     void fire_absences(uint32_t key, int64_t at, ir::DetectionSink& sink);
     /// The detection of `r` for `key` whose bindings (`scratch_.bindings`) are set: fills in the rest and
     /// hands it to `sink`.
