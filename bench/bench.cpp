@@ -1,8 +1,11 @@
 // bench.cpp: `etho bench`: workload, parse-only floor, end-to-end and matcher-only runs of both engines,
-// the hand-written baseline, compile times and warm starts, printed and written as JSON.
+// the hand-written baselines (count-only, and full detections), compile times and warm starts, printed and
+// written as JSON.
 #include "bench/bench.h"
 
+#include "bench/digest_sink.h"
 #include "bench/handwritten.h"
+#include "bench/handwritten_full.h"
 #include "bench/heap_reserve.h"
 #include "bench/workload.h"
 #include "compiler/driver/compile.h"
@@ -193,6 +196,19 @@ MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t ru
         });
 }
 
+/// One untimed run of `ex` (an executor or HandWrittenFull, driven alike) into a DigestSink: the detections'
+/// count and digest, compared across the executors.
+template <class Ex>
+DigestSink digest_of(Ex& ex, const std::vector<ir::Event>& events) {
+    DigestSink sink;
+    for (const ir::Event& e : events) {
+        ex.advance_watermark(e.time, sink);
+        ex.on_event(e, sink);
+    }
+    ex.advance_watermark(ir::kTimeInfinity, sink);
+    return sink;
+}
+
 /// simdjson On-Demand over the whole file (every member of every line visited): the parse floor.
 Timing parse_only(const std::string& path, uint64_t& docs_out) {
     uint64_t docs = 0, touched = 0;
@@ -352,12 +368,50 @@ int run_bench(const BenchOptions& o) {
             hw.finish();
         },
         [&](HandWritten& hw, MatchRun&) { hand = hw.counts(); });
+    // The hand-written code that does the engines' whole job (every detection built and handed to a sink,
+    // the same CountSink as theirs): timed as they are, after them.
+    std::unique_ptr<CountSink> full_sink;
+    const MatchRun full_run = best_of(
+        o.repeat,
+        [&] {
+            full_sink = std::make_unique<CountSink>(nthree);
+            return std::make_unique<HandWrittenFull>(*three, three_pool);
+        },
+        [&](HandWrittenFull& hw) {
+            for (const ir::Event& e : three_events) {
+                hw.advance_watermark(e.time, *full_sink);
+                hw.on_event(e, *full_sink);
+            }
+            hw.advance_watermark(ir::kTimeInfinity, *full_sink);
+        },
+        [&](HandWrittenFull&, MatchRun& best) {
+            best.per_rule = full_sink->per_rule;
+            best.total = full_sink->total();
+        });
+    // Its detections against the engines', every field (count and digest), in untimed runs.
+    DigestSink digest_interp, digest_jit, digest_full;
+    {
+        auto ex = interp::make_interpreter(*three, three_pool, eo);
+        digest_interp = digest_of(*ex, three_events);
+    }
+    {
+        auto ex = interp::make_interpreter(*three, three_pool, eo, three_hooks);
+        digest_jit = digest_of(*ex, three_events);
+    }
+    {
+        HandWrittenFull hw(*three, three_pool);
+        digest_full = digest_of(hw, three_events);
+    }
     const Timing& hand_t = hand_run.t;
+    const Timing& full_t = full_run.t;
     const uint64_t n = ref_events.size();
     const bool ref_agree = ref_interp.per_rule == ref_jit.per_rule;
     const std::vector<uint64_t> hand_rules = {hand.search_burst, hand.cart_then_buy, hand.abandon};
     const bool three_agree = three_interp.per_rule == three_jit.per_rule && three_jit.per_rule == hand_rules;
-    if (!ref_agree || !three_agree) status = 1;
+    const bool full_agree = full_run.per_rule == three_jit.per_rule && digest_interp.h == digest_jit.h &&
+                            digest_full.h == digest_jit.h && digest_interp.n == digest_jit.n &&
+                            digest_full.n == digest_jit.n && digest_full.n == full_run.total;
+    if (!ref_agree || !three_agree || !full_agree) status = 1;
     fmt::print(
         "matcher-only, 50 reference rules: interp {:.0f} ns/event, jit {:.0f} ns/event: jit {:.2f}x faster "
         "({} detections; engines agree: {})\n",
@@ -369,18 +423,24 @@ int run_bench(const BenchOptions& o) {
         ns_per(three_interp.t, n), ns_per(three_jit.t, n), ns_per(hand_t, n),
         three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(),
         three_agree ? "yes" : "NO");
+    fmt::print("matcher-only, 3 reference rules, hand-written, full detections (every detection built and "
+               "handed to the sink, as the engines do): {:.0f} ns/event: jit {:.2f}x the hand-written-full "
+               "time ({} detections, digest {:016x}; same detections as interp and jit: {})\n",
+               ns_per(full_t, n), three_jit.t.cpu / full_t.cpu, digest_full.n, digest_full.h,
+               full_agree ? "yes" : "NO");
     // Page faults are kernel time in `cpu`, and how many a run takes depends on the memory the allocator
     // kept from the runs before it, not only on the code timed (docs/performance-history.md: the hand-written
     // baseline after carve2), so every timed run's are shown beside the times.
     const auto runs = [](const MatchRun& m) { return fmt::format("{}", fmt::join(m.faults, "/")); };
-    fmt::print("  minor page faults per timed run (after one untimed warm-up run each; heap reserve {} MiB): "
-               "50 rules interp {}, jit {}; 3 rules interp {}, jit {}, hand-written {}\n",
-               reserve.bytes() >> 20, runs(ref_interp), runs(ref_jit), runs(three_interp), runs(three_jit),
-               runs(hand_run));
+    fmt::print(
+        "  minor page faults per timed run (after one untimed warm-up run each; heap reserve {} MiB): "
+        "50 rules interp {}, jit {}; 3 rules interp {}, jit {}, hand-written {}, hand-written full {}\n",
+        reserve.bytes() >> 20, runs(ref_interp), runs(ref_jit), runs(three_interp), runs(three_jit),
+        runs(hand_run), runs(full_run));
     // A fault costs the kernel a microsecond or more (zeroing a page included): flag a run whose faults
     // may be more than 2% of its time.
-    for (const MatchRun* m :
-         std::initializer_list<const MatchRun*>{&ref_interp, &ref_jit, &three_interp, &three_jit, &hand_run})
+    for (const MatchRun* m : std::initializer_list<const MatchRun*>{&ref_interp, &ref_jit, &three_interp,
+                                                                    &three_jit, &hand_run, &full_run})
         for (uint64_t f : m->faults)
             if (static_cast<double>(f) * 1e-6 > 0.02 * m->t.cpu) {
                 fmt::print(
@@ -494,9 +554,12 @@ int run_bench(const BenchOptions& o) {
         ref_agree);
     json += fmt::format(
         "  \"matcher_only_3\": {{\"interp\": {}, \"jit\": {}, \"handwritten\": {}, \"jit_vs_interp\": "
-        "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}}},\n",
+        "{:.3f}, \"jit_vs_handwritten\": {:.3f}, \"detections\": {}, \"all_agree\": {}, "
+        "\"handwritten_full\": {}, \"jit_vs_handwritten_full\": {:.3f}, \"digest\": \"{:016x}\", "
+        "\"handwritten_full_agrees\": {}}},\n",
         match_timing(three_interp), match_timing(three_jit), match_timing(hand_run),
-        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree);
+        three_interp.t.cpu / three_jit.t.cpu, three_jit.t.cpu / hand_t.cpu, hand.total(), three_agree,
+        match_timing(full_run), three_jit.t.cpu / full_t.cpu, digest_jit.h, full_agree);
     json += fmt::format(
         "  \"end_to_end_50\": {{\"interp\": {}, \"jit\": {}, \"jit_fraction_of_parse_only\": {:.3f}}},\n",
         e2e_timing(e2e_interp), e2e_timing(e2e_jit), parse.cpu / e2e_jit.t.cpu);

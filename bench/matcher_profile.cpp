@@ -1,9 +1,13 @@
 // matcher_profile.cpp: one engine on the benchmark workload, matcher only, for profilers (perf, callgrind):
-// `matcher_profile [interp|jit|hand] [events] [users] [repeat] [rules-dir] [three|reference]`. Unlike
-// `etho bench` it runs one engine and nothing else after the setup, so that a profile or an instruction
-// count is that engine's; it prints ns/event (thread CPU time, the fastest run) and a digest of the
-// detections (rule, key, times, trigger, bound events, fields, confidence, id) to compare builds.
+// `matcher_profile [interp|jit|hand|handfull] [events] [users] [repeat] [rules-dir] [three|reference]`.
+// Unlike `etho bench` it runs one engine and nothing else after the setup, so that a profile or an
+// instruction count is that engine's; it prints ns/event (thread CPU time, the fastest run) and a digest of
+// the detections (rule, key, times, trigger, bound events, fields, confidence, id) to compare builds. `hand`
+// is the count-only hand-written code (no digest: its count only), `handfull` the hand-written code that
+// builds every detection (bench/handwritten_full.h): its digest is the engines'.
+#include "bench/digest_sink.h"
 #include "bench/handwritten.h"
+#include "bench/handwritten_full.h"
 #include "bench/workload.h"
 #include "compiler/driver/compile.h"
 #include "compiler/interp/interpreter.h"
@@ -12,7 +16,6 @@
 
 #include <fmt/format.h>
 
-#include <cstring>
 #include <ctime>
 #include <fstream>
 #include <iostream>
@@ -35,41 +38,7 @@ std::string read_file(const std::string& path) {
     return ss.str();
 }
 
-/// FNV-1a over everything a detection carries that the output shows.
-struct DigestSink : ir::DetectionSink {
-    uint64_t h = 14695981039346656037ULL;
-    uint64_t n = 0;
-    void mix(uint64_t v) {
-        for (int i = 0; i < 8; ++i) {
-            h ^= (v >> (8 * i)) & 0xff;
-            h *= 1099511628211ULL;
-        }
-    }
-    void add(const ir::Detection& d, uint64_t suppressed) {
-        ++n;
-        mix(d.rule);
-        mix(d.key);
-        mix(static_cast<uint64_t>(d.time));
-        mix(suppressed);
-        mix(static_cast<uint64_t>(d.first_time));
-        mix(static_cast<uint64_t>(d.last_time));
-        for (char c : d.trigger + "/" + d.decision) mix(static_cast<unsigned char>(c));
-        for (const ir::Binding& b : d.bindings) {
-            mix(b.step);
-            for (const ir::BoundEvent& e : b.events) mix(e.seq);
-        }
-        for (const ir::Value& v : d.fields) {
-            mix(static_cast<uint64_t>(v.type));
-            mix(static_cast<uint64_t>(v.i));
-        }
-        uint64_t c = 0;
-        std::memcpy(&c, &d.confidence, sizeof c);
-        mix(c);
-        mix(d.id);
-    }
-    void emit(ir::Detection&& d) override { add(d, 0); }
-    void suppressed(ir::Detection&& d) override { add(d, 1); }
-};
+using bench::DigestSink;
 
 /// The measured loop, not inlined: `valgrind --tool=callgrind --toggle-collect='*run_events*'` counts it
 /// alone.
@@ -87,6 +56,16 @@ __attribute__((noinline)) void run_events(bench::HandWritten& hw, const std::vec
     hw.finish();
 }
 
+/// The executors' loop for the hand-written code with full detections.
+__attribute__((noinline)) void run_events(bench::HandWrittenFull& hw, const std::vector<ir::Event>& events,
+                                          DigestSink& sink) {
+    for (const ir::Event& e : events) {
+        hw.advance_watermark(e.time, sink);
+        hw.on_event(e, sink);
+    }
+    hw.advance_watermark(ir::kTimeInfinity, sink);
+}
+
 } // namespace
 
 int main(int argc, char** argv) {
@@ -97,8 +76,8 @@ int main(int argc, char** argv) {
     const int repeat = argc > 4 ? std::stoi(argv[4]) : 1;
     const std::string dir = argc > 5 ? argv[5] : "bench/rules";
     const std::string which = argc > 6 ? argv[6] : "three";
-    if (engine != "interp" && engine != "jit" && engine != "hand") {
-        std::cerr << "matcher_profile: engine must be interp, jit or hand\n";
+    if (engine != "interp" && engine != "jit" && engine != "hand" && engine != "handfull") {
+        std::cerr << "matcher_profile: engine must be interp, jit, hand or handfull\n";
         return 2;
     }
     const std::string schema = read_file(dir + "/schema.etho");
@@ -158,6 +137,11 @@ int main(int argc, char** argv) {
             run_events(hw, events);
             t1 = thread_cpu();
             sink.n = hw.counts().total();
+        } else if (engine == "handfull") {
+            bench::HandWrittenFull hw(rs, pool);
+            t0 = thread_cpu();
+            run_events(hw, events, sink);
+            t1 = thread_cpu();
         } else {
             const ir::ExecutorOptions eo;
             auto ex = code ? interp::make_interpreter(rs, pool, eo, &code->hooks())

@@ -7,8 +7,10 @@
 namespace ethogram::tools {
 
 CLI::App* add_bench(CLI::App& app, BenchOptions& o) {
-    CLI::App* cmd = app.add_subcommand("bench", "Benchmark the engines (interp, jit) against parse-only and "
-                                                "hand-written baselines; see docs/performance.md");
+    CLI::App* cmd =
+        app.add_subcommand("bench", "Benchmark the engines (interp, jit) against parse-only and "
+                                    "hand-written baselines (count-only, and full detections); see "
+                                    "docs/performance.md");
     cmd->add_option("--events", o.events, "Workload size in events (100k .. 10M)")
         ->check(CLI::Range(1000u, 100000000u));
     cmd->add_option("--users", o.users, "Distinct users (keys)")->check(CLI::Range(1u, 10000000u));

@@ -237,13 +237,17 @@ TEST_F(Cli, BenchReportsThePageFaultsOfEveryTiming) {
                            "reserve 8 MiB)"))
         << r.out;
     EXPECT_TRUE(has(r.out, ", hand-written ")) << r.out;
+    EXPECT_TRUE(has(r.out, ", hand-written full ")) << r.out;
+    EXPECT_TRUE(has(r.out, "hand-written, full detections")) << r.out;
+    EXPECT_TRUE(has(r.out, "same detections as interp and jit: yes")) << r.out;
     const std::string j = slurp(path("bench.json"));
     EXPECT_TRUE(has(j, "\"heap_reserve_mib\": 8,")) << j;
     EXPECT_TRUE(has(j, "\"warmup_runs\": 1,")) << j;
-    // parse-only, 2 x 50-rule matcher, 3 x 3-rule matcher (interp, jit, hand-written), 3 end to end.
-    EXPECT_EQ(count(j, "\"cpu_s\""), 9u) << j;
-    EXPECT_EQ(count(j, "\"minor_faults\": "), 9u) << j;
-    EXPECT_EQ(count(j, "\"warmup_minor_faults\": "), 8u) << j; // and the 3 end-to-end runs
+    // parse-only, 2 x 50-rule matcher, 4 x 3-rule matcher (interp, jit, hand-written count-only and full),
+    // 3 end to end.
+    EXPECT_EQ(count(j, "\"cpu_s\""), 10u) << j;
+    EXPECT_EQ(count(j, "\"minor_faults\": "), 10u) << j;
+    EXPECT_EQ(count(j, "\"warmup_minor_faults\": "), 9u) << j; // and the 3 end-to-end runs
     // --repeat 2: two timed runs each.
     size_t lists = 0;
     for (size_t at = j.find("\"minor_faults_per_run\": ["); at != std::string::npos;
@@ -253,8 +257,10 @@ TEST_F(Cli, BenchReportsThePageFaultsOfEveryTiming) {
         EXPECT_EQ(count(j.substr(at, end - at), ","), 1u) << j.substr(at, end - at);
         ++lists;
     }
-    EXPECT_EQ(lists, 5u) << j;
+    EXPECT_EQ(lists, 6u) << j;
     EXPECT_TRUE(has(j, "\"handwritten\": {\"cpu_s\"")) << j;
+    EXPECT_TRUE(has(j, "\"handwritten_full\": {\"cpu_s\"")) << j;
+    EXPECT_TRUE(has(j, "\"handwritten_full_agrees\": true")) << j;
 }
 #endif
 
