@@ -1,8 +1,9 @@
 // checkpointer.cpp: the runtime part of a checkpoint's payload and the resume procedure (see checkpointer.h).
 // Payload layout: u32 version; input offset, line number, next seq; the run counters; the output lengths;
 // the run's wall time so far (microseconds, every process's) and how many times it was resumed; the reorder
-// buffer (max time, watermark, high water, events in heap order); the string pool (every
-// string in id order); the executor's state (opaque, Executor::save_state).
+// buffer (max time, watermark, high water, events in (time, seq) order, a valid min-heap; older snapshots
+// hold any heap order); the string pool (every string in id order); the executor's state (opaque,
+// Executor::save_state).
 #include "runtime/checkpointer.h"
 
 #include "compiler/ir/snapshot_bytes.h"
@@ -150,9 +151,9 @@ Status Checkpointer::restore(PipelineParts& p) {
     resumed_from_ = path;
     const int64_t max_time = r.i64(), wm = r.i64();
     const uint64_t high = r.u64();
-    std::vector<ir::Event> heap(r.count(45));
-    for (ir::Event& e : heap) r.event(e);
-    p.reorder->restore(max_time, wm, high, std::move(heap));
+    std::vector<ir::Event> events(r.count(45));
+    for (ir::Event& e : events) r.event(e);
+    p.reorder->restore(max_time, wm, high, std::move(events));
     // The pool: the strings the rule set seeded (and the executor interned when created) must be the
     // same; the rest are interned in id order, which gives them their old ids.
     const uint64_t n = r.count(8);
@@ -256,8 +257,9 @@ Status Checkpointer::take(PipelineParts& p) {
     w.i64(p.reorder->max_time());
     w.i64(p.reorder->watermark());
     w.u64(p.reorder->high_water());
-    w.u64(p.reorder->buffered().size());
-    for (const ir::Event& e : p.reorder->buffered()) w.event(e);
+    const std::vector<const ir::Event*> buffered = p.reorder->buffered();
+    w.u64(buffered.size());
+    for (const ir::Event* e : buffered) w.event(*e);
     w.u64(p.pool->size());
     for (uint32_t i = 0; i < p.pool->size(); ++i) w.str(p.pool->view(i));
     std::string exec_state;

@@ -23,6 +23,12 @@ std::string late_detail(int64_t time, int64_t watermark, int64_t allowed_latenes
 /// Implements docs/semantics.md section 1. The watermark is W = (largest event time seen) - lateness
 /// (kTimeMinusInfinity before any event). An event with time t < W on arrival is late and refused;
 /// the others are buffered and released once W >= t, smallest (time, seq) first.
+///
+/// Most streams arrive nearly in order, so the buffer is two parts (as the sharded scan's ShardLoop): a
+/// FIFO of the events that arrived no earlier than the FIFO's last one (already in (time, seq) order:
+/// seq grows with arrival), and a min-heap of the others. A binary heap of every buffered event cost
+/// log2(size) moves of a whole event per push and per release: 6.5% of a single-threaded run of the
+/// e-commerce example x400 (allowed lateness 2 minutes, up to 12,001 events buffered).
 class ReorderBuffer {
 public:
     explicit ReorderBuffer(int64_t allowed_lateness_us);
@@ -41,7 +47,7 @@ public:
     enum class Admit : uint8_t { Late, Straight, Buffer };
     Admit admit_event(int64_t time) {
         if (!admit(time)) return Admit::Late;
-        if (heap_.empty() && time <= watermark_) {
+        if (empty() && time <= watermark_) {
             if (high_water_ == 0) high_water_ = 1;
             return Admit::Straight;
         }
@@ -53,19 +59,17 @@ public:
     void drain(std::vector<ir::Event>& out);
 
     int64_t watermark() const { return watermark_; }
-    size_t size() const { return heap_.size(); }
+    size_t size() const { return fifo_.size() - head_ + heap_.size(); }
     /// Largest number of events buffered at once (for the summary).
     size_t high_water() const { return high_water_; }
 
     // Checkpoints: the buffer's whole state, and putting it back into a fresh buffer.
     int64_t max_time() const { return max_time_; }
-    const std::vector<ir::Event>& buffered() const { return heap_; } ///< in heap order
-    void restore(int64_t max_time, int64_t watermark, size_t high_water, std::vector<ir::Event> heap) {
-        max_time_ = max_time;
-        watermark_ = watermark;
-        high_water_ = high_water;
-        heap_ = std::move(heap);
-    }
+    /// The buffered events in (time, seq) order (which is also a valid min-heap: snapshots have always
+    /// held the buffer "in heap order", and a sorted array is one).
+    std::vector<const ir::Event*> buffered() const;
+    /// Puts a snapshot's buffer back: `events` in any order (a heap, from older snapshots).
+    void restore(int64_t max_time, int64_t watermark, size_t high_water, std::vector<ir::Event> events);
 
 private:
     /// The verdict on an event at `time` (false: late), moving the watermark when it is the latest yet.
@@ -73,11 +77,14 @@ private:
     /// Buffers an admitted event.
     void enqueue(ir::Event&& e);
     void pop_while(int64_t limit, std::vector<ir::Event>& out);
+    bool empty() const { return head_ == fifo_.size() && heap_.empty(); }
 
     int64_t lateness_;
     int64_t max_time_ = ir::kTimeMinusInfinity;
     int64_t watermark_ = ir::kTimeMinusInfinity;
-    std::vector<ir::Event> heap_; // min-heap on (time, seq)
+    std::vector<ir::Event> fifo_; // [head_, end) buffered, in (time, seq) order; [0, head_) released
+    size_t head_ = 0;
+    std::vector<ir::Event> heap_; // min-heap on (time, seq): arrivals earlier than the FIFO's last event
     size_t high_water_ = 0;
 };
 
