@@ -13,6 +13,7 @@
 #include "runtime/checkpoint.h"
 #include "runtime/decoder.h"
 #include "runtime/output.h"
+#include "runtime/reorder.h"
 #include "runtime/time.h"
 
 #include <fmt/format.h>
@@ -22,13 +23,6 @@
 namespace ethogram {
 
 namespace {
-
-// The reorder heap: earliest (time, seq) first.
-struct Later {
-    bool operator()(const ir::Event& a, const ir::Event& b) const {
-        return a.time != b.time ? a.time > b.time : a.seq > b.seq;
-    }
-};
 
 // The executor EngineOptions::engine asks for ("jit" or "interp"; checked by check_options), or the
 // interpreter when the JIT cannot run, with the reason in `warning`. `used` names the one made.
@@ -75,14 +69,14 @@ struct Engine::Impl : ir::DetectionSink {
     std::vector<runtime::RulePieces> pieces; ///< each rule's constant detection text, written once
     std::function<void(const Detection&)> callback;
     std::vector<Detection> queue;
-    std::vector<ir::Event> heap;
-    int64_t max_time = ir::kTimeMinusInfinity;
-    int64_t watermark = ir::kTimeMinusInfinity; ///< events below it are late
+    runtime::ReorderBuffer reorder; ///< the watermark (events below it are late) and the buffered events
+    std::vector<ir::Event> ready;   ///< what the reorder buffer releases, run at once
     uint64_t seq = 0;
     bool ended = false;
     EngineStats st;
 
-    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o) : rs(std::move(r)), opts(o) {
+    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o)
+        : rs(std::move(r)), opts(o), reorder(std::max<int64_t>(0, o.allowed_lateness_us)) {
         ir::seed_string_pool(*rs, pool);
         decoder = std::make_unique<runtime::Decoder>(
             *rs, pool,
@@ -122,23 +116,29 @@ struct Engine::Impl : ir::DetectionSink {
         deliver(d, true);
     }
 
-    // Runs every buffered event with time <= limit, in (time, seq) order, per the Executor contract.
-    void release(int64_t limit) {
-        while (!heap.empty() && heap.front().time <= limit) {
-            std::pop_heap(heap.begin(), heap.end(), Later{});
-            ir::Event e = std::move(heap.back());
-            heap.pop_back();
+    // Runs the events the reorder buffer released (in (time, seq) order), per the Executor contract.
+    void run_ready() {
+        for (ir::Event& e : ready) {
             exec->advance_watermark(e.time, *this);
             exec->on_event(e, *this);
             ++st.processed;
         }
+        ready.clear();
+    }
+
+    // Releases and runs every buffered event the watermark has passed; when the watermark moved past
+    // `before`, advances the executor to it too (timers due by then fire).
+    void release(int64_t before) {
+        reorder.pop_ready(ready);
+        run_ready();
+        if (reorder.watermark() > before) exec->advance_watermark(reorder.watermark(), *this);
     }
 
     void raise_watermark(int64_t w) {
-        if (w <= watermark) return;
-        watermark = w;
-        release(watermark);
-        exec->advance_watermark(watermark, *this);
+        const int64_t before = reorder.watermark();
+        if (w <= before) return;
+        reorder.raise_watermark(w);
+        release(before);
     }
 
     bool refuse(std::string* error, std::string why) {
@@ -173,21 +173,11 @@ struct Engine::Impl : ir::DetectionSink {
     // A decoded event (JSON or typed): numbered, refused when late, else into the reorder buffer.
     bool admit(ir::Event&& e, std::string* error) {
         e.seq = seq++; // as in etho run: every decoded event has a seq, late ones too
-        if (e.time < watermark)
-            return refuse(error,
-                          fmt::format("late: event time {} is before the watermark {}",
-                                      runtime::format_rfc3339(e.time), runtime::format_rfc3339(watermark)));
-        const int64_t t = e.time;
-        heap.push_back(std::move(e));
-        std::push_heap(heap.begin(), heap.end(), Later{});
-        if (t > max_time) {
-            max_time = t;
-            const int64_t lateness = std::max<int64_t>(0, opts.allowed_lateness_us);
-            raise_watermark(max_time < ir::kTimeMinusInfinity + lateness ? ir::kTimeMinusInfinity
-                                                                         : max_time - lateness);
-        } else {
-            release(watermark);
-        }
+        const int64_t t = e.time, before = reorder.watermark();
+        if (!reorder.push(std::move(e)))
+            return refuse(error, fmt::format("late: event time {} is before the watermark {}",
+                                             runtime::format_rfc3339(t), runtime::format_rfc3339(before)));
+        release(before);
         return true;
     }
 };
@@ -249,15 +239,16 @@ void Engine::advance_watermark(int64_t time_us) {
 
 void Engine::flush() {
     if (impl_->ended) return;
-    impl_->release(ir::kTimeInfinity);
+    impl_->reorder.drain(impl_->ready);
+    impl_->run_ready();
     impl_->exec->advance_watermark(ir::kTimeInfinity, *impl_);
-    impl_->watermark = ir::kTimeInfinity;
+    impl_->reorder.raise_watermark(ir::kTimeInfinity);
     impl_->ended = true;
 }
 
 EngineStats Engine::stats() const {
     EngineStats s = impl_->st;
-    s.buffered = impl_->heap.size();
+    s.buffered = impl_->reorder.size();
     const ir::ExecutorStats e = impl_->exec->stats();
     s.live_keys = e.live_keys;
     s.partial_matches = e.partial_matches;
@@ -298,11 +289,13 @@ std::string Engine::snapshot() const {
     for (uint64_t v :
          {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed, m.seq})
         w.u64(v);
-    w.i64(m.max_time);
-    w.i64(m.watermark);
+    w.i64(m.reorder.max_time());
+    w.i64(m.reorder.watermark());
     w.boolean(m.ended);
-    w.u64(m.heap.size());
-    for (const ir::Event& e : m.heap) w.event(e);
+    // In (time, seq) order: a valid heap, as older versions wrote and read this list.
+    const std::vector<const ir::Event*> buffered = m.reorder.buffered();
+    w.u64(buffered.size());
+    for (const ir::Event* e : buffered) w.event(*e);
     w.u64(m.pool.size());
     for (uint32_t i = 0; i < m.pool.size(); ++i) w.str(m.pool.view(i));
     std::string exec;
@@ -348,8 +341,8 @@ bool Engine::restore(std::string_view bytes, std::string* error) {
     const uint64_t seq = r.u64();
     const int64_t max_time = r.i64(), watermark = r.i64();
     const bool ended = r.boolean();
-    std::vector<ir::Event> heap(r.count(45));
-    for (ir::Event& e : heap) r.event(e, static_cast<uint32_t>(m.rs->events.size()));
+    std::vector<ir::Event> buffered(r.count(45));
+    for (ir::Event& e : buffered) r.event(e, static_cast<uint32_t>(m.rs->events.size()));
     // The pool is only ever appended to, so a failure below leaves the engine usable (its ids unchanged).
     const uint64_t n = r.count(8);
     std::vector<std::string> strings(n);
@@ -365,10 +358,9 @@ bool Engine::restore(std::string_view bytes, std::string* error) {
     if (auto s = m.exec->restore_state(exec); !s) return fail(s.error());
     m.st = st;
     m.seq = seq;
-    m.max_time = max_time;
-    m.watermark = watermark;
     m.ended = ended;
-    m.heap = std::move(heap);
+    const size_t n_buffered = buffered.size();
+    m.reorder.restore(max_time, watermark, n_buffered, std::move(buffered));
     return true;
 }
 

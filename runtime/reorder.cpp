@@ -32,7 +32,8 @@ bool ReorderBuffer::admit(int64_t time) {
     if (time < watermark_) return false;
     if (time > max_time_) {
         max_time_ = time;
-        watermark_ = watermark_after(max_time_, lateness_);
+        // Never back: raise_watermark may have moved it past what the event times say.
+        watermark_ = std::max(watermark_, watermark_after(max_time_, lateness_));
     }
     return true;
 }

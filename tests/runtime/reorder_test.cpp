@@ -194,5 +194,30 @@ TEST(Reorder, NearlyInOrderStreamsAndRestoreEqualTheSpecification) {
     }
 }
 
+// An explicit watermark (the embedding API's advance_watermark): it releases what it passes at the next
+// pop_ready, makes earlier events late, and a later event time never moves it back.
+TEST(Reorder, RaisedWatermarkReleasesAndNeverMovesBack) {
+    ReorderBuffer rb(100);
+    std::vector<ir::Event> out;
+    ASSERT_TRUE(rb.push(at(1000, 0)));
+    ASSERT_TRUE(rb.push(at(950, 1)));
+    rb.pop_ready(out);
+    EXPECT_TRUE(out.empty()); // watermark 900
+    rb.raise_watermark(960);
+    EXPECT_EQ(rb.watermark(), 960);
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{950, 1}}));
+    EXPECT_FALSE(rb.push(at(955, 2))); // late now
+    rb.raise_watermark(500);           // earlier: no effect
+    EXPECT_EQ(rb.watermark(), 960);
+    ASSERT_TRUE(rb.push(at(1010, 3))); // max time 1010 - lateness 100 = 910 < 960: stays 960
+    EXPECT_EQ(rb.watermark(), 960);
+    ASSERT_TRUE(rb.push(at(1200, 4))); // 1100
+    EXPECT_EQ(rb.watermark(), 1100);
+    rb.pop_ready(out);
+    EXPECT_EQ(order(out), (Order{{1000, 0}, {1010, 3}}));
+    EXPECT_EQ(rb.size(), 1u);
+}
+
 } // namespace
 } // namespace ethogram::runtime
