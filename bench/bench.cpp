@@ -4,6 +4,7 @@
 #include "bench/bench.h"
 
 #include "bench/digest_sink.h"
+#include "bench/drive.h"
 #include "bench/handwritten.h"
 #include "bench/handwritten_full.h"
 #include "bench/heap_reserve.h"
@@ -172,7 +173,8 @@ MatchRun best_of(int repeat, Make make, Feed feed, Record record) {
     return best;
 }
 
-/// Feeds pre-decoded events to fresh executors (best_of).
+/// Feeds pre-decoded events to fresh matchers made by `make` (executors, or HandWrittenFull: driven alike;
+/// best_of).
 template <class Make>
 MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t rules, int repeat) {
     std::unique_ptr<CountSink> sink;
@@ -182,17 +184,11 @@ MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t ru
             sink = std::make_unique<CountSink>(rules);
             return make();
         },
-        [&](ir::Executor& ex) {
-            for (const ir::Event& e : events) {
-                ex.advance_watermark(e.time, *sink);
-                ex.on_event(e, *sink);
-            }
-            ex.advance_watermark(ir::kTimeInfinity, *sink);
-        },
-        [&](ir::Executor& ex, MatchRun& best) {
+        [&](auto& ex) { drive(ex, events, *sink); },
+        [&](auto& ex, MatchRun& best) {
             best.per_rule = sink->per_rule;
             best.total = sink->total();
-            best.live_keys = ex.stats().live_keys;
+            if constexpr (requires { ex.stats(); }) best.live_keys = ex.stats().live_keys;
         });
 }
 
@@ -201,11 +197,7 @@ MatchRun matcher_only(Make make, const std::vector<ir::Event>& events, size_t ru
 template <class Ex>
 DigestSink digest_of(Ex& ex, const std::vector<ir::Event>& events) {
     DigestSink sink;
-    for (const ir::Event& e : events) {
-        ex.advance_watermark(e.time, sink);
-        ex.on_event(e, sink);
-    }
-    ex.advance_watermark(ir::kTimeInfinity, sink);
+    drive(ex, events, sink);
     return sink;
 }
 
@@ -370,24 +362,9 @@ int run_bench(const BenchOptions& o) {
         [&](HandWritten& hw, MatchRun&) { hand = hw.counts(); });
     // The hand-written code that does the engines' whole job (every detection built and handed to a sink,
     // the same CountSink as theirs): timed as they are, after them.
-    std::unique_ptr<CountSink> full_sink;
-    const MatchRun full_run = best_of(
-        o.repeat,
-        [&] {
-            full_sink = std::make_unique<CountSink>(nthree);
-            return std::make_unique<HandWrittenFull>(*three, three_pool);
-        },
-        [&](HandWrittenFull& hw) {
-            for (const ir::Event& e : three_events) {
-                hw.advance_watermark(e.time, *full_sink);
-                hw.on_event(e, *full_sink);
-            }
-            hw.advance_watermark(ir::kTimeInfinity, *full_sink);
-        },
-        [&](HandWrittenFull&, MatchRun& best) {
-            best.per_rule = full_sink->per_rule;
-            best.total = full_sink->total();
-        });
+    const MatchRun full_run =
+        matcher_only([&] { return std::make_unique<HandWrittenFull>(*three, three_pool); }, three_events,
+                     nthree, o.repeat);
     // Its detections against the engines', every field (count and digest), in untimed runs.
     DigestSink digest_interp, digest_jit, digest_full;
     {

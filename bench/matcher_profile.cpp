@@ -6,6 +6,7 @@
 // is the count-only hand-written code (no digest: its count only), `handfull` the hand-written code that
 // builds every detection (bench/handwritten_full.h): its digest is the engines'.
 #include "bench/digest_sink.h"
+#include "bench/drive.h"
 #include "bench/handwritten.h"
 #include "bench/handwritten_full.h"
 #include "bench/workload.h"
@@ -44,11 +45,7 @@ using bench::DigestSink;
 /// alone. `Ex`: an ir::Executor, or the hand-written code with full detections (driven the same way).
 template <class Ex>
 __attribute__((noinline)) void run_events(Ex& ex, const std::vector<ir::Event>& events, DigestSink& sink) {
-    for (const ir::Event& e : events) {
-        ex.advance_watermark(e.time, sink);
-        ex.on_event(e, sink);
-    }
-    ex.advance_watermark(ir::kTimeInfinity, sink);
+    bench::drive(ex, events, sink);
 }
 
 __attribute__((noinline)) void run_events(bench::HandWritten& hw, const std::vector<ir::Event>& events) {
