@@ -9,6 +9,9 @@
 #include "compiler/jit/jit.h"
 #endif
 #include "embed/typed_event.h"
+#include "govern/deploy.h"
+#include "govern/load.h"
+#include "govern/registry.h"
 #include "models/model_file.h"
 #include "runtime/checkpoint.h"
 #include "runtime/decoder.h"
@@ -56,6 +59,37 @@ std::string check_options(const EngineOptions& o) {
     return {};
 }
 
+// The rules of a verified bundle (Engine::from_bundle), as `etho run --bundle` loads them
+// (tools/cmd_bundle.cpp, load_bundle_rules): null with `error` set (`error[KIND]: why`) when refused.
+std::unique_ptr<ir::RuleSet> load_bundle(const BundleSource& src, std::string& bundle_hash,
+                                         std::string& error) {
+    auto refuse = [&](const govern::Error& e) {
+        error = fmt::format("error[{}]: {}", govern::code_name(e.code), e.message);
+        return nullptr;
+    };
+    if (src.bundle.empty())
+        return refuse(govern::fail(govern::Code::Usage,
+                                   src.registry.empty() ? "no bundle given (BundleSource::bundle)"
+                                                        : "no rule-set name given (BundleSource::bundle)"));
+    if (src.trusted.empty())
+        return refuse(govern::fail(
+            govern::Code::Usage, "a bundle needs a trust file (BundleSource::trusted): the keys to accept"));
+    auto trust = govern::load_trust(src.trusted);
+    if (!trust) return refuse(trust.err());
+    auto v = [&]() -> govern::Expected<govern::VerifiedRules> {
+        if (src.registry.empty()) return govern::load_verified_bundle(src.bundle, *trust);
+        std::string path;
+        auto vb = govern::deployed_bundle(govern::Registry{src.registry}, src.bundle, *trust, &path);
+        if (!vb) return vb.err();
+        auto rules = govern::compile_bundle(vb->bundle, path);
+        if (!rules) return rules.err();
+        return govern::VerifiedRules{std::move(*vb), std::move(*rules)};
+    }();
+    if (!v) return refuse(v.err());
+    bundle_hash = v->verified.bundle.hash_hex();
+    return std::move(v->rules.ruleset);
+}
+
 } // namespace
 
 struct Engine::Impl : ir::DetectionSink {
@@ -66,6 +100,8 @@ struct Engine::Impl : ir::DetectionSink {
     std::unique_ptr<embed::TypedDecoder> typed; ///< Engine::push's decoder, made on first use
     std::unique_ptr<ir::Executor> exec;
     std::string engine_used, engine_warning;
+    std::string bundle_hash;         ///< the verified bundle's manifest hash (from_bundle), else empty
+    runtime::OutputOptions out_opts; ///< how detections are written (with the bundle's provenance)
     std::vector<runtime::RulePieces> pieces; ///< each rule's constant detection text, written once
     std::function<void(const Detection&)> callback;
     std::vector<Detection> queue;
@@ -75,8 +111,10 @@ struct Engine::Impl : ir::DetectionSink {
     bool ended = false;
     EngineStats st;
 
-    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o)
-        : rs(std::move(r)), opts(o), reorder(std::max<int64_t>(0, o.allowed_lateness_us)) {
+    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o, std::string bundle = {})
+        : rs(std::move(r)), opts(o),
+          bundle_hash(std::move(bundle)), out_opts{o.explain, -1, 1000, bundle_hash},
+          reorder(std::max<int64_t>(0, o.allowed_lateness_us)) {
         ir::seed_string_pool(*rs, pool);
         decoder = std::make_unique<runtime::Decoder>(
             *rs, pool,
@@ -88,12 +126,9 @@ struct Engine::Impl : ir::DetectionSink {
         eo.max_state_bytes = o.max_state_bytes;
         eo.evict_idle_keys = o.evict_idle_keys;
         exec = make_executor(*rs, pool, o, eo, engine_used, engine_warning);
-        const runtime::OutputOptions oo = output_options();
         pieces.reserve(rs->rules.size());
-        for (const ir::Rule& rule : rs->rules) pieces.emplace_back(*rs, rule, oo);
+        for (const ir::Rule& rule : rs->rules) pieces.emplace_back(*rs, rule, out_opts);
     }
-
-    runtime::OutputOptions output_options() const { return runtime::OutputOptions{opts.explain, -1, 1000}; }
 
     void deliver(const ir::Detection& d, bool suppressed) {
         Detection out;
@@ -101,7 +136,7 @@ struct Engine::Impl : ir::DetectionSink {
         out.key = d.key < pool.size() ? std::string(pool.view(d.key)) : std::string();
         out.time_us = d.time;
         out.suppressed = suppressed;
-        runtime::format_detection(d, *rs, pool, output_options(), pieces[d.rule], out.json);
+        runtime::format_detection(d, *rs, pool, out_opts, pieces[d.rule], out.json);
         if (callback)
             callback(out);
         else
@@ -215,6 +250,18 @@ std::unique_ptr<Engine> Engine::from_files(const std::vector<std::string>& paths
     return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(res.ruleset), opts)));
 }
 
+std::unique_ptr<Engine> Engine::from_bundle(const BundleSource& src, const EngineOptions& opts,
+                                            std::string* error) {
+    std::string why = check_options(opts), hash;
+    std::unique_ptr<ir::RuleSet> rs;
+    if (why.empty()) rs = load_bundle(src, hash, why);
+    if (!rs) {
+        if (error) *error = std::move(why);
+        return nullptr;
+    }
+    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(rs), opts, std::move(hash))));
+}
+
 void Engine::on_detection(std::function<void(const Detection&)> cb) {
     impl_->callback = std::move(cb);
 }
@@ -244,6 +291,10 @@ void Engine::flush() {
     impl_->exec->advance_watermark(ir::kTimeInfinity, *impl_);
     impl_->reorder.raise_watermark(ir::kTimeInfinity);
     impl_->ended = true;
+}
+
+std::string Engine::bundle_hash() const {
+    return impl_->bundle_hash;
 }
 
 EngineStats Engine::stats() const {

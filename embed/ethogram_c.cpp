@@ -61,6 +61,19 @@ ethogram_engine* ethogram_engine_from_files(const char* const* paths, size_t n, 
     return wrap(std::move(e), err, error);
 }
 
+ethogram_engine* ethogram_engine_from_bundle(const char* bundle, const char* trusted, const char* registry,
+                                             int64_t allowed_lateness_us, char** error) {
+    ethogram::EngineOptions o;
+    o.allowed_lateness_us = allowed_lateness_us;
+    ethogram::BundleSource src;
+    src.bundle = bundle ? bundle : "";
+    src.trusted = trusted ? trusted : "";
+    src.registry = registry ? registry : "";
+    std::string err;
+    auto e = ethogram::Engine::from_bundle(src, o, &err);
+    return wrap(std::move(e), err, error);
+}
+
 void ethogram_engine_free(ethogram_engine* e) {
     delete e;
 }
@@ -72,6 +85,11 @@ const char* ethogram_engine_name(const ethogram_engine* e) {
 char* ethogram_engine_warning(const ethogram_engine* e) {
     const std::string w = e->engine->engine_warning();
     return w.empty() ? nullptr : dup_string(w);
+}
+
+char* ethogram_engine_bundle_hash(const ethogram_engine* e) {
+    const std::string h = e->engine->bundle_hash();
+    return h.empty() ? nullptr : dup_string(h);
 }
 
 void ethogram_set_callback(ethogram_engine* e, ethogram_detection_fn fn, void* user) {

@@ -33,6 +33,17 @@ struct EngineOptions {
     std::string jit_cache_dir;
 };
 
+/// A signed rule bundle to run (Engine::from_bundle), as `etho run --bundle` takes it (docs/governance.md).
+struct BundleSource {
+    /// The bundle file (`etho build`; its signatures are read from BUNDLE.sig). With `registry`: the name
+    /// of a rule set, whose deployed version is run.
+    std::string bundle;
+    /// The trust file (`etho keygen --trust`): the keys and roles whose signatures are accepted. Required.
+    std::string trusted;
+    /// A registry folder (`etho publish` / `release` / `deploy`), or empty for a bundle file.
+    std::string registry;
+};
+
 /// One detection: the fields a caller routes on, and the full JSON line `etho run` would write.
 struct Detection {
     std::string rule;
@@ -159,6 +170,16 @@ public:
     /// Compiles rule files and folders (a folder contributes its *.etho files), as `etho run` does.
     static std::unique_ptr<Engine> from_files(const std::vector<std::string>& paths,
                                               const EngineOptions& opts, std::string* error);
+    /// Loads a signed rule bundle, as `etho run --bundle` does: the bundle's format and content hashes and
+    /// its signatures are checked against the trust file (an author's signature is required; revoked,
+    /// untrusted, stripped or forged signatures are refused), then its rules are compiled from the
+    /// bundle's own bytes and checked against its manifest. With `src.registry`, the version of rule set
+    /// `src.bundle` deployed there (released, its recorded signers still present). Null with `error` set
+    /// when it is refused: `error[KIND]: why`, KIND one of the stable names `etho verify` prints
+    /// (`unsigned`, `tampered`, `untrusted_key`, `corrupt`, `io`, ...). Detections then carry `rule_hash` and
+    /// `bundle` (the manifest hash), as `etho run --bundle` writes them.
+    static std::unique_ptr<Engine> from_bundle(const BundleSource& src, const EngineOptions& opts,
+                                               std::string* error);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -196,6 +217,8 @@ public:
     /// Why the engine asked for is not the one running (the JIT could not start or compile these rules);
     /// empty when it is. Also a corrupt JIT cache entry that was rebuilt.
     std::string engine_warning() const;
+    /// The manifest hash (hex) of the verified bundle the rules came from (from_bundle); empty otherwise.
+    std::string bundle_hash() const;
 
     /// Snapshot and restore (docs/architecture.md, "Checkpoints and recovery"): every bit of the engine's
     /// state (reorder buffer, watermark, interned strings, per-key partial matches, sessions, aggregates,

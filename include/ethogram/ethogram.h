@@ -27,12 +27,19 @@ ethogram_engine* ethogram_engine_from_source(const char* name, const char* text,
 /** Compiles rule files or folders (`paths`: `n` NUL-terminated strings). */
 ethogram_engine* ethogram_engine_from_files(const char* const* paths, size_t n, int64_t allowed_lateness_us,
                                             char** error);
+/** Loads a signed rule bundle, verified against the trust file `trusted` (see Engine::from_bundle):
+ *  `bundle` is the bundle file, or with `registry` (NULL for none) the name of a rule set whose deployed
+ *  version is run. NULL when refused, with `*error` set ("error[unsigned]: ..."). */
+ethogram_engine* ethogram_engine_from_bundle(const char* bundle, const char* trusted, const char* registry,
+                                             int64_t allowed_lateness_us, char** error);
 void ethogram_engine_free(ethogram_engine* e);
 /** The executor running the rules: "jit" (the default) or "interp" (the JIT could not start or compile
  *  these rules; ethogram_engine_warning says why). Static strings: do not free. */
 const char* ethogram_engine_name(const ethogram_engine* e);
 /** Why the JIT is not running (or a JIT cache entry was rebuilt), else NULL. Release with ethogram_free. */
 char* ethogram_engine_warning(const ethogram_engine* e);
+/** The manifest hash (hex) of the bundle the rules came from, else NULL. Release with ethogram_free. */
+char* ethogram_engine_bundle_hash(const ethogram_engine* e);
 
 /** Detections go to `fn` as they are produced; with `fn` NULL they are queued for ethogram_poll. */
 void ethogram_set_callback(ethogram_engine* e, ethogram_detection_fn fn, void* user);
