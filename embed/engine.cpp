@@ -59,6 +59,32 @@ std::string check_options(const EngineOptions& o) {
     return {};
 }
 
+// EngineOptions::only against the compiled rules: the node's index (-1 for all), or -2 with `error` set.
+int32_t only_node(const ir::RuleSet& rs, const EngineOptions& o, std::string& error) {
+    if (o.only.empty()) return -1;
+    const int node = rs.find_taxonomy(o.only);
+    if (node >= 0) return node;
+    std::string known;
+    for (size_t i = 0; i < rs.taxonomy.size() && i < 20; ++i) known += (i ? ", " : "") + rs.taxonomy[i].path;
+    if (rs.taxonomy.size() > 20) known += ", ...";
+    error = fmt::format("EngineOptions::only: unknown taxonomy node '{}' (known: {})", o.only,
+                        known.empty() ? "none declared" : known);
+    return -2;
+}
+
+// The Engine over compiled rules, or null with `error` set when the options do not fit them.
+template <class Impl> // Engine::Impl, defined below (private to Engine)
+std::unique_ptr<Impl> checked_impl(std::unique_ptr<ir::RuleSet> rs, const EngineOptions& o, std::string hash,
+                                   std::string* error) {
+    std::string why;
+    const int32_t only = only_node(*rs, o, why);
+    if (only < -1) {
+        if (error) *error = std::move(why);
+        return nullptr;
+    }
+    return std::make_unique<Impl>(std::move(rs), o, std::move(hash), only);
+}
+
 // The rules of a verified bundle (Engine::from_bundle), as `etho run --bundle` loads them
 // (tools/cmd_bundle.cpp, load_bundle_rules): null with `error` set (`error[KIND]: why`) when refused.
 std::unique_ptr<ir::RuleSet> load_bundle(const BundleSource& src, std::string& bundle_hash,
@@ -111,9 +137,10 @@ struct Engine::Impl : ir::DetectionSink {
     bool ended = false;
     EngineStats st;
 
-    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o, std::string bundle = {})
+    /// `only`: EngineOptions::only's node, checked against the rules (-1: all).
+    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o, std::string bundle, int32_t only)
         : rs(std::move(r)), opts(o),
-          bundle_hash(std::move(bundle)), out_opts{o.explain, -1, 1000, bundle_hash},
+          bundle_hash(std::move(bundle)), out_opts{o.explain, only, o.max_events_per_alias, bundle_hash},
           reorder(std::max<int64_t>(0, o.allowed_lateness_us)) {
         ir::seed_string_pool(*rs, pool);
         decoder = std::make_unique<runtime::Decoder>(
@@ -130,9 +157,17 @@ struct Engine::Impl : ir::DetectionSink {
         for (const ir::Rule& rule : rs->rules) pieces.emplace_back(*rs, rule, out_opts);
     }
 
+    // Counts and hands on one detection (or suppressed one), unless EngineOptions::only leaves it out.
     void deliver(const ir::Detection& d, bool suppressed) {
+        const ir::Rule& rule = rs->rules[d.rule];
+        if (out_opts.only >= 0 && !rs->in_subtree(rule.label, static_cast<uint32_t>(out_opts.only))) {
+            ++st.filtered;
+            return;
+        }
+        ++(suppressed ? st.suppressed : st.detections);
         Detection out;
-        out.rule = rs->rules[d.rule].name;
+        out.rule = rule.name;
+        if (rule.label < rs->taxonomy.size()) out.behaviour = rs->taxonomy[rule.label].path;
         out.key = d.key < pool.size() ? std::string(pool.view(d.key)) : std::string();
         out.time_us = d.time;
         out.suppressed = suppressed;
@@ -142,14 +177,8 @@ struct Engine::Impl : ir::DetectionSink {
         else
             queue.push_back(std::move(out));
     }
-    void emit(ir::Detection&& d) override {
-        ++st.detections;
-        deliver(d, false);
-    }
-    void suppressed(ir::Detection&& d) override {
-        ++st.suppressed;
-        deliver(d, true);
-    }
+    void emit(ir::Detection&& d) override { deliver(d, false); }
+    void suppressed(ir::Detection&& d) override { deliver(d, true); }
 
     // Runs the events the reorder buffer released (in (time, seq) order), per the Executor contract.
     void run_ready() {
@@ -232,7 +261,8 @@ std::unique_ptr<Engine> Engine::from_source(std::string_view name, std::string_v
         if (error) *error = diags.render();
         return nullptr;
     }
-    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(res.ruleset), opts)));
+    auto impl = checked_impl<Impl>(std::move(res.ruleset), opts, {}, error);
+    return impl ? std::unique_ptr<Engine>(new Engine(std::move(impl))) : nullptr;
 }
 
 std::unique_ptr<Engine> Engine::from_files(const std::vector<std::string>& paths, const EngineOptions& opts,
@@ -247,7 +277,8 @@ std::unique_ptr<Engine> Engine::from_files(const std::vector<std::string>& paths
         if (error) *error = diags.render();
         return nullptr;
     }
-    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(res.ruleset), opts)));
+    auto impl = checked_impl<Impl>(std::move(res.ruleset), opts, {}, error);
+    return impl ? std::unique_ptr<Engine>(new Engine(std::move(impl))) : nullptr;
 }
 
 std::unique_ptr<Engine> Engine::from_bundle(const BundleSource& src, const EngineOptions& opts,
@@ -259,7 +290,8 @@ std::unique_ptr<Engine> Engine::from_bundle(const BundleSource& src, const Engin
         if (error) *error = std::move(why);
         return nullptr;
     }
-    return std::unique_ptr<Engine>(new Engine(std::make_unique<Impl>(std::move(rs), opts, std::move(hash))));
+    auto impl = checked_impl<Impl>(std::move(rs), opts, std::move(hash), error);
+    return impl ? std::unique_ptr<Engine>(new Engine(std::move(impl))) : nullptr;
 }
 
 void Engine::on_detection(std::function<void(const Detection&)> cb) {
@@ -329,16 +361,17 @@ std::string Engine::engine_warning() const {
 // Snapshot payload: u32 version, the counters, the reorder state, every pool string in id order, then the
 // executor's state (Executor::save_state).
 namespace {
-constexpr uint32_t kEmbedSnapshotVersion = 1;
-}
+// 2: the filtered count after the suppressed one (version 1 snapshots restore with none filtered).
+constexpr uint32_t kEmbedSnapshotVersion = 2;
+} // namespace
 
 std::string Engine::snapshot() const {
     const Impl& m = *impl_;
     std::string payload;
     ir::SnapWriter w(payload);
     w.u32(kEmbedSnapshotVersion);
-    for (uint64_t v :
-         {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed, m.seq})
+    for (uint64_t v : {m.st.events_in, m.st.processed, m.st.dead_letters, m.st.detections, m.st.suppressed,
+                       m.st.filtered, m.seq})
         w.u64(v);
     w.i64(m.reorder.max_time());
     w.i64(m.reorder.watermark());
@@ -382,13 +415,17 @@ bool Engine::restore(std::string_view bytes, std::string* error) {
     if (parsed->header.engine_version != models::kEngineVersion)
         return fail("the snapshot was taken by engine version " + parsed->header.engine_version);
     ir::SnapReader r(parsed->payload);
-    if (r.u32() != kEmbedSnapshotVersion) return fail("snapshot payload of another version");
+    const uint32_t version = r.u32();
+    if (version != 1 && version != kEmbedSnapshotVersion)
+        return fail(fmt::format("snapshot payload version {} (this engine reads 1 and {})", version,
+                                kEmbedSnapshotVersion));
     EngineStats st;
     st.events_in = r.u64();
     st.processed = r.u64();
     st.dead_letters = r.u64();
     st.detections = r.u64();
     st.suppressed = r.u64();
+    st.filtered = version >= 2 ? r.u64() : 0;
     const uint64_t seq = r.u64();
     const int64_t max_time = r.i64(), watermark = r.i64();
     const bool ended = r.boolean();

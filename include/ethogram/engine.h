@@ -31,6 +31,13 @@ struct EngineOptions {
     /// default ($ETHOGRAM_JIT_CACHE, else $XDG_CACHE_HOME/ethogram/jit, else $HOME/.cache/ethogram/jit).
     bool jit_cache = true;
     std::string jit_cache_dir;
+    /// A taxonomy node (`intent.purchase`, as `etho run --only`): only detections whose behaviour is that
+    /// node or lies below it are delivered; the others are counted (EngineStats::filtered). Empty: all. A
+    /// node the rule set does not declare makes from_source / from_files / from_bundle fail.
+    std::string only;
+    /// At most this many events are listed per alias in a detection's JSON (the most recent; the rest are
+    /// counted under "omitted"), as `etho run --max-events-per-alias`. The detection id covers them all.
+    uint32_t max_events_per_alias = 1000;
 };
 
 /// A signed rule bundle to run (Engine::from_bundle), as `etho run --bundle` takes it (docs/governance.md).
@@ -51,6 +58,7 @@ struct Detection {
     int64_t time_us = 0;     ///< detection time, µs since the Unix epoch (UTC)
     bool suppressed = false; ///< lost its exclusive group (see docs/semantics.md)
     std::string json;        ///< one JSON object, no newline
+    std::string behaviour; ///< the rule's taxonomy label, its full dotted path ("intent.purchase"), or empty
 };
 
 struct EngineStats {
@@ -67,6 +75,7 @@ struct EngineStats {
     uint64_t evictions = 0;
     uint64_t overflow_drops = 0;
     uint64_t budget_drops = 0;
+    uint64_t filtered = 0; ///< detections (and suppressed ones) left out by EngineOptions::only
 };
 
 /// One field value of a typed event (Engine::push). A small tagged value that owns its string; no internal

@@ -148,4 +148,90 @@ TEST(Engine, CApiNamesItsEngine) {
     ethogram_engine_free(e);
 }
 
+// The value of string member `name` in a detection's JSON ("" when absent).
+std::string member(const std::string& json, const std::string& name) {
+    const std::string k = "\"" + name + "\":\"";
+    const size_t at = json.find(k);
+    if (at == std::string::npos) return "";
+    return json.substr(at + k.size(), json.find('"', at + k.size()) - at - k.size());
+}
+
+// The detection's id: the last "id" member (bound events carry theirs before it).
+std::string detection_id(const std::string& json) {
+    const size_t at = json.rfind("\"id\":\"");
+    if (at == std::string::npos) return "";
+    return json.substr(at + 6, json.find('"', at + 6) - at - 6);
+}
+
+// Every line of the e-commerce example pushed and flushed under `o`: the delivered detections.
+std::vector<ethogram::Detection> ecommerce(ethogram::EngineOptions o, ethogram::EngineStats* st = nullptr) {
+    o.allowed_lateness_us = ethogram::test_support::kExampleLatenessUs;
+    o.engine = "interp";
+    std::string error;
+    auto e = ethogram::Engine::from_files({ethogram::test_support::example_dir("ecommerce") + "/rules"}, o,
+                                          &error);
+    EXPECT_NE(e, nullptr) << error;
+    if (!e) return {};
+    for (const std::string& l : ethogram::test_support::file_lines(
+             ethogram::test_support::example_dir("ecommerce") + "/events.jsonl"))
+        if (!l.empty()) e->push_json(l);
+    e->flush();
+    if (st) *st = e->stats();
+    return e->poll();
+}
+
+TEST(Engine, OnlyKeepsATaxonomySubtreeAndCountsTheRest) {
+    ethogram::EngineStats all_st, only_st;
+    const std::vector<ethogram::Detection> all = ecommerce({}, &all_st);
+    ethogram::EngineOptions o;
+    o.only = "intent.purchase";
+    const std::vector<ethogram::Detection> some = ecommerce(o, &only_st);
+    // Every delivered detection names its behaviour, as its JSON does.
+    std::vector<std::string> expected;
+    for (const ethogram::Detection& d : all) {
+        EXPECT_EQ(d.behaviour, member(d.json, "behaviour")) << d.json;
+        if (d.behaviour.rfind("intent.purchase.", 0) == 0 || d.behaviour == "intent.purchase")
+            expected.push_back(d.json);
+    }
+    std::vector<std::string> got;
+    for (const ethogram::Detection& d : some) got.push_back(d.json);
+    ASSERT_FALSE(expected.empty());
+    ASSERT_LT(expected.size(), all.size());
+    EXPECT_EQ(got, expected);
+    // Nothing lost from the counts: delivered + filtered = all.
+    EXPECT_EQ(all_st.filtered, 0u);
+    EXPECT_EQ(only_st.detections + only_st.suppressed + only_st.filtered,
+              all_st.detections + all_st.suppressed);
+    EXPECT_EQ(only_st.detections, expected.size());
+
+    // A node the rules do not declare.
+    o.only = "intent.nothing";
+    std::string error;
+    EXPECT_EQ(ethogram::Engine::from_files({ethogram::test_support::example_dir("ecommerce") + "/rules"}, o,
+                                           &error),
+              nullptr);
+    EXPECT_NE(error.find("unknown taxonomy node 'intent.nothing'"), std::string::npos) << error;
+    EXPECT_NE(error.find("intent.purchase.abandonment"), std::string::npos) << error;
+}
+
+TEST(Engine, MaxEventsPerAliasBoundsTheLineNotTheId) {
+    const std::vector<ethogram::Detection> all = ecommerce({});
+    ethogram::EngineOptions o;
+    o.max_events_per_alias = 1;
+    const std::vector<ethogram::Detection> bounded = ecommerce(o);
+    ASSERT_EQ(bounded.size(), all.size());
+    size_t shortened = 0;
+    for (size_t i = 0; i < all.size(); ++i) {
+        EXPECT_EQ(detection_id(bounded[i].json), detection_id(all[i].json));
+        EXPECT_EQ(detection_id(all[i].json).size(), 16u) << all[i].json;
+        if (bounded[i].json.find("\"omitted\"") != std::string::npos) {
+            ++shortened;
+            EXPECT_LT(bounded[i].json.size(), all[i].json.size());
+        } else {
+            EXPECT_EQ(bounded[i].json, all[i].json);
+        }
+    }
+    EXPECT_GT(shortened, 0u); // the example has detections that bind several events to one alias
+}
+
 } // namespace
