@@ -8,6 +8,7 @@
 #ifdef ETHOGRAM_HAVE_JIT
 #include "compiler/jit/jit.h"
 #endif
+#include "embed/engine_impl.h"
 #include "embed/typed_event.h"
 #include "govern/deploy.h"
 #include "govern/load.h"
@@ -25,17 +26,20 @@
 
 namespace ethogram {
 
-namespace {
+namespace embed {
 
 // The executor EngineOptions::engine asks for ("jit" or "interp"; checked by check_options), or the
-// interpreter when the JIT cannot run, with the reason in `warning`. `used` names the one made.
+// interpreter when the JIT cannot run, with the reason in `warning`. `used` names the one made. Without
+// `use_cache` the JIT's object cache is not used (a rule set whose string ids were re-bound to a pool in use:
+// the compiled code embeds them, the cache is keyed by the rules' content).
 std::unique_ptr<ir::Executor> make_executor(const ir::RuleSet& rs, ir::StringPool& pool,
                                             const EngineOptions& o, const ir::ExecutorOptions& eo,
-                                            std::string& used, std::string& warning) {
+                                            std::string& used, std::string& warning, bool use_cache) {
     if (o.engine == "jit") {
 #ifdef ETHOGRAM_HAVE_JIT
         jit::JitOptions jo;
-        if (o.jit_cache) jo.cache_dir = o.jit_cache_dir.empty() ? jit::default_cache_dir() : o.jit_cache_dir;
+        if (o.jit_cache && use_cache)
+            jo.cache_dir = o.jit_cache_dir.empty() ? jit::default_cache_dir() : o.jit_cache_dir;
         jit::CompileStats cs;
         auto j = jit::make_jit_executor(rs, pool, eo, jo, &cs);
         if (j) {
@@ -52,13 +56,6 @@ std::unique_ptr<ir::Executor> make_executor(const ir::RuleSet& rs, ir::StringPoo
     return interp::make_interpreter(rs, pool, eo);
 }
 
-// An unknown EngineOptions::engine: the reason, else empty.
-std::string check_options(const EngineOptions& o) {
-    if (o.engine != "jit" && o.engine != "interp")
-        return fmt::format("unknown engine '{}' (EngineOptions::engine: \"jit\" or \"interp\")", o.engine);
-    return {};
-}
-
 // EngineOptions::only against the compiled rules: the node's index (-1 for all), or -2 with `error` set.
 int32_t only_node(const ir::RuleSet& rs, const EngineOptions& o, std::string& error) {
     if (o.only.empty()) return -1;
@@ -72,12 +69,23 @@ int32_t only_node(const ir::RuleSet& rs, const EngineOptions& o, std::string& er
     return -2;
 }
 
+} // namespace embed
+
+namespace {
+
+// An unknown EngineOptions::engine: the reason, else empty.
+std::string check_options(const EngineOptions& o) {
+    if (o.engine != "jit" && o.engine != "interp")
+        return fmt::format("unknown engine '{}' (EngineOptions::engine: \"jit\" or \"interp\")", o.engine);
+    return {};
+}
+
 // The Engine over compiled rules, or null with `error` set when the options do not fit them.
 template <class Impl> // Engine::Impl, defined below (private to Engine)
 std::unique_ptr<Impl> checked_impl(std::unique_ptr<ir::RuleSet> rs, const EngineOptions& o, std::string hash,
                                    std::string* error) {
     std::string why;
-    const int32_t only = only_node(*rs, o, why);
+    const int32_t only = embed::only_node(*rs, o, why);
     if (only < -1) {
         if (error) *error = std::move(why);
         return nullptr;
@@ -117,134 +125,6 @@ std::unique_ptr<ir::RuleSet> load_bundle(const BundleSource& src, std::string& b
 }
 
 } // namespace
-
-struct Engine::Impl : ir::DetectionSink {
-    std::unique_ptr<ir::RuleSet> rs;
-    EngineOptions opts;
-    ir::StringPool pool;
-    std::unique_ptr<runtime::Decoder> decoder;
-    std::unique_ptr<embed::TypedDecoder> typed; ///< Engine::push's decoder, made on first use
-    std::unique_ptr<ir::Executor> exec;
-    std::string engine_used, engine_warning;
-    std::string bundle_hash;         ///< the verified bundle's manifest hash (from_bundle), else empty
-    runtime::OutputOptions out_opts; ///< how detections are written (with the bundle's provenance)
-    std::vector<runtime::RulePieces> pieces; ///< each rule's constant detection text, written once
-    std::function<void(const Detection&)> callback;
-    std::vector<Detection> queue;
-    runtime::ReorderBuffer reorder; ///< the watermark (events below it are late) and the buffered events
-    std::vector<ir::Event> ready;   ///< what the reorder buffer releases, run at once
-    uint64_t seq = 0;
-    bool ended = false;
-    EngineStats st;
-
-    /// `only`: EngineOptions::only's node, checked against the rules (-1: all).
-    Impl(std::unique_ptr<ir::RuleSet> r, const EngineOptions& o, std::string bundle, int32_t only)
-        : rs(std::move(r)), opts(o),
-          bundle_hash(std::move(bundle)), out_opts{o.explain, only, o.max_events_per_alias, bundle_hash},
-          reorder(std::max<int64_t>(0, o.allowed_lateness_us)) {
-        ir::seed_string_pool(*rs, pool);
-        decoder = std::make_unique<runtime::Decoder>(
-            *rs, pool,
-            runtime::DecoderOptions{o.type_field, o.epoch_seconds ? runtime::EpochUnit::Seconds
-                                                                  : runtime::EpochUnit::Millis});
-        ir::ExecutorOptions eo;
-        eo.max_partial_matches = o.max_partial_matches;
-        eo.max_scope_events = o.max_scope_events;
-        eo.max_state_bytes = o.max_state_bytes;
-        eo.evict_idle_keys = o.evict_idle_keys;
-        exec = make_executor(*rs, pool, o, eo, engine_used, engine_warning);
-        pieces.reserve(rs->rules.size());
-        for (const ir::Rule& rule : rs->rules) pieces.emplace_back(*rs, rule, out_opts);
-    }
-
-    // Counts and hands on one detection (or suppressed one), unless EngineOptions::only leaves it out.
-    void deliver(const ir::Detection& d, bool suppressed) {
-        const ir::Rule& rule = rs->rules[d.rule];
-        if (out_opts.only >= 0 && !rs->in_subtree(rule.label, static_cast<uint32_t>(out_opts.only))) {
-            ++st.filtered;
-            return;
-        }
-        ++(suppressed ? st.suppressed : st.detections);
-        Detection out;
-        out.rule = rule.name;
-        if (rule.label < rs->taxonomy.size()) out.behaviour = rs->taxonomy[rule.label].path;
-        out.key = d.key < pool.size() ? std::string(pool.view(d.key)) : std::string();
-        out.time_us = d.time;
-        out.suppressed = suppressed;
-        runtime::format_detection(d, *rs, pool, out_opts, pieces[d.rule], out.json);
-        if (callback)
-            callback(out);
-        else
-            queue.push_back(std::move(out));
-    }
-    void emit(ir::Detection&& d) override { deliver(d, false); }
-    void suppressed(ir::Detection&& d) override { deliver(d, true); }
-
-    // Runs the events the reorder buffer released (in (time, seq) order), per the Executor contract.
-    void run_ready() {
-        for (ir::Event& e : ready) {
-            exec->advance_watermark(e.time, *this);
-            exec->on_event(e, *this);
-            ++st.processed;
-        }
-        ready.clear();
-    }
-
-    // Releases and runs every buffered event the watermark has passed; when the watermark moved past
-    // `before`, advances the executor to it too (timers due by then fire).
-    void release(int64_t before) {
-        reorder.pop_ready(ready);
-        run_ready();
-        if (reorder.watermark() > before) exec->advance_watermark(reorder.watermark(), *this);
-    }
-
-    void raise_watermark(int64_t w) {
-        const int64_t before = reorder.watermark();
-        if (w <= before) return;
-        reorder.raise_watermark(w);
-        release(before);
-    }
-
-    bool refuse(std::string* error, std::string why) {
-        ++st.dead_letters;
-        if (error) *error = std::move(why);
-        return false;
-    }
-
-    bool push(std::string_view line, std::string* error) {
-        ++st.events_in;
-        if (ended) return refuse(error, "ended: flush() was called");
-        ir::Event e;
-        if (!decoder->decode(line, st.events_in, e))
-            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(decoder->error().reason),
-                                             decoder->error().detail));
-        return admit(std::move(e), error);
-    }
-
-    bool push_typed(const TypedEvent& in, std::string* error) {
-        ++st.events_in;
-        if (ended) return refuse(error, "ended: flush() was called");
-        if (!typed)
-            typed = std::make_unique<embed::TypedDecoder>(
-                *rs, pool, opts.epoch_seconds ? runtime::EpochUnit::Seconds : runtime::EpochUnit::Millis);
-        ir::Event e;
-        runtime::DecodeError err;
-        if (!typed->decode(in, st.events_in, e, err))
-            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(err.reason), err.detail));
-        return admit(std::move(e), error);
-    }
-
-    // A decoded event (JSON or typed): numbered, refused when late, else into the reorder buffer.
-    bool admit(ir::Event&& e, std::string* error) {
-        e.seq = seq++; // as in etho run: every decoded event has a seq, late ones too
-        const int64_t t = e.time, before = reorder.watermark();
-        if (!reorder.push(std::move(e)))
-            return refuse(error, fmt::format("late: event time {} is before the watermark {}",
-                                             runtime::format_rfc3339(t), runtime::format_rfc3339(before)));
-        release(before);
-        return true;
-    }
-};
 
 Engine::Engine(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Engine::~Engine() = default;
@@ -438,9 +318,15 @@ bool Engine::restore(std::string_view bytes, std::string* error) {
     std::string exec = r.str();
     if (r.ok() && r.remaining() != 0) r.fail("trailing bytes");
     if (r.failed()) return fail(r.error());
-    for (uint64_t i = 0; i < n && i < m.pool.size(); ++i)
-        if (m.pool.view(static_cast<uint32_t>(i)) != strings[i]) return fail("string pool mismatch");
-    if (n < m.pool.size()) return fail("string pool shorter than the rule set's");
+    // The snapshot's pool begins with this engine's (the rules seeded both), or, taken after swap_rules, with
+    // an earlier version's: the rules are then bound to the snapshot's pool, as the swap bound them.
+    bool prefix = n >= m.pool.size();
+    for (uint64_t i = 0; prefix && i < m.pool.size(); ++i)
+        prefix = m.pool.view(static_cast<uint32_t>(i)) == strings[i];
+    if (!prefix) {
+        std::string why;
+        if (!m.adopt_pool(strings, why)) return fail(why);
+    }
     for (uint64_t i = m.pool.size(); i < n; ++i)
         if (m.pool.intern(strings[i]) != i) return fail("string pool: a duplicate string");
     if (auto s = m.exec->restore_state(exec); !s) return fail(s.error());

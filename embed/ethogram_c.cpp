@@ -74,6 +74,18 @@ ethogram_engine* ethogram_engine_from_bundle(const char* bundle, const char* tru
     return wrap(std::move(e), err, error);
 }
 
+int ethogram_swap_rules(ethogram_engine* e, ethogram_engine* next, char** error) {
+    std::unique_ptr<ethogram::Engine> n;
+    if (next) {
+        n = std::move(next->engine);
+        delete next;
+    }
+    std::string err;
+    if (e->engine->swap_rules(std::move(n), nullptr, &err)) return 1;
+    if (error) *error = dup_string(err);
+    return 0;
+}
+
 void ethogram_engine_free(ethogram_engine* e) {
     delete e;
 }

@@ -166,6 +166,22 @@ private:
     std::vector<Field> fields_;
 };
 
+/// What Engine::swap_rules carried from the running rules into the new ones.
+struct SwapReport {
+    std::string from, to;                   ///< "NAME@VERSION" of the rules before and after
+    bool carried = false;                   ///< false: nothing was carried, every rule starts fresh (`why`)
+    std::string why;                        ///< why nothing was carried (empty when `carried`)
+    std::vector<std::string> carried_rules; ///< rules unchanged between the versions: their state carried
+    std::vector<std::string> fresh_rules;   ///< rules new or changed: they start fresh
+    uint64_t keys = 0;                      ///< keys with carried state
+    uint64_t partial_matches = 0;           ///< carried partial matches
+    uint64_t timers = 0;                    ///< carried pending timers (they fire as they would have)
+    uint64_t buffered = 0;                  ///< buffered events validated again against the new schemas
+    /// Buffered events the new schemas refuse, as push_json would say it (`line 7: missing_field: ...`):
+    /// counted as dead letters (EngineStats::dead_letters).
+    std::vector<std::string> refused;
+};
+
 /// A compiled rule set and its running state. Thread-safety: an Engine is not thread-safe: call it from
 /// one thread at a time (distinct Engines are independent and may run on different threads). Callbacks
 /// run on the calling thread, inside push_json / push / advance_watermark / flush. TypedEvent and FieldValue
@@ -228,6 +244,18 @@ public:
     std::string engine_warning() const;
     /// The manifest hash (hex) of the verified bundle the rules came from (from_bundle); empty otherwise.
     std::string bundle_hash() const;
+
+    /// Hot deployment (docs/governance.md, "Hot deployment"), as `etho run --watch` swaps versions: the
+    /// rules of `next` (a fresh Engine made by from_source / from_files / from_bundle, nothing pushed, with
+    /// the same allowed lateness, epoch unit and type field) replace the running ones between two events.
+    /// Every rule unchanged between the versions keeps its per-key state (partial matches, scopes,
+    /// sessions, model state, pending timers, which fire when they would have); new and changed rules start
+    /// fresh. The watermark, event numbering, buffered events (decoded again from their JSON text or typed
+    /// fields against the new schemas; refused ones become dead letters, listed in the report) and counters
+    /// go on. From then on `next`'s other options apply (executor, caps, explain, only, ...) and detections
+    /// name the new version (and bundle). `next` is consumed either way. False, with `error` set and the
+    /// running rules unchanged, when `next` was used or its options do not fit.
+    bool swap_rules(std::unique_ptr<Engine> next, SwapReport* report = nullptr, std::string* error = nullptr);
 
     /// Snapshot and restore (docs/architecture.md, "Checkpoints and recovery"): every bit of the engine's
     /// state (reorder buffer, watermark, interned strings, per-key partial matches, sessions, aggregates,

@@ -33,6 +33,10 @@ ethogram_engine* ethogram_engine_from_files(const char* const* paths, size_t n, 
 ethogram_engine* ethogram_engine_from_bundle(const char* bundle, const char* trusted, const char* registry,
                                              int64_t allowed_lateness_us, char** error);
 void ethogram_engine_free(ethogram_engine* e);
+/** Hot deployment (see Engine::swap_rules): `next` (a fresh engine, nothing pushed) gives its rules to `e`,
+ *  which keeps the state of the rules unchanged between the two. `next` is freed either way. 1 on success;
+ *  0 with `*error` set and `e` unchanged. */
+int ethogram_swap_rules(ethogram_engine* e, ethogram_engine* next, char** error);
 /** The executor running the rules: "jit" (the default) or "interp" (the JIT could not start or compile
  *  these rules; ethogram_engine_warning says why). Static strings: do not free. */
 const char* ethogram_engine_name(const ethogram_engine* e);

@@ -1,0 +1,326 @@
+// swap_test.cpp: hot deployment through the embedding API (Engine::swap_rules): a swap to the same rules
+// changes nothing, byte for byte; unchanged rules keep their state across versions and changed ones start
+// fresh; buffered events are decoded again from what was pushed; snapshots taken after a swap restore.
+#include <ethogram/engine.h>
+#include <ethogram/ethogram.h>
+
+#include "tests/support/embed_fixtures.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace {
+
+using ethogram::Detection;
+using ethogram::Engine;
+using ethogram::EngineOptions;
+using ethogram::SwapReport;
+using ethogram::test_support::example_dir;
+using ethogram::test_support::file_lines;
+
+std::vector<std::string> engines() {
+#ifdef ETHOGRAM_HAVE_JIT
+    return {"interp", "jit"};
+#else
+    return {"interp"};
+#endif
+}
+
+EngineOptions options(const std::string& engine, int64_t lateness_us) {
+    EngineOptions o;
+    o.engine = engine;
+    o.jit_cache = false;
+    o.allowed_lateness_us = lateness_us;
+    return o;
+}
+
+std::vector<std::string> texts(const std::vector<Detection>& ds) {
+    std::vector<std::string> out;
+    for (const Detection& d : ds) out.push_back(d.json + (d.suppressed ? " (suppressed)" : ""));
+    return out;
+}
+
+// The e-commerce example swapped to its own rules at several points, under each executor: the detections,
+// suppressed ones included, and every counter equal a run without a swap.
+TEST(Swap, ToTheSameRulesChangesNothing) {
+    const std::string rules = example_dir("ecommerce") + "/rules";
+    std::vector<std::string> lines;
+    for (const std::string& l : file_lines(example_dir("ecommerce") + "/events.jsonl"))
+        if (!l.empty()) lines.push_back(l);
+    ASSERT_GT(lines.size(), 1000u);
+    for (const std::string& engine : engines()) {
+        SCOPED_TRACE(engine);
+        const EngineOptions o = options(engine, ethogram::test_support::kExampleLatenessUs);
+        std::string error;
+        auto whole = Engine::from_files({rules}, o, &error);
+        ASSERT_NE(whole, nullptr) << error;
+        for (const std::string& l : lines) whole->push_json(l);
+        whole->flush();
+        const std::vector<std::string> expected = texts(whole->poll());
+        ASSERT_GT(expected.size(), 100u);
+
+        auto e = Engine::from_files({rules}, o, &error);
+        ASSERT_NE(e, nullptr) << error;
+        uint64_t buffered = 0;
+        for (size_t i = 0; i < lines.size(); ++i) {
+            if (i == lines.size() / 3 || i == 2 * lines.size() / 3) {
+                SwapReport rep;
+                ASSERT_TRUE(e->swap_rules(Engine::from_files({rules}, o, &error), &rep, &error)) << error;
+                EXPECT_TRUE(rep.carried) << rep.why;
+                EXPECT_TRUE(rep.fresh_rules.empty());
+                EXPECT_FALSE(rep.carried_rules.empty());
+                EXPECT_GT(rep.keys, 0u);
+                EXPECT_TRUE(rep.refused.empty());
+                EXPECT_EQ(rep.from, rep.to);
+                buffered += rep.buffered;
+                EXPECT_EQ(e->engine_name(), engine);
+            }
+            e->push_json(lines[i]);
+        }
+        EXPECT_GT(buffered, 0u); // the example allows 30 s of lateness: events were held at the swaps
+        e->flush();
+        EXPECT_EQ(texts(e->poll()), expected);
+        const ethogram::EngineStats a = whole->stats(), b = e->stats();
+        EXPECT_EQ(b.events_in, a.events_in);
+        EXPECT_EQ(b.processed, a.processed);
+        EXPECT_EQ(b.dead_letters, a.dead_letters);
+        EXPECT_EQ(b.detections, a.detections);
+        EXPECT_EQ(b.suppressed, a.suppressed);
+    }
+}
+
+// Versions of a small shop. `abandon` (over carts and buys) is the same in all; version 2 changes `busy`'s
+// threshold and adds `promo`. With `coupons`, `view` gains a required `page` and an optional `coupon`, which
+// `promo` reads: a schema change (docs/governance.md: nothing is carried across one).
+std::string shop(int version, bool coupons = false) {
+    std::string s = "ruleset embed.swap version " + std::to_string(version) + ".0.0;\n";
+    s += "event cart {\n    key user: string;\n    time ts: timestamp;\n}\n";
+    s += "event buy {\n    key user: string;\n    time ts: timestamp;\n}\n";
+    s += "event view {\n    key user: string;\n    time ts: timestamp;\n";
+    if (coupons) s += "    page: string;\n    coupon: string?;\n";
+    s += "}\ntaxonomy {\n    shop {\n        abandon;\n        busy;\n        promo;\n    }\n}\n";
+    s += "rule abandon {\n    label shop.abandon;\n    pattern c: cart where c.user != \"bot\" -> not b: buy "
+         "within "
+         "10m;\n}\n";
+    s += "rule busy {\n    label shop.busy;\n    over last 1h;\n    on cart;\n    when count(cart) >= " +
+         std::string(version == 1 ? "3" : "2") + ";\n}\n";
+    if (version == 2)
+        s += "rule promo {\n    label shop.promo;\n    over last 1m;\n    on view;\n    when " +
+             std::string(coupons ? "count(view where coupon == \"SPRING\") >= 1" : "count(view) >= 2") +
+             ";\n}\n";
+    return s;
+}
+
+std::string event(const std::string& type, const std::string& user, long s, const std::string& more = "") {
+    return R"({"type":")" + type + R"(","user":")" + user + R"(","ts":)" + std::to_string(s * 1000) + more +
+           "}";
+}
+
+// "rule key time" of every detection of `rules` (all when empty), sorted.
+std::vector<std::string> of(const std::vector<Detection>& ds, const std::vector<std::string>& rules = {}) {
+    std::vector<std::string> out;
+    for (const Detection& d : ds)
+        if (rules.empty() || std::find(rules.begin(), rules.end(), d.rule) != rules.end())
+            out.push_back(d.rule + " " + d.key + " " + std::to_string(d.time_us));
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+bool has_prefix(const std::vector<std::string>& v, const std::string& prefix) {
+    return std::any_of(v.begin(), v.end(), [&](const std::string& s) { return s.rfind(prefix, 0) == 0; });
+}
+
+// `text` from scratch over `lines`, flushed: its detections.
+std::vector<Detection> run_from_scratch(const std::string& text, const EngineOptions& o,
+                                        const std::vector<std::string>& lines) {
+    std::string error;
+    auto e = Engine::from_source("ref.etho", text, o, &error);
+    EXPECT_NE(e, nullptr) << error;
+    if (!e) return {};
+    for (const std::string& l : lines) e->push_json(l);
+    e->flush();
+    return e->poll();
+}
+
+// A stream swapped between `before` and `after`; `held`: the events of `before` still buffered then.
+struct Stream {
+    std::vector<std::string> before, after;
+    size_t held = 0;
+    std::vector<std::string> whole() const {
+        std::vector<std::string> v = before;
+        v.insert(v.end(), after.begin(), after.end());
+        return v;
+    }
+    std::vector<std::string> since_swap() const {
+        std::vector<std::string> v(before.end() - static_cast<std::ptrdiff_t>(held), before.end());
+        v.insert(v.end(), after.begin(), after.end());
+        return v;
+    }
+};
+
+// The references of docs/governance.md ("Hot deployment"): after a swap, an unchanged rule detects what the
+// new version run from the start of the stream detects; changed and new rules what it detects run from the
+// swap on (the events processed after it: those held then, and the later ones).
+TEST(Swap, UnchangedRulesCarryChangedAndNewOnesStartFresh) {
+    Stream st;
+    st.before = {event("cart", "u1", 0),   event("cart", "u1", 10),  event("cart", "u2", 20),
+                 event("cart", "u9", 200), event("view", "u3", 230), event("view", "u3", 235),
+                 event("buy", "u2", 240)};
+    st.held = 4; // after the watermark at the swap (240 s - 60 s of lateness)
+    st.after = {event("cart", "u1", 300), event("cart", "u1", 320), event("view", "u5", 330)};
+    for (const std::string& engine : engines()) {
+        SCOPED_TRACE(engine);
+        const EngineOptions o = options(engine, 60'000'000);
+        std::string error;
+        auto e = Engine::from_source("v1.etho", shop(1), o, &error);
+        ASSERT_NE(e, nullptr) << error;
+        for (const std::string& l : st.before) ASSERT_TRUE(e->push_json(l, &error)) << error;
+        EXPECT_TRUE(e->poll().empty());
+
+        SwapReport rep;
+        ASSERT_TRUE(e->swap_rules(Engine::from_source("v2.etho", shop(2), o, &error), &rep, &error)) << error;
+        EXPECT_EQ(rep.from, "embed.swap@1.0.0");
+        EXPECT_EQ(rep.to, "embed.swap@2.0.0");
+        EXPECT_TRUE(rep.carried) << rep.why;
+        EXPECT_EQ(rep.carried_rules, std::vector<std::string>{"abandon"});
+        EXPECT_EQ(rep.fresh_rules, (std::vector<std::string>{"busy", "promo"}));
+        EXPECT_GE(rep.keys, 2u);
+        EXPECT_GE(rep.partial_matches, 3u); // u1's two carts, u2's and u9's
+        EXPECT_GE(rep.timers, 1u);
+        EXPECT_EQ(rep.buffered, st.held);
+        EXPECT_TRUE(rep.refused.empty());
+        EXPECT_EQ(e->ruleset_version(), "2.0.0");
+
+        for (const std::string& l : st.after) ASSERT_TRUE(e->push_json(l, &error)) << error;
+        e->flush();
+        const std::vector<Detection> ds = e->poll();
+        for (const Detection& d : ds)
+            EXPECT_NE(d.json.find("\"version\":\"2.0.0\""), std::string::npos) << d.json;
+        const std::vector<std::string> carried = of(run_from_scratch(shop(2), o, st.whole()), {"abandon"});
+        const std::vector<std::string> fresh =
+            of(run_from_scratch(shop(2), o, st.since_swap()), {"busy", "promo"});
+        EXPECT_EQ(of(ds, {"abandon"}), carried);
+        EXPECT_EQ(of(ds, {"busy", "promo"}), fresh);
+        // Not vacuous: carts before the swap are abandoned (carried partial matches and timers), the new
+        // rule fires on held events, the changed one counts from the swap on.
+        EXPECT_TRUE(has_prefix(carried, "abandon u1 600000000")) << carried.size();
+        EXPECT_TRUE(has_prefix(fresh, "promo u3 "));
+        EXPECT_TRUE(has_prefix(fresh, "busy u1 "));
+    }
+}
+
+// A schema change: every rule starts fresh, and held events are decoded again from what was pushed: a
+// member version 1 ignored is a field of version 2, a line version 2 refuses is reported and counted. A
+// snapshot taken after the swap restores into a fresh engine of version 2 (its string pool began with
+// version 1's strings).
+TEST(Swap, ASchemaChangeDecodesHeldEventsAgain) {
+    Stream st;
+    st.before = {
+        event("cart", "u1", 0), event("cart", "u9", 200),
+        event("view", "u3", 230, R"(,"page":"home","coupon":"SPRING")"), // coupon: unknown to version 1
+        event("view", "u4", 235),                                        // no page: version 2 refuses it
+        event("buy", "u2", 240)};
+    st.held = 4;
+    st.after = {event("cart", "u1", 300), event("view", "u5", 330, R"(,"page":"p","coupon":"SPRING")")};
+    for (const std::string& engine : engines()) {
+        SCOPED_TRACE(engine);
+        const EngineOptions o = options(engine, 60'000'000);
+        std::string error;
+        auto e = Engine::from_source("v1.etho", shop(1), o, &error);
+        ASSERT_NE(e, nullptr) << error;
+        for (const std::string& l : st.before) ASSERT_TRUE(e->push_json(l, &error)) << error;
+
+        SwapReport rep;
+        ASSERT_TRUE(e->swap_rules(Engine::from_source("v2.etho", shop(2, true), o, &error), &rep, &error))
+            << error;
+        EXPECT_TRUE(rep.carried_rules.empty());
+        EXPECT_EQ(rep.fresh_rules, (std::vector<std::string>{"abandon", "busy", "promo"}));
+        EXPECT_EQ(rep.buffered, st.held);
+        ASSERT_EQ(rep.refused.size(), 1u);
+        EXPECT_NE(rep.refused[0].find("line 4: missing_field: view.page"), std::string::npos)
+            << rep.refused[0];
+        EXPECT_EQ(e->stats().dead_letters, 1u);
+        const std::string snap = e->snapshot();
+        ASSERT_FALSE(snap.empty());
+
+        for (const std::string& l : st.after) ASSERT_TRUE(e->push_json(l, &error)) << error;
+        e->flush();
+        const std::vector<Detection> ds = e->poll();
+        const std::vector<std::string> want = of(run_from_scratch(shop(2, true), o, st.since_swap()));
+        EXPECT_EQ(of(ds), want);
+        EXPECT_TRUE(has_prefix(want, "promo u3 ")); // the coupon, read again from the held line
+        const ethogram::EngineStats s = e->stats();
+        EXPECT_EQ(s.events_in, s.processed + s.dead_letters + s.buffered);
+
+        auto r = Engine::from_source("v2.etho", shop(2, true), o, &error);
+        ASSERT_NE(r, nullptr) << error;
+        ASSERT_TRUE(r->restore(snap, &error)) << error;
+        for (const std::string& l : st.after) ASSERT_TRUE(r->push_json(l, &error)) << error;
+        r->flush();
+        EXPECT_EQ(texts(r->poll()), texts(ds));
+    }
+}
+
+TEST(Swap, RefusedSwapsLeaveTheRunningRules) {
+    const EngineOptions o = options("interp", 0);
+    std::string error;
+    auto e = Engine::from_source("v1.etho", shop(1), o, &error);
+    ASSERT_NE(e, nullptr) << error;
+    ASSERT_TRUE(e->push_json(event("cart", "u1", 0), &error)) << error;
+
+    EXPECT_FALSE(e->swap_rules(nullptr, nullptr, &error));
+    EXPECT_NE(error.find("no engine given"), std::string::npos) << error;
+
+    auto used = Engine::from_source("v2.etho", shop(2), o, &error);
+    ASSERT_NE(used, nullptr);
+    used->push_json(event("cart", "u5", 0));
+    EXPECT_FALSE(e->swap_rules(std::move(used), nullptr, &error));
+    EXPECT_NE(error.find("has been used"), std::string::npos) << error;
+
+    EXPECT_FALSE(e->swap_rules(Engine::from_source("v2.etho", shop(2), options("interp", 5'000'000), &error),
+                               nullptr, &error));
+    EXPECT_NE(error.find("allowed lateness"), std::string::npos) << error;
+
+    // Still version 1, and it still runs: u1's cart is abandoned.
+    EXPECT_EQ(e->ruleset_version(), "1.0.0");
+    e->flush();
+    const std::vector<Detection> ds = e->poll();
+    ASSERT_EQ(ds.size(), 1u);
+    EXPECT_EQ(ds[0].rule, "abandon");
+    EXPECT_FALSE(e->swap_rules(Engine::from_source("v2.etho", shop(2), o, &error), nullptr, &error));
+    EXPECT_NE(error.find("flush() was called"), std::string::npos) << error;
+}
+
+// The C API's swap: `next` is consumed whether or not the swap happens.
+TEST(Swap, CApi) {
+    char* error = nullptr;
+    const std::string v1 = shop(1), v2 = shop(2);
+    ethogram_engine* e = ethogram_engine_from_source("v1.etho", v1.c_str(), 0, &error);
+    ASSERT_NE(e, nullptr) << error;
+    const std::string line = event("cart", "u1", 0);
+    ASSERT_EQ(ethogram_push_json(e, line.data(), line.size(), &error), 1) << error;
+    ethogram_engine* next = ethogram_engine_from_source("v2.etho", v2.c_str(), 0, &error);
+    ASSERT_NE(next, nullptr) << error;
+    ASSERT_EQ(ethogram_swap_rules(e, next, &error), 1) << error;
+    EXPECT_EQ(ethogram_swap_rules(e, nullptr, &error), 0);
+    ASSERT_NE(error, nullptr);
+    EXPECT_NE(std::string(error).find("no engine given"), std::string::npos) << error;
+    ethogram_free(error);
+    ethogram_flush(e);
+    std::vector<std::string> got;
+    ethogram_poll(
+        e,
+        [](void* user, const char* json, size_t len, int) {
+            static_cast<std::vector<std::string>*>(user)->emplace_back(json, len);
+        },
+        &got);
+    ASSERT_EQ(got.size(), 1u); // u1's cart, carried into version 2 and abandoned there
+    EXPECT_NE(got[0].find("\"rule\":\"abandon\""), std::string::npos) << got[0];
+    EXPECT_NE(got[0].find("\"version\":\"2.0.0\""), std::string::npos) << got[0];
+    ethogram_engine_free(e);
+}
+
+} // namespace
