@@ -2,7 +2,7 @@
 # test.sh: the whole quality gate, as CI runs it (.ci/run): deps, format check, Release build + ctest,
 # ASan+UBSan build + ctest, a ThreadSanitizer build of the parallel tests, and a bounded libFuzzer run. Exits
 # non-zero when any stage fails.
-# Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=60, SKIP_DEPS=1 to skip apt, WERROR=0 to make
+# Usage: scripts/test.sh   (env: JOBS=2, FUZZ_SECONDS=120 (split between the fuzz targets), SKIP_DEPS=1 to skip apt, WERROR=0 to make
 #                          compiler warnings non-fatal in the Release build; they are always counted)
 # Build directories: build/ (Release), build-asan/ (sanitizers), build-tsan/ (ThreadSanitizer, parallel tests
 # only), build-fuzz/ (clang-19 + libFuzzer); override with BUILD_DIR, ASAN_DIR, TSAN_DIR, FUZZ_DIR (relative to
@@ -13,7 +13,7 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 
 JOBS="${JOBS:-2}"
-FUZZ_SECONDS="${FUZZ_SECONDS:-60}"
+FUZZ_SECONDS="${FUZZ_SECONDS:-120}"
 WERROR="${WERROR:-1}"
 BUILD_DIR="${BUILD_DIR:-build}"
 ASAN_DIR="${ASAN_DIR:-build-asan}"
@@ -116,25 +116,25 @@ fuzz() {
         return 1
     fi
     ninja -C "$dir" -j"$JOBS" "${targets[@]}" || return 1
-    # The seed corpus: the checked-in fuzz corpus plus every example rule file. libFuzzer writes new
-    # inputs into the first directory, so seeds are copied into a scratch one.
-    local corpus="$dir/corpus"
-    rm -rf "$corpus" && mkdir -p "$corpus"
-    if [ -d "$root/tests/fuzz/corpus" ]; then
-        find "$root/tests/fuzz/corpus" -type f -exec cp {} "$corpus/" \;
-    fi
-    find "$root/examples" "$root/rules" -name '*.etho' -type f 2>/dev/null | while read -r f; do
-        cp "$f" "$corpus/$(echo "${f#"$root"/}" | tr '/' '_')"
-    done
-    local fuzzers=() t
-    for t in "${targets[@]}"; do fuzzers+=("$dir/bin/$t"); done
-    local per=$((FUZZ_SECONDS / ${#fuzzers[@]}))
+    # Each target's seeds: tests/fuzz/corpus/<target>/ (and, for the rule-text fuzzer, every example rule
+    # file), copied into a scratch corpus per target, since libFuzzer writes new inputs into it.
+    local per=$((FUZZ_SECONDS / ${#targets[@]}))
     [ "$per" -lt 10 ] && per=10
-    local rc=0 fz
-    for fz in "${fuzzers[@]}"; do
-        echo "fuzz: $(basename "$fz") for ${per}s over $(find "$corpus" -type f | wc -l) seeds"
+    local rc=0 t
+    for t in "${targets[@]}"; do
+        local corpus="$dir/corpus/$t"
+        rm -rf "$corpus" && mkdir -p "$corpus"
+        if [ -d "$root/tests/fuzz/corpus/$t" ]; then
+            find "$root/tests/fuzz/corpus/$t" -type f -exec cp {} "$corpus/" \;
+        fi
+        if [ "$t" = fuzz_frontend ]; then
+            find "$root/examples" "$root/rules" -name '*.etho' -type f 2>/dev/null | while read -r f; do
+                cp "$f" "$corpus/$(echo "${f#"$root"/}" | tr '/' '_')"
+            done
+        fi
+        echo "fuzz: $t for ${per}s over $(find "$corpus" -type f | wc -l) seeds"
         mkdir -p "$dir/artifacts"
-        "$fz" -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+        "$dir/bin/$t" -max_total_time="$per" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
             -artifact_prefix="$dir/artifacts/" "$corpus" 2>&1 | tail -n 25
         [ "${PIPESTATUS[0]}" -eq 0 ] || rc=1
     done

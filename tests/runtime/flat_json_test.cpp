@@ -4,6 +4,7 @@
 #include "runtime/decoder.h"
 #include "runtime/flat_json.h"
 
+#include "tests/runtime/decoder_compare.h"
 #include "tests/runtime/test_schema.h"
 
 #include <fmt/format.h>
@@ -301,78 +302,24 @@ std::string random_line(Rng& rng) {
     }
 }
 
-// Everything an event carries, with strings as their text (the two decoders intern into separate pools).
-std::string describe(const ir::RuleSet& rs, const ir::StringPool& pool, const ir::Event& ev) {
-    auto text = [&](uint32_t id) {
-        return id == ir::kNoString ? std::string("-") : std::string(pool.view(id));
-    };
-    std::string s = fmt::format("type {} line {} time {} key {} id {} |", ev.type, ev.line, ev.time,
-                                text(ev.key), text(ev.id));
-    for (size_t f = 0; f < ev.fields.size(); ++f) {
-        const ir::Value& v = ev.fields[f];
-        const bool str = v.type == ir::Type::String;
-        s += fmt::format(" {}:{}", static_cast<int>(v.type),
-                         str ? text(static_cast<uint32_t>(v.i))
-                             : fmt::format("{:x}", static_cast<uint64_t>(v.i)));
-    }
-    (void)rs;
-    return s;
-}
-
-std::string describe_exports(const Decoder& dec) {
-    std::string arena;
-    std::vector<DeferredString> strings;
-    dec.export_deferred(arena, strings);
-    std::string s = fmt::format("key {} |", dec.key_text());
-    for (const DeferredString& d : strings)
-        s += fmt::format(" {}/{}:{}", static_cast<int>(d.kind), d.slot, arena.substr(d.offset, d.size));
-    return s;
-}
-
 // Decodes `lines` with the DOM alone and with the flat scan, immediately and deferred, and requires the same
 // results line by line. Returns the lines the flat scan took.
 uint64_t compare_decoders(const std::vector<std::string>& lines) {
     const ir::RuleSet rs = testing::make_ruleset();
-    ir::StringPool dom_pool, flat_pool, dom_dpool, flat_dpool;
-    DecoderOptions dom_opts;
-    dom_opts.dom_only = true;
-    Decoder dom(rs, dom_pool, dom_opts), flat(rs, flat_pool);
-    Decoder dom_d(rs, dom_dpool, dom_opts), flat_d(rs, flat_dpool);
-    ir::Event a, b;
+    testing::DecoderPair pair(rs);
     size_t failures = 0;
     for (size_t i = 0; i < lines.size() && failures < 10; ++i) {
-        const std::string& line = lines[i];
-        const bool ra = dom.decode(line, i + 1, a);
-        const bool rb = flat.decode(line, i + 1, b);
-        std::string wa = ra ? describe(rs, dom_pool, a)
-                            : fmt::format("{}: {}", dead_reason_code(dom.error().reason), dom.error().detail);
-        std::string wb =
-            rb ? describe(rs, flat_pool, b)
-               : fmt::format("{}: {}", dead_reason_code(flat.error().reason), flat.error().detail);
-        // Deferred (the parallel runtime's path): the same verdict and the same strings to intern, in order.
-        const bool da = dom_d.decode_deferred(line, i + 1, a);
-        const bool db = flat_d.decode_deferred(line, i + 1, b);
-        if (da != ra || db != rb) wb += " (deferred verdict differs)";
-        if (da && db) {
-            wa += " " + describe_exports(dom_d);
-            wb += " " + describe_exports(flat_d);
-        }
-        if (ra != rb || wa != wb) {
+        const std::string diff = pair.compare(lines[i], i + 1);
+        if (!diff.empty()) {
             ++failures;
-            ADD_FAILURE() << "line " << i + 1 << ": " << fmt::format("{:?}", line.substr(0, 300))
-                          << "\n  dom:  " << wa << "\n  flat: " << wb;
+            ADD_FAILURE() << "line " << i + 1 << ": " << fmt::format("{:?}", lines[i].substr(0, 300)) << "\n"
+                          << diff;
         }
     }
-    // The same strings interned in the same order.
-    EXPECT_EQ(dom_pool.size(), flat_pool.size());
-    for (uint32_t id = 0; id < std::min(dom_pool.size(), flat_pool.size()); ++id)
-        if (dom_pool.view(id) != flat_pool.view(id)) {
-            ADD_FAILURE() << "pool id " << id << ": " << dom_pool.view(id) << " vs " << flat_pool.view(id);
-            break;
-        }
-    EXPECT_EQ(dom.flat_lines(), 0u);
-    EXPECT_EQ(flat.flat_lines(), flat_d.flat_lines());
-    return flat.flat_lines();
+    EXPECT_EQ(pair.compare_pools(), "");
+    EXPECT_EQ(pair.dom().flat_lines(), 0u);
+    EXPECT_EQ(pair.flat().flat_lines(), pair.flat_deferred().flat_lines());
+    return pair.flat().flat_lines();
 }
 
 TEST(FlatJsonTest, RandomLinesDecodeAsWithTheDom) {
