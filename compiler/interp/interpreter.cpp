@@ -47,7 +47,9 @@ void Interpreter::on_event(const ir::Event& e, ir::DetectionSink& sink) {
     // Models see the event after the sessions (a new session resets `per session` models) and before
     // the rules, so that a rule triggered by the event reads scores that include it.
     if (!en_.models.empty()) en_.models.on_event(ks, *se);
-    thresholds_on_event(en_, ks, se, batch_);
+    // Without a threshold rule there is no scope to update either: not even the call (about 57 instructions
+    // per event of frame and set-up for pattern-only rule sets, docs/performance-history.md).
+    if (en_.threshold_count != 0) thresholds_on_event(en_, ks, se, batch_);
     patterns_on_event(en_, ks, se, batch_);
     // An `end on` event closes its session after every rule has seen it.
     for (uint32_t s : to_close_) close_session(en_, ks, s, e.time, batch_);
