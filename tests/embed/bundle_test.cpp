@@ -5,6 +5,7 @@
 #include <ethogram/ethogram.h>
 
 #include "tests/support/cli_harness.h"
+#include "tests/support/embed_fixtures.h"
 
 #include <gtest/gtest.h>
 
@@ -16,6 +17,7 @@
 namespace {
 
 namespace fs = std::filesystem;
+using ethogram::test_support::engines;
 using ethogram::test_support::has;
 using ethogram::test_support::json_string;
 using ethogram::test_support::lines_of;
@@ -76,14 +78,6 @@ protected:
         return lines_of(r.out);
     }
 };
-
-std::vector<std::string> engines() {
-#ifdef ETHOGRAM_HAVE_JIT
-    return {"interp", "jit"};
-#else
-    return {"interp"};
-#endif
-}
 
 TEST_F(EmbedBundle, BundleFileRunsAsEthoRunDoes) {
     const std::vector<std::string> expected = etho_run(path("f.etb"));

@@ -176,7 +176,7 @@ TEST(Snapshot, OlderPayloadVersionRestores) {
     const std::string data = std::string(ETHOGRAM_SOURCE_DIR) + "/tests/embed/data/";
     const std::vector<std::string> lines = ethogram::test_support::file_lines(data + "snapshot_v1.jsonl");
     ASSERT_EQ(lines.size(), 8u);
-    for (const std::string engine : {"interp", "jit"}) {
+    for (const std::string& engine : ethogram::test_support::engines()) {
         SCOPED_TRACE(engine);
         ethogram::EngineOptions o;
         o.engine = engine;

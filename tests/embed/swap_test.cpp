@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -18,16 +19,9 @@ using ethogram::Detection;
 using ethogram::Engine;
 using ethogram::EngineOptions;
 using ethogram::SwapReport;
+using ethogram::test_support::engines;
 using ethogram::test_support::example_dir;
 using ethogram::test_support::file_lines;
-
-std::vector<std::string> engines() {
-#ifdef ETHOGRAM_HAVE_JIT
-    return {"interp", "jit"};
-#else
-    return {"interp"};
-#endif
-}
 
 EngineOptions options(const std::string& engine, int64_t lateness_us) {
     EngineOptions o;
@@ -161,6 +155,21 @@ struct Stream {
     }
 };
 
+// Version 1 with the events before the swap pushed (null on a failure, reported).
+std::unique_ptr<Engine> version_one(const Stream& st, const EngineOptions& o) {
+    std::string error;
+    auto e = Engine::from_source("v1.etho", shop(1), o, &error);
+    EXPECT_NE(e, nullptr) << error;
+    if (!e) return nullptr;
+    for (const std::string& l : st.before) {
+        if (!e->push_json(l, &error)) {
+            ADD_FAILURE() << l << ": " << error;
+            return nullptr;
+        }
+    }
+    return e;
+}
+
 // The references of docs/governance.md ("Hot deployment"): after a swap, an unchanged rule detects what the
 // new version run from the start of the stream detects; changed and new rules what it detects run from the
 // swap on (the events processed after it: those held then, and the later ones).
@@ -173,11 +182,10 @@ TEST(Swap, UnchangedRulesCarryChangedAndNewOnesStartFresh) {
     st.after = {event("cart", "u1", 300), event("cart", "u1", 320), event("view", "u5", 330)};
     for (const std::string& engine : engines()) {
         SCOPED_TRACE(engine);
-        const EngineOptions o = options(engine, 60'000'000);
+        const EngineOptions o = options(engine, 60'000'000); // one minute of lateness: events are held
         std::string error;
-        auto e = Engine::from_source("v1.etho", shop(1), o, &error);
-        ASSERT_NE(e, nullptr) << error;
-        for (const std::string& l : st.before) ASSERT_TRUE(e->push_json(l, &error)) << error;
+        std::unique_ptr<Engine> e = version_one(st, o);
+        ASSERT_NE(e, nullptr);
         EXPECT_TRUE(e->poll().empty());
 
         SwapReport rep;
@@ -227,11 +235,10 @@ TEST(Swap, ASchemaChangeDecodesHeldEventsAgain) {
     st.after = {event("cart", "u1", 300), event("view", "u5", 330, R"(,"page":"p","coupon":"SPRING")")};
     for (const std::string& engine : engines()) {
         SCOPED_TRACE(engine);
-        const EngineOptions o = options(engine, 60'000'000);
+        const EngineOptions o = options(engine, 60'000'000); // one minute of lateness: events are held
         std::string error;
-        auto e = Engine::from_source("v1.etho", shop(1), o, &error);
-        ASSERT_NE(e, nullptr) << error;
-        for (const std::string& l : st.before) ASSERT_TRUE(e->push_json(l, &error)) << error;
+        std::unique_ptr<Engine> e = version_one(st, o);
+        ASSERT_NE(e, nullptr);
 
         SwapReport rep;
         ASSERT_TRUE(e->swap_rules(Engine::from_source("v2.etho", shop(2, true), o, &error), &rep, &error))
@@ -310,13 +317,7 @@ TEST(Swap, CApi) {
     EXPECT_NE(std::string(error).find("no engine given"), std::string::npos) << error;
     ethogram_free(error);
     ethogram_flush(e);
-    std::vector<std::string> got;
-    ethogram_poll(
-        e,
-        [](void* user, const char* json, size_t len, int) {
-            static_cast<std::vector<std::string>*>(user)->emplace_back(json, len);
-        },
-        &got);
+    const std::vector<std::string> got = ethogram::test_support::poll_c(e);
     ASSERT_EQ(got.size(), 1u); // u1's cart, carried into version 2 and abandoned there
     EXPECT_NE(got[0].find("\"rule\":\"abandon\""), std::string::npos) << got[0];
     EXPECT_NE(got[0].find("\"version\":\"2.0.0\""), std::string::npos) << got[0];

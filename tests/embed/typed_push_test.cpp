@@ -312,13 +312,7 @@ TEST(TypedPush, CApiPushesTypedEvents) {
     EXPECT_EQ(ethogram_push_event(e, ev, nullptr), 0);
     ethogram_event_free(ev);
     ethogram_flush(e);
-    std::vector<std::string> got;
-    ethogram_poll(
-        e,
-        [](void* user, const char* json, size_t len, int) {
-            static_cast<std::vector<std::string>*>(user)->emplace_back(json, len);
-        },
-        &got);
+    const std::vector<std::string> got = ethogram::test_support::poll_c(e);
     ASSERT_EQ(got.size(), 1u);
     EXPECT_NE(got[0].find("\"key\":\"u1\""), std::string::npos) << got[0];
     ethogram_stats s;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <ethogram/engine.h>
+#include <ethogram/ethogram.h>
 
 #include <gtest/gtest.h>
 
@@ -68,6 +69,28 @@ inline std::unique_ptr<Engine> engine_from_source(const std::string& text, const
     auto e = Engine::from_source(file, text, o, &error);
     EXPECT_NE(e, nullptr) << error;
     return e;
+}
+
+/// The executors this libethogram has: the interpreter, and the JIT when the test target defines
+/// ETHOGRAM_HAVE_JIT (LLVM 19 was found).
+inline std::vector<std::string> engines() {
+#ifdef ETHOGRAM_HAVE_JIT
+    return {"interp", "jit"};
+#else
+    return {"interp"};
+#endif
+}
+
+/// Every detection queued in a C API engine (ethogram_poll), as its JSON text.
+inline std::vector<std::string> poll_c(ethogram_engine* e) {
+    std::vector<std::string> got;
+    ethogram_poll(
+        e,
+        [](void* user, const char* json, size_t len, int) {
+            static_cast<std::vector<std::string>*>(user)->emplace_back(json, len);
+        },
+        &got);
+    return got;
 }
 
 } // namespace ethogram::test_support
