@@ -102,7 +102,11 @@ bool Engine::Impl::swap(Impl& n, SwapReport& rep, std::string& error) {
     rep.partial_matches = tr.partial_matches;
     rep.timers = tr.timers;
 
-    exec = std::move(next_exec); // the old executor goes before the rules it runs
+    // What was made from the old rules goes before them: the executor, the decoders, the detection text.
+    exec = std::move(next_exec);
+    decoder.reset();
+    typed.reset();
+    pieces.clear();
     rs = std::move(next_rs);
     opts = n.opts;
     bundle_hash = n.bundle_hash;
