@@ -38,7 +38,7 @@ class Interpreter final : public ir::Executor {
 public:
     Interpreter(const ir::RuleSet& rs, ir::StringPool& pool, const ir::ExecutorOptions& opts,
                 const NativeHooks* native = nullptr)
-        : en_(rs, pool, opts), horizon_(std::max(time_horizon(rs), opts.min_idle_us)) {
+        : en_(rs, pool, opts), horizon_(time_horizon(rs)) {
         en_.use_native(native);
         en_.eval.set_native(native);
         // Indexed by rule, from the first to the last rule of each kind (none without a rule of that kind).
@@ -117,8 +117,7 @@ private:
     /// heap, not a FIFO, so that every idle key is checked at the same watermark whatever the other keys
     /// do (shards then evict exactly what a single-threaded run evicts).
     std::priority_queue<Activity, std::vector<Activity>, std::greater<>> activity_;
-    int64_t
-        horizon_; ///< idle time before eviction: the rule set's longest time bound, at least min_idle_us (µs)
+    int64_t horizon_;          ///< longest time bound of the rule set (µs)
     uint64_t total_bytes_ = 0; ///< sum of KeyState::bytes
     bool budget_warned_ = false;
     DetectionBatch batch_;

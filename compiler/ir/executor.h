@@ -76,12 +76,6 @@ struct ExecutorOptions {
     /// Budget for the approximate bytes of per-key state (0 = none). Over it, whole keys are dropped,
     /// least recently active first (counted in ExecutorStats::budget_drops): output may then differ.
     uint64_t max_state_bytes = 0;
-    /// A key is evicted only once idle for at least this long (µs) as well as past the longest time bound:
-    /// a key that comes back soon keeps its record instead of being made again. Without it, a rule set
-    /// with no time bound (single-event rules) evicted and remade a key around every one of its events,
-    /// about half of such a rule set's instructions (docs/performance-history.md). Output is the same
-    /// either way; it bounds memory like a 30-second window would.
-    int64_t min_idle_us = 30'000'000;
 };
 
 struct ExecutorStats {

@@ -53,7 +53,6 @@ std::pair<std::vector<std::string>, ir::ExecutorStats> run_case(const oracle::Ca
     ir::ExecutorOptions o;
     o.max_partial_matches = c.max_partial_matches;
     o.evict_idle_keys = evict;
-    o.min_idle_us = 0; // evicted as soon as the horizon allows: the most evictions, the strictest check
     auto exec = interp::make_interpreter(c.rs, pool, o);
     Produced sink(c.rs, pool);
     for (const ir::Event& e : c.events) {
@@ -91,7 +90,6 @@ TEST_P(Eviction, EvictedKeysAreIndistinguishable) {
             cfg.exec.evict_idle_keys = false;
             const RunOutput one = run_stream(c.rs, jsonl, cfg);
             cfg.exec.evict_idle_keys = true;
-            cfg.exec.min_idle_us = 0;
             cfg.threads = 2;
             const RunOutput p = run_stream(c.rs, jsonl, cfg);
             ASSERT_TRUE(one.ok && p.ok);
@@ -189,31 +187,6 @@ TEST(StateAccounting, FollowsStateAndEviction) {
     EXPECT_EQ(st.live_keys, 0u);
     EXPECT_EQ(st.evictions, 100u);
     EXPECT_EQ(st.state_bytes, 0u);
-}
-
-// ExecutorOptions::min_idle_us: a rule set with no time bound (a single-event rule) keeps a key that comes
-// back within the minimum idle time instead of evicting it after every event and making it again; a key
-// idle for longer is evicted. The detections are the same either way.
-TEST(StateAccounting, MinimumIdleTimeKeepsReturningKeys) {
-    IrBuilder b;
-    const uint16_t a = b.event("a");
-    b.pattern("single", {interp::testing::pos("x", {a})});
-    auto run = [&](int64_t min_idle) {
-        ir::ExecutorOptions o;
-        o.min_idle_us = min_idle;
-        Runner r(b.rs, o);
-        // Ten events 10 s apart, two minutes of silence, ten more.
-        for (int i = 0; i < 10; ++i) r.ev(a, "k", i * 10 * kSec);
-        for (int i = 0; i < 10; ++i) r.ev(a, "k", 90 * kSec + 2 * kMin + i * 10 * kSec);
-        r.watermark(ir::kTimeInfinity);
-        return std::pair{r.sink.out.size(), r.exec->stats().evictions};
-    };
-    const auto [kept_out, kept_evictions] = run(30 * kSec);
-    const auto [churn_out, churn_evictions] = run(0);
-    EXPECT_EQ(kept_out, 20u);
-    EXPECT_EQ(churn_out, kept_out);
-    EXPECT_EQ(kept_evictions, 1u);   // once, in the silence
-    EXPECT_EQ(churn_evictions, 19u); // between every two events
 }
 
 // Under a budget the accounting is incremental (per event, per timer, per eviction); without one stats()
