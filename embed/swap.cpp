@@ -87,7 +87,10 @@ bool Engine::Impl::swap(Impl& n, SwapReport& rep, std::string& error) {
 
     // `n`'s executor runs over its own pool: the rules are bound to this one and compiled again (without
     // the JIT's cache when an id moved), and the new executor takes over this one's state.
-    n.exec.reset();
+    n.exec.reset(); // with what else `n` made from its rules, before they leave it
+    n.decoder.reset();
+    n.typed.reset();
+    n.pieces.clear();
     std::unique_ptr<ir::RuleSet> next_rs = std::move(n.rs);
     const bool same_ids = runtime::bind_strings(*next_rs, pool);
     std::string used, warning;
