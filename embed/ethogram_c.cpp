@@ -75,15 +75,26 @@ ethogram_engine* ethogram_engine_from_bundle(const char* bundle, const char* tru
 }
 
 int ethogram_swap_rules(ethogram_engine* e, ethogram_engine* next, char** error) {
+    return ethogram_swap_rules_refused(e, next, nullptr, nullptr, error);
+}
+
+int ethogram_swap_rules_refused(ethogram_engine* e, ethogram_engine* next, ethogram_refused_fn fn, void* user,
+                                char** error) {
     std::unique_ptr<ethogram::Engine> n;
     if (next) {
         n = std::move(next->engine);
         delete next;
     }
     std::string err;
-    if (e->engine->swap_rules(std::move(n), nullptr, &err)) return 1;
-    if (error) *error = dup_string(err);
-    return 0;
+    ethogram::SwapReport rep;
+    if (!e->engine->swap_rules(std::move(n), &rep, &err)) {
+        if (error) *error = dup_string(err);
+        return 0;
+    }
+    if (fn)
+        for (const ethogram::RefusedEvent& r : rep.refused)
+            fn(user, r.line, r.reason.c_str(), r.json.c_str(), r.json.size());
+    return 1;
 }
 
 void ethogram_engine_free(ethogram_engine* e) {

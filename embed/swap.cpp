@@ -6,6 +6,8 @@
 #include "runtime/dead_letter.h"
 #include "runtime/hot_swap.h"
 
+#include <utility>
+
 namespace ethogram {
 
 namespace {
@@ -110,7 +112,10 @@ bool Engine::Impl::swap(Impl& n, SwapReport& rep, std::string& error) {
     decoder.reset();
     typed.reset();
     pieces.clear();
-    rs = std::move(next_rs);
+    // The old rules themselves stay until the end: a refused event is written as JSON under the schema that
+    // accepted it.
+    std::unique_ptr<ir::RuleSet> old_rs = std::exchange(rs, std::move(next_rs));
+    const std::string old_type_field = opts.type_field;
     opts = n.opts;
     bundle_hash = n.bundle_hash;
     out_opts = n.out_opts;
@@ -134,8 +139,15 @@ bool Engine::Impl::swap(Impl& n, SwapReport& rep, std::string& error) {
             continue;
         }
         ++st.dead_letters;
-        rep.refused.push_back(
-            fmt::format("line {}: {}: {}", e.line, runtime::dead_reason_code(err.reason), err.detail));
+        RefusedEvent& r = rep.refused.emplace_back();
+        r.line = e.line;
+        r.reason = fmt::format("{}: {}", runtime::dead_reason_code(err.reason), err.detail);
+        if (src[i].typed) {
+            r.json = embed::typed_event_json(*src[i].typed, *old_rs, old_type_field);
+            r.typed = std::move(src[i].typed);
+        } else {
+            r.json = std::move(src[i].json);
+        }
     }
     return true;
 }

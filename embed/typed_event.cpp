@@ -3,8 +3,12 @@
 #include "embed/typed_event.h"
 
 #include "runtime/event_finish.h"
+#include "runtime/json_writer.h"
 
 #include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
 
 namespace ethogram::embed {
 
@@ -119,7 +123,9 @@ bool TypedDecoder::field(DecodeError& err, const ir::EventType& et, uint16_t slo
     }
     case ir::Type::Duration: {
         Expected<int64_t> d = Error{};
-        if (k == Kind::Duration)
+        if (k == Kind::Duration && v.as_int() < 0) // as the JSON decoder: a duration has no sign
+            d = Error{fmt::format("duration {} us is negative", v.as_int())};
+        else if (k == Kind::Duration)
             d = v.as_int();
         else if (k == Kind::String)
             d = runtime::parse_duration(v.as_string());
@@ -201,6 +207,77 @@ bool TypedDecoder::decode(const TypedEvent& in, uint64_t line_no, ir::Event& ev,
         }
     }
     return runtime::finish_event(et, seen_, &pool_, scratch_, ev, err);
+}
+
+namespace {
+
+// A float that reads back as a float: the shortest round-trip form, with ".0" when it has neither a
+// fraction nor an exponent (2.0 as "2" would turn a value an int field refused into an int).
+void append_float(std::string& out, double v) {
+    if (!std::isfinite(v)) {
+        runtime::append_json_string(out, std::isnan(v) ? "NaN" : (v > 0 ? "Infinity" : "-Infinity"));
+        return;
+    }
+    const size_t at = out.size();
+    runtime::append_json_double(out, v);
+    if (out.find_first_of(".eE", at) == std::string::npos) out += ".0";
+}
+
+void append_value(std::string& out, const FieldValue& v) {
+    switch (v.kind()) {
+    case Kind::Null: out += "null"; break;
+    case Kind::Int: runtime::append_json_int(out, v.as_int()); break;
+    case Kind::Float: append_float(out, v.as_float()); break;
+    case Kind::String: runtime::append_json_string(out, v.as_string()); break;
+    case Kind::Bool: out += v.as_int() != 0 ? "true" : "false"; break;
+    case Kind::Timestamp:
+        out += '"';
+        runtime::append_rfc3339(out, v.as_int());
+        out += '"';
+        break;
+    case Kind::Duration: // never negative: both decoders refuse that
+        out += '"';
+        runtime::append_json_int(out, v.as_int());
+        out += "us\"";
+        break;
+    }
+}
+
+} // namespace
+
+std::string typed_event_json(const TypedEvent& ev, const ir::RuleSet& rs, std::string_view type_field) {
+    const int t = rs.find_event(ev.type());
+    const ir::EventType* et = t >= 0 ? &rs.events[static_cast<size_t>(t)] : nullptr;
+    // A role is named as the schema names its field (`key`, `time`, `id` for a type `rs` does not declare).
+    auto name_of = [&](const TypedEvent::Field& f) -> std::string_view {
+        if (f.role == TypedEvent::Role::None) return f.name;
+        uint16_t slot = ir::kNoField;
+        if (et != nullptr)
+            slot = f.role == TypedEvent::Role::Key    ? et->key_field
+                   : f.role == TypedEvent::Role::Time ? et->time_field
+                                                      : et->id_field;
+        return slot != ir::kNoField ? std::string_view(et->fields[slot].name) : role_name(f.role);
+    };
+    const std::vector<TypedEvent::Field>& fs = ev.fields();
+    std::vector<std::string_view> names;
+    names.reserve(fs.size());
+    for (const TypedEvent::Field& f : fs) names.push_back(name_of(f));
+    std::string out = "{";
+    runtime::append_json_string(out, type_field);
+    out += ':';
+    runtime::append_json_string(out, ev.type());
+    for (size_t i = 0; i < fs.size(); ++i) {
+        // The last value of a name is the one the decoder kept; the member names the type is the type.
+        if (names[i] == type_field || std::find(names.begin() + static_cast<std::ptrdiff_t>(i) + 1,
+                                                names.end(), names[i]) != names.end())
+            continue;
+        out += ',';
+        runtime::append_json_string(out, names[i]);
+        out += ':';
+        append_value(out, fs[i].value);
+    }
+    out += '}';
+    return out;
 }
 
 } // namespace ethogram::embed

@@ -10,6 +10,7 @@
 #include "runtime/event_finish.h"
 #include "runtime/time.h"
 
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -36,5 +37,12 @@ private:
     std::vector<uint8_t> seen_;
     std::string scratch_;
 };
+
+/// `ev` written as one JSON object that `rs`'s JSON decoder takes back as the same event (for events given
+/// back to the program: SwapReport::refused): the type under `type_field`, roles under the names of the
+/// schema's key, time and id fields (`key`, `time`, `id` for a type `rs` does not declare), a name set twice
+/// once with its last value, timestamps as RFC 3339, durations as "NNNus", floats with a fraction or
+/// exponent (a non-finite float as a string: JSON has no such number).
+std::string typed_event_json(const TypedEvent& ev, const ir::RuleSet& rs, std::string_view type_field);
 
 } // namespace ethogram::embed

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -116,9 +117,9 @@ private:
 /// `bad_field` (`bad_time` for a timestamp that is out of range or does not parse). A value fits as its
 /// JSON counterpart would: int takes Int; float takes Int or Float; string takes String; bool takes Bool;
 /// enum takes a String naming one of its values; timestamp takes Timestamp, an RFC 3339 String or an epoch
-/// number (Int/Float, in EngineOptions::epoch_seconds' unit); duration takes Duration, a String ("250ms")
-/// or a number of milliseconds; the key takes a String or an Int. Names that are not fields of the schema
-/// are ignored, as unknown JSON members are; a name set twice keeps its last value.
+/// number (Int/Float, in EngineOptions::epoch_seconds' unit); duration takes Duration (not negative), a
+/// String ("250ms") or a number of milliseconds; the key takes a String or an Int. Names that are not fields
+/// of the schema are ignored, as unknown JSON members are; a name set twice keeps its last value.
 class TypedEvent {
 public:
     explicit TypedEvent(std::string_view type) : type_(type) {}
@@ -166,6 +167,21 @@ private:
     std::vector<Field> fields_;
 };
 
+/// A buffered event the new rules refused at a swap (SwapReport::refused), given back whole so that the
+/// program can dead-letter it: the pushed event was accepted, so it exists nowhere else in the engine.
+struct RefusedEvent {
+    uint64_t line = 0;  ///< its number among the pushes (as in push_json's errors)
+    std::string reason; ///< the dead-letter code and detail: `missing_field: view.page: ...`
+    /// The event as JSON text: the pushed line itself (push_json); for a typed event (push), or an event
+    /// restored from a snapshot, its fields written as JSON under the schema it was accepted by (`type`,
+    /// key, time and id named as there; timestamps as RFC 3339, durations as "NNNus"), which that schema
+    /// decodes back to the same event.
+    std::string json;
+    /// The typed event as pushed (push), or, for an event restored from a snapshot, its decoded fields;
+    /// empty for a pushed JSON line.
+    std::optional<TypedEvent> typed;
+};
+
 /// What Engine::swap_rules carried from the running rules into the new ones.
 struct SwapReport {
     std::string from, to;                   ///< "NAME@VERSION" of the rules before and after
@@ -177,9 +193,9 @@ struct SwapReport {
     uint64_t partial_matches = 0;           ///< carried partial matches
     uint64_t timers = 0;                    ///< carried pending timers (they fire as they would have)
     uint64_t buffered = 0;                  ///< buffered events validated again against the new schemas
-    /// Buffered events the new schemas refuse, as push_json would say it (`line 7: missing_field: ...`):
+    /// Buffered events the new schemas refuse, in arrival order, each with its reason and the event itself:
     /// counted as dead letters (EngineStats::dead_letters).
-    std::vector<std::string> refused;
+    std::vector<RefusedEvent> refused;
 };
 
 /// A compiled rule set and its running state. Thread-safety: an Engine is not thread-safe: call it from
@@ -251,10 +267,10 @@ public:
     /// Every rule unchanged between the versions keeps its per-key state (partial matches, scopes,
     /// sessions, model state, pending timers, which fire when they would have); new and changed rules start
     /// fresh. The watermark, event numbering, buffered events (decoded again from their JSON text or typed
-    /// fields against the new schemas; refused ones become dead letters, listed in the report) and counters
-    /// go on. From then on `next`'s other options apply (executor, caps, explain, only, ...) and detections
-    /// name the new version (and bundle). `next` is consumed either way. False, with `error` set and the
-    /// running rules unchanged, when `next` was used or its options do not fit.
+    /// fields against the new schemas; refused ones become dead letters, given back in the report) and
+    /// counters go on. From then on `next`'s other options apply (executor, caps, explain, only, ...) and
+    /// detections name the new version (and bundle). `next` is consumed either way. False, with `error` set
+    /// and the running rules unchanged, when `next` was used or its options do not fit.
     bool swap_rules(std::unique_ptr<Engine> next, SwapReport* report = nullptr, std::string* error = nullptr);
 
     /// Snapshot and restore (docs/architecture.md, "Checkpoints and recovery"): every bit of the engine's

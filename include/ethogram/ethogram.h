@@ -37,6 +37,15 @@ void ethogram_engine_free(ethogram_engine* e);
  *  which keeps the state of the rules unchanged between the two. `next` is freed either way. 1 on success;
  *  0 with `*error` set and `e` unchanged. */
 int ethogram_swap_rules(ethogram_engine* e, ethogram_engine* next, char** error);
+/** A buffered event the new rules refused at a swap (see ethogram::RefusedEvent): its number among the
+ *  pushes, the reason ("missing_field: view.page: ..."), and the event as JSON text (the pushed line, or a
+ *  typed event written as JSON). The strings live until `fn` returns. */
+typedef void (*ethogram_refused_fn)(void* user, uint64_t line, const char* reason, const char* json,
+                                    size_t json_len);
+/** ethogram_swap_rules, with every event the new rules refuse handed to `fn` (if not NULL) after the swap,
+ *  in arrival order, so that the program can dead-letter it (they are counted as dead letters). */
+int ethogram_swap_rules_refused(ethogram_engine* e, ethogram_engine* next, ethogram_refused_fn fn, void* user,
+                                char** error);
 /** The executor running the rules: "jit" (the default) or "interp" (the JIT could not start or compile
  *  these rules; ethogram_engine_warning says why). Static strings: do not free. */
 const char* ethogram_engine_name(const ethogram_engine* e);

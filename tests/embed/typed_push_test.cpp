@@ -263,6 +263,8 @@ TEST(TypedPush, BadFieldsAreRefusedWithTheJsonReasons) {
         << error;
     EXPECT_EQ(refused(base().set_int("express", 1)).rfind("bad_field: cart.express: expected bool", 0), 0u);
     EXPECT_EQ(refused(base().set_string("wait", "soon")).rfind("bad_field: cart.wait:", 0), 0u) << error;
+    EXPECT_EQ(refused(base().set_duration_us("wait", -5)),
+              "bad_field: cart.wait: duration -5 us is negative");
     EXPECT_EQ(refused(base().set_timestamp_us("wait", 5)).rfind("bad_field: cart.wait: expected duration", 0),
               0u)
         << error;
@@ -275,8 +277,8 @@ TEST(TypedPush, BadFieldsAreRefusedWithTheJsonReasons) {
     EXPECT_EQ(refused(base("buy").id("x")), "bad_field: buy: the event has no id field");
     // Every refusal is counted and numbered; nothing reached the executor.
     const ethogram::EngineStats s = e->stats();
-    EXPECT_EQ(s.events_in, 15u);
-    EXPECT_EQ(s.dead_letters, 15u);
+    EXPECT_EQ(s.events_in, 16u);
+    EXPECT_EQ(s.dead_letters, 16u);
     EXPECT_EQ(s.processed + s.buffered, 0u);
     // Late and ended, as push_json.
     EXPECT_TRUE(e->push(base().time_us(10 * 60 * 1000000LL)));
