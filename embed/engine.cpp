@@ -94,7 +94,7 @@ std::unique_ptr<Impl> checked_impl(std::unique_ptr<ir::RuleSet> rs, const Engine
 }
 
 // The rules of a verified bundle (Engine::from_bundle), as `etho run --bundle` loads them
-// (tools/cmd_bundle.cpp, load_bundle_rules): null with `error` set (`error[KIND]: why`) when refused.
+// (govern::load_bundle_rules): null with `error` set (`error[KIND]: why`) when refused.
 std::unique_ptr<ir::RuleSet> load_bundle(const BundleSource& src, std::string& bundle_hash,
                                          std::string& error) {
     auto refuse = [&](const govern::Error& e) {
@@ -110,15 +110,7 @@ std::unique_ptr<ir::RuleSet> load_bundle(const BundleSource& src, std::string& b
             govern::Code::Usage, "a bundle needs a trust file (BundleSource::trusted): the keys to accept"));
     auto trust = govern::load_trust(src.trusted);
     if (!trust) return refuse(trust.err());
-    auto v = [&]() -> govern::Expected<govern::VerifiedRules> {
-        if (src.registry.empty()) return govern::load_verified_bundle(src.bundle, *trust);
-        std::string path;
-        auto vb = govern::deployed_bundle(govern::Registry{src.registry}, src.bundle, *trust, &path);
-        if (!vb) return vb.err();
-        auto rules = govern::compile_bundle(vb->bundle, path);
-        if (!rules) return rules.err();
-        return govern::VerifiedRules{std::move(*vb), std::move(*rules)};
-    }();
+    auto v = govern::load_bundle_rules(src.bundle, *trust, src.registry);
     if (!v) return refuse(v.err());
     bundle_hash = v->verified.bundle.hash_hex();
     return std::move(v->rules.ruleset);

@@ -7,6 +7,7 @@
 #include "compiler/ir/executor.h"
 #include "compiler/ir/ir.h"
 #include "embed/typed_event.h"
+#include "runtime/dead_letter.h"
 #include "runtime/decoder.h"
 #include "runtime/output.h"
 #include "runtime/reorder.h"
@@ -209,6 +210,10 @@ struct Engine::Impl : ir::DetectionSink {
         release(before);
     }
 
+    /// A dead letter's reason as the API reports it: `code: detail`.
+    static std::string reason(const runtime::DecodeError& e) {
+        return fmt::format("{}: {}", runtime::dead_reason_code(e.reason), e.detail);
+    }
     bool refuse(std::string* error, std::string why) {
         ++st.dead_letters;
         if (error) *error = std::move(why);
@@ -219,9 +224,7 @@ struct Engine::Impl : ir::DetectionSink {
         ++st.events_in;
         if (ended) return refuse(error, "ended: flush() was called");
         ir::Event e;
-        if (!decoder->decode(line, st.events_in, e))
-            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(decoder->error().reason),
-                                             decoder->error().detail));
+        if (!decoder->decode(line, st.events_in, e)) return refuse(error, reason(decoder->error()));
         if (keep_sources())
             sources.add(seq).json.assign(line.data(), line.size()); // seq: the one admit gives
         return admit(std::move(e), error);
@@ -233,8 +236,7 @@ struct Engine::Impl : ir::DetectionSink {
         if (!typed) typed = std::make_unique<embed::TypedDecoder>(*rs, pool, epoch_unit());
         ir::Event e;
         runtime::DecodeError err;
-        if (!typed->decode(in, st.events_in, e, err))
-            return refuse(error, fmt::format("{}: {}", runtime::dead_reason_code(err.reason), err.detail));
+        if (!typed->decode(in, st.events_in, e, err)) return refuse(error, reason(err));
         if (keep_sources()) sources.add(seq).typed = in;
         return admit(std::move(e), error);
     }

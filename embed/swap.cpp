@@ -3,7 +3,6 @@
 // rules taken over by the new executor, buffered events decoded again against the new schemas.
 #include "embed/engine_impl.h"
 
-#include "runtime/dead_letter.h"
 #include "runtime/hot_swap.h"
 
 #include <utility>
@@ -141,7 +140,7 @@ bool Engine::Impl::swap(Impl& n, SwapReport& rep, std::string& error) {
         ++st.dead_letters;
         RefusedEvent& r = rep.refused.emplace_back();
         r.line = e.line;
-        r.reason = fmt::format("{}: {}", runtime::dead_reason_code(err.reason), err.detail);
+        r.reason = reason(err);
         if (src[i].typed) {
             r.json = embed::typed_event_json(*src[i].typed, *old_rs, old_type_field);
             r.typed = std::move(src[i].typed);

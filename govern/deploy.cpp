@@ -178,4 +178,15 @@ Expected<VerifiedBundle> deployed_bundle(const Registry& reg, const std::string&
     return vb;
 }
 
+Expected<VerifiedRules> load_bundle_rules(const std::string& bundle, const TrustStore& trust,
+                                          const std::string& registry) {
+    if (registry.empty()) return load_verified_bundle(bundle, trust);
+    std::string path;
+    auto vb = deployed_bundle(Registry{registry}, bundle, trust, &path);
+    if (!vb) return vb.err();
+    auto rules = compile_bundle(vb->bundle, path);
+    if (!rules) return rules.err();
+    return VerifiedRules{std::move(*vb), std::move(*rules)};
+}
+
 } // namespace ethogram::govern

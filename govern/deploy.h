@@ -1,6 +1,7 @@
 // deploy.h: deployments of released versions from a registry, rollback, and what an engine should run.
 #pragma once
 
+#include "govern/load.h"
 #include "govern/registry.h"
 
 #include <string>
@@ -36,5 +37,11 @@ Expected<Deployment> rollback(const Registry& reg, const std::string& name, cons
 /// there, the release record must check, and the deployment record's manifest hash must match).
 Expected<VerifiedBundle> deployed_bundle(const Registry& reg, const std::string& name,
                                          const TrustStore& trust, std::string* bundle_path = nullptr);
+
+/// The rules an engine runs from a bundle, as `etho run --bundle` takes them: the bundle file `bundle`
+/// (load_verified_bundle), or, with `registry` set, the version of the rule set named `bundle` deployed in
+/// that registry (deployed_bundle, then compile_bundle).
+Expected<VerifiedRules> load_bundle_rules(const std::string& bundle, const TrustStore& trust,
+                                          const std::string& registry);
 
 } // namespace ethogram::govern

@@ -187,15 +187,7 @@ BundleRules load_bundle_rules(const std::string& bundle, const std::string& trus
         out.code = govern_fail(t.err());
         return out;
     }
-    auto v = [&]() -> govern::Expected<govern::VerifiedRules> {
-        if (registry.empty()) return govern::load_verified_bundle(bundle, *t);
-        std::string path;
-        auto vb = govern::deployed_bundle(govern::Registry{registry}, bundle, *t, &path);
-        if (!vb) return vb.err();
-        auto rules = govern::compile_bundle(vb->bundle, path);
-        if (!rules) return rules.err();
-        return govern::VerifiedRules{std::move(*vb), std::move(*rules)};
-    }();
+    auto v = govern::load_bundle_rules(bundle, *t, registry);
     if (!v) {
         out.code = govern_fail(v.err());
         return out;

@@ -2,6 +2,7 @@
 #include <ethogram/engine.h>
 #include <ethogram/ethogram.h>
 
+#include "tests/support/cli_harness.h"
 #include "tests/support/embed_fixtures.h"
 
 #include <gtest/gtest.h>
@@ -148,20 +149,8 @@ TEST(Engine, CApiNamesItsEngine) {
     ethogram_engine_free(e);
 }
 
-// The value of string member `name` in a detection's JSON ("" when absent).
-std::string member(const std::string& json, const std::string& name) {
-    const std::string k = "\"" + name + "\":\"";
-    const size_t at = json.find(k);
-    if (at == std::string::npos) return "";
-    return json.substr(at + k.size(), json.find('"', at + k.size()) - at - k.size());
-}
-
-// The detection's id: the last "id" member (bound events carry theirs before it).
-std::string detection_id(const std::string& json) {
-    const size_t at = json.rfind("\"id\":\"");
-    if (at == std::string::npos) return "";
-    return json.substr(at + 6, json.find('"', at + 6) - at - 6);
-}
+using ethogram::test_support::detection_id;
+using ethogram::test_support::json_string;
 
 // Every line of the e-commerce example pushed and flushed under `o`: the delivered detections.
 std::vector<ethogram::Detection> ecommerce(ethogram::EngineOptions o, ethogram::EngineStats* st = nullptr) {
@@ -189,7 +178,7 @@ TEST(Engine, OnlyKeepsATaxonomySubtreeAndCountsTheRest) {
     // Every delivered detection names its behaviour, as its JSON does.
     std::vector<std::string> expected;
     for (const ethogram::Detection& d : all) {
-        EXPECT_EQ(d.behaviour, member(d.json, "behaviour")) << d.json;
+        EXPECT_EQ(d.behaviour, json_string(d.json, "behaviour")) << d.json;
         if (d.behaviour.rfind("intent.purchase.", 0) == 0 || d.behaviour == "intent.purchase")
             expected.push_back(d.json);
     }

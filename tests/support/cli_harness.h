@@ -59,6 +59,15 @@ inline std::string json_string(const std::string& line, const std::string& name)
     return line.substr(at, line.find('"', at) - at);
 }
 
+/// A detection line's id: its last "id" member (the bound events carry theirs before it; "" when absent).
+inline std::string detection_id(const std::string& line) {
+    const std::string k = "\"id\":\"";
+    size_t at = line.rfind(k);
+    if (at == std::string::npos) return "";
+    at += k.size();
+    return line.substr(at, line.find('"', at) - at);
+}
+
 /// The value of the first unsigned number member `name` in a JSON text (UINT64_MAX when absent).
 inline uint64_t json_number(const std::string& json, const std::string& name) {
     const std::string k = "\"" + name + "\":";
