@@ -47,7 +47,9 @@ public:
 
 private:
     OutputFile(std::FILE* f, std::string name, bool owned);
+    static constexpr size_t kBufferBytes = size_t{1} << 20;
     std::FILE* f_;
+    std::unique_ptr<char[]> buf_; ///< the stream's buffer (a file's): it outlives f_, closed first
     std::string name_;
     bool owned_;
     int error_ = 0; ///< errno of the first failure
