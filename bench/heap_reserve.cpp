@@ -1,6 +1,8 @@
 // heap_reserve.cpp: the warm heap of `etho bench` (heap_reserve.h).
 #include "bench/heap_reserve.h"
 
+#include "compiler/interp/chunk_source.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
@@ -19,6 +21,7 @@ constexpr unsigned kWindowShift = 20; // one block kept per MiB of addresses
 
 HeapReserve::HeapReserve(size_t bytes) {
     if (bytes < kBlock) return;
+    reserve_chunks(bytes);
     std::vector<void*> all(bytes / kBlock);
     for (void*& p : all) {
         p = ::operator new(kBlock);
@@ -43,6 +46,22 @@ HeapReserve::HeapReserve(size_t bytes) {
 
 HeapReserve::~HeapReserve() {
     for (void* p : kept_) ::operator delete(p, kBlock);
+    if (regions_ != 0) interp::blocks::detail::keep_empty_regions(1);
+}
+
+void HeapReserve::reserve_chunks(size_t bytes) {
+    namespace src = interp::blocks::detail;
+    regions_ = bytes / src::kRegionBytes;
+    if (regions_ == 0) return;
+    // The engines' chunks come from the chunk source's regions, not from the allocator: as many regions
+    // made, touched and emptied again, kept mapped for the timed runs.
+    src::keep_empty_regions(regions_);
+    std::vector<void*> chunks(regions_ * (src::kRegionBytes / src::kSourceChunkBytes));
+    for (void*& p : chunks) {
+        p = src::chunk_alloc();
+        std::memset(p, 0x5a, src::kSourceChunkBytes);
+    }
+    for (void* p : chunks) src::chunk_free(p);
 }
 
 } // namespace ethogram::bench

@@ -15,7 +15,9 @@ namespace ethogram::bench {
 /// nodes) then gets fresh pages on every run, each a minor page fault, and one whose state is large blocks
 /// does not (docs/performance-history.md, "`etho bench`: the same heap for every matcher"). The kept blocks
 /// pin the regions, so the freed room stays mapped for whichever run needs it next: process-wide, the same
-/// for every engine and the baseline. `bytes` 0: nothing kept (the allocator's own behaviour).
+/// for every engine and the baseline. The engines' 64 KiB chunks come from the interpreter's chunk source
+/// (compiler/interp/chunk_source.h), not from the allocator: as many bytes of its regions are touched and
+/// kept mapped too. `bytes` 0: nothing kept (the allocator's own behaviour).
 class HeapReserve {
 public:
     explicit HeapReserve(size_t bytes);
@@ -29,8 +31,10 @@ public:
     size_t kept_blocks() const { return kept_.size(); }
 
 private:
+    void reserve_chunks(size_t bytes);
     std::vector<void*> kept_;
     size_t bytes_ = 0;
+    size_t regions_ = 0; ///< chunk-source regions kept mapped while the reserve lives
 };
 
 } // namespace ethogram::bench

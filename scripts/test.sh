@@ -92,7 +92,7 @@ format() {
 tsan() {
     # ThreadSanitizer over the parallel runtime: only the parallel tests and what they link (the runtime,
     # the interpreter, the oracle's generators; no front end), then their ctest entries (the examples'
-    # entries need etho and run in the other stages), and the block cache's tests (frees across threads).
+    # entries need etho and run in the other stages), and the block cache's and its chunk source's tests (frees across threads).
     # tests/parallel/tsan.supp explains its entries.
     local dir="$root/$TSAN_DIR"
     cmake -S "$root" -B "$dir" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
@@ -100,7 +100,7 @@ tsan() {
         -DCMAKE_EXE_LINKER_FLAGS=-fsanitize=thread || return 1
     ninja -C "$dir" -j"$JOBS" parallel_tests block_cache_tests || return 1
     (cd "$dir" && TSAN_OPTIONS="${TSAN_OPTIONS:-halt_on_error=1 second_deadlock_stack=1 suppressions=$root/tests/parallel/tsan.supp}" \
-        ctest -j"$JOBS" -R '^(parallel\.|BlockCache\.)' -E '^parallel\.examples\.' --output-on-failure --timeout 900) 2>&1 |
+        ctest -j"$JOBS" -R '^(parallel\.|BlockCache\.|ChunkSource\.)' -E '^parallel\.examples\.' --output-on-failure --timeout 900) 2>&1 |
         tee "$LOG_DIR/ctest-tsan.log"
     return "${PIPESTATUS[0]}"
 }

@@ -2,10 +2,14 @@
 // giving an empty chunk back, frees from other threads, and the thread exit.
 #include "compiler/interp/block_cache.h"
 
+#include "compiler/interp/chunk_source.h"
+
 #include <mutex>
 #include <utility>
 
 namespace ethogram::interp::blocks::detail {
+
+static_assert(kChunkBytes == kSourceChunkBytes, "the chunk source hands out the block cache's chunks");
 
 /// A thread's identity in its chunks. Outlives the thread while any chunk it made is in use (`chunks`
 /// counts them after its exit), so that a free never compares against a reused address.
@@ -50,8 +54,13 @@ void unlink_all(Cache& c, Chunk* ch) {
 }
 
 void delete_chunk(Chunk* ch) {
+    // A dead thread's chunk is a block of its own (get_dead); every other comes from the chunk source.
+    const bool own = ch->owner == &g_dead;
     ch->~Chunk();
-    ::operator delete(static_cast<void*>(ch));
+    if (own)
+        ::operator delete(static_cast<void*>(ch));
+    else
+        chunk_free(ch);
     g_live_chunks.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -202,7 +211,7 @@ void* get_carve(size_t k) {
     }
     void* mem = c.spare ? std::exchange(c.spare, nullptr) : nullptr;
     if (!mem) {
-        mem = ::operator new(kChunkBytes);
+        mem = chunk_alloc();
         g_live_chunks.fetch_add(1, std::memory_order_relaxed);
     }
     Chunk* ch = init_chunk(mem, k, c.owner, kChunkBytes);

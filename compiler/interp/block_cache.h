@@ -1,6 +1,7 @@
 // block_cache.h: the interpreter's small blocks that come and go with the events (stored events, the arrays
 // of partial matches, event rings): carved from chunks with a free list and a live count each, so that a
-// chunk goes back to the allocator the moment its last block is freed; larger blocks in a per-thread cache.
+// chunk goes back to its source (chunk_source.h) the moment its last block is freed; larger blocks in a
+// per-thread cache.
 #pragma once
 
 #include <atomic>
@@ -33,9 +34,9 @@ struct Node {
 
 struct Owner;
 
-/// A 64 KiB chunk of blocks of one class: a plain allocation (an aligned one left the room before each
-/// chunk unused, 5dc20d1), below glibc's mmap threshold; at 16 KiB its header and unused tail cost about
-/// one more byte per idle key in `parallel_state_bytes`.
+/// A 64 KiB chunk of blocks of one class, from the chunk source's 2 MiB regions (chunk_source.h: advised for
+/// transparent huge pages); at 16 KiB its header and unused tail cost about one more byte per idle key in
+/// `parallel_state_bytes`.
 /// Each block is preceded by 8 bytes holding its chunk's address (where malloc keeps its chunk header, so
 /// a carved block takes the room a malloc'd one would), which is how a freed block finds its chunk without
 /// a search. The chunk's free list and live count belong to the thread that made it (`owner`): a put there
