@@ -107,11 +107,6 @@ public:
         return regions_.size();
     }
 
-    bool advised() {
-        std::lock_guard<std::mutex> g(m_);
-        return advised_;
-    }
-
 private:
     Region* map_region() {
         char* base = nullptr;
@@ -129,7 +124,7 @@ private:
         base = reinterpret_cast<char*>(aligned);
 #if defined(MADV_HUGEPAGE)
         // Only advice: without THP (or with THP "never") the region is 4 KiB pages as before.
-        if (want_huge_) advised_ = ::madvise(base, kRegionBytes, MADV_HUGEPAGE) == 0;
+        if (want_huge_) (void)::madvise(base, kRegionBytes, MADV_HUGEPAGE);
 #endif
 #else
         base = static_cast<char*>(::operator new (kRegionBytes, std::align_val_t{kRegionBytes}));
@@ -169,7 +164,6 @@ private:
     Region* avail_ = nullptr;    // regions with a free or uncarved chunk
     std::vector<Region*> spare_; // empty regions kept mapped (at most keep_)
     size_t keep_ = 1;
-    bool advised_ = false;
     /// ETHOGRAM_HUGE_PAGES=0 leaves the regions to the system's default (4 KiB pages under THP `madvise`):
     /// for a host where huge-page faults stall on compaction, and to measure what the advice is worth.
     const bool want_huge_ = [] {
@@ -200,10 +194,6 @@ uint64_t mapped_regions() {
 
 void keep_empty_regions(size_t n) {
     source().keep(n);
-}
-
-bool huge_pages_advised() {
-    return source().advised();
 }
 
 } // namespace ethogram::interp::blocks::detail

@@ -23,11 +23,7 @@ void chunk_free(void* p);
 /// its heap reserve's worth, so that no timed run pays the kernel's first touch of fresh pages.
 void keep_empty_regions(size_t n);
 
-/// Regions mapped now (tests, statistics).
+/// Regions mapped now (tests).
 uint64_t mapped_regions();
-
-/// Whether regions are asked for transparent huge pages (madvise(MADV_HUGEPAGE) succeeded on the last one;
-/// never with ETHOGRAM_HUGE_PAGES=0 in the environment).
-bool huge_pages_advised();
 
 } // namespace ethogram::interp::blocks::detail
