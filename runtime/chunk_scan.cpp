@@ -223,7 +223,9 @@ bool parse_block(Chunk& c, uint32_t b, Decoder& decoder, BlockPool& pool, ir::Ev
         r.values = static_cast<uint32_t>(blk.values.size());
         blk.values.insert(blk.values.end(), scratch.fields.begin(), scratch.fields.end());
         r.first = static_cast<uint32_t>(blk.strings.size());
-        decoder.export_deferred(blk.arena, blk.strings);
+        // The strings as they stand in the line are left in the chunk's text (every shard walks the chunk
+        // before it is recycled): only escaped strings and integers' decimal text are copied.
+        decoder.export_deferred(blk.arena, blk.strings, c.text());
         r.last = static_cast<uint32_t>(blk.strings.size());
     }
     // Release: the block's contents become visible to whoever loads the pointer with acquire. Parsing is

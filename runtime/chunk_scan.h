@@ -143,6 +143,8 @@ struct Chunk {
     size_t lines() const { return line_end.size(); }
     /// Block b's results, once complete_block returned it (acquire: they are visible to the caller).
     const ParseBlock& block(size_t b) const { return *blocks[b].load(std::memory_order_acquire); }
+    /// The whole text (lines and padding): what the exported strings of its parse blocks may point into.
+    std::string_view text() const { return std::string_view(data.data(), data.size()); }
     /// Line `i`'s text, without its newline or a trailing CR (kLinePadding readable bytes follow it).
     std::string_view line(size_t i) const {
         const size_t begin = i == 0 ? 0 : line_end[i - 1] + 1;

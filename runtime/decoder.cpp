@@ -301,9 +301,19 @@ bool Decoder::Impl::decode_members(DecodeError& err, uint64_t line_no, ir::Event
 }
 
 // What decode_deferred recorded, copied out in the order decode() interns it.
-void Decoder::Impl::export_to(std::string& arena, std::vector<DeferredString>& out) const {
+void Decoder::Impl::export_to(std::string& arena, std::vector<DeferredString>& out,
+                              std::string_view source) const {
+    // Addresses compared as integers: a string of the line parsed in place lies inside `source`; an
+    // unescaped copy or an integer's text (in the decoder's buffers) does not.
+    const auto lo = reinterpret_cast<uintptr_t>(source.data());
+    const uintptr_t hi = lo + source.size();
     auto add = [&](std::string_view text, uint16_t slot, DeferredString::Kind kind) {
-        out.push_back(DeferredString{arena.size(), text.size(), slot, kind});
+        const auto at = reinterpret_cast<uintptr_t>(text.data());
+        if (!source.empty() && at >= lo && at <= hi && text.size() <= hi - at) {
+            out.push_back(DeferredString{at - lo, text.size(), slot, kind, true});
+            return;
+        }
+        out.push_back(DeferredString{arena.size(), text.size(), slot, kind, false});
         arena.append(text);
     };
     for (const Pending& p : pending)
@@ -334,15 +344,18 @@ std::string_view Decoder::key_text() const {
     return impl_->key_text;
 }
 
-void Decoder::export_deferred(std::string& arena, std::vector<DeferredString>& out) const {
-    impl_->export_to(arena, out);
+void Decoder::export_deferred(std::string& arena, std::vector<DeferredString>& out,
+                              std::string_view source) const {
+    impl_->export_to(arena, out, source);
 }
 
 void Decoder::commit_exported(const ir::RuleSet& rs, ir::StringPool& pool, std::string_view arena,
-                              const DeferredString* first, const DeferredString* last, ir::Event& ev) {
+                              const DeferredString* first, const DeferredString* last, ir::Event& ev,
+                              std::string_view source) {
     const ir::EventType& et = rs.events[ev.type];
     for (const DeferredString* s = first; s != last; ++s) {
-        const uint32_t id = pool.intern(arena.substr(s->offset, s->size));
+        const char* base = s->in_source ? source.data() : arena.data();
+        const uint32_t id = pool.intern(std::string_view(base + s->offset, s->size));
         switch (s->kind) {
         case DeferredString::IntId: ev.id = id; break;
         case DeferredString::Field:

@@ -40,9 +40,10 @@ struct DeferredString {
         Field,   ///< a string field's value (and ev.key too when `slot` is the key field)
         IntId,   ///< an integer id's decimal text: ev.id takes it
     };
-    size_t offset = 0, size = 0; ///< the text, in the arena it was exported to
+    size_t offset = 0, size = 0; ///< the text, in the arena it was exported to (or in the source)
     uint16_t slot = 0;
     Kind kind = Field;
+    bool in_source = false; ///< the text is in the source the line was decoded from, not in the arena
 };
 
 /// Decodes JSON lines against the rule set's event schemas. Validation rules:
@@ -84,13 +85,18 @@ public:
     /// decode.
     std::string_view key_text() const;
     /// After a decode_deferred that returned true: appends the strings to intern (in the order decode()
-    /// interns them) to `arena` (their text) and `out`.
-    void export_deferred(std::string& arena, std::vector<DeferredString>& out) const;
-    /// Commits exported strings [first, last) whose text is in `arena`: interns them into `pool` and
-    /// sets them in `ev` (decoded by decode_deferred under `rs`). Needs no decoder, so any thread that owns
-    /// `pool` may commit an event another thread decoded.
+    /// interns them) to `out`, their text to `arena`; except a string that is a range of `source` as it
+    /// stands (the line's text held in a buffer that outlives the commit, and the string unescaped), which
+    /// is recorded as that range (`in_source`), not copied.
+    void export_deferred(std::string& arena, std::vector<DeferredString>& out,
+                         std::string_view source = {}) const;
+    /// Commits exported strings [first, last) whose text is in `arena` (or in `source`, the same source
+    /// they were exported with): interns them into `pool` and sets them in `ev` (decoded by decode_deferred
+    /// under `rs`). Needs no decoder, so any thread that owns `pool` may commit an event another thread
+    /// decoded.
     static void commit_exported(const ir::RuleSet& rs, ir::StringPool& pool, std::string_view arena,
-                                const DeferredString* first, const DeferredString* last, ir::Event& ev);
+                                const DeferredString* first, const DeferredString* last, ir::Event& ev,
+                                std::string_view source = {});
 
 private:
     struct Impl;

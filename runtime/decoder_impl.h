@@ -207,7 +207,7 @@ struct Decoder::Impl {
     // The members of a JSON object (in order, duplicates kept) -> the event.
     bool decode_members(DecodeError& err, uint64_t line_no, ir::Event& ev);
     // What decode_deferred recorded, copied out in the order decode() interns it.
-    void export_to(std::string& arena, std::vector<DeferredString>& out) const;
+    void export_to(std::string& arena, std::vector<DeferredString>& out, std::string_view source) const;
 };
 
 } // namespace ethogram::runtime

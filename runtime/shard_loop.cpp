@@ -208,7 +208,7 @@ void ShardLoop::own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, u
     ev.line = c.first_line + i + 1;
     ev.fields.assign(blk.values.begin() + r.values, blk.values.begin() + r.values + nfields);
     Decoder::commit_exported(rs_, shard_.pool(), blk.arena, blk.strings.data() + r.first,
-                             blk.strings.data() + r.last, ev);
+                             blk.strings.data() + r.last, ev, c.text());
     ev.seq = seq;
     if (now) {
         shard_.on_event(ev);

@@ -76,7 +76,9 @@ std::string results(const runtime::Chunk& c) {
                 out += fmt::format("{} {} {} {}", info.time, info.owner, r.type, r.last - r.first);
                 for (uint32_t s = r.first; s < r.last; ++s) {
                     const runtime::DeferredString& d = blk.strings[s];
-                    out += fmt::format(" {}={}", d.slot, blk.arena.substr(d.offset, d.size));
+                    // A string left in the chunk's text, or copied to the block's arena: its text either way.
+                    const std::string_view text = d.in_source ? c.text() : std::string_view(blk.arena);
+                    out += fmt::format(" {}={}", d.slot, text.substr(d.offset, d.size));
                 }
             }
             out += '\n';

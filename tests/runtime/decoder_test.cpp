@@ -332,6 +332,71 @@ TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
     for (uint32_t i = 0; i < owner_pool.size(); ++i) EXPECT_EQ(owner_pool.view(i), pool.view(i));
 }
 
+// As the parallel runtime exports: the lines parsed in place in one buffer (a chunk) and exported with that
+// buffer as the source, so that a string standing as is in its line is recorded as a range of the buffer
+// instead of copied; an escaped string (unescaped into the decoder's buffer) and an integer key's or id's
+// decimal text are copied to the arena. Committed later, after the decoder has moved on, the events and
+// the pool are those decode() gives.
+TEST_F(DecoderTest, ExportedStringsLeftInTheSourceCommitLikeDecode) {
+    ir::StringPool parse_pool, owner_pool;
+    Decoder deferred{rs, parse_pool};
+    const std::vector<std::string> lines = {
+        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
+        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
+        R"({"type":"page_view","url":"/fi\"rst","user":"u7","ts":5,"page":"cart","logged_in":true})",
+        pv(R"(,"event_id":"e-3")"),
+    };
+    std::string chunk;
+    std::vector<std::pair<size_t, size_t>> at; // each line's offset and length in `chunk`
+    for (const std::string& line : lines) {
+        at.emplace_back(chunk.size(), line.size());
+        chunk += line + "\n";
+    }
+    chunk.append(kLinePadding, ' ');
+    const std::string_view source(chunk);
+    std::string arena;
+    std::vector<DeferredString> strings;
+    std::vector<ir::Event> events(lines.size());
+    std::vector<std::pair<size_t, size_t>> ranges;
+    for (size_t i = 0; i < lines.size(); ++i) {
+        ASSERT_TRUE(deferred.decode_deferred(source.substr(at[i].first, at[i].second), 3, events[i], true))
+            << lines[i];
+        const size_t first = strings.size();
+        deferred.export_deferred(arena, strings, source);
+        ranges.emplace_back(first, strings.size());
+    }
+    // Copied: the integer key's text "42", and the third line's strings: its escape sends it through
+    // simdjson's DOM, whose strings are in simdjson's buffer ("/fi\"rst" unescaped, and "u7"). Every other
+    // string is a range of the source holding exactly its text.
+    EXPECT_EQ(arena, std::string("42") + "/fi\"rst" + "u7");
+    size_t in_source = 0;
+    for (const DeferredString& s : strings) {
+        if (!s.in_source) continue;
+        ++in_source;
+        ASSERT_LE(s.offset + s.size, source.size());
+        EXPECT_EQ(source.substr(s.offset, s.size).find_first_of("\"\\"), std::string_view::npos);
+    }
+    EXPECT_EQ(in_source, strings.size() - 3);
+    EXPECT_GE(in_source, 6u);
+    for (size_t k = 0; k < lines.size(); ++k) {
+        ir::Event a;
+        ASSERT_TRUE(dec.decode(lines[k], 3, a));
+        ir::Event& b = events[k];
+        Decoder::commit_exported(rs, owner_pool, arena, strings.data() + ranges[k].first,
+                                 strings.data() + ranges[k].second, b, source);
+        EXPECT_EQ(b.key, a.key) << lines[k];
+        EXPECT_EQ(b.id, a.id) << lines[k];
+        ASSERT_EQ(b.fields.size(), a.fields.size());
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
+            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
+        }
+    }
+    ASSERT_EQ(owner_pool.size(), pool.size());
+    for (uint32_t i = 0; i < pool.size(); ++i) EXPECT_EQ(owner_pool.view(i), pool.view(i));
+    EXPECT_EQ(parse_pool.size(), 0u);
+}
+
 // The decoder finds a member's field through a small per-type hash table (with the field index behind
 // entries two names share): every field of a wide schema is found by its name, and names that differ
 // from a field's only in a byte the hash does not read, or in length, are ignored as unknown members.
