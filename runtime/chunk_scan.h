@@ -92,7 +92,10 @@ struct ParseBlock {
     };
     std::vector<Rec> recs;
     std::vector<ir::Value> values; ///< the events' fields, every field of each (decode_deferred: no string)
-    std::string arena;             ///< the text of the strings to intern, and dead letters' details
+    /// The text of the strings to intern that the chunk's text does not hold as is (escaped strings, an
+    /// integer key's or id's digits; the others are ranges of the chunk, `in_source`), and dead letters'
+    /// details.
+    std::string arena;
     std::vector<DeferredString> strings;
     BlockPool* home = nullptr; ///< the pool of the shard that parses into it
 };
