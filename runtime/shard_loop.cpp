@@ -163,7 +163,7 @@ inline void ShardLoop::line(const Chunk& c, const ParseBlock& blk, size_t i, siz
         watermark_ = watermark_after(max_time_, lateness_);
         // Whichever shard's event moved the watermark, this shard's held events up to it are due now (they
         // arrived before this one, so they come first whatever its time).
-        if (const Held* e = earliest(); e != nullptr && e->time <= watermark_) release(watermark_);
+        if (due(watermark_)) release(watermark_);
     }
     // Released now (at or before the watermark) or when a later watermark passes it (pending).
     if (t <= watermark_)
@@ -215,7 +215,7 @@ void ShardLoop::own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, u
         return;
     }
     hold(Held{t, seq, slot});
-    release(watermark_);
+    if (due(watermark_)) release(watermark_);
 }
 
 void ShardLoop::hold(const Held& h) {
@@ -233,12 +233,6 @@ void ShardLoop::hold(const Held& h) {
     }
     heap_.push_back(h);
     std::push_heap(heap_.begin(), heap_.end(), Later{});
-}
-
-const ShardLoop::Held* ShardLoop::earliest() const {
-    const Held* f = head_ < fifo_.size() ? &fifo_[head_] : nullptr;
-    if (heap_.empty()) return f;
-    return f == nullptr || Later{}(*f, heap_.front()) ? &heap_.front() : f;
 }
 
 void ShardLoop::release(int64_t limit) {

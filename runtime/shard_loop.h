@@ -71,8 +71,18 @@ private:
     void own(const Chunk& c, const ParseBlock& blk, size_t i, size_t j, uint64_t seq);
     void dead(const Chunk& c, const ParseBlock& blk, size_t i, size_t j);
     void hold(const Held& h);
-    /// The earliest held event (on (time, seq)), or null when none is held.
-    const Held* earliest() const;
+    /// The earliest held event (on (time, seq)), or null when none is held. Inline: called for most lines
+    /// (every event of this shard's keys, and every line that moves the watermark), usually with no heap.
+    const Held* earliest() const {
+        const Held* f = head_ < fifo_.size() ? &fifo_[head_] : nullptr;
+        if (heap_.empty()) return f;
+        return f == nullptr || Later{}(*f, heap_.front()) ? &heap_.front() : f;
+    }
+    /// Whether a held event is due at `limit` (release's first test, without the call when none is).
+    bool due(int64_t limit) const {
+        const Held* e = earliest();
+        return e != nullptr && e->time <= limit;
+    }
     void release(int64_t limit);
     void count_buffered(int64_t t); // shard 0: the reorder buffer's size, as ReorderBuffer counts it
 
