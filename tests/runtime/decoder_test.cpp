@@ -22,6 +22,26 @@ protected:
                R"("url":"/p/1","logged_in":true)" +
                extra + "}";
     }
+    // Valid lines whose strings take each way out of export_deferred: plain strings, an integer key (its
+    // decimal text), an escaped string (the DOM decoder's buffer).
+    static std::vector<std::string> export_lines() {
+        return {
+            pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
+            R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
+            R"({"type":"page_view","url":"/fi\"rst","user":"u7","ts":5,"page":"cart","logged_in":true})",
+        };
+    }
+    // Asserts that `b` (decoded deferred, then committed) is the event `a` that decode() gave for `line`.
+    static void expect_same_event(const ir::Event& b, const ir::Event& a, const std::string& line) {
+        EXPECT_EQ(b.key, a.key) << line;
+        EXPECT_EQ(b.id, a.id) << line;
+        EXPECT_EQ(b.time, a.time) << line;
+        ASSERT_EQ(b.fields.size(), a.fields.size()) << line;
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << line << ": field " << f;
+            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << line << ": field " << f;
+        }
+    }
     // Asserts that `line` is rejected with `reason` and that the detail mentions `part`.
     void rejects(const std::string& line, DeadReason reason, const std::string& part) {
         EXPECT_FALSE(dec.decode(line, 1, ev)) << line;
@@ -226,14 +246,7 @@ TEST_F(DecoderTest, DeferredDecodeThenCommitEqualsDecode) {
         deferred.export_deferred(arena, strings);
         Decoder::commit_exported(rs, deferred_pool, arena, strings.data(), strings.data() + strings.size(),
                                  b);
-        EXPECT_EQ(b.key, a.key);
-        EXPECT_EQ(b.id, a.id);
-        EXPECT_EQ(b.time, a.time);
-        ASSERT_EQ(b.fields.size(), a.fields.size());
-        for (size_t f = 0; f < a.fields.size(); ++f) {
-            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
-            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
-        }
+        expect_same_event(b, a, line);
         ASSERT_EQ(deferred_pool.size(), pool.size());
         for (uint32_t i = 0; i < pool.size(); ++i) EXPECT_EQ(deferred_pool.view(i), pool.view(i));
         interned = deferred_pool.size();
@@ -286,13 +299,9 @@ TEST_F(DecoderTest, DeferredDecodeInPlaceIgnoresTheBytesAfterTheLine) {
 TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
     ir::StringPool parse_pool, owner_pool;
     Decoder deferred{rs, parse_pool};
-    const std::vector<std::string> lines = {
-        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
-        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
-        R"({"type":"page_view","url":"/fi\"rst","user":"u7","ts":5,"page":"cart","logged_in":true})",
-        pv(R"(,"event_id":"e-2","n":"not an int")"),
-        pv(R"(,"event_id":17)"),
-    };
+    std::vector<std::string> lines = export_lines();
+    lines.push_back(pv(R"(,"event_id":"e-2","n":"not an int")"));
+    lines.push_back(pv(R"(,"event_id":17)"));
     std::string arena;
     std::vector<DeferredString> strings;
     std::vector<ir::Event> events;
@@ -317,14 +326,7 @@ TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
         Decoder::commit_exported(rs, owner_pool, arena, strings.data() + ranges[k].first,
                                  strings.data() + ranges[k].second, b);
         ++k;
-        EXPECT_EQ(b.key, a.key) << line;
-        EXPECT_EQ(b.id, a.id) << line;
-        EXPECT_EQ(b.time, a.time);
-        ASSERT_EQ(b.fields.size(), a.fields.size());
-        for (size_t f = 0; f < a.fields.size(); ++f) {
-            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
-            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
-        }
+        expect_same_event(b, a, line);
     }
     EXPECT_EQ(k, events.size());
     // decode() also interned what preceded the bad member of the first dead letter ("e-2"): one more.
@@ -340,12 +342,8 @@ TEST_F(DecoderTest, ExportedStringsCommitLaterLikeDecode) {
 TEST_F(DecoderTest, ExportedStringsLeftInTheSourceCommitLikeDecode) {
     ir::StringPool parse_pool, owner_pool;
     Decoder deferred{rs, parse_pool};
-    const std::vector<std::string> lines = {
-        pv(R"(,"event_id":"e-1","price":1.5,"load_time":"250ms","n":3,"seen_at":1000)"),
-        R"({"type":"page_view","user":42,"ts":0,"page":"home","url":"/x","logged_in":false})",
-        R"({"type":"page_view","url":"/fi\"rst","user":"u7","ts":5,"page":"cart","logged_in":true})",
-        pv(R"(,"event_id":"e-3")"),
-    };
+    std::vector<std::string> lines = export_lines();
+    lines.push_back(pv(R"(,"event_id":"e-3")"));
     std::string chunk;
     std::vector<std::pair<size_t, size_t>> at; // each line's offset and length in `chunk`
     for (const std::string& line : lines) {
@@ -384,13 +382,7 @@ TEST_F(DecoderTest, ExportedStringsLeftInTheSourceCommitLikeDecode) {
         ir::Event& b = events[k];
         Decoder::commit_exported(rs, owner_pool, arena, strings.data() + ranges[k].first,
                                  strings.data() + ranges[k].second, b, source);
-        EXPECT_EQ(b.key, a.key) << lines[k];
-        EXPECT_EQ(b.id, a.id) << lines[k];
-        ASSERT_EQ(b.fields.size(), a.fields.size());
-        for (size_t f = 0; f < a.fields.size(); ++f) {
-            EXPECT_EQ(b.fields[f].type, a.fields[f].type) << f;
-            EXPECT_EQ(b.fields[f].i, a.fields[f].i) << f;
-        }
+        expect_same_event(b, a, lines[k]);
     }
     ASSERT_EQ(owner_pool.size(), pool.size());
     for (uint32_t i = 0; i < pool.size(); ++i) EXPECT_EQ(owner_pool.view(i), pool.view(i));
