@@ -5,6 +5,8 @@
 #include "runtime/output.h"
 #include "runtime/reorder.h"
 
+#include <algorithm>
+
 namespace ethogram::runtime {
 
 LineStage::LineStage(const ir::RuleSet& rs, ir::StringPool& pool, const PipelineOptions& opts,
@@ -12,6 +14,7 @@ LineStage::LineStage(const ir::RuleSet& rs, ir::StringPool& pool, const Pipeline
     : pool_(pool), opts_(opts), exec_(&exec), sink_(&sink), dead_(dead),
       keep_lines_(keep_lines && opts.allowed_lateness_us > 0), reorder_(opts.allowed_lateness_us) {
     decoder_.emplace(rs, pool_, DecoderOptions{opts_.type_field, opts_.epoch_unit});
+    for (const ir::EventType& et : rs.events) max_fields_ = std::max(max_fields_, et.fields.size());
 }
 
 void LineStage::refuse(uint64_t line_no, DeadReason reason, std::string_view detail, std::string_view line) {
@@ -25,6 +28,8 @@ void LineStage::offer(std::string_view line, uint64_t line_no) {
     if (!spare_fields_.empty()) { // a released event's field array: decoding then allocates nothing
         ev.fields = std::move(spare_fields_.back());
         spare_fields_.pop_back();
+    } else {
+        ev.fields.reserve(max_fields_);
     }
     if (!decoder_->decode(line, line_no, ev)) {
         refuse(line_no, decoder_->error().reason, decoder_->error().detail, line);
@@ -74,6 +79,9 @@ void LineStage::rebind(const ir::RuleSet& rs, ir::Executor& exec, ir::DetectionS
     exec_ = &exec;
     sink_ = &sink;
     decoder_.emplace(rs, pool_, DecoderOptions{opts_.type_field, opts_.epoch_unit});
+    // The new version's types may be wider: spare arrays of the old capacity are dropped.
+    for (const ir::EventType& et : rs.events) max_fields_ = std::max(max_fields_, et.fields.size());
+    spare_fields_.clear();
     std::vector<ir::Event> held;
     reorder_.drain(held);
     for (const ir::Event& e : held) {
