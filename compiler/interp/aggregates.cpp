@@ -196,14 +196,23 @@ Value entropy(const std::vector<Value>& vs) {
     return Value::real(h);
 }
 
+// The returns to a value seen before: position k counts when its value differs from the one before it and
+// its key occurred at some earlier position. Which positions had their key earlier comes from the (key,
+// position) pairs sorted: every pair but the first of its key. In scratch vectors, not a std::set (a node
+// allocated per distinct value, on every evaluation: 43,450 allocations on the e-commerce example x50).
 int64_t backtracks(const std::vector<Value>& vs) {
-    std::set<ValueKey> seen;
+    Scratch<std::pair<ValueKey, size_t>> order_scratch;
+    std::vector<std::pair<ValueKey, size_t>>& order = *order_scratch;
+    for (size_t k = 0; k < vs.size(); ++k) order.emplace_back(key_of(vs[k]), k);
+    std::sort(order.begin(), order.end());
+    Scratch<uint8_t> earlier_scratch;
+    std::vector<uint8_t>& earlier = *earlier_scratch; // per position: its key occurred before it
+    earlier.assign(vs.size(), 0);
+    for (size_t i = 1; i < order.size(); ++i)
+        if (order[i].first == order[i - 1].first) earlier[order[i].second] = 1;
     int64_t n = 0;
-    for (size_t k = 0; k < vs.size(); ++k) {
-        ValueKey key = key_of(vs[k]);
-        if (k > 0 && !values_equal(vs[k], vs[k - 1]) && seen.count(key)) ++n;
-        seen.insert(key);
-    }
+    for (size_t k = 1; k < vs.size(); ++k)
+        if (earlier[k] && !values_equal(vs[k], vs[k - 1])) ++n;
     return n;
 }
 

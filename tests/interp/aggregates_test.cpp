@@ -5,6 +5,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <set>
+#include <vector>
 
 namespace ethogram::interp::testing {
 namespace {
@@ -153,6 +155,40 @@ TEST(FeatureEdges, FewElements) {
     EXPECT_DOUBLE_EQ(f[1].f, 0.0);
     EXPECT_TRUE(f[2].is_missing());
     EXPECT_DOUBLE_EQ(f[3].f, 0.0);
+}
+
+// backtracks over random sequences of 1 to 118 float values drawn from five (0.0 and -0.0 among them: one
+// value), against the definition computed here with a std::set: a position counts when its value differs
+// from the previous one and occurred at an earlier position. The rule fires once, on the last event.
+TEST(FeatureEdges, BacktracksMatchTheDefinitionOnRandomSequences) {
+    const double pool[] = {0.0, -0.0, 1.5, 2.5, 3.5};
+    uint64_t x = 0x2545F4914F6CDD1Dull;
+    for (int trial = 0; trial < 40; ++trial) {
+        const int n = 1 + trial * 3;
+        IrBuilder b;
+        uint16_t P = b.event("P", {{"v", Type::Float}});
+        uint32_t rule = b.threshold("f", last_n(1000, b.bin(Op::Eq, b.agg(AggKind::Count, {P}), b.i(n))));
+        b.emit(rule, "bt", b.agg(AggKind::Backtracks, {P}, b.fld(P, "v")));
+        Runner r(b.rs);
+        std::vector<double> seq;
+        std::set<double> seen; // 0.0 == -0.0: one key
+        int64_t expected = 0;
+        for (int k = 0; k < n; ++k) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            const double v = pool[x % 5];
+            if (k > 0 && v != seq.back() && seen.count(v) != 0) ++expected;
+            seen.insert(v);
+            seq.push_back(v);
+            r.ev(P, "k", k * kSec, {Value::real(v)});
+        }
+        ASSERT_EQ(r.sink.out.size(), 1u) << "trial " << trial;
+        EXPECT_EQ(r.sink.out[0].fields[0].i, expected) << "trial " << trial << ", " << n << " events";
+        if (n > 20) { // a draw this long returns to earlier values
+            EXPECT_GT(expected, 0) << "trial " << trial;
+        }
+    }
 }
 
 TEST(FeatureEdges, BurstinessOfEqualGapsIsMinusOne) {
