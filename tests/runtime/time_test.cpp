@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace ethogram::runtime {
 namespace {
@@ -70,6 +71,45 @@ TEST(Rfc3339, BadInputsSayWhy) {
                           "2026-04-01T10:00:60Z", "2026-04-01T10:60:00Z", "2026-00-10T10:00:00Z",
                           "2026-04-00T10:00:00Z", "2026-04-01T10:00:00+24:00"})
         EXPECT_FALSE(parse_rfc3339(s)) << s;
+}
+
+// The usual timestamp is parsed with its first 16 bytes ("YYYY-MM-DDTHH:MM") kept from the last call, so
+// the answer for a text must not depend on what was parsed before it. Every one-byte change of a few valid
+// timestamps (and the cases above) is parsed twice: right after a valid timestamp with the same first 16
+// bytes (the kept minute then matches, when that prefix is valid), and right after one of another minute;
+// the value, or the error text, must be the same.
+TEST(Rfc3339, AnswersDoNotDependOnThePreviousTimestamp) {
+    auto answer = [](std::string_view s) {
+        auto r = parse_rfc3339(s);
+        return r ? fmt::format("ok {}", *r) : "error " + r.error();
+    };
+    std::vector<std::string> cases = {
+        "2026-11-29T10:00:00Z",          "2026-11-29T10:00:00.250+01:00",  "2024-02-29T23:59:59.999999-05:30",
+        "2026-03-02T08:00:48.583+00:00", "1900-02-28T00:00:00.123456789Z", "2026-02-28t10:00:00z"};
+    const size_t originals = cases.size();
+    for (size_t c = 0; c < originals; ++c)
+        for (size_t i = 0; i < cases[c].size(); ++i)
+            for (char x : std::string("09/:-.+TZ 3")) {
+                std::string m = cases[c];
+                m[i] = x;
+                cases.push_back(m);
+            }
+    for (const char* s : {"2026-13-01T00:00:00Z", "2026-04-31T00:00:00Z", "2026-04-01T24:00:00Z",
+                          "2026-04-01T10:00:00", "2026-04-01T10:00:60Z", "2026-04-01T10:00:00+24:00",
+                          "2026-04-01T10:00:00.Z", "2026-04-01T10:00:00Zjunk", "2026-04-01T10:00:0"})
+        cases.emplace_back(s);
+    size_t valid = 0;
+    for (const std::string& s : cases) {
+        const std::string same_minute = s.size() >= 16 ? s.substr(0, 16) + ":00Z" : "2026-01-01T00:00:00Z";
+        static_cast<void>(parse_rfc3339(same_minute)); // only to set the kept minute
+        const std::string warm = answer(s);
+        static_cast<void>(parse_rfc3339("1999-12-31T23:59:00Z"));
+        const std::string cold = answer(s);
+        EXPECT_EQ(warm, cold) << s << " after " << same_minute;
+        valid += cold.rfind("ok ", 0) == 0;
+    }
+    EXPECT_GT(valid, 100u);             // many one-byte changes still parse (digits for digits)
+    EXPECT_LT(valid, cases.size() / 2); // and most do not
 }
 
 TEST(Epoch, MillisAndSeconds) {
