@@ -96,10 +96,17 @@ bool parse_rfc3339_fast(std::string_view s, int64_t& out) {
     if (n < 20 || s[16] != ':') return false;
     const char* p = s.data();
     struct Minute {
-        uint64_t w0 = 0, w1 = 0; // the 16 bytes; never a valid prefix's (NUL bytes)
+        uint64_t w0 = 0, w1 = 0; // the 16 bytes
         int64_t secs = 0;        // their time: seconds since the epoch, UTC before the offset
     };
-    thread_local Minute last;
+    // Starts as a true entry, the epoch's first minute, so that no text matches an entry it was not
+    // parsed for (an all-zero start would take 16 NUL bytes, which a JSON string may hold, for a date).
+    thread_local Minute last = [] {
+        Minute m;
+        std::memcpy(&m.w0, "1970-01-01T00:00", 8);
+        std::memcpy(&m.w1, "1970-01-01T00:00" + 8, 8);
+        return m;
+    }();
     uint64_t w0 = 0, w1 = 0;
     std::memcpy(&w0, p, 8);
     std::memcpy(&w1, p + 8, 8);

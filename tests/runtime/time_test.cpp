@@ -6,6 +6,7 @@
 
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 namespace ethogram::runtime {
@@ -110,6 +111,20 @@ TEST(Rfc3339, AnswersDoNotDependOnThePreviousTimestamp) {
     }
     EXPECT_GT(valid, 100u);             // many one-byte changes still parse (digits for digits)
     EXPECT_LT(valid, cases.size() / 2); // and most do not
+}
+
+// A thread's first timestamp meets the kept minute's initial state: text of NUL bytes (a JSON string may
+// hold them, escaped) is still refused, and the epoch's first minute (the initial entry) parses as itself.
+TEST(Rfc3339, FirstCallOfAThreadTakesNothingForADate) {
+    std::string nul_error, epoch;
+    std::thread([&] {
+        auto r = parse_rfc3339(std::string(16, '\0') + ":00Z");
+        nul_error = r ? "accepted" : r.error();
+        auto e = parse_rfc3339("1970-01-01T00:00:07.5Z");
+        epoch = e ? fmt::format("{}", *e) : e.error();
+    }).join();
+    EXPECT_NE(nul_error, "accepted");
+    EXPECT_EQ(epoch, "7500000");
 }
 
 TEST(Epoch, MillisAndSeconds) {
