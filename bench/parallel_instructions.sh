@@ -20,13 +20,9 @@ copies="${2:-50}"
 threads="${3:-2}"
 etho="${4:-$root/build/bin/etho}"
 command -v valgrind >/dev/null || { echo "parallel_instructions: valgrind not found" >&2; exit 1; }
-dir="$root/examples/$example"
-key=$(sed -n 's/^ *key \([A-Za-z_][A-Za-z0-9_]*\):.*/\1/p' "$dir/schema.etho" | head -n 1)
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-python3 "$root/bench/replicate.py" "$dir/events.jsonl" "$key" "$copies" >"$work/events.jsonl"
-lines=$(wc -l <"$work/events.jsonl")
+# shellcheck source=bench/scaled_example.sh
+source "$root/bench/scaled_example.sh"
+scale_example "$root" "$example" "$copies" # sets dir, work (removed on exit), lines; writes $work/events.jsonl
 echo "bench: $example x$copies: $lines lines; instructions of the whole process (callgrind)"
 
 etho_run() { # out-name, extra flags...

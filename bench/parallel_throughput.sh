@@ -44,13 +44,9 @@ copies="${2:-400}"
 threads="${3:-2}"
 repeat="${4:-5}"
 etho="${5:-$root/build/bin/etho}"
-dir="$root/examples/$example"
-key=$(sed -n 's/^ *key \([A-Za-z_][A-Za-z0-9_]*\):.*/\1/p' "$dir/schema.etho" | head -n 1)
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-python3 "$root/bench/replicate.py" "$dir/events.jsonl" "$key" "$copies" >"$work/events.jsonl"
-lines=$(wc -l <"$work/events.jsonl")
+# shellcheck source=bench/scaled_example.sh
+source "$root/bench/scaled_example.sh"
+scale_example "$root" "$example" "$copies" # sets dir, work (removed on exit), lines; writes $work/events.jsonl
 echo "bench: $example x$copies: $lines events, $(($(stat -c %s "$work/events.jsonl") / 1024 / 1024)) MiB;" \
     "$(nproc) cores; load average $(cut -d' ' -f1-3 /proc/loadavg)"
 
