@@ -18,7 +18,9 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <memory>
 #include <numeric>
+#include <string>
 #include <sys/mman.h>
 #include <thread>
 #include <vector>

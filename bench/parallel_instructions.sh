@@ -25,11 +25,12 @@ source "$root/bench/scaled_example.sh"
 scale_example "$root" "$example" "$copies" # sets dir, work (removed on exit), lines; writes $work/events.jsonl
 echo "bench: $example x$copies: $lines lines; instructions of the whole process (callgrind)"
 
+launch=() # the command etho_run runs etho under (none, or valgrind)
 etho_run() { # out-name, extra flags...
     local name="$1"
     shift
-    "$etho" run "$dir/rules" --events "$work/events.jsonl" --config "$dir/config.yaml" --out "$work/$name.jsonl" \
-        --dead-letter "$work/$name.dead.jsonl" --log-level error "$@"
+    "${launch[@]}" "$etho" run "$dir/rules" --events "$work/events.jsonl" --config "$dir/config.yaml" \
+        --out "$work/$name.jsonl" --dead-letter "$work/$name.dead.jsonl" --log-level error "$@"
 }
 etho_run warm --threads 1 2>"$work/warm.err" || { cat "$work/warm.err" >&2; exit 1; } # fills the JIT's cache
 sort "$work/warm.jsonl" >"$work/reference.sorted"
@@ -38,9 +39,8 @@ sort "$work/warm.dead.jsonl" >"$work/reference.dead.sorted"
 count() { # name, extra flags...
     local name="$1"
     shift
-    valgrind --tool=callgrind --callgrind-out-file="$work/$name.cg" "$etho" run "$dir/rules" \
-        --events "$work/events.jsonl" --config "$dir/config.yaml" --out "$work/$name.jsonl" \
-        --dead-letter "$work/$name.dead.jsonl" --log-level error "$@" 2>"$work/$name.vg"
+    launch=(valgrind --tool=callgrind --callgrind-out-file="$work/$name.cg")
+    etho_run "$name" "$@" 2>"$work/$name.vg"
     cmp -s "$work/reference.sorted" <(sort "$work/$name.jsonl") ||
         { echo "bench: $name ($*) detections differ from the uncounted --threads 1 run"; exit 1; }
     cmp -s "$work/reference.dead.sorted" <(sort "$work/$name.dead.jsonl") ||
