@@ -74,26 +74,36 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
 
     std::array<uint16_t, kLayoutMembers>& layout = flat_layouts[static_cast<size_t>(t)];
     const uint8_t* const plain = plain_fields[static_cast<size_t>(t)].data();
+    const std::string* const tokens = member_tokens[static_cast<size_t>(t)].data();
     size_t pos = 1; // the member's position (the type is 0)
     char c = peek(p, e);
     while (c == ',') {
         ++p;
-        if (peek(p, e) != '"' || pos == static_cast<size_t>(kFlatMembers)) return Flat::Declined;
-        ++p;
+        if (pos == static_cast<size_t>(kFlatMembers)) return Flat::Declined;
         uint16_t slot = kIgnored;
         const uint16_t guess = pos < kLayoutMembers ? layout[pos] : kIgnored;
-        if (guess != kIgnored && name_at(p, e, et.fields[guess].name)) {
+        // The usual member: `"name":` of the field found at this position on the last line of this type,
+        // with no whitespace around the name (a guess is always a plain field, so its token is set).
+        if (guess != kIgnored && static_cast<size_t>(e - p) >= tokens[guess].size() &&
+            same_text(std::string_view(p, tokens[guess].size()), tokens[guess])) {
             slot = guess;
-            p += et.fields[guess].name.size() + 1;
+            p += tokens[guess].size();
         } else {
-            std::string_view name;
-            p = scan_string(p, e, name);
-            if (p == nullptr) return Flat::Declined;
-            slot = member_slot(t, name);
-            if (pos < kLayoutMembers) layout[pos] = slot != kIgnored && plain[slot] ? slot : kIgnored;
+            if (peek(p, e) != '"') return Flat::Declined;
+            ++p;
+            if (guess != kIgnored && name_at(p, e, et.fields[guess].name)) {
+                slot = guess;
+                p += et.fields[guess].name.size() + 1;
+            } else {
+                std::string_view name;
+                p = scan_string(p, e, name);
+                if (p == nullptr) return Flat::Declined;
+                slot = member_slot(t, name);
+                if (pos < kLayoutMembers) layout[pos] = slot != kIgnored && plain[slot] ? slot : kIgnored;
+            }
+            if (peek(p, e) != ':') return Flat::Declined;
+            ++p;
         }
-        if (peek(p, e) != ':') return Flat::Declined;
-        ++p;
         JsonValue v;
         p = scan_value(p, e, v);
         if (p == nullptr) return Flat::Declined;

@@ -59,6 +59,10 @@ struct Decoder::Impl {
     // '"' or '\\', so that a member name equal to it byte for byte is the same name.
     std::vector<std::array<uint16_t, kLayoutMembers>> flat_layouts;
     std::vector<std::vector<uint8_t>> plain_fields;
+    // Per type and plain field, the member's name as it stands in the usual line, quoted and with its colon
+    // (`"name":`): the fused scan compares the bytes after a comma with the guessed field's token at once
+    // instead of peeking for the quote, comparing the name and peeking for the colon (empty: not plain).
+    std::vector<std::vector<std::string>> member_tokens;
     bool type_plain = false; ///< the type member's name is plain
     // Per type, for the fused scan: whether it takes the type at all (at most 64 fields: the fields seen
     // are bits), and the bits of its required fields.

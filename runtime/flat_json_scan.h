@@ -117,7 +117,7 @@ constexpr uint64_t kPow10Int[] = {1, 10, 100, 1000, 10000, 100000, 1000000, 1000
 // Digits from p: appended to n (which may wrap past 19 digits: the caller counts them). Eight bytes at a
 // time while eight remain: all digits, or the k digits before the first other byte, moved to the top of
 // the word (zero bytes below them) and read in one reduction.
-inline const char* digits(const char* p, const char* e, uint64_t& n) {
+[[gnu::always_inline]] inline const char* digits(const char* p, const char* e, uint64_t& n) {
     while (e - p >= 8) {
         uint64_t w;
         __builtin_memcpy(&w, p, 8);
@@ -148,7 +148,7 @@ constexpr double kPow10[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8
 // fewer than 16 and |k| at most 22 (both exact doubles: Clinger's fast path), else std::from_chars (which
 // rounds correctly too); only normal values (no zero, subnormal or overflow, where simdjson's special
 // cases decide).
-inline const char* scan_number(const char* p, const char* e, JsonValue& v) {
+[[gnu::always_inline]] inline const char* scan_number(const char* p, const char* e, JsonValue& v) {
     const char* start = p;
     const bool neg = *p == '-';
     if (neg) ++p;

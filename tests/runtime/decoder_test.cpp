@@ -558,5 +558,54 @@ TEST(DecoderLayout, GuessedSlotsAgreeWithAFreshDecoderPerLine) {
     }
 }
 
+// The fused scan compares the bytes after a comma with the guessed field's `"name":` at once. After a line
+// that sets the guesses, lines that differ from that token by whitespace, a longer or shorter name, a
+// missing colon or quote, or the end of the line right after it, against a fresh decoder per line: the same
+// verdict, dead-letter text and field values.
+TEST(DecoderLayout, GuessedTokenNeedsTheWholeQuotedNameAndColon) {
+    const ir::RuleSet rs = testing::make_ruleset();
+    ir::StringPool pool, fresh_pool;
+    Decoder dec{rs, pool};
+    const std::string primer = R"({"type":"purchase","account":17,"ts":1772438672468,"amount":9.25})";
+    const std::vector<std::string> variants = {
+        R"({"type":"purchase","account":17,"ts":1772438672468,"amount":9.25})",
+        R"({"type":"purchase", "account":17,"ts":1772438672468,"amount":9.25})",
+        R"({"type":"purchase","account" :17,"ts":1772438672468,"amount":9.25})",
+        R"({"type":"purchase","account":17,"tsx":1772438672468,"ts":1,"amount":9.25})",
+        R"({"type":"purchase","account":17,"t":1772438672468,"ts":2,"amount":9.25})",
+        R"({"type":"purchase","account":17,"ts"1772438672468,"amount":9.25})",
+        R"({"type":"purchase","account":17,ts":1772438672468,"amount":9.25})",
+        R"({"type":"purchase","account":17,"ts":)",
+        R"({"type":"purchase","account":17,"ts")",
+        R"({"type":"purchase","account":17,"t)",
+        R"({"type":"purchase","account":17,"ts":1772438672468,"amount":9.25,"amount":1})",
+        R"({"type":"purchase","account":17,"ts":1772438672468,"amount":9.25,"account":3})",
+        R"({"type":"purchase","account":17,"ts":1772438672468,"amount": 9.25})",
+        R"({"type":"purchase","account":17,"ts":1772438672468,"amount":"9.25"})",
+    };
+    for (const std::string& v : variants) {
+        ir::Event primed, a, b;
+        ASSERT_TRUE(dec.decode(primer, 1, primed)) << dec.error().detail;
+        Decoder fresh{rs, fresh_pool};
+        const bool ok_a = dec.decode(v, 2, a);
+        const bool ok_b = fresh.decode(v, 2, b);
+        ASSERT_EQ(ok_a, ok_b) << v;
+        if (!ok_a) {
+            EXPECT_EQ(dec.error().detail, fresh.error().detail) << v;
+            continue;
+        }
+        ASSERT_EQ(a.fields.size(), b.fields.size()) << v;
+        EXPECT_EQ(a.time, b.time) << v;
+        EXPECT_EQ(pool.view(a.key), fresh_pool.view(b.key)) << v;
+        for (size_t f = 0; f < a.fields.size(); ++f) {
+            ASSERT_EQ(a.fields[f].type, b.fields[f].type) << v << " field " << f;
+            if (a.fields[f].type != ir::Type::Missing && a.fields[f].type != ir::Type::String) {
+                EXPECT_EQ(a.fields[f].i, b.fields[f].i) << v << " field " << f;
+            }
+        }
+    }
+    // The primer and the first variant went through the fused scan; so did the whitespace variants.
+    EXPECT_GE(dec.flat_lines(), variants.size());
+}
 } // namespace
 } // namespace ethogram::runtime
