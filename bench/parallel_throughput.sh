@@ -89,6 +89,8 @@ PY
     cmp -s "$work/reference.dead.sorted" <(sort "$work/$name.dead.jsonl") ||
         { echo "bench: $name ($*) dead letters differ from --threads 1"; exit 1; }
     awk '{print $1 + $2}' "$work/cpu" >>"$work/$name.cpu"
+    # The allocator line comes from the parallel runs' statistics (the last run may be a 1-thread one).
+    if grep -q '; allocator ' "$work/stderr"; then cp "$work/stderr" "$work/stderr.parallel"; fi
     # Projected idle wall time: serial CPU (process minus shards) plus the busiest shard's CPU.
     python3 - "$(awk '{print $1 + $2}' "$work/cpu")" "$work/stderr" >>"$work/$name.proj" <<'PY'
 import re, sys
@@ -142,7 +144,7 @@ for name, runs in (("--threads %s" % t, par), ("--threads %s --ordered" % t, ord
           % (name, len(r), statistics.median(r), min(r), max(r), " ".join("%.2f" % x for x in r)))
 PY
 echo "bench: detections $(wc -l <"$work/single.jsonl") (same multiset in every run, and the same dead letters); load average after" \
-    "$(cut -d' ' -f1-3 /proc/loadavg); allocator $(sed -n 's/.*; allocator \(.*\)$/\1/p' "$work/stderr" | head -n 1)"
+    "$(cut -d' ' -f1-3 /proc/loadavg); allocator $(sed -n 's/.*; allocator \(.*\)$/\1/p' "$work/stderr.parallel" 2>/dev/null | head -n 1)"
 # Steady state: from each run's first read to its last event processed (etho --stats), with the start-up and
 # end around it; best of, and the per-pair ratios as above.
 python3 - "$lines" "$threads" "$work/single.phases" "$work/parallel.phases" "$work/ordered.phases" <<'PY'
