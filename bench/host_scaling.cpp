@@ -7,7 +7,12 @@
 // work per thread with 1 thread and then with N threads at once (each thread its own data, as each shard
 // owns its keys' state), interleaved REPEAT times, and report N x t(1 thread) / t(N threads): N on an
 // ideal machine.
-//  - compute: a multiply-xorshift chain in registers (no memory traffic);
+//  - compute: a multiply-xorshift chain in registers (no memory traffic). One dependent chain leaves most
+//    of a core's execution ports idle, so two threads sharing one physical core (SMT siblings) gain about
+//    as much here as two cores would: it cannot tell them apart;
+//  - ports: eight independent xorshift chains in registers, not vectorised, which keep a core's integer
+//    ALUs busy: two SMT siblings share those ALUs and gain little (near 1x), two cores gain 2x. The one
+//    kernel that says whether the two vCPUs are one physical core;
 //  - memory: a dependent random walk (each load's address comes from the previous load) over MIB MiB per
 //    thread, on huge pages as the engine's key state is (madvise, see compiler/interp/chunk_source.cpp):
 //    the access pattern of per-key state at scale, one cache miss after another.
@@ -73,6 +78,33 @@ uint64_t compute_kernel(uint64_t seed) {
     return x;
 }
 
+constexpr uint64_t kPortSteps = 50'000'000;
+
+// One xorshift64 step (shift-xor only: single-cycle ALU operations).
+[[gnu::always_inline]] inline void xorshift(uint64_t& x) {
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+}
+
+// Eight chains in eight registers: each step's 24 operations form eight independent dependency chains, more
+// than the integer ALUs of one core can retire per cycle. Not vectorised, so that it measures the scalar
+// ports the engine's code runs on.
+[[gnu::optimize("no-tree-vectorize")]] uint64_t ports_kernel(uint64_t seed) {
+    uint64_t a = seed | 1, b = a * 3, c = a * 5, d = a * 7, e = a * 11, f = a * 13, g = a * 17, h = a * 19;
+    for (uint64_t i = 0; i < kPortSteps; ++i) {
+        xorshift(a);
+        xorshift(b);
+        xorshift(c);
+        xorshift(d);
+        xorshift(e);
+        xorshift(f);
+        xorshift(g);
+        xorshift(h);
+    }
+    return a ^ b ^ c ^ d ^ e ^ f ^ g ^ h;
+}
+
 uint64_t chase_kernel(const uint32_t* a, uint64_t start) {
     uint32_t j = static_cast<uint32_t>(start);
     for (uint64_t i = 0; i < kChaseSteps; ++i) j = a[j];
@@ -119,13 +151,17 @@ int main(int argc, char** argv) {
         make_cycle(arrays.back()->data, n, 0x9E3779B97F4A7C15ull * (t + 1));
     }
     std::vector<uint64_t> sink(threads, 0);
-    std::vector<double> compute, memory, load1, loadn;
+    std::vector<double> compute, ports, memory, load1, loadn, port_ns;
     auto compute_run = [&](unsigned t) { return compute_kernel(t + 1); };
+    auto ports_run = [&](unsigned t) { return ports_kernel(t + 1); };
     auto chase_run = [&](unsigned t) { return chase_kernel(arrays[t]->data, t * 7919u % n); };
     for (int r = 0; r < repeat; ++r) {
         // Each pair back to back, so that load from other processes hits both of its runs alike.
         const double c1 = timed(1, compute_run, sink), cn = timed(threads, compute_run, sink);
         compute.push_back(threads * c1 / cn);
+        const double p1 = timed(1, ports_run, sink), pn = timed(threads, ports_run, sink);
+        ports.push_back(threads * p1 / pn);
+        port_ns.push_back(p1 * 1e9 / (kPortSteps * 8));
         const double m1 = timed(1, chase_run, sink), mn = timed(threads, chase_run, sink);
         memory.push_back(threads * m1 / mn);
         load1.push_back(m1 * 1e9 / kChaseSteps);
@@ -139,6 +175,11 @@ int main(int argc, char** argv) {
             *std::min_element(v.begin(), v.end()), v.size());
     };
     line("compute (registers only)", compute);
+    line("ports (8 independent chains: every integer ALU busy; near 1x: the vCPUs share a physical core)",
+         ports);
+    fmt::print(
+        "host: one xorshift step of one chain takes {:.2f} ns with the 8 chains (3 dependent operations)\n",
+        median(port_ns));
     line(fmt::format("memory (dependent random loads over {} MiB per thread, huge pages)", mib).c_str(),
          memory);
     fmt::print("host: a dependent load takes {:.0f} ns with 1 thread, {:.0f} ns with {} (medians)\n",
