@@ -101,20 +101,22 @@ void elements(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& e
     for_each_element(agg, ctx, eval, [&](const StoredEvent* se) { out.push_back(se); });
 }
 
-/// The elements' present values (`value` evaluated per element; the dwell for dwell_time).
+/// An element's value (`value` evaluated on it; the dwell for dwell_time).
+Value element_value(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext& ctx,
+                    ExprEvaluator& eval) {
+    if (agg.value == ir::kNoExpr) return agg.kind == AggKind::DwellTime ? se->dwell() : Value::missing();
+    EvalContext c = ctx;
+    c.current = se;
+    c.candidate_step = UINT32_MAX;
+    return eval.eval(agg.value, c);
+}
+
+/// The elements' present values.
 void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& elems, const EvalContext& ctx,
                ExprEvaluator& eval, std::vector<Value>& out) {
     out.reserve(elems.size());
     for (const StoredEvent* se : elems) {
-        Value v;
-        if (agg.value == ir::kNoExpr) {
-            v = agg.kind == AggKind::DwellTime ? se->dwell() : Value::missing();
-        } else {
-            EvalContext c = ctx;
-            c.current = se;
-            c.candidate_step = UINT32_MAX;
-            v = eval.eval(agg.value, c);
-        }
+        const Value v = element_value(agg, se, ctx, eval);
         if (!v.is_missing()) out.push_back(v);
     }
 }
@@ -221,6 +223,31 @@ int64_t transitions(const std::vector<Value>& vs) {
     for (size_t k = 1; k < vs.size(); ++k)
         if (!values_equal(vs[k], vs[k - 1])) ++n;
     return n;
+}
+
+/// `transitions` over a session's events (ctx.scope, non-empty) continued from fold `f` when it still holds
+/// a prefix of them, else folded from the first event: what transitions() counts over the same values, as a
+/// left fold whose state is the last present value and the count. Exact because the aggregate's filter and
+/// value read only the element (ExprEvaluator::fold_of), whose fields never change.
+Value fold_transitions(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval,
+                       ExprEvaluator::Fold& f) {
+    const EventBuffer& s = *ctx.scope;
+    const size_t size = s.size();
+    const auto a = static_cast<uint32_t>(&agg - eval.ruleset().aggregates.data());
+    const bool prefix = f.scope == ctx.scope && f.agg == a && f.n != 0 && f.n <= size &&
+                        s[0]->ord == f.first_ord && s[f.n - 1]->ord == f.last_ord;
+    if (!prefix) f = ExprEvaluator::Fold{ctx.scope, a, 0, s[0]->ord, 0, Value::missing(), 0};
+    for (size_t i = f.n; i < size; ++i) {
+        const StoredEvent* se = s[i].get();
+        if (!is_element(agg, se, ctx, eval)) continue;
+        const Value v = element_value(agg, se, ctx, eval);
+        if (v.is_missing()) continue;
+        if (!f.last.is_missing() && !values_equal(v, f.last)) ++f.count;
+        f.last = v;
+    }
+    f.n = static_cast<uint32_t>(size);
+    f.last_ord = s[size - 1]->ord;
+    return Value::integer(f.count);
 }
 
 /// Inter-event gap features over the element times.
@@ -332,7 +359,14 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
         }
         return memo->value;
     }
-    const Value v = rescan(agg, ctx, eval, kept);
+    // A session's events only grow at the back: a `transitions` over them continues where the last
+    // evaluation stopped (the walk over the whole session on every event made a long session quadratic:
+    // docs/performance.md, "Long sessions").
+    ExprEvaluator::Fold* fold = nullptr;
+    if (agg.kind == AggKind::Transitions && ctx.session && ctx.scope == &ctx.session->events &&
+        ctx.scope_from == 0 && !ctx.scope->empty() && ctx.scope->size() <= UINT32_MAX)
+        fold = eval.fold_of(agg, ctx.scope);
+    const Value v = fold ? fold_transitions(agg, ctx, eval, *fold) : rescan(agg, ctx, eval, kept);
     if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.scope_from, ctx.session, ctx.current, v};
     return v;
 }

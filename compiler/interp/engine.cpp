@@ -243,31 +243,6 @@ NativeExprFn Engine::native_expr(ir::ExprId id) const {
 
 namespace {
 
-/// Whether `id` reads nothing but the event it is evaluated on (EventRef::Current) and constants: not its
-/// dwell (set later, when the key's next event arrives), no session, other step, aggregate or model.
-bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
-    if (id == ir::kNoExpr) return true;
-    if (id >= rs.exprs.size()) return false;
-    const ir::Expr& e = rs.exprs[id];
-    switch (e.kind) {
-    case ir::ExprKind::Const: return true;
-    case ir::ExprKind::Field:
-        if (e.ref != ir::EventRef::Current) return false;
-        if (e.field_by_type.empty()) return e.field != ir::kFieldDwell;
-        for (uint16_t f : e.field_by_type)
-            if (f == ir::kFieldDwell) return false;
-        return true;
-    case ir::ExprKind::Unary:
-    case ir::ExprKind::Binary:
-    case ir::ExprKind::InList:
-    case ir::ExprKind::Call:
-        for (ir::ExprId arg : e.args)
-            if (!element_only(rs, arg)) return false;
-        return element_only(rs, e.a) && element_only(rs, e.b);
-    default: return false;
-    }
-}
-
 /// Calls `fn` on every aggregate `id` evaluates, also those inside aggregates' values and filters.
 template <class Fn>
 void for_each_aggregate(const ir::RuleSet& rs, ir::ExprId id, Fn&& fn) {

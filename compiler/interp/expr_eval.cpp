@@ -5,6 +5,7 @@
 #include "compiler/interp/models_eval.h"
 #include "compiler/interp/value_ops.h"
 
+#include <bit>
 #include <cctype>
 #include <cstdlib>
 #include <string>
@@ -44,6 +45,29 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
     return se.ev.fields[slot];
 }
 
+bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
+    if (id == ir::kNoExpr) return true;
+    if (id >= rs.exprs.size()) return false;
+    const ir::Expr& e = rs.exprs[id];
+    switch (e.kind) {
+    case ir::ExprKind::Const: return true;
+    case ir::ExprKind::Field:
+        if (e.ref != ir::EventRef::Current) return false;
+        if (e.field_by_type.empty()) return e.field != ir::kFieldDwell;
+        for (uint16_t f : e.field_by_type)
+            if (f == ir::kFieldDwell) return false;
+        return true;
+    case ir::ExprKind::Unary:
+    case ir::ExprKind::Binary:
+    case ir::ExprKind::InList:
+    case ir::ExprKind::Call:
+        for (ir::ExprId arg : e.args)
+            if (!element_only(rs, arg)) return false;
+        return element_only(rs, e.a) && element_only(rs, e.b);
+    default: return false;
+    }
+}
+
 // The native paths are out of line (and taken rarely without native code: never), so that the
 // interpreter's own path stays as it was: one compare more per root, no registers saved for it.
 
@@ -60,6 +84,30 @@ ExprEvaluator::ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(
         agg_class_[a] = first.try_emplace(key, a).first->second;
     }
     memo_.resize(aggs.size());
+    foldable_.assign(aggs.size(), 0);
+    for (uint32_t a = 0; a < aggs.size(); ++a) {
+        const ir::Aggregate& x = aggs[a];
+        foldable_[a] = x.kind == ir::AggKind::Transitions && x.source == ir::AggSource::Scope &&
+                       element_only(rs_, x.filter) && element_only(rs_, x.value);
+    }
+}
+
+ExprEvaluator::Fold* ExprEvaluator::fold_of(const ir::Aggregate& agg, const void* scope) {
+    const auto a = static_cast<size_t>(&agg - rs_.aggregates.data());
+    if (a >= foldable_.size() || !foldable_[a]) return nullptr;
+    if (folds_.empty()) folds_.resize(kFolds);
+    // The scope's address (8-byte aligned, so shifted) and the aggregate, mixed by a multiply whose top bits
+    // pick the entry (the table's size is a power of two).
+    const uint64_t h =
+        ((reinterpret_cast<uintptr_t>(scope) >> 3) ^ (uint64_t{a} << 47)) * 0x9E3779B97F4A7C15ull;
+    Fold* f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
+    if (f->scope != nullptr && (f->scope != scope || f->agg != a) && ++takeovers_ > 2 * folds_.size() &&
+        folds_.size() < kMaxFolds) {
+        folds_.assign(folds_.size() * 2, Fold{});
+        takeovers_ = 0;
+        f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
+    }
+    return f;
 }
 
 bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {

@@ -104,6 +104,32 @@ public:
     }
     uint64_t memo_epoch() const { return memo_epoch_; }
 
+    /// A `transitions` aggregate over a session's events, folded as far as the events seen so far
+    /// (eval_aggregate): a session only gains events at its back (and loses its front to the scope cap, or
+    /// all of them when it closes), so the next evaluation continues from `n` instead of walking the whole
+    /// session again. Valid while the scope's first and n-th events are still the events with processing
+    /// orders `first_ord` and `last_ord` (orders are never reused within a run of the executor).
+    struct Fold {
+        const void* scope = nullptr; ///< the session's event buffer; null: an empty entry
+        uint32_t agg = 0;            ///< the aggregate's index in ruleset().aggregates
+        uint32_t n = 0;              ///< scope positions folded
+        uint64_t first_ord = 0, last_ord = 0;
+        ir::Value last;    ///< the last present value folded (missing before the first)
+        int64_t count = 0; ///< transitions among the values folded
+    };
+    /// The table entry for aggregate `agg` over `scope` (a direct-mapped table: the caller checks that the
+    /// entry is this aggregate's over this scope, and takes it over when it is not), or null when `agg`
+    /// cannot be folded (its filter or value reads more than the element: see element_only). When entries
+    /// of other aggregates or scopes are taken over more often than the table has entries (more sessions
+    /// folded at once than it holds), the table doubles, emptied, up to kMaxFolds entries (about 14 MiB).
+    /// The entry stays valid until the next call.
+    Fold* fold_of(const ir::Aggregate& agg, const void* scope);
+    /// Forgets every fold (state replaced: processing orders may repeat).
+    void clear_folds() {
+        folds_.clear();
+        takeovers_ = 0;
+    }
+
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
     void attach_models(const ModelRuntime* models) { models_ = models; }
@@ -136,6 +162,12 @@ private:
     std::vector<uint32_t> agg_class_;
     std::vector<AggMemo> memo_;
     uint64_t memo_epoch_ = 0, memo_openings_ = 0;
+    /// Per aggregate: a `transitions` whose filter and value are element_only.
+    std::vector<uint8_t> foldable_;
+    /// A power of two of entries (kFolds at first) once the first fold is taken.
+    std::vector<Fold> folds_;
+    size_t takeovers_ = 0; ///< entries taken over since the table last grew
+    static constexpr size_t kFolds = 1024, kMaxFolds = size_t{1} << 18;
 };
 
 static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_v<StoredEvent>,
@@ -143,6 +175,10 @@ static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_
 
 /// The value of `field` (or `field_by_type`) of a stored event: kFieldDwell reads the dwell.
 ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);
+/// Whether expression `id` (kNoExpr: yes) reads nothing but the event it is evaluated on (EventRef::Current)
+/// and constants: not its dwell (set later, when the key's next event arrives), no session, other step,
+/// aggregate or model; so its value for an event never changes.
+bool element_only(const ir::RuleSet& rs, ir::ExprId id);
 /// The event pattern step `step` names in `ctx`: the candidate when it is that step, else the step's single
 /// bound event, else null (its fields read as missing). Shared with the JIT's runtime ABI. A single-event
 /// step holds one event; reading a collected step directly is rejected by sema (E0405), so any other count

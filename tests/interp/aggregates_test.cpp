@@ -191,6 +191,76 @@ TEST(FeatureEdges, BacktracksMatchTheDefinitionOnRandomSequences) {
     }
 }
 
+// `transitions` over a session's events continues from the last evaluation's fold (aggregates.cpp
+// fold_transitions) when its filter and value read only the element. Against the same aggregate with a
+// filter that also reads the dwell (`has(dwell) or true`: every element passes, but the dwell makes it
+// rescanned every time, the definition): random streams of P (page a, b, c or missing) and Q events over
+// two keys, gaps that now and then close the session (about 30 events of a key per session), and in half the
+// trials a scope cap of 7 events that drops the session's oldest. A rule fires when the two differ on any P
+// event (none may), another emits both at the first transition of each session (their values compared).
+TEST(FeatureEdges, SessionTransitionsFoldedEqualARescan) {
+    uint64_t x = 0x9E3779B97F4A7C15ull;
+    auto next = [&] {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        return x;
+    };
+    size_t compared = 0;
+    for (int trial = 0; trial < 24; ++trial) {
+        IrBuilder b;
+        uint16_t P = b.event("P", {{"page", Type::String}});
+        uint16_t Q = b.event("Q");
+        const uint32_t s = b.session("s", 10 * kSec);
+        const ir::ExprId page = b.fld(P, "page");
+        const ir::ExprId every = b.bin(Op::Or, b.call(ir::Builtin::Has, {b.dwell()}), b.b(true));
+        const ir::ExprId not_c = b.bin(Op::Ne, page, b.s("c"));
+        const ir::ExprId folded = b.agg(AggKind::Transitions, {P}, page);
+        const ir::ExprId rescanned = b.agg(AggKind::Transitions, {P}, page, every);
+        const ir::ExprId folded_nc = b.agg(AggKind::Transitions, {P}, page, not_c);
+        const ir::ExprId rescanned_nc = b.agg(AggKind::Transitions, {P}, page, b.bin(Op::And, not_c, every));
+        b.threshold("differ", over_session(s,
+                                           b.bin(Op::Or, b.bin(Op::Ne, folded, rescanned),
+                                                 b.bin(Op::Ne, folded_nc, rescanned_nc)),
+                                           false, {P}));
+        const uint32_t shown =
+            b.threshold("shown", over_session(s, b.bin(Op::Gt, folded, b.i(0)), false, {P}));
+        b.emit(shown, "folded", folded);
+        b.emit(shown, "rescanned", rescanned);
+        b.emit(shown, "folded_nc", folded_nc);
+        b.emit(shown, "rescanned_nc", rescanned_nc);
+        ir::ExecutorOptions opts;
+        if (trial % 2 == 1) opts.max_scope_events = 7;
+        Runner r(b.rs, opts);
+        const char* pages[] = {"a", "b", "c"};
+        int64_t t = 0;
+        for (int k = 0; k < 600; ++k) {
+            t += next() % 60 == 0 ? 25 * kSec : static_cast<int64_t>(next() % 3) * kSec;
+            const char* const keys[] = {"k0", "k1"};
+            const std::string key = keys[next() % 2];
+            if (next() % 6 == 0) {
+                r.ev(Q, key, t);
+            } else {
+                const uint64_t pick = next() % 5;
+                r.ev(P, key, t, {pick < 3 ? r.str(pages[pick]) : Value::missing()});
+            }
+        }
+        r.end();
+        size_t shown_here = 0;
+        for (const ir::Detection& d : r.sink.out) {
+            ASSERT_NE(b.rs.rules[d.rule].name, "differ")
+                << "trial " << trial << " key " << r.view(ir::Value::string(d.key));
+            ASSERT_EQ(d.fields.size(), 4u);
+            EXPECT_EQ(d.fields[0].i, d.fields[1].i) << "trial " << trial;
+            EXPECT_EQ(d.fields[2].i, d.fields[3].i) << "trial " << trial;
+            ++shown_here;
+        }
+        EXPECT_GT(shown_here, 10u) << "trial " << trial; // sessions with transitions in every stream
+        compared += shown_here;
+    }
+    EXPECT_GT(compared, 240u);
+}
+
 TEST(FeatureEdges, BurstinessOfEqualGapsIsMinusOne) {
     // gaps 2s 2s: sigma 0, mu 2s: (0 - 2) / (0 + 2) = -1.
     IrBuilder b;
