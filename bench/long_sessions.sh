@@ -5,14 +5,15 @@
 # Why: a session closes after `gap` (30m in examples/ecommerce) without an event of its key; a key with an
 # event every few seconds keeps one session open for the whole stream. An `over session` rule evaluated on
 # every event (`high_intent_browsing`: `transitions(...)` and `max(... where ...)` over the session's events)
-# then walks the whole session each time: the work per event grows with the session, and the run's time
-# with the square of the stream's length per key. The session keeps its events (capped by
+# walked the whole session each time (before a7c47a9, which folds `transitions`; other aggregates over a
+# session still do): the work per event grew with the session, and the run's time with the square of the
+# stream's length per key. The session keeps its events (capped by
 # `state.max_scope_events`, 100,000 there), so memory grows with the stream too; and every event carries a
 # distinct `event_id`, which the string pool keeps (it never forgets a string). Runs EVENTS and 4 x EVENTS
 # page views (page "home", so no rule fires), KEYS keys in turn, 5 ms apart, and prints for each the wall
 # time, events/s and peak RSS, then the ratio of the two runs' time per event: about 1 when the work per
-# event does not depend on the session's length, about 4 when it grows linearly with it (2026-12-02: 250,000
-# and 1,000,000 events, see docs/performance.md "Long sessions").
+# event does not depend on the session's length, about 4 when it grows linearly with it (see
+# docs/performance.md "Long sessions").
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 events="${1:-250000}"
