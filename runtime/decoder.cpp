@@ -60,15 +60,10 @@ Decoder::Impl::Impl(const ir::RuleSet& r, ir::StringPool& p, DecoderOptions o)
         for (size_t f = 0; f < et.fields.size() && ft.fits; ++f)
             if (!et.fields[f].optional) ft.required |= uint64_t{1} << f;
     }
-    plain_fields.resize(rs.events.size());
     member_tokens.resize(rs.events.size());
-    for (size_t t = 0; t < rs.events.size(); ++t) {
-        for (const ir::FieldDef& fd : rs.events[t].fields) {
-            const bool plain = plain_name(fd.name);
-            plain_fields[t].push_back(plain ? 1 : 0);
-            member_tokens[t].push_back(plain ? "\"" + fd.name + "\":" : std::string());
-        }
-    }
+    for (size_t t = 0; t < rs.events.size(); ++t)
+        for (const ir::FieldDef& fd : rs.events[t].fields)
+            member_tokens[t].push_back(plain_name(fd.name) ? "\"" + fd.name + "\":" : std::string());
 }
 
 // A table over `count` names (name(i) the i-th); a name that cannot be hashed (empty) or two names

@@ -73,7 +73,6 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
     int_id = false;
 
     std::array<uint16_t, kLayoutMembers>& layout = flat_layouts[static_cast<size_t>(t)];
-    const uint8_t* const plain = plain_fields[static_cast<size_t>(t)].data();
     const std::string* const tokens = member_tokens[static_cast<size_t>(t)].data();
     size_t pos = 1; // the member's position (the type is 0)
     char c = peek(p, e);
@@ -99,7 +98,8 @@ Decoder::Impl::Flat Decoder::Impl::decode_flat(DecodeError& err, std::string_vie
                 p = scan_string(p, e, name);
                 if (p == nullptr) return Flat::Declined;
                 slot = member_slot(t, name);
-                if (pos < kLayoutMembers) layout[pos] = slot != kIgnored && plain[slot] ? slot : kIgnored;
+                if (pos < kLayoutMembers)
+                    layout[pos] = slot != kIgnored && !tokens[slot].empty() ? slot : kIgnored;
             }
             if (peek(p, e) != ':') return Flat::Declined;
             ++p;

@@ -55,13 +55,13 @@ struct Decoder::Impl {
     static constexpr size_t kLayoutMembers = 16;
     std::vector<std::array<uint16_t, kLayoutMembers>> layouts;
     // The fused scan's own layouts (decoder_flat.cpp), which only hold fields whose names it can compare
-    // as bytes (plain_fields), and per type whether each field's name is plain: printable ASCII without
-    // '"' or '\\', so that a member name equal to it byte for byte is the same name.
+    // as bytes: plain names, printable ASCII without '"' or '\\', so that a member name equal to it byte for
+    // byte is the same name.
     std::vector<std::array<uint16_t, kLayoutMembers>> flat_layouts;
-    std::vector<std::vector<uint8_t>> plain_fields;
-    // Per type and plain field, the member's name as it stands in the usual line, quoted and with its colon
-    // (`"name":`): the fused scan compares the bytes after a comma with the guessed field's token at once
-    // instead of peeking for the quote, comparing the name and peeking for the colon (empty: not plain).
+    // Per type and field, the member's name as it stands in the usual line, quoted and with its colon
+    // (`"name":`), for a plain name (empty: not plain): the fused scan compares the bytes after a comma with
+    // the guessed field's token at once instead of peeking for the quote, comparing the name and peeking for
+    // the colon.
     std::vector<std::vector<std::string>> member_tokens;
     bool type_plain = false; ///< the type member's name is plain
     // Per type, for the fused scan: whether it takes the type at all (at most 64 fields: the fields seen

@@ -364,7 +364,7 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     // docs/performance.md, "Long sessions").
     ExprEvaluator::Fold* fold = nullptr;
     if (agg.kind == AggKind::Transitions && ctx.session && ctx.scope == &ctx.session->events &&
-        ctx.scope_from == 0 && !ctx.scope->empty() && ctx.scope->size() <= UINT32_MAX)
+        ctx.scope_from == 0 && !ctx.scope->empty())
         fold = eval.fold_of(agg, ctx.scope);
     const Value v = fold ? fold_transitions(agg, ctx, eval, *fold) : rescan(agg, ctx, eval, kept);
     if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.scope_from, ctx.session, ctx.current, v};

@@ -108,7 +108,9 @@ public:
     /// (eval_aggregate): a session only gains events at its back (and loses its front to the scope cap, or
     /// all of them when it closes), so the next evaluation continues from `n` instead of walking the whole
     /// session again. Valid while the scope's first and n-th events are still the events with processing
-    /// orders `first_ord` and `last_ord` (orders are never reused within a run of the executor).
+    /// orders `first_ord` and `last_ord` (orders are never reused within a run of the executor: a snapshot
+    /// is restored only into a fresh executor, whose evaluator has no folds, and a hot swap starts a new
+    /// one).
     struct Fold {
         const void* scope = nullptr; ///< the session's event buffer; null: an empty entry
         uint32_t agg = 0;            ///< the aggregate's index in ruleset().aggregates
@@ -124,11 +126,6 @@ public:
     /// folded at once than it holds), the table doubles, emptied, up to kMaxFolds entries (about 14 MiB).
     /// The entry stays valid until the next call.
     Fold* fold_of(const ir::Aggregate& agg, const void* scope);
-    /// Forgets every fold (state replaced: processing orders may repeat).
-    void clear_folds() {
-        folds_.clear();
-        takeovers_ = 0;
-    }
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.

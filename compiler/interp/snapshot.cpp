@@ -410,7 +410,6 @@ Status Interpreter::restore_state(std::string_view in) {
         en_.group_scopes(nullptr);
         total_bytes_ = 0;
         next_ord_ = 0;
-        en_.eval.clear_folds();
         return Error{"executor state: " + r.error()};
     }
     return ok_status();
