@@ -2,6 +2,7 @@
 // scans them, into scratch buffers reused across evaluations (no allocation per evaluation once warm).
 #include "compiler/interp/aggregates.h"
 
+#include "compiler/interp/aggregate_fold.h"
 #include "compiler/interp/value_ops.h"
 
 #include <algorithm>
@@ -18,22 +19,6 @@ using ir::Type;
 using ir::Value;
 
 namespace {
-
-/// A value as an ordered key for distinct / entropy / backtracks (equal values, equal keys).
-using ValueKey = std::pair<uint8_t, int64_t>;
-
-ValueKey key_of(const Value& v) {
-    int64_t payload = 0;
-    if (v.type == Type::Bool) {
-        payload = v.b ? 1 : 0;
-    } else if (v.type == Type::Float) {
-        double f = v.f == 0.0 ? 0.0 : v.f; // -0.0 == 0.0
-        std::memcpy(&payload, &f, sizeof payload);
-    } else {
-        payload = v.i;
-    }
-    return {static_cast<uint8_t>(v.type), payload};
-}
 
 /// Scratch vectors reused across evaluations: an aggregate is evaluated many times per event, and a fresh
 /// vector per evaluation was the largest allocation cost of threshold rules. A stack, because an
@@ -62,23 +47,6 @@ private:
     std::vector<T> v_;
 };
 
-/// Whether `se` is an element of `agg`: the right type and passing the filter.
-bool is_element(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext& ctx,
-                ExprEvaluator& eval) {
-    if (!agg.types.empty()) {
-        bool ok = false;
-        for (uint16_t t : agg.types) ok = ok || t == se->ev.type;
-        if (!ok) return false;
-    }
-    if (agg.filter != ir::kNoExpr) {
-        EvalContext c = ctx;
-        c.current = se;
-        c.candidate_step = UINT32_MAX;
-        if (!eval.test(agg.filter, c)) return false;
-    }
-    return true;
-}
-
 /// Calls `fn` on each element of an aggregate, in time order: source events of the right types that
 /// pass the filter.
 template <class Fn>
@@ -101,16 +69,6 @@ void elements(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& e
     for_each_element(agg, ctx, eval, [&](const StoredEvent* se) { out.push_back(se); });
 }
 
-/// An element's value (`value` evaluated on it; the dwell for dwell_time).
-Value element_value(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext& ctx,
-                    ExprEvaluator& eval) {
-    if (agg.value == ir::kNoExpr) return agg.kind == AggKind::DwellTime ? se->dwell() : Value::missing();
-    EvalContext c = ctx;
-    c.current = se;
-    c.candidate_step = UINT32_MAX;
-    return eval.eval(agg.value, c);
-}
-
 /// The elements' present values.
 void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& elems, const EvalContext& ctx,
                ExprEvaluator& eval, std::vector<Value>& out) {
@@ -118,14 +76,6 @@ void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& 
     for (const StoredEvent* se : elems) {
         const Value v = element_value(agg, se, ctx, eval);
         if (!v.is_missing()) out.push_back(v);
-    }
-}
-
-Value zero_of(Type t) {
-    switch (t) {
-    case Type::Float: return Value::real(0.0);
-    case Type::Duration: return Value::duration(0);
-    default: return Value::integer(0);
     }
 }
 
@@ -223,31 +173,6 @@ int64_t transitions(const std::vector<Value>& vs) {
     for (size_t k = 1; k < vs.size(); ++k)
         if (!values_equal(vs[k], vs[k - 1])) ++n;
     return n;
-}
-
-/// `transitions` over a session's events (ctx.scope, non-empty) continued from fold `f` when it still holds
-/// a prefix of them, else folded from the first event: what transitions() counts over the same values, as a
-/// left fold whose state is the last present value and the count. Exact because the aggregate's filter and
-/// value read only the element (ExprEvaluator::fold_of), whose fields never change.
-Value fold_transitions(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval,
-                       ExprEvaluator::Fold& f) {
-    const EventBuffer& s = *ctx.scope;
-    const size_t size = s.size();
-    const auto a = static_cast<uint32_t>(&agg - eval.ruleset().aggregates.data());
-    const bool prefix = f.scope == ctx.scope && f.agg == a && f.n != 0 && f.n <= size &&
-                        s[0]->ord == f.first_ord && s[f.n - 1]->ord == f.last_ord;
-    if (!prefix) f = ExprEvaluator::Fold{ctx.scope, a, 0, s[0]->ord, 0, Value::missing(), 0};
-    for (size_t i = f.n; i < size; ++i) {
-        const StoredEvent* se = s[i].get();
-        if (!is_element(agg, se, ctx, eval)) continue;
-        const Value v = element_value(agg, se, ctx, eval);
-        if (v.is_missing()) continue;
-        if (!f.last.is_missing() && !values_equal(v, f.last)) ++f.count;
-        f.last = v;
-    }
-    f.n = static_cast<uint32_t>(size);
-    f.last_ord = s[size - 1]->ord;
-    return Value::integer(f.count);
 }
 
 /// Inter-event gap features over the element times.
@@ -359,14 +284,14 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
         }
         return memo->value;
     }
-    // A session's events only grow at the back: a `transitions` over them continues where the last
+    // A session's events only grow at the back: an aggregate over a long one continues where the last
     // evaluation stopped (the walk over the whole session on every event made a long session quadratic:
     // docs/performance.md, "Long sessions").
     ExprEvaluator::Fold* fold = nullptr;
-    if (agg.kind == AggKind::Transitions && ctx.session && ctx.scope == &ctx.session->events &&
-        ctx.scope_from == 0 && !ctx.scope->empty())
+    if (!kept && ctx.session && ctx.scope == &ctx.session->events && ctx.scope_from == 0 &&
+        ctx.scope->size() >= ExprEvaluator::kFoldFrom)
         fold = eval.fold_of(agg, ctx.scope);
-    const Value v = fold ? fold_transitions(agg, ctx, eval, *fold) : rescan(agg, ctx, eval, kept);
+    const Value v = fold ? fold_session(agg, ctx, eval, *fold) : rescan(agg, ctx, eval, kept);
     if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.scope_from, ctx.session, ctx.current, v};
     return v;
 }

@@ -45,26 +45,49 @@ Value read_field(const ir::Expr& e, const StoredEvent& se) {
     return se.ev.fields[slot];
 }
 
-bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
+bool element_or_dwell(const ir::RuleSet& rs, ir::ExprId id, bool* dwell) {
     if (id == ir::kNoExpr) return true;
     if (id >= rs.exprs.size()) return false;
     const ir::Expr& e = rs.exprs[id];
     switch (e.kind) {
     case ir::ExprKind::Const: return true;
-    case ir::ExprKind::Field:
+    case ir::ExprKind::Field: {
         if (e.ref != ir::EventRef::Current) return false;
-        if (e.field_by_type.empty()) return e.field != ir::kFieldDwell;
-        for (uint16_t f : e.field_by_type)
-            if (f == ir::kFieldDwell) return false;
+        bool reads = e.field_by_type.empty() && e.field == ir::kFieldDwell;
+        for (uint16_t f : e.field_by_type) reads = reads || f == ir::kFieldDwell;
+        if (!reads) return true;
+        if (!dwell) return false;
+        *dwell = true;
         return true;
+    }
     case ir::ExprKind::Unary:
     case ir::ExprKind::Binary:
     case ir::ExprKind::InList:
     case ir::ExprKind::Call:
         for (ir::ExprId arg : e.args)
-            if (!element_only(rs, arg)) return false;
-        return element_only(rs, e.a) && element_only(rs, e.b);
+            if (!element_or_dwell(rs, arg, dwell)) return false;
+        return element_or_dwell(rs, e.a, dwell) && element_or_dwell(rs, e.b, dwell);
     default: return false;
+    }
+}
+
+bool element_only(const ir::RuleSet& rs, ir::ExprId id) {
+    return element_or_dwell(rs, id, nullptr);
+}
+
+ExprEvaluator::Foldable fold_kind(const ir::RuleSet& rs, const ir::Aggregate& x) {
+    using F = ExprEvaluator::Foldable;
+    if (x.source != ir::AggSource::Scope) return F::No;
+    bool dwell = x.kind == ir::AggKind::DwellTime && x.value == ir::kNoExpr;
+    if (!element_or_dwell(rs, x.filter, &dwell) || !element_or_dwell(rs, x.value, &dwell)) return F::No;
+    switch (x.kind) {
+    case ir::AggKind::GapStd:
+    case ir::AggKind::Burstiness: return F::No;
+    case ir::AggKind::Distinct:
+    case ir::AggKind::Entropy:
+    case ir::AggKind::Backtracks:
+    case ir::AggKind::BacktrackRate: return dwell ? F::No : F::Whole;
+    default: return dwell ? F::KnownDwell : F::Whole;
     }
 }
 
@@ -84,17 +107,13 @@ ExprEvaluator::ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(
         agg_class_[a] = first.try_emplace(key, a).first->second;
     }
     memo_.resize(aggs.size());
-    foldable_.assign(aggs.size(), 0);
-    for (uint32_t a = 0; a < aggs.size(); ++a) {
-        const ir::Aggregate& x = aggs[a];
-        foldable_[a] = x.kind == ir::AggKind::Transitions && x.source == ir::AggSource::Scope &&
-                       element_only(rs_, x.filter) && element_only(rs_, x.value);
-    }
+    foldable_.resize(aggs.size());
+    for (uint32_t a = 0; a < aggs.size(); ++a) foldable_[a] = fold_kind(rs_, aggs[a]);
 }
 
 ExprEvaluator::Fold* ExprEvaluator::fold_of(const ir::Aggregate& agg, const void* scope) {
     const auto a = static_cast<size_t>(&agg - rs_.aggregates.data());
-    if (a >= foldable_.size() || !foldable_[a]) return nullptr;
+    if (a >= foldable_.size() || foldable_[a] == Foldable::No) return nullptr;
     if (folds_.empty()) folds_.resize(kFolds);
     // The scope's address (8-byte aligned, so shifted) and the aggregate, mixed by a multiply whose top bits
     // pick the entry (the table's size is a power of two).
@@ -103,7 +122,9 @@ ExprEvaluator::Fold* ExprEvaluator::fold_of(const ir::Aggregate& agg, const void
     Fold* f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
     if (f->scope != nullptr && (f->scope != scope || f->agg != a) && ++takeovers_ > 2 * folds_.size() &&
         folds_.size() < kMaxFolds) {
-        folds_.assign(folds_.size() * 2, Fold{});
+        const size_t grown = folds_.size() * 2;
+        folds_.clear(); // Fold owns its value map: not copyable
+        folds_.resize(grown);
         takeovers_ = 0;
         f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
     }

@@ -7,6 +7,8 @@
 #include "compiler/ir/ir.h"
 
 #include <cstdint>
+#include <map>
+#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -104,27 +106,51 @@ public:
     }
     uint64_t memo_epoch() const { return memo_epoch_; }
 
-    /// A `transitions` aggregate over a session's events, folded as far as the events seen so far
-    /// (eval_aggregate): a session only gains events at its back (and loses its front to the scope cap, or
-    /// all of them when it closes), so the next evaluation continues from `n` instead of walking the whole
-    /// session again. Valid while the scope's first and n-th events are still the events with processing
-    /// orders `first_ord` and `last_ord` (orders are never reused within a run of the executor: a snapshot
-    /// is restored only into a fresh executor, whose evaluator has no folds, and a hot swap starts a new
-    /// one).
+    /// A session's events collected by an aggregate's left fold (eval_aggregate): a session only gains
+    /// events at its back (and loses its front to the scope cap, or all of them when it closes), so the next
+    /// evaluation continues from `n` instead of walking the whole session again. The accumulators are the
+    /// rescan's, in the rescan's order, so the result is the rescan's bit for bit. Valid while the scope's
+    /// first and n-th events are still the events with processing orders `first_ord` and `last_ord` (orders
+    /// are never reused within a run of the executor: a snapshot is restored only into a fresh executor,
+    /// whose evaluator has no folds, and a hot swap starts a new one).
+    struct FoldState {
+        ir::Value acc;     ///< transitions, backtracks: the last value; min, max, first, last: the answer;
+                           ///< an int or duration sum; gap_min, gap_max: the extreme gap
+        double sum = 0;    ///< sum, avg, dwell_time, gap_mean: the values (gaps) added as doubles in order
+        int64_t count = 0; ///< count: elements; sum, avg, entropy, backtracks: present values; gaps: elements
+        int64_t hits = 0;  ///< transitions, backtracks: the answer
+        int64_t last_time = 0;              ///< gaps: the previous element's time
+        ir::Type first = ir::Type::Missing; ///< sum, avg: the first present value's type
+        bool any_float = false;             ///< sum: a float among the values
+    };
+    /// distinct, entropy, backtracks: how often each value (as a key: -0.0 is 0.0) was seen, in key order.
+    using FoldKeys = std::map<std::pair<uint8_t, int64_t>, int64_t>;
     struct Fold {
         const void* scope = nullptr; ///< the session's event buffer; null: an empty entry
         uint32_t agg = 0;            ///< the aggregate's index in ruleset().aggregates
         uint32_t n = 0;              ///< scope positions folded
         uint64_t first_ord = 0, last_ord = 0;
-        ir::Value last;    ///< the last present value folded (missing before the first)
-        int64_t count = 0; ///< transitions among the values folded
+        FoldState state;
+        std::unique_ptr<FoldKeys> keys; ///< for the kinds that count values (allocated on first use)
     };
+    /// How an aggregate can be folded: not (its filter or value reads more than the element, or its kind
+    /// needs the whole list: gap_std, burstiness), over all of the session's events, or (its filter or value
+    /// reads the dwell, known only once the key's next event arrived) over those whose dwell is known, the
+    /// rest added to a copy on each evaluation. Kinds that count values are not folded when they read the
+    /// dwell (their state would be copied).
+    enum class Foldable : uint8_t { No, Whole, KnownDwell };
+    Foldable foldable(const ir::Aggregate& agg) const {
+        const auto a = static_cast<size_t>(&agg - rs_.aggregates.data());
+        return a < foldable_.size() ? foldable_[a] : Foldable::No;
+    }
+    /// Sessions shorter than this are rescanned: a walk of a few events costs less than the fold's table,
+    /// and the JIT's loops over a short session stay inline.
+    static constexpr size_t kFoldFrom = 32;
     /// The table entry for aggregate `agg` over `scope` (a direct-mapped table: the caller checks that the
     /// entry is this aggregate's over this scope, and takes it over when it is not), or null when `agg`
-    /// cannot be folded (its filter or value reads more than the element: see element_only). When entries
-    /// of other aggregates or scopes are taken over more often than the table has entries (more sessions
-    /// folded at once than it holds), the table doubles, emptied, up to kMaxFolds entries (about 14 MiB).
-    /// The entry stays valid until the next call.
+    /// cannot be folded. When entries of other aggregates or scopes are taken over more often than the
+    /// table has entries (more sessions folded at once than it holds), the table doubles, emptied, up to
+    /// kMaxFolds entries (about 24 MiB, the value maps apart). The entry stays valid until the next call.
     Fold* fold_of(const ir::Aggregate& agg, const void* scope);
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
@@ -159,8 +185,8 @@ private:
     std::vector<uint32_t> agg_class_;
     std::vector<AggMemo> memo_;
     uint64_t memo_epoch_ = 0, memo_openings_ = 0;
-    /// Per aggregate: a `transitions` whose filter and value are element_only.
-    std::vector<uint8_t> foldable_;
+    /// Per aggregate: whether and how it folds over a session (foldable()).
+    std::vector<Foldable> foldable_;
     /// A power of two of entries (kFolds at first) once the first fold is taken.
     std::vector<Fold> folds_;
     size_t takeovers_ = 0; ///< entries taken over since the table last grew
@@ -176,6 +202,11 @@ ir::Value read_field(const ir::Expr& e, const StoredEvent& ev);
 /// and constants: not its dwell (set later, when the key's next event arrives), no session, other step,
 /// aggregate or model; so its value for an event never changes.
 bool element_only(const ir::RuleSet& rs, ir::ExprId id);
+/// element_only, but the dwell may be read too: then `*dwell` is set.
+bool element_or_dwell(const ir::RuleSet& rs, ir::ExprId id, bool* dwell);
+/// How scope aggregate `agg` of `rs` folds over a session (ExprEvaluator::foldable; shared with the JIT,
+/// whose loops over a long session call the evaluator instead).
+ExprEvaluator::Foldable fold_kind(const ir::RuleSet& rs, const ir::Aggregate& agg);
 /// The event pattern step `step` names in `ctx`: the candidate when it is that step, else the step's single
 /// bound event, else null (its fields read as missing). Shared with the JIT's runtime ABI. A single-event
 /// step holds one event; reading a collected step directly is rejected by sema (E0405), so any other count

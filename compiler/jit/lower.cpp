@@ -211,6 +211,8 @@ std::string layout_key() {
                             offsetof(interp::SessionState, start),
                             offsetof(interp::SessionState, count),
                             offsetof(interp::SessionState, last_event),
+                            offsetof(interp::SessionState, events),
+                            interp::ExprEvaluator::kFoldFrom,
                             offsetof(SE::Ev, time),
                             sizeof(interp::EventPtr),
                             sizeof(interp::EventBuffer::Head),

@@ -1,5 +1,6 @@
 // lower_aggregate.cpp: count / sum / avg / min / max over a threshold scope as loops in generated code,
-// with the semantics of eval_aggregate (compiler/interp/aggregates.cpp).
+// with the semantics of eval_aggregate (compiler/interp/aggregates.cpp); over a long session, the
+// evaluator's fold.
 #include "compiler/jit/lowerer.h"
 
 #include "compiler/interp/expr_eval.h"
@@ -129,13 +130,39 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     llvm::Value* mask = b_.CreateSub(cap, b_.getInt32(1));
     // A nested window's view starts at ctx->scope_from (0 for a whole ring).
     llvm::Value* from = load_at(ctx_, offsetof(interp::EvalContext, scope_from), i32_);
+    if (interp::fold_kind(rs_, agg) != interp::ExprEvaluator::Foldable::No) {
+        // A long session (the whole of its events, at least kFoldFrom) goes to the evaluator, which
+        // continues its fold from the last evaluation (interp/aggregate_fold.cpp): a loop over the whole
+        // session on every event made a long session quadratic. The same value either way.
+        using interp::SessionState;
+        llvm::BasicBlock* check = llvm::BasicBlock::Create(c_, "agg.session", fn_);
+        llvm::BasicBlock* fold = llvm::BasicBlock::Create(c_, "agg.fold", fn_);
+        llvm::BasicBlock* inline_loop = llvm::BasicBlock::Create(c_, "agg.inline", fn_);
+        llvm::Value* long_view = b_.CreateAnd(
+            b_.CreateICmpUGE(size, b_.getInt32(static_cast<uint32_t>(interp::ExprEvaluator::kFoldFrom))),
+            b_.CreateICmpEQ(from, b_.getInt32(0)));
+        llvm::Value* session = load_at(ctx_, offsetof(interp::EvalContext, session), ptr_);
+        b_.CreateCondBr(b_.CreateAnd(long_view, b_.CreateIsNotNull(session)), check, inline_loop);
+        b_.SetInsertPoint(check);
+        llvm::Value* events = b_.CreateConstGEP1_64(i8_, session, offsetof(SessionState, events));
+        b_.CreateCondBr(b_.CreateICmpEQ(scope, events), fold, inline_loop);
+        b_.SetInsertPoint(fold);
+        llvm::Value* s = slot();
+        b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
+        const Val folded = load_value(s, e.type);
+        b_.CreateStore(folded.present, res_present);
+        b_.CreateStore(folded.payload, res_payload);
+        b_.CreateBr(done);
+        b_.SetInsertPoint(inline_loop);
+    }
+    llvm::BasicBlock* entry = b_.GetInsertBlock();
     llvm::BasicBlock* loop = llvm::BasicBlock::Create(c_, "agg.loop", fn_);
     llvm::BasicBlock* body = llvm::BasicBlock::Create(c_, "agg.body", fn_);
     llvm::BasicBlock* next = llvm::BasicBlock::Create(c_, "agg.next", fn_);
     b_.CreateBr(loop);
     b_.SetInsertPoint(loop);
     llvm::PHINode* i = b_.CreatePHI(i32_, 2);
-    i->addIncoming(from, has_ring);
+    i->addIncoming(from, entry);
     b_.CreateCondBr(b_.CreateICmpULT(i, size), body, after);
     b_.SetInsertPoint(body);
     llvm::Value* idx = b_.CreateZExt(b_.CreateAnd(b_.CreateAdd(head, i), mask), i64_);

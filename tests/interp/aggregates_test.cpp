@@ -1,5 +1,6 @@
 // aggregates_test.cpp: aggregates and behavioural features (docs/language.md section 7), every value
 // computed by hand in the comments.
+#include "compiler/interp/expr_eval.h"
 #include "tests/interp/ir_builder.h"
 
 #include <gtest/gtest.h>
@@ -191,14 +192,17 @@ TEST(FeatureEdges, BacktracksMatchTheDefinitionOnRandomSequences) {
     }
 }
 
-// `transitions` over a session's events continues from the last evaluation's fold (aggregates.cpp
-// fold_transitions) when its filter and value read only the element. Against the same aggregate with a
-// filter that also reads the dwell (`has(dwell) or true`: every element passes, but the dwell makes it
-// rescanned every time, the definition): random streams of P (page a, b, c or missing) and Q events over
-// two keys, gaps that now and then close the session (about 30 events of a key per session), and in half the
-// trials a scope cap of 7 events that drops the session's oldest. A rule fires when the two differ on any P
-// event (none may), another emits both at the first transition of each session (their values compared).
-TEST(FeatureEdges, SessionTransitionsFoldedEqualARescan) {
+// Aggregates over a long session are left folds continued from the last evaluation (aggregate_fold.cpp)
+// and must equal the rescan (the definition) bit for bit. Each aggregate has a twin whose filter also
+// reads the session (`session.events >= 0 or true`: every element passes, but the session makes it
+// rescanned every time): random streams of P events (page a, b, c or missing; x an int, y a float, d a
+// duration, each sometimes missing) and Q events over two keys, at most 2 s apart, now and then a gap that
+// closes the session (about 120 events of a key per session, past ExprEvaluator::kFoldFrom), in a third of
+// the trials a scope cap of 40 events (the session's oldest dropped: folded from the start again) and in
+// another third one of 7 (always rescanned). A rule fires when a pair differs (none may); another emits
+// every pair at every tenth P event of a session from the 30th, and one at the session's end (their bits
+// compared). The kinds that read the dwell keep in the fold only the events whose dwell is known.
+TEST(FeatureEdges, SessionAggregatesFoldedEqualARescan) {
     uint64_t x = 0x9E3779B97F4A7C15ull;
     auto next = [&] {
         x ^= x << 13;
@@ -207,58 +211,122 @@ TEST(FeatureEdges, SessionTransitionsFoldedEqualARescan) {
         return x;
     };
     size_t compared = 0;
-    for (int trial = 0; trial < 24; ++trial) {
+    for (int trial = 0; trial < 12; ++trial) {
         IrBuilder b;
-        uint16_t P = b.event("P", {{"page", Type::String}});
+        uint16_t P = b.event(
+            "P", {{"page", Type::String}, {"x", Type::Int}, {"y", Type::Float}, {"d", Type::Duration}});
         uint16_t Q = b.event("Q");
         const uint32_t s = b.session("s", 10 * kSec);
-        const ir::ExprId page = b.fld(P, "page");
-        const ir::ExprId every = b.bin(Op::Or, b.call(ir::Builtin::Has, {b.dwell()}), b.b(true));
+        const ir::ExprId page = b.fld(P, "page"), xv = b.fld(P, "x"), yv = b.fld(P, "y"), dv = b.fld(P, "d");
+        const ir::ExprId every =
+            b.bin(Op::Or, b.bin(Op::Ge, b.session_attr(ir::SessionAttr::Events), b.i(0)), b.b(true));
         const ir::ExprId not_c = b.bin(Op::Ne, page, b.s("c"));
-        const ir::ExprId folded = b.agg(AggKind::Transitions, {P}, page);
-        const ir::ExprId rescanned = b.agg(AggKind::Transitions, {P}, page, every);
-        const ir::ExprId folded_nc = b.agg(AggKind::Transitions, {P}, page, not_c);
-        const ir::ExprId rescanned_nc = b.agg(AggKind::Transitions, {P}, page, b.bin(Op::And, not_c, every));
-        b.threshold("differ", over_session(s,
-                                           b.bin(Op::Or, b.bin(Op::Ne, folded, rescanned),
-                                                 b.bin(Op::Ne, folded_nc, rescanned_nc)),
-                                           false, {P}));
-        const uint32_t shown =
-            b.threshold("shown", over_session(s, b.bin(Op::Gt, folded, b.i(0)), false, {P}));
-        b.emit(shown, "folded", folded);
-        b.emit(shown, "rescanned", rescanned);
-        b.emit(shown, "folded_nc", folded_nc);
-        b.emit(shown, "rescanned_nc", rescanned_nc);
+        const ir::ExprId long_dwell = b.bin(Op::Gt, b.dwell(), b.dur(kSec));
+        struct Spec {
+            AggKind kind;
+            std::vector<uint16_t> types;
+            ir::ExprId value, filter;
+            Type result;
+        };
+        const std::vector<Spec> specs = {
+            {AggKind::Count, {P}, ir::kNoExpr, ir::kNoExpr, Type::Int},
+            {AggKind::Count, {}, ir::kNoExpr, not_c, Type::Int},
+            {AggKind::Count, {P}, ir::kNoExpr, long_dwell, Type::Int},
+            {AggKind::Sum, {P}, xv, ir::kNoExpr, Type::Int},
+            {AggKind::Sum, {P}, yv, not_c, Type::Float},
+            {AggKind::Sum, {P}, xv, ir::kNoExpr, Type::Float},
+            {AggKind::Sum, {P}, dv, ir::kNoExpr, Type::Duration},
+            {AggKind::Avg, {P}, xv, ir::kNoExpr, Type::Float},
+            {AggKind::Avg, {P}, dv, not_c, Type::Duration},
+            {AggKind::Min, {P}, page, ir::kNoExpr, Type::String},
+            {AggKind::Max, {P}, yv, ir::kNoExpr, Type::Float},
+            {AggKind::Max, {P}, b.dwell(), b.bin(Op::Eq, page, b.s("a")), Type::Duration},
+            {AggKind::First, {P}, page, not_c, Type::String},
+            {AggKind::Last, {P}, xv, ir::kNoExpr, Type::Int},
+            {AggKind::DwellTime, {P}, ir::kNoExpr, not_c, Type::Duration},
+            {AggKind::Distinct, {P}, page, ir::kNoExpr, Type::Int},
+            {AggKind::Distinct, {P}, yv, ir::kNoExpr, Type::Int},
+            {AggKind::Entropy, {P}, page, ir::kNoExpr, Type::Float},
+            {AggKind::Backtracks, {P}, page, ir::kNoExpr, Type::Int},
+            {AggKind::BacktrackRate, {P}, xv, ir::kNoExpr, Type::Float},
+            {AggKind::Transitions, {P}, page, ir::kNoExpr, Type::Int},
+            {AggKind::Transitions, {P}, page, not_c, Type::Int},
+            {AggKind::GapMean, {P}, ir::kNoExpr, ir::kNoExpr, Type::Duration},
+            {AggKind::GapMin, {}, ir::kNoExpr, ir::kNoExpr, Type::Duration},
+            {AggKind::GapMax, {P}, ir::kNoExpr, not_c, Type::Duration},
+            {AggKind::GapStd, {P}, ir::kNoExpr, ir::kNoExpr, Type::Duration}, // never folded
+        };
+        // `shown` holds at the 30th, 40th, ... P event of a session (a rule fires where its condition
+        // starts to hold); `differ` whenever a pair differs (one of them missing included), which it never
+        // may.
+        const ir::ExprId count_p = b.agg(AggKind::Count, {P}, ir::kNoExpr, ir::kNoExpr, Type::Int);
+        const uint32_t shown = b.threshold(
+            "shown", over_session(s,
+                                  b.bin(Op::And, b.bin(Op::Eq, b.bin(Op::Mod, count_p, b.i(10)), b.i(0)),
+                                        b.bin(Op::Ge, count_p, b.i(30))),
+                                  false, {P}));
+        const uint32_t ended = b.threshold("ended", over_session(s, b.b(true), true));
+        ir::ExprId differ = b.b(false);
+        for (const Spec& sp : specs) {
+            const ir::ExprId twin_filter =
+                sp.filter == ir::kNoExpr ? every : b.bin(Op::And, sp.filter, every);
+            const ir::ExprId folded = b.agg(sp.kind, sp.types, sp.value, sp.filter, sp.result);
+            const ir::ExprId rescanned = b.agg(sp.kind, sp.types, sp.value, twin_filter, sp.result);
+            for (uint32_t rule : {shown, ended}) {
+                b.emit(rule, "folded", folded);
+                b.emit(rule, "rescanned", rescanned);
+            }
+            const ir::ExprId any =
+                b.bin(Op::Or, b.call(ir::Builtin::Has, {folded}), b.call(ir::Builtin::Has, {rescanned}));
+            differ =
+                b.bin(Op::Or, differ, b.bin(Op::And, any, b.un(Op::Not, b.bin(Op::Eq, folded, rescanned))));
+        }
+        b.threshold("differ", over_session(s, differ, false, {P}));
+        b.threshold("differ_at_end", over_session(s, differ, true));
         ir::ExecutorOptions opts;
-        if (trial % 2 == 1) opts.max_scope_events = 7;
+        if (trial % 3 == 1) opts.max_scope_events = 40;
+        if (trial % 3 == 2) opts.max_scope_events = 7;
         Runner r(b.rs, opts);
         const char* pages[] = {"a", "b", "c"};
         int64_t t = 0;
-        for (int k = 0; k < 600; ++k) {
-            t += next() % 60 == 0 ? 25 * kSec : static_cast<int64_t>(next() % 3) * kSec;
+        auto maybe = [&](Value v) { return next() % 5 == 0 ? Value::missing() : v; };
+        for (int k = 0; k < 2000; ++k) {
+            t += next() % 240 == 0 ? 25 * kSec : static_cast<int64_t>(next() % 2001) * 1000;
             const char* const keys[] = {"k0", "k1"};
             const std::string key = keys[next() % 2];
             if (next() % 6 == 0) {
                 r.ev(Q, key, t);
-            } else {
-                const uint64_t pick = next() % 5;
-                r.ev(P, key, t, {pick < 3 ? r.str(pages[pick]) : Value::missing()});
+                continue;
             }
+            const uint64_t pick = next() % 4;
+            r.ev(P, key, t,
+                 {pick < 3 ? r.str(pages[pick]) : Value::missing(),
+                  maybe(Value::integer(static_cast<int64_t>(next() % 9) - 4)),
+                  maybe(Value::real(static_cast<double>(next() % 1000) / 8.0 - 60.0)),
+                  maybe(Value::duration(static_cast<int64_t>(next() % 5000) * 1000))});
         }
         r.end();
-        size_t shown_here = 0;
+        size_t long_sessions = 0;
         for (const ir::Detection& d : r.sink.out) {
-            ASSERT_NE(b.rs.rules[d.rule].name, "differ")
-                << "trial " << trial << " key " << r.view(ir::Value::string(d.key));
-            ASSERT_EQ(d.fields.size(), 4u);
-            EXPECT_EQ(d.fields[0].i, d.fields[1].i) << "trial " << trial;
-            EXPECT_EQ(d.fields[2].i, d.fields[3].i) << "trial " << trial;
-            ++shown_here;
+            ASSERT_EQ(b.rs.rules[d.rule].name.rfind("differ", 0), std::string::npos)
+                << "trial " << trial << " key " << r.view(ir::Value::string(d.key)) << " at " << d.time;
+            ASSERT_EQ(d.fields.size(), 2 * specs.size());
+            for (size_t a = 0; a < specs.size(); ++a) {
+                const Value& f = d.fields[2 * a];
+                const Value& g = d.fields[2 * a + 1];
+                ASSERT_EQ(f.type, g.type) << "trial " << trial << " aggregate " << a;
+                ASSERT_EQ(f.i, g.i) << "trial " << trial << " aggregate " << a; // the payload's bits
+            }
+            if (d.fields[0].i >= static_cast<int64_t>(ExprEvaluator::kFoldFrom)) ++long_sessions;
         }
-        EXPECT_GT(shown_here, 10u) << "trial " << trial; // sessions with transitions in every stream
-        compared += shown_here;
+        // The fold was taken (with a cap of 40, `shown` holds from the 40th event on: one detection a
+        // session).
+        if (trial % 3 != 2) {
+            EXPECT_GT(long_sessions, trial % 3 == 0 ? 50u : 5u) << "trial " << trial;
+        }
+        compared += r.sink.out.size();
     }
-    EXPECT_GT(compared, 240u);
+    EXPECT_GT(compared, 600u);
 }
 
 TEST(FeatureEdges, BurstinessOfEqualGapsIsMinusOne) {

@@ -275,9 +275,23 @@ Case generate_case(Family f, uint64_t seed) {
     uint32_t nkeys = 1 + b.rng.below(4);
     uint32_t nevents = 4 + b.rng.below(26);
     static constexpr int64_t kSteps[] = {0, 0, 1, 1, 1, 1, 2, 2, 3, 4, 5};
+    // With a rule over a session, now and then a long stream of few keys and short steps: sessions past
+    // ExprEvaluator::kFoldFrom events, whose aggregates the engines fold (interp/aggregate_fold.cpp).
+    bool session_rule = false;
+    for (const ir::Rule& r : b.rs.rules)
+        session_rule = session_rule ||
+                       (r.kind == ir::RuleKind::Threshold && r.threshold.scope == ir::ScopeKind::Session);
+    static constexpr int64_t kLongSteps[] = {0, 0, 0, 1, 1, 1, 1, 2};
+    const bool long_stream = session_rule && b.rng.chance(0.3);
+    if (long_stream) {
+        nkeys = 1 + b.rng.below(2);
+        nevents = 60 + b.rng.below(140);
+    }
     int64_t t = 1'700'000'000 * kSec;
     for (uint32_t i = 0; i < nevents; ++i) {
-        t += kSteps[b.rng.below(std::size(kSteps))] * kSec;
+        t += (long_stream ? kLongSteps[b.rng.below(std::size(kLongSteps))]
+                          : kSteps[b.rng.below(std::size(kSteps))]) *
+             kSec;
         c.events.push_back(make_event(b, i + 1, t, nkeys));
     }
     c.rs = std::move(b.rs);
