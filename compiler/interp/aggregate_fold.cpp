@@ -1,5 +1,5 @@
 // aggregate_fold.cpp: an aggregate over a long session as a left fold that the next evaluation continues:
-// the rescan's accumulators for each kind, kept between evaluations (ExprEvaluator::Fold).
+// the rescan's accumulators for each kind, kept between evaluations in the session's events (state.h Fold).
 #include "compiler/interp/aggregate_fold.h"
 
 #include "compiler/interp/value_ops.h"
@@ -14,9 +14,6 @@ using ir::Type;
 using ir::Value;
 
 namespace {
-
-using FoldState = ExprEvaluator::FoldState;
-using FoldKeys = ExprEvaluator::FoldKeys;
 
 bool counts_values(AggKind k) {
     return k == AggKind::Distinct || k == AggKind::Entropy || k == AggKind::Backtracks ||
@@ -162,16 +159,11 @@ Value fold_result(const ir::Aggregate& agg, const FoldState& f, const FoldKeys* 
 /// and value read only the element (ExprEvaluator::fold_of), whose fields never change once its dwell is
 /// known: an aggregate that reads the dwell keeps in `f` only the events whose dwell is known (all but the
 /// key's latest), and adds the rest to a copy.
-Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval,
-                   ExprEvaluator::Fold& f) {
+Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, Fold& f) {
     const EventBuffer& s = *ctx.scope;
     const size_t size = s.size();
-    const auto a = static_cast<uint32_t>(&agg - eval.ruleset().aggregates.data());
-    const bool prefix = f.scope == ctx.scope && f.agg == a && f.n != 0 && f.n <= size &&
-                        s[0]->ord == f.first_ord && s[f.n - 1]->ord == f.last_ord;
+    const bool prefix = f.n != 0 && f.n <= size && s[0]->ord == f.first_ord && s[f.n - 1]->ord == f.last_ord;
     if (!prefix) {
-        f.scope = ctx.scope;
-        f.agg = a;
         f.n = 0;
         f.first_ord = s[0]->ord;
         f.state = FoldState{};

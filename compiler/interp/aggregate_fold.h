@@ -65,7 +65,6 @@ inline ir::Value zero_of(ir::Type t) {
 
 /// `agg` (ExprEvaluator::foldable) over a session's events (ctx.scope, at least one) continued from fold
 /// `f` when it still holds a prefix of them, else folded from the first event: what a rescan returns.
-ir::Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval,
-                       ExprEvaluator::Fold& f);
+ir::Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, Fold& f);
 
 } // namespace ethogram::interp

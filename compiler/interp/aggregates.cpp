@@ -287,10 +287,10 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     // A session's events only grow at the back: an aggregate over a long one continues where the last
     // evaluation stopped (the walk over the whole session on every event made a long session quadratic:
     // docs/performance.md, "Long sessions").
-    ExprEvaluator::Fold* fold = nullptr;
+    Fold* fold = nullptr;
     if (!kept && ctx.session && ctx.scope == &ctx.session->events && ctx.scope_from == 0 &&
         ctx.scope->size() >= ExprEvaluator::kFoldFrom)
-        fold = eval.fold_of(agg, ctx.scope);
+        fold = eval.fold_of(agg, *ctx.session);
     const Value v = fold ? fold_session(agg, ctx, eval, *fold) : rescan(agg, ctx, eval, kept);
     if (memo) *memo = {eval.memo_epoch(), ctx.scope, ctx.scope_from, ctx.session, ctx.current, v};
     return v;

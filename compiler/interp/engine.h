@@ -270,6 +270,10 @@ bool make_room(const EventBuffer& buf, uint32_t cap, ir::ExecutorStats& stats, P
 inline void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
     if (make_room(buf, cap, stats, [&] { buf.pop_front(); })) buf.push_back(e);
 }
+/// push_capped for a session's events (allocated with their owner word).
+inline void push_capped(SessionEvents& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
+    if (make_room(buf, cap, stats, [&] { buf.pop_front(); })) buf.push(e);
+}
 
 /// True when `types` is empty or holds `t`. Inline: every event tests the types of sessions and steps.
 inline bool type_in(const std::vector<uint16_t>& types, uint16_t t) {

@@ -111,24 +111,17 @@ ExprEvaluator::ExprEvaluator(const ir::RuleSet& rs, ir::StringPool& pool) : rs_(
     for (uint32_t a = 0; a < aggs.size(); ++a) foldable_[a] = fold_kind(rs_, aggs[a]);
 }
 
-ExprEvaluator::Fold* ExprEvaluator::fold_of(const ir::Aggregate& agg, const void* scope) {
+Fold* ExprEvaluator::fold_of(const ir::Aggregate& agg, const SessionState& st) {
     const auto a = static_cast<size_t>(&agg - rs_.aggregates.data());
     if (a >= foldable_.size() || foldable_[a] == Foldable::No) return nullptr;
-    if (folds_.empty()) folds_.resize(kFolds);
-    // The scope's address (8-byte aligned, so shifted) and the aggregate, mixed by a multiply whose top bits
-    // pick the entry (the table's size is a power of two).
-    const uint64_t h =
-        ((reinterpret_cast<uintptr_t>(scope) >> 3) ^ (uint64_t{a} << 47)) * 0x9E3779B97F4A7C15ull;
-    Fold* f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
-    if (f->scope != nullptr && (f->scope != scope || f->agg != a) && ++takeovers_ > 2 * folds_.size() &&
-        folds_.size() < kMaxFolds) {
-        const size_t grown = folds_.size() * 2;
-        folds_.clear(); // Fold owns its value map: not copyable
-        folds_.resize(grown);
-        takeovers_ = 0;
-        f = &folds_[static_cast<size_t>(h >> (64 - std::countr_zero(folds_.size())))];
-    }
-    return f;
+    SessionFolds* folds = st.events.folds();
+    if (!folds) return nullptr;
+    const uint32_t cls = agg_class_[a];
+    for (Fold& f : *folds)
+        if (f.agg == cls) return &f;
+    Fold& f = folds->emplace_back();
+    f.agg = cls;
+    return &f;
 }
 
 bool ExprEvaluator::test(ir::ExprId id, const EvalContext& ctx) {

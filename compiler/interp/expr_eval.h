@@ -7,8 +7,6 @@
 #include "compiler/ir/ir.h"
 
 #include <cstdint>
-#include <map>
-#include <memory>
 #include <type_traits>
 #include <vector>
 
@@ -106,33 +104,6 @@ public:
     }
     uint64_t memo_epoch() const { return memo_epoch_; }
 
-    /// A session's events collected by an aggregate's left fold (eval_aggregate): a session only gains
-    /// events at its back (and loses its front to the scope cap, or all of them when it closes), so the next
-    /// evaluation continues from `n` instead of walking the whole session again. The accumulators are the
-    /// rescan's, in the rescan's order, so the result is the rescan's bit for bit. Valid while the scope's
-    /// first and n-th events are still the events with processing orders `first_ord` and `last_ord` (orders
-    /// are never reused within a run of the executor: a snapshot is restored only into a fresh executor,
-    /// whose evaluator has no folds, and a hot swap starts a new one).
-    struct FoldState {
-        ir::Value acc;     ///< transitions, backtracks: the last value; min, max, first, last: the answer;
-                           ///< an int or duration sum; gap_min, gap_max: the extreme gap
-        double sum = 0;    ///< sum, avg, dwell_time, gap_mean: the values (gaps) added as doubles in order
-        int64_t count = 0; ///< count: elements; sum, avg, entropy, backtracks: present values; gaps: elements
-        int64_t hits = 0;  ///< transitions, backtracks: the answer
-        int64_t last_time = 0;              ///< gaps: the previous element's time
-        ir::Type first = ir::Type::Missing; ///< sum, avg: the first present value's type
-        bool any_float = false;             ///< sum: a float among the values
-    };
-    /// distinct, entropy, backtracks: how often each value (as a key: -0.0 is 0.0) was seen, in key order.
-    using FoldKeys = std::map<std::pair<uint8_t, int64_t>, int64_t>;
-    struct Fold {
-        const void* scope = nullptr; ///< the session's event buffer; null: an empty entry
-        uint32_t agg = 0;            ///< the aggregate's index in ruleset().aggregates
-        uint32_t n = 0;              ///< scope positions folded
-        uint64_t first_ord = 0, last_ord = 0;
-        FoldState state;
-        std::unique_ptr<FoldKeys> keys; ///< for the kinds that count values (allocated on first use)
-    };
     /// How an aggregate can be folded: not (its filter or value reads more than the element, or its kind
     /// needs the whole list: gap_std, burstiness), over all of the session's events, or (its filter or value
     /// reads the dwell, known only once the key's next event arrived) over those whose dwell is known, the
@@ -143,15 +114,13 @@ public:
         const auto a = static_cast<size_t>(&agg - rs_.aggregates.data());
         return a < foldable_.size() ? foldable_[a] : Foldable::No;
     }
-    /// Sessions shorter than this are rescanned: a walk of a few events costs less than the fold's table,
+    /// Sessions shorter than this are rescanned: a walk of a few events costs less than finding a fold,
     /// and the JIT's loops over a short session stay inline.
     static constexpr size_t kFoldFrom = 32;
-    /// The table entry for aggregate `agg` over `scope` (a direct-mapped table: the caller checks that the
-    /// entry is this aggregate's over this scope, and takes it over when it is not), or null when `agg`
-    /// cannot be folded. When entries of other aggregates or scopes are taken over more often than the
-    /// table has entries (more sessions folded at once than it holds), the table doubles, emptied, up to
-    /// kMaxFolds entries (about 24 MiB, the value maps apart). The entry stays valid until the next call.
-    Fold* fold_of(const ir::Aggregate& agg, const void* scope);
+    /// The fold of aggregate `agg` over session `st` (its events' folds, created on first use: a fresh
+    /// fold has n == 0), or null when `agg` cannot be folded or the session keeps no events. Alike
+    /// aggregates (the memo's classes: the same kind, types, filter, value and type) share one fold.
+    Fold* fold_of(const ir::Aggregate& agg, const SessionState& st);
 
     /// Model functions (ExprKind::Model) read `models` for the key whose states are set by
     /// set_key_models: the interpreter sets them before it processes an event or a timer of a key.
@@ -187,10 +156,6 @@ private:
     uint64_t memo_epoch_ = 0, memo_openings_ = 0;
     /// Per aggregate: whether and how it folds over a session (foldable()).
     std::vector<Foldable> foldable_;
-    /// A power of two of entries (kFolds at first) once the first fold is taken.
-    std::vector<Fold> folds_;
-    size_t takeovers_ = 0; ///< entries taken over since the table last grew
-    static constexpr size_t kFolds = 1024, kMaxFolds = size_t{1} << 18;
 };
 
 static_assert(std::is_standard_layout_v<EvalContext> && std::is_standard_layout_v<StoredEvent>,

@@ -319,12 +319,13 @@ Status Interpreter::restore_state(std::string_view in) {
         }
         return events[i];
     };
-    auto ring = [&](EventBuffer& b) {
+    // `words`: the owner words a ring is allocated with (a session's: its folds, rebuilt on use).
+    auto ring = [&](EventBuffer& b, uint32_t words = 0) {
         uint64_t n = r.count(8);
         for (uint64_t i = 0; i < n && r.ok(); ++i) {
             EventPtr e = ev(r.u64());
             if (!e) r.fail("a missing event in a buffer");
-            b.push_back(std::move(e));
+            b.push_back(std::move(e), words);
         }
     };
     auto expect = [&](uint64_t got, size_t want, const char* what) {
@@ -348,7 +349,7 @@ Status Interpreter::restore_state(std::string_view in) {
             s.count = r.u64();
             s.generation = r.u64();
             s.timer_at = r.i64();
-            ring(s.events);
+            ring(s.events, 1);
             s.last_event = ev(r.u64());
             // An open session has a latest event (deadline and latest time follow); a closed one no timer.
             if (r.ok() && !s.open() && s.timer_at != 0) r.fail("a closed session with a timer");

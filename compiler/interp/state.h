@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
+#include <memory>
 #include <new>
 #include <type_traits>
 #include <utility>
@@ -142,6 +144,80 @@ constexpr uint64_t stored_event_alloc_bytes(uint32_t nfields) {
 
 using EventBuffer = Ring<EventPtr>;
 
+/// The accumulators of an aggregate's left fold over a session's events (aggregate_fold.cpp): the rescan's
+/// own, kept between evaluations, so that the next one continues instead of walking the whole session.
+struct FoldState {
+    ir::Value acc;         ///< transitions, backtracks: the last value; min, max, first, last: the answer;
+                           ///< an int or duration sum; gap_min, gap_max: the extreme gap
+    double sum = 0;        ///< sum, avg, dwell_time, gap_mean: the values (gaps) added as doubles in order
+    int64_t count = 0;     ///< count: elements; sum, avg, entropy, backtracks: present values; gaps: elements
+    int64_t hits = 0;      ///< transitions, backtracks: the answer
+    int64_t last_time = 0; ///< gaps: the previous element's time
+    ir::Type first = ir::Type::Missing; ///< sum, avg: the first present value's type
+    bool any_float = false;             ///< sum: a float among the values
+};
+/// distinct, entropy, backtracks: how often each value (as a key: -0.0 is 0.0) was seen, in key order.
+using FoldKeys = std::map<std::pair<uint8_t, int64_t>, int64_t>;
+/// One aggregate's fold over a session: valid while the session's first and n-th events are still the
+/// events with processing orders `first_ord` and `last_ord` (orders are never reused within a run).
+struct Fold {
+    uint32_t agg = 0; ///< the aggregate's class (ExprEvaluator::fold_of: alike aggregates share a fold)
+    uint32_t n = 0;   ///< session positions folded
+    uint64_t first_ord = 0, last_ord = 0;
+    FoldState state;
+    std::unique_ptr<FoldKeys> keys; ///< for the kinds that count values (allocated on first use)
+};
+using SessionFolds = std::vector<Fold>;
+
+/// A session's events: an EventBuffer allocated with one owner word, which points to the session's folds
+/// (null until an aggregate is folded over it), so that the folds live and die with the events they fold
+/// and cost nothing to a session that keeps no events. A session only gains events at its back (and loses
+/// its front to the scope cap, or all of them when it closes).
+class SessionEvents : public EventBuffer {
+public:
+    SessionEvents() = default;
+    SessionEvents(SessionEvents&&) noexcept = default;
+    SessionEvents& operator=(SessionEvents&& o) noexcept {
+        if (this != &o) {
+            drop_folds();
+            EventBuffer::operator=(std::move(o));
+        }
+        return *this;
+    }
+    ~SessionEvents() { drop_folds(); }
+    void clear() {
+        drop_folds();
+        EventBuffer::clear();
+    }
+    /// Appends `e` (the owner word allocated with the ring).
+    void push(EventPtr e) { push_back(std::move(e), 1); }
+    /// The folds, created on first use; null when the ring has no owner word (empty).
+    SessionFolds* folds() const {
+        int64_t* w = words();
+        if (!w) return nullptr;
+        if (w[0] == 0) w[0] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(new SessionFolds()));
+        return reinterpret_cast<SessionFolds*>(static_cast<uintptr_t>(w[0]));
+    }
+    /// Heap bytes of the folds (for the state accounting, malloc's block overhead included), 0 without.
+    size_t fold_bytes() const {
+        const int64_t* w = words();
+        if (!w || w[0] == 0) return 0;
+        const auto* f = reinterpret_cast<const SessionFolds*>(static_cast<uintptr_t>(w[0]));
+        size_t n = sizeof(SessionFolds) + f->capacity() * sizeof(Fold) + 32;
+        for (const Fold& x : *f)
+            if (x.keys)
+                n += sizeof(FoldKeys) + 16 + x.keys->size() * 64; // a map node: 56 bytes and malloc's 8
+        return n;
+    }
+    /// Forgets the folds (a hot swap: the aggregates they name are the old rule set's).
+    void drop_folds() {
+        int64_t* w = words();
+        if (!w || w[0] == 0) return;
+        delete reinterpret_cast<SessionFolds*>(static_cast<uintptr_t>(w[0]));
+        w[0] = 0;
+    }
+};
+
 /// One open (or closed) session of one key.
 /// 48 bytes: what follows from other members is not stored (open: a latest event; the latest time: the
 /// latest event's; the deadline: sessions.h session_deadline).
@@ -152,8 +228,8 @@ struct SessionState {
     /// The deadline of the session's live timer entry (engine.h Timer; at or before the session's
     /// deadline); 0 while the session is closed.
     int64_t timer_at = 0;
-    EventBuffer events;  ///< the session's events (capped), kept only when a rule scopes over it
-    EventPtr last_event; ///< the session's latest event (null while closed)
+    SessionEvents events; ///< the session's events (capped), kept only when a rule scopes over it
+    EventPtr last_event;  ///< the session's latest event (null while closed)
 
     bool open() const { return static_cast<bool>(last_event); }
     /// Time of the session's latest event (open sessions only).

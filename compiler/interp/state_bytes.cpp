@@ -67,7 +67,7 @@ uint64_t key_state_bytes(const KeyState& ks) {
     for (const ModelKeyState& m : ks.models) n += model_state_bytes(m);
     for (const SessionState& s : ks.sessions) {
         if (s.open()) n += kTimerEntryBytes;
-        n += ring_bytes(s.events, last);
+        n += ring_bytes(s.events, last) + s.events.fold_bytes();
         if (s.last_event && s.last_event.get() != last) n += stored_event_bytes(*s.last_event);
     }
     for (const ThresholdState& t : ks.thresholds) n += ring_bytes(t.scope, last);

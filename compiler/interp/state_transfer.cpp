@@ -216,6 +216,7 @@ bool Interpreter::take_state(ir::Executor& from, ir::StateTransfer& out) {
             if (sessions[s] < 0) continue;
             SessionState& st = ks.sessions[static_cast<size_t>(sessions[s])];
             st = std::move(old.sessions[s]);
+            st.events.drop_folds(); // they name the old rule set's aggregates
             if (!en_.session_keeps_events[static_cast<size_t>(sessions[s])]) st.events.clear();
             any = any || st.open() || st.count > 0;
         }

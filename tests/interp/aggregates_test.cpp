@@ -329,6 +329,39 @@ TEST(FeatureEdges, SessionAggregatesFoldedEqualARescan) {
     EXPECT_GT(compared, 600u);
 }
 
+// Folds live with a session's events and are not part of a snapshot: an executor restored mid-session
+// folds again from the restored events, and detects what the one that kept running detects.
+TEST(FeatureEdges, SessionFoldsRebuiltAfterARestore) {
+    IrBuilder b;
+    uint16_t P = b.event("P", {{"page", Type::String}, {"x", Type::Int}});
+    const uint32_t s = b.session("s", 10 * kSec);
+    const ir::ExprId count_p = b.agg(AggKind::Count, {P}, ir::kNoExpr, ir::kNoExpr, Type::Int);
+    const uint32_t rule = b.threshold(
+        "tenth", over_session(s, b.bin(Op::Eq, b.bin(Op::Mod, count_p, b.i(10)), b.i(0)), false, {P}));
+    b.emit(rule, "n", count_p);
+    b.emit(rule, "pages", b.agg(AggKind::Distinct, {P}, b.fld(P, "page"), ir::kNoExpr, Type::Int));
+    b.emit(rule, "x", b.agg(AggKind::Sum, {P}, b.fld(P, "x"), ir::kNoExpr, Type::Int));
+    b.emit(rule, "moves", b.agg(AggKind::Transitions, {P}, b.fld(P, "page"), ir::kNoExpr, Type::Int));
+    Runner a(b.rs), c(b.rs);
+    const char* pages[] = {"a", "b", "c", "d"};
+    auto feed = [&](Runner& r, int from, int to) {
+        for (int k = from; k < to; ++k)
+            r.ev(P, "k", k * kSec / 2, {r.str(pages[(k * 7) % 4]), Value::integer(k % 5)});
+    };
+    feed(a, 0, 200);
+    std::string snap;
+    ASSERT_EQ(c.restore_from(a, snap), "");
+    const size_t before = a.sink.out.size();
+    feed(a, 200, 400);
+    feed(c, 200, 400);
+    ASSERT_EQ(a.sink.out.size() - before, c.sink.out.size());
+    ASSERT_GE(c.sink.out.size(), 20u);
+    for (size_t i = 0; i < c.sink.out.size(); ++i)
+        for (size_t f = 0; f < 4; ++f)
+            EXPECT_EQ(a.sink.out[before + i].fields[f].i, c.sink.out[i].fields[f].i) << i << " " << f;
+    EXPECT_EQ(c.sink.out.back().fields[0].i, 400);
+}
+
 TEST(FeatureEdges, BurstinessOfEqualGapsIsMinusOne) {
     // gaps 2s 2s: sigma 0, mu 2s: (0 - 2) / (0 + 2) = -1.
     IrBuilder b;
