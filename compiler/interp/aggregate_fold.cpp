@@ -101,6 +101,40 @@ void fold_in(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext&
     }
 }
 
+/// Takes `se`, the oldest of the events folded, out of fold state `f` when that is exact: false when the
+/// fold must be done again from the first event instead.
+bool fold_out(const ir::Aggregate& agg, const StoredEvent* se, ExprEvaluator& eval, FoldState& f,
+              FoldKeys* keys) {
+    const EvalContext ctx; // the filter and value read only the element
+    if (!is_element(agg, se, ctx, eval)) return true;
+    const AggKind kind = agg.kind;
+    if (kind == AggKind::Count) {
+        --f.count;
+        return true;
+    }
+    if (kind == AggKind::GapMean || kind == AggKind::GapMin || kind == AggKind::GapMax) return false;
+    const Value v = element_value(agg, se, ctx, eval);
+    if (v.is_missing()) return true;
+    switch (kind) {
+    case AggKind::Distinct:
+    case AggKind::Entropy: {
+        const auto it = keys ? keys->find(key_of(v)) : FoldKeys::iterator{};
+        if (!keys || it == keys->end()) return false;
+        if (--it->second == 0) keys->erase(it);
+        --f.count;
+        return true;
+    }
+    case AggKind::Min:
+    case AggKind::Max: {
+        // Not the best (strictly worse): the best stays. An equal value may differ in type or bits from
+        // the one the rescan would keep next, so it is folded again.
+        const auto c = compare_values(v, f.acc, eval.pool());
+        return c && (kind == AggKind::Max ? *c < 0 : *c > 0);
+    }
+    default: return false;
+    }
+}
+
 /// The aggregate's value from its fold state: what rescan() returns over the same elements.
 Value fold_result(const ir::Aggregate& agg, const FoldState& f, const FoldKeys* keys) {
     switch (agg.kind) {
@@ -180,6 +214,25 @@ Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluat
     FoldState tail = f.state; // never a kind with value counts (fold_kind)
     for (; i < size; ++i) fold_in(agg, s[i].get(), ctx, eval, tail, nullptr);
     return fold_result(agg, tail, nullptr);
+}
+
+void fold_out_front(ExprEvaluator& eval, const SessionEvents& events) {
+    SessionFolds* folds = events.existing_folds();
+    if (!folds || events.empty()) return;
+    const StoredEvent* front = events.front().get();
+    const auto& aggs = eval.ruleset().aggregates;
+    for (Fold& f : *folds) {
+        // A fold of the events from the front on (else it is folded again anyway).
+        if (f.n == 0 || f.n > events.size() || front->ord != f.first_ord ||
+            events[f.n - 1]->ord != f.last_ord)
+            continue;
+        if (f.n == 1 || f.agg >= aggs.size() || !fold_out(aggs[f.agg], front, eval, f.state, f.keys.get())) {
+            f.n = 0;
+            continue;
+        }
+        --f.n;
+        f.first_ord = events[1]->ord;
+    }
 }
 
 } // namespace ethogram::interp

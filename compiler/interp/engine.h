@@ -2,6 +2,7 @@
 // evaluator, the timer queue, statistics and tables precomputed from the rule set. Internal header.
 #pragma once
 
+#include "compiler/interp/aggregates.h"
 #include "compiler/interp/coverage.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/interp/models_eval.h"
@@ -270,9 +271,15 @@ bool make_room(const EventBuffer& buf, uint32_t cap, ir::ExecutorStats& stats, P
 inline void push_capped(EventBuffer& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
     if (make_room(buf, cap, stats, [&] { buf.pop_front(); })) buf.push_back(e);
 }
-/// push_capped for a session's events (allocated with their owner word).
-inline void push_capped(SessionEvents& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats) {
-    if (make_room(buf, cap, stats, [&] { buf.pop_front(); })) buf.push(e);
+/// push_capped for a session's events (allocated with their owner word): a dropped event leaves the
+/// session's folds first.
+inline void push_capped(SessionEvents& buf, const EventPtr& e, uint32_t cap, ir::ExecutorStats& stats,
+                        ExprEvaluator& eval) {
+    if (make_room(buf, cap, stats, [&] {
+            if (buf.existing_folds()) fold_out_front(eval, buf);
+            buf.pop_front();
+        }))
+        buf.push(e);
 }
 
 /// True when `types` is empty or holds `t`. Inline: every event tests the types of sessions and steps.

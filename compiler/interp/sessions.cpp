@@ -48,7 +48,7 @@ void visit_session(Engine& en, KeyState& ks, const Engine::SessionVisit& v, cons
     }
     ++st.count;
     st.last_event = e;
-    if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+    if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats, en.eval);
     if (opens || back) {
         const int64_t d = session_deadline(sess, st);
         if (opens || d < before) {

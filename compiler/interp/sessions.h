@@ -35,7 +35,7 @@ inline void sessions_on_event(Engine& en, KeyState& ks, const EventPtr& e, std::
         if (v.joins && !v.ends && st.open() && e->ev.time >= st.last()) {
             ++st.count;
             st.last_event = e;
-            if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats);
+            if (v.stores) push_capped(st.events, e, en.opts.max_scope_events, en.stats, en.eval);
             continue;
         }
         visit_session(en, ks, v, e, to_close);

@@ -198,6 +198,11 @@ public:
         if (w[0] == 0) w[0] = static_cast<int64_t>(reinterpret_cast<uintptr_t>(new SessionFolds()));
         return reinterpret_cast<SessionFolds*>(static_cast<uintptr_t>(w[0]));
     }
+    /// The folds when there are any (never creates them).
+    SessionFolds* existing_folds() const {
+        const int64_t* w = words();
+        return w && w[0] != 0 ? reinterpret_cast<SessionFolds*>(static_cast<uintptr_t>(w[0])) : nullptr;
+    }
     /// Heap bytes of the folds (for the state accounting, malloc's block overhead included), 0 without.
     size_t fold_bytes() const {
         const int64_t* w = words();
