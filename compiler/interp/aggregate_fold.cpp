@@ -20,6 +20,11 @@ bool counts_values(AggKind k) {
            k == AggKind::BacktrackRate;
 }
 
+/// The kinds over the elements' times (no value).
+bool over_gaps(AggKind k) {
+    return k == AggKind::GapMean || k == AggKind::GapMin || k == AggKind::GapMax;
+}
+
 /// Adds `se`, the next event of a session, to fold state `f` when it is an element: one step of the
 /// rescan's loop for the aggregate's kind (`keys`: the value counts of the kinds that keep them).
 void fold_in(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext& ctx, ExprEvaluator& eval,
@@ -30,7 +35,7 @@ void fold_in(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext&
         ++f.count;
         return;
     }
-    if (kind == AggKind::GapMean || kind == AggKind::GapMin || kind == AggKind::GapMax) {
+    if (over_gaps(kind)) {
         const int64_t t = se->ev.time;
         if (f.count > 0) {
             const int64_t g = t - f.last_time;
@@ -112,14 +117,15 @@ bool fold_out(const ir::Aggregate& agg, const StoredEvent* se, ExprEvaluator& ev
         --f.count;
         return true;
     }
-    if (kind == AggKind::GapMean || kind == AggKind::GapMin || kind == AggKind::GapMax) return false;
+    if (over_gaps(kind)) return false;
     const Value v = element_value(agg, se, ctx, eval);
     if (v.is_missing()) return true;
     switch (kind) {
     case AggKind::Distinct:
     case AggKind::Entropy: {
-        const auto it = keys ? keys->find(key_of(v)) : FoldKeys::iterator{};
-        if (!keys || it == keys->end()) return false;
+        if (!keys) return false;
+        const auto it = keys->find(key_of(v));
+        if (it == keys->end()) return false;
         if (--it->second == 0) keys->erase(it);
         --f.count;
         return true;
@@ -196,10 +202,8 @@ Value fold_result(const ir::Aggregate& agg, const FoldState& f, const FoldKeys* 
 Value fold_session(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& eval, Fold& f) {
     const EventBuffer& s = *ctx.scope;
     const size_t size = s.size();
-    const bool prefix = f.n != 0 && f.n <= size && s[0]->ord == f.first_ord && s[f.n - 1]->ord == f.last_ord;
-    if (!prefix) {
+    if (!f.holds_prefix_of(s)) {
         f.n = 0;
-        f.first_ord = s[0]->ord;
         f.state = FoldState{};
         if (f.keys) f.keys->clear();
     }
@@ -222,16 +226,12 @@ void fold_out_front(ExprEvaluator& eval, const SessionEvents& events) {
     const StoredEvent* front = events.front().get();
     const auto& aggs = eval.ruleset().aggregates;
     for (Fold& f : *folds) {
-        // A fold of the events from the front on (else it is folded again anyway).
-        if (f.n == 0 || f.n > events.size() || front->ord != f.first_ord ||
-            events[f.n - 1]->ord != f.last_ord)
-            continue;
-        if (f.n == 1 || f.agg >= aggs.size() || !fold_out(aggs[f.agg], front, eval, f.state, f.keys.get())) {
+        if (!f.holds_prefix_of(events)) continue; // folded again from the start anyway
+        if (f.n == 1 || !fold_out(aggs[f.agg], front, eval, f.state, f.keys.get())) {
             f.n = 0;
             continue;
         }
         --f.n;
-        f.first_ord = events[1]->ord;
     }
 }
 

@@ -153,19 +153,26 @@ struct FoldState {
     int64_t count = 0;     ///< count: elements; sum, avg, entropy, backtracks: present values; gaps: elements
     int64_t hits = 0;      ///< transitions, backtracks: the answer
     int64_t last_time = 0; ///< gaps: the previous element's time
-    ir::Type first = ir::Type::Missing; ///< sum, avg: the first present value's type
+    ir::Type first = ir::Type::Missing; ///< avg: the first present value's type
     bool any_float = false;             ///< sum: a float among the values
 };
 /// distinct, entropy, backtracks: how often each value (as a key: -0.0 is 0.0) was seen, in key order.
 using FoldKeys = std::map<std::pair<uint8_t, int64_t>, int64_t>;
-/// One aggregate's fold over a session: valid while the session's first and n-th events are still the
-/// events with processing orders `first_ord` and `last_ord` (orders are never reused within a run).
+/// One aggregate's fold over a session's first `n` events: valid while the n-th is still the event with
+/// processing order `last_ord`. Enough, because the events only leave at the front (and fold_out_front
+/// moves `n` when one does) and processing orders grow along the session and are never reused within a
+/// run: had an event left unseen, another would stand at position n - 1.
 struct Fold {
     uint32_t agg = 0; ///< the aggregate's class (ExprEvaluator::fold_of: alike aggregates share a fold)
     uint32_t n = 0;   ///< session positions folded
-    uint64_t first_ord = 0, last_ord = 0;
+    uint64_t last_ord = 0;
     FoldState state;
     std::unique_ptr<FoldKeys> keys; ///< for the kinds that count values (allocated on first use)
+
+    /// Whether the fold still holds the first `n` events of `s` (else it is folded again from the start).
+    bool holds_prefix_of(const EventBuffer& s) const {
+        return n != 0 && n <= s.size() && s[n - 1]->ord == last_ord;
+    }
 };
 using SessionFolds = std::vector<Fold>;
 
@@ -205,9 +212,8 @@ public:
     }
     /// Heap bytes of the folds (for the state accounting, malloc's block overhead included), 0 without.
     size_t fold_bytes() const {
-        const int64_t* w = words();
-        if (!w || w[0] == 0) return 0;
-        const auto* f = reinterpret_cast<const SessionFolds*>(static_cast<uintptr_t>(w[0]));
+        const SessionFolds* f = existing_folds();
+        if (!f) return 0;
         size_t n = sizeof(SessionFolds) + f->capacity() * sizeof(Fold) + 32;
         for (const Fold& x : *f)
             if (x.keys)
@@ -216,10 +222,10 @@ public:
     }
     /// Forgets the folds (a hot swap: the aggregates they name are the old rule set's).
     void drop_folds() {
-        int64_t* w = words();
-        if (!w || w[0] == 0) return;
-        delete reinterpret_cast<SessionFolds*>(static_cast<uintptr_t>(w[0]));
-        w[0] = 0;
+        if (SessionFolds* f = existing_folds()) {
+            delete f;
+            words()[0] = 0;
+        }
     }
 };
 
