@@ -1,5 +1,7 @@
 // matcher_profile.cpp: one engine on the benchmark workload, matcher only, for profilers (perf, callgrind):
-// `matcher_profile [interp|jit|hand|handfull] [events] [users] [repeat] [rules-dir] [three|reference]`.
+// `matcher_profile [interp|jit|hand|handfull] [events] [users] [repeat] [rules-dir] [three|reference]
+// [events.jsonl]` (with a file, its events replace the generated workload's; `events` and `users` are then
+// unused).
 // Unlike `etho bench` it runs one engine and nothing else after the setup, so that a profile or an
 // instruction count is that engine's; it prints ns/event (thread CPU time, the fastest run) and a digest of
 // the detections (rule, key, times, trigger, bound events, fields, confidence, id) to compare builds. `hand`
@@ -63,6 +65,7 @@ int main(int argc, char** argv) {
     const int repeat = argc > 4 ? std::stoi(argv[4]) : 1;
     const std::string dir = argc > 5 ? argv[5] : "bench/rules";
     const std::string which = argc > 6 ? argv[6] : "three";
+    const std::string events_file = argc > 7 ? argv[7] : "";
     if (engine != "interp" && engine != "jit" && engine != "hand" && engine != "handfull") {
         std::cerr << "matcher_profile: engine must be interp, jit, hand or handfull\n";
         return 2;
@@ -87,7 +90,12 @@ int main(int argc, char** argv) {
     const ir::RuleSet& rs = *res.ruleset;
     ir::StringPool pool;
     ir::seed_string_pool(rs, pool);
-    const std::string jsonl = bench::generate_workload(wo);
+    const std::string jsonl = events_file.empty() ? bench::generate_workload(wo) : read_file(events_file);
+    if (jsonl.empty()) {
+        std::cerr << "matcher_profile: no events (" << (events_file.empty() ? "workload" : events_file)
+                  << ")\n";
+        return 2;
+    }
     std::vector<ir::Event> events;
     {
         runtime::Decoder dec(rs, pool);

@@ -56,7 +56,7 @@ void fold_in(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext&
         // sum(): the doubles always (used when any value or the result is a float), the ints or durations
         // in their own type until a float turns up.
         if (f.count++ == 0) f.acc = zero_of(v.type == Type::Duration ? Type::Duration : Type::Int);
-        f.sum += as_double(v);
+        f.exact.add(as_double(v));
         if (v.type == Type::Float) {
             f.any_float = true;
         } else if (!f.any_float) {
@@ -67,7 +67,7 @@ void fold_in(const ir::Aggregate& agg, const StoredEvent* se, const EvalContext&
         return;
     case AggKind::Avg:
         if (f.count++ == 0) f.first = v.type;
-        f.sum += as_double(v);
+        f.exact.add(as_double(v));
         return;
     case AggKind::Min:
     case AggKind::Max: {
@@ -130,6 +130,25 @@ bool fold_out(const ir::Aggregate& agg, const StoredEvent* se, ExprEvaluator& ev
         --f.count;
         return true;
     }
+    case AggKind::Sum:
+    case AggKind::DwellTime:
+        // The exact sum less the value is the rescan's without it, and so is the int or duration sum less
+        // it (ints wrap: a subtraction undoes an addition). A float leaving an int-typed sum may have been
+        // its only one (the rescan would then add the ints in their type): folded again.
+        if (v.type == Type::Float && agg.type != Type::Float) return false;
+        f.exact.remove(as_double(v));
+        --f.count;
+        if (v.type != Type::Float && !f.any_float) {
+            Value x = v;
+            x.type = f.acc.type;
+            f.acc = apply_arithmetic(ir::Op::Sub, f.acc, x);
+        }
+        return true;
+    case AggKind::Avg:
+        if (v.type != f.first) return false; // the mean's type is the first value's
+        f.exact.remove(as_double(v));
+        --f.count;
+        return true;
     case AggKind::Min:
     case AggKind::Max: {
         // Not the best (strictly worse): the best stays. An equal value may differ in type or bits from
@@ -149,11 +168,11 @@ Value fold_result(const ir::Aggregate& agg, const FoldState& f, const FoldKeys* 
     case AggKind::DwellTime: {
         const Type result = agg.kind == AggKind::Sum ? agg.type : Type::Duration;
         if (f.count == 0) return zero_of(result);
-        return f.any_float || result == Type::Float ? Value::real(f.sum) : f.acc;
+        return f.any_float || result == Type::Float ? Value::real(f.exact.value()) : f.acc;
     }
     case AggKind::Avg: {
         if (f.count == 0) return Value::missing();
-        const double mean = f.sum / static_cast<double>(f.count);
+        const double mean = f.exact.value() / static_cast<double>(f.count);
         if (f.first == Type::Duration || f.first == Type::Timestamp) {
             Value r;
             r.type = f.first;

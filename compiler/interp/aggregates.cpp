@@ -3,6 +3,7 @@
 #include "compiler/interp/aggregates.h"
 
 #include "compiler/interp/aggregate_fold.h"
+#include "compiler/interp/exact_sum.h"
 #include "compiler/interp/value_ops.h"
 
 #include <algorithm>
@@ -79,14 +80,18 @@ void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& 
     }
 }
 
-Value sum(const std::vector<Value>& vs, Type result) {
+/// The values' sum: as doubles, exactly, rounded once (exact_sum.h), when any value or the result is a
+/// float (`exact`, when given, receives that sum: a kept sum is kept again from it); else the ints or
+/// durations in their own type.
+Value sum(const std::vector<Value>& vs, Type result, ExactSum* exact = nullptr) {
     if (vs.empty()) return zero_of(result);
     bool any_float = result == Type::Float;
     for (const Value& v : vs) any_float = any_float || v.type == Type::Float;
     if (any_float) {
-        double s = 0;
-        for (const Value& v : vs) s += as_double(v);
-        return Value::real(s);
+        ExactSum local;
+        ExactSum& s = exact ? *exact : local;
+        for (const Value& v : vs) s.add(as_double(v));
+        return Value::real(s.value());
     }
     Value acc = zero_of(vs.front().type == Type::Duration ? Type::Duration : Type::Int);
     for (const Value& v : vs) {
@@ -97,11 +102,13 @@ Value sum(const std::vector<Value>& vs, Type result) {
     return acc;
 }
 
+/// The mean: the values' exact sum as doubles, rounded once, over their number (durations and
+/// timestamps rounded to the microsecond).
 Value average(const std::vector<Value>& vs) {
     if (vs.empty()) return Value::missing();
-    double s = 0;
-    for (const Value& v : vs) s += as_double(v);
-    double mean = s / static_cast<double>(vs.size());
+    ExactSum s;
+    for (const Value& v : vs) s.add(as_double(v));
+    double mean = s.value() / static_cast<double>(vs.size());
     Type t = vs.front().type;
     if (t == Type::Duration || t == Type::Timestamp) {
         Value r;
@@ -227,11 +234,10 @@ Value rescan(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& ev
     values_of(agg, *elems, ctx, eval, vs);
     switch (agg.kind) {
     case AggKind::Sum: {
-        const Value s = sum(vs, agg.type);
-        if (kept && s.type == Type::Float) { // a stale kept sum: kept again from here
-            std::memcpy(kept, &s.f, sizeof s.f);
-            kept[1] = 0;
-        }
+        if (!kept) return sum(vs, agg.type);
+        ExactSum exact;
+        const Value s = sum(vs, agg.type, &exact);
+        kept_sum::store(kept, exact); // a stale kept sum: kept again from here when its partials fit
         return s;
     }
     case AggKind::Avg: return average(vs);
@@ -278,10 +284,8 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
     ExprEvaluator::AggMemo* memo = ctx.steps ? nullptr : eval.memo_of(agg);
     if (memo && memo->epoch == eval.memo_epoch() && memo->scope == ctx.scope &&
         memo->from == ctx.scope_from && memo->session == ctx.session && memo->current == ctx.current) {
-        if (kept && memo->value.type == Type::Float) { // as the rescan: a stale kept sum is kept again
-            std::memcpy(kept, &memo->value.f, sizeof memo->value.f);
-            kept[1] = 0;
-        }
+        // A stale kept sum stays stale here: alike aggregates share its words, so the rescan that filled
+        // the memo kept it again when its partials fit.
         return memo->value;
     }
     // A session's events only grow at the back: an aggregate over a long one continues where the last

@@ -3,6 +3,7 @@
 
 #include "compiler/interp/block_cache.h"
 #include "compiler/interp/detection.h"
+#include "compiler/interp/exact_sum.h"
 
 #include <algorithm>
 #include <cstring>
@@ -353,7 +354,7 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             // Words in the holder's ring: a family's groups share its allocation.
             ScopeGroup& holder = scope_groups[sg.holder];
             sg.kept.push_back(ScopeGroup::Kept{a, holder.words});
-            holder.words += count ? 1 : 2;
+            holder.words += count ? 1 : kept_sum::kWords;
         }
         agg_word[a] = sg.kept[k].word;
     }

@@ -73,12 +73,13 @@ struct ScopeGroup {
     /// Aggregates whose value over the ring is kept as it goes, in the ring's words (Ring::words): those
     /// whose element test (types, filter) and value read only the element itself, so that an event's part
     /// is the same when it enters the ring and when it leaves. Each is the rescan's value, bit for bit: a
-    /// count is exact in any order; a float sum is kept only while elements are appended (the rescan's
-    /// order of additions) and is marked stale when an element with a value leaves (the next evaluation
-    /// rescans and keeps the result).
+    /// count is exact in any order, and so is a float sum, kept as its exact partials (exact_sum.h
+    /// kept_sum): an element's value is added when it enters and taken out when it leaves. A sum that
+    /// needs more partials than the words hold, or a value that is not finite, marks it stale (the next
+    /// evaluation rescans and keeps the result when it fits).
     struct Kept {
         uint32_t agg = 0;  ///< the first aggregate of those alike (kind, types, filter, value, type)
-        uint32_t word = 0; ///< Count: the count; Sum: the sum's bits, then its stale flag
+        uint32_t word = 0; ///< Count: the count; Sum: kept_sum::kWords words (exact_sum.h)
     };
     std::vector<Kept> kept;
     uint32_t words = 0; ///< words of the ring (a holder's: those of its whole family, see below)

@@ -4,6 +4,7 @@
 
 #include "compiler/interp/block_cache.h"
 #include "compiler/interp/event_ring.h"
+#include "compiler/interp/exact_sum.h"
 #include "compiler/interp/model_state.h"
 #include "compiler/ir/event.h"
 
@@ -149,7 +150,8 @@ using EventBuffer = Ring<EventPtr>;
 struct FoldState {
     ir::Value acc;         ///< transitions, backtracks: the last value; min, max, first, last: the answer;
                            ///< an int or duration sum; gap_min, gap_max: the extreme gap
-    double sum = 0;        ///< sum, avg, dwell_time, gap_mean: the values (gaps) added as doubles in order
+    ExactSum exact;        ///< sum, avg, dwell_time: the values as doubles, exactly (exact_sum.h)
+    double sum = 0;        ///< gap_mean: the gaps added as doubles in order
     int64_t count = 0;     ///< count: elements; sum, avg, entropy, backtracks: present values; gaps: elements
     int64_t hits = 0;      ///< transitions, backtracks: the answer
     int64_t last_time = 0; ///< gaps: the previous element's time

@@ -2,6 +2,7 @@
 #include "compiler/interp/threshold.h"
 
 #include "compiler/interp/detection.h"
+#include "compiler/interp/exact_sum.h"
 #include "compiler/interp/value_ops.h"
 
 #include <algorithm>
@@ -44,8 +45,8 @@ using KeepStep = ScopeGroup::KeepStep;
     EvalContext c; // the element alone: built once for every entry
     c.current = se;
     for (; k != end; ++k) {
-        // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it): its
-        // filter and value need not be evaluated.
+        // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it and keeps
+        // it again): its filter and value need not be evaluated.
         if (!k->count && w[k->word + 1] != 0) continue;
         if (k->filter != ir::kNoExpr) {
             // holds() with the compiled test found once (Engine::use_native).
@@ -56,18 +57,11 @@ using KeepStep = ScopeGroup::KeepStep;
             w[k->word] += sign;
             continue;
         }
-        // A float sum: the rescan adds the present values in ring order from 0.0.
+        // A float sum: its exact partials (exact_sum.h), the value added or taken out.
         ir::Value v;
         if (!k->value_fn || k->value_fn(&c, &en.eval, &v) != 0) v = en.eval.eval(k->value, c);
         if (v.is_missing()) continue;
-        if (sign < 0) {
-            w[k->word + 1] = 1; // stale: the first addition is no longer the rescan's
-        } else {
-            double sum;
-            std::memcpy(&sum, &w[k->word], sizeof sum);
-            sum += as_double(v);
-            std::memcpy(&w[k->word], &sum, sizeof sum);
-        }
+        kept_sum::step(w + k->word, as_double(v), sign);
     }
 }
 

@@ -43,7 +43,7 @@ namespace orc = llvm::orc;
 namespace {
 
 /// Bumped whenever the lowering or the runtime ABI changes: part of the cache key.
-constexpr const char* kJitAbiVersion = "jit-abi-6";
+constexpr const char* kJitAbiVersion = "jit-abi-7";
 /// JitOptions::opt_level -1 compiles up to this many functions at level 2, larger rule sets at level 0:
 /// on 1000 reference rules (3706 functions) the O1 pipeline took 3.4 s of CPU and level 0 0.55 s, and the
 /// matcher ran no measurably slower (the expression code is a small part of its time;

@@ -60,8 +60,11 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     using SE = interp::StoredEvent;
     const ir::AggKind kind = agg.kind;
     const bool is_count = kind == ir::AggKind::Count, is_sum = kind == ir::AggKind::Sum;
-    const bool float_acc = kind == ir::AggKind::Avg || (is_sum && rt == Type::Float) ||
-                           ((kind == ir::AggKind::Min || kind == ir::AggKind::Max) && rt == Type::Float);
+    // avg and a float sum are exact sums rounded once (interp/exact_sum.h): avg is the evaluator's; a
+    // float sum is read from its kept words when its scope keeps it, else the evaluator's.
+    if (kind == ir::AggKind::Avg) return false;
+    const bool exact_sum = is_sum && rt == Type::Float;
+    const bool float_acc = (kind == ir::AggKind::Min || kind == ir::AggKind::Max) && rt == Type::Float;
     llvm::Type* acc_t = float_acc ? static_cast<llvm::Type*>(f64_) : i64_;
     llvm::BasicBlock* done = llvm::BasicBlock::Create(c_, "agg.done", fn_);
     llvm::BasicBlock* scan = llvm::BasicBlock::Create(c_, "agg.scan", fn_);
@@ -69,18 +72,19 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     llvm::Value* res_present = var(i1_);
     llvm::Type* res_t = rt == Type::Float ? static_cast<llvm::Type*>(f64_) : i64_;
     llvm::Value* res_payload = var(res_t);
-    llvm::Value* kept = var(ptr_); // a stale kept float sum's words, else null
-    b_.CreateStore(llvm::ConstantPointerNull::get(ptr_), kept);
 
-    if (is_count || (is_sum && rt == Type::Float)) {
+    if (is_count || exact_sum) {
+        // A kept aggregate (ScopeGroup::kept): its word(s) in the ring, when the scope keeps it.
+        llvm::BasicBlock* not_kept = exact_sum ? llvm::BasicBlock::Create(c_, "agg.exact", fn_) : scan;
         llvm::Value* counts = load_at(ctx_, offsetof(interp::EvalContext, scope_counts), ptr_);
         llvm::Value* table = load_at(ctx_, offsetof(interp::EvalContext, scope_words), ptr_);
         llvm::BasicBlock* lookup = llvm::BasicBlock::Create(c_, "agg.lookup", fn_);
         llvm::BasicBlock* has_word = llvm::BasicBlock::Create(c_, "agg.kept", fn_);
-        b_.CreateCondBr(b_.CreateAnd(b_.CreateIsNotNull(counts), b_.CreateIsNotNull(table)), lookup, scan);
+        b_.CreateCondBr(b_.CreateAnd(b_.CreateIsNotNull(counts), b_.CreateIsNotNull(table)), lookup,
+                        not_kept);
         b_.SetInsertPoint(lookup);
         llvm::Value* w = b_.CreateLoad(i32_, b_.CreateConstGEP1_64(i32_, table, e.agg));
-        b_.CreateCondBr(b_.CreateICmpNE(w, b_.getInt32(interp::ExprEvaluator::kNoWord)), has_word, scan);
+        b_.CreateCondBr(b_.CreateICmpNE(w, b_.getInt32(interp::ExprEvaluator::kNoWord)), has_word, not_kept);
         b_.SetInsertPoint(has_word);
         llvm::Value* wp = b_.CreateGEP(i64_, counts, b_.CreateZExt(w, i64_));
         llvm::Value* word = b_.CreateLoad(i64_, wp);
@@ -89,18 +93,27 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
             b_.CreateStore(word, res_payload);
             b_.CreateBr(done);
         } else {
-            // A kept float sum: its bits, unless marked stale (then rescanned and kept again).
+            // A kept float sum: its bits (exact_sum.h kept_sum), unless marked stale.
             llvm::Value* stale = b_.CreateLoad(i64_, b_.CreateConstGEP1_64(i64_, wp, 1));
             llvm::BasicBlock* fresh = llvm::BasicBlock::Create(c_, "agg.fresh", fn_);
-            llvm::BasicBlock* rescan = llvm::BasicBlock::Create(c_, "agg.rescan", fn_);
-            b_.CreateCondBr(b_.CreateICmpEQ(stale, i64c(0)), fresh, rescan);
+            b_.CreateCondBr(b_.CreateICmpEQ(stale, i64c(0)), fresh, not_kept);
             b_.SetInsertPoint(fresh);
             b_.CreateStore(b_.getTrue(), res_present);
             b_.CreateStore(b_.CreateBitCast(word, f64_), res_payload);
             b_.CreateBr(done);
-            b_.SetInsertPoint(rescan);
-            b_.CreateStore(wp, kept);
-            b_.CreateBr(scan);
+            // Otherwise the evaluator: a float sum is exact, rounded once (interp/exact_sum.h), which a
+            // loop of additions is not; a stale kept sum is rescanned there and kept again.
+            b_.SetInsertPoint(not_kept);
+            llvm::Value* s = slot();
+            b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
+            const Val v = load_value(s, e.type);
+            b_.CreateStore(v.present, res_present);
+            b_.CreateStore(v.payload, res_payload);
+            b_.CreateBr(done);
+            scan->eraseFromParent();
+            b_.SetInsertPoint(done);
+            out = Val{rt, b_.CreateLoad(i1_, res_present), b_.CreateLoad(res_t, res_payload)};
+            return true;
         }
     } else {
         b_.CreateBr(scan);
@@ -197,9 +210,8 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
         llvm::Value* a = b_.CreateLoad(acc_t, acc);
         llvm::Value* x = float_acc ? to_double(v) : v.payload;
         llvm::Value* next_acc = nullptr;
-        if (is_sum || kind == ir::AggKind::Avg) {
-            // In ring order from zero: the rescan's additions, bit for bit.
-            next_acc = float_acc ? b_.CreateFAdd(a, x) : b_.CreateAdd(a, x);
+        if (is_sum) {
+            next_acc = b_.CreateAdd(a, x); // an int or duration sum (ints wrap, as apply_arithmetic's)
         } else {
             // min / max: the first value, then a strictly smaller (larger) one; NaN never compares.
             const bool want_max = kind == ir::AggKind::Max;
@@ -225,23 +237,8 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     llvm::Value* payload = a;
     if (is_count) {
         payload = total;
-    } else if (kind == ir::AggKind::Avg) {
-        present = b_.CreateICmpNE(total, i64c(0)); // no values: missing
-        llvm::Value* mean = b_.CreateFDiv(a, b_.CreateSIToFP(total, f64_));
-        payload = rt == Type::Float ? mean : b_.CreateCall(rt_llround_, {mean});
     } else if (!is_sum) {
         present = b_.CreateICmpNE(total, i64c(0)); // min / max of no values: missing
-    } else if (rt == Type::Float) {
-        // A stale kept sum is kept again (eval_aggregate does the same).
-        llvm::Value* kp = b_.CreateLoad(ptr_, kept);
-        llvm::BasicBlock* store = llvm::BasicBlock::Create(c_, "agg.keep", fn_);
-        llvm::BasicBlock* stored = llvm::BasicBlock::Create(c_, "agg.kept.again", fn_);
-        b_.CreateCondBr(b_.CreateIsNotNull(kp), store, stored);
-        b_.SetInsertPoint(store);
-        b_.CreateStore(b_.CreateBitCast(a, i64_), kp);
-        b_.CreateStore(i64c(0), b_.CreateConstGEP1_64(i64_, kp, 1));
-        b_.CreateBr(stored);
-        b_.SetInsertPoint(stored);
     }
     b_.CreateStore(present, res_present);
     b_.CreateStore(payload, res_payload);

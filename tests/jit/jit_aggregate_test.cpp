@@ -5,6 +5,7 @@
 // interprets), on views of a ring's last elements (a nested window's scope: EvalContext::scope_from), and
 // with the scope's kept words (engine.h ScopeGroup::kept): a kept count, a fresh kept float sum and a
 // stale one, which both engines rescan and write back alike.
+#include "compiler/interp/exact_sum.h"
 #include "compiler/interp/expr_eval.h"
 #include "compiler/jit/jit.h"
 #include "tests/jit/jit_fixture.h"
@@ -127,7 +128,7 @@ TEST_F(JitAggregates, KeptWordsAreReadAndKeptAgainAlike) {
             table[a] = nwords++;
         } else if (agg.kind == ir::AggKind::Sum && agg.type == Type::Float) {
             table[a] = nwords;
-            nwords += 2;
+            nwords += interp::kept_sum::kWords;
         }
     }
     ExprEvaluator plain(*rs, pool);
@@ -150,6 +151,7 @@ TEST_F(JitAggregates, KeptWordsAreReadAndKeptAgainAlike) {
                 const double s = 0.5 * static_cast<double>(rng() % 100);
                 std::memcpy(&words[table[a]], &s, sizeof s);
                 words[table[a] + 1] = static_cast<int64_t>(rng() % 2);
+                for (uint32_t p = 2; p < interp::kept_sum::kWords; ++p) words[table[a] + p] = 0;
             }
         std::vector<int64_t> plain_words = words, native_words = words;
         EvalContext pc, nc;
