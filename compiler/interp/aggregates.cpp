@@ -80,6 +80,15 @@ void values_of(const ir::Aggregate& agg, const std::vector<const StoredEvent*>& 
     }
 }
 
+bool is_time(Type t) {
+    return t == Type::Duration || t == Type::Timestamp;
+}
+
+/// Whether a kept avg's mean is a duration or timestamp (else a float): its declared type's.
+bool kept_avg_time(const ir::Aggregate& agg) {
+    return is_time(agg.type);
+}
+
 /// The values' sum: as doubles, exactly, rounded once (exact_sum.h), when any value or the result is a
 /// float (`exact`, when given, receives that sum: a kept sum is kept again from it); else the ints or
 /// durations in their own type.
@@ -104,9 +113,10 @@ Value sum(const std::vector<Value>& vs, Type result, ExactSum* exact = nullptr) 
 
 /// The mean: the values' exact sum as doubles, rounded once, over their number (durations and
 /// timestamps rounded to the microsecond).
-Value average(const std::vector<Value>& vs) {
+Value average(const std::vector<Value>& vs, ExactSum* exact = nullptr) {
     if (vs.empty()) return Value::missing();
-    ExactSum s;
+    ExactSum local;
+    ExactSum& s = exact ? *exact : local;
     for (const Value& v : vs) s.add(as_double(v));
     double mean = s.value() / static_cast<double>(vs.size());
     Type t = vs.front().type;
@@ -240,7 +250,20 @@ Value rescan(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvaluator& ev
         kept_sum::store(kept, exact); // a stale kept sum: kept again from here when its partials fit
         return s;
     }
-    case AggKind::Avg: return average(vs);
+    case AggKind::Avg: {
+        if (!kept) return average(vs);
+        ExactSum exact;
+        const Value m = average(vs, &exact);
+        kept[kept_sum::kWords] = static_cast<int64_t>(vs.size());
+        // Kept again only when every value gives the kept mean's type (keep() marks it stale otherwise).
+        bool alike = true;
+        for (const Value& v : vs) alike = alike && kept_avg_time(agg) == is_time(v.type);
+        if (alike)
+            kept_sum::store(kept, exact);
+        else
+            kept[1] = 1;
+        return m;
+    }
     case AggKind::Min: return extreme(vs, false, eval.pool());
     case AggKind::Max: return extreme(vs, true, eval.pool());
     case AggKind::Distinct: {
@@ -274,7 +297,16 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
             if (kept[1] == 0) {
                 double s;
                 std::memcpy(&s, kept, sizeof s);
-                return Value::real(s);
+                if (agg.kind != AggKind::Avg) return Value::real(s);
+                // average(): the exact sum over the number of values, a time's mean to the microsecond.
+                const int64_t n = kept[kept_sum::kWords];
+                if (n == 0) return Value::missing();
+                const double mean = s / static_cast<double>(n);
+                if (!kept_avg_time(agg)) return Value::real(mean);
+                Value r;
+                r.type = agg.type;
+                r.i = std::llround(mean);
+                return r;
             }
         }
     }

@@ -336,8 +336,10 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
         const ir::Aggregate& agg = rs.aggregates[a];
         const uint32_t g = owner[a];
         const bool count = agg.kind == ir::AggKind::Count;
-        const bool sum = agg.kind == ir::AggKind::Sum && agg.type == ir::Type::Float &&
-                         agg.value != ir::kNoExpr && element_only(rs, agg.value);
+        // A float sum, or an avg (its exact sum and the number of values: exact_sum.h kept_sum).
+        const bool sum =
+            (agg.kind == ir::AggKind::Sum && agg.type == ir::Type::Float) || agg.kind == ir::AggKind::Avg;
+        if (sum && (agg.value == ir::kNoExpr || !element_only(rs, agg.value))) continue;
         if (g >= scope_groups.size() || !(count || sum) || agg.source != ir::AggSource::Scope ||
             !element_only(rs, agg.filter))
             continue;
@@ -354,7 +356,7 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
             // Words in the holder's ring: a family's groups share its allocation.
             ScopeGroup& holder = scope_groups[sg.holder];
             sg.kept.push_back(ScopeGroup::Kept{a, holder.words});
-            holder.words += count ? 1 : kept_sum::kWords;
+            holder.words += count ? 1 : agg.kind == ir::AggKind::Avg ? kept_sum::kAvgWords : kept_sum::kWords;
         }
         agg_word[a] = sg.kept[k].word;
     }
@@ -397,8 +399,11 @@ void Engine::group_scopes(const std::vector<int64_t>* origin) {
                     continue;
                 const bool count = agg.kind == ir::AggKind::Count;
                 const ir::ExprId value = count ? ir::kNoExpr : agg.value;
-                sg.keep_steps.push_back(
-                    {k.word, agg.filter, value, count, native_test(agg.filter), native_expr(value)});
+                const bool avg = agg.kind == ir::AggKind::Avg;
+                const bool avg_time =
+                    avg && (agg.type == ir::Type::Duration || agg.type == ir::Type::Timestamp);
+                sg.keep_steps.push_back({k.word, agg.filter, value, count, avg, avg_time,
+                                         native_test(agg.filter), native_expr(value)});
                 plain = plain && count && agg.filter == ir::kNoExpr;
             }
             if (sg.keep_steps.size() != sg.keep_from.back()) {

@@ -74,12 +74,13 @@ struct ScopeGroup {
     /// whose element test (types, filter) and value read only the element itself, so that an event's part
     /// is the same when it enters the ring and when it leaves. Each is the rescan's value, bit for bit: a
     /// count is exact in any order, and so is a float sum, kept as its exact partials (exact_sum.h
-    /// kept_sum): an element's value is added when it enters and taken out when it leaves. A sum that
+    /// kept_sum), and an avg (that sum and the number of values): an element's value is added when it
+    /// enters and taken out when it leaves. A sum that
     /// needs more partials than the words hold, or a value that is not finite, marks it stale (the next
     /// evaluation rescans and keeps the result when it fits).
     struct Kept {
         uint32_t agg = 0;  ///< the first aggregate of those alike (kind, types, filter, value, type)
-        uint32_t word = 0; ///< Count: the count; Sum: kept_sum::kWords words (exact_sum.h)
+        uint32_t word = 0; ///< Count: the count; Sum: kept_sum::kWords words, Avg: kAvgWords (exact_sum.h)
     };
     std::vector<Kept> kept;
     uint32_t words = 0; ///< words of the ring (a holder's: those of its whole family, see below)
@@ -89,8 +90,10 @@ struct ScopeGroup {
     struct KeepStep {
         uint32_t word = 0;
         ir::ExprId filter = ir::kNoExpr;
-        ir::ExprId value = ir::kNoExpr; ///< a float sum's value; kNoExpr for a count
+        ir::ExprId value = ir::kNoExpr; ///< a float sum's or avg's value; kNoExpr for a count
         bool count = false;
+        bool avg = false;      ///< an avg: its sum's words, then the number of values (kept_sum::kAvgWords)
+        bool avg_time = false; ///< an avg of durations or timestamps (a value of another kind: stale)
         /// The filter's compiled test and the value's compiled function (null: the evaluator decides), set
         /// with the steps and by use_native, so that keep() calls them without looking them up.
         NativeTestFn filter_fn = nullptr;

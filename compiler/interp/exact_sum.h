@@ -70,6 +70,8 @@ namespace kept_sum {
 
 inline constexpr uint32_t kPartials = 3;
 inline constexpr uint32_t kWords = 2 + kPartials;
+/// An avg: a sum's words, then the number of values (exact even while the sum is stale).
+inline constexpr uint32_t kAvgWords = kWords + 1;
 
 /// Keeps `s` from now on when it fits, else marks the words stale.
 void store(int64_t* w, const ExactSum& s);

@@ -46,8 +46,8 @@ using KeepStep = ScopeGroup::KeepStep;
     c.current = se;
     for (; k != end; ++k) {
         // A stale float sum stays stale whatever enters or leaves (the next evaluation rescans it and keeps
-        // it again): its filter and value need not be evaluated.
-        if (!k->count && w[k->word + 1] != 0) continue;
+        // it again): its filter and value need not be evaluated. An avg's number of values is kept even so.
+        if (!k->count && !k->avg && w[k->word + 1] != 0) continue;
         if (k->filter != ir::kNoExpr) {
             // holds() with the compiled test found once (Engine::use_native).
             const int32_t r = k->filter_fn ? k->filter_fn(&c, &en.eval) : -1;
@@ -61,6 +61,15 @@ using KeepStep = ScopeGroup::KeepStep;
         ir::Value v;
         if (!k->value_fn || k->value_fn(&c, &en.eval, &v) != 0) v = en.eval.eval(k->value, c);
         if (v.is_missing()) continue;
+        if (k->avg) {
+            w[k->word + kept_sum::kWords] += sign; // the number of values, stale sum or not
+            // A value of another kind than the mean's (a float in an avg of durations): the rescan's type
+            // is its first value's, so the sum is stale until a rescan finds them alike.
+            if ((v.type == ir::Type::Duration || v.type == ir::Type::Timestamp) != k->avg_time) {
+                w[k->word + 1] = 1;
+                continue;
+            }
+        }
         kept_sum::step(w + k->word, as_double(v), sign);
     }
 }

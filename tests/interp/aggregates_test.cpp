@@ -364,8 +364,9 @@ TEST(FeatureEdges, SessionFoldsRebuiltAfterARestore) {
 }
 
 // A float sum over a time window is kept in the scope ring's words as its exact partials, a value added
-// when its event enters and taken out when it leaves (exact_sum.h kept_sum), and must equal the rescan
-// (the exact sum rounded once) bit for bit. Twins whose filter also reads the dwell (`dwell >= 0s or
+// when its event enters and taken out when it leaves (exact_sum.h kept_sum), and so is an avg (that sum and
+// the number of values; of floats, and of durations to the microsecond); each must equal the rescan (the
+// exact sum rounded once) bit for bit. Twins whose filter also reads the dwell (`dwell >= 0s or
 // true`: every element passes, but it is not kept) are rescanned every time. A dense stream (0-2 s apart,
 // about 60 events a minute) of money amounts, now and then a wide value, 1e16 and -1e16 (whose sum in
 // order of arrival loses the others), a missing value and an infinity (the kept sum stale until it
@@ -381,8 +382,8 @@ TEST(FeatureEdges, WindowSumsKeptEqualARescan) {
     size_t compared = 0, long_windows = 0;
     for (int trial = 0; trial < 6; ++trial) {
         IrBuilder b;
-        uint16_t A = b.event("A", {{"y", Type::Float}});
-        const ir::ExprId yv = b.fld(A, "y");
+        uint16_t A = b.event("A", {{"y", Type::Float}, {"d", Type::Duration}});
+        const ir::ExprId yv = b.fld(A, "y"), dv = b.fld(A, "d");
         const ir::ExprId every =
             b.bin(Op::Or, b.bin(Op::Ge, b.dwell(), b.dur(0)), b.b(true)); // passes all, reads the dwell
         const ir::ExprId big = b.bin(Op::Gt, yv, b.f(100.0));
@@ -391,11 +392,17 @@ TEST(FeatureEdges, WindowSumsKeptEqualARescan) {
         const ir::ExprId twin = b.agg(AggKind::Sum, {A}, yv, every, Type::Float);
         const ir::ExprId kept_big = b.agg(AggKind::Sum, {A}, yv, big, Type::Float);
         const ir::ExprId twin_big = b.agg(AggKind::Sum, {A}, yv, b.bin(Op::And, big, every), Type::Float);
+        const ir::ExprId kept_avg = b.agg(AggKind::Avg, {A}, yv, ir::kNoExpr, Type::Float);
+        const ir::ExprId twin_avg = b.agg(AggKind::Avg, {A}, yv, every, Type::Float);
+        const ir::ExprId kept_avg_d = b.agg(AggKind::Avg, {A}, dv, big, Type::Duration);
+        const ir::ExprId twin_avg_d =
+            b.agg(AggKind::Avg, {A}, dv, b.bin(Op::And, big, every), Type::Duration);
         // Shown at every third event (edge-triggered: the condition flips).
         const uint32_t shown =
             b.threshold("shown", window(kMin, b.bin(Op::Eq, b.bin(Op::Mod, count_a, b.i(3)), b.i(0)), {A}));
         b.emit(shown, "n", count_a);
-        for (ir::ExprId e : {kept, twin, kept_big, twin_big}) b.emit(shown, "s", e);
+        for (ir::ExprId e : {kept, twin, kept_big, twin_big, kept_avg, twin_avg, kept_avg_d, twin_avg_d})
+            b.emit(shown, "s", e);
         auto differ = [&](ir::ExprId p, ir::ExprId q) {
             return b.bin(Op::And, b.bin(Op::Or, b.call(ir::Builtin::Has, {p}), b.call(ir::Builtin::Has, {q})),
                          b.un(Op::Not, b.bin(Op::Eq, p, q)));
@@ -417,14 +424,16 @@ TEST(FeatureEdges, WindowSumsKeptEqualARescan) {
             if (pick == 9) v = Value::real(-1e16);
             if (pick == 10) v = Value::missing();
             if (pick == 11 && next() % 20 == 0) v = Value::real(std::numeric_limits<double>::infinity());
-            r.ev(A, key, t, {v});
+            r.ev(A, key, t,
+                 {v, next() % 10 == 0 ? Value::missing()
+                                      : Value::duration(static_cast<int64_t>(next() % 100000) * 7)});
         }
         r.end();
         for (const ir::Detection& d : r.sink.out) {
             ASSERT_EQ(b.rs.rules[d.rule].name, "shown")
                 << "trial " << trial << " key " << r.view(ir::Value::string(d.key)) << " at " << d.time;
-            ASSERT_EQ(d.fields.size(), 5u);
-            for (size_t f = 1; f < 5; f += 2) {
+            ASSERT_EQ(d.fields.size(), 9u);
+            for (size_t f = 1; f < 9; f += 2) {
                 ASSERT_EQ(d.fields[f].type, d.fields[f + 1].type) << "trial " << trial;
                 ASSERT_EQ(d.fields[f].i, d.fields[f + 1].i) << "trial " << trial << " at " << d.time; // bits
             }

@@ -19,7 +19,8 @@ namespace {
 
 // Windows of 1m, 2m (two rules), 5m and 5s, a `last 3 events` scope, over events `a` (a float x) and `b`.
 // Conditions flip often (an odd count), so that rules fire on many events, each with its scope. Kept
-// counts and float sums (exact partials: a value added as it enters, taken out as it leaves) and rescanned min / max and counts are read.
+// counts and float sums (exact partials: a value added as it enters, taken out as it leaves) and rescanned
+// min / max and counts are read.
 struct Nested {
     IrBuilder b;
     uint16_t a = 0, z = 0;
