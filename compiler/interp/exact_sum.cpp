@@ -85,18 +85,6 @@ constexpr double kScaleUp = 0x1p600;
 
 } // namespace
 
-ExactSum& ExactSum::operator=(const ExactSum& o) {
-    if (this == &o) return *this;
-    std::memcpy(small_, o.small_, sizeof small_);
-    spill_ = o.spill_;
-    n_ = o.n_;
-    big_ = o.big_;
-    pos_inf_ = o.pos_inf_;
-    neg_inf_ = o.neg_inf_;
-    nan_ = o.nan_;
-    return *this;
-}
-
 void ExactSum::clear() {
     spill_.clear();
     n_ = 0;

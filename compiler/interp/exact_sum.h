@@ -36,8 +36,6 @@ double value(const double* p, uint32_t n);
 class ExactSum {
 public:
     ExactSum() = default;
-    ExactSum(const ExactSum& o) { *this = o; }
-    ExactSum& operator=(const ExactSum& o);
 
     void add(double x) { step(x, false); }
     void remove(double x) { step(x, true); }

@@ -72,6 +72,15 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
     llvm::Value* res_present = var(i1_);
     llvm::Type* res_t = rt == Type::Float ? static_cast<llvm::Type*>(f64_) : i64_;
     llvm::Value* res_payload = var(res_t);
+    // The result from the runtime's evaluator (etho_rt_aggregate), then on to `done`.
+    auto from_runtime = [&] {
+        llvm::Value* s = slot();
+        b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
+        const Val v = load_value(s, e.type);
+        b_.CreateStore(v.present, res_present);
+        b_.CreateStore(v.payload, res_payload);
+        b_.CreateBr(done);
+    };
 
     if (is_count || exact_sum) {
         // A kept aggregate (ScopeGroup::kept): its word(s) in the ring, when the scope keeps it.
@@ -104,12 +113,7 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
             // Otherwise the evaluator: a float sum is exact, rounded once (interp/exact_sum.h), which a
             // loop of additions is not; a stale kept sum is rescanned there and kept again.
             b_.SetInsertPoint(not_kept);
-            llvm::Value* s = slot();
-            b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
-            const Val v = load_value(s, e.type);
-            b_.CreateStore(v.present, res_present);
-            b_.CreateStore(v.payload, res_payload);
-            b_.CreateBr(done);
+            from_runtime();
             scan->eraseFromParent();
             b_.SetInsertPoint(done);
             out = Val{rt, b_.CreateLoad(i1_, res_present), b_.CreateLoad(res_t, res_payload)};
@@ -160,12 +164,7 @@ bool Lowerer::aggregate_loop(const ir::Expr& e, Val& out) {
         llvm::Value* events = b_.CreateConstGEP1_64(i8_, session, offsetof(SessionState, events));
         b_.CreateCondBr(b_.CreateICmpEQ(scope, events), fold, inline_loop);
         b_.SetInsertPoint(fold);
-        llvm::Value* s = slot();
-        b_.CreateCall(rt_aggregate_, {ctx_, eval_, b_.getInt32(e.agg), s});
-        const Val folded = load_value(s, e.type);
-        b_.CreateStore(folded.present, res_present);
-        b_.CreateStore(folded.payload, res_payload);
-        b_.CreateBr(done);
+        from_runtime();
         b_.SetInsertPoint(inline_loop);
     }
     llvm::BasicBlock* entry = b_.GetInsertBlock();
