@@ -128,10 +128,11 @@ private:
 
     /// Aggregate `e` over the threshold scope as a loop in the generated code (false: not compiled, the
     /// runtime's eval_aggregate evaluates it). eval_aggregate's semantics: a kept count or fresh kept float
-    /// sum (ScopeGroup::kept) is read from the scope's words; otherwise the ring is walked oldest first,
-    /// each element of the right type that passes the filter (read as a predicate) contributes its value
-    /// when present, and a stale kept float sum is kept again. A value of another type than its static
-    /// one bails out (the interpreter then evaluates the whole expression; nothing was written yet).
+    /// sum (ScopeGroup::kept) is read from the scope's words; a float sum otherwise (the exact sum rounded
+    /// once, interp/exact_sum.h) is the runtime's, and so is every avg; otherwise the ring is walked oldest
+    /// first, each element of the right type that passes the filter (read as a predicate) contributing its
+    /// value when present. A value of another type than its static one bails out (the interpreter then
+    /// evaluates the whole expression; nothing was written yet).
     bool aggregate_loop(const ir::Expr& e, Val& out);
 
     // lower_ops.cpp: operators, comparisons and builtins.

@@ -101,8 +101,9 @@ TEST(ScopeGroups, CountsWhoseFilterReadsTheScopeAreRescanned) {
 }
 
 TEST(ScopeGroups, FloatSumsAreTheRescansSumBitForBit) {
-    // Float additions do not associate: a kept sum follows the rescan's order (from 0.0, oldest first) and
-    // is rescanned once an element with a value has left. 1e16 + 1.0 is 1e16 (doubles there are 2 apart).
+    // Float additions do not associate; a float sum is the exact sum rounded once (exact_sum.h), kept as
+    // values enter and leave, as the rescan computes it. Doubles near 1e16 are 2 apart: 1e16 + 1 rounds to
+    // even, 1e16; 1e16 + 1 + 1 is 1e16 + 2.
     IrBuilder b;
     const uint16_t a = b.event("a", {{"x", ir::Type::Float}});
     const ir::ExprId nonzero = b.bin(ir::Op::Ne, b.fld(a, "x"), b.f(0.0));
@@ -115,8 +116,9 @@ TEST(ScopeGroups, FloatSumsAreTheRescansSumBitForBit) {
     Runner r(b.rs);
     const std::pair<int64_t, double> evs[] = {{0, 1e16}, {10, 1.0}, {20, 1.0}, {70, -1e16}, {75, 0.0}};
     for (const auto& [t, x] : evs) r.ev(a, "k", t * kSec, {ir::Value::real(x)});
-    // big: 1e16 from 0 to 20. exact at 70: 1e16 left, ((0 + 1) + 1) - 1e16 = -9999999999999998 (subtracting
-    // 1e16 from the kept 1e16 would give 0, and -1e16 after); at 75: (0 + 1) - 1e16 rounds to -1e16.
+    // big: 1e16 at 0 and 10, not at 20 (1e16 + 2). exact at 70: 1e16 left, 1 + 1 - 1e16 = -9999999999999998
+    // exactly (a sum rounded at each addition and then taken 1e16 out of would give 0); at 75: 1 - 1e16
+    // rounds to even, -1e16.
     std::vector<std::string> got;
     for (const ir::Detection& d : r.sink.out)
         got.push_back(fmt::format("{}@{}", b.rs.rules[d.rule].name, d.time / kSec));

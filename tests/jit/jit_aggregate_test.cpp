@@ -61,7 +61,8 @@ protected:
         if (name == "x") return Value::integer(static_cast<int64_t>(rng() % 7) - 2);
         if (name == "d") return Value::duration(static_cast<int64_t>(rng() % 5'000'000));
         if (name == "f") return Value::boolean(rng() % 2 == 0);
-        // Floats whose sums depend on the order of additions, and a NaN now and then (min / max skip it).
+        // Floats whose sums rounded at each addition depend on the order, and a NaN now and then (min / max
+        // skip it).
         if (r == 8) return Value::real(std::numeric_limits<double>::quiet_NaN());
         static const double fs[] = {0.1, 0.2, 1e16, -1e16, 3.3, -0.0, 7.25};
         return Value::real(fs[rng() % std::size(fs)]);
