@@ -111,22 +111,24 @@ Value sum(const std::vector<Value>& vs, Type result, ExactSum* exact = nullptr) 
     return acc;
 }
 
-/// The mean: the values' exact sum as doubles, rounded once, over their number (durations and
-/// timestamps rounded to the microsecond).
+/// `sum` over `n` values (n > 0) as a mean of type `t`'s kind: a duration's or timestamp's rounded to the
+/// microsecond, else a float.
+Value mean_of(double sum, int64_t n, Type t) {
+    const double mean = sum / static_cast<double>(n);
+    if (!is_time(t)) return Value::real(mean);
+    Value r;
+    r.type = t;
+    r.i = std::llround(mean);
+    return r;
+}
+
+/// The mean: the values' exact sum as doubles, rounded once, over their number, of the first value's kind.
 Value average(const std::vector<Value>& vs, ExactSum* exact = nullptr) {
     if (vs.empty()) return Value::missing();
     ExactSum local;
     ExactSum& s = exact ? *exact : local;
     for (const Value& v : vs) s.add(as_double(v));
-    double mean = s.value() / static_cast<double>(vs.size());
-    Type t = vs.front().type;
-    if (t == Type::Duration || t == Type::Timestamp) {
-        Value r;
-        r.type = t;
-        r.i = std::llround(mean);
-        return r;
-    }
-    return Value::real(mean);
+    return mean_of(s.value(), static_cast<int64_t>(vs.size()), vs.front().type);
 }
 
 Value extreme(const std::vector<Value>& vs, bool want_max, const ir::StringPool& pool) {
@@ -298,15 +300,9 @@ Value eval_aggregate(const ir::Aggregate& agg, const EvalContext& ctx, ExprEvalu
                 double s;
                 std::memcpy(&s, kept, sizeof s);
                 if (agg.kind != AggKind::Avg) return Value::real(s);
-                // average(): the exact sum over the number of values, a time's mean to the microsecond.
+                // average(): the exact sum over the number of values, of the declared kind.
                 const int64_t n = kept[kept_sum::kWords];
-                if (n == 0) return Value::missing();
-                const double mean = s / static_cast<double>(n);
-                if (!kept_avg_time(agg)) return Value::real(mean);
-                Value r;
-                r.type = agg.type;
-                r.i = std::llround(mean);
-                return r;
+                return n == 0 ? Value::missing() : mean_of(s, n, agg.type);
             }
         }
     }

@@ -85,13 +85,6 @@ constexpr double kScaleUp = 0x1p600;
 
 } // namespace
 
-void ExactSum::clear() {
-    spill_.clear();
-    n_ = 0;
-    big_.clear();
-    pos_inf_ = neg_inf_ = nan_ = 0;
-}
-
 void ExactSum::step(double x, bool removal) {
     if (std::isnan(x)) {
         removal ? --nan_ : ++nan_;

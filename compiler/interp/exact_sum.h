@@ -45,7 +45,6 @@ public:
     /// The finite partials when the values are all finite, below 2^969, and need at most `cap` partials:
     /// what a ring's words can keep (ThresholdKeep); else null.
     const double* compact(uint32_t cap, uint32_t& n) const;
-    void clear();
 
 private:
     void step(double x, bool removal);
